@@ -1,0 +1,1 @@
+"""Android devices: the adbutils device layer, AVD lifecycle, and the virtual phone (``sim``)."""

@@ -1,0 +1,1 @@
+"""Linux machines: image builder, QEMU launcher, SSH/serial drivers, seeding and readers."""

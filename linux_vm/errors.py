@@ -1,0 +1,37 @@
+"""Typed failures of the Linux layer (all infrastructure failures but :class:`LinuxInputError`)."""
+
+from __future__ import annotations
+
+
+class VMError(Exception):
+    """A Linux machine or its backend failed; ``log_tail`` carries the console/QEMU log."""
+
+    def __init__(self, message: str, *, log_tail: str = "") -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.log_tail:
+            text += "\n--- console log (tail) ---\n" + self.log_tail.rstrip()
+        return text
+
+
+class ImageBuildError(VMError):
+    """Building the base image failed; nothing half-built is left in the cache."""
+
+
+class BootError(VMError):
+    """The VM did not reach a usable SSH shell in time."""
+
+
+class DeviceLost(VMError):
+    """A VM that was up stopped answering (killed, hung, SSH dropped)."""
+
+
+class SeedMismatch(VMError):
+    """What was read back after seeding differs from the plan; names the first record."""
+
+
+class LinuxInputError(ValueError):
+    """A caller asked for something invalid (path outside the allowed roots, bad mode)."""

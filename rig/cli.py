@@ -1,0 +1,96 @@
+"""The ``rig`` command line: one group per part of the design, assembled here.
+
+Exit codes: 0 success (an episode that ran, pass or fail), 2 bad input or a
+command that is not built yet, 3 an infrastructure failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from rig.commands import config as config_cmd
+from rig.commands import doctor, events, mcp, phone, run, suite, view, vm
+from rig.commands import tasks as tasks_cmd
+from rig.config import load_config
+from rig.errors import ConfigInvalid, NotBuiltYet, RigError, is_infra
+
+EXIT_BAD_INPUT = 2
+EXIT_INFRA = 3
+
+app = typer.Typer(
+    name="rig",
+    help="clawrig: bring up worlds of Android phones and Linux VMs, seed them, "
+    "let an agent act, and score the devices' real state.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="rig.toml to use (default: ./rig.toml, then $XDG_CONFIG_HOME/clawrig/rig.toml)",
+        dir_okay=False,
+    ),
+) -> None:
+    ctx.obj = {"config_path": config}
+    # Validate eagerly so a broken config is reported before any work starts.
+    ctx.obj["config"] = load_config(config)
+
+
+app.add_typer(
+    phone.app, name="phone", help="Android phones: serve a virtual phone, inspect devices."
+)
+app.add_typer(vm.app, name="vm", help="Linux VMs: build the image, run commands on throwaway VMs.")
+app.command("run", help="Run one task end to end and score it.")(run.run)
+app.add_typer(tasks_cmd.app, name="tasks", help="Task folders: validate them, list the suite.")
+app.add_typer(events.app, name="events", help="Event streams: generate months of activity, stats.")
+app.add_typer(suite.app, name="suite", help="Suites: many tasks x trials across workers.")
+app.command("view", help="Write (and serve) the HTML report of an episode or suite.")(view.view)
+app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
+app.add_typer(config_cmd.app, name="config", help="Show the effective configuration.")
+app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK).")(doctor.doctor)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: turn the rig's typed errors into one clear line and an exit code."""
+    err = Console(stderr=True)
+    try:
+        app(args=argv, standalone_mode=False)
+    except SystemExit:
+        raise
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except (NotBuiltYet, ConfigInvalid) as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if is_infra(exc):
+            err.print(f"[red]infrastructure error:[/red] {exc}", highlight=False)
+            sys.exit(EXIT_INFRA)
+        if isinstance(exc, RigError | ValueError | FileNotFoundError):
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            sys.exit(EXIT_BAD_INPUT)
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""One module per CLI group; each owns its options and calls into the library."""

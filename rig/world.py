@@ -1,0 +1,230 @@
+"""The world model: the device contracts every backend meets, and the world that holds them.
+
+A task names devices by role and kind (``phone: android``, ``laptop: linux``);
+configuration picks the backend for each kind. Every Android backend (virtual
+phone, AVD, attached serial) is driven by the same adbutils code, so the two
+contracts below are about *operations*, and a backend is only about
+*lifecycle*: how a device comes to exist, is reset, and goes away.
+
+The contracts are structural (:class:`typing.Protocol`) because device
+packages must not import ``rig``; ``isinstance(dev, AndroidDevice)`` checks
+that a backend's device offers every operation.
+
+Coordinates are screen pixels of the current orientation, origin top-left;
+durations are milliseconds; times are timezone-aware datetimes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from rig.config import RigConfig
+from rig.errors import ConfigInvalid, NotBuiltYet
+
+DeviceKind = Literal["android", "linux"]
+
+
+@runtime_checkable
+class ShellOutput(Protocol):
+    """What a shell command left: text decoded as UTF-8 (with replacement) and its status."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+@runtime_checkable
+class Device(Protocol):
+    """Operations every device has, whatever its kind."""
+
+    role: str
+    kind: DeviceKind
+
+    def shell(self, command: str, timeout: float | None = None) -> ShellOutput:
+        """Run ``command`` in the device's own shell (never the host's)."""
+        ...
+
+    def set_clock(self, now: datetime, timezone: str) -> None:
+        """Freeze (or set) the device clock to the task's "now" in an IANA timezone."""
+        ...
+
+    def seed(self, plan: Any) -> Mapping[str, Any]:
+        """Apply a compiled seed plan in as few round trips as possible, read it back,
+        and return a digest of the seeded state; raise the layer's ``SeedMismatch``
+        naming the first differing record when it does not read back."""
+        ...
+
+    def read_state(self, query: Any) -> Any:
+        """Read real device state for scoring (provider rows, files, command output)."""
+        ...
+
+    def close(self) -> None:
+        """Release host resources held for this device (connections, not the device)."""
+        ...
+
+
+@runtime_checkable
+class AndroidDevice(Device, Protocol):
+    """An Android device driven over adb (AVD, attached device or the virtual phone)."""
+
+    serial: str
+
+    def screenshot(self) -> Any:
+        """The current screen as a ``PIL.Image.Image`` in RGB, ``[height, width]`` pixels."""
+        ...
+
+    def ui_tree(self) -> str:
+        """The ``uiautomator dump`` XML of the current screen."""
+        ...
+
+    def tap(self, x: int, y: int) -> None: ...
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None: ...
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None: ...
+
+    def type_text(self, text: str) -> None:
+        """Type into the focused field; any Unicode text."""
+        ...
+
+    def key(self, name: str) -> None:
+        """Press a named key (``home``, ``back``, ``enter``, ``recents`` …)."""
+        ...
+
+    def launch(self, package: str) -> None: ...
+
+    def current_app(self) -> tuple[str, str]:
+        """``(package, activity)`` of the focused window."""
+        ...
+
+    def window_size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels for the current rotation."""
+        ...
+
+    def push(self, local: Path, remote: str) -> None: ...
+
+    def pull(self, remote: str, local: Path) -> None: ...
+
+
+@runtime_checkable
+class LinuxDevice(Device, Protocol):
+    """A Linux machine reached over SSH (a QEMU VM or an attached host)."""
+
+    def read_file(self, path: str) -> bytes: ...
+
+    def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None: ...
+
+    def list_dir(self, path: str) -> list[str]: ...
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The lifecycle of one kind of device: provide, reset and dispose of devices."""
+
+    kind: DeviceKind
+    name: str
+
+    def acquire(self, role: str, workdir: Path) -> Device:
+        """A ready device in its clean state (booted or reset); ``workdir`` is private to it."""
+        ...
+
+    def release(self, device: Device) -> None:
+        """Stop or return the device; must not raise for an already-dead device."""
+        ...
+
+
+# Backend name -> "module:factory". Factories take the RigConfig and return a Backend.
+# Imports are lazy so that a missing optional backend only fails when chosen.
+BACKENDS: dict[tuple[DeviceKind, str], str] = {
+    ("android", "sim"): "emulator.backends:SimBackend",
+    ("android", "avd"): "emulator.backends:AvdBackend",
+    ("android", "attach"): "emulator.backends:AttachBackend",
+    ("linux", "qemu"): "linux_vm.backends:QemuBackend",
+    ("linux", "attach"): "linux_vm.backends:AttachBackend",
+}
+
+
+def backend_names(kind: DeviceKind) -> list[str]:
+    return sorted(name for (k, name) in BACKENDS if k == kind)
+
+
+def make_backend(kind: DeviceKind, name: str, config: RigConfig) -> Backend:
+    """Instantiate the backend registered for ``(kind, name)``."""
+    target = BACKENDS.get((kind, name))
+    if target is None:
+        allowed = ", ".join(backend_names(kind)) or "none"
+        raise ConfigInvalid(f"devices.{kind}: unknown backend {name!r}; expected one of {allowed}")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+        factory = getattr(module, attr)
+    except (ImportError, AttributeError) as exc:
+        raise NotBuiltYet(f"the {kind} backend {name!r} is not available yet ({exc})") from exc
+    return factory(config)
+
+
+@dataclass
+class World:
+    """The devices (by role) and services of one episode, with the task's frozen clock.
+
+    ``world["phone"]`` is the device playing the role ``phone``.
+    """
+
+    now: datetime | None = None
+    timezone: str = "UTC"
+    devices: dict[str, Device] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+    _owners: dict[str, Backend] = field(default_factory=dict, repr=False)
+
+    def __getitem__(self, role: str) -> Device:
+        try:
+            return self.devices[role]
+        except KeyError:
+            known = ", ".join(sorted(self.devices)) or "none"
+            raise KeyError(f"no device with role {role!r} (roles: {known})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.devices)
+
+    def __len__(self) -> int:
+        return len(self.devices)
+
+    def add(self, device: Device, owner: Backend | None = None) -> None:
+        if device.role in self.devices:
+            raise ValueError(f"role {device.role!r} is already in the world")
+        self.devices[device.role] = device
+        if owner is not None:
+            self._owners[device.role] = owner
+
+    def freeze_clocks(self) -> None:
+        """Set every device to the task's "now" before anything is seeded."""
+        if self.now is None:
+            return
+        for device in self.devices.values():
+            device.set_clock(self.now, self.timezone)
+
+    def close(self) -> None:
+        """Release every device; keeps going past failures and re-raises the first."""
+        first: BaseException | None = None
+        for role in list(self.devices):
+            device = self.devices.pop(role)
+            owner = self._owners.pop(role, None)
+            try:
+                device.close()
+                if owner is not None:
+                    owner.release(device)
+            except Exception as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,57 @@
+"""The CLI as a user meets it: a real subprocess, real exit codes."""
+
+import subprocess
+import sys
+
+import pytest
+
+GROUPS = ["phone", "vm", "run", "tasks", "events", "suite", "view", "mcp"]
+
+
+def rig(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rig.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_help_lists_every_group():
+    out = rig("--help")
+    assert out.returncode == 0, out.stderr
+    for group in GROUPS:
+        assert f" {group} " in out.stdout, group
+
+
+def test_invalid_config_is_reported_not_traced(tmp_path):
+    (tmp_path / "rig.toml").write_text('[devices]\nlinux = "docker"\n')
+    out = rig("config", "show", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "devices.linux" in out.stderr
+    assert "'docker'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_config_show_prints_effective_values(tmp_path):
+    (tmp_path / "rig.toml").write_text("[linux.qemu]\nmemory_mb = 2048\n")
+    out = rig("config", "show", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert '"memory_mb": 2048' in out.stdout
+    assert "rig.toml" in out.stderr
+
+
+@pytest.mark.parametrize("args", [["mcp", "serve", "."]])
+def test_unbuilt_command_says_so_and_exits_2(args):
+    out = rig(*args)
+    assert out.returncode == 2
+    assert "not built yet" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_doctor_reports_real_tools():
+    out = rig("doctor")
+    assert "adb" in out.stdout
+    assert "qemu-system-x86_64" in out.stdout
+    assert out.returncode in (0, 1)
