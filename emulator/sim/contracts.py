@@ -188,9 +188,16 @@ class PhoneContext:
     """Everything one phone's parts share. Built by ``emulator.sim.phone.Phone``.
 
     ``ui`` and ``shell`` are set after construction (each needs the context).
-    ``tcp_handlers`` maps a device-side TCP port (``tcp:9008``) to a factory of
-    a connected byte-stream handler; the transport consults it before anything
-    else.
+
+    ``tcp_ports`` maps a device-side TCP port to the host loopback address of
+    the server that plays it: a ``tcp:9008`` stream from adb (``adb forward``,
+    uiautomator2) is piped to ``tcp_ports[9008]``; an unknown port is refused
+    (the stream is closed), as on a phone with nothing listening.
+
+    ``reverse_connect`` is set by the transport: ``reverse_connect(port)``
+    returns a connected socket-like object for a device-side connection to a
+    port registered with ``adb reverse`` (the transport OPENs ``tcp:Y`` towards
+    the host), or raises ``ConnectionRefusedError``.
     """
 
     state_dir: Path
@@ -202,5 +209,6 @@ class PhoneContext:
     props: dict[str, str] = field(default_factory=dict)
     ui: Ui | None = None
     shell: ShellRunner | None = None
-    tcp_handlers: dict[int, Callable[[], Any]] = field(default_factory=dict)
+    tcp_ports: dict[int, tuple[str, int]] = field(default_factory=dict)
+    reverse_connect: Callable[[int], Any] | None = None
     clipboard: str = ""
