@@ -1,0 +1,1 @@
+"""Scoring: checks that read real device state, safety checks, and suite metrics."""
