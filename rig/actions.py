@@ -1,0 +1,220 @@
+"""The one action schema every agent front end uses (Python API, MCP, built-in agents).
+
+Actions are JSON objects discriminated by ``action``; every device action
+names the device's role. Validation here covers shape and ranges that do not
+need a device; what needs the device (coordinates on its screen, the role's
+kind, allowed paths) is checked by the environment, and both kinds of failure
+become an error observation rather than ending the episode.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from rig.errors import ActionInvalid
+
+MAX_TEXT = 10_000
+MAX_COMMAND = 8_192
+MAX_WAIT_S = 30.0
+
+# Android key names agents may use, with their KEYCODE_* numbers.
+KEYCODES: dict[str, int] = {
+    "home": 3,
+    "back": 4,
+    "call": 5,
+    "endcall": 6,
+    "dpad_up": 19,
+    "dpad_down": 20,
+    "dpad_left": 21,
+    "dpad_right": 22,
+    "dpad_center": 23,
+    "volume_up": 24,
+    "volume_down": 25,
+    "power": 26,
+    "camera": 27,
+    "tab": 61,
+    "space": 62,
+    "enter": 66,
+    "delete": 67,
+    "menu": 82,
+    "search": 84,
+    "page_up": 92,
+    "page_down": 93,
+    "escape": 111,
+    "forward_delete": 112,
+    "move_home": 122,
+    "move_end": 123,
+    "recents": 187,
+}
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _DeviceAction(_Action):
+    device: str = Field(min_length=1, description="role of the device, e.g. 'phone' or 'laptop'")
+
+
+class _Point(_DeviceAction):
+    """A screen point given either as pixels or as an element id from the last UI tree."""
+
+    x: int | None = Field(default=None, ge=0)
+    y: int | None = Field(default=None, ge=0)
+    element: int | None = Field(default=None, ge=0, description="id from the last ui_tree")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> _Point:
+        has_xy = self.x is not None and self.y is not None
+        if self.element is None and not has_xy:
+            raise ValueError("give x and y, or element")
+        if self.element is not None and (self.x is not None or self.y is not None):
+            raise ValueError("give x and y, or element, not both")
+        return self
+
+
+class Tap(_Point):
+    action: Literal["tap"] = "tap"
+
+
+class LongPress(_Point):
+    action: Literal["long_press"] = "long_press"
+    duration_ms: int = Field(default=800, ge=100, le=10_000)
+
+
+class Swipe(_DeviceAction):
+    action: Literal["swipe"] = "swipe"
+    x1: int = Field(ge=0)
+    y1: int = Field(ge=0)
+    x2: int = Field(ge=0)
+    y2: int = Field(ge=0)
+    duration_ms: int = Field(default=300, ge=10, le=10_000)
+
+
+class Type(_DeviceAction):
+    """Type text into the focused field (any Unicode)."""
+
+    action: Literal["type"] = "type"
+    text: str = Field(max_length=MAX_TEXT)
+
+
+class Key(_DeviceAction):
+    action: Literal["key"] = "key"
+    key: str
+
+    @model_validator(mode="after")
+    def _known_key(self) -> Key:
+        if self.key.lower() not in KEYCODES:
+            raise ValueError(f"unknown key {self.key!r}; known: {', '.join(sorted(KEYCODES))}")
+        return self
+
+
+class Launch(_DeviceAction):
+    action: Literal["launch"] = "launch"
+    app: str = Field(min_length=1, description="package name, e.g. com.android.contacts")
+
+
+class Screenshot(_DeviceAction):
+    action: Literal["screenshot"] = "screenshot"
+
+
+class UiTree(_DeviceAction):
+    action: Literal["ui_tree"] = "ui_tree"
+
+
+class Wait(_DeviceAction):
+    action: Literal["wait"] = "wait"
+    seconds: float = Field(default=1.0, gt=0, le=MAX_WAIT_S)
+
+
+class Shell(_DeviceAction):
+    action: Literal["shell"] = "shell"
+    command: str = Field(min_length=1, max_length=MAX_COMMAND)
+    timeout: float = Field(default=60.0, gt=0, le=600)
+
+
+class ReadFile(_DeviceAction):
+    action: Literal["read_file"] = "read_file"
+    path: str = Field(min_length=1)
+
+
+class WriteFile(_DeviceAction):
+    action: Literal["write_file"] = "write_file"
+    path: str = Field(min_length=1)
+    content: str = Field(max_length=1_000_000)
+
+
+class Answer(_Action):
+    """A reply to the user's request (reactive tasks are judged on it, among other things)."""
+
+    action: Literal["answer"] = "answer"
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class Notify(_Action):
+    """An unprompted message to the user (proactive tasks are judged on these)."""
+
+    action: Literal["notify"] = "notify"
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class Finish(_Action):
+    action: Literal["finish"] = "finish"
+    reason: str = ""
+
+
+Action = Annotated[
+    Tap
+    | LongPress
+    | Swipe
+    | Type
+    | Key
+    | Launch
+    | Screenshot
+    | UiTree
+    | Wait
+    | Shell
+    | ReadFile
+    | WriteFile
+    | Answer
+    | Notify
+    | Finish,
+    Field(discriminator="action"),
+]
+
+ANDROID_ACTIONS = frozenset(
+    {"tap", "long_press", "swipe", "type", "key", "launch", "screenshot", "ui_tree", "wait"}
+)
+LINUX_ACTIONS = frozenset({"shell", "read_file", "write_file", "wait"})
+USER_ACTIONS = frozenset({"answer", "notify", "finish"})
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
+
+
+def parse_action(data: dict[str, Any] | str) -> Any:
+    """Validate a JSON object (or its text) into an action; ActionInvalid says what is wrong."""
+    try:
+        if isinstance(data, str):
+            data = json.loads(data)
+        return _ADAPTER.validate_python(data)
+    except json.JSONDecodeError as exc:
+        raise ActionInvalid(f"action is not valid JSON: {exc}") from None
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"][1:] if p) or "action"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{loc}: {msg}")
+        raise ActionInvalid("invalid action: " + "; ".join(problems)) from None
+
+
+def action_schema() -> dict[str, Any]:
+    """JSON Schema of the action union (for tool definitions and docs)."""
+    return _ADAPTER.json_schema()
+
+
+def action_kind(action: Any) -> str:
+    return action.action
