@@ -1,0 +1,305 @@
+"""Carrying out agent actions on a world: validation, execution, observation, limits.
+
+Every front end (the Python API, MCP, the built-in agents) goes through
+:meth:`Env.step`, so an action means the same thing everywhere and a bad one
+is always an error observation, never the end of the episode. Infrastructure
+failures (a device that went away) are not the agent's doing: they propagate
+as exceptions for the runner to record as ``infra_error``.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rig import actions as A
+from rig import uitree
+from rig.errors import ActionInvalid, is_infra
+from rig.observation import Observation
+from rig.world import AndroidDevice, LinuxDevice, World
+
+DEFAULT_LINUX_ROOTS = ("/home", "/tmp", "/srv", "/opt", "/var/tmp")
+DEFAULT_ANDROID_ROOTS = ("/sdcard", "/storage", "/data/local/tmp")
+
+
+@dataclass
+class Limits:
+    max_steps: int = 60
+    max_seconds: float = 900.0
+    shell_timeout_s: float = 60.0
+    shell_output_cap: int = 64 * 1024
+
+
+@dataclass
+class Message:
+    """Something the agent told the user; proactive tasks are judged on these."""
+
+    kind: str  # "answer" | "notify"
+    text: str
+    step: int
+    at: str
+
+
+@dataclass
+class StepRecord:
+    """What the recorder receives for each step (before/after screens for GUI actions)."""
+
+    index: int
+    action: Any
+    observation: Observation
+    started: float
+    duration_s: float
+    before_png: bytes | None = None
+    touch: tuple[int, int] | None = None
+    ui_tree_xml: str | None = None
+    agent_message: str | None = None
+    usage: Mapping[str, Any] | None = None
+
+
+@dataclass
+class Env:
+    """One episode's action interface over a :class:`World`.
+
+    ``on_step`` receives a :class:`StepRecord` after every step (the recorder).
+    ``record_before`` takes a screenshot before each GUI action for the record.
+    ``auto_ui_tree`` adds the compact UI tree to the observation after each GUI
+    action, so element ids stay current without a separate ``ui_tree`` step.
+    """
+
+    world: World
+    instruction: str
+    limits: Limits = field(default_factory=Limits)
+    allowed_roots: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    on_step: Callable[[StepRecord], None] | None = None
+    record_before: bool = False
+    auto_ui_tree: bool = True
+
+    steps: int = 0
+    done: bool = False
+    done_reason: str | None = None
+    messages: list[Message] = field(default_factory=list)
+    _started: float = field(default_factory=time.monotonic)
+    _elements: dict[str, list[uitree.Element]] = field(default_factory=dict)
+    _pending_note: str | None = None
+    _pending_usage: Mapping[str, Any] | None = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    def reset(self) -> tuple[Observation, str]:
+        """The first observation (a screenshot of the first phone, if any) and the instruction."""
+        self._started = time.monotonic()
+        self.steps, self.done, self.done_reason = 0, False, None
+        self.messages.clear()
+        roles = ", ".join(f"{r} ({self.world[r].kind})" for r in self.world)
+        obs = Observation(text=f"devices: {roles}")
+        phone = next((r for r in self.world if self.world[r].kind == "android"), None)
+        if phone is not None:
+            obs = self._screen(phone, self.world[phone], "screenshot")
+            obs.text = f"devices: {roles}"
+        return obs, self.instruction
+
+    def annotate(self, message: str | None = None, usage: Mapping[str, Any] | None = None) -> None:
+        """Attach the agent's own words and token usage to the next recorded step."""
+        self._pending_note, self._pending_usage = message, usage
+
+    def step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
+        """Carry out one action; returns ``(observation, done, info)``."""
+        if self.done:
+            obs = Observation.failure(f"the episode is over ({self.done_reason})")
+            return obs, True, self._info()
+        started = time.monotonic()
+        record = StepRecord(self.steps, action, Observation(), time.time(), 0.0)
+        try:
+            if not isinstance(action, A._Action):
+                action = A.parse_action(action)
+                record.action = action
+            obs = self._dispatch(action, record)
+        except ActionInvalid as exc:
+            kind = getattr(action, "action", None) if not isinstance(action, dict) else None
+            obs = Observation.failure(str(exc), getattr(action, "device", None), kind)
+        except Exception as exc:
+            if is_infra(exc):
+                raise
+            if isinstance(exc, ValueError):  # device layers' input errors
+                obs = Observation.failure(str(exc), getattr(action, "device", None))
+            else:
+                raise
+        self.steps += 1
+        record.observation = obs
+        record.duration_s = time.monotonic() - started
+        record.agent_message, record.usage = self._pending_note, self._pending_usage
+        self._pending_note = self._pending_usage = None
+        if not self.done:
+            if self.steps >= self.limits.max_steps:
+                self._end("step limit")
+            elif time.monotonic() - self._started >= self.limits.max_seconds:
+                self._end("time limit")
+        if self.on_step is not None:
+            self.on_step(record)
+        return obs, self.done, self._info()
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "elapsed_s": round(time.monotonic() - self._started, 3),
+            "done_reason": self.done_reason,
+        }
+
+    def _end(self, reason: str) -> None:
+        self.done, self.done_reason = True, reason
+
+    def _dispatch(self, action: Any, record: StepRecord) -> Observation:
+        kind = action.action
+        if kind in ("answer", "notify"):
+            self.messages.append(
+                Message(kind, action.text, self.steps, datetime.now(UTC).isoformat())
+            )
+            return Observation(action=kind, text="delivered to the user")
+        if kind == "finish":
+            self._end("finish")
+            return Observation(action=kind, text="episode finished")
+        role = action.device
+        try:
+            device = self.world[role]
+        except KeyError as exc:
+            raise ActionInvalid(str(exc.args[0])) from None
+        allowed = A.ANDROID_ACTIONS if device.kind == "android" else A.LINUX_ACTIONS
+        if kind not in allowed:
+            raise ActionInvalid(
+                f"{kind!r} is not an action for {role!r} ({device.kind}); "
+                f"use one of {', '.join(sorted(allowed))}"
+            )
+        if kind == "wait":
+            time.sleep(action.seconds)
+            return Observation(device=role, action=kind, text=f"waited {action.seconds}s")
+        if device.kind == "linux":
+            return self._linux(role, device, action)  # type: ignore[arg-type]
+        return self._android(role, device, action, record)  # type: ignore[arg-type]
+
+    # -- Linux ------------------------------------------------------------------------------
+
+    def _check_path(self, role: str, kind: str, path: str) -> str:
+        roots = self.allowed_roots.get(role) or (
+            DEFAULT_LINUX_ROOTS if kind == "linux" else DEFAULT_ANDROID_ROOTS
+        )
+        if not path.startswith("/"):
+            raise ActionInvalid(f"path must be absolute: {path!r}")
+        norm = posixpath.normpath(path)
+        if not any(norm == r or norm.startswith(r.rstrip("/") + "/") for r in roots):
+            raise ActionInvalid(f"path {path!r} is outside the allowed roots ({', '.join(roots)})")
+        return norm
+
+    def _linux(self, role: str, device: LinuxDevice, action: Any) -> Observation:
+        cap = self.limits.shell_output_cap
+        if action.action == "shell":
+            timeout = min(action.timeout, self.limits.shell_timeout_s)
+            run = getattr(device, "agent_shell", None) or device.shell
+            out = run(action.command, timeout=timeout)
+            return Observation(
+                device=role,
+                action="shell",
+                stdout=_cap(out.stdout, cap),
+                stderr=_cap(out.stderr, cap),
+                exit_code=out.exit_code,
+            )
+        path = self._check_path(role, "linux", action.path)
+        if action.action == "read_file":
+            try:
+                data = device.read_file(path)
+            except FileNotFoundError:
+                return Observation.failure(f"no such file: {path}", role, "read_file")
+            return Observation(
+                device=role, action="read_file", text=_cap(data.decode("utf-8", "replace"), cap)
+            )
+        device.write_file(path, action.content.encode("utf-8"))
+        return Observation(device=role, action="write_file", text=f"wrote {path}")
+
+    # -- Android ----------------------------------------------------------------------------
+
+    def _point(self, role: str, device: AndroidDevice, action: Any) -> tuple[int, int]:
+        if action.element is not None:
+            elements = self._elements.get(role)
+            if elements is None:
+                raise ActionInvalid("no UI tree yet: call ui_tree before targeting an element")
+            if action.element >= len(elements):
+                raise ActionInvalid(
+                    f"element {action.element} is not in the last UI tree (0-{len(elements) - 1})"
+                )
+            return elements[action.element].center
+        self._on_screen(device, action.x, action.y)
+        return action.x, action.y
+
+    def _on_screen(self, device: AndroidDevice, *xy: int) -> None:
+        width, height = device.window_size()
+        pairs = list(zip(xy[::2], xy[1::2], strict=True))
+        for x, y in pairs:
+            if not (0 <= x < width and 0 <= y < height):
+                raise ActionInvalid(f"({x}, {y}) is off the screen ({width}x{height})")
+
+    def _screen(self, role: str, device: AndroidDevice, kind: str) -> Observation:
+        image = device.screenshot()
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=1)
+        return Observation(
+            device=role, action=kind, screenshot_png=buf.getvalue(), screen_size=image.size
+        )
+
+    def _android(
+        self, role: str, device: AndroidDevice, action: Any, record: StepRecord
+    ) -> Observation:
+        kind = action.action
+        if kind == "screenshot":
+            return self._screen(role, device, kind)
+        if kind == "ui_tree":
+            xml = device.ui_tree()
+            elements = uitree.parse(xml)
+            self._elements[role] = elements
+            record.ui_tree_xml = xml
+            return Observation(device=role, action=kind, text=uitree.render(elements))
+        if kind == "swipe":
+            self._on_screen(device, action.x1, action.y1, action.x2, action.y2)
+        if self.record_before:
+            record.before_png = self._screen(role, device, kind).screenshot_png
+        if kind == "tap":
+            x, y = self._point(role, device, action)
+            record.touch = (x, y)
+            device.tap(x, y)
+        elif kind == "long_press":
+            x, y = self._point(role, device, action)
+            record.touch = (x, y)
+            device.long_press(x, y, action.duration_ms)
+        elif kind == "swipe":
+            record.touch = (action.x1, action.y1)
+            device.swipe(action.x1, action.y1, action.x2, action.y2, action.duration_ms)
+        elif kind == "type":
+            device.type_text(action.text)
+        elif kind == "key":
+            device.key(action.key.lower())
+        elif kind == "launch":
+            device.launch(action.app)
+        settle = getattr(device, "settle", None)
+        if settle is not None:
+            settle()
+        obs = self._screen(role, device, kind)
+        if self.auto_ui_tree:
+            xml = device.ui_tree()
+            elements = uitree.parse(xml)
+            self._elements[role] = elements
+            record.ui_tree_xml = xml
+            obs.text = uitree.render(elements)
+        else:
+            self._elements.pop(role, None)  # element ids refer to the screen before the action
+        return obs
+
+
+def _cap(text: str, cap: int) -> str:
+    if len(text) <= cap:
+        return text
+    return text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
