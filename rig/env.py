@@ -103,6 +103,10 @@ class Env:
             obs.text = f"devices: {roles}"
         return obs, self.instruction
 
+    def elements(self, role: str) -> list[uitree.Element]:
+        """Elements of the last UI tree seen on ``role`` (what ``tap(element=…)`` targets)."""
+        return list(self._elements.get(role, []))
+
     def annotate(self, message: str | None = None, usage: Mapping[str, Any] | None = None) -> None:
         """Attach the agent's own words and token usage to the next recorded step."""
         self._pending_note, self._pending_usage = message, usage

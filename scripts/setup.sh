@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   adb qemu-system-x86 qemu-utils debootstrap e2fsprogs sqlite3 openssh-client
   fonts-dejavu-core fonts-noto-cjk python3-venv
+  chromium
 )
 [ "${CLAWRIG_EXTRA_APT:-}" ] && APT_PACKAGES+=(${CLAWRIG_EXTRA_APT})
 

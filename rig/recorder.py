@@ -1,0 +1,189 @@
+"""The episode record: a self-contained folder written as the episode goes.
+
+Layout::
+
+    episode.json        status, phases with timings, infra error (rewritten at each phase)
+    task.json           the task as the agent met it
+    trajectory.jsonl    one line per step, appended and flushed as it happens
+    steps/0003-before.png, 0003-after.png, 0003-ui.xml
+    transcripts/ROLE.log  every shell command on a device with its output
+    seed/               the seed plan and the read-back digest per device
+    final_state.json    what scoring read from the devices
+    score.json          the result
+
+Everything goes through the :class:`~rig.redact.Redactor` first, and every
+write is atomic or append-only, so a crash at any point leaves a readable
+record of what happened until then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from rig.env import StepRecord
+from rig.redact import Redactor
+
+TOUCH_COLOUR = (255, 40, 90)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename) so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def draw_touch(png: bytes, touch: tuple[int, int], end: tuple[int, int] | None = None) -> bytes:
+    """Mark where the agent touched (a ring) or swiped (a line with a ring at its start)."""
+    image = Image.open(BytesIO(png)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    radius = max(12, image.width // 40)
+    width = max(3, image.width // 200)
+    x, y = touch
+    if end is not None:
+        draw.line([touch, end], fill=TOUCH_COLOUR, width=width)
+        ex, ey = end
+        draw.ellipse(
+            [ex - width * 2, ey - width * 2, ex + width * 2, ey + width * 2], fill=TOUCH_COLOUR
+        )
+    draw.ellipse(
+        [x - radius, y - radius, x + radius, y + radius], outline=TOUCH_COLOUR, width=width
+    )
+    out = BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+class Recorder:
+    """Writes one episode folder; pass :meth:`on_step` to :class:`~rig.env.Env`."""
+
+    def __init__(self, root: Path, redactor: Redactor | None = None) -> None:
+        self.root = root
+        self.redactor = redactor or Redactor.from_environment()
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "steps").mkdir(exist_ok=True)
+        self._trajectory = open(root / "trajectory.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._episode: dict[str, Any] = {
+            "status": "running",
+            "started": datetime.now(UTC).isoformat(),
+            "phases": {},
+            "infra_error": None,
+        }
+        self._phase_started: dict[str, float] = {}
+        self.flush_episode()
+
+    # -- episode-level ---------------------------------------------------------------------
+
+    def json(self, name: str, data: Any) -> Path:
+        path = self.root / name
+        write_json(path, self.redactor.data(data))
+        return path
+
+    def text(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.redactor.text(text), encoding="utf-8")
+        return path
+
+    def phase_start(self, name: str) -> None:
+        self._phase_started[name] = time.monotonic()
+        self._episode["phases"][name] = {"status": "running"}
+        self._episode["current_phase"] = name
+        self.flush_episode()
+
+    def phase_end(self, name: str, status: str = "ok", **extra: Any) -> float:
+        elapsed = time.monotonic() - self._phase_started.get(name, time.monotonic())
+        self._episode["phases"][name] = {"status": status, "seconds": round(elapsed, 3), **extra}
+        self._episode.pop("current_phase", None)
+        self.flush_episode()
+        return elapsed
+
+    def set(self, **fields: Any) -> None:
+        self._episode.update(fields)
+        self.flush_episode()
+
+    def flush_episode(self) -> None:
+        self.json("episode.json", self._episode)
+
+    @property
+    def phases(self) -> dict[str, Any]:
+        return self._episode["phases"]
+
+    def close(self, status: str) -> None:
+        self._episode["status"] = status
+        self._episode["ended"] = datetime.now(UTC).isoformat()
+        self.flush_episode()
+        self._trajectory.close()
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def on_step(self, rec: StepRecord) -> None:
+        stem = f"steps/{rec.index:04d}"
+        obs = rec.observation
+        action = (
+            rec.action.model_dump(mode="json") if hasattr(rec.action, "model_dump") else rec.action
+        )
+        files: dict[str, str] = {}
+        swipe_end = None
+        if isinstance(action, Mapping) and action.get("action") == "swipe":
+            swipe_end = (action["x2"], action["y2"])
+        if rec.before_png is not None:
+            png = rec.before_png
+            if rec.touch is not None:
+                png = draw_touch(png, rec.touch, swipe_end)
+            (self.root / f"{stem}-before.png").write_bytes(png)
+            files["before"] = f"{stem}-before.png"
+        if obs.screenshot_png is not None:
+            png = obs.screenshot_png
+            if rec.touch is not None and rec.before_png is None:
+                png = draw_touch(png, rec.touch, swipe_end)
+            (self.root / f"{stem}-after.png").write_bytes(png)
+            files["after"] = f"{stem}-after.png"
+        if rec.ui_tree_xml is not None:
+            self.text(f"{stem}-ui.xml", rec.ui_tree_xml)
+            files["ui_tree"] = f"{stem}-ui.xml"
+        if obs.exit_code is not None and isinstance(action, Mapping):
+            self._transcript(obs.device or "unknown", action.get("command", ""), obs)
+        line = {
+            "step": rec.index,
+            "time": datetime.fromtimestamp(rec.started, UTC).isoformat(),
+            "device": obs.device or (action.get("device") if isinstance(action, Mapping) else None),
+            "action": action,
+            "result": obs.for_model(),
+            "touch": list(rec.touch) if rec.touch else None,
+            "files": files,
+            "durations": {"step_s": round(rec.duration_s, 4)},
+            "agent_message": rec.agent_message,
+            "usage": dict(rec.usage) if rec.usage else None,
+        }
+        self._trajectory.write(
+            json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
+        )
+        self._trajectory.flush()
+
+    def _transcript(self, role: str, command: str, obs: Any) -> None:
+        path = self.root / "transcripts" / f"{role}.log"
+        path.parent.mkdir(exist_ok=True)
+        chunk = f"$ {command}\n{obs.stdout or ''}"
+        if obs.stderr:
+            chunk += f"[stderr]\n{obs.stderr}"
+        chunk += f"[exit {obs.exit_code}]\n"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(self.redactor.text(chunk))
