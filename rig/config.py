@@ -101,12 +101,26 @@ class LimitsConfig(_Section):
     shell_output_cap: int = Field(default=64 * 1024, ge=1024)
 
 
+class AgentConfig(_Section):
+    """The built-in agent for OpenAI-compatible chat-completions APIs."""
+
+    base_url: str | None = Field(default=None, description="default: $OPENAI_BASE_URL or OpenAI")
+    api_key_env: str = Field(default="OPENAI_API_KEY", description="variable holding the key")
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    max_tokens: int = Field(default=1024, ge=16)
+    max_images: int = Field(default=3, ge=0, description="screenshots kept in the context")
+    image_width: int = Field(default=540, ge=64, description="screenshots are downscaled to it")
+    max_retries: int = Field(default=5, ge=0)
+    request_timeout_s: float = Field(default=120.0, gt=0)
+
+
 class RigConfig(_Section):
     devices: DevicesConfig = Field(default_factory=DevicesConfig)
     android: AndroidConfig = Field(default_factory=AndroidConfig)
     linux: LinuxConfig = Field(default_factory=LinuxConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
 
     source: Path | None = Field(default=None, exclude=True)
 

@@ -87,6 +87,7 @@ class Env:
     _elements: dict[str, list[uitree.Element]] = field(default_factory=dict)
     _pending_note: str | None = None
     _pending_usage: Mapping[str, Any] | None = None
+    first_observation: Observation | None = None
 
     # -- public API -------------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class Env:
         if phone is not None:
             obs = self._screen(phone, self.world[phone], "screenshot")
             obs.text = f"devices: {roles}"
+        self.first_observation = obs
         return obs, self.instruction
 
     def elements(self, role: str) -> list[uitree.Element]:
