@@ -1,0 +1,39 @@
+"""The device services a host can OPEN, resolved by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from emulator.sim.adb.services.shell import ShellService
+from emulator.sim.adb.services.sync import serve_sync
+from emulator.sim.adb.services.tcp import ReverseTable, serve_tcp
+from emulator.sim.adb.stream import Stream
+from emulator.sim.contracts import PhoneContext
+
+Handler = Callable[[Stream], None]
+
+
+class ServiceTable:
+    """Maps an OPEN's service string to the function that serves the stream."""
+
+    def __init__(self, ctx: PhoneContext) -> None:
+        self.ctx = ctx
+        self.shell = ShellService(ctx)
+        self.reverse = ReverseTable()
+
+    def resolve(self, name: str) -> Handler | None:
+        kind = name.split(":", 1)[0]
+        if kind == "shell" or kind.startswith("shell,"):
+            return self.shell.shell
+        if kind == "exec":
+            return self.shell.exec
+        if kind in ("abb", "abb_exec"):
+            return self.shell.abb
+        if name == "sync:":
+            return partial(serve_sync, self.ctx)
+        if kind == "tcp":
+            return partial(serve_tcp, self.ctx)
+        if kind == "reverse":
+            return self.reverse.serve
+        return None
