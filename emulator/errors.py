@@ -37,3 +37,35 @@ class SeedMismatch(AndroidError):
 
 class AndroidInputError(ValueError):
     """A caller asked for something the device cannot do as given (bad key, off-screen tap)."""
+
+
+class SdkNotFound(BootError):
+    """The Android SDK (or one of its tools, or the named AVD/system image) is not installed."""
+
+
+class NoKvm(BootError):
+    """The emulator needs hardware acceleration and ``/dev/kvm`` is missing or not usable."""
+
+
+class PortBusy(BootError):
+    """The console or adb port the emulator was given is already taken."""
+
+
+class AdbOffline(BootError):
+    """The emulator runs but adb never saw it online (or it stayed ``offline``)."""
+
+
+class SnapshotIncompatible(BootError):
+    """The requested snapshot cannot be loaded (missing, or saved by another emulator/image)."""
+
+
+class EmulatorExited(BootError):
+    """The emulator process ended before the device was ready; the log tail says why."""
+
+
+class BootTimeout(BootError):
+    """The device did not finish booting before the deadline."""
+
+
+class ConsoleError(AndroidError):
+    """The emulator console refused a command (``KO: ...``), rejected auth, or went away."""

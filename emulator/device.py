@@ -1,0 +1,632 @@
+"""One Android device driven over adb: the operations of rig.world's ``AndroidDevice``.
+
+The same code drives an AVD, an attached phone and the virtual phone: shell
+commands and sync through adbutils, uiautomator2's on-device agent when it
+already answers (faster hierarchy dumps, Unicode text), and the stock
+``input``/``screencap``/``uiautomator`` commands otherwise.
+
+Coordinates are pixels of the current orientation, origin top-left;
+durations are milliseconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import shlex
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from adbutils import AdbDevice, AdbError
+from PIL import Image
+
+from emulator.adb import AdbServer
+from emulator.errors import AndroidError, AndroidInputError, DeviceLost
+
+U2_PORT = 9008
+ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
+
+KEYCODES: dict[str, int] = {
+    "home": 3,
+    "back": 4,
+    "call": 5,
+    "endcall": 6,
+    "up": 19,
+    "down": 20,
+    "left": 21,
+    "right": 22,
+    "center": 23,
+    "volume_up": 24,
+    "volume_down": 25,
+    "power": 26,
+    "camera": 27,
+    "tab": 61,
+    "space": 62,
+    "enter": 66,
+    "del": 67,
+    "backspace": 67,
+    "menu": 82,
+    "search": 84,
+    "play_pause": 85,
+    "page_up": 92,
+    "page_down": 93,
+    "escape": 111,
+    "forward_del": 112,
+    "move_home": 122,
+    "move_end": 123,
+    "notification": 83,
+    "recents": 187,
+    "app_switch": 187,
+    "sleep": 223,
+    "wakeup": 224,
+    "cut": 277,
+    "copy": 278,
+    "paste": 279,
+}
+
+# Raw ``screencap`` pixel formats (android PixelFormat) -> (bytes per pixel, PIL raw mode).
+_RAW_FORMATS: dict[int, tuple[int, str]] = {
+    1: (4, "RGBA"),
+    2: (4, "RGBX"),
+    3: (3, "RGB"),
+    4: (2, "BGR;16"),
+    5: (4, "BGRA"),
+}
+
+_FOCUS_RE = re.compile(
+    r"(?:mCurrentFocus|mFocusedApp|mResumedActivity|topResumedActivity|ResumedActivity)"
+    r"[=:]\s*\w+\{[^}\n]*?\s(?P<pkg>[A-Za-z0-9_.]+)/(?P<act>[A-Za-z0-9_.$]+)"
+)
+
+
+@dataclass
+class ShellResult:
+    """Output of one device shell command (``rig.world.ShellOutput``)."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+    truncated: bool = False
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+@contextmanager
+def _adb_errors(serial: str) -> Iterator[None]:
+    """Turn transport failures into :class:`DeviceLost` (infra), keeping bad input apart."""
+    try:
+        yield
+    except (AndroidError, AndroidInputError):
+        raise
+    except (AdbError, OSError, EOFError) as exc:
+        raise DeviceLost(
+            f"{serial}: adb failed: {exc or type(exc).__name__}", serial=serial
+        ) from exc
+
+
+def input_text_commands(text: str) -> list[str]:
+    """Shell commands that type printable-ASCII ``text`` (``\\n``, ``\\t`` as keys) via ``input``.
+
+    ``input text`` turns ``%s`` into a space, so spaces are sent as ``%s`` and a
+    literal ``%`` directly followed by ``s`` is split across two calls.
+    """
+    if not is_input_text_safe(text):
+        raise AndroidInputError("input text accepts printable ASCII, newline and tab only")
+    cmds: list[str] = []
+    chunk = ""
+
+    def flush() -> None:
+        nonlocal chunk
+        if chunk:
+            cmds.append("input text " + shlex.quote(chunk.replace(" ", "%s")))
+            chunk = ""
+
+    for i, ch in enumerate(text):
+        if ch in "\n\t":
+            flush()
+            cmds.append(f"input keyevent {KEYCODES['enter' if ch == chr(10) else 'tab']}")
+            continue
+        chunk += ch
+        if ch == "%" and i + 1 < len(text) and text[i + 1] == "s":
+            flush()
+    flush()
+    return cmds
+
+
+def is_input_text_safe(text: str) -> bool:
+    return all(32 <= ord(c) < 127 or c in "\n\t" for c in text)
+
+
+def decode_raw_screencap(data: bytes) -> Image.Image:
+    """Decode ``screencap`` raw output: a 12- or 16-byte header (w, h, format[, colorspace])."""
+    if len(data) < 12:
+        raise AndroidError(f"screencap returned {len(data)} bytes, not a frame")
+    width, height, fmt = (int.from_bytes(data[i : i + 4], "little") for i in (0, 4, 8))
+    if fmt not in _RAW_FORMATS:
+        raise AndroidError(f"screencap: unsupported pixel format {fmt}")
+    bpp, mode = _RAW_FORMATS[fmt]
+    body = width * height * bpp
+    header = len(data) - body
+    if header not in (12, 16):
+        raise AndroidError(
+            f"screencap: {len(data)} bytes do not hold a {width}x{height} frame of format {fmt}"
+        )
+    raw_mode = "RGB" if mode == "BGR;16" else ("RGBA" if bpp == 4 else "RGB")
+    img = Image.frombuffer(raw_mode, (width, height), data[header:], "raw", mode, 0, 1)
+    return img.convert("RGB")
+
+
+def parse_wm_size(text: str) -> tuple[int, int]:
+    """``wm size`` output -> natural ``(width, height)`` (the override wins when set)."""
+    found = dict(re.findall(r"(Physical|Override) size:\s*(\d+x\d+)", text))
+    value = found.get("Override") or found.get("Physical")
+    if not value:
+        raise AndroidError(f"cannot parse 'wm size' output: {text.strip()[:200]!r}")
+    w, h = value.split("x")
+    return int(w), int(h)
+
+
+def parse_rotation(text: str) -> int:
+    """Rotation 0-3 from ``dumpsys display`` (0 when not reported)."""
+    m = re.search(r"mCurrentOrientation=(\d)", text) or re.search(r"\borientation=(\d)", text)
+    return int(m.group(1)) if m else 0
+
+
+def parse_focus(text: str) -> tuple[str, str] | None:
+    """``(package, activity)`` from ``dumpsys window``/``activity`` output, or None."""
+    for m in _FOCUS_RE.finditer(text):
+        pkg, act = m.group("pkg"), m.group("act")
+        if act.startswith("."):
+            act = pkg + act
+        return pkg, act
+    return None
+
+
+class AdbAndroidDevice:
+    """An Android device reached through an adb server (see module docstring)."""
+
+    kind: Literal["android"] = "android"
+
+    def __init__(
+        self,
+        server: AdbServer,
+        serial: str,
+        role: str = "phone",
+        output_cap: int = 64 * 1024,
+        shell_timeout: float = 60.0,
+    ) -> None:
+        self.server = server
+        self.serial = serial
+        self.role = role
+        self.output_cap = output_cap
+        self.shell_timeout = shell_timeout
+        self._adb: AdbDevice = server.device(serial)
+        self._features: set[str] | None = None
+        self._u2_ok: bool | None = None
+        self._size: tuple[int, int] | None = None
+        self.round_trips = 0  # adb requests made through this object (for benchmarks)
+
+    def __repr__(self) -> str:
+        return f"AdbAndroidDevice(role={self.role!r}, serial={self.serial!r})"
+
+    # -- plumbing ---------------------------------------------------------------
+    @property
+    def adb(self) -> AdbDevice:
+        """The adbutils device, for operations this class does not wrap."""
+        return self._adb
+
+    def features(self) -> set[str]:
+        if self._features is None:
+            with _adb_errors(self.serial):
+                self.round_trips += 1
+                self._features = set(self._adb.get_features().split(","))
+        return self._features
+
+    def shell(self, command: str, timeout: float | None = None) -> ShellResult:
+        """Run ``command`` in the device shell, bounded in time and captured output.
+
+        Output past ``output_cap`` bytes per stream is dropped (``truncated``);
+        the command still runs to its end. On timeout the stream is closed and
+        ``exit_code`` is 124 with ``timed_out`` set, like coreutils ``timeout``.
+        """
+        limit = self.shell_timeout if timeout is None else timeout
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            if "shell_v2" in self.features():
+                return self._shell_v2(command, limit)
+            return self._shell_v1(command, limit)
+
+    def _shell_v2(self, command: str, limit: float) -> ShellResult:
+        deadline = time.monotonic() + limit
+        conn = self._adb.open_transport(timeout=limit)
+        out, err = bytearray(), bytearray()
+        truncated = False
+        code: int | None = None
+        try:
+            conn.send_command(f"shell,v2,raw:{command}")
+            conn.check_okay()
+            conn.conn.sendall(b"\x04\x00\x00\x00\x00")  # close stdin: nothing to feed
+            buf = b""
+            while code is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                conn.conn.settimeout(remaining)
+                chunk = conn.conn.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while len(buf) >= 5:
+                    size = int.from_bytes(buf[1:5], "little")
+                    if len(buf) < 5 + size:
+                        break
+                    kind, data, buf = buf[0], buf[5 : 5 + size], buf[5 + size :]
+                    if kind in (1, 2):
+                        target = out if kind == 1 else err
+                        room = self.output_cap - len(target)
+                        if len(data) > room:
+                            truncated = True
+                        target += data[: max(room, 0)]
+                    elif kind == 3 and data:
+                        code = data[0]
+        except TimeoutError:
+            return self._result(out, err, 124, truncated, timed_out=True, limit=limit)
+        finally:
+            conn.close()
+        if code is None:
+            raise DeviceLost(f"{self.serial}: shell stream closed without an exit status")
+        return self._result(out, err, code, truncated)
+
+    def _shell_v1(self, command: str, limit: float) -> ShellResult:
+        marker = b"X4EXIT:"
+        deadline = time.monotonic() + limit
+        conn = self._adb.open_transport(timeout=limit)
+        data = bytearray()
+        tail = b""
+        truncated = False
+        try:
+            conn.send_command(f"shell:{command} ; echo X4EXIT:$?")
+            conn.check_okay()
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                conn.conn.settimeout(remaining)
+                chunk = conn.conn.recv(65536)
+                if not chunk:
+                    break
+                tail = (tail + chunk)[-64:]
+                room = self.output_cap + 64 - len(data)
+                if len(chunk) > room:
+                    truncated = True
+                data += chunk[: max(room, 0)]
+        except TimeoutError:
+            return self._result(data, b"", 124, truncated, timed_out=True, limit=limit)
+        finally:
+            conn.close()
+        idx = tail.rfind(marker)
+        if idx < 0:
+            raise DeviceLost(f"{self.serial}: shell output ended without an exit status")
+        code = int(tail[idx + len(marker) :].strip() or b"255")
+        body_end = data.rfind(marker)
+        body = data[:body_end] if body_end >= 0 else data[: self.output_cap]
+        return self._result(body[: self.output_cap], b"", code, truncated)
+
+    def _result(
+        self,
+        out: bytes | bytearray,
+        err: bytes | bytearray,
+        code: int,
+        truncated: bool,
+        timed_out: bool = False,
+        limit: float = 0.0,
+    ) -> ShellResult:
+        stderr = bytes(err).decode("utf-8", "replace")
+        if truncated:
+            stderr += f"\n[output truncated at {self.output_cap} bytes]"
+        if timed_out:
+            stderr += f"\n[timed out after {limit:g} s]"
+        return ShellResult(
+            stdout=bytes(out).decode("utf-8", "replace"),
+            stderr=stderr,
+            exit_code=code,
+            truncated=truncated,
+            timed_out=timed_out,
+        )
+
+    def check(self, command: str, timeout: float | None = None) -> str:
+        """Run a command the rig relies on; its stdout, or :class:`AndroidError` if it failed."""
+        res = self.shell(command, timeout)
+        if not res.ok:
+            detail = (res.stderr or res.stdout).strip()[-500:]
+            raise AndroidError(
+                f"{self.serial}: {command[:120]!r} exited {res.exit_code}: {detail}",
+                serial=self.serial,
+            )
+        return res.stdout
+
+    def exec_out(self, command: str, timeout: float = 60.0) -> bytes:
+        """Raw bytes of ``exec:COMMAND`` (no pty, no shell protocol): binary-safe output."""
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            conn = self._adb.open_transport(timeout=timeout)
+            try:
+                conn.send_command("exec:" + command)
+                conn.check_okay()
+                return bytes(conn.read_until_close(encoding=None))
+            finally:
+                conn.close()
+
+    # -- files ------------------------------------------------------------------
+    def push(self, local: Path | bytes, remote: str, mode: int = 0o644) -> None:
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            src = local if isinstance(local, bytes) else Path(local)
+            if isinstance(src, Path) and not src.is_file():
+                raise AndroidInputError(f"push: {src} is not a file")
+            self._adb.sync.push(src, remote, mode=mode)
+
+    def pull(self, remote: str, local: Path) -> None:
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            if not self._adb.sync.exists(remote):
+                raise AndroidInputError(f"pull: {remote} does not exist on {self.serial}")
+            self._adb.sync.pull(remote, Path(local))
+
+    def read_bytes(self, remote: str) -> bytes:
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            return self._adb.sync.read_bytes(remote)
+
+    # -- screen -----------------------------------------------------------------
+    def screenshot(self, fmt: Literal["raw", "png"] = "raw") -> Image.Image:
+        """The screen as RGB ``[height, width]``: raw frame decoded on the host (faster),
+        or ``screencap -p`` when asked or when the raw frame cannot be decoded."""
+        if fmt == "raw":
+            try:
+                return decode_raw_screencap(self.exec_out("screencap"))
+            except AndroidError:
+                pass
+        data = self.exec_out("screencap -p")
+        try:
+            img = Image.open(io.BytesIO(data))
+            img.load()
+        except Exception as exc:
+            raise AndroidError(f"{self.serial}: screencap -p gave no image ({exc})") from exc
+        return img.convert("RGB")
+
+    def _u2(self, method: str, *params: Any, timeout: float = 20.0) -> Any:
+        from uiautomator2.core import _jsonrpc_call
+
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            return _jsonrpc_call(self._adb, U2_PORT, method, list(params), timeout, False)
+
+    def u2_available(self) -> bool:
+        """True when uiautomator2's agent already answers ``/ping`` (never installs it)."""
+        if self._u2_ok is None:
+            try:
+                from uiautomator2.core import _http_request
+
+                self.round_trips += 1
+                resp = _http_request(self._adb, U2_PORT, "GET", "/ping", timeout=3)
+                self._u2_ok = resp.content.strip() == b"pong"
+            except Exception:
+                self._u2_ok = False
+        return self._u2_ok
+
+    def ui_tree(self) -> str:
+        """The ``uiautomator dump`` XML of the current screen (via uiautomator2 when it runs)."""
+        if self.u2_available():
+            try:
+                return str(self._u2("dumpWindowHierarchy", False, 50))
+            except Exception:
+                self._u2_ok = False
+        path = "/data/local/tmp/clawrig_ui.xml"
+        out = self.check(f"uiautomator dump {path} >/dev/null && cat {path}", timeout=30)
+        start = out.find("<?xml")
+        if start < 0:
+            start = out.find("<hierarchy")
+        if start < 0:
+            raise AndroidError(f"{self.serial}: uiautomator dump gave no XML: {out[:200]!r}")
+        return out[start:]
+
+    def window_size(self) -> tuple[int, int]:
+        """``(width, height)`` for the current rotation."""
+        out = self.check("wm size; dumpsys display")
+        w, h = parse_wm_size(out)
+        if parse_rotation(out) % 2 == 1:
+            w, h = h, w
+        self._size = (w, h)
+        return w, h
+
+    def rotation(self) -> int:
+        """0, 1, 2 or 3 (quarter turns from the natural orientation)."""
+        return parse_rotation(self.check("dumpsys display"))
+
+    def _check_xy(self, *points: tuple[int, int]) -> None:
+        size = self._size or self.window_size()
+        for x, y in points:
+            if not (0 <= x < size[0] and 0 <= y < size[1]):
+                size = self.window_size()  # the screen may have rotated since
+                if not (0 <= x < size[0] and 0 <= y < size[1]):
+                    raise AndroidInputError(f"({x}, {y}) is off the {size[0]}x{size[1]} screen")
+
+    # -- input ------------------------------------------------------------------
+    def tap(self, x: int, y: int) -> None:
+        self._check_xy((x, y))
+        self.check(f"input tap {int(x)} {int(y)}")
+
+    def long_press(self, x: int, y: int, duration_ms: int = 800) -> None:
+        self._check_xy((x, y))
+        self.check(f"input swipe {int(x)} {int(y)} {int(x)} {int(y)} {int(duration_ms)}")
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        self._check_xy((x1, y1), (x2, y2))
+        self.check(f"input swipe {int(x1)} {int(y1)} {int(x2)} {int(y2)} {int(duration_ms)}")
+
+    def type_text(self, text: str) -> None:
+        """Type into the focused field: ``input text`` for ASCII; any Unicode through
+        uiautomator2's clipboard paste, or the ADB Keyboard IME when installed."""
+        if not text:
+            return
+        if is_input_text_safe(text):
+            self.check(" && ".join(input_text_commands(text)))
+            return
+        if self.u2_available():
+            self._u2("setClipboard", None, text)
+            if self._u2("getClipboard") != text:
+                raise AndroidError(f"{self.serial}: uiautomator2 clipboard did not take the text")
+            self._u2("pasteClipboard")
+            return
+        if self.has_package("com.android.adbkeyboard"):
+            previous = self.check("settings get secure default_input_method").strip()
+            msg = base64.b64encode(text.encode("utf-8")).decode("ascii")
+            self.check(
+                f"ime enable {ADB_KEYBOARD} >/dev/null; ime set {ADB_KEYBOARD} >/dev/null; "
+                f"am broadcast -a ADB_INPUT_B64 --es msg {msg}"
+            )
+            if previous and previous != "null" and previous != ADB_KEYBOARD:
+                self.shell(f"ime set {shlex.quote(previous)}")
+            return
+        raise AndroidInputError(
+            "non-ASCII text needs uiautomator2's agent or the ADB Keyboard "
+            "(com.android.adbkeyboard); neither is available on " + self.serial
+        )
+
+    def key(self, name: str | int) -> None:
+        """Press a key by name (``home``, ``back``, ``enter`` …), ``KEYCODE_*`` or number."""
+        code: int | None
+        if isinstance(name, int) or str(name).isdigit():
+            code = int(name)
+        else:
+            norm = str(name).strip().lower().removeprefix("keycode_")
+            code = KEYCODES.get(norm)
+        if code is None:
+            known = ", ".join(sorted(KEYCODES))
+            raise AndroidInputError(f"unknown key {name!r}; known keys: {known}")
+        self.check(f"input keyevent {code}")
+
+    # -- apps -------------------------------------------------------------------
+    def has_package(self, package: str) -> bool:
+        return self.shell(f"pm path {shlex.quote(package)}").stdout.startswith("package:")
+
+    def launch(self, package: str) -> None:
+        """Start ``package`` (its launcher activity) or ``package/activity``."""
+        if not re.fullmatch(r"[A-Za-z0-9_.]+(/[A-Za-z0-9_.$]+)?", package):
+            raise AndroidInputError(f"not a package name: {package!r}")
+        if "/" in package:
+            res = self.shell(f"am start -n {package}")
+        else:
+            res = self.shell(f"monkey -p {package} -c android.intent.category.LAUNCHER 1")
+        text = res.stdout + res.stderr
+        if res.exit_code != 0 or "No activities found" in text or "Error" in text:
+            raise AndroidInputError(f"cannot launch {package}: {text.strip()[:300]}")
+
+    def stop_app(self, package: str) -> None:
+        self.check(f"am force-stop {shlex.quote(package)}")
+
+    def current_app(self) -> tuple[str, str]:
+        """``(package, activity)`` of the focused window."""
+        for cmd in ("dumpsys window windows", "dumpsys window", "dumpsys activity activities"):
+            res = self.shell(cmd)
+            found = parse_focus(res.stdout)
+            if found:
+                return found
+        raise AndroidError(f"{self.serial}: no focused app in dumpsys output", serial=self.serial)
+
+    # -- state of the system ----------------------------------------------------
+    def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> bool:
+        """Wait until screen pixels and UI tree stop changing for ``quiet`` seconds.
+
+        Bounded by ``timeout``; returns False if the screen never settled. Each
+        sample is a real capture, so there is no fixed sleep to tune.
+        """
+        deadline = time.monotonic() + timeout
+        last: tuple[bytes, bytes] | None = None
+        since = time.monotonic()
+        while True:
+            frame = self.exec_out("screencap")
+            tree = self.ui_tree().encode("utf-8")
+            sample = (hashlib.sha1(frame).digest(), hashlib.sha1(tree).digest())
+            now = time.monotonic()
+            if sample != last:
+                last, since = sample, now
+            elif now - since >= quiet:
+                return True
+            if now > deadline:
+                return False
+
+    def disable_animations(self) -> None:
+        self.check(
+            "settings put global window_animation_scale 0; "
+            "settings put global transition_animation_scale 0; "
+            "settings put global animator_duration_scale 0"
+        )
+
+    def set_locale(self, tag: str) -> None:
+        """Set the system locale (BCP 47, e.g. ``en-US``, ``ja-JP``); apps see it on restart."""
+        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", tag):
+            raise AndroidInputError(f"not a locale tag: {tag!r}")
+        self.check(f"setprop persist.sys.locale {tag}; settings put system system_locales {tag}")
+
+    def set_timezone(self, timezone: str) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", timezone):
+            raise AndroidInputError(f"not an IANA timezone: {timezone!r}")
+        self.check(f"settings put global auto_time_zone 0; setprop persist.sys.timezone {timezone}")
+
+    def set_clock(self, now: datetime, timezone: str) -> None:
+        """Set the device clock to ``now`` (aware) and its timezone; automatic time off."""
+        if now.tzinfo is None:
+            raise AndroidInputError("set_clock needs a timezone-aware datetime")
+        self.set_timezone(timezone)
+        stamp = now.astimezone(UTC).strftime("%m%d%H%M%Y.%S")
+        self.check(f"settings put global auto_time 0; date -u {stamp} >/dev/null")
+
+    def getprop(self, name: str) -> str:
+        return self.check(f"getprop {shlex.quote(name)}").strip()
+
+    def reverse(self, device_port: int, host_port: int) -> None:
+        """Make ``tcp:device_port`` on the device reach ``127.0.0.1:host_port`` on the host."""
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            self._adb.reverse(f"tcp:{int(device_port)}", f"tcp:{int(host_port)}")
+
+    def reverse_list(self) -> list[tuple[str, str]]:
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            return [(r.remote, r.local) for r in self._adb.reverse_list()]
+
+    def is_alive(self) -> bool:
+        """True when adb reports the device online and its shell answers."""
+        try:
+            return self.server.state(self.serial) == "device" and (
+                self.shell("echo ok", timeout=10).stdout.strip() == "ok"
+            )
+        except AndroidError:
+            return False
+
+    # -- seeding and state (rig.world.Device) -----------------------------------
+    def seed(self, plan: Any) -> Mapping[str, Any]:
+        from emulator.seeding import apply_plan
+
+        return apply_plan(self, plan)
+
+    def read_state(self, query: Any) -> Any:
+        from emulator.readers import read_state
+
+        return read_state(self, query)
+
+    def close(self) -> None:
+        """Nothing host-side outlives a call; kept for the Device contract."""
+        self._u2_ok = None

@@ -1,0 +1,287 @@
+"""Android state for scoring and seed verification: providers, files, app databases, settings.
+
+``content query`` prints ``Row: N col=value, col=value`` with values raw: a
+value may contain ``, `` or newlines. Rows are therefore split only at a
+``Row: N `` line whose N is the next expected index, and columns only at
+``, NAME=`` for the next column of the known projection, in order.
+
+App database rows travel as ``typeof:hex`` pairs, so any bytes survive.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from emulator.errors import AndroidError, AndroidInputError
+
+if TYPE_CHECKING:
+    from emulator.device import AdbAndroidDevice
+
+Value = str | int | float | bytes | None
+Row = dict[str, Value]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_content_rows(
+    text: str, projection: Sequence[str], types: Mapping[str, Callable[[str], Any]] | None = None
+) -> list[Row]:
+    """Rows of ``content query --projection a:b:c`` output, in projection order.
+
+    ``NULL`` becomes None; ``types`` converts named columns (``{"_id": int}``).
+    """
+    if not projection:
+        raise AndroidInputError("parse_content_rows needs the projection the query used")
+    if text.strip() in ("", "No result found."):
+        return []
+    types = types or {}
+    chunks: list[str] = []
+    pos = 0
+    index = 0
+    head = f"Row: {index} "
+    if not text.startswith(head):
+        raise AndroidError(f"content query output does not start with 'Row: 0': {text[:200]!r}")
+    pos = len(head)
+    while True:
+        index += 1
+        nxt = text.find(f"\nRow: {index} ", pos)
+        if nxt < 0:
+            body = text[pos:]
+            chunks.append(body[:-1] if body.endswith("\n") else body)
+            break
+        chunks.append(text[pos:nxt])
+        pos = nxt + len(f"\nRow: {index} ")
+    return [_split_row(chunk, projection, types) for chunk in chunks]
+
+
+def _split_row(
+    chunk: str, projection: Sequence[str], types: Mapping[str, Callable[[str], Any]]
+) -> Row:
+    first = f"{projection[0]}="
+    if not chunk.startswith(first):
+        raise AndroidError(f"content row does not start with {first!r}: {chunk[:200]!r}")
+    row: Row = {}
+    start = len(first)
+    for i, col in enumerate(projection):
+        if i + 1 < len(projection):
+            sep = f", {projection[i + 1]}="
+            end = chunk.find(sep, start)
+            if end < 0:
+                raise AndroidError(f"content row lacks column {projection[i + 1]!r}: {chunk!r}")
+            raw, start = chunk[start:end], end + len(sep)
+        else:
+            raw = chunk[start:]
+        row[col] = None if raw == "NULL" else (types[col](raw) if col in types else raw)
+    return row
+
+
+def content_query_command(
+    uri: str,
+    projection: Sequence[str],
+    where: str | None = None,
+    sort: str | None = None,
+) -> str:
+    for col in projection:
+        if not _IDENT.fullmatch(col):
+            raise AndroidInputError(f"bad column name in projection: {col!r}")
+    cmd = f"content query --uri {shlex.quote(uri)} --projection {':'.join(projection)}"
+    if where:
+        cmd += f" --where {shlex.quote(where)}"
+    if sort:
+        cmd += f" --sort {shlex.quote(sort)}"
+    return cmd
+
+
+def query(
+    device: AdbAndroidDevice,
+    uri: str,
+    projection: Sequence[str],
+    where: str | None = None,
+    sort: str | None = None,
+    types: Mapping[str, Callable[[str], Any]] | None = None,
+) -> list[Row]:
+    """Rows of a content provider, parsed and typed."""
+    out = device.check(content_query_command(uri, projection, where, sort))
+    return parse_content_rows(out, projection, types)
+
+
+def batch(device: AdbAndroidDevice, commands: Mapping[str, str]) -> dict[str, str]:
+    """Run several read-only commands in one round trip; each one's stdout by name.
+
+    Sections are delimited by a random nonce no data can predict.
+    """
+    nonce = "@@" + secrets.token_hex(8)
+    script = "; ".join(f"echo {nonce}:{name}; {cmd}" for name, cmd in commands.items())
+    out = device.check(script, timeout=300)
+    result: dict[str, str] = {}
+    parts = out.split(nonce + ":")
+    for part in parts[1:]:
+        name, _, body = part.partition("\n")
+        result[name] = body
+    missing = set(commands) - set(result)
+    if missing:
+        raise AndroidError(f"batched read lost sections {sorted(missing)}: {out[:300]!r}")
+    return result
+
+
+# -- app databases --------------------------------------------------------------
+def sqlite_select_command(db: str, table: str, columns: Sequence[str], where: str = "") -> str:
+    """A ``sqlite3`` command printing each row as ``type:hex|type:hex…`` (byte-exact)."""
+    for name in (table, *columns):
+        if not _IDENT.fullmatch(name):
+            raise AndroidInputError(f"bad SQL identifier: {name!r}")
+    cells = " || '|' || ".join(f"typeof({c}) || ':' || hex({c})" for c in columns)
+    sql = f"SELECT {cells} FROM {table}"
+    if where:
+        sql += f" WHERE {where}"
+    sql += " ORDER BY rowid;"
+    return f"sqlite3 -batch -noheader {shlex.quote(db)} {shlex.quote(sql)}"
+
+
+def _decode_cell(cell: str) -> Value:
+    kind, _, hexed = cell.partition(":")
+    raw = bytes.fromhex(hexed)
+    if kind == "null":
+        return None
+    if kind == "integer":
+        return int(raw.decode("ascii"))
+    if kind == "real":
+        return float(raw.decode("ascii"))
+    if kind == "text":
+        return raw.decode("utf-8", "surrogateescape")
+    if kind == "blob":
+        return raw
+    raise AndroidError(f"sqlite3 printed an unknown type {kind!r}")
+
+
+def parse_sqlite_rows(text: str, columns: Sequence[str]) -> list[Row]:
+    rows: list[Row] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        cells = line.split("|")
+        if len(cells) != len(columns):
+            raise AndroidError(f"sqlite3 row has {len(cells)} cells, expected {len(columns)}")
+        rows.append({c: _decode_cell(v) for c, v in zip(columns, cells, strict=True)})
+    return rows
+
+
+def app_db_rows(
+    device: AdbAndroidDevice, db: str, table: str, columns: Sequence[str], where: str = ""
+) -> list[Row]:
+    """Rows of an app's SQLite table, read as root, values exactly as stored."""
+    return parse_sqlite_rows(
+        device.check(sqlite_select_command(db, table, columns, where)), columns
+    )
+
+
+# -- files and settings ---------------------------------------------------------
+def file_hashes(device: AdbAndroidDevice, paths: Sequence[str]) -> dict[str, str | None]:
+    """``{path: md5 hex}`` for each path (None when missing), in one round trip."""
+    if not paths:
+        return {}
+    res = device.shell("md5sum " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null")
+    found: dict[str, str | None] = dict.fromkeys(paths)
+    for line in res.stdout.splitlines():
+        digest, _, path = line.partition(" ")
+        path = path.lstrip(" *")
+        if path in found and re.fullmatch(r"[0-9a-f]{32}", digest):
+            found[path] = digest
+    return found
+
+
+def read_file(device: AdbAndroidDevice, path: str) -> bytes:
+    return device.read_bytes(path)
+
+
+def get_setting(device: AdbAndroidDevice, namespace: str, key: str) -> str | None:
+    """A setting's value; None when unset (``settings get`` prints ``null``)."""
+    if namespace not in ("system", "secure", "global"):
+        raise AndroidInputError(f"settings namespace must be system/secure/global: {namespace!r}")
+    out = device.check(f"settings get {namespace} {shlex.quote(key)}")
+    value = out[:-1] if out.endswith("\n") else out
+    return None if value == "null" else value
+
+
+# -- typed queries for rig.world's read_state ---------------------------------------
+@dataclass
+class ProviderQuery:
+    uri: str
+    projection: list[str]
+    where: str | None = None
+    sort: str | None = None
+    types: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+
+
+@dataclass
+class FileQuery:
+    path: str
+
+
+@dataclass
+class FileHashQuery:
+    paths: list[str]
+
+
+@dataclass
+class AppDbQuery:
+    db: str
+    table: str
+    columns: list[str]
+    where: str = ""
+
+
+@dataclass
+class SettingQuery:
+    namespace: str
+    key: str
+
+
+@dataclass
+class UiQuery:
+    """The focused app and the UI tree."""
+
+
+StateQuery = ProviderQuery | FileQuery | FileHashQuery | AppDbQuery | SettingQuery | UiQuery
+
+_KINDS: dict[str, type] = {
+    "provider": ProviderQuery,
+    "file": FileQuery,
+    "file_hashes": FileHashQuery,
+    "app_db": AppDbQuery,
+    "setting": SettingQuery,
+    "ui": UiQuery,
+}
+
+
+def read_state(device: AdbAndroidDevice, q: StateQuery | Mapping[str, Any]) -> Any:
+    """Answer one state query; mappings name their kind: ``{"kind": "provider", "uri": …}``."""
+    if isinstance(q, Mapping):
+        data = dict(q)
+        kind = data.pop("kind", None)
+        if kind not in _KINDS:
+            raise AndroidInputError(f"state query kind {kind!r}; expected one of {sorted(_KINDS)}")
+        try:
+            q = _KINDS[kind](**data)
+        except TypeError as exc:
+            raise AndroidInputError(f"state query {kind!r}: {exc}") from None
+    if isinstance(q, ProviderQuery):
+        return query(device, q.uri, q.projection, q.where, q.sort, q.types)
+    if isinstance(q, FileQuery):
+        return read_file(device, q.path)
+    if isinstance(q, FileHashQuery):
+        return file_hashes(device, q.paths)
+    if isinstance(q, AppDbQuery):
+        return app_db_rows(device, q.db, q.table, q.columns, q.where)
+    if isinstance(q, SettingQuery):
+        return get_setting(device, q.namespace, q.key)
+    if isinstance(q, UiQuery):
+        pkg, act = device.current_app()
+        return {"package": pkg, "activity": act, "tree": device.ui_tree()}
+    raise AndroidInputError(f"unknown state query {q!r}")

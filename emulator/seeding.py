@@ -1,0 +1,662 @@
+"""Android seeding: typed records in, one pushed script per device, read back, verified.
+
+A :class:`SeedPlan` is applied in a fixed number of adb round trips whatever
+its size: one batched read of the current high-water marks, one push of a
+shell script holding every ``content insert``/``settings put``/``sqlite3``
+command, one run of it, and one batched read back (files are pushed one sync
+transfer each). Parent rows that children point at (raw contacts, calendar
+events) get explicit ids above the current maximum, so the script needs no
+round trip to learn them.
+
+Everything written is read back and compared with the plan; the first
+difference raises :class:`~emulator.errors.SeedMismatch` naming the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from emulator.errors import AndroidInputError, SeedMismatch
+from emulator.readers import (
+    Row,
+    batch,
+    content_query_command,
+    parse_content_rows,
+    parse_sqlite_rows,
+    sqlite_select_command,
+)
+
+if TYPE_CHECKING:
+    from emulator.device import AdbAndroidDevice
+
+CONTACTS = "content://com.android.contacts"
+MIME_NAME = "vnd.android.cursor.item/name"
+MIME_PHONE = "vnd.android.cursor.item/phone_v2"
+MIME_EMAIL = "vnd.android.cursor.item/email_v2"
+CALENDAR = "content://com.android.calendar"
+TMP = "/data/local/tmp"
+
+SMS_TYPES = {"inbox": 1, "sent": 2}
+CALL_TYPES = {"incoming": 1, "outgoing": 2, "missed": 3}
+
+# AOSP DeskClock's alarm table; a device whose clock app keeps alarms elsewhere
+# passes its own AlarmStore.
+ALARM_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS alarm_templates (_id INTEGER PRIMARY KEY, "
+    "hour INTEGER NOT NULL, minutes INTEGER NOT NULL, daysofweek INTEGER NOT NULL, "
+    "enabled INTEGER NOT NULL, vibrate INTEGER NOT NULL, label TEXT NOT NULL, "
+    "ringtone TEXT, delete_after_use INTEGER NOT NULL DEFAULT 0)"
+)
+
+
+def to_ms(when: datetime | int) -> int:
+    """Epoch milliseconds, as Android stores times; datetimes must be timezone-aware."""
+    if isinstance(when, int):
+        return when
+    if when.tzinfo is None:
+        raise AndroidInputError(f"naive datetime {when.isoformat()}: give it a timezone")
+    return int(when.timestamp() * 1000)
+
+
+# -- records ----------------------------------------------------------------------
+@dataclass
+class Contact:
+    name: str
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sms:
+    address: str
+    body: str
+    date: datetime | int
+    box: Literal["inbox", "sent"] = "inbox"
+    read: bool = True
+
+
+@dataclass
+class Call:
+    number: str
+    date: datetime | int
+    duration_s: int = 0
+    type: Literal["incoming", "outgoing", "missed"] = "incoming"
+
+
+@dataclass
+class Attendee:
+    name: str
+    email: str
+
+
+@dataclass
+class CalendarEvent:
+    title: str
+    start: datetime | int
+    end: datetime | int
+    description: str = ""
+    location: str = ""
+    timezone: str = "UTC"
+    all_day: bool = False
+    reminders: list[int] = field(default_factory=list)  # minutes before start
+    attendees: list[Attendee] = field(default_factory=list)
+
+
+@dataclass
+class Alarm:
+    hour: int
+    minute: int
+    label: str = ""
+    enabled: bool = True
+    days: int = 0  # DeskClock bitmask: bit 0 Monday … bit 6 Sunday; 0 = once
+
+
+@dataclass
+class AlarmStore:
+    """Where the device's clock app keeps alarms."""
+
+    package: str = "com.android.deskclock"
+    db: str = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
+    table: str = "alarm_templates"
+    schema: str = ALARM_SCHEMA
+
+
+@dataclass
+class FileItem:
+    """A file to place on the device (notes, downloads, photos)."""
+
+    path: str
+    data: bytes
+    mode: int = 0o644
+
+
+@dataclass
+class Setting:
+    namespace: Literal["system", "secure", "global"]
+    key: str
+    value: str
+
+
+@dataclass
+class AppRows:
+    """Rows for one table of an app's SQLite database, written as root in one transaction."""
+
+    package: str
+    db: str
+    table: str
+    rows: list[dict[str, Any]]
+    schema: str | None = None  # CREATE TABLE IF NOT EXISTS … when the app may not have run yet
+
+
+@dataclass
+class SeedPlan:
+    contacts: list[Contact] = field(default_factory=list)
+    sms: list[Sms] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    events: list[CalendarEvent] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
+    files: list[FileItem] = field(default_factory=list)
+    settings: list[Setting] = field(default_factory=list)
+    app_rows: list[AppRows] = field(default_factory=list)
+    alarm_store: AlarmStore = field(default_factory=AlarmStore)
+
+    def all_app_rows(self) -> list[AppRows]:
+        rows = list(self.app_rows)
+        if self.alarms:
+            s = self.alarm_store
+            rows.append(
+                AppRows(
+                    s.package,
+                    s.db,
+                    s.table,
+                    [
+                        {
+                            "hour": a.hour,
+                            "minutes": a.minute,
+                            "daysofweek": a.days,
+                            "enabled": int(a.enabled),
+                            "vibrate": 1,
+                            "label": a.label,
+                            "delete_after_use": 0,
+                        }
+                        for a in self.alarms
+                    ],
+                    s.schema,
+                )
+            )
+        return rows
+
+
+# -- script building --------------------------------------------------------------
+def _bind(col: str, value: Any) -> str:
+    if value is None:
+        return f"--bind {col}:n:"
+    if isinstance(value, bool):
+        return f"--bind {col}:i:{int(value)}"
+    if isinstance(value, int):
+        kind = "i" if -(2**31) <= value < 2**31 else "l"
+        return f"--bind {col}:{kind}:{value}"
+    if isinstance(value, float):
+        return f"--bind {col}:d:{value!r}"
+    return "--bind " + shlex.quote(f"{col}:s:{value}")
+
+
+def insert_command(uri: str, values: Mapping[str, Any]) -> str:
+    binds = " ".join(_bind(c, v) for c, v in values.items())
+    return f"content insert --uri {shlex.quote(uri)} {binds}"
+
+
+def sql_literal(value: Any) -> str:
+    """A SQLite literal for ``value``; text goes as hex so any bytes survive the CLI."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, bytes):
+        return f"X'{value.hex()}'"
+    data = str(value).encode("utf-8", "surrogateescape")
+    return f"CAST(X'{data.hex()}' AS TEXT)"
+
+
+def app_rows_sql(target: AppRows) -> str:
+    lines = ["BEGIN IMMEDIATE;"]
+    if target.schema:
+        lines.append(target.schema.rstrip("; \n") + ";")
+    for row in target.rows:
+        cols = ", ".join(row)
+        vals = ", ".join(sql_literal(v) for v in row.values())
+        lines.append(f"INSERT INTO {target.table} ({cols}) VALUES ({vals});")
+    lines += ["COMMIT;", "PRAGMA wal_checkpoint(TRUNCATE);", ""]
+    return "\n".join(lines)
+
+
+def _ids(text: str) -> int:
+    """Largest ``_id`` in a ``content query --projection _id`` output (0 when empty)."""
+    rows = parse_content_rows(text, ["_id"], {"_id": int})
+    return max((int(r["_id"] or 0) for r in rows), default=0)
+
+
+def _first_int(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip().lstrip("-").isdigit():
+            return int(line.strip())
+    return 0
+
+
+@dataclass
+class _Marks:
+    raw_contact: int = 0
+    sms: int = 0
+    call: int = 0
+    event: int = 0
+    calendar_id: int | None = None
+    owners: dict[str, str] = field(default_factory=dict)
+    db_rowids: dict[int, int] = field(default_factory=dict)
+
+
+def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
+    cmds: dict[str, str] = {}
+    if plan.contacts:
+        cmds["raw"] = content_query_command(f"{CONTACTS}/raw_contacts", ["_id"])
+    if plan.sms:
+        cmds["sms"] = content_query_command("content://sms", ["_id"])
+    if plan.calls:
+        cmds["calls"] = content_query_command("content://call_log/calls", ["_id"])
+    if plan.events:
+        cmds["events"] = content_query_command(f"{CALENDAR}/events", ["_id"])
+        cmds["calendars"] = content_query_command(
+            f"{CALENDAR}/calendars", ["_id", "calendar_access_level", "visible"]
+        )
+    targets = plan.all_app_rows()
+    for i, t in enumerate(targets):
+        pkg_dir = t.db.rsplit("/databases/", 1)[0] if "/databases/" in t.db else t.db
+        cmds[f"owner{i}"] = f"stat -c %u:%g {shlex.quote(pkg_dir)} 2>/dev/null; true"
+        sql = f"SELECT coalesce(max(rowid), 0) FROM {t.table};"
+        cmds[f"rowid{i}"] = (
+            f"sqlite3 -batch -noheader {shlex.quote(t.db)} {shlex.quote(sql)} 2>/dev/null; true"
+        )
+    marks = _Marks()
+    if not cmds:
+        return marks
+    out = batch(device, cmds)
+    marks.raw_contact = _ids(out["raw"]) if "raw" in out else 0
+    marks.sms = _ids(out["sms"]) if "sms" in out else 0
+    marks.call = _ids(out["calls"]) if "calls" in out else 0
+    if "events" in out:
+        marks.event = _ids(out["events"])
+        cals = parse_content_rows(
+            out["calendars"],
+            ["_id", "calendar_access_level", "visible"],
+            {"_id": int, "calendar_access_level": int, "visible": int},
+        )
+        writable = [c for c in cals if (c["calendar_access_level"] or 0) >= 500]
+        if not writable:
+            raise SeedMismatch(
+                f"{device.serial}: no writable calendar to hold events (calendars: {cals})",
+                serial=device.serial,
+            )
+        marks.calendar_id = int(writable[0]["_id"] or 0)
+    for i, t in enumerate(targets):
+        owner = out[f"owner{i}"].strip()
+        if owner and ":" in owner and owner.replace(":", "").isdigit():
+            marks.owners[t.db] = owner
+        marks.db_rowids[i] = _first_int(out[f"rowid{i}"])
+    return marks
+
+
+def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str:
+    """The shell script that applies every provider, setting and database write."""
+    lines = ["# clawrig seed batch"]
+    rid = marks.raw_contact
+    for c in plan.contacts:
+        rid += 1
+        lines.append(insert_command(f"{CONTACTS}/raw_contacts", {"_id": rid}))
+        rows = [(MIME_NAME, c.name, None)]
+        rows += [(MIME_PHONE, p, 2) for p in c.phones]
+        rows += [(MIME_EMAIL, e, 1) for e in c.emails]
+        for mime, value, kind in rows:
+            vals: dict[str, Any] = {"raw_contact_id": rid, "mimetype": mime, "data1": value}
+            if kind is not None:
+                vals["data2"] = kind
+            lines.append(insert_command(f"{CONTACTS}/data", vals))
+    for s in plan.sms:
+        lines.append(
+            insert_command(
+                "content://sms",
+                {
+                    "address": s.address,
+                    "body": s.body,
+                    "date": to_ms(s.date),
+                    "type": SMS_TYPES[s.box],
+                    "read": int(s.read),
+                },
+            )
+        )
+    for call in plan.calls:
+        lines.append(
+            insert_command(
+                "content://call_log/calls",
+                {
+                    "number": call.number,
+                    "date": to_ms(call.date),
+                    "duration": call.duration_s,
+                    "type": CALL_TYPES[call.type],
+                    "new": 0,
+                },
+            )
+        )
+    eid = marks.event
+    for ev in plan.events:
+        eid += 1
+        lines.append(
+            insert_command(
+                f"{CALENDAR}/events",
+                {
+                    "_id": eid,
+                    "calendar_id": marks.calendar_id,
+                    "title": ev.title,
+                    "description": ev.description,
+                    "eventLocation": ev.location,
+                    "dtstart": to_ms(ev.start),
+                    "dtend": to_ms(ev.end),
+                    "eventTimezone": ev.timezone,
+                    "allDay": int(ev.all_day),
+                    "hasAlarm": int(bool(ev.reminders)),
+                    "hasAttendeeData": int(bool(ev.attendees)),
+                },
+            )
+        )
+        for minutes in ev.reminders:
+            lines.append(
+                insert_command(
+                    f"{CALENDAR}/reminders", {"event_id": eid, "minutes": minutes, "method": 1}
+                )
+            )
+        for a in ev.attendees:
+            lines.append(
+                insert_command(
+                    f"{CALENDAR}/attendees",
+                    {
+                        "event_id": eid,
+                        "attendeeName": a.name,
+                        "attendeeEmail": a.email,
+                        "attendeeRelationship": 1,
+                        "attendeeType": 1,
+                        "attendeeStatus": 0,
+                    },
+                )
+            )
+    for st in plan.settings:
+        lines.append(f"settings put {st.namespace} {shlex.quote(st.key)} {shlex.quote(st.value)}")
+    for t, sql_path in zip(plan.all_app_rows(), sql_paths, strict=True):
+        db = shlex.quote(t.db)
+        lines.append(f"am force-stop {shlex.quote(t.package)}")
+        db_dir = shlex.quote(t.db.rsplit("/", 1)[0])
+        lines.append(f"mkdir -p {db_dir}")
+        lines.append(f"sqlite3 {db} < {shlex.quote(sql_path)}")
+        owner = marks.owners.get(t.db)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            f = shlex.quote(t.db + suffix)
+            if owner:
+                lines.append(f"chown {owner} {f} 2>/dev/null")
+            lines.append(f"restorecon {f} 2>/dev/null")
+        lines.append(f"rm -f {shlex.quote(sql_path)}")
+    for item in plan.files:
+        if item.path.startswith(("/sdcard/", "/storage/")):
+            uri = shlex.quote("file://" + item.path)
+            lines.append(
+                f"am broadcast -a android.intent.action.MEDIA_SCANNER_SCAN_FILE -d {uri} "
+                ">/dev/null 2>&1"
+            )
+    return "\n".join(lines) + "\n"
+
+
+# -- verification -----------------------------------------------------------------
+def _mismatch(device: AdbAndroidDevice, what: str, expected: Any, got: Any) -> SeedMismatch:
+    return SeedMismatch(
+        f"{device.serial}: {what}: planned {expected!r}, read back {got!r}", serial=device.serial
+    )
+
+
+def _compare_seq(
+    device: AdbAndroidDevice, name: str, planned: list[dict[str, Any]], rows: list[Row]
+) -> None:
+    for i, want in enumerate(planned):
+        if i >= len(rows):
+            raise _mismatch(device, f"{name}[{i}]", want, "no such row")
+        got = {k: rows[i].get(k) for k in want}
+        for k, v in want.items():
+            if got[k] != v:
+                raise _mismatch(device, f"{name}[{i}].{k}", v, got[k])
+    if len(rows) > len(planned):
+        raise _mismatch(device, f"{name}[{len(planned)}]", "no such row", rows[len(planned)])
+
+
+def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
+    cmds: dict[str, str] = {}
+    if plan.contacts:
+        cmds["data"] = content_query_command(
+            f"{CONTACTS}/data",
+            ["raw_contact_id", "mimetype", "data1"],
+            where=f"raw_contact_id>{marks.raw_contact}",
+            sort="_id ASC",
+        )
+    if plan.sms:
+        cmds["sms"] = content_query_command(
+            "content://sms",
+            ["_id", "address", "body", "date", "type", "read"],
+            where=f"_id>{marks.sms}",
+            sort="_id ASC",
+        )
+    if plan.calls:
+        cmds["calls"] = content_query_command(
+            "content://call_log/calls",
+            ["_id", "number", "date", "duration", "type"],
+            where=f"_id>{marks.call}",
+            sort="_id ASC",
+        )
+    if plan.events:
+        cmds["events"] = content_query_command(
+            f"{CALENDAR}/events",
+            ["_id", "title", "description", "eventLocation", "dtstart", "dtend", "eventTimezone"],
+            where=f"_id>{marks.event}",
+            sort="_id ASC",
+        )
+        cmds["reminders"] = content_query_command(
+            f"{CALENDAR}/reminders",
+            ["event_id", "minutes"],
+            where=f"event_id>{marks.event}",
+            sort="_id ASC",
+        )
+        cmds["attendees"] = content_query_command(
+            f"{CALENDAR}/attendees",
+            ["event_id", "attendeeName", "attendeeEmail"],
+            where=f"event_id>{marks.event}",
+            sort="_id ASC",
+        )
+    for i, st in enumerate(plan.settings):
+        cmds[f"setting{i}"] = f"settings get {st.namespace} {shlex.quote(st.key)}"
+    for i, t in enumerate(plan.all_app_rows()):
+        cols = list(dict.fromkeys(c for row in t.rows for c in row))
+        cmds[f"db{i}"] = sqlite_select_command(t.db, t.table, cols, f"rowid>{marks.db_rowids[i]}")
+    if plan.files:
+        paths = " ".join(shlex.quote(f.path) for f in plan.files)
+        cmds["files"] = f"md5sum {paths} 2>&1; true"
+    return cmds
+
+
+def _verify(
+    device: AdbAndroidDevice, plan: SeedPlan, marks: _Marks, out: Mapping[str, str]
+) -> None:
+    i64 = {"_id": int, "date": int, "type": int, "read": int, "duration": int}
+    if plan.contacts:
+        rows = parse_content_rows(
+            out["data"], ["raw_contact_id", "mimetype", "data1"], {"raw_contact_id": int}
+        )
+        by_raw: dict[int, list[tuple[Any, Any]]] = {}
+        for r in rows:
+            by_raw.setdefault(int(r["raw_contact_id"] or 0), []).append((r["mimetype"], r["data1"]))
+        for i, c in enumerate(plan.contacts):
+            want = sorted(
+                [(MIME_NAME, c.name)]
+                + [(MIME_PHONE, p) for p in c.phones]
+                + [(MIME_EMAIL, e) for e in c.emails]
+            )
+            got = sorted(by_raw.get(marks.raw_contact + 1 + i, []), key=repr)
+            if got != sorted(want, key=repr):
+                raise _mismatch(device, f"contacts[{i}] ({c.name!r})", want, got)
+    if plan.sms:
+        rows = parse_content_rows(
+            out["sms"], ["_id", "address", "body", "date", "type", "read"], i64
+        )
+        planned = [
+            {
+                "address": s.address,
+                "body": s.body,
+                "date": to_ms(s.date),
+                "type": SMS_TYPES[s.box],
+                "read": int(s.read),
+            }
+            for s in plan.sms
+        ]
+        _compare_seq(device, "sms", planned, rows)
+    if plan.calls:
+        rows = parse_content_rows(out["calls"], ["_id", "number", "date", "duration", "type"], i64)
+        planned = [
+            {
+                "number": c.number,
+                "date": to_ms(c.date),
+                "duration": c.duration_s,
+                "type": CALL_TYPES[c.type],
+            }
+            for c in plan.calls
+        ]
+        _compare_seq(device, "calls", planned, rows)
+    if plan.events:
+        cols = ["_id", "title", "description", "eventLocation", "dtstart", "dtend", "eventTimezone"]
+        rows = parse_content_rows(out["events"], cols, {"_id": int, "dtstart": int, "dtend": int})
+        planned = [
+            {
+                "_id": marks.event + 1 + i,
+                "title": e.title,
+                "description": e.description,
+                "eventLocation": e.location,
+                "dtstart": to_ms(e.start),
+                "dtend": to_ms(e.end),
+                "eventTimezone": e.timezone,
+            }
+            for i, e in enumerate(plan.events)
+        ]
+        _compare_seq(device, "events", planned, rows)
+        rems = parse_content_rows(
+            out["reminders"], ["event_id", "minutes"], {"event_id": int, "minutes": int}
+        )
+        _compare_seq(
+            device,
+            "reminders",
+            [
+                {"event_id": marks.event + 1 + i, "minutes": m}
+                for i, e in enumerate(plan.events)
+                for m in e.reminders
+            ],
+            rems,
+        )
+        atts = parse_content_rows(
+            out["attendees"], ["event_id", "attendeeName", "attendeeEmail"], {"event_id": int}
+        )
+        _compare_seq(
+            device,
+            "attendees",
+            [
+                {"event_id": marks.event + 1 + i, "attendeeName": a.name, "attendeeEmail": a.email}
+                for i, e in enumerate(plan.events)
+                for a in e.attendees
+            ],
+            atts,
+        )
+    for i, st in enumerate(plan.settings):
+        raw = out[f"setting{i}"]
+        got = raw[:-1] if raw.endswith("\n") else raw
+        if got != st.value:
+            raise _mismatch(device, f"settings[{i}] ({st.namespace}/{st.key})", st.value, got)
+    for i, t in enumerate(plan.all_app_rows()):
+        cols = list(dict.fromkeys(c for row in t.rows for c in row))
+        rows = parse_sqlite_rows(out[f"db{i}"], cols) if t.rows else []
+        planned = [{c: r.get(c) for c in cols} for r in t.rows]
+        _compare_seq(device, f"{t.db}:{t.table}", planned, rows)
+    if plan.files:
+        got_hashes: dict[str, str] = {}
+        for line in out["files"].splitlines():
+            digest, _, path = line.partition(" ")
+            got_hashes[path.lstrip(" *")] = digest
+        for i, f in enumerate(plan.files):
+            want = hashlib.md5(f.data).hexdigest()
+            if got_hashes.get(f.path) != want:
+                raise _mismatch(device, f"files[{i}] ({f.path})", want, got_hashes.get(f.path))
+
+
+def plan_digest(plan: SeedPlan) -> str:
+    """A stable hash of the plan (what the record calls the seed's identity)."""
+
+    def default(o: Any) -> Any:
+        if isinstance(o, bytes):
+            return hashlib.sha256(o).hexdigest()
+        if isinstance(o, datetime):
+            return o.isoformat()
+        raise TypeError(type(o))
+
+    blob = json.dumps(asdict(plan), default=default, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def apply_plan(device: AdbAndroidDevice, plan: SeedPlan) -> dict[str, Any]:
+    """Apply ``plan`` to ``device`` in a bounded number of round trips, verify, return a digest."""
+    if not isinstance(plan, SeedPlan):
+        raise AndroidInputError(
+            f"an Android seed plan must be a SeedPlan, not {type(plan).__name__}"
+        )
+    start = device.round_trips
+    marks = _read_marks(device, plan)
+    nonce = secrets.token_hex(6)
+    targets = plan.all_app_rows()
+    sql_paths = [f"{TMP}/clawrig_seed_{nonce}_{i}.sql" for i in range(len(targets))]
+    for t, path in zip(targets, sql_paths, strict=True):
+        device.push(app_rows_sql(t).encode("utf-8"), path)
+    for item in plan.files:
+        device.push(item.data, item.path, mode=item.mode)
+    script = build_script(plan, marks, sql_paths)
+    script_path = f"{TMP}/clawrig_seed_{nonce}.sh"
+    run = None
+    if script.count("\n") > 1:
+        device.push(script.encode("utf-8"), script_path)
+        run = device.shell(f"sh {script_path}; rm -f {script_path}", timeout=1800)
+    out = batch(device, _readback_commands(plan, marks)) if _readback_commands(plan, marks) else {}
+    try:
+        _verify(device, plan, marks, out)
+    except SeedMismatch as exc:
+        if run is not None and (run.stderr.strip() or run.exit_code):
+            exc.log_tail = f"seed script exit {run.exit_code}:\n{run.stderr[-2000:]}"
+        raise
+    return {
+        "plan_sha256": plan_digest(plan),
+        "contacts": len(plan.contacts),
+        "sms": len(plan.sms),
+        "calls": len(plan.calls),
+        "events": len(plan.events),
+        "alarms": len(plan.alarms),
+        "settings": len(plan.settings),
+        "files": {f.path: hashlib.md5(f.data).hexdigest() for f in plan.files},
+        "app_rows": {f"{t.db}:{t.table}": len(t.rows) for t in targets},
+        "round_trips": device.round_trips - start,
+    }
