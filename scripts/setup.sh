@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  adb qemu-system-x86 qemu-utils debootstrap e2fsprogs sqlite3 openssh-client
+  adb qemu-system-x86 qemu-utils debootstrap e2fsprogs sqlite3 openssh-client lz4
   fonts-dejavu-core fonts-noto-cjk python3-venv
   chromium
 )
