@@ -1,0 +1,675 @@
+"""The phone's window manager: back stack, input routing, frames, and their caches.
+
+Every call builds the current screen from app state and the phone's data
+(so a row inserted with ``content insert`` shows at once), lays it out, and
+derives three things from that one layout: the hierarchy XML, the hit-test
+list, and — only when the hierarchy or caret changed — a freshly drawn frame.
+A frame and its PNG are cached under that signature, which keeps repeated
+screenshots cheap without ever showing stale pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageEnhance
+
+from emulator.sim.contracts import PhoneContext
+from emulator.sim.ui import hierarchy, render
+from emulator.sim.ui.apps import all_apps
+from emulator.sim.ui.apps.base import App, Entry
+from emulator.sim.ui.hierarchy import Window
+from emulator.sim.ui.render import WHITE, Box, Canvas
+from emulator.sim.ui.views import (
+    Button,
+    Column,
+    Dialog,
+    Field,
+    Metrics,
+    Screen,
+    Scroll,
+    Text,
+    View,
+    walk,
+)
+
+LAUNCHER = "com.google.android.apps.nexuslauncher"
+SYSTEMUI = "com.android.systemui"
+STATE_VERSION = 1
+
+# Android KEYCODE_* values the phone reacts to.
+KEY_HOME, KEY_BACK, KEY_ENTER, KEY_DEL, KEY_FORWARD_DEL = 3, 4, 66, 67, 112
+KEY_APP_SWITCH, KEY_TAB, KEY_SPACE, KEY_ESCAPE = 187, 61, 62, 111
+KEY_DPAD_UP, KEY_DPAD_DOWN, KEY_DPAD_LEFT, KEY_DPAD_RIGHT, KEY_DPAD_CENTER = 19, 20, 21, 22, 23
+KEY_MOVE_HOME, KEY_MOVE_END, KEY_PAGE_UP, KEY_PAGE_DOWN = 122, 123, 92, 93
+# Keys that type a character (KeyCharacterMap of a virtual keyboard, no meta).
+KEY_CHARS = {
+    **{7 + i: str(i) for i in range(10)},
+    **{29 + i: chr(ord("a") + i) for i in range(26)},
+    55: ",",
+    56: ".",
+    68: "`",
+    69: "-",
+    70: "=",
+    71: "[",
+    72: "]",
+    73: "\\",
+    74: ";",
+    75: "'",
+    76: "/",
+    77: "@",
+    81: "+",
+    17: "*",
+    18: "#",
+}
+
+# Packages that exist on a phone without a launcher icon (for ``pm list packages``).
+SYSTEM_PACKAGES = [
+    ("android", "/system/framework/framework-res.apk"),
+    (SYSTEMUI, "/system_ext/priv-app/SystemUIGoogle/SystemUIGoogle.apk"),
+    ("com.android.shell", "/system/priv-app/Shell/Shell.apk"),
+    ("com.android.providers.contacts", "/system/priv-app/ContactsProvider/ContactsProvider.apk"),
+    ("com.android.providers.telephony", "/system/priv-app/TelephonyProvider/TelephonyProvider.apk"),
+    ("com.android.providers.calendar", "/system/priv-app/CalendarProvider/CalendarProvider.apk"),
+    ("com.android.providers.settings", "/system/priv-app/SettingsProvider/SettingsProvider.apk"),
+    ("com.android.inputmethod.latin", "/system/app/LatinIME/LatinIME.apk"),
+]
+
+
+@dataclass
+class Frame:
+    """One laid-out screen: windows in z-order and what a touch can reach."""
+
+    entry: Entry
+    screen: Screen
+    windows: list[Window]
+    scroll: Scroll
+    touchable: list[tuple[View, Box]]
+    xml: str
+    signature: str
+
+
+class UiSystem:
+    """The :class:`~emulator.sim.contracts.Ui` of a virtual phone.
+
+    Thread-safe: the shell, the uiautomator2 agent and the console may call
+    it at once. App state is written to ``STATE/ui.json`` after every input
+    that changes it, so a crash loses nothing the user "saw".
+    """
+
+    def __init__(self, ctx: PhoneContext, persist: bool = True) -> None:
+        self.ctx = ctx
+        self._lock = threading.RLock()
+        self.apps: dict[str, App] = {cls.package: cls(self) for cls in all_apps()}
+        self.stack: list[Entry] = [self.apps[LAUNCHER].entry("home")]
+        self.recents: dict[str, list[Entry]] = {}
+        self._frame_cache: tuple[str, Image.Image] | None = None
+        self._png_cache: tuple[str, bytes] | None = None
+        self._raw_cache: tuple[str, bytes] | None = None
+        self._state_path = ctx.state_dir / "ui.json" if persist else None
+        self._saved = ""
+        if self._state_path is not None and self._state_path.exists():
+            try:
+                self.restore(json.loads(self._state_path.read_text(encoding="utf-8")))
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged ui.json means a fresh home screen, not a dead phone
+
+    # -- geometry -----------------------------------------------------------------
+    # Read from the context each time: ``wm size``/``wm density`` or a snapshot may change it.
+    @property
+    def m(self) -> Metrics:
+        return Metrics(self.ctx.display.density)
+
+    @property
+    def width(self) -> int:
+        return self.ctx.display.width
+
+    @property
+    def height(self) -> int:
+        return self.ctx.display.height
+
+    @property
+    def status_h(self) -> int:
+        return self.m.dp(24)
+
+    @property
+    def nav_h(self) -> int:
+        return self.m.dp(48)
+
+    @property
+    def top(self) -> Entry:
+        return self.stack[-1]
+
+    def app(self, package: str) -> App:
+        return self.apps[package]
+
+    # -- frames -------------------------------------------------------------------
+    def _frame(self) -> Frame:
+        m, w, h = self.m, self.width, self.height
+        entry = self.top
+        screen = self.apps[entry["pkg"]].build(entry)
+        y = self.status_h
+        content: list[View] = []
+        if screen.toolbar is not None:
+            th = screen.toolbar.measure(w, m)
+            screen.toolbar.place(0, y, w, th, m)
+            content.append(screen.toolbar)
+            y += th
+        bottom_h = sum(v.measure(w, m) for v in screen.bottom)
+        by = h - self.nav_h - bottom_h
+        fab_h = m.dp(56) + m.dp(32) if screen.fab else 0
+        scroll = Scroll(
+            children=screen.body, offset=0, bottom_pad=fab_h, background=screen.background
+        )
+        scroll.rid = "list" if len(screen.body) > 3 else "scroll_view"
+        scroll.place(0, y, w, max(0, by - y), m)
+        wanted = entry.get("scroll")
+        if wanted is None and screen.stick_to_end:
+            wanted = scroll.max_offset
+        if wanted:
+            scroll.offset = int(wanted)
+            scroll.place(0, y, w, max(0, by - y), m)
+        content.append(scroll)
+        cy = by
+        for v in screen.bottom:
+            vh = v.measure(w, m)
+            v.place(0, cy, w, vh, m)
+            content.append(v)
+            cy += vh
+        decor = Column(content, rid="android:id/content")
+        decor.bounds = (0, self.status_h, w, h - self.nav_h)
+        root = View(cls="android.widget.FrameLayout", children=[decor])
+        root.bounds = (0, 0, w, h)
+        if screen.fab is not None:
+            fab = screen.fab
+            size = m.dp(15)
+            fw = render.measure(fab.text, size, True) + m.dp(48)
+            fh = m.dp(56)
+            fab.bounds = (w - m.dp(16) - fw, by - m.dp(16) - fh, w - m.dp(16), by - m.dp(16))
+            root.children.append(fab)
+        scrim = None
+        if screen.dialog is not None:
+            scrim = _Scrim(
+                cls="android.widget.FrameLayout",
+                on_click=screen.dialog.on_cancel,
+                children=[screen.dialog],
+            )
+            scrim.bounds = (0, 0, w, h)
+            screen.dialog.place(0, self.status_h, w, h - self.nav_h - self.status_h, m)
+            root.children.append(scrim)
+        windows = [Window(entry["pkg"], root), self._status_bar(), self._nav_bar()]
+        # Like ``uiautomator dump`` (the active window only), a dialog hides the activity
+        # behind it from the hierarchy; it is still drawn, dimmed.
+        active = windows if scrim is None else [Window(entry["pkg"], scrim), *windows[1:]]
+        screen_box = (0, 0, w, h)
+        touchable: list[tuple[View, Box]] = []
+        for win in active:
+            for view, box, _ in hierarchy.visible(win.root, screen_box):
+                touchable.append((view, box))
+        xml = hierarchy.dump(active, screen_box)
+        caret = entry.get("caret") if entry.get("focus") else None
+        return Frame(entry, screen, windows, scroll, touchable, xml, f"{xml}|{caret}")
+
+    def _status_bar(self) -> Window:
+        m = self.m
+        now = self.ctx.clock.now()
+        clock = Text(
+            text=now.strftime("%H:%M"),
+            rid="clock",
+            size=14,
+            color=render.INK,
+            vpad=0,
+            pad=0,
+            bold=True,
+        )
+        clock.place(m.dp(16), m.dp(3), m.dp(80), m.dp(18), m)
+        bar = _StatusBar(cls="android.widget.FrameLayout", rid="status_bar", children=[clock])
+        bar.bounds = (0, 0, self.width, self.status_h)
+        bar.wifi = self._setting("wifi_on", "1") == "1"
+        bar.airplane = self._setting("airplane_mode_on", "0") == "1"
+        return Window(SYSTEMUI, bar)
+
+    def _nav_bar(self) -> Window:
+        m = self.m
+        y1, y2 = self.height - self.nav_h, self.height
+        third = self.width // 3
+        buttons = []
+        for i, (rid, desc, code) in enumerate(
+            (
+                ("back", "Back", KEY_BACK),
+                ("home", "Home", KEY_HOME),
+                ("recent_apps", "Overview", KEY_APP_SWITCH),
+            )
+        ):
+            b = View(
+                cls="android.widget.ImageView",
+                rid=rid,
+                desc=desc,
+                on_click=lambda code=code: self.keyevent(code),
+            )
+            b.bounds = (
+                i * third + third // 2 - m.dp(40),
+                y1,
+                i * third + third // 2 + m.dp(40),
+                y2,
+            )
+            buttons.append(b)
+        bar = _NavBar(
+            cls="android.widget.FrameLayout", rid="navigation_bar_frame", children=buttons
+        )
+        bar.bounds = (0, y1, self.width, y2)
+        return Window(SYSTEMUI, bar)
+
+    def _setting(self, name: str, default: str) -> str:
+        try:
+            rows = self.ctx.providers.query(
+                "content://settings/global", ["value"], "name=?", [name]
+            )
+        except Exception:  # the status bar must draw even if a provider is broken
+            return default
+        if not rows or rows[0].get("value") is None:
+            return default
+        return str(rows[0]["value"])
+
+    def _draw(self, frame: Frame) -> Image.Image:
+        img = Image.new("RGB", (self.width, self.height), frame.screen.background)
+        c = Canvas(img)
+        for win in frame.windows:
+            win.root.draw(c, self.m)
+        return img
+
+    def _image(self, frame: Frame) -> Image.Image:
+        cached = self._frame_cache
+        if cached is not None and cached[0] == frame.signature:
+            return cached[1]
+        img = self._draw(frame)
+        self._frame_cache = (frame.signature, img)
+        return img
+
+    # -- Ui protocol: output ----------------------------------------------------------
+    def screenshot(self) -> Image.Image:
+        """The screen as RGB; a copy, so callers may draw on it."""
+        with self._lock:
+            return self._image(self._frame()).copy()
+
+    def screenshot_png(self) -> bytes:
+        """``screencap -p`` bytes, re-encoded only when the screen changed."""
+        with self._lock:
+            frame = self._frame()
+            if self._png_cache is not None and self._png_cache[0] == frame.signature:
+                return self._png_cache[1]
+            buf = io.BytesIO()
+            self._image(frame).save(buf, "PNG", compress_level=1)
+            self._png_cache = (frame.signature, buf.getvalue())
+            return self._png_cache[1]
+
+    def screenshot_raw(self) -> bytes:
+        """``screencap`` without ``-p``: a 16-byte header (width, height, format 1 =
+        RGBA_8888, colour space 0) then the pixels, as Android 9+ writes it."""
+        with self._lock:
+            frame = self._frame()
+            if self._raw_cache is not None and self._raw_cache[0] == frame.signature:
+                return self._raw_cache[1]
+            img = self._image(frame)
+            data = (
+                struct.pack("<IIII", self.width, self.height, 1, 0) + img.convert("RGBA").tobytes()
+            )
+            self._raw_cache = (frame.signature, data)
+            return data
+
+    def hierarchy_xml(self) -> str:
+        with self._lock:
+            return self._frame().xml
+
+    # -- Ui protocol: input -----------------------------------------------------------
+    def _hit(self, frame: Frame, x: int, y: int) -> View | None:
+        hit: View | None = None
+        for view, (x1, y1, x2, y2) in frame.touchable:
+            if (
+                x1 <= x < x2
+                and y1 <= y < y2
+                and (view.clickable or view.long_clickable or isinstance(view, Dialog))
+            ):
+                hit = view
+        return hit
+
+    def tap(self, x: int, y: int) -> None:
+        with self._lock:
+            view = self._hit(self._frame(), int(x), int(y))
+            if view is not None and view.on_click is not None and view.enabled:
+                view.on_click()
+            self._changed()
+
+    def long_press(self, x: int, y: int, duration_ms: int = 1000) -> None:
+        with self._lock:
+            view = self._hit(self._frame(), int(x), int(y))
+            if view is not None and view.enabled:
+                # Without a long-click handler Android performs the click on release.
+                action = view.on_long_click or view.on_click
+                if action is not None:
+                    action()
+            self._changed()
+
+    def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
+        """Scroll the list under the finger; a short, fast swipe flings further."""
+        with self._lock:
+            slop = self.m.dp(8)
+            if abs(x2 - x1) <= slop and abs(y2 - y1) <= slop:
+                if duration_ms >= 500:
+                    self.long_press(x1, y1, duration_ms)
+                else:
+                    self.tap(x1, y1)
+                return
+            frame = self._frame()
+            sx1, sy1, sx2, sy2 = frame.scroll.bounds
+            if not (sx1 <= x1 < sx2 and sy1 <= y1 < sy2) or not frame.scroll.scrollable:
+                return
+            delta = y1 - y2
+            if duration_ms < 250 and abs(delta) > self.m.dp(100):
+                delta *= 3  # fling: the list keeps moving after the finger lifts
+            offset = max(0, min(frame.scroll.offset + delta, frame.scroll.max_offset))
+            self.top["scroll"] = offset
+            self._changed()
+
+    def text(self, text: str) -> None:
+        """Type into the focused field; a newline in a one-line field is the IME action."""
+        with self._lock:
+            field = self._focused_field(self._frame())
+            if field is None:
+                return
+            parts = [text] if field.multiline else text.split("\n")
+            for i, part in enumerate(parts):
+                if i:
+                    self._enter(field)
+                    field = self._focused_field(self._frame())
+                    if field is None:
+                        break
+                self._insert(part)
+            self._changed()
+
+    def _insert(self, chunk: str) -> None:
+        entry = self.top
+        fid = entry.get("focus")
+        if not fid or not chunk:
+            return
+        form = entry.setdefault("form", {})
+        value = str(form.get(fid, ""))
+        caret = max(0, min(int(entry.get("caret") or 0), len(value)))
+        form[fid] = value[:caret] + chunk + value[caret:]
+        entry["caret"] = caret + len(chunk)
+
+    def _focused_field(self, frame: Frame) -> Field | None:
+        fid = frame.entry.get("focus")
+        if not fid:
+            return None
+        for win in frame.windows:
+            for v in walk(win.root):
+                if isinstance(v, Field) and v.rid == fid:
+                    return v
+        return None
+
+    def _fields(self, frame: Frame) -> list[Field]:
+        root = frame.windows[0].root
+        return [v for v in walk(root) if isinstance(v, Field)]
+
+    def focus_field(self, entry: Entry, fid: str) -> None:
+        """Give a field focus with the caret at its end (what a tap on it does)."""
+        entry["focus"] = fid
+        entry["caret"] = len(str(entry.get("form", {}).get(fid, "")))
+
+    def _move_focus(self, frame: Frame, step: int) -> None:
+        fields = self._fields(frame)
+        if not fields:
+            return
+        ids = [f.rid for f in fields]
+        cur = frame.entry.get("focus")
+        i = ids.index(cur) + step if cur in ids else 0
+        if 0 <= i < len(ids):
+            self.focus_field(frame.entry, ids[i])
+
+    def _enter(self, field: Field) -> None:
+        if field.multiline:
+            self._insert("\n")
+        elif field.on_submit is not None:
+            field.on_submit()
+        else:
+            self._move_focus(self._frame(), 1)
+
+    def keyevent(self, code: int) -> None:
+        with self._lock:
+            self._key(int(code))
+            self._changed()
+
+    def _key(self, code: int) -> None:
+        entry = self.top
+        if code == KEY_HOME:
+            self.home()
+        elif code in (KEY_BACK, KEY_ESCAPE):
+            self.back()
+        elif code == KEY_APP_SWITCH:
+            if entry["screen"] != "recents":
+                self._stash()
+                self.stack = [
+                    self.apps[LAUNCHER].entry("home"),
+                    self.apps[LAUNCHER].entry("recents"),
+                ]
+        elif code in (KEY_PAGE_DOWN, KEY_PAGE_UP):
+            frame = self._frame()
+            _x1, y1, _x2, y2 = frame.scroll.bounds
+            step = (y2 - y1) * 4 // 5 * (1 if code == KEY_PAGE_DOWN else -1)
+            entry["scroll"] = max(0, min(frame.scroll.offset + step, frame.scroll.max_offset))
+        elif not entry.get("focus"):
+            if code in (KEY_TAB, KEY_DPAD_DOWN):
+                self._move_focus(self._frame(), 1)
+        else:
+            self._edit_key(code, entry)
+
+    def _edit_key(self, code: int, entry: Entry) -> None:
+        fid = entry["focus"]
+        value = str(entry.setdefault("form", {}).get(fid, ""))
+        caret = max(0, min(int(entry.get("caret") or 0), len(value)))
+        if code == KEY_DEL:
+            if caret:
+                entry["form"][fid] = value[: caret - 1] + value[caret:]
+                entry["caret"] = caret - 1
+        elif code == KEY_FORWARD_DEL:
+            entry["form"][fid] = value[:caret] + value[caret + 1 :]
+        elif code == KEY_DPAD_LEFT:
+            entry["caret"] = max(0, caret - 1)
+        elif code == KEY_DPAD_RIGHT:
+            entry["caret"] = min(len(value), caret + 1)
+        elif code == KEY_MOVE_HOME:
+            entry["caret"] = value.rfind("\n", 0, caret) + 1
+        elif code == KEY_MOVE_END:
+            nl = value.find("\n", caret)
+            entry["caret"] = len(value) if nl < 0 else nl
+        elif code in (KEY_ENTER, KEY_DPAD_CENTER):
+            field = self._focused_field(self._frame())
+            if field is not None:
+                self._enter(field)
+        elif code in (KEY_TAB, KEY_DPAD_DOWN):
+            self._move_focus(self._frame(), 1)
+        elif code == KEY_DPAD_UP:
+            self._move_focus(self._frame(), -1)
+        elif code == KEY_SPACE:
+            self._insert(" ")
+        elif code in KEY_CHARS:
+            self._insert(KEY_CHARS[code])
+
+    # -- navigation -----------------------------------------------------------------
+    def push(self, app: App, screen: str, **args: Any) -> Entry:
+        entry = app.entry(screen, **args)
+        self.stack.append(entry)
+        return entry
+
+    def replace(self, app: App, screen: str, **args: Any) -> Entry:
+        self.stack.pop()
+        return self.push(app, screen, **args)
+
+    def back(self) -> None:
+        entry = self.top
+        if entry.get("dialog"):
+            entry["dialog"] = None
+            return
+        if len(self.stack) <= 1:
+            return
+        self.stack.pop()
+        if self.top["pkg"] != entry["pkg"] and entry["pkg"] != LAUNCHER:
+            self.recents.pop(entry["pkg"], None)
+            self.recents[entry["pkg"]] = [self.apps[entry["pkg"]].entry()]
+
+    def home(self) -> None:
+        self._stash()
+        self.stack = [self.apps[LAUNCHER].entry("home")]
+
+    def _stash(self) -> None:
+        """Remember the foreground app's stack for the recents screen and relaunch."""
+        app_stack = [e for e in self.stack if e["pkg"] != LAUNCHER]
+        if app_stack:
+            pkg = app_stack[0]["pkg"]
+            self.recents.pop(pkg, None)
+            self.recents[pkg] = app_stack
+
+    def start(self, package: str, activity: str | None = None) -> bool:
+        with self._lock:
+            app = self.apps.get(package)
+            if app is None:
+                return False
+            screen = app.main_screen
+            if activity:
+                found = app.screen_for(activity)
+                if found is None:
+                    return False
+                screen = found
+            if package == LAUNCHER:
+                self.home()
+            else:
+                self._stash()
+                saved = self.recents.pop(package, None)
+                app_stack = saved if saved and screen == app.main_screen else [app.entry(screen)]
+                self.stack = [self.apps[LAUNCHER].entry("home"), *app_stack]
+            self._changed()
+            return True
+
+    def force_stop(self, package: str) -> None:
+        with self._lock:
+            self.recents.pop(package, None)
+            if any(e["pkg"] == package for e in self.stack) and package != LAUNCHER:
+                self.stack = [self.apps[LAUNCHER].entry("home")]
+            self._changed()
+
+    def focus(self) -> tuple[str, str]:
+        with self._lock:
+            entry = self.top
+            return entry["pkg"], self.apps[entry["pkg"]].activity(entry["screen"])
+
+    def packages(self) -> list[tuple[str, str]]:
+        return [(a.package, a.apk) for a in self.apps.values()] + SYSTEM_PACKAGES
+
+    def replace_focused(self, text: str) -> None:
+        """Replace the whole content of the focused field (uiautomator's ``setText``)."""
+        with self._lock:
+            entry = self.top
+            fid = entry.get("focus")
+            if fid:
+                entry.setdefault("form", {})[fid] = text
+                entry["caret"] = len(text)
+            self._changed()
+
+    # -- clipboard ----------------------------------------------------------------------
+    def paste(self) -> None:
+        """Paste the phone's clipboard into the focused field."""
+        with self._lock:
+            self._insert(self.ctx.clipboard)
+            self._changed()
+
+    # -- state --------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return json.loads(
+                json.dumps({"version": STATE_VERSION, "stack": self.stack, "recents": self.recents})
+            )
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        with self._lock:
+            stack = [dict(e) for e in state.get("stack") or []]
+            recents = {k: [dict(e) for e in v] for k, v in (state.get("recents") or {}).items()}
+            stack = [e for e in stack if e.get("pkg") in self.apps]
+            if not stack or stack[0]["pkg"] != LAUNCHER:
+                stack.insert(0, self.apps[LAUNCHER].entry("home"))
+            self.stack = stack
+            self.recents = {k: v for k, v in recents.items() if k in self.apps and v}
+            self._frame_cache = self._png_cache = self._raw_cache = None
+            self._changed()
+
+    def _changed(self) -> None:
+        """Persist app state (atomically) when it differs from what is on disk."""
+        if self._state_path is None:
+            return
+        text = json.dumps(self.state(), ensure_ascii=False, sort_keys=True)
+        if text == self._saved:
+            return
+        self._state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self._state_path.parent, prefix=".ui-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, self._state_path)
+        self._saved = text
+
+
+class _Scrim(View):
+    """Dims what is behind a dialog."""
+
+    def draw(self, c: Canvas, m: Metrics) -> None:
+        c.image.paste(ImageEnhance.Brightness(c.image).enhance(0.55))
+        super().draw(c, m)
+
+
+class _StatusBar(View):
+    wifi: bool = True
+    airplane: bool = False
+
+    def draw(self, c: Canvas, m: Metrics) -> None:
+        _x1, y1, x2, y2 = self.bounds
+        c.rect(self.bounds, (241, 243, 244))
+        super().draw(c, m)
+        # battery
+        bx = x2 - m.dp(40)
+        c.rect((bx, y1 + m.dp(7), bx + m.dp(22), y2 - m.dp(7)), render.INK)
+        c.rect((bx + m.dp(22), y1 + m.dp(10), bx + m.dp(24), y2 - m.dp(10)), render.INK)
+        size = m.dp(12)
+        x = bx - m.dp(8)
+        if self.airplane:
+            w = render.measure("✈", size)
+            c.text(x - w, y1 + m.dp(4), "✈", size, render.INK)
+            x -= w + m.dp(6)
+        if self.wifi:
+            cx, cy = x - m.dp(8), y2 - m.dp(6)
+            c.polygon(
+                [(cx, cy), (cx - m.dp(8), cy - m.dp(10)), (cx + m.dp(8), cy - m.dp(10))], render.INK
+            )
+
+
+class _NavBar(View):
+    def draw(self, c: Canvas, m: Metrics) -> None:
+        c.rect(self.bounds, (32, 33, 36))
+        for b in self.children:
+            x1, y1, x2, y2 = b.bounds
+            cx, cy, s = (x1 + x2) // 2, (y1 + y2) // 2, m.dp(8)
+            if b.rid == "back":
+                c.polygon([(cx + s, cy - s), (cx + s, cy + s), (cx - s, cy)], WHITE)
+            elif b.rid == "home":
+                c.ellipse((cx - s, cy - s, cx + s, cy + s), WHITE)
+            else:
+                c.rect((cx - s, cy - s, cx + s, cy + s), WHITE)
+
+
+__all__ = ["LAUNCHER", "Button", "UiSystem"]
