@@ -1,0 +1,415 @@
+"""The event model: a user's digital life as time-ordered, typed events.
+
+Each event happens at ``t`` and is aimed at a ``target``: a device role of the
+task (``phone``, ``laptop`` …) or a service (``service:mail``). Each kind carries
+exactly the fields its target needs to be seeded, so compiling a stream into a
+device's seed plan is a lookup, not a guess: an SMS knows its address and body,
+a mail its headers and body, a calendar event its id, span and series rule.
+
+Times given as relative strings (``-3d 09:15``) are resolved against the task's
+``now`` and timezone, passed as validation context ``{"now": dt, "tz": "Area/City"}``;
+streams on disk hold absolute ISO 8601 times only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationInfo,
+)
+
+from tasks.loader import register_branch_labels
+from tasks.times import TimeInvalid, iso, resolve
+
+SERVICES = ("mail", "calendar", "chat", "shop", "bank")
+SERVICE_PREFIX = "service:"
+
+
+def _when(value: Any, info: ValidationInfo) -> Any:
+    ctx = info.context or {}
+    now, tz = ctx.get("now"), ctx.get("tz")
+    if isinstance(value, str) and now is not None and tz is not None:
+        try:
+            return resolve(value, now, tz)
+        except TimeInvalid as exc:
+            raise ValueError(str(exc)) from None
+    if isinstance(value, datetime) and value.tzinfo is None and now is not None and tz:
+        return resolve(value, now, tz)
+    if isinstance(value, str) and not value[:4].isdigit():
+        raise ValueError(f"{value!r}: a relative time needs the task's now; streams hold ISO times")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time has no UTC offset (write e.g. 2026-03-01T09:15:00+01:00)")
+    return value
+
+
+When = Annotated[
+    datetime,
+    BeforeValidator(_when),
+    AfterValidator(_aware),
+    PlainSerializer(iso, return_type=str, when_used="json"),
+]
+Money = Annotated[Decimal, PlainSerializer(lambda d: format(d, "f"), return_type=str)]
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+DeviceKindName = Literal["android", "linux"]
+
+
+class EventBase(BaseModel):
+    """Fields every event has; ``tags`` mark generator roles like ``noise`` or ``conflict``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = None
+    t: When
+    kind: str
+    target: str
+    tags: list[str] = Field(default_factory=list)
+
+    # Which device kinds (and services) may receive this kind.
+    device_kinds: ClassVar[tuple[str, ...]] = ()
+    services: ClassVar[tuple[str, ...]] = ()
+    text_fields: ClassVar[tuple[str, ...]] = ()
+
+    def words(self) -> int:
+        """Whitespace-separated words of the human-readable text this event carries."""
+        total = 0
+        for name in self.text_fields:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                total += len(value.split())
+        return total
+
+
+class _Android(EventBase):
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+
+class ContactAdded(_Android):
+    kind: Literal["contact.added"]
+    contact_id: str
+    name: str
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    org: str | None = None
+    note: str | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("name", "note")
+
+
+class ContactEdited(_Android):
+    """Only the fields given change; ``None`` leaves a field as it was."""
+
+    kind: Literal["contact.edited"]
+    contact_id: str
+    name: str | None = None
+    phones: list[str] | None = None
+    emails: list[str] | None = None
+    org: str | None = None
+    note: str | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("name", "note")
+
+
+class SmsReceived(_Android):
+    kind: Literal["sms.received"]
+    address: str
+    body: str
+    read: bool = True
+    text_fields: ClassVar[tuple[str, ...]] = ("body",)
+
+
+class SmsSent(_Android):
+    kind: Literal["sms.sent"]
+    address: str
+    body: str
+    text_fields: ClassVar[tuple[str, ...]] = ("body",)
+
+
+class CallIncoming(_Android):
+    kind: Literal["call.incoming"]
+    number: str
+    duration_s: int = Field(ge=0)
+
+
+class CallOutgoing(_Android):
+    kind: Literal["call.outgoing"]
+    number: str
+    duration_s: int = Field(ge=0)
+
+
+class CallMissed(_Android):
+    kind: Literal["call.missed"]
+    number: str
+
+
+class _Calendar(EventBase):
+    services: ClassVar[tuple[str, ...]] = ("calendar",)
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+
+class CalendarCreated(_Calendar):
+    """A calendar entry; ``rrule`` (RFC 5545, e.g. ``FREQ=WEEKLY;BYDAY=MO``) makes a series."""
+
+    kind: Literal["calendar.created"]
+    event_id: str
+    title: str
+    start: When
+    end: When
+    all_day: bool = False
+    location: str | None = None
+    description: str | None = None
+    attendees: list[str] = Field(default_factory=list)
+    rrule: str | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("title", "location", "description")
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+
+
+class CalendarMoved(_Calendar):
+    kind: Literal["calendar.moved"]
+    event_id: str
+    start: When
+    end: When
+
+
+class CalendarCancelled(_Calendar):
+    kind: Literal["calendar.cancelled"]
+    event_id: str
+
+
+class AlarmSet(_Android):
+    kind: Literal["alarm.set"]
+    alarm_id: str
+    hour: int = Field(ge=0, le=23)
+    minute: int = Field(ge=0, le=59)
+    label: str = ""
+    days: list[Weekday] = Field(default_factory=list)
+    enabled: bool = True
+    text_fields: ClassVar[tuple[str, ...]] = ("label",)
+
+
+class _Either(EventBase):
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+
+class NoteWritten(_Either):
+    """A markdown note; ``path`` is relative to the device's notes folder."""
+
+    kind: Literal["note.written"]
+    path: str
+    text: str
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+
+class NoteEdited(_Either):
+    """The note's whole new text (seeding writes the final version)."""
+
+    kind: Literal["note.edited"]
+    path: str
+    text: str
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+
+class FileDownloaded(_Either):
+    """A text file saved into the device's downloads folder under ``name``."""
+
+    kind: Literal["file.downloaded"]
+    name: str
+    url: str
+    mime: str = "text/plain"
+    text: str
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+
+class PhotoTaken(_Android):
+    """A camera photo; the picture is generated from ``subject`` and carries ``t`` as EXIF time."""
+
+    kind: Literal["photo.taken"]
+    name: str
+    subject: str
+    width: int = Field(default=1600, ge=16, le=8000)
+    height: int = Field(default=1200, ge=16, le=8000)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    text_fields: ClassVar[tuple[str, ...]] = ("subject",)
+
+
+class _Mail(EventBase):
+    device_kinds: ClassVar[tuple[str, ...]] = ("linux",)
+    services: ClassVar[tuple[str, ...]] = ("mail",)
+    message_id: str
+    sender: str
+    to: list[str]
+    cc: list[str] = Field(default_factory=list)
+    subject: str
+    body: str
+    in_reply_to: str | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("subject", "body")
+
+
+class MailReceived(_Mail):
+    """Lands in the Maildir inbox (``~/Mail/INBOX`` on Linux)."""
+
+    kind: Literal["mail.received"]
+    read: bool = True
+
+
+class MailSent(_Mail):
+    kind: Literal["mail.sent"]
+
+
+class ShellCommand(EventBase):
+    """One line of ``~/.bash_history`` with its timestamp."""
+
+    kind: Literal["shell.command"]
+    command: str
+    device_kinds: ClassVar[tuple[str, ...]] = ("linux",)
+    text_fields: ClassVar[tuple[str, ...]] = ("command",)
+
+
+class TodoAdded(_Either):
+    kind: Literal["todo.added"]
+    todo_id: str
+    text: str
+    due: When | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+
+class TodoDone(_Either):
+    kind: Literal["todo.done"]
+    todo_id: str
+
+
+class PriceAlert(EventBase):
+    kind: Literal["price.alert"]
+    item: str
+    shop: str
+    price: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    url: str
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+    services: ClassVar[tuple[str, ...]] = ("shop",)
+    text_fields: ClassVar[tuple[str, ...]] = ("item",)
+
+
+class BankTransaction(EventBase):
+    """Negative ``amount`` is money out. On Linux it is a row of the bank's CSV export."""
+
+    kind: Literal["bank.transaction"]
+    account: str
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    counterparty: str
+    reference: str = ""
+    balance: Money | None = None
+    device_kinds: ClassVar[tuple[str, ...]] = ("linux",)
+    services: ClassVar[tuple[str, ...]] = ("bank",)
+    text_fields: ClassVar[tuple[str, ...]] = ("counterparty", "reference")
+
+
+class ChatMessage(EventBase):
+    kind: Literal["chat.message"]
+    room: str
+    sender: str
+    body: str
+    outgoing: bool = False
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+    services: ClassVar[tuple[str, ...]] = ("chat",)
+    text_fields: ClassVar[tuple[str, ...]] = ("body",)
+
+
+EVENT_CLASSES: tuple[type[EventBase], ...] = (
+    ContactAdded,
+    ContactEdited,
+    SmsReceived,
+    SmsSent,
+    CallIncoming,
+    CallOutgoing,
+    CallMissed,
+    CalendarCreated,
+    CalendarMoved,
+    CalendarCancelled,
+    AlarmSet,
+    NoteWritten,
+    NoteEdited,
+    FileDownloaded,
+    PhotoTaken,
+    MailReceived,
+    MailSent,
+    ShellCommand,
+    TodoAdded,
+    TodoDone,
+    PriceAlert,
+    BankTransaction,
+    ChatMessage,
+)
+KINDS: dict[str, type[EventBase]] = {
+    cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in EVENT_CLASSES
+}
+
+register_branch_labels(KINDS)
+
+Event = Annotated[
+    ContactAdded
+    | ContactEdited
+    | SmsReceived
+    | SmsSent
+    | CallIncoming
+    | CallOutgoing
+    | CallMissed
+    | CalendarCreated
+    | CalendarMoved
+    | CalendarCancelled
+    | AlarmSet
+    | NoteWritten
+    | NoteEdited
+    | FileDownloaded
+    | PhotoTaken
+    | MailReceived
+    | MailSent
+    | ShellCommand
+    | TodoAdded
+    | TodoDone
+    | PriceAlert
+    | BankTransaction
+    | ChatMessage,
+    Field(discriminator="kind"),
+]
+EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+def target_problem(event: EventBase, roles: dict[str, str]) -> str | None:
+    """Why ``event`` cannot go to its target given the task's ``role -> kind``, or None."""
+    target = event.target
+    if target.startswith(SERVICE_PREFIX):
+        name = target[len(SERVICE_PREFIX) :]
+        if name not in SERVICES:
+            return f"unknown service {name!r}; expected one of {', '.join(SERVICES)}"
+        if name not in event.services:
+            return f"a {event.kind} event cannot go to {target}"
+        return None
+    if target not in roles:
+        declared = ", ".join(sorted(roles)) or "none"
+        return f"role {target!r} is not declared in devices (declared: {declared})"
+    if roles[target] not in event.device_kinds:
+        allowed = " or ".join(event.device_kinds) or "a service"
+        return f"a {event.kind} event needs a {allowed} device; {target!r} is {roles[target]}"
+    return None
+
+
+def sort_key(event: EventBase) -> tuple[datetime, str]:
+    return (event.t, event.id or "")

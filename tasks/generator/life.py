@@ -1,0 +1,826 @@
+"""The day-by-day simulation that turns a persona into events.
+
+Each aspect of life (messages, mail, work, money …) draws from its own RNG
+derived from the seed and the aspect's name, so turning one knob does not
+reshuffle everything else, and the same inputs always give the same stream.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tasks import events as E
+from tasks.generator import words as W
+from tasks.generator.text import TextMaker, money, show_money, slug
+from tasks.persona import WEEKDAYS, Bill, Person, Persona
+
+KIND_OF = {cls: kind for kind, cls in E.KINDS.items()}
+
+
+@dataclass
+class Thread:
+    """A mail conversation that continues over days or weeks."""
+
+    subject: str
+    colleague: Person
+    remaining: int
+    last_id: str | None = None
+    count: int = 0
+
+
+@dataclass
+class Life:
+    persona: Persona
+    seed: int
+    now: datetime
+    days: int
+    phone: str | None
+    laptop: str | None
+    density: float = 1.0
+    noise: float = 1.0
+    conflicts: int = 3
+    out: list[E.EventBase] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tz = ZoneInfo(self.persona.timezone)
+        self.local_now = self.now.astimezone(self.tz)
+        self.start = self.local_now.date() - timedelta(days=self.days)
+        self.begin = datetime.combine(self.start, time(0, 0), tzinfo=self.tz)
+        self.currency = self.persona.bank.currency
+        self.work_email = (
+            ".".join(self.persona.name.lower().split()) + "@" + self.persona.employer.domain
+        )
+        self._serial = 0
+
+    # -- plumbing ---------------------------------------------------------------
+    def rng(self, aspect: str) -> random.Random:
+        return random.Random(f"clawrig/{self.seed}/{aspect}")
+
+    def uid(self, prefix: str) -> str:
+        self._serial += 1
+        return f"{prefix}-{self._serial:05d}"
+
+    def at(self, day: date, hhmm: str | tuple[int, int], jitter: int = 0, rng=None) -> datetime:
+        h, m = (int(x) for x in hhmm.split(":")) if isinstance(hhmm, str) else hhmm
+        when = datetime.combine(day, time(h, m), tzinfo=self.tz)
+        if jitter and rng is not None:
+            when += timedelta(minutes=rng.randint(-jitter, jitter))
+        return when
+
+    def emit(self, cls: type[E.EventBase], t: datetime, target: str | None, **fields: Any) -> None:
+        """Record an event if it has a target and happens inside the window."""
+        if target is None or t > self.now or t < self.begin:
+            return
+        self.out.append(cls(t=t, kind=KIND_OF[cls], target=target, **fields))
+
+    def days_iter(self) -> Iterator[date]:
+        day = self.start
+        while day <= self.local_now.date():
+            yield day
+            day += timedelta(days=1)
+
+    def workday(self, day: date) -> bool:
+        return WEEKDAYS[day.weekday()] in self.persona.routines.workdays
+
+    def count(self, rng: random.Random, lo: int, hi: int, knob: float | None = None) -> int:
+        k = self.density if knob is None else knob
+        return max(0, round(rng.randint(lo, hi) * k))
+
+    # -- the whole life ---------------------------------------------------------
+    def aspects(self) -> list[tuple[str, Callable[[], None]]]:
+        """The parts of life, in the order they are generated (the order is part of the seed)."""
+        return [
+            ("contacts, alarms, series", self.setup),
+            ("SMS threads", self.messages),
+            ("calls", self.calls),
+            ("chat", self.chat),
+            ("work mail threads", self.work_mail),
+            ("newsletters and invoices", self.other_mail),
+            ("shell history", self.shell),
+            ("notes", self.notes),
+            ("todos", self.todos),
+            ("bank", self.money),
+            ("price alerts", self.prices),
+            ("photos and downloads", self.photos),
+            ("calendar", self.calendar),
+            ("conflicting signals", self.conflicting_signals),
+        ]
+
+    def run(self, progress: Callable[[str, int, int], None] | None = None) -> list[E.EventBase]:
+        steps = self.aspects()
+        for i, (name, step) in enumerate(steps):
+            if progress is not None:
+                progress(name, i, len(steps))
+            step()
+        return self.out
+
+    def setup(self) -> None:
+        """What is already there when the window opens: contacts, alarms, recurring series."""
+        p, rng = self.persona, self.rng("setup")
+        t = self.begin + timedelta(hours=8)
+        for i, person in enumerate(p.people):
+            if not (person.phone or person.email):
+                continue
+            self.emit(
+                E.ContactAdded,
+                t + timedelta(minutes=i),
+                self.phone,
+                contact_id=f"c-{slug(person.name)}",
+                name=person.name,
+                phones=[person.phone] if person.phone else [],
+                emails=[person.email] if person.email else [],
+                org=p.employer.name if person in p.colleagues else None,
+                note=person.relation or person.role,
+            )
+        wake = p.routines.wake
+        days = list(p.routines.workdays)
+        self.emit(
+            E.AlarmSet,
+            t + timedelta(minutes=30),
+            self.phone,
+            alarm_id="alarm-wake",
+            hour=int(wake[:2]),
+            minute=int(wake[3:]),
+            label="Wake up",
+            days=days,
+        )
+        self.emit(
+            E.AlarmSet,
+            t + timedelta(minutes=31),
+            self.phone,
+            alarm_id="alarm-weekend",
+            hour=8,
+            minute=30,
+            label="Weekend",
+            days=["sa", "su"],
+            enabled=rng.random() < 0.5,
+        )
+        for meeting in p.meetings:
+            first = next(
+                d
+                for d in (self.start + timedelta(n) for n in range(7))
+                if WEEKDAYS[d.weekday()] in meeting.days
+            )
+            start = self.at(first, meeting.at)
+            emails = [c.email for c in p.colleagues if c.name in meeting.attendees and c.email]
+            self.emit(
+                E.CalendarCreated,
+                t + timedelta(minutes=40),
+                self.phone,
+                event_id=f"ev-{slug(meeting.title)}",
+                title=meeting.title,
+                start=start,
+                end=start + timedelta(minutes=meeting.minutes),
+                location=meeting.location,
+                attendees=emails,
+                rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in meeting.days),
+            )
+        for habit in p.habits:
+            first = next(
+                d
+                for d in (self.start + timedelta(n) for n in range(7))
+                if WEEKDAYS[d.weekday()] in habit.days
+            )
+            start = self.at(first, habit.at)
+            self.emit(
+                E.CalendarCreated,
+                t + timedelta(minutes=50),
+                self.phone,
+                event_id=f"ev-{slug(habit.what)}",
+                title=habit.what.capitalize(),
+                start=start,
+                end=start + timedelta(minutes=60),
+                location=habit.place,
+                rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in habit.days),
+            )
+
+    # -- phone: SMS, calls, chat ------------------------------------------------
+    def messages(self) -> None:
+        p, rng = self.persona, self.rng("sms")
+        text = TextMaker(p, rng)
+        close = [x for x in p.family if x.phone]
+        friends = [x for x in p.friends if x.phone]
+        for day in self.days_iter():
+            talks: list[tuple[Person, tuple[str, ...], tuple[str, ...]]] = []
+            for i, person in enumerate(close):
+                if rng.random() < (0.95 if i == 0 else 0.3):
+                    talks += [(person, W.FAMILY_SMS_IN, W.FAMILY_SMS_OUT)] * (
+                        2 if i == 0 and rng.random() < 0.5 else 1
+                    )
+            for person in friends:
+                if rng.random() < 0.25:
+                    talks.append((person, W.FRIEND_SMS, W.FRIEND_SMS + W.FAMILY_SMS_OUT))
+            for person, incoming, outgoing in talks:
+                t = self.at(day, text.clock(7, 21), jitter=20, rng=rng)
+                inbound = rng.random() < 0.6
+                for _ in range(self.count(rng, 2, 7)):
+                    if inbound:
+                        body = text.fill(text.pick(incoming))
+                        self.emit(E.SmsReceived, t, self.phone, address=person.phone, body=body)
+                    else:
+                        body = text.fill(text.pick(outgoing))
+                        self.emit(E.SmsSent, t, self.phone, address=person.phone, body=body)
+                    inbound = not inbound
+                    t += timedelta(minutes=rng.randint(1, 12), seconds=rng.randint(0, 59))
+            for _ in range(self.count(rng, 0, 2, self.noise)):
+                sender = text.pick(("DHL", "GLS", p.bank.name, "Verify", "ParcelPoint", "Info"))
+                body = text.fill(text.pick(W.SERVICE_SMS), shop=text.pick(W.SHOP_NAMES))
+                t = self.at(day, text.clock(8, 20), jitter=25, rng=rng)
+                self.emit(E.SmsReceived, t, self.phone, address=sender, body=body, tags=["noise"])
+                if rng.random() < 0.08 * self.noise:  # the same text again: a near-duplicate
+                    self.emit(
+                        E.SmsReceived,
+                        t + timedelta(minutes=rng.randint(1, 3)),
+                        self.phone,
+                        address=sender,
+                        body=body,
+                        tags=["noise", "near-duplicate"],
+                    )
+
+    def calls(self) -> None:
+        p, rng = self.persona, self.rng("calls")
+        text = TextMaker(p, rng)
+        known = [x for x in p.people if x.phone]
+        for day in self.days_iter():
+            for _ in range(self.count(rng, 0, 3)):
+                person = text.pick(known)
+                t = self.at(day, text.clock(8, 21), jitter=25, rng=rng)
+                roll = rng.random()
+                if roll < 0.4:
+                    self.emit(
+                        E.CallIncoming,
+                        t,
+                        self.phone,
+                        number=person.phone,
+                        duration_s=rng.randint(20, 1500),
+                    )
+                elif roll < 0.8:
+                    self.emit(
+                        E.CallOutgoing,
+                        t,
+                        self.phone,
+                        number=person.phone,
+                        duration_s=rng.randint(0, 1200),
+                    )
+                else:
+                    self.emit(E.CallMissed, t, self.phone, number=person.phone)
+            if rng.random() < 0.2 * self.noise:
+                number = f"+{rng.randint(10, 99)} {rng.randint(100, 999)} "
+                number += str(rng.randint(1000000, 9999999))
+                t = self.at(day, text.clock(9, 19), jitter=25, rng=rng)
+                self.emit(E.CallMissed, t, self.phone, number=number, tags=["noise"])
+
+    def chat(self) -> None:
+        p, rng = self.persona, self.rng("chat")
+        text = TextMaker(p, rng)
+        team_room = f"#{slug(p.employer.name)}-team"
+        for day in self.days_iter():
+            if self.workday(day):
+                t = self.at(day, p.routines.work_start, rng=rng)
+                for _ in range(self.count(rng, 8, 18)):
+                    t += timedelta(minutes=rng.randint(3, 40))
+                    mine = rng.random() < 0.3
+                    sender = p.name if mine else text.pick(p.colleagues).name
+                    self.emit(
+                        E.ChatMessage,
+                        t,
+                        self.phone,
+                        room=team_room,
+                        sender=sender,
+                        body=text.fill(
+                            text.pick(W.CHAT_WORK), person=text.pick(text.colleague_names)
+                        ),
+                        outgoing=mine,
+                    )
+            elif p.friends:
+                t = self.at(day, "10:00", jitter=60, rng=rng)
+                for _ in range(self.count(rng, 4, 14)):
+                    t += timedelta(minutes=rng.randint(2, 40))
+                    mine = rng.random() < 0.3
+                    sender = p.name if mine else text.pick(p.friends).name
+                    self.emit(
+                        E.ChatMessage,
+                        t,
+                        self.phone,
+                        room="friends",
+                        sender=sender,
+                        body=text.fill(text.pick(W.CHAT_FRIENDS)),
+                        outgoing=mine,
+                    )
+
+    # -- laptop: mail, shell ----------------------------------------------------
+    def work_mail(self) -> None:
+        """Threads with colleagues that go back and forth over weeks."""
+        p, rng = self.persona, self.rng("work-mail")
+        text = TextMaker(p, rng)
+        threads: list[Thread] = []
+        for day in self.days_iter():
+            if not self.workday(day):
+                continue
+            t = self.at(day, p.routines.work_start, rng=rng)
+            for _ in range(self.count(rng, 5, 11)):
+                while len(threads) < 5:
+                    subject = text.fill(text.pick(W.WORK_SUBJECTS))
+                    threads.append(Thread(subject, text.pick(p.colleagues), rng.randint(3, 12)))
+                thread = text.pick(threads)
+                t += timedelta(minutes=rng.randint(5, 50))
+                mine = thread.count % 2 == 1
+                other = thread.colleague
+                msg_id = f"<{self.uid('m')}.{slug(thread.subject)[:20]}@{p.employer.domain}>"
+                subject = ("Re: " if thread.count else "") + thread.subject
+                cls = E.MailSent if mine else E.MailReceived
+                sender = self.work_email if mine else (other.email or self.work_email)
+                to = [other.email or self.work_email] if mine else [self.work_email]
+                cc = [] if rng.random() < 0.6 else [text.pick(p.colleagues).email or sender]
+                body = text.work_mail(
+                    other.name.split()[0] if mine else p.first_name,
+                    p.first_name if mine else other.name.split()[0],
+                )
+                self.emit(
+                    cls,
+                    t,
+                    self.laptop,
+                    message_id=msg_id,
+                    sender=sender,
+                    to=to,
+                    cc=[c for c in cc if c != sender],
+                    subject=subject,
+                    body=body,
+                    in_reply_to=thread.last_id,
+                )
+                thread.last_id, thread.count = msg_id, thread.count + 1
+                thread.remaining -= 1
+                if thread.remaining <= 0:
+                    threads.remove(thread)
+
+    def other_mail(self) -> None:
+        """Newsletters (noise, some resent), invoices before each bill, family mail."""
+        p, rng = self.persona, self.rng("mail")
+        text = TextMaker(p, rng)
+        letters = [
+            (f"{interest.title()} {text.pick(W.NEWSLETTER_NAMES)}", interest)
+            for interest in p.interests
+        ]
+        for day in self.days_iter():
+            for _ in range(self.count(rng, 2, 5, self.noise * self.density)):
+                name, interest = text.pick(letters)
+                sender = f"news@{slug(name)}.example"
+                t = self.at(day, text.clock(5, 22), jitter=20, rng=rng)
+                body = text.newsletter(name, interest)
+                subject = f"{name}: {text.fill(text.pick(W.NOTE_TITLES), interest=interest)}"
+                self.emit(
+                    E.MailReceived,
+                    t,
+                    self.laptop,
+                    message_id=f"<{self.uid('n')}@{slug(name)}>",
+                    sender=sender,
+                    to=[p.email],
+                    subject=subject,
+                    body=body,
+                    read=rng.random() < 0.3,
+                    tags=["noise"],
+                )
+                if rng.random() < 0.07 * self.noise:
+                    self.emit(
+                        E.MailReceived,
+                        t + timedelta(hours=rng.randint(2, 30)),
+                        self.laptop,
+                        message_id=f"<{self.uid('n')}@{slug(name)}>",
+                        sender=sender,
+                        to=[p.email],
+                        subject=f"[Reminder] {subject}",
+                        body=body,
+                        read=False,
+                        tags=["noise", "near-duplicate"],
+                    )
+            for bill in p.bills:
+                if day.day == max(1, bill.day - 4):
+                    body = self._invoice(bill, day)
+                    self.emit(
+                        E.MailReceived,
+                        self.at(day, "06:10", jitter=30, rng=rng),
+                        self.laptop,
+                        message_id=f"<{self.uid('b')}@{slug(bill.payee)}.example>",
+                        sender=f"billing@{slug(bill.payee)}.example",
+                        to=[p.email],
+                        subject=f"Your {bill.payee} invoice for {day.strftime('%B %Y')}",
+                        body=body,
+                    )
+            if rng.random() < 0.15 * self.density:
+                person = text.pick([x for x in p.people if x.email] or p.colleagues)
+                body = text.work_mail(p.first_name, person.name.split()[0], paragraphs=2)
+                self.emit(
+                    E.MailReceived,
+                    self.at(day, text.clock(), rng=rng),
+                    self.laptop,
+                    message_id=f"<{self.uid('f')}@mail.example>",
+                    sender=person.email or p.email,
+                    to=[p.email],
+                    subject=text.fill("About {day}"),
+                    body=body,
+                )
+
+    def _invoice(self, bill: Bill, day: date) -> str:
+        p = self.persona
+        return (
+            f"Dear {p.name},\n\nyour invoice for {day.strftime('%B %Y')} is ready. "
+            f"The amount of {show_money(bill.amount, self.currency)} will be collected from "
+            f"your account ending in {p.bank.account[-4:]} on or shortly after day {bill.day} "
+            f"of the month.\n\nCustomer number: {1000 + len(bill.payee) * 37}\n"
+            f"Category: {bill.category}\n\n"
+            "If you have questions about this invoice, reply to this message or call our "
+            "service line on weekdays between 8:00 and 18:00.\n\nKind regards,\n"
+            f"{bill.payee} customer service"
+        )
+
+    def shell(self) -> None:
+        p, rng = self.persona, self.rng("shell")
+        text = TextMaker(p, rng)
+        for day in self.days_iter():
+            n = self.count(rng, 14, 30) if self.workday(day) else self.count(rng, 2, 8)
+            t = self.at(day, p.routines.work_start, jitter=30, rng=rng)
+            for _ in range(n):
+                t += timedelta(minutes=rng.randint(1, 25), seconds=rng.randint(0, 59))
+                self.emit(
+                    E.ShellCommand, t, self.laptop, command=text.fill(text.pick(W.SHELL_COMMON))
+                )
+
+    # -- notes and todos --------------------------------------------------------
+    def notes(self) -> None:
+        p, rng = self.persona, self.rng("notes")
+        text = TextMaker(p, rng)
+        phone_side = self.phone or self.laptop
+        laptop_side = self.laptop or self.phone
+        written: set[str] = set()
+        for day in self.days_iter():
+            if self.workday(day):
+                for meeting in p.meetings:
+                    if (
+                        WEEKDAYS[day.weekday()] in meeting.days
+                        and rng.random() < 0.35 * self.density
+                    ):
+                        t = self.at(day, meeting.at) + timedelta(minutes=meeting.minutes + 2)
+                        path = f"meetings/{day.isoformat()}-{slug(meeting.title)}.md"
+                        body = text.meeting_notes(
+                            meeting.title, day, [p.first_name, *meeting.attendees]
+                        )
+                        self.emit(E.NoteWritten, t, laptop_side, path=path, text=body)
+            if rng.random() < 0.6 * self.density:
+                title = text.fill(text.pick(W.NOTE_TITLES), date=day.isoformat())
+                path = f"{slug(title)}.md"
+                cls = E.NoteEdited if path in written else E.NoteWritten
+                written.add(path)
+                self.emit(
+                    cls,
+                    self.at(day, text.clock(7, 22), jitter=10, rng=rng),
+                    phone_side,
+                    path=path,
+                    text=text.note(title),
+                )
+
+    def todos(self) -> None:
+        p, rng = self.persona, self.rng("todos")
+        text = TextMaker(p, rng)
+        target = self.laptop or self.phone
+        for day in self.days_iter():
+            for _ in range(self.count(rng, 0, 3)):
+                todo_id = self.uid("todo")
+                t = self.at(day, text.clock(7, 22), jitter=10, rng=rng)
+                due = t + timedelta(days=rng.randint(1, 10)) if rng.random() < 0.5 else None
+                self.emit(
+                    E.TodoAdded,
+                    t,
+                    target,
+                    todo_id=todo_id,
+                    text=text.fill(text.pick(W.TODO_TEXTS)),
+                    due=due,
+                )
+                if rng.random() < 0.7:
+                    done = t + timedelta(days=rng.randint(0, 8), hours=rng.randint(1, 10))
+                    self.emit(E.TodoDone, done, target, todo_id=todo_id)
+
+    # -- money ------------------------------------------------------------------
+    def money(self) -> None:
+        """Card payments, bills and salary with a running balance; a monthly CSV statement."""
+        p, rng = self.persona, self.rng("bank")
+        text = TextMaker(p, rng)
+        cur, bank = self.currency, p.bank
+        scale = Decimal(100) if cur == "JPY" else Decimal(1)
+        balance = bank.opening_balance
+        month_rows: list[str] = []
+        for day in self.days_iter():
+            txns: list[tuple[datetime, Decimal, str, str]] = []
+            for bill in p.bills:
+                if day.day == bill.day:
+                    ref = f"{bill.category} {day.strftime('%m/%Y')}"
+                    txns.append((self.at(day, "05:00"), -bill.amount, bill.payee, ref))
+            if day.day == bank.payday:
+                txns.append((self.at(day, "04:30"), bank.salary, p.employer.name, "salary"))
+            for _ in range(self.count(rng, 0, 3)):
+                _category, merchants = text.pick(W.CARD_MERCHANTS)
+                merchant = text.fill(text.pick(merchants))
+                amount = Decimal(rng.randint(250, 9000)) / 100 * scale
+                when = self.at(day, text.clock(8, 21), jitter=20, rng=rng)
+                txns.append((when, -money(amount, cur), merchant, "card payment"))
+            for when, amount, who, ref in sorted(txns):
+                balance += amount
+                self.emit(
+                    E.BankTransaction,
+                    when,
+                    self.laptop,
+                    account=bank.account,
+                    amount=money(amount, cur),
+                    currency=cur,
+                    counterparty=who,
+                    reference=ref,
+                    balance=money(balance, cur),
+                )
+                month_rows.append(
+                    f"{when.date().isoformat()};{who};{ref};{money(amount, cur)};{cur}"
+                )
+            if day.day == 2 and month_rows:
+                csv = "date;counterparty;reference;amount;currency\n" + "\n".join(month_rows) + "\n"
+                self.emit(
+                    E.FileDownloaded,
+                    self.at(day, "19:30", jitter=30, rng=rng),
+                    self.laptop,
+                    name=f"statement-{(day - timedelta(days=3)).strftime('%Y-%m')}.csv",
+                    url=f"https://online.{slug(bank.name)}.example/statements/export",
+                    mime="text/csv",
+                    text=csv,
+                )
+                month_rows = []
+
+    def prices(self) -> None:
+        p, rng = self.persona, self.rng("prices")
+        prices = {w.item: w.price for w in p.wishlist}
+        for day in self.days_iter():
+            for wish in p.wishlist:
+                if rng.random() < 0.2:
+                    change = Decimal(rng.randint(-8, 6)) / 100
+                    prices[wish.item] = money(prices[wish.item] * (1 + change), self.currency)
+                    self.emit(
+                        E.PriceAlert,
+                        self.at(day, "07:00", jitter=60, rng=rng),
+                        self.phone,
+                        item=wish.item,
+                        shop=wish.shop,
+                        price=prices[wish.item],
+                        currency=self.currency,
+                        url=f"https://{slug(wish.shop)}.example/p/{slug(wish.item)}",
+                    )
+
+    def photos(self) -> None:
+        p, rng = self.persona, self.rng("photos")
+        text = TextMaker(p, rng)
+        for day in self.days_iter():
+            n = self.count(rng, 0, 2) if self.workday(day) else self.count(rng, 1, 4)
+            for _ in range(n):
+                t = self.at(day, text.clock(8, 21), jitter=25, rng=rng)
+                self.emit(
+                    E.PhotoTaken,
+                    t,
+                    self.phone,
+                    name=f"IMG_{t.strftime('%Y%m%d_%H%M%S')}.jpg",
+                    subject=text.fill(text.pick(W.PHOTO_SUBJECTS)),
+                    width=4000 if rng.random() < 0.8 else 3000,
+                    height=3000 if rng.random() < 0.8 else 4000,
+                )
+            if rng.random() < 0.12 * self.density:
+                t = self.at(day, text.clock(9, 20), rng=rng)
+                code = rng.randint(100000, 999999)
+                self.emit(
+                    E.FileDownloaded,
+                    t,
+                    self.phone or self.laptop,
+                    name=f"ticket-{code}.txt",
+                    url=f"https://tickets.example/{code}",
+                    text=f"E-ticket {code}\nValid on {text.fill('{day}')} from {text.clock()}\n"
+                    f"Passenger: {p.name}\nSeat: {rng.randint(1, 80)}{text.pick('ABCD')}\n",
+                )
+
+    # -- calendar ---------------------------------------------------------------
+    def calendar(self) -> None:
+        """One-off appointments, created days ahead; some later move or are cancelled."""
+        p, rng = self.persona, self.rng("calendar")
+        text = TextMaker(p, rng)
+        self.appointments: list[tuple[str, str, datetime, datetime]] = []
+        for day in self.days_iter():
+            if rng.random() >= 0.4 * self.density:
+                continue
+            title_t, loc_t, minutes = text.pick(W.CALENDAR_ADHOC)
+            title, location = text.fill(title_t), text.fill(loc_t)
+            created = self.at(day, text.clock(8, 21), jitter=20, rng=rng)
+            start = self.at(day + timedelta(days=rng.randint(1, 20)), text.clock(8, 19))
+            event_id = self.uid("ev")
+            self.emit(
+                E.CalendarCreated,
+                created,
+                self.phone,
+                event_id=event_id,
+                title=title,
+                start=start,
+                end=start + timedelta(minutes=minutes),
+                location=location,
+                description=text.sentences(W.NOTE_SENTENCES, 1),
+            )
+            self.appointments.append((event_id, title, start, start + timedelta(minutes=minutes)))
+            roll = rng.random()
+            if roll < 0.15:
+                new = start + timedelta(days=rng.randint(-1, 3), hours=rng.randint(-2, 3))
+                when = created + (start - created) * rng.random()
+                self.emit(
+                    E.CalendarMoved,
+                    when,
+                    self.phone,
+                    event_id=event_id,
+                    start=new,
+                    end=new + timedelta(minutes=minutes),
+                )
+            elif roll < 0.23:
+                when = created + (start - created) * rng.random()
+                self.emit(E.CalendarCancelled, when, self.phone, event_id=event_id)
+            if rng.random() < 0.05 * self.noise:  # a near-duplicate entry with a similar title
+                self.emit(
+                    E.CalendarCreated,
+                    created + timedelta(minutes=2),
+                    self.phone,
+                    event_id=self.uid("ev"),
+                    title=f"{title} (copy)",
+                    start=start,
+                    end=start + timedelta(minutes=minutes),
+                    location=location,
+                    tags=["noise", "near-duplicate"],
+                )
+        people = [x for x in p.friends if x.phone]
+        if people:  # somebody changes their number
+            person = people[0]
+            day = self.start + timedelta(days=self.days // 2)
+            digits = "".join(ch for ch in (person.phone or "") if ch.isdigit())
+            new_number = "+" + digits[:-4] + str(rng.randint(1000, 9999))
+            self.emit(
+                E.SmsReceived,
+                self.at(day, "12:10"),
+                self.phone,
+                address=new_number,
+                body=f"Hi, it's {person.name.split()[0]} — this is my new number!",
+            )
+            self.emit(
+                E.ContactEdited,
+                self.at(day, "12:14"),
+                self.phone,
+                contact_id=f"c-{slug(person.name)}",
+                phones=[new_number],
+            )
+        day = self.start + timedelta(days=self.days // 3)
+        self.emit(
+            E.ContactAdded,
+            self.at(day, "16:20"),
+            self.phone,
+            contact_id="c-plumber",
+            name="Notdienst Klempner",
+            phones=["+49 30 555 0199"],
+            note="plumber",
+        )
+
+    # -- conflicting signals ----------------------------------------------------
+    def conflicting_signals(self) -> None:
+        """Facts that disagree between sources, as real life has them (tagged ``conflict``)."""
+        p, rng = self.persona, self.rng("conflicts")
+        text = TextMaker(p, rng)
+        appts = [
+            a for a in getattr(self, "appointments", []) if a[2] > self.begin + timedelta(days=3)
+        ]
+        makers = [self._moved_by_mail, self._two_prices, self._rent_change, self._reminder_time]
+        for i in range(self.conflicts):
+            makers[i % len(makers)](rng, text, appts, i)
+
+    def _moved_by_mail(self, rng, text, appts, i) -> None:
+        """A work meeting moved by mail shortly before now; the calendar keeps the old time."""
+        p = self.persona
+        colleague = p.colleagues[i % len(p.colleagues)]
+        project = p.projects[i % len(p.projects)]
+        title = f"{project.capitalize()} review with {colleague.name.split()[0]}"
+        event_id = self.uid("ev")
+        day = self.local_now.date() + timedelta(days=rng.randint(1, 6))
+        start = self.at(day, (rng.randint(9, 16), rng.choice((0, 30))))
+        end = start + timedelta(minutes=60)
+        created = self.local_now - timedelta(days=rng.randint(8, 20), hours=rng.randint(0, 5))
+        self.emit(
+            E.CalendarCreated,
+            created,
+            self.phone,
+            event_id=event_id,
+            title=title,
+            start=start,
+            end=end,
+            location=p.employer.office,
+            attendees=[colleague.email] if colleague.email else [],
+            tags=["conflict"],
+        )
+        new = start + timedelta(days=rng.choice((1, 2, -1)), hours=rng.choice((1, 2, -2)))
+        sent = self.local_now - timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
+        body = (
+            f'Hi {p.first_name},\n\nsomething came up, so I need to move our "{title}" from '
+            f"{start.strftime('%A %d %B, %H:%M')} to {new.strftime('%A %d %B, %H:%M')}. "
+            "Same place. "
+            "I hope that still works for you — let me know if not.\n\n"
+            f"Thanks,\n{colleague.name.split()[0]}"
+        )
+        self.emit(
+            E.MailReceived,
+            sent,
+            self.laptop,
+            message_id=f"<{self.uid('x')}@mail.example>",
+            sender=colleague.email or self.work_email,
+            to=[self.work_email],
+            subject=f"Moving: {title}",
+            body=body,
+            read=False,
+            tags=["conflict", f"ref:{event_id}"],
+        )
+
+    def _two_prices(self, rng, text, appts, i) -> None:
+        p = self.persona
+        if not p.wishlist:
+            return
+        wish = p.wishlist[i % len(p.wishlist)]
+        day = self.local_now.date() - timedelta(days=rng.randint(1, 10))
+        a = money(wish.price * Decimal("0.93"), self.currency)
+        b = money(wish.price * Decimal("0.97"), self.currency)
+        self.emit(
+            E.PriceAlert,
+            self.at(day, "08:05"),
+            self.phone,
+            item=wish.item,
+            shop=wish.shop,
+            price=a,
+            currency=self.currency,
+            url=f"https://{slug(wish.shop)}.example/p/{slug(wish.item)}",
+            tags=["conflict"],
+        )
+        other = "Marktplatz24" if wish.shop != "Marktplatz24" else "Nordhaus"
+        body = (
+            f"Deal of the week at {other}: {wish.item} now only {show_money(b, self.currency)} "
+            f"(was {show_money(wish.price, self.currency)}). "
+            "Free delivery, offer valid until Sunday."
+        )
+        self.emit(
+            E.MailReceived,
+            self.at(day, "09:40"),
+            self.laptop,
+            message_id=f"<{self.uid('x')}@{slug(other)}.example>",
+            sender=f"deals@{slug(other)}.example",
+            to=[p.email],
+            subject=f"{wish.item}: price drop",
+            body=body,
+            tags=["conflict"],
+        )
+
+    def _rent_change(self, rng, text, appts, i) -> None:
+        """A bill changes by SMS; the bank still shows the old amount."""
+        p = self.persona
+        if not p.bills:
+            return
+        bill = p.bills[0]
+        new = money(bill.amount * Decimal("1.045"), self.currency)
+        day = self.local_now.date() - timedelta(days=rng.randint(2, 12))
+        body = (
+            f"Dear {p.name}, from next month the {bill.category} for {p.home_address} changes "
+            f"to {show_money(new, self.currency)} "
+            f"(currently {show_money(bill.amount, self.currency)}). "
+            f"Please adjust your standing order. {bill.payee}"
+        )
+        self.emit(
+            E.SmsReceived,
+            self.at(day, "11:20"),
+            self.phone,
+            address=bill.payee[:11],
+            body=body,
+            tags=["conflict"],
+        )
+
+    def _reminder_time(self, rng, text, appts, i) -> None:
+        """An SMS reminder gives another time than the calendar entry."""
+        if not appts:
+            return
+        event_id, title, start, _end = appts[(i * 5 + 1) % len(appts)]
+        other = start + timedelta(minutes=rng.choice((30, 60, -30)))
+        body = (
+            f"Reminder: {title} on {start.strftime('%d.%m.')} at {other.strftime('%H:%M')}. "
+            "Reply C to cancel."
+        )
+        self.emit(
+            E.SmsReceived,
+            start - timedelta(days=1, hours=2),
+            self.phone,
+            address="Reminder",
+            body=body,
+            tags=["conflict", f"ref:{event_id}"],
+        )

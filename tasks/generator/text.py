@@ -1,0 +1,181 @@
+"""Plausible text from templates: mails, messages, notes, newsletters, shell lines.
+
+Every choice comes from the caller's ``random.Random``, so the same seed gives
+the same words. Templates and word lists live in :mod:`tasks.generator.words`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import date
+from decimal import Decimal
+
+from tasks.generator import words as W
+from tasks.persona import Persona
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def money(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded the way ``currency`` is written (no minor unit for JPY)."""
+    exp = Decimal("1") if currency == "JPY" else Decimal("0.01")
+    return amount.quantize(exp)
+
+
+def show_money(amount: Decimal, currency: str) -> str:
+    return f"{money(amount, currency)} {currency}"
+
+
+class _Slots(dict):
+    """Fills a template slot on first use, so only the slots a template names are drawn."""
+
+    def __init__(self, maker: TextMaker, fixed: dict[str, str]) -> None:
+        super().__init__(fixed)
+        self.maker = maker
+
+    def __missing__(self, key: str) -> str:
+        value = self.maker.slot(key)
+        self[key] = value
+        return value
+
+
+class TextMaker:
+    """Draws words for one persona from one RNG."""
+
+    def __init__(self, persona: Persona, rng: random.Random) -> None:
+        self.p = persona
+        self.rng = rng
+        self.first_names = [x.nickname or x.name.split()[0] for x in persona.people]
+        self.friends = [x.name.split()[0] for x in persona.friends] or self.first_names
+        self.colleague_names = [x.name.split()[0] for x in persona.colleagues]
+        self.children = [
+            x.name.split()[0] for x in persona.family if x.relation in ("son", "daughter")
+        ] or ["the kid"]
+        self.place_by_kind = {pl.kind: pl.name for pl in persona.places}
+
+    def pick(self, seq):
+        return seq[self.rng.randrange(len(seq))]
+
+    def clock(self, lo: int = 8, hi: int = 20) -> str:
+        return f"{self.rng.randint(lo, hi):02d}:{self.pick(('00', '15', '30', '45'))}"
+
+    def slot(self, key: str) -> str:
+        r = self.rng
+        p = self.p
+        match key:
+            case "person":
+                return self.pick(self.first_names)
+            case "friend":
+                return self.pick(self.friends)
+            case "colleague":
+                return self.pick(self.colleague_names)
+            case "child":
+                return self.pick(self.children)
+            case "project":
+                return self.pick(p.projects)
+            case "topic":
+                return self.pick(W.WORK_TOPICS)
+            case "day":
+                return self.pick(W.DAY_NAMES)
+            case "time" | "time2":
+                return self.clock()
+            case "minutes":
+                return str(self.pick((5, 10, 15, 20, 30)))
+            case "place":
+                return self.pick(p.places).name if p.places else p.city
+            case "interest":
+                return self.pick(p.interests)
+            case "amount":
+                return show_money(Decimal(r.randint(8, 400)), p.bank.currency)
+            case "code":
+                return str(r.randint(100000, 999999))
+            case "date":
+                return f"{r.randint(1, 28):02d}.{r.randint(1, 12):02d}."
+            case "bank":
+                return p.bank.name
+            case "shop":
+                return self.pick(W.SHOP_NAMES)
+            case "city":
+                return p.city
+            case "me":
+                return p.first_name
+            case "slug":
+                return slug(self.pick(p.projects))
+            case "domain":
+                return p.employer.domain
+            case "branch":
+                return self.pick(W.BRANCH_WORDS)
+            case "note":
+                return slug(self.pick(p.projects)) + ".md"
+            case "csv":
+                return f"export-{r.randint(1, 12):02d}.csv"
+            case "week":
+                return str(r.randint(1, 52))
+            case "grocery":
+                return self.place_by_kind.get("grocery", "the supermarket")
+            case "cafe":
+                return self.place_by_kind.get("cafe", "the café")
+            case "dentist":
+                return self.place_by_kind.get("dentist", "Dental practice")
+            case "school":
+                return self.place_by_kind.get("school", "School")
+            case "payee":
+                return self.pick(p.bills).payee if p.bills else "utility"
+        raise KeyError(key)
+
+    def fill(self, template: str, **fixed: str) -> str:
+        return template.format_map(_Slots(self, fixed))
+
+    def sentences(self, pool: tuple[str, ...], n: int, **fixed: str) -> str:
+        return " ".join(self.fill(self.pick(pool), **fixed) for _ in range(n))
+
+    def work_mail(self, to_first: str, me: str, paragraphs: int | None = None) -> str:
+        r = self.rng
+        n = paragraphs or r.randint(2, 4)
+        parts = [self.fill(self.pick(W.GREETINGS), person=to_first)]
+        parts += [
+            self.sentences(
+                W.WORK_SENTENCES, r.randint(2, 4), person=self.pick(self.colleague_names)
+            )
+            for _ in range(n)
+        ]
+        parts.append(self.fill(self.pick(W.SIGNOFFS), me=me))
+        return "\n\n".join(parts)
+
+    def newsletter(self, name: str, interest: str) -> str:
+        r = self.rng
+        parts = [f"{name} — issue {r.randint(10, 400)}"]
+        chosen = r.sample(W.INTEREST_PARAGRAPHS, r.randint(3, 6))
+        parts += [self.fill(paragraph, interest=interest) for paragraph in chosen]
+        parts.append(
+            f"You receive this because you subscribed at {slug(name)}.example. "
+            "To stop receiving these messages, use the unsubscribe link in your account settings."
+        )
+        return "\n\n".join(parts)
+
+    def note(self, title: str) -> str:
+        r = self.rng
+        lines = [f"# {title}", ""]
+        if title == "Groceries":
+            lines += [f"- [ ] {g}" for g in r.sample(W.GROCERIES, r.randint(4, 9))]
+        else:
+            lines.append(self.sentences(W.NOTE_SENTENCES, r.randint(2, 4)))
+            lines.append("")
+            lines += [f"- {self.fill(self.pick(W.NOTE_SENTENCES))}" for _ in range(r.randint(2, 5))]
+        return "\n".join(lines) + "\n"
+
+    def meeting_notes(self, title: str, day: date, attendees: list[str]) -> str:
+        r = self.rng
+        lines = [f"# {title} — {day.isoformat()}", "", f"Attendees: {', '.join(attendees)}", ""]
+        lines.append("## Discussion")
+        lines += [
+            f"- {self.fill(self.pick(W.WORK_SENTENCES), person=self.pick(attendees))}"
+            for _ in range(r.randint(3, 6))
+        ]
+        lines += ["", "## Actions"]
+        for _ in range(r.randint(1, 3)):
+            lines.append(f"- [ ] {self.pick(self.colleague_names)}: {self.fill('{topic}')}")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,198 @@
+"""Personas: the simulated user whose life the generator writes.
+
+A persona is a YAML file describing who the user is (name, numbers, employer),
+who they know (family, colleagues, friends), where they go, and the rhythms
+of their weeks (routines, habits, recurring meetings, bills). The generator
+reads nothing else, so a persona file is the whole of a stream's cast.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from tasks.loader import Located, ProblemsFound, load_yaml, validate
+from tasks.times import zone
+
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
+BUILTIN = Path(__file__).parent / "personas"
+
+
+def _clock(value: str) -> str:
+    parts = value.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"{value!r} is not a clock time HH:MM")
+    if int(parts[0]) > 23 or int(parts[1]) > 59:
+        raise ValueError(f"{value!r} is not a clock time (00:00-23:59)")
+    return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+
+
+def _tz(value: str) -> str:
+    zone(value)
+    return value
+
+
+Clock = Annotated[str, AfterValidator(_clock)]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_M):
+    name: str = Field(min_length=1)
+    relation: str | None = None
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    nickname: str | None = None
+
+
+class Place(_M):
+    name: str
+    kind: str
+    address: str
+
+
+class Employer(_M):
+    name: str
+    domain: str
+    role: str
+    office: str
+
+
+class Routines(_M):
+    wake: Clock = "07:00"
+    workdays: list[Weekday] = Field(default_factory=lambda: ["mo", "tu", "we", "th", "fr"])
+    work_start: Clock = "09:00"
+    work_end: Clock = "17:30"
+    commute: str = "train"
+
+
+class Habit(_M):
+    what: str
+    days: list[Weekday]
+    at: Clock
+    place: str | None = None
+
+
+class Meeting(_M):
+    title: str
+    days: list[Weekday]
+    at: Clock
+    minutes: int = Field(default=30, ge=5, le=480)
+    attendees: list[str] = Field(default_factory=list, alias="with")
+    location: str = "video call"
+
+
+class Bill(_M):
+    payee: str
+    amount: Decimal = Field(gt=0)
+    day: int = Field(ge=1, le=28)
+    category: str = "bills"
+
+
+class WishItem(_M):
+    item: str
+    shop: str
+    price: Decimal = Field(gt=0)
+
+
+class Bank(_M):
+    name: str
+    account: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    salary: Decimal = Field(gt=0)
+    payday: int = Field(ge=1, le=28)
+    opening_balance: Decimal = Decimal("2500.00")
+
+
+class Persona(_M):
+    name: str
+    timezone: Annotated[str, AfterValidator(_tz)]
+    phone: str
+    email: str
+    city: str
+    home_address: str
+    employer: Employer
+    family: list[Person] = Field(default_factory=list)
+    colleagues: list[Person] = Field(default_factory=list)
+    friends: list[Person] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    routines: Routines = Field(default_factory=Routines)
+    habits: list[Habit] = Field(default_factory=list)
+    meetings: list[Meeting] = Field(default_factory=list)
+    bills: list[Bill] = Field(default_factory=list)
+    wishlist: list[WishItem] = Field(default_factory=list)
+    bank: Bank
+    interests: list[str] = Field(min_length=1)
+    projects: list[str] = Field(min_length=1)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+    @property
+    def people(self) -> list[Person]:
+        return [*self.family, *self.colleagues, *self.friends]
+
+    @model_validator(mode="after")
+    def _cast_is_consistent(self) -> Persona:
+        names = [p.name for p in self.people]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"people must have distinct names; repeated: {', '.join(dupes)}")
+        colleagues = {p.name for p in self.colleagues}
+        for meeting in self.meetings:
+            unknown = [a for a in meeting.attendees if a not in colleagues]
+            if unknown:
+                raise ValueError(
+                    f"meeting {meeting.title!r}: {', '.join(unknown)} not among colleagues"
+                )
+        if not self.family and not self.friends:
+            raise ValueError("a persona needs at least one family member or friend")
+        if not self.colleagues:
+            raise ValueError("a persona needs at least one colleague")
+        return self
+
+
+def resolve_persona_path(ref: str, base: Path | None = None) -> Path:
+    """A persona file: a path (relative to ``base``) or the name of a bundled persona."""
+    candidate = Path(ref)
+    if base is not None and not candidate.is_absolute():
+        candidate = base / candidate
+    if candidate.is_file():
+        return candidate
+    bundled = BUILTIN / f"{ref}.yaml"
+    if "/" not in ref and bundled.is_file():
+        return bundled
+    return candidate
+
+
+def bundled_personas() -> list[str]:
+    return sorted(p.stem for p in BUILTIN.glob("*.yaml"))
+
+
+def check_persona(src: Located) -> Persona | None:
+    """Validate loaded YAML; problems are appended to ``src.problems``."""
+    if src.problems:
+        return None
+    if not isinstance(src.data, dict):
+        from tasks.loader import Problem
+
+        src.problems.append(Problem(src.file, 1, "(top)", "a persona must be a YAML mapping"))
+        return None
+    return validate(Persona, src)  # type: ignore[return-value]
+
+
+def load_persona(path: Path) -> Persona:
+    """Load and validate a persona file; raises :class:`ProblemsFound` listing every problem."""
+    src = load_yaml(path)
+    persona = check_persona(src)
+    if persona is None:
+        raise ProblemsFound(src.problems)
+    return persona

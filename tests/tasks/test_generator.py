@@ -1,0 +1,119 @@
+"""The generator: determinism, scale, coverage of every kind, and the planted signals."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from tasks.events import KINDS
+from tasks.generator import GeneratorSettings, generate
+from tasks.persona import BUILTIN, bundled_personas, load_persona
+from tasks.stream import dumps, stats
+
+
+def test_same_inputs_same_bytes(maya, maya_stream, now):
+    again = generate(maya, GeneratorSettings(days=92, seed=1), now)
+    assert dumps(again) == dumps(maya_stream)
+
+
+def test_different_seed_different_bytes(maya, maya_stream, now):
+    other = generate(maya, GeneratorSettings(days=92, seed=2), now)
+    assert hashlib.sha256(dumps(other)).digest() != hashlib.sha256(dumps(maya_stream)).digest()
+
+
+def test_scale_of_a_92_day_stream(maya_stream):
+    s = stats(maya_stream)
+    assert s.events >= 5000
+    assert s.words >= 150_000
+    assert 91 <= s.span_days <= 92.5
+
+
+@pytest.mark.parametrize("name", ["ravi", "aiko"])
+def test_every_bundled_persona_reaches_the_scale(name, now):
+    persona = load_persona(BUILTIN / f"{name}.yaml")
+    s = stats(generate(persona, GeneratorSettings(days=92, seed=5), now))
+    assert s.events >= 5000, name
+    assert s.words >= 150_000, name
+
+
+def test_at_least_three_personas_ship():
+    assert {"maya", "ravi", "aiko"} <= set(bundled_personas())
+
+
+def test_every_event_kind_is_present(maya_stream):
+    assert set(KINDS) == {e.kind for e in maya_stream}
+
+
+def test_time_ordered_inside_the_window_with_unique_ids(maya_stream, now):
+    times = [e.t for e in maya_stream]
+    assert times == sorted(times)
+    assert times[-1] <= now
+    assert times[0] >= now - timedelta(days=93)
+    ids = [e.id for e in maya_stream]
+    assert len(set(ids)) == len(ids) and all(ids)
+
+
+def test_targets_are_the_given_roles(maya, now):
+    events = generate(maya, GeneratorSettings(days=14, seed=3), now, phone="mobile", laptop="work")
+    assert {e.target for e in events} == {"mobile", "work"}
+    for e in events:
+        assert ("android" if e.target == "mobile" else "linux") in e.device_kinds
+
+
+def test_phone_only_world_has_no_linux_only_events(maya, now):
+    events = generate(maya, GeneratorSettings(days=14, seed=3), now, laptop=None)
+    assert {e.target for e in events} == {"phone"}
+    assert not {"mail.received", "shell.command", "bank.transaction"} & {e.kind for e in events}
+
+
+def test_rhythms_weekday_routines_recurring_meetings_bills(maya, maya_stream):
+    shell_days = Counter(e.t.weekday() for e in maya_stream if e.kind == "shell.command")
+    weekday_avg = sum(shell_days[d] for d in range(5)) / 5
+    weekend_avg = (shell_days[5] + shell_days[6]) / 2
+    assert weekday_avg > 3 * weekend_avg
+    series = [e for e in maya_stream if e.kind == "calendar.created" and e.rrule]
+    assert {e.title for e in series} >= {m.title for m in maya.meetings}
+    rent = [
+        e for e in maya_stream if e.kind == "bank.transaction" and e.reference.startswith("rent")
+    ]
+    assert len(rent) == 3 and {e.t.day for e in rent} == {1}
+
+
+def test_threads_continue_over_weeks(maya_stream):
+    by_id = {e.message_id: e for e in maya_stream if e.kind in ("mail.received", "mail.sent")}
+    longest = timedelta(0)
+    for mail in by_id.values():
+        root = mail
+        while root.in_reply_to in by_id:
+            root = by_id[root.in_reply_to]
+        longest = max(longest, mail.t - root.t)
+    assert longest >= timedelta(days=7)
+
+
+def test_noise_duplicates_and_conflicts_are_planted(maya_stream):
+    tags = Counter(t for e in maya_stream for t in e.tags)
+    assert tags["noise"] > 100
+    assert tags["near-duplicate"] >= 3
+    assert tags["conflict"] >= 4
+    moved = [
+        e for e in maya_stream if e.kind == "mail.received" and e.subject.startswith("Moving:")
+    ]
+    assert moved
+    ref = next(t for t in moved[0].tags if t.startswith("ref:"))[4:]
+    calendar = [e for e in maya_stream if getattr(e, "event_id", None) == ref]
+    assert [e.kind for e in calendar] == ["calendar.created"]  # never moved in the calendar
+    alerts = [e for e in maya_stream if e.kind == "price.alert" and "conflict" in e.tags]
+    assert alerts
+    deal = [e for e in maya_stream if e.kind == "mail.received" and alerts[0].item in e.subject]
+    assert deal and str(alerts[0].price) not in deal[0].body
+
+
+def test_knobs_scale_the_stream(maya, now):
+    base = stats(generate(maya, GeneratorSettings(days=30, seed=4), now))
+    quiet = stats(generate(maya, GeneratorSettings(days=30, seed=4, noise=0.0), now))
+    busy = stats(generate(maya, GeneratorSettings(days=30, seed=4, density=2.0), now))
+    assert quiet.by_tag["noise"] == 0 < base.by_tag["noise"]
+    assert busy.events > 1.5 * base.events
