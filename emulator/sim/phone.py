@@ -206,12 +206,20 @@ class Phone:
         )
         self._write_system()
         self._build_shell_and_ui()
-        self.adb = AdbServer(self.ctx, self.requested_adb_port)
-        self.ctx.serial = f"127.0.0.1:{self.adb.port}"
-        self._start_u2()
         from emulator.sim.console import ConsoleServer
 
-        self.console = ConsoleServer(self, self.requested_console_port, self.console_token_path)
+        try:
+            self.adb = AdbServer(self.ctx, self.requested_adb_port)
+        except OSError as exc:
+            raise BootError(f"adb port {self.requested_adb_port} is not free: {exc}") from exc
+        self.ctx.serial = f"127.0.0.1:{self.adb.port}"
+        try:
+            self.console = ConsoleServer(self, self.requested_console_port, self.console_token_path)
+        except OSError as exc:
+            raise BootError(
+                f"console port {self.requested_console_port} is not free: {exc}"
+            ) from exc
+        self._start_u2()
         self.adb.start()
         self.console.start()
 
