@@ -99,7 +99,9 @@ class AdbServer:
         return server
 
     def _run(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-        cmd = [self.adb, "-H", self.host, "-P", str(self.port), *args]
+        cmd = [self.adb, "-P", str(self.port), *args]
+        if self.host not in ("127.0.0.1", "localhost"):
+            cmd[1:1] = ["-H", self.host]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
     def start(self) -> None:
@@ -116,11 +118,13 @@ class AdbServer:
             )
 
     def alive(self) -> bool:
+        """Whether a server answers ``host:version`` (a raw probe: adbutils would start one)."""
         try:
-            self.client.server_version()
-        except (OSError, AdbError):
+            with socket.create_connection((self.host, self.port), timeout=3) as s:
+                s.sendall(b"000chost:version")
+                return s.recv(4) == b"OKAY"
+        except OSError:
             return False
-        return True
 
     def kill(self) -> None:
         """Stop the server, only if the rig started it."""

@@ -1,0 +1,255 @@
+"""The three Android backends of rig.world: ``sim``, ``avd`` and ``attach``.
+
+Each is built from the rig's config (read duck-typed: ``config.android.*``,
+``config.paths.*``, ``config.limits.*``; this package never imports ``rig``)
+and hands out :class:`~emulator.device.AdbAndroidDevice` objects, so every
+backend's devices are driven by the same code. Only the lifecycle differs:
+
+* ``sim`` starts one virtual phone process per device on free ports;
+* ``avd`` boots real emulators (read-only instances of one AVD, reset by
+  snapshot load when a snapshot is configured, by cold boot otherwise);
+* ``attach`` hands out existing serials and never resets them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock
+
+from emulator.adb import AdbServer
+from emulator.attach import SerialLeases, attach
+from emulator.avd import (
+    EmulatorInstance,
+    Launcher,
+    avd_dir,
+    find_sdk,
+    has_snapshot,
+    list_avds,
+)
+from emulator.device import AdbAndroidDevice
+from emulator.errors import AndroidError, SdkNotFound
+
+
+def _get(obj: Any, dotted: str, default: Any = None) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return default
+    return obj
+
+
+class _AndroidBackend:
+    kind: Literal["android"] = "android"
+    name = ""
+
+    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
+        self.config = config
+        self._server = server
+        self._server_lock = threading.Lock()
+        self.output_cap = int(_get(config, "limits.shell_output_cap", 64 * 1024))
+        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
+
+    @property
+    def server(self) -> AdbServer:
+        """The adb server (``android.adb`` binary; started on first use if local)."""
+        with self._server_lock:
+            if self._server is None:
+                self._server = AdbServer(adb=_get(self.config, "android.adb"))
+                self._server.start()
+            return self._server
+
+    def _device(self, serial: str, role: str) -> AdbAndroidDevice:
+        return AdbAndroidDevice(
+            self.server,
+            serial,
+            role=role,
+            output_cap=self.output_cap,
+            shell_timeout=self.shell_timeout,
+        )
+
+
+class SimBackend(_AndroidBackend):
+    """Virtual phones, one subprocess each, state under the device's workdir."""
+
+    name = "sim"
+
+    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
+        super().__init__(config, server=server)
+        self.size = str(_get(config, "android.sim.size", "1080x2400"))
+        self.density = int(_get(config, "android.sim.density", 420))
+        self._phones: dict[str, Any] = {}
+
+    def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+        from emulator.sim.phone import spawn_phone
+
+        state = Path(workdir) / "phone"
+        phone = spawn_phone(state, size=self.size, density=self.density)
+        try:
+            serial = self.server.connect(phone.serial)
+            device = self._device(serial, role)
+        except BaseException:
+            phone.stop()
+            raise
+        self._phones[serial] = phone
+        return device
+
+    def reset(self, device: AdbAndroidDevice) -> AdbAndroidDevice:
+        raise AndroidError("the sim backend resets by starting a fresh phone: release and acquire")
+
+    def release(self, device: Any) -> None:
+        phone = self._phones.pop(device.serial, None)
+        self.server.disconnect(device.serial)
+        if phone is not None:
+            phone.stop()
+
+
+class AvdBackend(_AndroidBackend):
+    """Real emulators of the SDK's AVD ``android.avd.name``.
+
+    Instances run ``-read-only`` so that any number of one AVD can run at
+    once. With ``android.avd.snapshot`` set, the snapshot is created once (a
+    writable cold boot, then console ``avd snapshot save``) and every instance
+    boots from it and is reset by loading it again.
+    """
+
+    name = "avd"
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        server: AdbServer | None = None,
+        state_dir: Path | None = None,
+        run_id: str | None = None,
+        console_token: Path | None = None,
+        ports: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__(config, server=server)
+        self.sdk = find_sdk(_get(config, "android.avd.sdk"))
+        name = _get(config, "android.avd.name")
+        if not name:
+            avds = list_avds(self.sdk)
+            if len(avds) != 1:
+                raise SdkNotFound(
+                    "android.avd.name is not set; AVDs in "
+                    f"{self.sdk.avd_home}: {', '.join(avds) or 'none'}"
+                )
+            name = avds[0]
+        avd_dir(self.sdk, name)
+        self.avd = str(name)
+        self.snapshot: str | None = _get(config, "android.avd.snapshot")
+        self.boot_timeout = float(_get(config, "android.avd.boot_timeout_s", 300.0))
+        cache = Path(_get(config, "paths.cache", Path.home() / ".cache" / "clawrig"))
+        self.state_dir = Path(state_dir) if state_dir else cache.expanduser() / "avd"
+        self.run_id = run_id or os.environ.get("CLAWRIG_RUN_ID") or f"rig-{uuid.uuid4().hex[:10]}"
+        self._ports = ports
+        self._console_token = console_token
+        self._launcher: Launcher | None = None
+        self._instances: dict[str, tuple[EmulatorInstance, Path]] = {}
+
+    @property
+    def launcher(self) -> Launcher:
+        if self._launcher is None:
+            from emulator.avd import PortAllocator
+
+            ports = None
+            if self._ports is not None:
+                ports = PortAllocator(self.state_dir, *self._ports)
+            self._launcher = Launcher(
+                self.sdk,
+                self.server,
+                self.state_dir,
+                run_id=self.run_id,
+                accel=str(_get(self.config, "android.avd.accel", "auto")),
+                ports=ports,
+                console_token=self._console_token,
+            )
+        return self._launcher
+
+    def ensure_snapshot(self, workdir: Path) -> None:
+        """Create the configured snapshot once, under a lock shared by every worker."""
+        if not self.snapshot:
+            return
+        lock = FileLock(str(self.state_dir / f"snapshot-{self.avd}.lock"))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with lock:
+            if has_snapshot(self.sdk, self.avd, self.snapshot):
+                return
+            inst = self.launcher.boot(self.avd, Path(workdir), timeout=self.boot_timeout)
+            try:
+                dev = self._device(inst.serial, "snapshot")
+                dev.disable_animations()
+                self.launcher.save_snapshot(inst, self.snapshot)
+            finally:
+                self.launcher.stop(inst)
+
+    def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+        workdir = Path(workdir)
+        self.ensure_snapshot(workdir)
+        inst = self.launcher.boot(
+            self.avd,
+            workdir,
+            timeout=self.boot_timeout,
+            read_only=True,
+            snapshot=self.snapshot,
+        )
+        device = self._device(inst.serial, role)
+        self._instances[inst.serial] = (inst, workdir)
+        try:
+            device.disable_animations()
+        except AndroidError:
+            self.release(device)
+            raise
+        return device
+
+    def instance(self, device: Any) -> EmulatorInstance:
+        return self._instances[device.serial][0]
+
+    def reset(self, device: AdbAndroidDevice) -> AdbAndroidDevice:
+        """Snapshot load (same device) or a cold boot on the same ports (same serial)."""
+        inst, workdir = self._instances[device.serial]
+        try:
+            new = self.launcher.reset(inst, workdir, timeout=self.boot_timeout)
+        except BaseException:
+            self._instances.pop(device.serial, None)
+            raise
+        self._instances[new.serial] = (new, workdir)
+        return device if new.serial == device.serial else self._device(new.serial, device.role)
+
+    def release(self, device: Any) -> None:
+        entry = self._instances.pop(device.serial, None)
+        if entry is not None:
+            self.launcher.stop(entry[0])
+
+    def reap(self, run_id: str | None = None) -> list[int]:
+        """Stop emulators left behind by a crashed run (default: this backend's run id)."""
+        from emulator.avd import reap
+
+        return reap(self.launcher, run_id or self.run_id)
+
+
+class AttachBackend(_AndroidBackend):
+    """Existing serials from ``android.attach.serials``; devices are lent, never reset."""
+
+    name = "attach"
+
+    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
+        super().__init__(config, server=server)
+        self.leases = SerialLeases(list(_get(self.config, "android.attach.serials", []) or []))
+
+    def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+        serial = self.leases.take()
+        try:
+            serial = attach(self.server, serial)
+        except BaseException:
+            self.leases.give_back(serial)
+            raise
+        return self._device(serial, role)
+
+    def release(self, device: Any) -> None:
+        self.leases.give_back(device.serial)
