@@ -1,29 +1,148 @@
-"""``rig vm``: Linux VMs booted by QEMU."""
+"""``rig vm``: Linux VMs booted by QEMU — build the image, run commands on throwaway VMs."""
 
 from __future__ import annotations
 
-import typer
+import contextlib
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
-from rig.commands.pending import not_built
+import typer
+from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
 image_app = typer.Typer(no_args_is_help=True)
 app.add_typer(image_app, name="image", help="The cached Debian base image.")
 
+_err = Console(stderr=True, highlight=False)
+
+
+def _progress(quiet: bool = False):
+    def say(msg: str) -> None:
+        if not quiet:
+            _err.print(f"[dim]{msg}[/dim]", markup=True)
+
+    return say
+
 
 @image_app.command("build")
-def image_build(name: str = typer.Option("bookworm", help="image name")) -> None:
-    """Build (or reuse) the Debian base image."""
-    raise not_built("vm image build", "the Linux VM layer (linux_vm)")
+def image_build(
+    ctx: typer.Context,
+    name: str = typer.Option("bookworm", "--name", help="image name"),
+    force: bool = typer.Option(False, "--force", help="rebuild even if it is cached"),
+) -> None:
+    """Build (or reuse) the Debian base image under the cache directory."""
+    from linux_vm.image import build_image, find_image
+
+    cache = ctx.obj["config"].paths.cache
+    existing = None if force else find_image(cache, name)
+    if existing is not None:
+        _err.print(f"image {name!r} is already built")
+        typer.echo(existing.path)
+        return
+    image = build_image(cache, name, progress=_progress(), force=force)
+    m = image.manifest
+    _err.print(f"built in {m['build_seconds']} s (kernel {m['kernel']})")
+    typer.echo(image.path)
 
 
-@app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def exec_(ctx: typer.Context) -> None:
-    """Boot a throwaway VM, run a command over SSH, print its output, exit with its code."""
-    raise not_built("vm exec", "the Linux VM layer (linux_vm)")
+@contextlib.contextmanager
+def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterator:
+    """A VM for one command; stopped and deleted on exit, on Ctrl-C and on SIGTERM."""
+    from linux_vm.backends import QemuBackend
+
+    cfg = ctx.obj["config"]
+    backend = QemuBackend(cfg, accel=accel, progress=_progress(quiet))
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _term)
+    workdir = Path(tempfile.mkdtemp(prefix="clawrig-vm-"))
+    device = None
+    try:
+        device = backend.acquire("vm", workdir)
+        yield device
+    finally:
+        if device is not None:
+            backend.release(device)
+        shutil.rmtree(workdir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_accel(accel: str) -> str | None:
+    if accel not in ("auto", "kvm", "tcg"):
+        raise typer.BadParameter(f"{accel!r}: expected auto, kvm or tcg", param_hint="--accel")
+    return None if accel == "auto" else accel
+
+
+@app.command(
+    "exec",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def exec_(
+    ctx: typer.Context,
+    accel: str = typer.Option("auto", "--accel", help="auto | kvm | tcg"),
+    timeout: float = typer.Option(600.0, "--timeout", help="seconds before CMD is killed"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress lines"),
+) -> None:
+    """Boot a throwaway VM, run CMD over SSH, print its output, exit with its code.
+
+    One argument is run as shell text (`rig vm exec -- 'ls | wc -l'`); several are
+    quoted as separate words (`rig vm exec -- ls -la /tmp`).
+    """
+    words = list(ctx.args)
+    if words and words[0] == "--":
+        words = words[1:]
+    if not words:
+        raise typer.BadParameter("give the command after --, e.g. rig vm exec -- uname -a")
+    command = words[0] if len(words) == 1 else shlex.join(words)
+    chosen = _check_accel(accel)
+    with _throwaway_vm(ctx, chosen, quiet) as device:
+        result = device.exec(command, timeout=timeout, output_cap=1 << 30)
+    sys.stdout.buffer.write(result.stdout_bytes)
+    sys.stdout.flush()
+    sys.stderr.buffer.write(result.stderr_bytes)
+    sys.stderr.flush()
+    # sys.exit, not typer.Exit: rig.cli.main runs click with standalone_mode=False.
+    sys.exit(result.exit_code)
 
 
 @app.command("shell")
-def shell() -> None:
-    """Open an interactive shell on a throwaway VM."""
-    raise not_built("vm shell", "the Linux VM layer (linux_vm)")
+def shell(
+    ctx: typer.Context,
+    accel: str = typer.Option("auto", "--accel", help="auto | kvm | tcg"),
+) -> None:
+    """Open an interactive shell on a throwaway VM (deleted when the shell exits)."""
+    ssh = shutil.which("ssh")
+    if ssh is None:
+        raise typer.BadParameter("`rig vm shell` needs the OpenSSH client (`ssh`) on PATH")
+    chosen = _check_accel(accel)
+    with _throwaway_vm(ctx, chosen, quiet=False) as device:
+        key = device.session.key_path
+        _err.print(f"VM up ({device.boot.mode}, {device.boot.seconds:.1f} s); exit to discard it")
+        code = subprocess.call(
+            [
+                ssh,
+                "-t",
+                "-i",
+                str(key),
+                "-p",
+                str(device.ssh_port),
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "IdentitiesOnly=yes",
+                f"{device.session.user}@127.0.0.1",
+            ]
+        )
+    sys.exit(code)

@@ -1,0 +1,225 @@
+"""The Linux backends behind ``rig.world``'s Backend contract: ``qemu`` and ``attach``.
+
+Both take the RigConfig and read what they need by attribute
+(``config.linux.qemu.*``, ``config.linux.attach.*``, ``config.paths.cache``,
+``config.limits.*``) without importing ``rig``.
+
+``QemuBackend.acquire`` builds the image if it is missing, picks the
+accelerator (probe, cached; ``accel`` overrides), makes the saved booted state
+once, then restores every device from it onto a fresh overlay in ``workdir``.
+A restore that fails falls back to a cold boot, and ``device.boot`` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from linux_vm.accel import resolve_accel
+from linux_vm.device import LinuxVM, SshLinuxDevice
+from linux_vm.errors import LinuxInputError, VMError
+from linux_vm.image import Image, build_image, find_image
+from linux_vm.qemu import SERVICE_ADDR, create_overlay, reap_orphans
+from linux_vm.snapshot import BootRecord, boot_cold, ensure_snapshot, restore
+from linux_vm.ssh import DEFAULT_CAP, SshSession
+
+log = logging.getLogger(__name__)
+
+
+def _get(obj: Any, dotted: str, default: Any) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return default
+    return obj
+
+
+class QemuBackend:
+    """Real QEMU VMs from the cached Debian image. ``forwards`` maps guest ports on
+    10.0.2.2 to the world's services on host loopback ports."""
+
+    kind = "linux"
+    name = "qemu"
+
+    def __init__(
+        self,
+        config: Any = None,
+        *,
+        accel: str | None = None,
+        forwards: Mapping[int, int] | None = None,
+        progress: Callable[[str], None] | None = None,
+        use_snapshot: bool = True,
+    ) -> None:
+        self.cache = Path(_get(config, "paths.cache", Path.home() / ".cache" / "clawrig"))
+        self.cache = self.cache.expanduser()
+        self.image_name = str(_get(config, "linux.qemu.image", "bookworm"))
+        self.memory_mb = int(_get(config, "linux.qemu.memory_mb", 1024))
+        self.cpus = int(_get(config, "linux.qemu.cpus", 1))
+        self.requested_accel = accel or str(_get(config, "linux.qemu.accel", "auto"))
+        self.boot_timeout = float(_get(config, "linux.qemu.boot_timeout_s", 180.0))
+        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
+        self.output_cap = int(_get(config, "limits.shell_output_cap", DEFAULT_CAP))
+        self.forwards: dict[int, int] = dict(forwards or {})
+        self.use_snapshot = use_snapshot
+        self.progress = progress or (lambda msg: log.info("%s", msg))
+        self._image: Image | None = None
+        self._accel: str | None = None
+
+    @property
+    def service_address(self) -> str:
+        """Where the guest reaches the world's forwarded services."""
+        return SERVICE_ADDR
+
+    def image(self) -> Image:
+        if self._image is None:
+            self._image = find_image(self.cache, self.image_name) or build_image(
+                self.cache, self.image_name, progress=self.progress
+            )
+        return self._image
+
+    def accel(self) -> str:
+        if self._accel is None:
+            self._accel = resolve_accel(self.requested_accel, self.image(), self.cache)
+        return self._accel
+
+    def prepare(self) -> None:
+        """Build/probe/save everything a fast ``acquire`` needs (idempotent, cached)."""
+        reap_orphans()
+        if self.use_snapshot:
+            ensure_snapshot(
+                self.image(),
+                self.cache,
+                accel=self.accel(),
+                memory_mb=self.memory_mb,
+                cpus=self.cpus,
+                timeout=self.boot_timeout,
+                progress=self.progress,
+            )
+
+    def acquire(
+        self, role: str, workdir: Path, *, forwards: Mapping[int, int] | None = None
+    ) -> LinuxVM:
+        """A VM in the clean state: restored from the snapshot, else cold-booted."""
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        image = self.image()
+        accel = self.accel()
+        fwd = {**self.forwards, **(forwards or {})}
+        overlay = workdir / "disk.qcow2"
+        shape = {"accel": accel, "memory_mb": self.memory_mb, "cpus": self.cpus}
+        started = time.monotonic()
+        fallback = None
+        snap = None
+        if self.use_snapshot:
+            try:
+                self.prepare()
+                snap = ensure_snapshot(
+                    image,
+                    self.cache,
+                    timeout=self.boot_timeout,
+                    **shape,  # type: ignore[arg-type]
+                )
+                vm, session = restore(
+                    image, snap, overlay, workdir, timeout=self.boot_timeout, forwards=fwd, **shape
+                )
+                boot = BootRecord("restore", time.monotonic() - started, accel, snap.key)
+                self.progress(f"{role}: restored from snapshot in {boot.seconds:.2f} s")
+            except VMError as exc:
+                fallback = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                self.progress(f"{role}: snapshot restore failed ({fallback}); cold boot instead")
+                overlay.unlink(missing_ok=True)
+                snap = None
+        if snap is None:
+            started = time.monotonic()
+            create_overlay(image.base, overlay)
+            vm, session = boot_cold(
+                image, overlay, workdir, timeout=self.boot_timeout, forwards=fwd, **shape
+            )
+            boot = BootRecord("cold", time.monotonic() - started, accel, None, fallback)
+            try:
+                # A fresh guest's clock is the host's; a restored one is the snapshot's.
+                self._sync_clock(session)
+            except VMError:
+                vm.kill()
+                raise
+        else:
+            try:
+                self._sync_clock(session)
+            except VMError:
+                vm.kill()
+                raise
+        return LinuxVM(
+            role,
+            session,
+            vm,
+            boot,
+            console_password=image.console_password,
+            overlay=overlay,
+            shell_timeout=self.shell_timeout,
+            output_cap=self.output_cap,
+        )
+
+    @staticmethod
+    def _sync_clock(session: SshSession) -> None:
+        """Bring the guest clock to the host's now (the task's clock is set later)."""
+        r = session.exec(f"sudo -n date -u -s @{time.time():.6f} >/dev/null", timeout=20)
+        if r.exit_code != 0:
+            raise VMError(f"setting the guest clock failed: {r.stderr.strip()}")
+
+    def release(self, device: Any) -> None:
+        """Stop the VM and delete its overlay; never raises for an already-dead VM."""
+        with contextlib.suppress(Exception):
+            device.close()
+        vm = getattr(device, "vm", None)
+        if vm is not None:
+            with contextlib.suppress(Exception):
+                if vm.alive():
+                    with contextlib.suppress(Exception):
+                        device.session.exec("sync", timeout=5)
+                vm.stop()
+        overlay = getattr(device, "overlay", None)
+        if overlay is not None:
+            with contextlib.suppress(OSError):
+                Path(overlay).unlink(missing_ok=True)
+
+
+class AttachBackend:
+    """An existing SSH host (``linux.attach``: host, port, user, key). Not reset."""
+
+    kind = "linux"
+    name = "attach"
+
+    def __init__(self, config: Any = None) -> None:
+        self.host = _get(config, "linux.attach.host", None)
+        self.port = int(_get(config, "linux.attach.port", 22))
+        self.user = str(_get(config, "linux.attach.user", "user"))
+        key = _get(config, "linux.attach.key", None)
+        self.key = Path(key).expanduser() if key else None
+        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
+        self.output_cap = int(_get(config, "limits.shell_output_cap", DEFAULT_CAP))
+        self.connect_timeout = 20.0
+
+    def acquire(self, role: str, workdir: Path) -> SshLinuxDevice:
+        if not self.host:
+            raise LinuxInputError("linux.attach.host is not set (user@host:port of the machine)")
+        if self.key is None or not self.key.is_file():
+            raise LinuxInputError(f"linux.attach.key: {self.key} is not a readable private key")
+        session = SshSession.wait_ready(
+            str(self.host), self.port, self.user, self.key, timeout=self.connect_timeout
+        )
+        return SshLinuxDevice(
+            role, session, shell_timeout=self.shell_timeout, output_cap=self.output_cap
+        )
+
+    def release(self, device: Any) -> None:
+        with contextlib.suppress(Exception):
+            device.close()
+
+
+def remove_workdir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,193 @@
+"""The Linux device: what the rig and the agent see of a machine reached over SSH.
+
+:class:`SshLinuxDevice` meets ``rig.world.LinuxDevice`` structurally (this
+package never imports ``rig``). :meth:`shell` is the agent's terminal: one
+persistent ``bash``, so ``cd`` and variables carry over between actions.
+:meth:`exec` runs an isolated command on a fresh channel (readers, seeding,
+infrastructure). The connection is the guest's ordinary user; privileged
+steps go through ``sudo -n``.
+
+:class:`LinuxVM` adds what only a QEMU VM has: its process, its serial
+console and the record of how it booted.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from linux_vm import readers, seeding
+from linux_vm.errors import DeviceLost, LinuxInputError
+from linux_vm.qemu import QemuProcess
+from linux_vm.serial import SerialConsole
+from linux_vm.snapshot import BootRecord
+from linux_vm.ssh import DEFAULT_CAP, CommandResult, PersistentShell, SshSession
+
+_TZ = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+
+
+class SshLinuxDevice:
+    """A Linux machine reached over SSH (an attached host, or the base of :class:`LinuxVM`)."""
+
+    kind = "linux"
+
+    def __init__(
+        self,
+        role: str,
+        session: SshSession,
+        *,
+        shell_timeout: float = 60.0,
+        output_cap: int = DEFAULT_CAP,
+    ) -> None:
+        self.role = role
+        self.session = session
+        self.shell_timeout = shell_timeout
+        self.output_cap = output_cap
+        self._shell: PersistentShell | None = None
+        self.clock: tuple[datetime, str] | None = None
+
+    # -- commands ----------------------------------------------------------------------
+
+    def shell(self, command: str, timeout: float | None = None) -> CommandResult:
+        """Run ``command`` in the agent's persistent shell (cwd and variables persist)."""
+        if self._shell is None:
+            self._shell = self.session.shell(self.output_cap)
+        return self._shell.run(command, timeout if timeout is not None else self.shell_timeout)
+
+    @property
+    def prompt(self) -> str:
+        """What a terminal would show before the next command, e.g. ``user@host:~/src$ ``."""
+        if self._shell is None:
+            self._shell = self.session.shell(self.output_cap)
+        return self._shell.prompt
+
+    def exec(
+        self,
+        command: str,
+        timeout: float | None = None,
+        output_cap: int | None = None,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        """Run ``command`` alone on a new channel (no state shared with :meth:`shell`)."""
+        cap = output_cap if output_cap is not None else self.output_cap
+        t = timeout if timeout is not None else self.shell_timeout
+        return self.session.exec(command, timeout=t, output_cap=cap, stdin=stdin)
+
+    def privileged(
+        self, command: str, timeout: float | None = None, stdin: bytes | None = None
+    ) -> CommandResult:
+        """Run ``command`` as root (``sudo -n`` unless already connected as root)."""
+        if self.session.user != "root":
+            command = f"sudo -n bash -c {shlex.quote(command)}"
+        return self.exec(command, timeout=timeout, output_cap=1 << 30, stdin=stdin)
+
+    def privileged_python(
+        self, program: str, stdin: bytes | None = None, timeout: float | None = None
+    ) -> CommandResult:
+        """Run a Python program as root in the guest; ``stdin`` is its input."""
+        encoded = base64.b64encode(program.encode()).decode()
+        boot = f"import base64;exec(base64.b64decode('{encoded}'))"
+        return self.privileged(f"python3 -c {shlex.quote(boot)}", timeout=timeout, stdin=stdin)
+
+    # -- clock, seeding, state ---------------------------------------------------------
+
+    def set_clock(self, now: datetime, timezone: str) -> None:
+        """Set the system clock to ``now`` and the zone to ``timezone`` (IANA name).
+
+        The clock is set, not stopped: it runs on from ``now`` as a real laptop's would.
+        """
+        if now.tzinfo is None:
+            raise LinuxInputError("set_clock: `now` must be timezone-aware")
+        if not _TZ.match(timezone) or ".." in timezone:
+            raise LinuxInputError(f"set_clock: {timezone!r} is not an IANA timezone name")
+        zone = f"/usr/share/zoneinfo/{timezone}"
+        r = self.privileged(
+            f"test -f {zone} || {{ echo 'unknown timezone {timezone}' >&2; exit 3; }}; "
+            f"ln -sf {zone} /etc/localtime && echo {timezone} > /etc/timezone && "
+            f"date -u -s @{now.timestamp():.6f} >/dev/null",
+            timeout=30,
+        )
+        if r.exit_code == 3:
+            raise LinuxInputError(f"set_clock: unknown timezone {timezone!r} on {self.role}")
+        if r.exit_code != 0:
+            raise DeviceLost(f"{self.role}: setting the clock failed: {r.stderr.strip()}")
+        self.clock = (now, timezone)
+
+    def seed(self, plan: Any) -> dict[str, Any]:
+        """Apply a :class:`~linux_vm.seeding.LinuxSeedPlan`, verify it, return its digest."""
+        return seeding.apply_plan(self, plan)
+
+    def verify_seed(self, plan: Any) -> dict[str, Any]:
+        """Read back a previously applied plan; raises ``SeedMismatch`` on the first miss."""
+        return seeding.verify_plan(self, plan)
+
+    def read_state(self, query: Any) -> Any:
+        """Answer a :mod:`linux_vm.readers` query (file, sha256, list_dir, command, sqlite …)."""
+        return readers.read(self, query)
+
+    # -- files -------------------------------------------------------------------------
+
+    def read_file(self, path: str) -> bytes:
+        """The file's bytes; falls back to root for files the user cannot read."""
+        try:
+            return self.session.read_file(path)
+        except PermissionError:
+            r = self.privileged(f"base64 -w0 -- {shlex.quote(path)}", timeout=120)
+            if r.exit_code != 0:
+                raise FileNotFoundError(f"{path}: {r.stderr.strip()}") from None
+            return base64.b64decode(r.stdout_bytes)
+
+    def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Write as the connected user (the agent's identity), atomically."""
+        self.session.write_file(path, data, mode)
+
+    def list_dir(self, path: str) -> list[str]:
+        return self.session.list_dir(path)
+
+    def close(self) -> None:
+        """Close the connection (the machine itself is the backend's to stop)."""
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
+        self.session.close()
+
+
+class LinuxVM(SshLinuxDevice):
+    """A QEMU VM: the SSH device plus its process, serial console and boot record."""
+
+    def __init__(
+        self,
+        role: str,
+        session: SshSession,
+        vm: QemuProcess,
+        boot: BootRecord,
+        *,
+        console_password: str,
+        overlay: Path,
+        shell_timeout: float = 60.0,
+        output_cap: int = DEFAULT_CAP,
+    ) -> None:
+        super().__init__(role, session, shell_timeout=shell_timeout, output_cap=output_cap)
+        self.vm = vm
+        self.boot = boot
+        self.overlay = overlay
+        self._console_password = console_password
+
+    @property
+    def ssh_port(self) -> int:
+        return self.vm.ssh_port
+
+    def serial_console(self, login: bool = True) -> SerialConsole:
+        """A root shell on ``ttyS0`` over pexpect (works when SSH does not)."""
+        console = SerialConsole(self.vm.serial_path)
+        if login:
+            console.login("root", self._console_password)
+        return console
+
+    def kill(self) -> None:
+        """Kill the VM's QEMU at once (what a crash looks like to the rig)."""
+        self.vm.kill()

@@ -1,0 +1,388 @@
+"""Launching QEMU: command line, QMP control, free ports, run-id labels and the reaper.
+
+Every QEMU the rig starts carries ``-name guest=clawrig-vm:<run>:<owner pid>:<owner start>``
+in its command line and writes a ``-pidfile``. It is started with
+``PR_SET_PDEATHSIG`` so it dies with its parent where the kernel allows it;
+when that is not enough (a parent killed between fork and exec, a VM started
+from a worker thread), :func:`reap_orphans` finds labelled QEMUs whose owner
+is gone and kills them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from linux_vm.errors import BootError, DeviceLost, LinuxInputError, VMError
+
+LABEL = "clawrig-vm"
+QEMU = "qemu-system-x86_64"
+SERVICE_ADDR = "10.0.2.2"
+KERNEL_CMDLINE = "console=ttyS0 root=/dev/vda rw quiet loglevel=3 panic=-1 tsc=reliable"
+_RELAY = Path(__file__).with_name("relay.py")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the caller retries if it loses the race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), to tell reused pids apart."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat.rsplit(b")", 1)[1].split()[19].decode()
+
+
+def owner_label(run_id: str) -> str:
+    pid = os.getpid()
+    return f"{LABEL}:{run_id}:{pid}:{_start_time(pid)}"
+
+
+def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class LabelledQemu:
+    pid: int
+    run_id: str
+    owner_pid: int
+    owner_start: str
+
+
+def labelled_processes() -> list[LabelledQemu]:
+    """Every running QEMU started by the rig on this machine, by its command-line label."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\x00")
+        except OSError:
+            continue
+        for arg in args:
+            if arg.startswith(f"guest={LABEL}:".encode()):
+                parts = arg.decode(errors="replace").removeprefix("guest=").split(":")
+                if len(parts) == 4 and parts[2].isdigit():
+                    found.append(LabelledQemu(int(entry), parts[1], int(parts[2]), parts[3]))
+                break
+    return found
+
+
+def reap_orphans() -> list[int]:
+    """Kill labelled QEMUs whose owning process is gone; returns the pids killed."""
+    killed = []
+    for q in labelled_processes():
+        if _start_time(q.owner_pid) == q.owner_start:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(q.pid, signal.SIGKILL)
+            killed.append(q.pid)
+        runtime = Path(tempfile.gettempdir()) / f"clawrig-{q.run_id[:12]}"
+        shutil.rmtree(runtime, ignore_errors=True)
+    return killed
+
+
+class QMP:
+    """A synchronous QMP client: one command at a time, events kept aside."""
+
+    def __init__(self, path: Path, timeout: float = 10.0) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(timeout)
+        self._sock.connect(str(path))
+        self._buf = b""
+        self.events: list[dict[str, Any]] = []
+        greeting = self._read()
+        if "QMP" not in greeting:
+            raise VMError(f"unexpected QMP greeting: {greeting}")
+        self.execute("qmp_capabilities")
+
+    def _read(self) -> dict[str, Any]:
+        while b"\n" not in self._buf:
+            chunk = self._sock.recv(65536)
+            if not chunk:
+                raise DeviceLost("QMP socket closed (QEMU exited)")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def execute(self, command: str, **arguments: Any) -> Any:
+        msg: dict[str, Any] = {"execute": command}
+        if arguments:
+            msg["arguments"] = arguments
+        try:
+            self._sock.sendall(json.dumps(msg).encode() + b"\n")
+            while True:
+                reply = self._read()
+                if "event" in reply:
+                    self.events.append(reply)
+                    continue
+                if "error" in reply:
+                    raise VMError(f"QMP {command}: {reply['error'].get('desc', reply['error'])}")
+                return reply.get("return")
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DeviceLost(f"QMP {command} failed: {exc}") from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+
+@dataclass
+class VMSpec:
+    """What to boot. ``forwards`` maps a guest port on 10.0.2.2 to a host loopback port."""
+
+    vmlinux: Path
+    initrd: Path
+    disk: Path
+    workdir: Path
+    memory_mb: int = 1024
+    cpus: int = 1
+    accel: str = "tcg"
+    forwards: Mapping[int, int] = field(default_factory=dict)
+    incoming: Path | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    extra_append: str = ""
+
+
+class QemuProcess:
+    """One running QEMU. ``ssh_port`` is its loopback SSH forward."""
+
+    def __init__(self, spec: VMSpec) -> None:
+        self.spec = spec
+        self.workdir = Path(spec.workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # Unix socket paths are limited to 108 bytes: keep them short, outside workdir.
+        self.runtime = Path(tempfile.gettempdir()) / f"clawrig-{spec.run_id[:12]}"
+        self.runtime.mkdir(mode=0o700, exist_ok=True)
+        self.qmp_path = self.runtime / "qmp.sock"
+        self.serial_path = self.runtime / "serial.sock"
+        self.console_log = self.workdir / "console.log"
+        self.qemu_log = self.workdir / "qemu.log"
+        self.pidfile = self.workdir / "qemu.pid"
+        self.ssh_port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._qmp: QMP | None = None
+
+    def command(self, ssh_port: int) -> list[str]:
+        s = self.spec
+        if s.accel == "kvm":
+            accel = ["-accel", "kvm", "-cpu", "host"]
+        elif s.accel == "tcg":
+            accel = ["-accel", "tcg,tb-size=64"]
+        else:
+            raise LinuxInputError(f"accel {s.accel!r}: expected 'kvm' or 'tcg'")
+        net = f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
+        for guest_port, host_port in sorted(s.forwards.items()):
+            relay = f"{sys.executable} {_RELAY} {int(host_port)}".replace(",", ",,")
+            net += f",guestfwd=tcp:{SERVICE_ADDR}:{int(guest_port)}-cmd:{relay}"
+        append = KERNEL_CMDLINE + (" " + s.extra_append if s.extra_append else "")
+        cmd = [
+            QEMU,
+            "-name",
+            f"guest={owner_label(s.run_id)},process=clawrig-vm",
+            "-machine",
+            "q35",
+            *accel,
+            "-m",
+            str(s.memory_mb),
+            "-smp",
+            str(s.cpus),
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-no-reboot",
+            "-kernel",
+            str(s.vmlinux),
+            "-initrd",
+            str(s.initrd),
+            "-append",
+            append,
+            "-drive",
+            f"file={_escape(s.disk)},if=none,id=d0,format=qcow2,cache=writeback",
+            "-device",
+            "virtio-blk-pci,drive=d0",
+            "-netdev",
+            net,
+            "-device",
+            "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56",
+            "-chardev",
+            f"socket,id=ser0,path={self.serial_path},server=on,wait=off,"
+            f"logfile={_escape(self.console_log)},logappend=on",
+            "-serial",
+            "chardev:ser0",
+            "-qmp",
+            f"unix:{self.qmp_path},server=on,wait=off",
+            "-pidfile",
+            str(self.pidfile),
+        ]
+        if s.incoming is not None:
+            cmd += ["-incoming", f"exec:cat {_escape(s.incoming)}"]
+        return cmd
+
+    def start(self) -> None:
+        """Launch QEMU and connect QMP; retries when the chosen SSH port was taken meanwhile."""
+        if shutil.which(QEMU) is None:
+            raise BootError(f"{QEMU} is not installed (scripts/setup.sh installs qemu-system-x86)")
+        last = ""
+        for _attempt in range(4):
+            self.ssh_port = free_port()
+            for p in (self.qmp_path, self.serial_path):
+                p.unlink(missing_ok=True)
+            main = threading.current_thread() is threading.main_thread()
+            with open(self.qemu_log, "ab") as log:
+                self.proc = subprocess.Popen(
+                    self.command(self.ssh_port),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                    preexec_fn=_set_pdeathsig if main else None,
+                )
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                if self.qmp_path.exists():
+                    try:
+                        self._qmp = QMP(self.qmp_path)
+                        return
+                    except OSError:
+                        pass
+                time.sleep(0.02)
+            last = self.log_tail()
+            self.kill()
+            if "hostfwd" not in last and "Could not set up host forwarding" not in last:
+                break
+        raise BootError("QEMU did not start", log_tail=last)
+
+    @property
+    def qmp(self) -> QMP:
+        if self._qmp is None:
+            raise DeviceLost("QEMU is not running")
+        return self._qmp
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_description(self) -> str:
+        if self.proc is None:
+            return "QEMU was never started"
+        code = self.proc.poll()
+        if code is None:
+            return "QEMU is still running"
+        if code < 0:
+            return f"QEMU was killed by signal {-code}"
+        return f"QEMU exited with status {code}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        out = []
+        for path in (self.qemu_log, self.console_log):
+            try:
+                text = path.read_bytes()[-8000:].decode(errors="replace")
+            except OSError:
+                continue
+            if text.strip():
+                out.append(f"[{path.name}]\n" + "\n".join(text.splitlines()[-lines:]))
+        return "\n".join(out)
+
+    def wait_status(self, want: set[str], timeout: float) -> str:
+        """Poll ``query-status`` until one of ``want`` (used while an incoming migration loads)."""
+        deadline = time.monotonic() + timeout
+        status = ""
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise BootError(f"{self.exit_description()}", log_tail=self.log_tail())
+            status = self.qmp.execute("query-status")["status"]
+            if status in want:
+                return status
+            time.sleep(0.02)
+        raise BootError(f"QEMU stayed in status {status!r}", log_tail=self.log_tail())
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask QEMU to quit (it flushes the disk), then terminate, then kill. Never raises."""
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(VMError, OSError):
+                self.qmp.execute("quit")
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill QEMU at once and remove its runtime sockets. Never raises."""
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(10)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+        self.pidfile.unlink(missing_ok=True)
+
+
+def _escape(path: Path | str) -> str:
+    """QEMU option values escape commas by doubling them."""
+    return str(path).replace(",", ",,")
+
+
+def create_overlay(backing: Path, overlay: Path, backing_format: str = "raw") -> None:
+    """A copy-on-write qcow2 over ``backing``; the backing file is never written."""
+    overlay.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        [
+            "qemu-img",
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-b",
+            str(Path(backing).resolve()),
+            "-F",
+            backing_format,
+            str(overlay),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise BootError(f"qemu-img create {overlay} failed: {proc.stderr.strip()}")
+
+
+def qemu_version() -> str:
+    try:
+        out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.splitlines()[0] if out.stdout else "unknown"

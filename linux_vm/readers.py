@@ -1,0 +1,283 @@
+"""Reading a Linux machine's real state for scoring and for seed verification.
+
+Queries are typed (``kind`` picks one): a file's bytes, its SHA-256, a
+directory listing, a command's output, SQLite rows, the messages of a Maildir
+folder, a user's crontab. Reads that need more than SFTP run a short Python
+program in the guest as root and return JSON, one command per read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from email import policy
+from email.parser import BytesParser
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from linux_vm.errors import DeviceLost, LinuxInputError, VMError
+
+if TYPE_CHECKING:
+    from linux_vm.device import SshLinuxDevice
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileQuery(_Query):
+    kind: Literal["file"] = "file"
+    path: str
+
+
+class HashQuery(_Query):
+    kind: Literal["sha256"] = "sha256"
+    path: str
+
+
+class DirQuery(_Query):
+    kind: Literal["list_dir"] = "list_dir"
+    path: str
+
+
+class CommandQuery(_Query):
+    kind: Literal["command"] = "command"
+    command: str
+    timeout: float = 60.0
+
+
+class SqliteQuery(_Query):
+    kind: Literal["sqlite"] = "sqlite"
+    path: str
+    sql: str
+    params: list[int | float | str | None] = Field(default_factory=list)
+
+
+class MaildirQuery(_Query):
+    kind: Literal["maildir"] = "maildir"
+    path: str = "~/Maildir"
+    folder: str = ""
+    user: str = "user"
+
+
+class CrontabQuery(_Query):
+    kind: Literal["crontab"] = "crontab"
+    user: str = "user"
+
+
+Query = Annotated[
+    FileQuery | HashQuery | DirQuery | CommandQuery | SqliteQuery | MaildirQuery | CrontabQuery,
+    Field(discriminator="kind"),
+]
+
+
+class _QueryBox(BaseModel):
+    q: Query
+
+
+def parse_query(query: Any) -> Any:
+    if isinstance(query, _Query):
+        return query
+    try:
+        return _QueryBox.model_validate({"q": query}).q
+    except Exception as exc:
+        raise LinuxInputError(f"invalid Linux state query {query!r}: {exc}") from exc
+
+
+def read(device: SshLinuxDevice, query: Any) -> Any:
+    """Answer one query: bytes, a hex digest, names, a dict or a list of rows/messages."""
+    q = parse_query(query)
+    if isinstance(q, FileQuery):
+        return device.read_file(q.path)
+    if isinstance(q, HashQuery):
+        return hashlib.sha256(device.read_file(q.path)).hexdigest()
+    if isinstance(q, DirQuery):
+        return device.list_dir(q.path)
+    if isinstance(q, CommandQuery):
+        r = device.exec(q.command, timeout=q.timeout)
+        return {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.exit_code}
+    if isinstance(q, SqliteQuery):
+        return sqlite_rows(device, q.path, q.sql, q.params)
+    if isinstance(q, MaildirQuery):
+        return maildir_messages(device, q.path, q.folder, q.user)
+    if isinstance(q, CrontabQuery):
+        return crontab(device, q.user)
+    raise LinuxInputError(f"unsupported query {q!r}")  # pragma: no cover
+
+
+def _guest(device: SshLinuxDevice, program: str, args: Any, what: str) -> Any:
+    r = device.privileged_python(program, stdin=json.dumps(args).encode(), timeout=120)
+    try:
+        reply = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise VMError(
+            f"{what}: the guest reader failed (exit {r.exit_code}): {r.stderr.strip()}"
+        ) from None
+    if isinstance(reply, dict) and "error" in reply:
+        raise LinuxInputError(f"{what}: {reply['error']}")
+    return reply
+
+
+def _decode(v: Any) -> Any:
+    return base64.b64decode(v["$b64"]) if isinstance(v, dict) and "$b64" in v else v
+
+
+_SQLITE = r"""
+import base64, json, sqlite3, sys, urllib.parse
+a = json.load(sys.stdin)
+try:
+    db = sqlite3.connect("file:" + urllib.parse.quote(a["path"]) + "?mode=ro", uri=True)
+    rows = db.execute(a["sql"], a["params"]).fetchall()
+except sqlite3.Error as e:
+    print(json.dumps({"error": str(e)})); sys.exit(0)
+enc = lambda v: {"$b64": base64.b64encode(v).decode()} if isinstance(v, bytes) else v
+print(json.dumps([[enc(v) for v in r] for r in rows]))
+"""
+
+
+def sqlite_rows(
+    device: SshLinuxDevice, path: str, sql: str, params: list | None = None
+) -> list[list[Any]]:
+    """Rows of a read-only query (BLOBs come back as bytes)."""
+    rows = _guest(device, _SQLITE, {"path": path, "sql": sql, "params": params or []}, path)
+    return [[_decode(v) for v in row] for row in rows]
+
+
+_MAILDIR = r"""
+import base64, json, os, pwd, sys
+a = json.load(sys.stdin)
+home = pwd.getpwnam(a["user"]).pw_dir
+box = a["path"].replace("~", home, 1) if a["path"].startswith("~/") else a["path"]
+if a["folder"]: box = os.path.join(box, a["folder"])
+out = []
+for sub in ("new", "cur"):
+    d = os.path.join(box, sub)
+    if not os.path.isdir(d): continue
+    for name in sorted(os.listdir(d)):
+        p = os.path.join(d, name)
+        with open(p, "rb") as f: raw = f.read()
+        out.append({"sub": sub, "name": name, "mtime": int(os.stat(p).st_mtime),
+                    "raw": base64.b64encode(raw).decode()})
+print(json.dumps(out))
+"""
+
+
+def maildir_messages(
+    device: SshLinuxDevice, path: str = "~/Maildir", folder: str = "", user: str = "user"
+) -> list[dict[str, Any]]:
+    """Messages of a Maildir folder, parsed: headers, decoded body, flags, file name."""
+    items = _guest(device, _MAILDIR, {"path": path, "folder": folder, "user": user}, path)
+    out = []
+    for item in items:
+        raw = base64.b64decode(item["raw"])
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        body = msg.get_body(("plain",))
+        flags = item["name"].rpartition(":2,")[2] if ":2," in item["name"] else ""
+        out.append(
+            {
+                "file": f"{item['sub']}/{item['name']}",
+                "from": str(msg["From"] or ""),
+                "to": str(msg["To"] or ""),
+                "subject": str(msg["Subject"] or ""),
+                "date": str(msg["Date"] or ""),
+                "message_id": str(msg["Message-ID"] or ""),
+                "body": body.get_content() if body is not None else "",
+                "seen": "S" in flags,
+                "flagged": "F" in flags,
+                "mtime": item["mtime"],
+                "raw": raw,
+            }
+        )
+    return out
+
+
+def crontab(device: SshLinuxDevice, user: str = "user") -> str:
+    """The user's installed crontab ("" when there is none)."""
+    r = device.privileged(f"crontab -l -u {_word(user)}", timeout=30)
+    if r.exit_code != 0:
+        if "no crontab" in r.stderr:
+            return ""
+        raise VMError(f"crontab -l -u {user} failed: {r.stderr.strip()}")
+    return r.stdout
+
+
+def _word(value: str) -> str:
+    if not value or not all(c.isalnum() or c in "._-" for c in value):
+        raise LinuxInputError(f"{value!r} is not a valid user name")
+    return value
+
+
+def canonical_rows(rows: list[list[Any]]) -> str:
+    """A digest of rows in order (bytes already encoded as ``{"$b64": …}``)."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+
+
+_FACTS = r"""
+import base64, grp, hashlib, json, os, pwd, sqlite3, subprocess, sys, urllib.parse
+checks = json.load(sys.stdin)
+def who(uid, gid):
+    try: u = pwd.getpwuid(uid).pw_name
+    except KeyError: u = str(uid)
+    try: g = grp.getgrgid(gid).gr_name
+    except KeyError: g = str(gid)
+    return u, g
+def expand(path, owner):
+    if not path.startswith("~/"): return path
+    try: return pwd.getpwnam(owner).pw_dir + path[1:]
+    except KeyError: return path
+enc = lambda v: {"$b64": base64.b64encode(v).decode()} if isinstance(v, bytes) else v
+out = []
+for c in checks:
+    k = c["kind"]
+    if k == "file":
+        p = expand(c["path"], c["owner"])
+        try:
+            st = os.stat(p)
+            with open(p, "rb") as f: data = f.read()
+        except OSError:
+            out.append({"kind": k, "path": c["path"], "missing": True}); continue
+        u, g = who(st.st_uid, st.st_gid)
+        out.append({"kind": k, "path": c["path"], "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data), "owner": u, "group": g, "mode": st.st_mode & 0o7777,
+                    "mtime": int(st.st_mtime)})
+    elif k == "crontab":
+        p = subprocess.run(["crontab", "-l", "-u", c["user"]], capture_output=True)
+        if p.returncode:
+            out.append({"kind": k, "user": c["user"], "missing": True}); continue
+        out.append({"kind": k, "user": c["user"], "sha256": hashlib.sha256(p.stdout).hexdigest()})
+    elif k == "sqlite":
+        p = expand(c["path"], c["owner"])
+        if not os.path.isfile(p):
+            out.append({"kind": k, "path": c["path"], "missing": True}); continue
+        st = os.stat(p)
+        u, g = who(st.st_uid, st.st_gid)
+        db = sqlite3.connect("file:" + urllib.parse.quote(p) + "?mode=ro", uri=True)
+        tables = {}
+        for t, cols in c["columns"].items():
+            q = lambda s: '"' + s.replace('"', '""') + '"'
+            sql = f"SELECT {', '.join(q(x) for x in cols)} FROM {q(t)} ORDER BY rowid"
+            try:
+                rows = db.execute(sql).fetchall()
+            except sqlite3.Error:
+                tables[t] = None; continue
+            blob = json.dumps([[enc(v) for v in r] for r in rows], sort_keys=True).encode()
+            tables[t] = hashlib.sha256(blob).hexdigest()
+        db.close()
+        out.append({"kind": k, "path": c["path"], "owner": u, "group": g,
+                    "mode": st.st_mode & 0o7777, "tables": tables})
+print(json.dumps(out))
+"""
+
+
+def facts(device: SshLinuxDevice, checks: list[dict]) -> list[dict]:
+    """What is really there for each check (files, crontabs, SQLite tables), one command."""
+    if not checks:
+        return []
+    try:
+        return _guest(device, _FACTS, checks, "reading seeded state back")
+    except LinuxInputError as exc:  # pragma: no cover - the program reports no input errors
+        raise VMError(str(exc)) from exc
+    except DeviceLost:
+        raise

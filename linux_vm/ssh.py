@@ -1,0 +1,441 @@
+"""Driving a Linux machine over SSH with paramiko: one-off commands, a persistent shell, SFTP.
+
+Two ways to run a command, for two costs:
+
+* :meth:`SshSession.exec` opens a fresh channel (~70 ms under TCG): isolated,
+  with its own exit status; used for seeding, readers and infrastructure.
+* :class:`PersistentShell` keeps one ``bash`` open on one channel (a few ms
+  per command), so the working directory and variables carry over between an
+  agent's actions. Commands travel in a quoted here-document and are
+  ``eval``-ed with stdin from ``/dev/null``, and each ends with a random marker
+  carrying its status and ``$PWD``; no extra process is spawned per command.
+
+Every paramiko or socket failure becomes :class:`~linux_vm.errors.DeviceLost`,
+so a VM killed mid-command is an infrastructure error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import select
+import shlex
+import socket
+import stat
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+
+from linux_vm.errors import BootError, DeviceLost
+
+DEFAULT_CAP = 64 * 1024
+_KILL_GRACE_S = 3
+
+
+@dataclass
+class CommandResult:
+    """A finished command. ``stdout``/``stderr`` are UTF-8 text (bad bytes replaced)."""
+
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+    exit_code: int
+    timed_out: bool = False
+    truncated: bool = False
+    cwd: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class _Capped:
+    """Keeps the first ``cap`` bytes of a stream and a window at its end for marker search."""
+
+    def __init__(self, cap: int, window: int = 65536) -> None:
+        self.cap = cap
+        self.window = window
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        self.tail += data
+        if len(self.head) + len(self.tail) > self.cap + self.window:
+            spill = len(self.tail) - self.window
+            room = self.cap - len(self.head)
+            if room > 0:
+                self.head += self.tail[: min(room, spill)]
+            del self.tail[:spill]
+            self._spilled = True
+
+    def value(self, end: int | None = None) -> tuple[bytes, bool]:
+        """Captured bytes up to ``end`` (an offset into ``tail``), and whether they were cut."""
+        tail = self.tail if end is None else self.tail[:end]
+        spilled = getattr(self, "_spilled", False)
+        if spilled:
+            return bytes(self.head), True
+        data = bytes(self.head + tail)
+        if len(data) > self.cap:
+            return data[: self.cap], True
+        return data, False
+
+
+class SshSession:
+    """One authenticated SSH connection to ``user@host:port`` with the given private key."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str,
+        key_path: Path,
+        *,
+        connect_timeout: float = 10.0,
+        on_lost: Callable[[], str] | None = None,
+    ) -> None:
+        self.host, self.port, self.user = host, port, user
+        self.key_path = Path(key_path)
+        self.on_lost = on_lost
+        self._sftp: paramiko.SFTPClient | None = None
+        self.client = paramiko.SSHClient()
+        self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        try:
+            pkey = paramiko.PKey.from_path(self.key_path)
+        except (OSError, paramiko.SSHException) as exc:
+            raise BootError(f"cannot load SSH key {self.key_path}: {exc}") from exc
+        try:
+            self.client.connect(
+                host,
+                port=port,
+                username=user,
+                pkey=pkey,
+                timeout=connect_timeout,
+                banner_timeout=connect_timeout,
+                auth_timeout=connect_timeout,
+                look_for_keys=False,
+                allow_agent=False,
+            )
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise BootError(f"SSH to {self.where} failed: {exc}") from exc
+        transport = self.client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(15)
+        self.transport = transport
+
+    @property
+    def where(self) -> str:
+        return f"{self.user}@{self.host}:{self.port}"
+
+    @classmethod
+    def wait_ready(
+        cls,
+        host: str,
+        port: int,
+        user: str,
+        key_path: Path,
+        *,
+        timeout: float,
+        alive: Callable[[], bool] = lambda: True,
+        on_lost: Callable[[], str] | None = None,
+    ) -> SshSession:
+        """Poll until sshd answers and the key is accepted, or raise :class:`BootError`."""
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if not alive():
+                raise BootError(f"the machine went away before SSH on port {port} answered")
+            try:
+                with socket.create_connection((host, port), timeout=2) as s:
+                    s.settimeout(2)
+                    if not s.recv(64).startswith(b"SSH-"):
+                        raise OSError("no SSH banner yet")
+                return cls(host, port, user, key_path, on_lost=on_lost)
+            except (OSError, BootError) as exc:
+                last = exc
+                time.sleep(0.05)
+        raise BootError(f"SSH on {host}:{port} did not answer within {timeout:.0f} s ({last})")
+
+    def lost(self, what: str, exc: BaseException | None = None) -> DeviceLost:
+        why = f": {exc}" if exc else ""
+        extra = self.on_lost() if self.on_lost else ""
+        msg = f"SSH connection to {self.where} lost during {what}{why}"
+        return DeviceLost(msg + (f" ({extra})" if extra else ""))
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except DeviceLost:
+            raise
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError | PermissionError) or (
+                isinstance(exc, OSError) and exc.errno is not None and self.alive()
+            ):
+                raise
+            raise self.lost(what, exc) from exc
+
+    def alive(self) -> bool:
+        return self.transport.is_active()
+
+    # -- one-off commands --------------------------------------------------------------
+
+    def exec(
+        self,
+        command: str,
+        timeout: float | None = None,
+        output_cap: int | None = DEFAULT_CAP,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        """Run ``command`` on a new channel; a command past ``timeout`` s is killed (exit 124).
+
+        Output beyond ``output_cap`` bytes per stream is dropped (``truncated``) while
+        the command runs on to its real exit status.
+        """
+        started = time.monotonic()
+        wrapped = command
+        if timeout is not None:
+            wrapped = f"timeout -k {_KILL_GRACE_S} {timeout:g} bash -c {shlex.quote(command)}"
+        cap = output_cap if output_cap is not None else 1 << 62
+        out, err = _Capped(cap, 0), _Capped(cap, 0)
+        what = f"`{_short(command)}`"
+        with self._guard(what):
+            chan = self.transport.open_session(timeout=10)
+            chan.exec_command(wrapped)
+            if stdin:
+                chan.sendall(stdin)
+            chan.shutdown_write()
+            hard = None if timeout is None else started + timeout + _KILL_GRACE_S + 10
+            while True:
+                select.select([chan], [], [], 0.2)
+                while chan.recv_ready():
+                    out.add(chan.recv(65536))
+                while chan.recv_stderr_ready():
+                    err.add(chan.recv_stderr(65536))
+                if chan.exit_status_ready() and chan.eof_received:
+                    break
+                if chan.closed or not self.transport.is_active():
+                    break
+                if hard is not None and time.monotonic() > hard:
+                    chan.close()
+                    raise self.lost(f"{what}: no answer {timeout:g} s after its timeout")
+            while chan.recv_ready():
+                out.add(chan.recv(65536))
+            while chan.recv_stderr_ready():
+                err.add(chan.recv_stderr(65536))
+            if not chan.exit_status_ready():
+                raise self.lost(what)
+            code = chan.recv_exit_status()
+            chan.close()
+        elapsed = time.monotonic() - started
+        stdout, cut_out = out.value()
+        stderr, cut_err = err.value()
+        timed_out = timeout is not None and code in (124, 137) and elapsed >= timeout * 0.98
+        if timed_out:
+            stderr += f"\n[clawrig: command timed out after {timeout:g} s]\n".encode()
+        return CommandResult(stdout, stderr, code, timed_out, cut_out or cut_err, None, elapsed)
+
+    def shell(self, output_cap: int = DEFAULT_CAP) -> PersistentShell:
+        return PersistentShell(self, output_cap)
+
+    # -- files -------------------------------------------------------------------------
+
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            with self._guard("opening SFTP"):
+                self._sftp = self.client.open_sftp()
+        return self._sftp
+
+    def read_file(self, path: str) -> bytes:
+        with self._guard(f"reading {path}"), self.sftp.open(path, "rb") as f:
+            f.prefetch()
+            return f.read()
+
+    def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        """Write atomically: a temporary name beside ``path``, then rename over it."""
+        tmp = f"{path}.clawrig-{secrets.token_hex(4)}"
+        with self._guard(f"writing {path}"):
+            with self.sftp.open(tmp, "wb") as f:
+                f.set_pipelined(True)
+                f.write(data)
+            self.sftp.chmod(tmp, mode)
+            self.sftp.posix_rename(tmp, path)
+
+    def list_dir(self, path: str) -> list[str]:
+        with self._guard(f"listing {path}"):
+            return sorted(self.sftp.listdir(path))
+
+    def is_dir(self, path: str) -> bool:
+        with self._guard(f"stat {path}"):
+            try:
+                return stat.S_ISDIR(self.sftp.stat(path).st_mode or 0)
+            except FileNotFoundError:
+                return False
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self._sftp is not None:
+                self._sftp.close()
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+
+class PersistentShell:
+    """One long-lived ``bash`` on one channel: the agent's terminal, minus the terminal.
+
+    ``cwd`` and ``prompt`` reflect the shell after the last command. If a command
+    ends the shell (``exit``), the next command starts a fresh one in the home dir.
+    """
+
+    def __init__(self, session: SshSession, output_cap: int = DEFAULT_CAP) -> None:
+        self.session = session
+        self.output_cap = output_cap
+        self.cwd = "~"
+        self.home = "~"
+        self.pid = 0
+        self.restarted = False
+        self._chan: paramiko.Channel | None = None
+        self._open()
+
+    def _open(self) -> None:
+        with self.session._guard("starting the shell"):
+            chan = self.session.transport.open_session(timeout=10)
+            chan.exec_command("exec bash --login -s")
+            self._chan = chan
+        boot = self._round("printf '%s\\n' \"$$\"", timeout=30)
+        self.pid = int(boot.stdout.strip() or 0)
+        self.home = boot.cwd or "~"
+        self.cwd = self.home
+
+    @property
+    def prompt(self) -> str:
+        where = self.cwd
+        if where == self.home or where.startswith(self.home + "/"):
+            where = "~" + where[len(self.home) :]
+        sigil = "#" if self.session.user == "root" else "$"
+        return f"{self.session.user}@{self.session.host}:{where}{sigil} "
+
+    def run(self, command: str, timeout: float | None = None) -> CommandResult:
+        """Run ``command`` in the shell; on timeout its processes are killed (exit 124)."""
+        if self._chan is None or self._chan.closed:
+            self.restarted = True
+            self._open()
+        return self._round(command, timeout)
+
+    def _round(self, command: str, timeout: float | None) -> CommandResult:
+        chan = self._chan
+        assert chan is not None
+        tag = "__CLAWRIG_" + secrets.token_hex(8)
+        script = (
+            f"IFS= read -r -d '' __rig_c <<'{tag}'\n{command}\n{tag}\n"
+            f'eval "$__rig_c" </dev/null; __rig_s=$?\n'
+            f'printf \'\\n{tag}:%s:%s\\n{tag}END\\n\' "$__rig_s" "$PWD"; '
+            f"printf '\\n{tag}\\n' >&2\n"
+        )
+        out_end = re.compile(
+            rb"\n" + tag.encode() + rb":(\d+):(.*?)\n" + tag.encode() + rb"END\n", re.S
+        )
+        err_end = b"\n" + tag.encode() + b"\n"
+        out, err = _Capped(self.output_cap), _Capped(self.output_cap)
+        started = time.monotonic()
+        deadline = None if timeout is None else started + timeout
+        timed_out = False
+        what = f"`{_short(command)}`"
+        with self.session._guard(what):
+            chan.sendall(script.encode())
+            m = None
+            err_pos = -1
+            while True:
+                if m is None:
+                    m = out_end.search(out.tail)
+                if err_pos < 0:
+                    err_pos = err.tail.find(err_end)
+                if m is not None and err_pos >= 0:
+                    break
+                if chan.closed or (chan.exit_status_ready() and not chan.recv_ready()):
+                    return self._ended(out, err, started, what)
+                if not self.session.transport.is_active():
+                    raise self.session.lost(what)
+                if deadline is not None and time.monotonic() > deadline and not timed_out:
+                    timed_out = True
+                    self._interrupt()
+                    deadline = time.monotonic() + _KILL_GRACE_S + 5
+                elif deadline is not None and timed_out and time.monotonic() > deadline:
+                    # The shell itself is stuck: drop it; the next command gets a new one.
+                    chan.close()
+                    self._chan = None
+                    stdout, cut = out.value()
+                    note = f"\n[clawrig: command timed out after {timeout:g} s; shell restarted]\n"
+                    stderr = err.value()[0] + note.encode()
+                    elapsed = time.monotonic() - started
+                    return CommandResult(stdout, stderr, 124, True, cut, self.cwd, elapsed)
+                select.select([chan], [], [], 0.05)
+                while chan.recv_ready():
+                    out.add(chan.recv(65536))
+                while chan.recv_stderr_ready():
+                    err.add(chan.recv_stderr(65536))
+        stdout, cut_out = out.value(m.start())
+        stderr, cut_err = err.value(err_pos)
+        code = int(m.group(1))
+        self.cwd = m.group(2).decode("utf-8", errors="replace")
+        if timed_out:
+            code = 124
+            stderr += f"\n[clawrig: command timed out after {timeout:g} s]\n".encode()
+        return CommandResult(
+            stdout,
+            stderr,
+            code,
+            timed_out,
+            cut_out or cut_err,
+            self.cwd,
+            time.monotonic() - started,
+        )
+
+    def _ended(self, out: _Capped, err: _Capped, started: float, what: str) -> CommandResult:
+        """The shell exited (the command ran ``exit``): report it; the next run reopens."""
+        chan = self._chan
+        assert chan is not None
+        while chan.recv_ready():
+            out.add(chan.recv(65536))
+        while chan.recv_stderr_ready():
+            err.add(chan.recv_stderr(65536))
+        if not chan.exit_status_ready():
+            raise self.session.lost(what)
+        code = chan.recv_exit_status()
+        self._chan = None
+        stdout, cut_out = out.value()
+        stderr, cut_err = err.value()
+        return CommandResult(
+            stdout, stderr, code, False, cut_out or cut_err, self.cwd, time.monotonic() - started
+        )
+
+    def _interrupt(self) -> None:
+        """Kill what the shell is running (its children), leaving the shell itself alive."""
+        kill = f"pkill -TERM -P {self.pid}; sleep 1; pkill -KILL -P {self.pid}"
+        with contextlib.suppress(DeviceLost):
+            self.session.exec(kill, timeout=10)
+
+    def close(self) -> None:
+        if self._chan is not None:
+            with contextlib.suppress(Exception):
+                self._chan.close()
+            self._chan = None
+
+
+def _short(command: str, width: int = 60) -> str:
+    line = command.strip().splitlines()[0] if command.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
