@@ -21,7 +21,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from filelock import FileLock
@@ -295,8 +295,7 @@ class EmulatorInstance:
             return ""
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data.pop("process")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "process"}
         data["log_path"] = str(self.log_path)
         return data
 

@@ -26,6 +26,8 @@ from emulator.attach import SerialLeases, attach
 from emulator.avd import (
     EmulatorInstance,
     Launcher,
+    PortAllocator,
+    Sdk,
     avd_dir,
     find_sdk,
     has_snapshot,
@@ -128,9 +130,10 @@ class AvdBackend(_AndroidBackend):
         run_id: str | None = None,
         console_token: Path | None = None,
         ports: tuple[int, int] | None = None,
+        sdk: Sdk | None = None,
     ) -> None:
         super().__init__(config, server=server)
-        self.sdk = find_sdk(_get(config, "android.avd.sdk"))
+        self.sdk = sdk or find_sdk(_get(config, "android.avd.sdk"))
         name = _get(config, "android.avd.name")
         if not name:
             avds = list_avds(self.sdk)
@@ -155,8 +158,6 @@ class AvdBackend(_AndroidBackend):
     @property
     def launcher(self) -> Launcher:
         if self._launcher is None:
-            from emulator.avd import PortAllocator
-
             ports = None
             if self._ports is not None:
                 ports = PortAllocator(self.state_dir, *self._ports)
