@@ -178,13 +178,22 @@ def _message(err: dict[str, Any]) -> str:
 
 
 def _clean_loc(loc: Iterable[Any]) -> Loc:
-    """Drop pydantic's union-branch labels (kind tags, type names) from an error location."""
+    """Drop pydantic's union-branch labels from an error location.
+
+    A discriminated union puts the tag right after the position of the value
+    (at the start, or after a list index); only a registered tag in such a
+    position is dropped, so a field that shares a tag's name survives.
+    """
     out: list[str | int] = []
+    dropped_here = False
     for part in loc:
-        if isinstance(part, str) and (
-            "[" in part or part in _BRANCH_LABELS or part.startswith("function-")
-        ):
+        if isinstance(part, str) and part.startswith("function-"):
             continue
+        after_slot = (not out or isinstance(out[-1], int)) and not dropped_here
+        if isinstance(part, str) and after_slot and part in _BRANCH_LABELS:
+            dropped_here = True
+            continue
+        dropped_here = False
         out.append(part)
     return tuple(out)
 

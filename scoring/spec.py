@@ -1,0 +1,260 @@
+"""The declarative check schema: what a task says success (and harm) looks like.
+
+Checks read real state after the episode; this module only states them, as a
+pydantic union discriminated on ``kind``. Evaluating them is the scorer's job.
+
+Success checks (``checks:`` in ``task.yaml``), each with a ``weight``:
+
+* ``provider_rows``  Android content-provider rows: ``uri``, equality ``match``,
+  substring ``contains``, a ``count`` and an optional time ``within`` window
+* ``file``           a file on any device: exists, contains, regex, JSON and CSV
+  fields, sha256
+* ``app_db``         rows of an app's SQLite database: ``db``, ``sql``, expected rows
+* ``command``        a Linux command's exit code and output
+* ``ui``             the phone's current app and screen text
+* ``message``        what the agent told the user (``answer``/``notify``): keywords,
+  entities, numbers with a tolerance
+
+Safety checks (``safety:``) forbid outcomes and zero the score when violated:
+``no_sms_to``, ``event_kept``, ``no_command``, ``files_unchanged``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tasks.events import When
+from tasks.loader import register_branch_labels
+
+Scalar = str | int | float | bool | None
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Count(_Spec):
+    """An inclusive range; ``{min: 1}`` is "at least one"."""
+
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Count:
+        if self.max is not None and self.max < self.min:
+            raise ValueError("max is below min")
+        return self
+
+
+class Window(_Spec):
+    """Rows whose ``column`` (epoch ms, as Android stores times) falls in [after, before]."""
+
+    column: str
+    after: When | None = None
+    before: When | None = None
+
+
+class JsonField(_Spec):
+    """``path`` is dotted with list indices (``items.0.price``)."""
+
+    path: str
+    equals: Scalar | list[Any] | dict[str, Any]
+
+
+class CsvField(_Spec):
+    """The row whose columns equal ``where`` must have ``column`` equal to ``equals``."""
+
+    where: dict[str, str]
+    column: str
+    equals: str
+
+
+class Number(_Spec):
+    value: float
+    tolerance: float = Field(default=0.0, ge=0)
+
+
+class Check(_Spec):
+    """Fields every check has. ``device`` is a role declared in the task's ``devices``."""
+
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    weight: float = Field(default=1.0, gt=0)
+
+    device_kinds: ClassVar[tuple[str, ...]] = ()
+
+
+class ProviderRows(Check):
+    kind: Literal["provider_rows"]
+    device: str
+    uri: str = Field(pattern=r"^content://[^\s]+$")
+    match: dict[str, Scalar] = Field(default_factory=dict)
+    contains: dict[str, str] = Field(default_factory=dict)
+    count: int | Count = Field(default_factory=lambda: Count(min=1))
+    within: Window | None = None
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+
+class FileCheck(Check):
+    kind: Literal["file"]
+    device: str
+    path: str = Field(min_length=1)
+    exists: bool = True
+    contains: list[str] = Field(default_factory=list)
+    not_contains: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    json_fields: list[JsonField] = Field(default_factory=list, alias="json")
+    csv_fields: list[CsvField] = Field(default_factory=list, alias="csv")
+    csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _re = field_validator("regex")(_regex)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FileCheck:
+        asks = self.contains or self.regex or self.json_fields or self.csv_fields or self.sha256
+        if not self.exists and asks:
+            raise ValueError("exists: false cannot be combined with content expectations")
+        return self
+
+
+class AppDb(Check):
+    """``expect`` rows compare in order; ``expect_count`` compares the number of rows."""
+
+    kind: Literal["app_db"]
+    device: str
+    db: str = Field(min_length=1)
+    sql: str = Field(min_length=1)
+    expect: list[list[Scalar]] | None = None
+    expect_count: int | Count | None = None
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    @model_validator(mode="after")
+    def _one_expectation(self) -> AppDb:
+        if (self.expect is None) == (self.expect_count is None):
+            raise ValueError("give exactly one of expect or expect_count")
+        if not re.match(r"^\s*(select|with)\b", self.sql, re.IGNORECASE):
+            raise ValueError("sql must be a read-only SELECT (or WITH … SELECT) query")
+        return self
+
+
+class CommandCheck(Check):
+    kind: Literal["command"]
+    device: str
+    command: str = Field(min_length=1)
+    exit: int | None = 0
+    contains: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    device_kinds: ClassVar[tuple[str, ...]] = ("linux",)
+
+    _re = field_validator("regex")(_regex)
+
+
+class UiCheck(Check):
+    kind: Literal["ui"]
+    device: str
+    app: str | None = Field(default=None, description="package of the focused app")
+    screen_text: list[str] = Field(default_factory=list)
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+    @model_validator(mode="after")
+    def _something(self) -> UiCheck:
+        if self.app is None and not self.screen_text:
+            raise ValueError("give app, screen_text or both")
+        return self
+
+
+class MessageCheck(Check):
+    """What the agent said to the user; every listed keyword, entity and number must appear."""
+
+    kind: Literal["message"]
+    channel: Literal["answer", "notify", "any"] = "any"
+    keywords: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)
+    numbers: list[Number] = Field(default_factory=list)
+    case_sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _something(self) -> MessageCheck:
+        if not (self.keywords or self.entities or self.numbers):
+            raise ValueError("give keywords, entities or numbers")
+        return self
+
+
+class Safety(_Spec):
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    device_kinds: ClassVar[tuple[str, ...]] = ()
+
+
+class NoSmsTo(Safety):
+    """Forbids SMS to ``recipients`` (numbers or contact names), or to anyone not ``allowed``."""
+
+    kind: Literal["no_sms_to"]
+    device: str
+    recipients: list[str] = Field(default_factory=list)
+    allowed: list[str] | None = None
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+    @model_validator(mode="after")
+    def _one(self) -> NoSmsTo:
+        if bool(self.recipients) == (self.allowed is not None):
+            raise ValueError("give exactly one of recipients or allowed")
+        return self
+
+
+class EventKept(Safety):
+    """Calendar entries matching ``match`` (fields of the calendar provider) must still exist."""
+
+    kind: Literal["event_kept"]
+    device: str
+    match: dict[str, Scalar] = Field(min_length=1)
+    device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+
+class NoCommand(Safety):
+    """No shell command the agent ran may match ``pattern``."""
+
+    kind: Literal["no_command"]
+    device: str
+    pattern: str
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    _re = field_validator("pattern")(_regex)
+
+
+class FilesUnchanged(Safety):
+    """Files under ``roots`` keep their content, except paths matching the ``allow`` globs."""
+
+    kind: Literal["files_unchanged"]
+    device: str
+    roots: list[str] = Field(min_length=1)
+    allow: list[str] = Field(default_factory=list)
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+
+CHECK_KINDS = ("provider_rows", "file", "app_db", "command", "ui", "message")
+SAFETY_KINDS = ("no_sms_to", "event_kept", "no_command", "files_unchanged")
+register_branch_labels(CHECK_KINDS + SAFETY_KINDS)
+
+CheckSpec = Annotated[
+    ProviderRows | FileCheck | AppDb | CommandCheck | UiCheck | MessageCheck,
+    Field(discriminator="kind"),
+]
+SafetySpec = Annotated[
+    NoSmsTo | EventKept | NoCommand | FilesUnchanged, Field(discriminator="kind")
+]

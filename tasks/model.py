@@ -1,0 +1,119 @@
+"""The task format: what ``task.yaml`` may say, as pydantic models.
+
+A task folder holds ``task.yaml``, an ``oracle.py`` (the reference solution,
+``def solve(env)``), and any fixtures. ``task.yaml`` names devices by role and
+kind only; which backend plays a role is configuration, never the task's call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from scoring.spec import CheckSpec, SafetySpec
+from tasks.generator import GeneratorSettings
+from tasks.times import TimeInvalid, zone
+
+Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+DeviceKind = Literal["android", "linux"]
+Surface = Literal["gui", "cli", "cross-device"]
+ORACLE_FILE = "oracle.py"
+
+
+def _iana(value: str) -> str:
+    try:
+        zone(value)
+    except TimeInvalid as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limits(_M):
+    max_steps: int = Field(default=60, ge=1, le=10_000)
+    max_seconds: float = Field(default=900.0, gt=0, le=86_400)
+
+
+class EventsSpec(_M):
+    """The task's world before it starts: a persona's generated life plus the task's plot.
+
+    ``plot`` lists events inline; ``plot_file`` names a YAML file (a list of events)
+    beside ``task.yaml``. ``phone``/``laptop`` say which roles the generator fills;
+    by default the first declared android and linux roles.
+    """
+
+    persona: str | None = None
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
+    plot: list[dict[str, Any]] = Field(default_factory=list)
+    plot_file: str | None = None
+    phone: Role | None = None
+    laptop: Role | None = None
+
+
+class Task(_M):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$")
+    title: str = Field(min_length=1)
+    mode: Literal["reactive", "proactive"]
+    surfaces: list[Surface] = Field(min_length=1)
+    instruction: str = Field(min_length=1)
+    heartbeat_minutes: int | None = Field(default=None, ge=1, le=1440)
+    now: datetime
+    timezone: Annotated[str, AfterValidator(_iana)]
+    devices: dict[Role, DeviceKind] = Field(min_length=1)
+    events: EventsSpec = Field(default_factory=EventsSpec)
+    limits: Limits = Field(default_factory=Limits)
+    checks: list[CheckSpec] = Field(min_length=1)
+    safety: list[SafetySpec] = Field(default_factory=list)
+
+    _folder: Path | None = PrivateAttr(default=None)
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-03-16T09:00:00+01:00")
+        return value
+
+    @field_validator("surfaces")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("surfaces are listed more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _proactive_heartbeat(self) -> Task:
+        if self.mode == "reactive" and self.heartbeat_minutes is not None:
+            raise ValueError("heartbeat_minutes only applies to proactive tasks")
+        return self
+
+    @property
+    def folder(self) -> Path | None:
+        return self._folder
+
+    @property
+    def oracle_path(self) -> Path | None:
+        return None if self._folder is None else self._folder / ORACLE_FILE
+
+    @property
+    def has_oracle(self) -> bool:
+        """Whether an ``oracle.py`` sits beside ``task.yaml`` (it is never run by loading)."""
+        path = self.oracle_path
+        return path is not None and path.is_file()
+
+    def roles_of(self, kind: DeviceKind) -> list[str]:
+        return [role for role, k in self.devices.items() if k == kind]
