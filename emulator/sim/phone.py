@@ -356,10 +356,12 @@ class Phone:
             self.ctx.props["ro.sf.lcd_density"] = str(self.ctx.display.density)
             for key, value in stored.get("display", {}).items():
                 setattr(self.ctx.display, key, value)
-            self.ctx.clock = PhoneClock(self.system_json)
-            providers = self.ctx.providers
-            if hasattr(providers, "clock"):
-                providers.clock = self.ctx.clock
+            # Reload the clock in place: the shell, UI and providers hold this object.
+            reload = getattr(self.ctx.clock, "_load", None)
+            if reload is not None:
+                reload()
+            else:
+                self.ctx.clock = PhoneClock(self.system_json)
             if self.ctx.ui is not None:
                 ui_path = self.state_dir / "ui.json"
                 if ui_path.exists():
