@@ -74,6 +74,7 @@ def runs(text: str) -> Iterator[tuple[str, bool]]:
         yield text[start:], current
 
 
+@functools.lru_cache(maxsize=65536)
 def measure(text: str, size: int, bold: bool = False) -> int:
     """Advance width in pixels of one line of text."""
     return round(sum(font(size, bold and not c, c).getlength(r) for r, c in runs(text)))
@@ -83,7 +84,8 @@ def line_height(size: int) -> int:
     return round(size * 1.3)
 
 
-def wrap(text: str, size: int, width: int, bold: bool = False) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=8192)
+def wrap(text: str, size: int, width: int, bold: bool = False) -> tuple[tuple[int, int], ...]:
     """Break text into lines no wider than ``width``, as ``(start, end)`` offsets.
 
     Newlines always break; long lines break at the last space that fits, or
@@ -113,17 +115,23 @@ def wrap(text: str, size: int, width: int, bold: bool = False) -> list[tuple[int
             lines.append((start, cut))
             start = cut
         pos = end + 1
-    return lines
+    return tuple(lines)
 
 
+@functools.lru_cache(maxsize=8192)
 def ellipsize(text: str, size: int, width: int, bold: bool = False) -> str:
     """First line of text, shortened with an ellipsis to fit ``width``."""
     line = text.split("\n", 1)[0]
     if measure(line, size, bold) <= width and "\n" not in text:
         return line
-    while line and measure(line + "…", size, bold) > width:
-        line = line[:-1]
-    return line + "…"
+    lo, hi = 0, len(line)  # longest prefix that fits with the ellipsis
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(line[:mid] + "…", size, bold) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return line[:lo] + "…"
 
 
 @dataclass
@@ -165,11 +173,10 @@ class Canvas:
     def text(self, x: int, y: int, text: str, size: int, fill: Color, bold: bool = False) -> int:
         """Draw one line with its top at ``y``; returns the x where it ends."""
         cx = float(x - self.ox)
-        top = y - self.oy
+        # Runs in different fonts share one baseline: DejaVu's ascent below ``y``.
+        baseline = y - self.oy + font(size, bold).getmetrics()[0]
         for run, cjk in runs(text):
             f = font(size, bold and not cjk, cjk)
-            # Noto CJK sits lower in its box than DejaVu; align both on the ascent.
-            dy = -int(size * 0.08) if cjk else 0
-            self.draw.text((cx, top + dy), run, font=f, fill=fill)
+            self.draw.text((cx, baseline), run, font=f, fill=fill, anchor="ls")
             cx += f.getlength(run)
         return round(cx) + self.ox

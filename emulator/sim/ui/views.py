@@ -98,6 +98,7 @@ class Text(View):
     vpad: float = 8
     max_lines: int = 0
     center: bool = False
+    right: bool = False
 
     def _lines(self, width: int, m: Metrics) -> list[str]:
         size = m.dp(self.size)
@@ -125,6 +126,8 @@ class Text(View):
             x = x1 + m.dp(self.pad)
             if self.center:
                 x = x1 + (x2 - x1 - render.measure(line, size, self.bold)) // 2
+            elif self.right:
+                x = x2 - m.dp(self.pad) - render.measure(line, size, self.bold)
             c.text(x, y, line, size, self.color, self.bold)
             y += lh
 
@@ -215,11 +218,12 @@ class Field(View):
 
     def measure(self, width: int, m: Metrics) -> int:
         n = max(self.min_lines, len(self._lines(width, m)))
-        return n * render.line_height(m.dp(16)) + m.dp(32) + m.dp(8)
+        return n * render.line_height(m.dp(16)) + m.dp(32) + m.dp(16)
 
     def place(self, x: int, y: int, width: int, height: int, m: Metrics) -> None:
+        # Room above the box for the floating label.
         mg = m.dp(16)
-        self.bounds = (x + mg, y + m.dp(4), x + width - mg, y + height - m.dp(4))
+        self.bounds = (x + mg, y + m.dp(12), x + width - mg, y + height - m.dp(4))
 
     def draw(self, c: Canvas, m: Metrics) -> None:
         x1, y1, x2, _y2 = self.bounds

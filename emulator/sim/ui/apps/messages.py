@@ -179,7 +179,7 @@ class MessagesApp(App):
                         color=(95, 99, 104),
                         vpad=0,
                         pad=20,
-                        center=False,
+                        right=out,
                     )
                 )
         bottom = [

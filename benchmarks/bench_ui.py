@@ -1,0 +1,139 @@
+"""The virtual phone's screen: frame build, hierarchy dump, and screenshot costs.
+
+One run, one in-process phone UI (real filesystem, clock and SQLite providers
+under a temporary directory), at 1080x2400 density 420. Prints median
+milliseconds side by side:
+
+* ``dump``: build the screen from app state and providers, lay it out, and
+  write the ``uiautomator dump`` XML (what every tap and dump pays);
+* ``png cold``: the above plus drawing and PNG encoding after the screen changed;
+* ``png cached``: ``screencap -p`` when nothing changed (the frame cache hit);
+* the PNG encoder at compress level 1 (used) against Pillow's default 6.
+
+    .venv/bin/python benchmarks/bench_ui.py [--count 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from emulator.sim.clock import PhoneClock
+from emulator.sim.contracts import Display, PhoneContext
+from emulator.sim.providers import SqliteProviders
+from emulator.sim.ui.system import UiSystem
+from emulator.sim.vfs import LocalFS
+
+
+def median_ms(fn: Callable[[], object], count: int) -> float:
+    times = []
+    for _ in range(count):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def seed(ctx: PhoneContext, contacts: int, messages: int) -> None:
+    p = ctx.providers
+    for i in range(contacts):
+        raw = p.insert("content://com.android.contacts/raw_contacts", {}).rsplit("/", 1)[1]
+        p.insert(
+            "content://com.android.contacts/data",
+            {
+                "raw_contact_id": int(raw),
+                "mimetype": "vnd.android.cursor.item/name",
+                "data1": f"Person {i:03d} 李",
+            },
+        )
+        p.insert(
+            "content://com.android.contacts/data",
+            {
+                "raw_contact_id": int(raw),
+                "mimetype": "vnd.android.cursor.item/phone_v2",
+                "data1": f"+1 555 {i:04d}",
+            },
+        )
+    now = ctx.clock.now_ms()
+    for i in range(messages):
+        p.insert(
+            "content://sms/inbox" if i % 2 else "content://sms/sent",
+            {
+                "address": "+1 555 0001",
+                "body": f"message {i} with some words 🎉 and 中文",
+                "date": now - (messages - i) * 60_000,
+                "read": 1,
+            },
+        )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=15)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        state = Path(tmp)
+        vfs = LocalFS(state / "fs")
+        clock = PhoneClock(state / "system.json")
+        ctx = PhoneContext(
+            state_dir=state,
+            serial="bench",
+            display=Display(),
+            vfs=vfs,
+            clock=clock,
+            providers=SqliteProviders(vfs, clock),
+        )
+        ui = UiSystem(ctx)
+        ctx.ui = ui
+        seed(ctx, contacts=200, messages=100)
+        screens: list[tuple[str, Callable[[], None]]] = [
+            ("launcher", lambda: ui.start("com.google.android.apps.nexuslauncher")),
+            ("settings", lambda: ui.start("com.android.settings")),
+            ("contacts x200", lambda: ui.start("com.android.contacts")),
+            (
+                "thread x100",
+                lambda: (ui.start("com.google.android.apps.messaging"), ui.tap(540, 400)),
+            ),
+        ]
+        print(f"{'screen':<16}{'dump ms':>10}{'png cold ms':>14}{'png cached ms':>16}")
+        for name, go in screens:
+            go()
+            dump = median_ms(ui.hierarchy_xml, args.count)
+
+            def cold() -> None:
+                ui._frame_cache = ui._png_cache = None  # force a redraw and re-encode
+                ui.screenshot_png()
+
+            cold_ms = median_ms(cold, args.count)
+            cached = median_ms(ui.screenshot_png, args.count)
+            print(f"{name:<16}{dump:>10.1f}{cold_ms:>14.1f}{cached:>16.1f}")
+        img = ui.screenshot()
+        sizes = {}
+        enc = {}
+        for level in (1, 6):
+
+            def encode(level: int = level) -> None:
+                buf = io.BytesIO()
+                img.save(buf, "PNG", compress_level=level)
+                sizes[level] = buf.tell()
+
+            enc[level] = median_ms(encode, args.count)
+        print(
+            f"PNG encode 1080x2400: level 1 {enc[1]:.1f} ms ({sizes[1] // 1024} KiB), "
+            f"level 6 {enc[6]:.1f} ms ({sizes[6] // 1024} KiB), "
+            f"ratio {enc[6] / enc[1]:.1f}x"
+        )
+        ctx.providers.close()  # type: ignore[attr-defined]
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
