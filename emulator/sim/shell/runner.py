@@ -1,0 +1,66 @@
+"""The phone's ``/system/bin/sh``: what the transport calls for ``shell:`` and ``exec:``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from emulator.sim.contracts import OutputSink
+from emulator.sim.shell.commands import all_commands
+from emulator.sim.shell.interp import ExitShell, InStream, Interp, Io, _Break
+
+log = logging.getLogger(__name__)
+
+# The environment of an ``adb shell`` on a stock Android 14 phone.
+BASE_ENV = {
+    "PATH": "/product/bin:/apex/com.android.runtime/bin:/apex/com.android.art/bin:"
+    "/system_ext/bin:/system/bin:/system/xbin:/odm/bin:/vendor/bin:/vendor/xbin",
+    "HOME": "/",
+    "USER": "shell",
+    "LOGNAME": "shell",
+    "SHELL": "/bin/sh",
+    "HOSTNAME": "localhost",
+    "TMPDIR": "/data/local/tmp",
+    "EXTERNAL_STORAGE": "/sdcard",
+    "ANDROID_DATA": "/data",
+    "ANDROID_ROOT": "/system",
+    "ANDROID_STORAGE": "/storage",
+    "ASEC_MOUNTPOINT": "/mnt/asec",
+    "BOOTCLASSPATH": "/apex/com.android.art/javalib/core-oj.jar",
+    "TERM": "dumb",
+    "IFS": " \t\n",
+    "PWD": "/",
+}
+
+
+class Shell:
+    """A :class:`~emulator.sim.contracts.ShellRunner` over one phone's context."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.commands = dict(all_commands())
+
+    def run(self, command: str, stdin: bytes, write: OutputSink) -> int:
+        env = dict(BASE_ENV)
+        env["ANDROID_SERIAL"] = getattr(self.ctx, "serial", "")
+        sh = Interp(self.ctx, self.commands, env)
+        io = Io(InStream(stdin), lambda b: write(1, b), lambda b: write(2, b))
+        try:
+            return sh.run_text(command, io)
+        except ExitShell as exc:
+            return exc.code
+        except _Break:
+            return sh.status
+        except RecursionError:
+            io.err("/system/bin/sh: too deeply nested\n")
+            return 2
+
+    def capture(self, command: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+        """Run and collect ``(status, stdout, stderr)``; for apps, tests and seeders."""
+        out, err = bytearray(), bytearray()
+
+        def write(fd: int, data: bytes) -> None:
+            (out if fd == 1 else err).extend(data)
+
+        status = self.run(command, stdin, write)
+        return status, bytes(out), bytes(err)
