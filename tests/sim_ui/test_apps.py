@@ -327,3 +327,29 @@ def test_settings_toggles_write_global_settings(ctx: PhoneContext, ui: UiSystem)
     assert find(ui, rid="wifi_on").attrs["checked"] == "true"
     tap(ui, text="About phone")
     assert find(ui, text="Pixel 7")
+
+
+def test_contacts_search_filters_by_name_and_number(ctx: PhoneContext, ui: UiSystem) -> None:
+    add_contact(ctx, "Katherine Johnson", "+1 757 555 0101")
+    add_contact(ctx, "Dorothy Vaughan", "+1 757 555 0202")
+    ui.start("com.android.contacts")
+    type_into(ui, "search_view", "kath")
+    assert find(ui, text="Katherine Johnson")
+    assert not find_all(ui, text="Dorothy Vaughan")
+    retype(ui, "search_view", "0202")
+    assert find(ui, text="Dorothy Vaughan")
+    assert not find_all(ui, text="Katherine Johnson")
+    retype(ui, "search_view", "nobody")
+    assert find(ui, text="No matches")
+
+
+def test_notes_delete(ctx: PhoneContext, ui: UiSystem) -> None:
+    ctx.vfs.mkdir("/sdcard/Documents/Notes")
+    ctx.vfs.write_bytes("/sdcard/Documents/Notes/old.md", b"bye")
+    ui.start("net.gsantner.markor")
+    tap(ui, text="old.md")
+    tap(ui, text="Delete")
+    tap(ui, text="Delete", cls="android.widget.Button")
+    assert not ctx.vfs.exists("/sdcard/Documents/Notes/old.md")
+    assert ui.focus()[1] == "net.gsantner.markor.activity.MainActivity"
+    assert find(ui, text="No notes yet")

@@ -121,3 +121,22 @@ def test_stop_frees_the_port(ctx: PhoneContext) -> None:
     assert 9008 not in ctx.tcp_ports
     with pytest.raises(OSError):
         request(addr, "GET", "/ping")
+
+
+def test_scrollable_methods(ctx: PhoneContext, ui: UiSystem, agent: tuple[str, int]) -> None:
+    from tests.sim_ui.test_apps import add_contact
+
+    for i in range(30):
+        add_contact(ctx, f"Member {i:02d}", f"+1 555 02{i:02d}")
+    ui.start("com.android.contacts")
+    lst = Selector(scrollable=True)
+    assert rpc(agent, "scrollTo", lst, Selector(text="Member 25"), True)["result"] is True
+    assert find(ui, text="Member 25")
+    assert rpc(agent, "scrollToEnd", lst, True, 50, 55)["result"] is True
+    assert find(ui, text="Member 29")
+    assert rpc(agent, "scrollForward", lst, True, 55)["result"] is False  # at the end
+    assert rpc(agent, "flingBackward", lst, True)["result"] is True
+    assert rpc(agent, "scrollToBeginning", lst, True, 50, 55)["result"] is True
+    assert find(ui, text="Member 00")
+    assert rpc(agent, "scrollTo", lst, Selector(text="Nobody"), True)["result"] is False
+    assert rpc(agent, "scrollForward", lst, False, 55)["result"] is False  # no horizontal

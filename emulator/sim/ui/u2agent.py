@@ -342,6 +342,86 @@ class Agent:
     def rpc_waitUntilGone(self, selector: dict[str, Any], timeout: int = 0) -> bool:
         return self._wait(selector, timeout, False)
 
+    # scrolling a scrollable node (UiScrollable): True while it moved
+    def _scroll(self, selector: dict[str, Any], vertical: bool, forward: bool, fling: bool) -> bool:
+        if not vertical:
+            return False  # this phone has no horizontal scrollers
+        x1, y1, x2, y2 = _bounds(self._one(selector))
+        before = self.ui.hierarchy_xml()
+        x = (x1 + x2) // 2
+        top, bottom = y1 + (y2 - y1) // 5, y2 - (y2 - y1) // 5
+        start, end = (bottom, top) if forward else (top, bottom)
+        self.ui.swipe(x, start, x, end, 100 if fling else 600)
+        return self.ui.hierarchy_xml() != before
+
+    def _scroll_all(
+        self,
+        selector: dict[str, Any],
+        vertical: bool,
+        forward: bool,
+        max_swipes: int,
+        fling: bool = False,
+    ) -> bool:
+        for _ in range(max(1, int(max_swipes))):
+            if not self._scroll(selector, vertical, forward, fling):
+                break
+        return True
+
+    def rpc_scrollForward(
+        self, selector: dict[str, Any], vertical: bool = True, steps: int = 55
+    ) -> bool:
+        return self._scroll(selector, vertical, True, False)
+
+    def rpc_scrollBackward(
+        self, selector: dict[str, Any], vertical: bool = True, steps: int = 55
+    ) -> bool:
+        return self._scroll(selector, vertical, False, False)
+
+    def rpc_scrollToEnd(
+        self,
+        selector: dict[str, Any],
+        vertical: bool = True,
+        max_swipes: int = 500,
+        steps: int = 55,
+    ) -> bool:
+        return self._scroll_all(selector, vertical, True, max_swipes)
+
+    def rpc_scrollToBeginning(
+        self,
+        selector: dict[str, Any],
+        vertical: bool = True,
+        max_swipes: int = 500,
+        steps: int = 55,
+    ) -> bool:
+        return self._scroll_all(selector, vertical, False, max_swipes)
+
+    def rpc_flingForward(self, selector: dict[str, Any], vertical: bool = True) -> bool:
+        return self._scroll(selector, vertical, True, True)
+
+    def rpc_flingBackward(self, selector: dict[str, Any], vertical: bool = True) -> bool:
+        return self._scroll(selector, vertical, False, True)
+
+    def rpc_flingToEnd(
+        self, selector: dict[str, Any], vertical: bool = True, max_swipes: int = 500
+    ) -> bool:
+        return self._scroll_all(selector, vertical, True, max_swipes, fling=True)
+
+    def rpc_flingToBeginning(
+        self, selector: dict[str, Any], vertical: bool = True, max_swipes: int = 500
+    ) -> bool:
+        return self._scroll_all(selector, vertical, False, max_swipes, fling=True)
+
+    def rpc_scrollTo(
+        self, selector: dict[str, Any], target: dict[str, Any], vertical: bool = True
+    ) -> bool:
+        """Scroll forward until ``target`` is on screen; False when the end shows no match."""
+        for _ in range(500):
+            if find(self.ui.hierarchy_xml(), target):
+                return True
+            if not self._scroll(selector, vertical, True, False):
+                return bool(find(self.ui.hierarchy_xml(), target))
+        return False
+
     # device state with nothing to change on this phone (always awake, portrait)
     def rpc_wakeUp(self) -> None:
         return None

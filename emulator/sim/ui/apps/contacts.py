@@ -118,8 +118,18 @@ class ContactsApp(App):
 
     # -- screens -----------------------------------------------------------------------
     def screen_main(self, entry: Entry) -> Screen:
-        rows: list[View] = []
+        rows: list[View] = [self.field(entry, "search_view", "", hint="Search contacts")]
+        query = self.form(entry, "search_view").strip().casefold()
+        qdigits = "".join(ch for ch in query if ch.isdigit())
         for person in self.people():
+            if (
+                query
+                and query not in str(person["name"]).casefold()
+                and not (
+                    qdigits and qdigits in "".join(ch for ch in person["phone"] if ch.isdigit())
+                )
+            ):
+                continue
             rows.append(
                 ListRow(
                     title=person["name"],
@@ -129,9 +139,15 @@ class ContactsApp(App):
                     on_click=lambda rid=person["id"]: self.ui.push(self, "detail", raw_id=rid),
                 )
             )
-        if not rows:
+        if len(rows) == 1:
             rows.append(
-                Text(text="No contacts yet", rid="empty", center=True, vpad=48, color=(95, 99, 104))
+                Text(
+                    text="No matches" if query else "No contacts yet",
+                    rid="empty",
+                    center=True,
+                    vpad=48,
+                    color=(95, 99, 104),
+                )
             )
         return Screen(
             self.toolbar("Contacts", up=False),

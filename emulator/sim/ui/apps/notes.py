@@ -156,6 +156,22 @@ class NotesApp(App):
                 entry["focus"] = None
 
             toggle = ("Preview", show_preview)
+
+        def ask_delete() -> None:
+            entry["dialog"] = "delete"
+
+        def delete() -> None:
+            self.ctx.vfs.remove(path)
+            self.ui.back()
+
+        dialog = None
+        if entry.get("dialog") == "delete":
+            dialog = self.confirm(entry, "Delete note?", posixpath.basename(path), "Delete", delete)
         return Screen(
-            self.toolbar(title, actions=[toggle, ("Save", lambda: self.save(entry))]), body
+            self.toolbar(
+                title,
+                actions=[toggle, ("Save", lambda: self.save(entry)), ("Delete", ask_delete)],
+            ),
+            body,
+            dialog=dialog,
         )
