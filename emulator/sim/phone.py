@@ -50,16 +50,16 @@ DEFAULT_PROPS = {
     "ro.build.version.security_patch": "2024-06-05",
     "ro.build.id": "CLAWRIG.SIM.1",
     "ro.build.display.id": "clawrig-sim 14 CLAWRIG.SIM.1",
-    "ro.build.type": "userdebug",
+    "ro.build.type": "user",
     "ro.build.tags": "release-keys",
     "ro.build.characteristics": "emulator",
     "ro.build.fingerprint": (
-        "clawrig/clawrig_sim/clawrig_sim:14/CLAWRIG.SIM.1/1:userdebug/release-keys"
+        "clawrig/clawrig_sim/clawrig_sim:14/CLAWRIG.SIM.1/1:user/release-keys"
     ),
     "ro.hardware": "ranchu",
     "ro.kernel.qemu": "0",
     "ro.boot.qemu": "0",
-    "ro.debuggable": "1",
+    "ro.debuggable": "0",
     "ro.secure": "1",
     "sys.boot_completed": "1",
     "dev.bootcomplete": "1",

@@ -8,6 +8,7 @@ import socket
 import threading
 import urllib.request
 
+import pexpect
 import pytest
 from PIL import Image
 from sim_transport_helpers import free_port
@@ -114,3 +115,30 @@ def test_reverse_lets_the_phone_reach_a_host_server(adb, phone):
     finally:
         adb("reverse", "--remove", spec[0], serial=phone.serial)
         srv.close()
+
+
+def test_interactive_shell_in_a_terminal(adb, phone):
+    term = pexpect.spawn(adb.binary, ["-P", str(adb.port), "-s", phone.serial, "shell"], timeout=15)
+    try:
+        term.expect_exact("clawrig_sim:/ $ ")
+        term.sendline("echo inter; nosuchcmd")
+        term.expect_exact("clawrig_sim:/ $ ")
+        assert term.before.decode().split("\r\n")[1:3] == [
+            "inter",
+            "/system/bin/sh: nosuchcmd: inaccessible or not found",
+        ]
+        term.sendline("exit 3")
+        term.expect(pexpect.EOF)
+    finally:
+        term.close()
+    assert term.exitstatus == 3
+
+
+def test_command_from_a_terminal_does_not_wait_for_stdin(adb, phone):
+    term = pexpect.spawn(
+        adb.binary, ["-P", str(adb.port), "-s", phone.serial, "shell", "echo", "hi"], timeout=15
+    )
+    term.expect(pexpect.EOF)
+    term.close()
+    assert term.before == b"hi\r\n"
+    assert term.exitstatus == 0

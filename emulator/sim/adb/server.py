@@ -23,8 +23,6 @@ FEATURES = (
     "abb",
     "abb_exec",
     "fixed_push_symlink_timestamp",
-    "remount_shell",
-    "track_app",
     "sendrecv_v2",
     "delayed_ack",
 )

@@ -36,4 +36,15 @@ class ServiceTable:
             return partial(serve_tcp, self.ctx)
         if kind == "reverse":
             return self.reverse.serve
+        if name in ("root:", "unroot:"):
+            return _root
         return None
+
+
+def _root(stream: Stream) -> None:
+    """The phone is a production build whose shell is uid 2000, as adbd reports it."""
+    stream.accept()
+    if stream.service == "root:":
+        stream.write(b"adbd cannot run as root in production builds\n")
+    else:
+        stream.write(b"adbd not running as root\n")

@@ -97,13 +97,12 @@ class ShellService:
         reader = StreamReader(stream)
         data = bytearray()
         buf = bytearray()
-        first = True
+        seen_stdin = False  # window-size packets do not count: a terminal sends one first
         while True:
             try:
-                chunk = reader.read_some(timeout=STDIN_GRACE_S if first else None)
+                chunk = reader.read_some(timeout=None if seen_stdin else STDIN_GRACE_S)
             except TimeoutError:
                 return bytes(data)
-            first = False
             if not chunk:
                 return bytes(data)
             buf += chunk
@@ -118,6 +117,7 @@ class ShellService:
                 del buf[: PACKET_HEAD.size + length]
                 if kind == ID_STDIN:
                     data += body
+                    seen_stdin = True
                 elif kind == ID_CLOSE_STDIN:
                     return bytes(data)
                 # window-size packets and unknown ids are ignored, as adbd does
