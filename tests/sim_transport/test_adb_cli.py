@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import threading
@@ -11,7 +12,7 @@ import urllib.request
 import pexpect
 import pytest
 from PIL import Image
-from sim_transport_helpers import free_port
+from sim_transport_helpers import ADB36, AdbHost, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +143,21 @@ def test_command_from_a_terminal_does_not_wait_for_stdin(adb, phone):
     term.close()
     assert term.before == b"hi\r\n"
     assert term.exitstatus == 0
+
+
+def test_adb36_burst_mode_uses_delayed_ack(phone, tmp_path, caplog):
+    host = AdbHost(ADB36, env={"ADB_BURST_MODE": "1"})
+    try:
+        with caplog.at_level(logging.INFO, "emulator.sim.adb"):
+            host.connect(phone.serial)
+        assert "delayed_ack=True" in caplog.text
+        blob = tmp_path / "burst.bin"
+        blob.write_bytes(os.urandom(12 * 1024 * 1024))
+        assert host("push", str(blob), "/sdcard/burst.bin", serial=phone.serial).returncode == 0
+        back = tmp_path / "back.bin"
+        assert host("pull", "/sdcard/burst.bin", str(back), serial=phone.serial).returncode == 0
+        assert back.read_bytes() == blob.read_bytes()
+        out = host("shell", "cat", serial=phone.serial, input=b"x" * 300_000)
+        assert (out.returncode, len(out.stdout)) == (0, 300_000)
+    finally:
+        host.stop()
