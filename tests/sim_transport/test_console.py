@@ -150,3 +150,14 @@ def test_kill_stops_the_phone(tmp_path):
     time.sleep(0.1)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", p.adb.port), timeout=2)
+
+
+def test_endless_line_is_refused_and_the_console_lives_on(phone):
+    c = Console(phone.console_port)
+    c.read_reply()
+    c.sock.sendall(b"x" * 70_000)
+    assert c.read_reply() == "KO: line too long\r\n"
+    c.close()
+    again = Console(phone.console_port)
+    assert "Authentication required" in again.read_reply()
+    again.close()

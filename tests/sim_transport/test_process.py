@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 
 import pytest
 from sim_transport_helpers import ADB29, ADB36, AdbHost, free_port
 
-from emulator.sim.phone import spawn_phone
+from emulator.errors import BootError
+from emulator.sim.phone import Phone, spawn_phone
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -115,8 +117,6 @@ def test_rig_phone_serve_rejects_bad_input_clearly(tmp_path, args, message):
 
 
 def test_busy_port_is_a_clear_infrastructure_error(tmp_path):
-    import socket
-
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         proc = rig(
@@ -135,3 +135,25 @@ def test_busy_port_is_a_clear_infrastructure_error(tmp_path):
     assert proc.returncode == 3
     assert f"adb port {port} is not free" in err
     assert "Traceback" not in err
+
+
+def test_console_kill_ends_the_process_cleanly(tmp_path):
+    token = tmp_path / "tok"
+    token.write_text("")
+    proc = spawn_phone(tmp_path / "s", console_token_path=token)
+    try:
+        with socket.create_connection(("127.0.0.1", proc.console_port), timeout=10) as c:
+            c.recv(4096)
+            c.sendall(b"kill\r\n")
+            assert c.recv(4096) == b"OK: killing emulator, bye bye\r\n"
+        assert proc.process.wait(20) == 0
+    finally:
+        proc.kill()
+
+
+def test_damaged_system_json_is_a_clear_boot_error(tmp_path):
+    state = tmp_path / "s"
+    state.mkdir()
+    (state / "system.json").write_text("{not json")
+    with pytest.raises(BootError, match=r"system\.json: not valid JSON"):
+        Phone(state, console_token_path=tmp_path / "tok").start()
