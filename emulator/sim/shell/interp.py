@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -347,12 +348,21 @@ class Interp:
             fh = stack.enter_context(open(host, "ab" if append else "wb"))  # noqa: SIM115
         except (FileNotFoundError, NotADirectoryError, FsError):
             raise CommandError(f"{SH}: can't create {target}: No such file or directory") from None
+        stack.callback(self._stamp, host)
 
         def write(data: bytes) -> None:
             fh.write(data)
             fh.flush()
 
         return write
+
+    def _stamp(self, host: Any) -> None:
+        """A file the shell wrote carries the phone's time, as on a phone."""
+        t = self.ctx.clock.now_ms() / 1000
+        try:
+            os.utime(host, (t, t))
+        except OSError:
+            pass
 
     # -- expansion ------------------------------------------------------------
     def expand_single(self, word: ast.Word, io: Io) -> str:

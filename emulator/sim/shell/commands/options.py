@@ -30,7 +30,7 @@ def parse(
                     raise CommandError(f"{name}: Missing argument to '{a}'")
                 val = args[i]
             opts[target] = val if target in valued else True
-        elif a.startswith("-") and len(a) > 1 and not a[1].isdigit():
+        elif a.startswith("-") and len(a) > 1 and (not a[1].isdigit() or a[1] in flags):
             j = 1
             while j < len(a):
                 c = a[j]

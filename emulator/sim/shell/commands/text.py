@@ -173,9 +173,16 @@ def _expand_recursive(sh: Interp, paths: list[str]) -> list[str]:
 
 
 # -- head / tail ------------------------------------------------------------------
-def _count_arg(argv: list[str]) -> list[str]:
-    """``head -5`` is ``head -n 5``."""
-    return [argv[0]] + [f"-n{a[1:]}" if re.fullmatch(r"-\d+", a) else a for a in argv[1:]]
+def _count_arg(argv: list[str], plus: bool = False) -> list[str]:
+    """``head -5`` is ``head -n 5`` (and ``tail +3`` is ``tail -n +3``)."""
+    out = [argv[0]]
+    pattern = r"[-+]\d+" if plus else r"-\d+"
+    for i, a in enumerate(argv[1:], 1):
+        after_value_flag = argv[i - 1] in ("-n", "-c")
+        if re.fullmatch(pattern, a) and not after_value_flag:
+            a = "-n" + (a if a.startswith("+") else a[1:])
+        out.append(a)
+    return out
 
 
 @command("head")
@@ -205,8 +212,7 @@ def head(sh: Interp, io: Io, argv: list[str]) -> int:
 
 @command("tail")
 def tail(sh: Interp, io: Io, argv: list[str]) -> int:
-    fixed = [argv[0]] + [f"-n{a[1:]}" if re.fullmatch(r"[-+]\d+", a) else a for a in argv[1:]]
-    opts, files = options.parse(fixed, flags="qvfF", valued="nc")
+    opts, files = options.parse(_count_arg(argv, plus=True), flags="qvfF", valued="nc")
     status = 0
     srcs = inputs(sh, io, "tail", files)
     for idx, (label, data) in enumerate(srcs):
