@@ -83,7 +83,7 @@ class SshLinuxDevice:
         """Run ``command`` as root (``sudo -n`` unless already connected as root)."""
         if self.session.user != "root":
             command = f"sudo -n bash -c {shlex.quote(command)}"
-        return self.exec(command, timeout=timeout, output_cap=1 << 30, stdin=stdin)
+        return self._infra(command, timeout, stdin)
 
     def privileged_python(
         self, program: str, stdin: bytes | None = None, timeout: float | None = None
@@ -91,7 +91,16 @@ class SshLinuxDevice:
         """Run a Python program as root in the guest; ``stdin`` is its input."""
         encoded = base64.b64encode(program.encode()).decode()
         boot = f"import base64;exec(base64.b64decode('{encoded}'))"
-        return self.privileged(f"python3 -c {shlex.quote(boot)}", timeout=timeout, stdin=stdin)
+        sudo = "" if self.session.user == "root" else "sudo -n "
+        return self._infra(f"{sudo}python3 -c {shlex.quote(boot)}", timeout, stdin)
+
+    def _infra(self, command: str, timeout: float | None, stdin: bytes | None) -> CommandResult:
+        # The rig's own commands: no `timeout` wrapper (each extra process costs tens of
+        # ms under TCG); the deadline only bounds the wait before the machine counts as lost.
+        t = timeout if timeout is not None else self.shell_timeout
+        return self.session.exec(
+            command, timeout=t, output_cap=1 << 30, stdin=stdin, remote_timeout=False
+        )
 
     # -- clock, seeding, state ---------------------------------------------------------
 

@@ -32,7 +32,9 @@ from linux_vm.errors import BootError, DeviceLost, LinuxInputError, VMError
 
 LABEL = "clawrig-vm"
 QEMU = "qemu-system-x86_64"
-SERVICE_ADDR = "10.0.2.2"
+# The guest reaches the world's services here (QEMU reserves 10.0.2.2 for the host alias,
+# which restrict=on closes).
+SERVICE_ADDR = "10.0.2.100"
 KERNEL_CMDLINE = "console=ttyS0 root=/dev/vda rw quiet loglevel=3 panic=-1 tsc=reliable"
 _RELAY = Path(__file__).with_name("relay.py")
 
@@ -85,7 +87,8 @@ def labelled_processes() -> list[LabelledQemu]:
             continue
         for arg in args:
             if arg.startswith(f"guest={LABEL}:".encode()):
-                parts = arg.decode(errors="replace").removeprefix("guest=").split(":")
+                label = arg.decode(errors="replace").split(",")[0]
+                parts = label.removeprefix("guest=").split(":")
                 if len(parts) == 4 and parts[2].isdigit():
                     found.append(LabelledQemu(int(entry), parts[1], int(parts[2]), parts[3]))
                 break
@@ -153,7 +156,7 @@ class QMP:
 
 @dataclass
 class VMSpec:
-    """What to boot. ``forwards`` maps a guest port on 10.0.2.2 to a host loopback port."""
+    """What to boot. ``forwards`` maps a guest port on SERVICE_ADDR to a host loopback port."""
 
     vmlinux: Path
     initrd: Path
@@ -251,6 +254,7 @@ class QemuProcess:
         last = ""
         for _attempt in range(4):
             self.ssh_port = free_port()
+            self.runtime.mkdir(mode=0o700, exist_ok=True)
             for p in (self.qmp_path, self.serial_path):
                 p.unlink(missing_ok=True)
             main = threading.current_thread() is threading.main_thread()
@@ -276,7 +280,7 @@ class QemuProcess:
                 time.sleep(0.02)
             last = self.log_tail()
             self.kill()
-            if "hostfwd" not in last and "Could not set up host forwarding" not in last:
+            if "Could not set up host forwarding rule" not in last:
                 break
         raise BootError("QEMU did not start", log_tail=last)
 
@@ -296,7 +300,11 @@ class QemuProcess:
     def exit_description(self) -> str:
         if self.proc is None:
             return "QEMU was never started"
-        code = self.proc.poll()
+        try:
+            # A dropped connection usually means QEMU is dying: give it a moment to be reaped.
+            code = self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
         if code is None:
             return "QEMU is still running"
         if code < 0:

@@ -184,11 +184,13 @@ def _save(
     )
     boot_seconds = time.monotonic() - started
     try:
+        # Warm the page cache with what every restored episode runs first (sshd, bash,
+        # sudo, python3 for seeding and readers): restored, it is already in memory.
         prep = session.exec(
             f"echo {key} | sudo -n tee {MARKER_PATH} >/dev/null && sync && "
-            "sudo -n sh -c 'echo 3 > /proc/sys/vm/drop_caches' && "
-            "cat /proc/sys/kernel/random/boot_id",
-            timeout=60,
+            "sudo -n date >/dev/null && python3 -c 'import json, sqlite3, tarfile, email' && "
+            "bash -lc true && cat /proc/sys/kernel/random/boot_id",
+            timeout=120,
         )
         if prep.exit_code != 0:
             raise BootError(f"preparing the snapshot failed: {prep.stderr.strip()}")
@@ -239,8 +241,13 @@ def restore(
     timeout: float,
     forwards: dict[int, int] | None = None,
     user: str | None = None,
+    sync_clock: bool = True,
 ) -> tuple[QemuProcess, SshSession]:
-    """Start a VM from the saved state on a fresh overlay, resume it, verify it is the snapshot."""
+    """Start a VM from the saved state on a fresh overlay, resume it, verify it is the snapshot.
+
+    The guest wakes with the snapshot's clock; ``sync_clock`` sets it to the host's
+    now in the same command that verifies the state (the task's clock comes later).
+    """
     create_overlay(snap.disk, disk, backing_format="qcow2")
     spec = VMSpec(
         vmlinux=image.vmlinux,
@@ -267,9 +274,12 @@ def restore(
             alive=vm.alive,
             on_lost=vm.exit_description,
         )
-        check = session.exec(f"cat /proc/sys/kernel/random/boot_id {MARKER_PATH}", timeout=20)
+        command = f"cat /proc/sys/kernel/random/boot_id {MARKER_PATH}"
+        if sync_clock:
+            command += f" && sudo -n date -u -s @{time.time():.6f} >/dev/null"
+        check = session.exec(command, timeout=30, remote_timeout=False)
         want = f"{snap.meta['boot_id']}\n{snap.key}\n"
-        if check.stdout != want:
+        if check.stdout != want or check.exit_code != 0:
             session.close()
             raise BootError(
                 f"restored VM is not in the snapshot's state (read {check.stdout!r}, "

@@ -1,0 +1,159 @@
+"""A real restored VM driven over SSH: commands, the persistent shell, SFTP, serial, clock."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.vm.conftest import SERVICE_GUEST_PORT
+
+pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
+
+
+def test_restored_from_snapshot_and_verified(laptop):
+    assert laptop.boot.mode == "restore", laptop.boot.as_dict()
+    assert laptop.boot.fallback_reason is None
+    out = laptop.exec("cat /etc/clawrig-snapshot; uname -s; id -un")
+    assert out.stdout.splitlines() == [laptop.boot.snapshot, "Linux", "user"]
+
+
+def test_exit_codes_and_streams(laptop):
+    r = laptop.exec("echo out; echo err >&2; exit 42")
+    assert (r.stdout, r.stderr, r.exit_code) == ("out\n", "err\n", 42)
+    assert laptop.shell("false").exit_code == 1
+    assert laptop.shell("(exit 3)").exit_code == 3
+    r = laptop.shell("echo 'a b'; printf 'no newline' >&2")
+    assert (r.stdout, r.stderr, r.exit_code) == ("a b\n", "no newline", 0)
+
+
+def test_persistent_shell_keeps_cwd_and_variables(laptop):
+    laptop.shell("mkdir -p /tmp/work/sub && cd /tmp/work/sub && export GREETING='hi there'")
+    r = laptop.shell('pwd; echo "$GREETING"')
+    assert r.stdout == "/tmp/work/sub\nhi there\n"
+    assert r.cwd == "/tmp/work/sub"
+    assert laptop.prompt == "user@127.0.0.1:/tmp/work/sub$ "
+    laptop.shell("cd ~")
+    assert laptop.prompt.endswith(":~$ ")
+
+
+def test_shell_survives_a_command_that_exits(laptop):
+    r = laptop.shell("exit 5")
+    assert r.exit_code == 5
+    assert laptop.shell("echo back").stdout == "back\n"
+
+
+def test_shell_command_reading_stdin_does_not_hang(laptop):
+    r = laptop.shell("cat; echo done", timeout=10)
+    assert r.stdout == "done\n" and not r.timed_out
+
+
+def test_timeout_kills_a_hanging_command(laptop):
+    started = time.monotonic()
+    r = laptop.exec("sleep 60; echo never", timeout=2)
+    assert r.timed_out and r.exit_code == 124 and "never" not in r.stdout
+    assert time.monotonic() - started < 15
+    # The persistent shell: killed, and the shell itself lives on with its cwd.
+    laptop.shell("cd /var")
+    r = laptop.shell("sleep 60", timeout=2)
+    assert r.timed_out and r.exit_code == 124
+    assert "timed out" in r.stderr
+    after = laptop.shell("pwd")
+    assert after.stdout == "/var\n"
+    assert laptop.exec("pgrep -x sleep || true").stdout == ""
+
+
+def test_huge_output_is_capped_and_the_real_status_kept(laptop):
+    r = laptop.exec("head -c 3000000 /dev/zero | tr '\\0' x; exit 7", output_cap=100_000)
+    assert r.truncated and len(r.stdout_bytes) == 100_000 and r.exit_code == 7
+    assert set(r.stdout) == {"x"}
+    r = laptop.shell("seq 1 400000")  # about 2.6 MB against the 64 KiB default cap
+    assert r.truncated and r.exit_code == 0
+    assert r.stdout.startswith("1\n2\n3\n") and len(r.stdout_bytes) == laptop.output_cap
+    assert laptop.shell("echo still fine").stdout == "still fine\n"
+
+
+def test_sftp_round_trips_binary_files(laptop):
+    data = os.urandom(2 * 1024 * 1024) + bytes(range(256))
+    laptop.write_file("/home/user/blob.bin", data, mode=0o600)
+    assert laptop.read_file("/home/user/blob.bin") == data
+    assert "blob.bin" in laptop.list_dir("/home/user")
+    r = laptop.exec("stat -c '%a %U' /home/user/blob.bin; sha256sum < /home/user/blob.bin")
+    import hashlib
+
+    mode, digest = r.stdout.splitlines()
+    assert mode == "600 user"
+    assert digest.split()[0] == hashlib.sha256(data).hexdigest()
+    # Files only root can read come back too.
+    assert laptop.read_file("/etc/shadow").startswith(b"root:")
+
+
+def test_serial_console_login_with_pexpect(laptop):
+    console = laptop.serial_console()
+    try:
+        out, code = console.run("echo serial-ok; id -u")
+        assert (out.strip().splitlines(), code) == (["serial-ok", "0"], 0)
+        out, code = console.run("false")
+        assert code == 1
+    finally:
+        console.close()
+
+
+def test_clock_is_set_to_the_tasks_now_and_zone(laptop):
+    now = datetime(2026, 3, 14, 9, 26, 53, tzinfo=ZoneInfo("Europe/Paris"))
+    laptop.set_clock(now, "Europe/Paris")
+    r = laptop.exec("date +%s; date +%Z; cat /etc/timezone; date '+%Y-%m-%d %H:%M'")
+    epoch, zone, tzfile, local = r.stdout.splitlines()
+    assert abs(int(epoch) - now.timestamp()) < 5
+    assert (zone, tzfile, local) == ("CET", "Europe/Paris", "2026-03-14 09:26")
+    assert laptop.shell("date +%Y").stdout == "2026\n"
+
+
+def test_bad_clock_input_is_a_clear_error(laptop):
+    from linux_vm.errors import LinuxInputError
+
+    with pytest.raises(LinuxInputError, match="timezone"):
+        laptop.set_clock(datetime.now(ZoneInfo("UTC")), "Mars/Olympus")
+    with pytest.raises(LinuxInputError, match="timezone-aware"):
+        laptop.set_clock(datetime(2026, 1, 1), "UTC")
+
+
+def _connect(device, host: str, port: int) -> str:
+    prog = (
+        "import socket, sys\n"
+        "try:\n"
+        "    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)\n"
+        "    print(s.recv(100).decode().strip())\n"
+        "except OSError as e:\n"
+        "    print('refused', type(e).__name__)\n"
+    )
+    return device.exec(f"python3 -c {shlex.quote(prog)} {host} {port}").stdout.strip()
+
+
+def test_network_reaches_forwarded_services_only(laptop, listeners, vm_backend):
+    service, private = listeners["service"], listeners["private"]
+    assert _connect(laptop, vm_backend.service_address, SERVICE_GUEST_PORT) == (
+        "hello from service"
+    )
+    assert service.accepted >= 1
+    # The host's loopback listener that is not a world service stays unreachable.
+    assert _connect(laptop, "10.0.2.2", private.port).startswith("refused")
+    assert private.accepted == 0
+
+
+def test_read_state_queries(laptop):
+    laptop.exec("printf 'abc' > /tmp/q.txt")
+    assert laptop.read_state({"kind": "file", "path": "/tmp/q.txt"}) == b"abc"
+    digest = laptop.read_state({"kind": "sha256", "path": "/tmp/q.txt"})
+    assert digest == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    out = laptop.read_state({"kind": "command", "command": "echo hi; exit 3"})
+    assert out == {"stdout": "hi\n", "stderr": "", "exit_code": 3}
+    assert "q.txt" in laptop.read_state({"kind": "list_dir", "path": "/tmp"})
+    from linux_vm.errors import LinuxInputError
+
+    with pytest.raises(LinuxInputError, match="invalid Linux state query"):
+        laptop.read_state({"kind": "registry", "path": "/"})
