@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from emulator.sim.contracts import PhoneContext
@@ -322,3 +323,26 @@ def test_screencap_png_speed_is_measured_not_asserted(ui: UiSystem) -> None:
     t = time.perf_counter()
     ui.screenshot_png()
     assert time.perf_counter() - t < 2.0
+
+
+def test_a_crashing_app_returns_home_and_the_phone_keeps_working(
+    ui: UiSystem, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from emulator.sim.ui.apps.contacts import ContactsApp
+    from emulator.sim.ui.apps.settings import SettingsApp
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("bug in an app")
+
+    ui.start("com.android.contacts")
+    tap(ui, text="Add contact")
+    monkeypatch.setattr(ContactsApp, "save", boom)
+    tap(ui, text="Save")
+    assert ui.focus()[0] == LAUNCHER
+    assert "com.android.contacts crashed" in caplog.text
+    monkeypatch.setattr(SettingsApp, "screen_main", boom)
+    assert ui.start("com.android.settings")
+    assert find(ui, text="Calendar")  # the home screen, drawn instead of the broken app
+    assert ui.focus()[0] == LAUNCHER
+    tap(ui, text="Calendar")
+    assert ui.focus()[0] == "com.android.calendar"

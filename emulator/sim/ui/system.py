@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import struct
 import tempfile
@@ -40,6 +41,8 @@ from emulator.sim.ui.views import (
     View,
     walk,
 )
+
+log = logging.getLogger(__name__)
 
 LAUNCHER = "com.google.android.apps.nexuslauncher"
 SYSTEMUI = "com.android.systemui"
@@ -155,7 +158,13 @@ class UiSystem:
     def _frame(self) -> Frame:
         m, w, h = self.m, self.width, self.height
         entry = self.top
-        screen = self.apps[entry["pkg"]].build(entry)
+        try:
+            screen = self.apps[entry["pkg"]].build(entry)
+        except Exception:
+            if entry["pkg"] == LAUNCHER:
+                raise
+            self._crash(entry["pkg"], "drawing " + entry["screen"])
+            return self._frame()
         y = self.status_h
         content: list[View] = []
         if screen.toolbar is not None:
@@ -341,11 +350,26 @@ class UiSystem:
                 hit = view
         return hit
 
+    def _run(self, action: Any) -> None:
+        """Run an app's handler; one that fails stops its app, like a crash on a phone."""
+        pkg = self.top["pkg"]
+        try:
+            action()
+        except Exception:
+            self._crash(pkg, "handling input")
+
+    def _crash(self, package: str, doing: str) -> None:
+        log.exception("app %s crashed while %s; back to the home screen", package, doing)
+        self.recents.pop(package, None)
+        self.stack = [e for e in self.stack if e["pkg"] != package] or [
+            self.apps[LAUNCHER].entry("home")
+        ]
+
     def tap(self, x: int, y: int) -> None:
         with self._lock:
             view = self._hit(self._frame(), int(x), int(y))
             if view is not None and view.on_click is not None and view.enabled:
-                view.on_click()
+                self._run(view.on_click)
             self._changed()
 
     def long_press(self, x: int, y: int, duration_ms: int = 1000) -> None:
@@ -355,7 +379,7 @@ class UiSystem:
                 # Without a long-click handler Android performs the click on release.
                 action = view.on_long_click or view.on_click
                 if action is not None:
-                    action()
+                    self._run(action)
             self._changed()
 
     def swipe(self, x1: int, y1: int, x2: int, y2: int, duration_ms: int = 300) -> None:
@@ -439,7 +463,7 @@ class UiSystem:
         if field.multiline:
             self._insert("\n")
         elif field.on_submit is not None:
-            field.on_submit()
+            self._run(field.on_submit)
         else:
             self._move_focus(self._frame(), 1)
 
