@@ -205,32 +205,41 @@ class Life:
         p, rng = self.persona, self.rng("sms")
         text = TextMaker(p, rng)
         close = [x for x in p.family if x.phone]
+        personal = [x.nickname or x.name.split()[0] for x in (*p.family, *p.friends)]
         friends = [x for x in p.friends if x.phone]
         for day in self.days_iter():
             talks: list[tuple[Person, tuple[str, ...], tuple[str, ...]]] = []
             for i, person in enumerate(close):
-                if rng.random() < (0.95 if i == 0 else 0.3):
-                    talks += [(person, W.FAMILY_SMS_IN, W.FAMILY_SMS_OUT)] * (
+                if rng.random() < (0.95 if i == 0 else 0.4):
+                    talks += [(person, W.FAMILY_SMS_IN + W.MORE_FAMILY_SMS, W.FAMILY_SMS_OUT)] * (
                         2 if i == 0 and rng.random() < 0.5 else 1
                     )
             for person in friends:
-                if rng.random() < 0.25:
+                if rng.random() < 0.35:
                     talks.append((person, W.FRIEND_SMS, W.FRIEND_SMS + W.FAMILY_SMS_OUT))
             for person, incoming, outgoing in talks:
                 t = self.at(day, text.clock(7, 21), jitter=20, rng=rng)
-                inbound = rng.random() < 0.6
-                for _ in range(self.count(rng, 2, 7)):
-                    if inbound:
-                        body = text.fill(text.pick(incoming))
-                        self.emit(E.SmsReceived, t, self.phone, address=person.phone, body=body)
-                    else:
-                        body = text.fill(text.pick(outgoing))
-                        self.emit(E.SmsSent, t, self.phone, address=person.phone, body=body)
-                    inbound = not inbound
+                mates = {"person": text.pick(personal)}
+                if rng.random() < 0.6:
+                    script = [(line[0] == ">", line[2:]) for line in text.pick(W.DIALOGUES)]
+                else:
+                    first_in = rng.random() < 0.6
+                    script = [
+                        (
+                            (n % 2 == 0) == first_in,
+                            text.pick(incoming if (n % 2 == 0) == first_in else outgoing),
+                        )
+                        for n in range(self.count(rng, 2, 6) or 1)
+                    ]
+                for inbound, template in script:
+                    body = text.fill(template, **mates)
+                    cls = E.SmsReceived if inbound else E.SmsSent
+                    self.emit(cls, t, self.phone, address=person.phone, body=body)
                     t += timedelta(minutes=rng.randint(1, 12), seconds=rng.randint(0, 59))
             for _ in range(self.count(rng, 0, 2, self.noise)):
-                sender = text.pick(("DHL", "GLS", p.bank.name, "Verify", "ParcelPoint", "Info"))
-                body = text.fill(text.pick(W.SERVICE_SMS), shop=text.pick(W.SHOP_NAMES))
+                sender_t, body_t = text.pick(W.SERVICE_SMS_BY_SENDER)
+                sender = text.fill(sender_t)
+                body = text.fill(body_t, shop=text.pick(W.SHOP_NAMES))
                 t = self.at(day, text.clock(8, 20), jitter=25, rng=rng)
                 self.emit(E.SmsReceived, t, self.phone, address=sender, body=body, tags=["noise"])
                 if rng.random() < 0.08 * self.noise:  # the same text again: a near-duplicate
@@ -283,7 +292,7 @@ class Life:
         for day in self.days_iter():
             if self.workday(day):
                 t = self.at(day, p.routines.work_start, rng=rng)
-                for _ in range(self.count(rng, 8, 18)):
+                for _ in range(self.count(rng, 10, 20)):
                     t += timedelta(minutes=rng.randint(3, 40))
                     mine = rng.random() < 0.3
                     sender = p.name if mine else text.pick(p.colleagues).name

@@ -122,6 +122,12 @@ class TextMaker:
                 return self.place_by_kind.get("dentist", "Dental practice")
             case "school":
                 return self.place_by_kind.get("school", "School")
+            case "n":
+                return str(r.randint(2, 14))
+            case "pct":
+                return str(r.randint(2, 19) * 5)
+            case "system":
+                return self.pick(W.SYSTEMS)
             case "payee":
                 return self.pick(p.bills).payee if p.bills else "utility"
         raise KeyError(key)
@@ -132,16 +138,23 @@ class TextMaker:
     def sentences(self, pool: tuple[str, ...], n: int, **fixed: str) -> str:
         return " ".join(self.fill(self.pick(pool), **fixed) for _ in range(n))
 
+    def work_sentence(self, person: str) -> str:
+        """Half from whole templates, half composed from parts (thousands of combinations)."""
+        if self.rng.random() < 0.5:
+            return self.fill(self.pick(W.WORK_SENTENCES), person=person)
+        opener = self.fill(self.pick(W.OPENERS), person=person)
+        subject = self.fill(self.pick(W.SUBJECTS), person=person)
+        if not opener:
+            subject = subject[0].upper() + subject[1:]
+        return opener + subject + " " + self.fill(self.pick(W.PREDICATES)) + self.pick(W.TAILS)
+
     def work_mail(self, to_first: str, me: str, paragraphs: int | None = None) -> str:
         r = self.rng
         n = paragraphs or r.randint(2, 4)
         parts = [self.fill(self.pick(W.GREETINGS), person=to_first)]
-        parts += [
-            self.sentences(
-                W.WORK_SENTENCES, r.randint(2, 4), person=self.pick(self.colleague_names)
-            )
-            for _ in range(n)
-        ]
+        for _ in range(n):
+            who = self.pick(self.colleague_names)
+            parts.append(" ".join(self.work_sentence(who) for _ in range(r.randint(2, 4))))
         parts.append(self.fill(self.pick(W.SIGNOFFS), me=me))
         return "\n\n".join(parts)
 
@@ -161,6 +174,18 @@ class TextMaker:
         lines = [f"# {title}", ""]
         if title == "Groceries":
             lines += [f"- [ ] {g}" for g in r.sample(W.GROCERIES, r.randint(4, 9))]
+        elif title == "Recipes to try":
+            dish, ingredients = self.pick(W.RECIPES)
+            lines += [f"## {dish}", "", "Ingredients:"]
+            lines += [f"- {i}" for i in ingredients]
+            lines += ["", "Steps:"]
+            steps = r.sample(W.RECIPE_STEPS, r.randint(3, 5))
+            lines += [f"{n}. {self.fill(step)}" for n, step in enumerate(steps, 1)]
+        elif title == "Books to read":
+            for book, author in r.sample(W.BOOKS, r.randint(3, 6)):
+                mark = "x" if r.random() < 0.3 else " "
+                by = self.fill("recommended by {person}")
+                lines.append(f"- [{mark}] *{book}* by {author} — {by}")
         else:
             lines.append(self.sentences(W.NOTE_SENTENCES, r.randint(2, 4)))
             lines.append("")
@@ -172,7 +197,7 @@ class TextMaker:
         lines = [f"# {title} — {day.isoformat()}", "", f"Attendees: {', '.join(attendees)}", ""]
         lines.append("## Discussion")
         lines += [
-            f"- {self.fill(self.pick(W.WORK_SENTENCES), person=self.pick(attendees))}"
+            f"- {self.work_sentence(self.pick(attendees).split()[0])}"
             for _ in range(r.randint(3, 6))
         ]
         lines += ["", "## Actions"]

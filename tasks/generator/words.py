@@ -108,7 +108,7 @@ FAMILY_SMS_IN = (
     "Heading out now.",
     "We're out of milk and coffee.",
     "Did you pay the electricity bill?",
-    "Emil says hi 👋",
+    "{child} says hi 👋",
     "How was the appointment?",
     "It's raining, take the umbrella ☔",
     "Just landed.",
@@ -156,15 +156,6 @@ FRIEND_SMS = (
     "How's the new job going?",
     "Board game night at mine on {day}, bring snacks.",
     "Did you get my voice message?",
-)
-SERVICE_SMS = (
-    "Your verification code is {code}. It expires in 10 minutes.",
-    "Your parcel {code} will be delivered today between {time} and {time2}.",
-    "Reminder: your appointment at {place} is on {date} at {time}. Reply C to cancel.",
-    "{bank}: card payment of {amount} at {shop} approved.",
-    "Your data allowance is 80% used. Top up at any time.",
-    "Your table for 2 at {place} is confirmed for {date} at {time}.",
-    "Pick-up code {code}. Your order is ready at the parcel locker.",
 )
 
 CHAT_WORK = (
@@ -410,4 +401,193 @@ CALENDAR_ADHOC = (
     ("Yoga class", "Studio 8", 60),
     ("Lunch with {colleague}", "Canteen", 60),
     ("Doctor", "Practice Dr. Weiss", 30),
+)
+
+# Compositional work sentences: opener + subject + predicate + tail.
+OPENERS = (
+    "",
+    "",
+    "Quick update on {project}: ",
+    "Regarding {topic}, ",
+    "As discussed on {day}, ",
+    "Following up on {topic}: ",
+    "Small thing: ",
+    "For context, ",
+    "Just so you know, ",
+    "Before I forget, ",
+    "Good news: ",
+    "Unfortunately, ",
+    "From what I can see, ",
+)
+SUBJECTS = (
+    "the migration",
+    "the new dashboard",
+    "our test suite",
+    "the vendor",
+    "the staging cluster",
+    "{person}'s patch",
+    "the nightly job",
+    "the review",
+    "the customer",
+    "the budget request",
+    "the search index",
+    "the billing export",
+    "the onboarding flow",
+    "the load test",
+    "the security scan",
+    "the API gateway",
+    "the backup job",
+    "the design mock-ups",
+)
+PREDICATES = (
+    "is running behind by about {n} days",
+    "has looked stable since {day}",
+    "needs another round of review",
+    "is blocked on access to the {system}",
+    "will be ready for a demo on {day}",
+    "broke again after the last deploy",
+    "passed all checks this morning",
+    "is about {pct}% done",
+    "still needs an owner",
+    "came back with a few questions",
+    "uses twice the memory we planned for",
+    "should be merged before the freeze",
+    "was rolled back at {time}",
+    "turned out simpler than expected",
+    "depends on the {system} upgrade",
+)
+TAILS = (
+    ".",
+    ".",
+    ". I'll keep you posted.",
+    ", so let's discuss it at the next sync.",
+    ", which is better than we feared.",
+    "; details are in the ticket.",
+    ", see the notes in the doc.",
+    ". Shout if that is a problem.",
+    ", as far as I know.",
+)
+SYSTEMS = (
+    "database",
+    "VPN",
+    "build server",
+    "analytics warehouse",
+    "CI runners",
+    "cloud account",
+    "payment sandbox",
+    "test devices",
+    "log pipeline",
+)
+
+RECIPES = (
+    ("Lentil soup", ("red lentils", "carrots", "onion", "cumin", "vegetable stock", "lemon")),
+    ("Shakshuka", ("eggs", "tomatoes", "peppers", "garlic", "paprika", "feta")),
+    ("Banana bread", ("bananas", "flour", "butter", "brown sugar", "eggs", "walnuts")),
+    ("Miso salmon", ("salmon", "white miso", "mirin", "rice", "spring onions")),
+    ("Pasta e fagioli", ("pasta", "borlotti beans", "celery", "rosemary", "parmesan")),
+    ("Vegetable curry", ("coconut milk", "sweet potato", "spinach", "curry paste", "rice")),
+)
+RECIPE_STEPS = (
+    "Chop everything first; it goes quickly after that.",
+    "Fry the onion until soft, about {n} minutes.",
+    "Add the spices and stir for a minute.",
+    "Simmer for {n} minutes with the lid on.",
+    "Season at the end, taste, adjust.",
+    "Serve with bread or rice.",
+    "Keeps for three days in the fridge.",
+    "Double the amount for guests.",
+)
+BOOKS = (
+    ("The Quiet Harbour", "M. Lindqvist"),
+    ("Notes on Slowness", "A. Okoye"),
+    ("A Map of Small Towns", "R. Castellano"),
+    ("The Glass Orchard", "H. Mori"),
+    ("Ten Thousand Steps", "J. Brennan"),
+    ("Winter Ledger", "S. Novak"),
+    ("The Last Tram Home", "E. Duarte"),
+    ("Salt and Iron", "K. Adeyemi"),
+)
+MORE_FAMILY_SMS = (
+    "Can you call the landlord about the heating?",
+    "The kids are asleep, finally 😴",
+    "Shall I book the restaurant for {day}?",
+    "I left the car keys on the kitchen table.",
+    "Picked up the parcel from {shop}.",
+    "Remember the dentist for {child} on {day}.",
+    "Traffic is terrible, will be {minutes} minutes late.",
+    "Do we need anything from {place}?",
+    "Your mum called, she wants to visit on {day}.",
+    "I'll cook tonight, any wishes?",
+)
+
+# Short SMS dialogues; ">" lines come from the other person, "<" lines are the user's.
+DIALOGUES = (
+    (
+        "> Can you pick up bread on the way home?",
+        "< Sure. Anything else?",
+        "> Milk and eggs 🙏",
+        "< Ok 👍",
+    ),
+    ("> What time is dinner?", "< Around {time}?", "> Perfect, see you then."),
+    ("< Running {minutes} minutes late, sorry!", "> No stress.", "< Start without me."),
+    (
+        "> Did you call {place} yet?",
+        "< Not yet, they open at 9.",
+        "> Don't forget 😉",
+        "< Will do it right after the standup.",
+    ),
+    ("> Are we still on for {day}?", "< Yes! {time} at {place}?", "> 👍 see you there"),
+    ("< Where did you put the spare keys?", "> Drawer next to the door.", "< Found them, thanks!"),
+    (
+        "> The plumber comes {day} at {time}.",
+        "< Can you be home? I have meetings all day.",
+        "> I'll work from home that morning.",
+        "< You're the best ❤️",
+    ),
+    (
+        "> Happy birthday!! 🎂🎉",
+        "< Thank you so much! 😊",
+        "> Celebrating tonight?",
+        "< Small dinner at {place}, you should come!",
+    ),
+    ("< Did you pay the electricity bill?", "> Yes, on Monday.", "< Great, one less thing."),
+    ("> Can we move dinner to {day}?", "< Sure, same time?", "> Make it {time}.", "< Deal."),
+    (
+        "> How was the appointment?",
+        "< Fine, nothing serious. Need to go back in two weeks.",
+        "> Good to hear.",
+    ),
+    (
+        "< Can I borrow your drill this weekend?",
+        "> Of course, come by on {day}.",
+        "< Thanks, I'll bring it back on Monday.",
+    ),
+    (
+        "> I found the photos from last summer 📸",
+        "< Send them!",
+        "> Tonight, they're on the old laptop.",
+    ),
+    ("> It's raining, take the umbrella ☔", "< Too late 😅", "> Classic."),
+    ("< Shall I book the restaurant for {day}?", "> Yes please, for four.", "< Booked for {time}."),
+    ("> Got the tickets 🎉", "< Amazing! How much do I owe you?", "> {amount}, no rush."),
+    ("> Mum asked if we're coming on {day}.", "< Tell her yes, after lunch.", "> Will do."),
+    ("< Heading out now.", "> Drive safe."),
+    (
+        "> Board game night at mine on {day}, bring snacks.",
+        "< I'm in. Chips or fruit?",
+        "> Both 😂",
+    ),
+    ("> Did you get my voice message?", "< Just listened. Call you at {time}?", "> Ok."),
+)
+SERVICE_SMS_BY_SENDER = (
+    ("Verify", "Your verification code is {code}. It expires in 10 minutes."),
+    ("DHL", "Your parcel {code} will be delivered today between {time} and {time2}."),
+    ("ParcelPoint", "Pick-up code {code}. Your order is ready at the parcel locker."),
+    ("{bank}", "{bank}: card payment of {amount} at {shop} approved."),
+    ("Mobile", "Your data allowance is 80% used. Top up at any time."),
+    ("OpenTable", "Your table for 2 at {cafe} is confirmed for {date} at {time}."),
+    (
+        "Reminder",
+        "Reminder: your appointment at {place} is on {date} at {time}. Reply C to cancel.",
+    ),
 )

@@ -55,7 +55,10 @@ def _task(body: str, keyword: str, note: str) -> dict:
 @given(body=HOSTILE, keyword=HOSTILE, note=HOSTILE)
 def test_text_in_task_yaml_survives(tmp_path, body, keyword, note):
     (tmp_path / "task.yaml").write_text(
-        yaml.safe_dump(_task(body, keyword, note), allow_unicode=True), encoding="utf-8"
+        # Double-quoted style: PyYAML's emitter writes NEL/U+2028 raw inside single quotes,
+        # where YAML readers (correctly) fold them as line breaks.
+        yaml.safe_dump(_task(body, keyword, note), allow_unicode=True, default_style='"'),
+        encoding="utf-8",
     )
     (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n")
     loaded = load_task(tmp_path)
