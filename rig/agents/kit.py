@@ -1,9 +1,15 @@
-"""Helpers for scripted agents (oracles): everything goes through ``env.step``."""
+"""A scripted agent's view of the world: short verbs over ``env.step``.
+
+Oracles (and any scripted agent) use this instead of calling devices, so a
+passing oracle proves the task can be solved through the agent interface:
+taps are found in the UI tree by their text, exactly as a careful agent would.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from rig import actions as A
 from rig.env import Env
@@ -11,53 +17,94 @@ from rig.observation import Observation
 
 
 class OracleStuck(AssertionError):
-    """A scripted step found the screen not as expected (a broken task or app)."""
+    """A scripted step found the world not as expected (a broken task, app or oracle)."""
 
 
-def step(env: Env, action: object) -> Observation:
-    obs, _, _ = env.step(action)
-    if not obs.ok:
-        raise OracleStuck(f"{action!r} failed: {obs.error}")
-    return obs
+class Actions:
+    """``actions.tap_text("phone", "Save")``, ``actions.shell("laptop", "ls")`` …"""
 
+    def __init__(self, env: Env) -> None:
+        self.env = env
 
-def find(
-    env: Env,
-    device: str,
-    text: str | None = None,
-    desc: str | None = None,
-    regex: bool = False,
-    timeout: float = 5.0,
-) -> int:
-    """The element id of the first element whose text (or description) matches."""
-    deadline = time.monotonic() + timeout
-    while True:
-        step(env, A.UiTree(device=device))
-        for element in env.elements(device):
-            if _matches(element.text, text, regex) and _matches(element.desc, desc, regex):
-                return element.id
-        if time.monotonic() >= deadline:
-            raise OracleStuck(f"no element with text={text!r} desc={desc!r} on {device}")
-        time.sleep(0.2)
+    def do(self, action: Any) -> Observation:
+        obs, _, _ = self.env.step(action)
+        if not obs.ok:
+            raise OracleStuck(f"{action!r} failed: {obs.error}")
+        return obs
+
+    # -- Linux ---------------------------------------------------------------------------
+
+    def shell(self, device: str, command: str, timeout: float = 60.0, check: bool = True):
+        obs = self.do(A.Shell(device=device, command=command, timeout=timeout))
+        if check and obs.exit_code != 0:
+            raise OracleStuck(f"{command!r} exited {obs.exit_code}: {obs.stderr}")
+        return obs
+
+    def read_file(self, device: str, path: str) -> str:
+        return self.do(A.ReadFile(device=device, path=path)).text or ""
+
+    def write_file(self, device: str, path: str, content: str) -> Observation:
+        return self.do(A.WriteFile(device=device, path=path, content=content))
+
+    # -- Android -------------------------------------------------------------------------
+
+    def launch(self, device: str, app: str) -> Observation:
+        return self.do(A.Launch(device=device, app=app))
+
+    def tap(self, device: str, x: int, y: int) -> Observation:
+        return self.do(A.Tap(device=device, x=x, y=y))
+
+    def find(
+        self,
+        device: str,
+        text: str | None = None,
+        desc: str | None = None,
+        regex: bool = False,
+        timeout: float = 5.0,
+    ) -> int:
+        """Id of the first element whose text (and/or description) matches; waits for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.do(A.UiTree(device=device))
+            for element in self.env.elements(device):
+                if _matches(element.text, text, regex) and _matches(element.desc, desc, regex):
+                    return element.id
+            if time.monotonic() >= deadline:
+                raise OracleStuck(f"nothing with text={text!r} desc={desc!r} on {device}")
+            time.sleep(0.2)
+
+    def tap_text(self, device: str, text: str, regex: bool = False) -> Observation:
+        return self.do(A.Tap(device=device, element=self.find(device, text=text, regex=regex)))
+
+    def tap_desc(self, device: str, desc: str, regex: bool = False) -> Observation:
+        return self.do(A.Tap(device=device, element=self.find(device, desc=desc, regex=regex)))
+
+    def type(self, device: str, text: str) -> Observation:
+        return self.do(A.Type(device=device, text=text))
+
+    def key(self, device: str, name: str) -> Observation:
+        return self.do(A.Key(device=device, key=name))
+
+    def swipe(self, device: str, x1: int, y1: int, x2: int, y2: int, ms: int = 300):
+        return self.do(A.Swipe(device=device, x1=x1, y1=y1, x2=x2, y2=y2, duration_ms=ms))
+
+    def screen_text(self, device: str) -> list[str]:
+        self.do(A.UiTree(device=device))
+        return [e.text or e.desc for e in self.env.elements(device)]
+
+    # -- the user ------------------------------------------------------------------------
+
+    def answer(self, text: str) -> Observation:
+        return self.do(A.Answer(text=text))
+
+    def notify(self, text: str) -> Observation:
+        return self.do(A.Notify(text=text))
+
+    def finish(self, reason: str = "") -> Observation:
+        return self.do(A.Finish(reason=reason))
 
 
 def _matches(value: str, wanted: str | None, regex: bool) -> bool:
     if wanted is None:
         return True
     return re.search(wanted, value) is not None if regex else value == wanted
-
-
-def tap(env: Env, device: str, text: str | None = None, desc: str | None = None) -> Observation:
-    """Tap the element showing ``text`` (or described as ``desc``)."""
-    return step(env, A.Tap(device=device, element=find(env, device, text, desc)))
-
-
-def type_text(env: Env, device: str, text: str) -> Observation:
-    return step(env, A.Type(device=device, text=text))
-
-
-def shell(env: Env, device: str, command: str, timeout: float = 60.0) -> Observation:
-    obs = step(env, A.Shell(device=device, command=command, timeout=timeout))
-    if obs.exit_code != 0:
-        raise OracleStuck(f"{command!r} exited {obs.exit_code}: {obs.stderr}")
-    return obs

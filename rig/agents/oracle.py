@@ -1,9 +1,9 @@
 """The task's reference solution, run through the same action interface an agent has.
 
-A task folder's ``oracle.py`` defines ``solve(env)``; it may use the helpers in
-:mod:`rig.agents.kit` (find an element by its text in the UI tree and tap it …),
-which themselves only call ``env.step``. That is what makes a passing oracle
-a proof that the task can be solved by an agent.
+A task folder's ``oracle.py`` defines ``solve(env)``; ``env`` is an
+:class:`~rig.agents.kit.Actions` (``env.tap_text("phone", "Save")``,
+``env.shell("laptop", "ls")`` …) whose verbs only call ``Env.step``. That is
+what makes a passing oracle a proof that the task can be solved by an agent.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 
 from rig.actions import Finish
+from rig.agents.kit import Actions
 from rig.env import Env
 from rig.errors import RigError
 
@@ -36,6 +37,6 @@ class OracleAgent:
         self._solve = solve
 
     def run(self, env: Env, instruction: str) -> None:
-        self._solve(env)
+        self._solve(Actions(env))
         if not env.done:
             env.step(Finish(reason="oracle done"))

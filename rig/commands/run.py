@@ -1,19 +1,66 @@
-"""``rig run``: one episode."""
+"""``rig run``: one episode, with a live display of the phase it is in."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
-from rig.commands.pending import not_built
+from rig.agents import make_agent
+from rig.episode import backend_overrides, run_episode
+from rig.errors import RigError
+from tasks.loader import ProblemsFound
+
+EXIT_INFRA = 3
 
 
 def run(
+    ctx: typer.Context,
     task_dir: Path = typer.Argument(..., help="a task folder"),
     agent: str = typer.Option("oracle", help="oracle | noop | replay:PATH | openai:MODEL"),
     out: Path = typer.Option(Path("runs/latest"), help="episode folder"),
     android: str | None = typer.Option(None, help="sim | avd:NAME | attach:SERIAL"),
     linux: str | None = typer.Option(None, help="qemu | attach:USER@HOST:PORT"),
 ) -> None:
-    raise not_built("run", "the episode runner (rig/)")
+    """Run TASK_DIR with AGENT; writes OUT/score.json, the record and OUT/report.html.
+
+    Exits 0 when the episode ran (pass or fail), 3 on an infrastructure error,
+    2 on bad input.
+    """
+    from tasks.folder import load_task
+
+    config = backend_overrides(ctx.obj["config"], android, linux)
+    try:
+        loaded = load_task(task_dir)
+    except ProblemsFound as exc:
+        raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
+    the_agent = make_agent(agent, loaded.path.parent, config)
+    console = Console(stderr=True)
+    with console.status(f"{loaded.task.id}: starting", spinner="dots") as status:
+
+        def progress(message: str) -> None:
+            status.update(f"{loaded.task.id}: {message}")
+
+        result = run_episode(loaded, the_agent, config, out, progress)
+    phases = ", ".join(
+        f"{name} {info.get('seconds', 0):.1f}s"
+        for name, info in result.phases.items()
+        if isinstance(info, dict)
+    )
+    if result.infra_error:
+        console.print(f"[yellow]INFRA ERROR[/yellow] {result.infra_error}", highlight=False)
+    elif result.error:
+        console.print(f"[red]ERROR[/red] {result.error}", highlight=False)
+    else:
+        word = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
+        console.print(f"{word} {loaded.task.id}: score {result.score:.2f} in {result.steps} steps")
+        for c in result.checks + result.safety:
+            mark = "✓" if c["passed"] else "✗"
+            console.print(f"  {mark} {c['name']}: {c['detail']}", highlight=False)
+    console.print(f"phases: {phases}")
+    typer.echo(f"report: {out / 'report.html'}")
+    if result.infra_error:
+        raise typer.Exit(EXIT_INFRA)
+    if result.error:
+        raise typer.Exit(2)
