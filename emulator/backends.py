@@ -5,7 +5,8 @@ Each is built from the rig's config (read duck-typed: ``config.android.*``,
 and hands out :class:`~emulator.device.AdbAndroidDevice` objects, so every
 backend's devices are driven by the same code. Only the lifecycle differs:
 
-* ``sim`` starts one virtual phone process per device on free ports;
+* ``sim`` starts one virtual phone process per device on free ports, and
+  resets it by loading the snapshot its console saved at start;
 * ``avd`` boots real emulators (read-only instances of one AVD, reset by
   snapshot load when a snapshot is configured, by cold boot otherwise);
 * ``attach`` hands out existing serials and never resets them.
@@ -14,6 +15,7 @@ backend's devices are driven by the same code. Only the lifecycle differs:
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import uuid
 from pathlib import Path
@@ -33,8 +35,11 @@ from emulator.avd import (
     has_snapshot,
     list_avds,
 )
+from emulator.console import Console
 from emulator.device import AdbAndroidDevice
-from emulator.errors import AndroidError, SdkNotFound
+from emulator.errors import AndroidError, ConsoleError, DeviceLost, SdkNotFound
+
+CLEAN_SNAPSHOT = "clawrig-clean"
 
 
 def _get(obj: Any, dotted: str, default: Any = None) -> Any:
@@ -84,30 +89,46 @@ class SimBackend(_AndroidBackend):
         super().__init__(config, server=server)
         self.size = str(_get(config, "android.sim.size", "1080x2400"))
         self.density = int(_get(config, "android.sim.density", 420))
-        self._phones: dict[str, Any] = {}
+        self._phones: dict[str, tuple[Any, Path]] = {}
 
     def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
         from emulator.sim.phone import spawn_phone
 
-        state = Path(workdir) / "phone"
-        phone = spawn_phone(state, size=self.size, density=self.density)
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        token = workdir / "console_token"
+        token.write_text(secrets.token_urlsafe(12), encoding="utf-8")
+        phone = spawn_phone(
+            workdir / "phone", size=self.size, density=self.density, console_token_path=token
+        )
         try:
             serial = self.server.connect(phone.serial)
             device = self._device(serial, role)
+            device.disable_animations()
+            with Console(phone.console_port, token_path=token) as con:
+                con.snapshot_save(CLEAN_SNAPSHOT)
         except BaseException:
             phone.stop()
             raise
-        self._phones[serial] = phone
+        self._phones[serial] = (phone, token)
         return device
 
     def reset(self, device: AdbAndroidDevice) -> AdbAndroidDevice:
-        raise AndroidError("the sim backend resets by starting a fresh phone: release and acquire")
+        """Load the snapshot taken when the phone was acquired (console ``avd snapshot load``)."""
+        phone, token = self._phones[device.serial]
+        try:
+            with Console(phone.console_port, token_path=token) as con:
+                con.snapshot_load(CLEAN_SNAPSHOT)
+        except ConsoleError as exc:
+            raise DeviceLost(f"{device.serial}: reset failed: {exc}", serial=device.serial) from exc
+        self.server.wait_online(device.serial, timeout=30)
+        return device
 
     def release(self, device: Any) -> None:
-        phone = self._phones.pop(device.serial, None)
+        entry = self._phones.pop(device.serial, None)
         self.server.disconnect(device.serial)
-        if phone is not None:
-            phone.stop()
+        if entry is not None:
+            entry[0].stop()
 
 
 class AvdBackend(_AndroidBackend):
@@ -239,14 +260,17 @@ class AttachBackend(_AndroidBackend):
 
     name = "attach"
 
-    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
+    def __init__(
+        self, config: Any, *, server: AdbServer | None = None, online_timeout: float = 30.0
+    ) -> None:
         super().__init__(config, server=server)
+        self.online_timeout = online_timeout
         self.leases = SerialLeases(list(_get(self.config, "android.attach.serials", []) or []))
 
     def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
         serial = self.leases.take()
         try:
-            serial = attach(self.server, serial)
+            serial = attach(self.server, serial, timeout=self.online_timeout)
         except BaseException:
             self.leases.give_back(serial)
             raise

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -229,7 +229,8 @@ class AdbAndroidDevice:
         if self._features is None:
             with _adb_errors(self.serial):
                 self.round_trips += 1
-                self._features = set(self._adb.get_features().split(","))
+                raw = self._adb.get_features().replace("\x00", "")
+                self._features = {f.strip() for f in raw.split(",") if f.strip()}
         return self._features
 
     def shell(self, command: str, timeout: float | None = None) -> ShellResult:
@@ -363,7 +364,10 @@ class AdbAndroidDevice:
             try:
                 conn.send_command("exec:" + command)
                 conn.check_okay()
-                return bytes(conn.read_until_close(encoding=None))
+                data = bytearray()  # adbutils' read_until_close is quadratic on big frames
+                while chunk := conn.conn.recv(1 << 20):
+                    data += chunk
+                return bytes(data)
             finally:
                 conn.close()
 
@@ -590,8 +594,8 @@ class AdbAndroidDevice:
         if now.tzinfo is None:
             raise AndroidInputError("set_clock needs a timezone-aware datetime")
         self.set_timezone(timezone)
-        stamp = now.astimezone(UTC).strftime("%m%d%H%M%Y.%S")
-        self.check(f"settings put global auto_time 0; date -u {stamp} >/dev/null")
+        # ``@EPOCH`` is unambiguous whatever the device timezone (toybox date).
+        self.check(f"settings put global auto_time 0; date @{int(now.timestamp())} >/dev/null")
 
     def getprop(self, name: str) -> str:
         return self.check(f"getprop {shlex.quote(name)}").strip()

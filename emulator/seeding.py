@@ -195,7 +195,15 @@ class SeedPlan:
 
 
 # -- script building --------------------------------------------------------------
-def _bind(col: str, value: Any) -> str:
+# Android 10's ``content`` started to unescape ``\\:`` and ``\\\\`` in bind values.
+ESCAPING_SDK = 29
+
+
+def bind_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(":", "\\:")
+
+
+def _bind(col: str, value: Any, escape: bool = True) -> str:
     if value is None:
         return f"--bind {col}:n:"
     if isinstance(value, bool):
@@ -205,11 +213,13 @@ def _bind(col: str, value: Any) -> str:
         return f"--bind {col}:{kind}:{value}"
     if isinstance(value, float):
         return f"--bind {col}:d:{value!r}"
-    return "--bind " + shlex.quote(f"{col}:s:{value}")
+    text = bind_escape(str(value)) if escape else str(value)
+    return "--bind " + shlex.quote(f"{col}:s:{text}")
 
 
-def insert_command(uri: str, values: Mapping[str, Any]) -> str:
-    binds = " ".join(_bind(c, v) for c, v in values.items())
+def insert_command(uri: str, values: Mapping[str, Any], escape: bool = True) -> str:
+    """``content insert``; ``escape`` for devices whose ``content`` unescapes (API 29+)."""
+    binds = " ".join(_bind(c, v, escape) for c, v in values.items())
     return f"content insert --uri {shlex.quote(uri)} {binds}"
 
 
@@ -241,10 +251,10 @@ def app_rows_sql(target: AppRows) -> str:
     return "\n".join(lines)
 
 
-def _ids(text: str) -> int:
-    """Largest ``_id`` in a ``content query --projection _id`` output (0 when empty)."""
-    rows = parse_content_rows(text, ["_id"], {"_id": int})
-    return max((int(r["_id"] or 0) for r in rows), default=0)
+def _ids(text: str, column: str = "_id") -> int:
+    """Largest id in a ``content query --projection COLUMN`` output (0 when empty)."""
+    rows = parse_content_rows(text, [column], {column: int})
+    return max((int(r[column] or 0) for r in rows), default=0)
 
 
 def _first_int(text: str) -> int:
@@ -263,18 +273,22 @@ class _Marks:
     calendar_id: int | None = None
     owners: dict[str, str] = field(default_factory=dict)
     db_rowids: dict[int, int] = field(default_factory=dict)
+    escape: bool = True
 
 
 def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
-    cmds: dict[str, str] = {}
-    if plan.contacts:
+    cmds: dict[str, str] = {"sdk": "getprop ro.build.version.sdk"}
+    if plan.contacts:  # orphans of a failed batch count too: new ids must be unused
         cmds["raw"] = content_query_command(f"{CONTACTS}/raw_contacts", ["_id"])
+        cmds["raw_data"] = content_query_command(f"{CONTACTS}/data", ["raw_contact_id"])
     if plan.sms:
         cmds["sms"] = content_query_command("content://sms", ["_id"])
     if plan.calls:
         cmds["calls"] = content_query_command("content://call_log/calls", ["_id"])
     if plan.events:
         cmds["events"] = content_query_command(f"{CALENDAR}/events", ["_id"])
+        for child in ("reminders", "attendees"):
+            cmds[child] = content_query_command(f"{CALENDAR}/{child}", ["event_id"])
         cmds["calendars"] = content_query_command(
             f"{CALENDAR}/calendars", ["_id", "calendar_access_level", "visible"]
         )
@@ -287,14 +301,19 @@ def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
             f"sqlite3 -batch -noheader {shlex.quote(t.db)} {shlex.quote(sql)} 2>/dev/null; true"
         )
     marks = _Marks()
-    if not cmds:
-        return marks
     out = batch(device, cmds)
-    marks.raw_contact = _ids(out["raw"]) if "raw" in out else 0
+    sdk = out["sdk"].strip()
+    marks.escape = not sdk.isdigit() or int(sdk) >= ESCAPING_SDK
+    if "raw" in out:
+        marks.raw_contact = max(_ids(out["raw"]), _ids(out["raw_data"], "raw_contact_id"))
     marks.sms = _ids(out["sms"]) if "sms" in out else 0
     marks.call = _ids(out["calls"]) if "calls" in out else 0
     if "events" in out:
-        marks.event = _ids(out["events"])
+        marks.event = max(
+            _ids(out["events"]),
+            _ids(out["reminders"], "event_id"),
+            _ids(out["attendees"], "event_id"),
+        )
         cals = parse_content_rows(
             out["calendars"],
             ["_id", "calendar_access_level", "visible"],
@@ -318,10 +337,14 @@ def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
 def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str:
     """The shell script that applies every provider, setting and database write."""
     lines = ["# clawrig seed batch"]
+
+    def ins(uri: str, values: Mapping[str, Any]) -> str:
+        return insert_command(uri, values, marks.escape)
+
     rid = marks.raw_contact
     for c in plan.contacts:
         rid += 1
-        lines.append(insert_command(f"{CONTACTS}/raw_contacts", {"_id": rid}))
+        lines.append(ins(f"{CONTACTS}/raw_contacts", {"_id": rid}))
         rows = [(MIME_NAME, c.name, None)]
         rows += [(MIME_PHONE, p, 2) for p in c.phones]
         rows += [(MIME_EMAIL, e, 1) for e in c.emails]
@@ -329,10 +352,10 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
             vals: dict[str, Any] = {"raw_contact_id": rid, "mimetype": mime, "data1": value}
             if kind is not None:
                 vals["data2"] = kind
-            lines.append(insert_command(f"{CONTACTS}/data", vals))
+            lines.append(ins(f"{CONTACTS}/data", vals))
     for s in plan.sms:
         lines.append(
-            insert_command(
+            ins(
                 "content://sms",
                 {
                     "address": s.address,
@@ -345,7 +368,7 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
         )
     for call in plan.calls:
         lines.append(
-            insert_command(
+            ins(
                 "content://call_log/calls",
                 {
                     "number": call.number,
@@ -360,7 +383,7 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
     for ev in plan.events:
         eid += 1
         lines.append(
-            insert_command(
+            ins(
                 f"{CALENDAR}/events",
                 {
                     "_id": eid,
@@ -379,13 +402,11 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
         )
         for minutes in ev.reminders:
             lines.append(
-                insert_command(
-                    f"{CALENDAR}/reminders", {"event_id": eid, "minutes": minutes, "method": 1}
-                )
+                ins(f"{CALENDAR}/reminders", {"event_id": eid, "minutes": minutes, "method": 1})
             )
         for a in ev.attendees:
             lines.append(
-                insert_command(
+                ins(
                     f"{CALENDAR}/attendees",
                     {
                         "event_id": eid,
@@ -645,8 +666,9 @@ def apply_plan(device: AdbAndroidDevice, plan: SeedPlan) -> dict[str, Any]:
     try:
         _verify(device, plan, marks, out)
     except SeedMismatch as exc:
-        if run is not None and (run.stderr.strip() or run.exit_code):
-            exc.log_tail = f"seed script exit {run.exit_code}:\n{run.stderr[-2000:]}"
+        if run is not None:
+            output = (run.stdout + run.stderr).strip()
+            exc.log_tail = f"seed script exit {run.exit_code}:\n{output[-2000:]}"
         raise
     return {
         "plan_sha256": plan_digest(plan),

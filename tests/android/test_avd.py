@@ -1,0 +1,290 @@
+"""The AVD backend through the stand-in SDK: the real launcher code, real processes, real adb."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from emulator.adb import AdbServer
+from emulator.avd import (
+    Launcher,
+    PortAllocator,
+    Sdk,
+    create_avd,
+    find_sdk,
+    has_snapshot,
+    installed_images,
+    reap,
+)
+from emulator.backends import AvdBackend
+from emulator.errors import (
+    AdbOffline,
+    BootTimeout,
+    EmulatorExited,
+    NoKvm,
+    PortBusy,
+    SdkNotFound,
+    SnapshotIncompatible,
+)
+from emulator.pool import DevicePool
+from emulator.seeding import SeedPlan, Sms
+from rig.config import parse_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SDK_ROOT = Path(__file__).parent / "sdk"
+IMAGE = "system-images;android-34;default;x86_64"
+TEST_PORTS = (15554, 15700)  # console ports to lease from; taken ones are skipped
+
+
+def _config(tmp: Path, snapshot: str | None) -> object:
+    avd = {"name": "clawrig_test", "boot_timeout_s": 60}
+    if snapshot:
+        avd["snapshot"] = snapshot
+    return parse_config({"android": {"avd": avd}, "paths": {"cache": str(tmp)}})
+
+
+def _backend(sdk: Sdk, server: AdbServer, tmp: Path, snapshot: str | None = None) -> AvdBackend:
+    return AvdBackend(
+        _config(tmp, snapshot),
+        server=server,
+        sdk=sdk,
+        state_dir=tmp / "state",
+        run_id=f"test-{uuid.uuid4().hex[:8]}",
+        ports=TEST_PORTS,
+    )
+
+
+def _launcher(sdk: Sdk, server: AdbServer, tmp: Path, run_id: str = "") -> Launcher:
+    state = tmp / "state"
+    return Launcher(
+        sdk,
+        server,
+        state,
+        run_id=run_id or f"test-{uuid.uuid4().hex[:8]}",
+        ports=PortAllocator(state, *TEST_PORTS),
+    )
+
+
+def test_sdk_discovery(sdk: Sdk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert sdk.emulator.name == "emulator" and sdk.avdmanager is not None
+    assert installed_images(sdk) == [IMAGE]
+    monkeypatch.delenv("ANDROID_HOME", raising=False)
+    monkeypatch.setenv("ANDROID_SDK_ROOT", str(SDK_ROOT))
+    assert find_sdk().root == SDK_ROOT
+    monkeypatch.delenv("ANDROID_SDK_ROOT")
+    with pytest.raises(SdkNotFound, match="ANDROID_HOME"):
+        find_sdk()
+    with pytest.raises(SdkNotFound, match="no executable emulator"):
+        find_sdk(tmp_path)
+    with pytest.raises(SdkNotFound, match="not installed"):
+        create_avd(sdk, "other", "system-images;android-99;default;x86_64")
+
+
+def test_boot_seed_snapshot_reset_release(sdk: Sdk, adb_server: AdbServer, tmp_path: Path) -> None:
+    backend = _backend(sdk, adb_server, tmp_path, snapshot="clean")
+    phone = backend.acquire("phone", tmp_path / "w")
+    try:
+        inst = backend.instance(phone)
+        assert has_snapshot(sdk, "clawrig_test", "clean")
+        assert inst.read_only and TEST_PORTS[0] <= inst.console_port < TEST_PORTS[1]
+        assert (
+            "-no-window" in inst.log_path.read_text() and "-read-only" in inst.log_path.read_text()
+        )
+        assert phone.getprop("sys.boot_completed") == "1"
+        phone.seed(SeedPlan(sms=[Sms("+15550123", "before reset", 1_700_000_000_000)]))
+        where = "address='+15550123'"
+        assert phone.read_state(
+            {"kind": "provider", "uri": "content://sms", "projection": ["body"], "where": where}
+        )
+        same = backend.reset(phone)
+        assert same.serial == phone.serial and backend.instance(same).pid == inst.pid
+        assert (
+            same.read_state(
+                {"kind": "provider", "uri": "content://sms", "projection": ["body"], "where": where}
+            )
+            == []
+        )
+    finally:
+        backend.release(phone)
+    assert inst.exit_code() is not None
+    assert backend.launcher.ports.leases() == {}
+    assert adb_server.state(inst.serial) is None
+
+
+def test_cold_boot_reset_without_snapshot(sdk: Sdk, adb_server: AdbServer, tmp_path: Path) -> None:
+    backend = _backend(sdk, adb_server, tmp_path)
+    phone = backend.acquire("phone", tmp_path / "w")
+    try:
+        first = backend.instance(phone)
+        phone.check("echo dirty > /data/local/tmp/dirty")
+        phone = backend.reset(phone)
+        second = backend.instance(phone)
+        assert second.pid != first.pid and second.console_port == first.console_port
+        assert first.exit_code() is not None
+        assert phone.shell("cat /data/local/tmp/dirty").exit_code != 0
+    finally:
+        backend.release(phone)
+
+
+def test_pool_of_three_in_parallel_with_crash_replacement(
+    sdk: Sdk, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    backend = _backend(sdk, adb_server, tmp_path, snapshot="clean")
+    with DevicePool(backend, 3, tmp_path / "pool") as pool:
+        devices = pool.devices()
+        ports = [backend.instance(d).console_port for d in devices]
+        assert len(set(ports)) == 3 and len({d.serial for d in devices}) == 3
+        assert all(d.is_alive() for d in devices)
+        leases = backend.launcher.ports.leases()
+        assert sorted(leases) == sorted(ports)
+        # A crash: the emulator of one leased device dies.
+        victim = pool.lease(timeout=5)
+        victim_pid = backend.instance(victim).pid
+        os.killpg(victim_pid, signal.SIGKILL)
+        pool.give_back(victim)
+        assert pool.replaced == 1
+        leased = [pool.lease(timeout=60) for _ in range(3)]
+        assert victim.serial not in {d.serial for d in leased} or all(
+            backend.instance(d).pid != victim_pid for d in leased
+        )
+        assert all(d.is_alive() for d in leased)
+        for d in leased:
+            pool.give_back(d)
+    assert backend.launcher.ports.leases() == {}
+    assert backend.launcher.registry.all() == []
+
+
+LEAKER = """
+import sys, uuid
+from pathlib import Path
+from emulator.adb import AdbServer
+from emulator.avd import Launcher, PortAllocator, Sdk
+sdk = Sdk(Path(sys.argv[1]), Path(sys.argv[1]) / "emulator/emulator", None, None, Path(sys.argv[2]))
+server = AdbServer(port=int(sys.argv[4]), host="127.0.0.1")
+state = Path(sys.argv[3])
+launcher = Launcher(sdk, server, state, run_id=sys.argv[5],
+                    ports=PortAllocator(state, int(sys.argv[6]), int(sys.argv[7])))
+inst = launcher.boot("clawrig_test", state / "w", timeout=60, read_only=True)
+print(inst.pid, flush=True)
+import os; os._exit(0)  # a crashed run: the emulator is left running
+"""
+
+
+def test_reaper_stops_emulators_a_crashed_run_left(
+    sdk: Sdk, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    run_id = f"leak-{uuid.uuid4().hex[:8]}"
+    state = tmp_path / "state"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LEAKER,
+            str(sdk.root),
+            str(sdk.avd_home),
+            str(state),
+            str(adb_server.port),
+            run_id,
+            str(TEST_PORTS[0]),
+            str(TEST_PORTS[1]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    pid = int(out.stdout.split()[0])
+    os.kill(pid, 0)  # still running: leaked
+    launcher = _launcher(sdk, adb_server, tmp_path)
+    assert [i.pid for i in launcher.registry.all()] == [pid]
+    assert reap(launcher, run_id) == [pid]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    else:
+        pytest.fail("reaped emulator still runs")
+    assert launcher.registry.all() == [] and launcher.ports.leases() == {}
+
+
+def _failing_avd(sdk: Sdk, mode: str) -> str:
+    name = f"fail_{mode.replace('-', '_')}"
+    path = create_avd(sdk, name, IMAGE)
+    with open(path / "config.ini", "a") as fh:
+        fh.write(f"clawrig.fail={mode}\n")
+    return name
+
+
+@pytest.mark.parametrize(
+    ("mode", "error", "message", "kwargs"),
+    [
+        ("nokvm", NoKvm, "no usable hardware acceleration", {}),
+        ("exit", EmulatorExited, "exited with status 1 before boot completed", {}),
+        (
+            "snapshot",
+            SnapshotIncompatible,
+            "snapshot 'clean' cannot be loaded",
+            {"snapshot": "clean"},
+        ),
+        ("adb-offline", AdbOffline, "adb never saw it online", {"timeout": 6}),
+        ("boot-timeout", BootTimeout, "waiting for sys.boot_completed", {"timeout": 6}),
+    ],
+)
+def test_each_failure_is_diagnosed(
+    sdk: Sdk,
+    adb_server: AdbServer,
+    tmp_path: Path,
+    mode: str,
+    error: type,
+    message: str,
+    kwargs: dict,
+) -> None:
+    launcher = _launcher(sdk, adb_server, tmp_path)
+    avd = _failing_avd(sdk, mode)
+    timeout = kwargs.pop("timeout", 60)
+    with pytest.raises(error) as info:
+        launcher.boot(avd, tmp_path / "w", timeout=timeout, read_only=True, **kwargs)
+    assert message in str(info.value)
+    assert "--- device log (tail) ---" in str(info.value) and info.value.log_tail
+    assert launcher.registry.all() == [] and launcher.ports.leases() == {}
+
+
+def test_port_busy_and_unknown_avd(sdk: Sdk, adb_server: AdbServer, tmp_path: Path) -> None:
+    launcher = _launcher(sdk, adb_server, tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        with pytest.raises(PortBusy, match="already in use") as info:
+            launcher.boot("clawrig_test", tmp_path / "w", ports=(port, port + 1), timeout=30)
+        assert f"port {port} is already in use" in info.value.log_tail
+    with pytest.raises(SdkNotFound, match=r"no AVD named 'nope'.*clawrig_test"):
+        launcher.boot("nope", tmp_path / "w")
+
+
+def test_writable_instance_is_exclusive(sdk: Sdk, adb_server: AdbServer, tmp_path: Path) -> None:
+    launcher = _launcher(sdk, adb_server, tmp_path)
+    first = launcher.boot("clawrig_test", tmp_path / "a", timeout=60)
+    try:
+        with pytest.raises(EmulatorExited, match="exited") as info:
+            launcher.boot("clawrig_test", tmp_path / "b", timeout=60)
+        assert "-read-only" in info.value.log_tail
+    finally:
+        launcher.stop(first)

@@ -1,0 +1,155 @@
+"""Batched seeding and read-back against the virtual phone: hostile text byte for byte."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from emulator import readers
+from emulator.device import AdbAndroidDevice
+from emulator.errors import SeedMismatch
+from emulator.seeding import (
+    Alarm,
+    AppRows,
+    Attendee,
+    CalendarEvent,
+    Call,
+    Contact,
+    FileItem,
+    SeedPlan,
+    Setting,
+    Sms,
+    apply_plan,
+)
+
+pytestmark = [pytest.mark.integration]
+
+HOSTILE = [
+    "it's",
+    'say "hi"',
+    "$HOME $(id) ${x}",
+    "`id`",
+    "50% off %s %d",
+    "a\nb\n",
+    "😀🎉",
+    "日本語のテキスト",
+    "back\\slash",
+    "tab\there",
+    ", body=x, date=1",
+    "\nRow: 1 x=y",
+]
+T0 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
+
+# Any text but NUL (which no Android string column keeps), with the hostile
+# characters over-represented.
+text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("'\"$`%\\\n ,=;|&😀日本🎉é")),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    ),
+    max_size=30,
+)
+
+
+def _plan(words: list[str]) -> SeedPlan:
+    w = words
+    return SeedPlan(
+        contacts=[Contact(name=w[0] or "x", phones=["+1 555 0100"], emails=[w[1] + "@ex.com"])],
+        sms=[
+            Sms(address="+15550100", body=w[2], date=T0, box="inbox", read=False),
+            Sms(address="+15550101", body=w[3], date=T0 + timedelta(minutes=5), box="sent"),
+        ],
+        calls=[Call(number="+15550100", date=T0, duration_s=42, type="missed")],
+        events=[
+            CalendarEvent(
+                title=w[4],
+                start=T0 + timedelta(days=1),
+                end=T0 + timedelta(days=1, hours=1),
+                description=w[5],
+                location=w[6],
+                reminders=[10, 60],
+                attendees=[Attendee(name=w[7], email="a@ex.com")],
+            )
+        ],
+        alarms=[Alarm(hour=7, minute=15, label=w[8])],
+        files=[FileItem(path="/sdcard/Documents/notes/clawrig.md", data=w[9].encode())],
+        settings=[Setting("system", "clawrig_test_value", w[10] or "v")],
+        app_rows=[
+            AppRows(
+                package="com.example.notes",
+                db="/data/data/com.example.notes/databases/notes.db",
+                table="notes",
+                rows=[{"title": w[11], "body": w[2], "pinned": 1, "blob": w[3].encode()}],
+                schema="CREATE TABLE IF NOT EXISTS notes (title TEXT, body TEXT, pinned INTEGER, "
+                "blob BLOB)",
+            )
+        ],
+    )
+
+
+def test_seed_reads_back_hostile_text(phone: AdbAndroidDevice) -> None:
+    digest = phone.seed(_plan(HOSTILE))
+    assert digest["sms"] == 2 and digest["events"] == 1 and digest["alarms"] == 1
+    assert digest["round_trips"] <= 8
+    rows = readers.query(
+        phone,
+        "content://sms",
+        ["_id", "body", "type"],
+        where="address='+15550101'",
+        types={"_id": int, "type": int},
+    )
+    assert rows[-1]["body"] == HOSTILE[3] and rows[-1]["type"] == 2
+    note = readers.read_file(phone, "/sdcard/Documents/notes/clawrig.md")
+    assert note == HOSTILE[9].encode()
+    assert readers.get_setting(phone, "system", "clawrig_test_value") == HOSTILE[10]
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(words=st.lists(text, min_size=12, max_size=12))
+def test_seed_round_trip_property(phone: AdbAndroidDevice, words: list[str]) -> None:
+    apply_plan(phone, _plan(words))
+
+
+def test_batched_round_trips_do_not_grow_with_size(phone: AdbAndroidDevice) -> None:
+    small = apply_plan(phone, SeedPlan(sms=[Sms("+1", "x", T0)]))
+    big = apply_plan(phone, SeedPlan(sms=[Sms("+1", f"m{i}", T0) for i in range(200)]))
+    assert big["round_trips"] == small["round_trips"] <= 5
+
+
+def test_mismatch_names_the_first_differing_record(phone: AdbAndroidDevice) -> None:
+    # INTEGER affinity turns the text '007' into the integer 7: what reads back differs.
+    plan = SeedPlan(
+        app_rows=[
+            AppRows(
+                package="com.example.counter",
+                db="/data/data/com.example.counter/databases/c.db",
+                table="counts",
+                rows=[{"n": 1}, {"n": "007"}],
+                schema="CREATE TABLE IF NOT EXISTS counts (n INTEGER)",
+            )
+        ]
+    )
+    with pytest.raises(SeedMismatch, match=r"c\.db:counts\[1\]\.n: planned '007', read back 7"):
+        apply_plan(phone, plan)
+
+
+def test_read_state_queries(phone: AdbAndroidDevice) -> None:
+    apply_plan(phone, SeedPlan(sms=[Sms("+15559999", "state, query", T0)]))
+    rows = phone.read_state(
+        {
+            "kind": "provider",
+            "uri": "content://sms/inbox",
+            "projection": ["address", "body"],
+            "where": "address='+15559999'",
+        }
+    )
+    assert rows[-1] == {"address": "+15559999", "body": "state, query"}
+    hashes = phone.read_state({"kind": "file_hashes", "paths": ["/sdcard/none.txt"]})
+    assert hashes == {"/sdcard/none.txt": None}
+    ui = phone.read_state(readers.UiQuery())
+    assert ui["package"] and "<hierarchy" in ui["tree"]
