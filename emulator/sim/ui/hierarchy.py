@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from emulator.sim.ui.render import Box
-from emulator.sim.ui.views import View
+from emulator.sim.ui.views import Field, View
 
 XML_HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 
@@ -85,6 +85,9 @@ def _node(view: View, index: int, package: str, clip: Box, out: list[str]) -> No
         return
     x1, y1, x2, y2 = box
     text = "•" * len(view.text) if view.password else view.text
+    if not text and isinstance(view, Field):
+        # Android reports an empty EditText's hint as its text (getTextForAccessibility).
+        text = view.hint
     rid = escape(_resource_id(view, package))
     out.append(
         f'<node index="{index}" text="{escape(text)}" resource-id="{rid}"'
