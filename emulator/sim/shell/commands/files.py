@@ -50,7 +50,11 @@ def _missing(name: str, path: str) -> CommandError:
     return CommandError(f"{name}: {path}: No such file or directory")
 
 
-def _lstat(sh: Interp, path: str) -> os.stat_result | None:
+def _lstat(
+    sh: Interp, path: str, cache: dict[str, os.stat_result] | None = None
+) -> os.stat_result | None:
+    if cache is not None and path in cache:
+        return cache[path]
     try:
         return os.lstat(sh.host(path))
     except (OSError, FsError):
@@ -58,11 +62,13 @@ def _lstat(sh: Interp, path: str) -> os.stat_result | None:
 
 
 # -- ls ------------------------------------------------------------------------
-def _long_rows(sh: Interp, entries: list[tuple[str, str]]) -> list[str]:
+def _long_rows(
+    sh: Interp, entries: list[tuple[str, str]], cache: dict[str, os.stat_result] | None = None
+) -> list[str]:
     """``ls -l`` lines for ``(label, device_path)`` pairs, columns aligned as toybox does."""
     rows = []
     for label, dev in entries:
-        s = _lstat(sh, dev)
+        s = _lstat(sh, dev, cache)
         if s is None:
             continue
         user, group = owner(dev)
@@ -114,13 +120,23 @@ def ls(sh: Interp, io: Io, argv: list[str]) -> int:
         if opts.get("a"):
             names = [".", "..", *names]
         entries = [(x, normalize(x, dev)) for x in names]
+        # One confined lookup for the directory; its entries are single names inside it.
+        host_dir = sh.host(dev)
+        cache: dict[str, os.stat_result] = {}
+        for name, path in entries:
+            if name not in (".", ".."):
+                try:
+                    cache[path] = os.lstat(host_dir / name)
+                except OSError:
+                    pass
+        empty = os.stat_result((0,) * 10)
         if opts.get("t"):
-            entries.sort(key=lambda e: -(_lstat(sh, e[1]) or os.stat_result((0,) * 10)).st_mtime)
+            entries.sort(key=lambda e: -(_lstat(sh, e[1], cache) or empty).st_mtime)
         if opts.get("S"):
-            entries.sort(key=lambda e: -(_lstat(sh, e[1]) or os.stat_result((0,) * 10)).st_size)
+            entries.sort(key=lambda e: -(_lstat(sh, e[1], cache) or empty).st_size)
         if opts.get("r"):
             entries.reverse()
-        body = _render(sh, entries, opts, header=bool(opts.get("l")))
+        body = _render(sh, entries, opts, header=bool(opts.get("l")), cache=cache)
         if len(targets) > 1 or files:
             body = f"{label}:\n{body}"
         chunks.append(body)
@@ -128,13 +144,19 @@ def ls(sh: Interp, io: Io, argv: list[str]) -> int:
     return status
 
 
-def _render(sh: Interp, entries: list[tuple[str, str]], opts: dict, header: bool) -> str:
+def _render(
+    sh: Interp,
+    entries: list[tuple[str, str]],
+    opts: dict,
+    header: bool,
+    cache: dict[str, os.stat_result] | None = None,
+) -> str:
     if opts.get("l") or opts.get("n"):
-        lines = _long_rows(sh, entries)
+        lines = _long_rows(sh, entries, cache)
         if header:
             blocks = 0
             for _, dev in entries:
-                s = _lstat(sh, dev)
+                s = _lstat(sh, dev, cache)
                 if s is not None:
                     blocks += (s.st_blocks * 512 + 1023) // 1024
             lines.insert(0, f"total {blocks}")
@@ -143,7 +165,7 @@ def _render(sh: Interp, entries: list[tuple[str, str]], opts: dict, header: bool
     for label, dev in entries:
         name = label
         if opts.get("F"):
-            s = _lstat(sh, dev)
+            s = _lstat(sh, dev, cache)
             if s is not None and st.S_ISDIR(s.st_mode):
                 name += "/"
         out.append(name + "\n")
