@@ -9,6 +9,7 @@ same files, databases, props, display, clock and app state.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -132,6 +133,9 @@ class Phone:
         self.location: dict[str, float] | None = None
         self._lock = threading.RLock()
         self._started = False
+        self._saver: threading.Thread | None = None
+        self._saver_stop = threading.Event()
+        self._saved_system: tuple[dict[str, str], dict[str, int]] | None = None
 
     # -- paths and names ----------------------------------------------------
     @property
@@ -222,6 +226,9 @@ class Phone:
         self._start_u2()
         self.adb.start()
         self.console.start()
+        self._saver_stop.clear()
+        self._saver = threading.Thread(target=self._save_loop, name="phone-saver", daemon=True)
+        self._saver.start()
 
     def _build_shell_and_ui(self) -> None:
         assert self.ctx is not None
@@ -258,7 +265,20 @@ class Phone:
             self._started = False
             self.stopped.set()
 
+    def _save_loop(self) -> None:
+        """Props (``setprop``) and display (``wm size``) change in memory; keep them on disk
+        within half a second, so a crash loses nothing the phone acknowledged."""
+        while not self._saver_stop.wait(0.5):
+            try:
+                self._write_system()
+            except Exception:
+                log.exception("phone %s: saving system.json failed", self.state_dir)
+
     def _teardown(self) -> None:
+        self._saver_stop.set()
+        if self._saver is not None and self._saver is not threading.current_thread():
+            self._saver.join(timeout=5)
+        self._saver = None
         if self.console is not None:
             self.console.stop()
         if self.adb is not None:
@@ -291,10 +311,19 @@ class Phone:
         return data if isinstance(data, dict) else {}
 
     def _write_system(self) -> None:
+        """Write props and display to system.json when they differ from what is there."""
         assert self.ctx is not None
-        props = {k: v for k, v in self.ctx.props.items() if k not in _DERIVED}
-        update_json(self.system_json, "props", props)
-        update_json(self.system_json, "display", asdict(self.ctx.display))
+        with self._lock:
+            props = {k: v for k, v in dict(self.ctx.props).items() if k not in _DERIVED}
+            display = asdict(self.ctx.display)
+            if self._saved_system == (props, display):
+                return
+            # The clock rewrites the same file under its own lock; take it so that
+            # neither read-modify-write loses the other's key.
+            with getattr(self.ctx.clock, "_lock", None) or contextlib.nullcontext():
+                update_json(self.system_json, "props", props)
+                update_json(self.system_json, "display", display)
+            self._saved_system = (props, display)
 
     def save_state(self) -> None:
         """Write props, display and app state; the fs and databases are always on disk."""

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from sim_transport_helpers import ADB29, ADB36, AdbHost, free_port
@@ -34,6 +35,9 @@ def test_crash_restart_keeps_data_and_adb_reconnects(tmp_path):
             serial=serial,
         )
         assert insert.returncode == 0, insert.stderr
+        setprop = hosts[0]("shell", "setprop persist.sys.rig_test 'kept ✓'", serial=serial)
+        assert setprop.returncode == 0, setprop.stderr
+        time.sleep(1.2)  # the phone writes changed props within half a second
         first.kill()  # SIGKILL: no chance to save anything
         second = spawn_phone(state, adb_port=first.adb_port, console_token_path=tmp_path / "tok")
         try:
@@ -47,6 +51,8 @@ def test_crash_restart_keeps_data_and_adb_reconnects(tmp_path):
                 "shell", "content query --uri content://sms/inbox --projection body", serial=serial
             )
             assert b"body=survives a crash" in rows.stdout
+            prop = hosts[1]("shell", "getprop persist.sys.rig_test", serial=serial)
+            assert prop.stdout == "kept ✓\n".encode()
         finally:
             assert second.stop() == 0
     finally:
