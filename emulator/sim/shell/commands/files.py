@@ -317,7 +317,7 @@ def mkdir(sh: Interp, io: Io, argv: list[str]) -> int:
             else:
                 host.mkdir()
             if isinstance(opts.get("m"), str):
-                os.chmod(host, int(str(opts["m"]), 8))
+                os.chmod(host, options.integer(opts["m"], "mkdir", 8))
         except FileExistsError:
             io.err(f"mkdir: '{p}': File exists\n")
             status = 1

@@ -51,3 +51,12 @@ def parse(
             rest.append(a)
         i += 1
     return opts, rest
+
+
+def integer(value: object, name: str, base: int = 10) -> int:
+    """An option's number, or the error toybox gives for one that is not."""
+    text = str(value).strip()
+    try:
+        return int(text, base)
+    except ValueError:
+        raise CommandError(f"{name}: invalid number '{value}'") from None

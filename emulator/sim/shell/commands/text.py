@@ -112,7 +112,7 @@ def grep(sh: Interp, io: Io, argv: list[str]) -> int:
                 regexes.append(re.compile(src, re.IGNORECASE if opts.get("i") else 0))
                 continue
             regexes.append(compile_regex(src, extended, fixed, bool(opts.get("i")), "grep"))
-    limit = int(str(opts["m"])) if isinstance(opts.get("m"), str) else None
+    limit = options.integer(opts["m"], "grep") if isinstance(opts.get("m"), str) else None
     files = rest
     if (opts.get("r") or opts.get("R")) and files:
         files = _expand_recursive(sh, files)
@@ -197,10 +197,10 @@ def head(sh: Interp, io: Io, argv: list[str]) -> int:
         if len(srcs) > 1:
             io.out(("\n" if idx else "") + f"==> {label} <==\n")
         if isinstance(opts.get("c"), str):
-            n = int(str(opts["c"]))
+            n = options.integer(opts["c"], "head")
             io.out(data[:n])
             continue
-        n = int(str(opts.get("n", "10")))
+        n = options.integer(opts.get("n", "10"), "head")
         chunks = data.split(b"\n")
         keep = chunks[:n] if n >= 0 else chunks[: max(len(chunks) - 1 + n, 0)]
         out = b"\n".join(keep)
@@ -223,11 +223,11 @@ def tail(sh: Interp, io: Io, argv: list[str]) -> int:
             io.out(("\n" if idx else "") + f"==> {label} <==\n")
         if isinstance(opts.get("c"), str):
             spec = str(opts["c"])
-            n = int(spec.lstrip("+-"))
+            n = options.integer(spec.lstrip("+-"), "tail")
             io.out(data[n - 1 :] if spec.startswith("+") else (data[-n:] if n else b""))
             continue
         spec = str(opts.get("n", "10"))
-        n = int(spec.lstrip("+-"))
+        n = options.integer(spec.lstrip("+-"), "tail")
         lines = data.split(b"\n")
         trailing = lines and lines[-1] == b""
         if trailing:
@@ -536,6 +536,8 @@ class _SedCmd:
                 c = r[i]
                 if c == "\\" and i + 1 < len(r):
                     n = r[i + 1]
+                    if n.isdigit() and int(n) > (m.re.groups or 0):
+                        raise CommandError(f"sed: invalid reference \\{n} on `s' command's RHS")
                     out.append(
                         (m.group(int(n)) or "")
                         if n.isdigit()
@@ -696,7 +698,7 @@ def xargs(sh: Interp, io: Io, argv: list[str]) -> int:
             st = sh.invoke([a.replace(token, line) for a in cmd], io)
             status = status or (123 if st else 0)
         return status
-    n = int(str(opts.get("n") or opts.get("L") or 0)) or max(len(items), 1)
+    n = options.integer(opts.get("n") or opts.get("L") or 0, "xargs") or max(len(items), 1)
     for i in range(0, max(len(items), 1), n):
         st = sh.invoke(cmd + items[i : i + n], io)
         if st == 127:
@@ -735,7 +737,7 @@ def base64(sh: Interp, io: Io, argv: list[str]) -> int:
             raise CommandError("base64: bad input") from None
         return 0
     enc = b64.b64encode(data).decode()
-    width = int(str(opts.get("w", "76")))
+    width = options.integer(opts.get("w", "76"), "base64")
     if width:
         enc = "\n".join(enc[i : i + width] for i in range(0, len(enc), width))
     io.out(enc + "\n")
