@@ -346,3 +346,32 @@ def test_a_crashing_app_returns_home_and_the_phone_keeps_working(
     assert ui.focus()[0] == LAUNCHER
     tap(ui, text="Calendar")
     assert ui.focus()[0] == "com.android.calendar"
+
+
+def test_ui_system_is_the_contracts_ui(ui: UiSystem) -> None:
+    from emulator.sim.contracts import Ui
+
+    assert isinstance(ui, Ui)
+    sources = Path(__file__).resolve().parents[2] / "emulator" / "sim" / "ui"
+    for path in sources.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(from|import) (rig|scoring)\b", text, re.M), path
+
+
+def test_tapping_inside_text_moves_the_caret_there(ui: UiSystem, ctx: PhoneContext) -> None:
+    ctx.vfs.mkdir("/sdcard/Documents/Notes")
+    ctx.vfs.write_bytes("/sdcard/Documents/Notes/c.md", b"first line\nsecond line\n")
+    ui.start("net.gsantner.markor")
+    tap(ui, text="c.md")
+    editor = find(ui, rid="editor")
+    x1, y1, _, _ = editor.bounds
+    before = ui.screenshot()
+    # Just left of the second line's start: the caret goes to offset 11.
+    lh = render.line_height(ui.m.dp(16))
+    ui.tap(x1 + ui.m.dp(12) + 1, y1 + ui.m.dp(16) + lh + lh // 2)
+    ui.text(">> ")
+    assert find(ui, rid="editor").text == "first line\n>> second line\n"
+    assert ui.screenshot().tobytes() != before.tobytes()
+    ui.tap(x1 + 5, editor.bounds[3] - 5)  # below the text: the end
+    ui.text("end")
+    assert find(ui, rid="editor").text == "first line\n>> second line\nend"

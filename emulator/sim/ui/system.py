@@ -370,6 +370,8 @@ class UiSystem:
             view = self._hit(self._frame(), int(x), int(y))
             if view is not None and view.on_click is not None and view.enabled:
                 self._run(view.on_click)
+                if isinstance(view, Field) and self.top.get("focus") == view.rid:
+                    self.top["caret"] = view.caret_at(int(x), int(y), self.m)
             self._changed()
 
     def long_press(self, x: int, y: int, duration_ms: int = 1000) -> None:

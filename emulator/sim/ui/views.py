@@ -225,6 +225,19 @@ class Field(View):
         mg = m.dp(16)
         self.bounds = (x + mg, y + m.dp(12), x + width - mg, y + height - m.dp(4))
 
+    def caret_at(self, x: int, y: int, m: Metrics) -> int:
+        """The offset a tap at ``(x, y)`` puts the caret at: the nearest character boundary."""
+        x1, y1, x2, _y2 = self.bounds
+        size, pad = m.dp(16), m.dp(12)
+        tx, ty = x1 + pad, y1 + m.dp(16)
+        shown = self.shown
+        lines = render.wrap(shown, size, x2 - x1 - 2 * pad) if self.multiline else [(0, len(shown))]
+        row = max(0, (y - ty) // render.line_height(size))
+        if row >= len(lines):
+            return len(shown)
+        a, b = lines[row]
+        return min(range(a, b + 1), key=lambda k: abs(tx + render.measure(shown[a:k], size) - x))
+
     def draw(self, c: Canvas, m: Metrics) -> None:
         x1, y1, x2, _y2 = self.bounds
         accent = (26, 115, 232)
