@@ -65,6 +65,12 @@ class Window(_Spec):
     after: When | None = None
     before: When | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.after is not None and self.before is not None and self.before < self.after:
+            raise ValueError("before is earlier than after")
+        return self
+
 
 class JsonField(_Spec):
     """``path`` is dotted with list indices (``items.0.price``)."""

@@ -406,8 +406,13 @@ def target_problem(event: EventBase, roles: dict[str, str]) -> str | None:
         declared = ", ".join(sorted(roles)) or "none"
         return f"role {target!r} is not declared in devices (declared: {declared})"
     if roles[target] not in event.device_kinds:
-        allowed = " or ".join(event.device_kinds) or "a service"
-        return f"a {event.kind} event needs a {allowed} device; {target!r} is {roles[target]}"
+        allowed = " or ".join(event.device_kinds)
+        if not allowed:
+            return f"a {event.kind} event goes to a service, not a device"
+        article = "an" if allowed[0] in "aeiou" else "a"
+        return (
+            f"a {event.kind} event needs {article} {allowed} device; {target!r} is {roles[target]}"
+        )
     return None
 
 

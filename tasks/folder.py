@@ -14,16 +14,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from scoring.spec import CheckSpec, SafetySpec
 from tasks.events import EVENT_ADAPTER, EventBase, target_problem
 from tasks.generator import generate
-from tasks.loader import Located, Problem, ProblemsFound, load_yaml, problems_from, validate
+from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
 from tasks.persona import Persona, check_persona, resolve_persona_path
 from tasks.times import TimeInvalid, iso, zone
 
 TASK_FILE = "task.yaml"
+CHECKS: TypeAdapter[Any] = TypeAdapter(CheckSpec)
+SAFETY: TypeAdapter[Any] = TypeAdapter(SafetySpec)
 SURFACE_NEEDS: dict[str, tuple[str, Callable[[Task], bool]]] = {
     "gui": ("an android device", lambda t: bool(t.roles_of("android"))),
     "cli": ("a linux device", lambda t: bool(t.roles_of("linux"))),
@@ -141,134 +144,174 @@ def _events(
     return out
 
 
-def _role_problem(task: Task, spec: Any, what: str) -> str | None:
+def _role_problem(devices: dict[str, str], spec: Any, what: str) -> str | None:
     device = getattr(spec, "device", None)
     if device is None:
         return None
-    if device not in task.devices:
-        declared = ", ".join(sorted(task.devices))
+    if device not in devices:
+        declared = ", ".join(sorted(devices)) or "none"
         return f"role {device!r} is not declared in devices (declared: {declared})"
-    if spec.device_kinds and task.devices[device] not in spec.device_kinds:
+    if spec.device_kinds and devices[device] not in spec.device_kinds:
         need = " or ".join(spec.device_kinds)
-        return f"a {spec.kind} {what} needs a {need} device; {device!r} is {task.devices[device]}"
+        article = "an" if need[0] in "aeiou" else "a"
+        return (
+            f"a {spec.kind} {what} needs {article} {need} device; {device!r} is {devices[device]}"
+        )
     return None
 
 
+def _items(
+    adapter: TypeAdapter[Any], raw: Any, src: Located, section: str, ctx: dict[str, Any]
+) -> tuple[list[tuple[int, Any]], bool]:
+    """Validate a list section item by item, so one bad check hides none of the others."""
+    if not isinstance(raw, list):
+        return [], False
+    good: list[tuple[int, Any]] = []
+    failed = False
+    for i, item in enumerate(raw):
+        try:
+            good.append((i, adapter.validate_python(item, context=ctx)))
+        except ValidationError as exc:
+            src.problems.extend(problems_from(exc, src, (section, i)))
+            failed = True
+    return good, failed
+
+
 def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
-    """Load and cross-check one ``task.yaml``; returns the task (when valid) and all problems."""
+    """Load and cross-check one ``task.yaml``; returns the task (when valid) and all problems.
+
+    Sections are validated separately (the header, each check, each safety check,
+    each plot event), and cross-references are checked on whatever is valid, so a
+    single run reports every independent problem.
+    """
     src = load_yaml(yaml_path)
     name = str(yaml_path)
-    oracle_problems = _check_oracle(yaml_path)
-    if src.problems:
-        return None, [*src.problems, *oracle_problems]
+    problems = src.problems
+    problems.extend(_check_oracle(yaml_path))
+    if src.data is None and src.problems and not isinstance(src.data, dict):
+        return None, sorted(set(problems))  # not YAML at all; duplicate keys are not fatal
     if not isinstance(src.data, dict):
-        return None, [Problem(name, 1, "(top)", "task.yaml must be a mapping"), *oracle_problems]
-    ctx = _context(src.data)
+        problems.append(Problem(name, 1, "(top)", "task.yaml must be a mapping"))
+        return None, sorted(set(problems))
+    raw: dict[str, Any] = src.data
+    ctx = _context(raw)
     # With an unusable now, relative times resolve against a stand-in so that only
     # the now/timezone problem is reported, not one per relative time.
-    task = validate(Task, src, ctx or {"now": datetime(2000, 1, 1, tzinfo=UTC), "tz": "UTC"})
-    problems = src.problems
-    problems.extend(oracle_problems)
-    if task is None:
-        return None, sorted(set(problems))
-    assert isinstance(task, Task)
-    task._folder = yaml_path.parent
-    assert ctx is not None
+    vctx = ctx or {"now": datetime(2000, 1, 1, tzinfo=UTC), "tz": "UTC"}
 
     def at(loc: tuple, fld: str, message: str, file: Located = src) -> None:
         problems.append(Problem(file.file, file.line(loc), fld, message))
 
-    expected = task.now.astimezone(zone(task.timezone)).utcoffset()
-    if task.now.utcoffset() != expected:
-        at(
-            ("now",),
-            "now",
-            f"offset {task.now.strftime('%z')} does not match {task.timezone} "
-            f"({task.now.astimezone(zone(task.timezone)).strftime('%z')} at that time)",
-        )
+    checks, checks_failed = _items(CHECKS, raw.get("checks"), src, "checks", vctx)
+    safety, _ = _items(SAFETY, raw.get("safety"), src, "safety", vctx)
+    header = dict(raw)
+    if isinstance(raw.get("checks"), list):
+        header["checks"] = [c for _, c in checks]
+    if isinstance(raw.get("safety"), list):
+        header["safety"] = [c for _, c in safety]
+    try:
+        task: Task | None = Task.model_validate(header, context=vctx)
+    except ValidationError as exc:
+        task = None
+        for problem in problems_from(exc, src):
+            if problem.field == "checks" and checks_failed:
+                continue  # "at least one check" only because every check was invalid
+            problems.append(problem)
 
-    for surface in task.surfaces:
-        need, ok = SURFACE_NEEDS[surface]
-        if not ok(task):
-            at(("surfaces",), "surfaces", f"{surface} needs {need}")
+    raw_devices = raw.get("devices") if isinstance(raw.get("devices"), dict) else {}
+    devices = {r: k for r, k in raw_devices.items() if k in ("android", "linux")}
+    raw_events = raw.get("events") if isinstance(raw.get("events"), dict) else {}
 
-    loaded = LoadedTask(task, yaml_path)
-    spec = task.events
-    for attr, kind in (("phone", "android"), ("laptop", "linux")):
-        role = getattr(spec, attr)
-        if role is None:
-            setattr(loaded, attr, (task.roles_of(kind) or [None])[0])  # type: ignore[arg-type]
-        elif role not in task.devices:
-            at(("events", attr), f"events.{attr}", f"role {role!r} is not declared in devices")
-        elif task.devices[role] != kind:
+    if task is not None:
+        expected = task.now.astimezone(zone(task.timezone))
+        if task.now.utcoffset() != expected.utcoffset():
             at(
-                ("events", attr),
-                f"events.{attr}",
-                f"role {role!r} is {task.devices[role]}, not {kind}",
+                ("now",),
+                "now",
+                f"offset {task.now.strftime('%z')} does not match "
+                f"{task.timezone} ({expected.strftime('%z')} at that time)",
             )
-        else:
-            setattr(loaded, attr, role)
+        for surface in task.surfaces:
+            need, ok = SURFACE_NEEDS[surface]
+            if not ok(task):
+                at(("surfaces",), "surfaces", f"{surface} needs {need}")
 
-    if spec.persona is not None:
-        persona_path = resolve_persona_path(spec.persona, yaml_path.parent)
+    roles: dict[str, str | None] = {}
+    for attr, kind in (("phone", "android"), ("laptop", "linux")):
+        role = raw_events.get(attr)
+        if role is None:
+            roles[attr] = next((r for r, k in devices.items() if k == kind), None)
+        elif role not in devices:
+            at(("events", attr), f"events.{attr}", f"role {role!r} is not declared in devices")
+        elif devices[role] != kind:
+            at(("events", attr), f"events.{attr}", f"role {role!r} is {devices[role]}, not {kind}")
+        else:
+            roles[attr] = role
+
+    persona: Persona | None = None
+    persona_ref = raw_events.get("persona")
+    if isinstance(persona_ref, str):
+        persona_path = resolve_persona_path(persona_ref, yaml_path.parent)
         if not persona_path.is_file():
             at(
                 ("events", "persona"),
                 "events.persona",
-                f"{spec.persona!r} is neither a file beside the task nor a bundled persona",
+                f"{persona_ref!r} is neither a file beside the task nor a bundled persona",
             )
         else:
             psrc = load_yaml(persona_path)
-            loaded.persona = check_persona(psrc)
+            persona = check_persona(psrc)
             problems.extend(psrc.problems)
+    elif "generator" in raw_events:
+        at(
+            ("events", "generator"),
+            "events.generator",
+            "generator settings need a persona (events.persona) to generate from",
+        )
 
-    raw_events = src.data.get("events") or {}
     located: list[tuple[Located, tuple, tuple, EventBase]] = []
-    for loc, event in _events(
-        raw_events.get("plot", []), src, ("events", "plot"), ("events", "plot"), ctx
-    ):
-        located.append((src, loc, loc, event))
-    if spec.plot_file is not None:
-        plot_path = yaml_path.parent / spec.plot_file
-        psrc = load_yaml(plot_path)
-        if psrc.problems and psrc.data is None:
-            at(
-                ("events", "plot_file"),
-                "events.plot_file",
-                f"{spec.plot_file}: {psrc.problems[0].message}",
-            )
-        else:
-            for loc, event in _events(psrc.data, psrc, (), ("plot",), ctx):
-                located.append((psrc, loc, ("plot", *loc), event))
-            problems.extend(psrc.problems)
+    if ctx is not None:
+        plot = raw_events.get("plot", [])
+        for loc, event in _events(plot, src, ("events", "plot"), ("events", "plot"), ctx):
+            located.append((src, loc, loc, event))
+        plot_file = raw_events.get("plot_file")
+        if isinstance(plot_file, str):
+            psrc = load_yaml(yaml_path.parent / plot_file)
+            if psrc.problems and psrc.data is None:
+                at(
+                    ("events", "plot_file"),
+                    "events.plot_file",
+                    f"{plot_file}: {psrc.problems[0].message}",
+                )
+            else:
+                for loc, event in _events(psrc.data, psrc, (), ("plot",), ctx):
+                    located.append((psrc, loc, ("plot", *loc), event))
+                problems.extend(psrc.problems)
 
+    plot_events: list[EventBase] = []
     seen_ids: dict[str, int] = {}
     for n, (file, loc, shown, event) in enumerate(located, 1):
-        dotted_name = (
-            f"{shown[0]}.{shown[1]}[{shown[2]}]" if len(shown) == 3 else f"{shown[0]}[{shown[1]}]"
-        )
-        why = target_problem(event, task.devices)
+        label = dotted(shown)
+        why = target_problem(event, devices)
         if why:
-            at((*loc, "target"), f"{dotted_name}.target", why, file)
-        if event.t > task.now:
+            at((*loc, "target"), f"{label}.target", why, file)
+        if ctx is not None and event.t > ctx["now"]:
             at(
                 (*loc, "t"),
-                f"{dotted_name}.t",
-                f"{iso(event.t)} is after now ({iso(task.now)}); the stream is the past",
+                f"{label}.t",
+                f"{iso(event.t)} is after now ({iso(ctx['now'])}); the stream is the past",
+                file,
             )
         event_id = event.id or f"p{n:03d}"
         if event_id in seen_ids:
-            at((*loc, "id"), f"{dotted_name}.id", f"duplicate event id {event_id!r}", file)
+            at((*loc, "id"), f"{label}.id", f"duplicate event id {event_id!r}", file)
         seen_ids[event_id] = n
-        loaded.plot.append(event.model_copy(update={"id": event_id, "tags": [*event.tags, "plot"]}))
+        plot_events.append(event.model_copy(update={"id": event_id, "tags": [*event.tags, "plot"]}))
 
-    for section, specs, what in (
-        ("checks", task.checks, "check"),
-        ("safety", task.safety, "safety check"),
-    ):
+    for section, specs, what in (("checks", checks, "check"), ("safety", safety, "safety check")):
         ids: set[str] = set()
-        for i, item in enumerate(specs):
-            why = _role_problem(task, item, what)
+        for i, item in specs:
+            why = _role_problem(devices, item, what)
             if why:
                 at((section, i, "device"), f"{section}[{i}].device", why)
             if item.id is not None:
@@ -277,7 +320,13 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
                 ids.add(item.id)
 
     problems = sorted(set(problems))
-    return (None if problems else loaded), problems
+    if problems or task is None:
+        return None, problems
+    task._folder = yaml_path.parent
+    loaded = LoadedTask(
+        task, yaml_path, plot_events, persona, roles.get("phone"), roles.get("laptop")
+    )
+    return loaded, problems
 
 
 def load_task(path: Path) -> LoadedTask:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from tasks.loader import Located, ProblemsFound, load_yaml, validate
+from tasks.loader import Located, Problem, ProblemsFound, load_yaml, validate
 from tasks.times import zone
 
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
@@ -141,23 +141,45 @@ class Persona(_M):
         return [*self.family, *self.colleagues, *self.friends]
 
     @model_validator(mode="after")
-    def _cast_is_consistent(self) -> Persona:
-        names = [p.name for p in self.people]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"people must have distinct names; repeated: {', '.join(dupes)}")
-        colleagues = {p.name for p in self.colleagues}
-        for meeting in self.meetings:
-            unknown = [a for a in meeting.attendees if a not in colleagues]
-            if unknown:
-                raise ValueError(
-                    f"meeting {meeting.title!r}: {', '.join(unknown)} not among colleagues"
-                )
+    def _has_a_circle(self) -> Persona:
         if not self.family and not self.friends:
             raise ValueError("a persona needs at least one family member or friend")
         if not self.colleagues:
             raise ValueError("a persona needs at least one colleague")
         return self
+
+
+def _cast_problems(persona: Persona, src: Located) -> list[Problem]:
+    """Cross-references inside a persona, each at the line that is wrong."""
+    out: list[Problem] = []
+    seen: dict[str, str] = {}
+    for group in ("family", "colleagues", "friends"):
+        for i, person in enumerate(getattr(persona, group)):
+            loc = (group, i, "name")
+            if person.name in seen:
+                out.append(
+                    Problem(
+                        src.file,
+                        src.line(loc),
+                        f"{group}[{i}].name",
+                        f"{person.name!r} is already listed under {seen[person.name]}",
+                    )
+                )
+            seen.setdefault(person.name, group)
+    colleagues = {p.name for p in persona.colleagues}
+    for i, meeting in enumerate(persona.meetings):
+        for j, name in enumerate(meeting.attendees):
+            if name not in colleagues:
+                loc = ("meetings", i, "with", j)
+                out.append(
+                    Problem(
+                        src.file,
+                        src.line(loc),
+                        f"meetings[{i}].with[{j}]",
+                        f"{name!r} is not among the colleagues",
+                    )
+                )
+    return out
 
 
 def resolve_persona_path(ref: str, base: Path | None = None) -> Path:
@@ -179,14 +201,17 @@ def bundled_personas() -> list[str]:
 
 def check_persona(src: Located) -> Persona | None:
     """Validate loaded YAML; problems are appended to ``src.problems``."""
-    if src.problems:
+    if src.data is None and src.problems:
         return None
     if not isinstance(src.data, dict):
-        from tasks.loader import Problem
-
         src.problems.append(Problem(src.file, 1, "(top)", "a persona must be a YAML mapping"))
         return None
-    return validate(Persona, src)  # type: ignore[return-value]
+    persona = validate(Persona, src)
+    if persona is None:
+        return None
+    assert isinstance(persona, Persona)
+    src.problems.extend(_cast_problems(persona, src))
+    return None if src.problems else persona
 
 
 def load_persona(path: Path) -> Persona:

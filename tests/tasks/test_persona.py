@@ -53,8 +53,21 @@ def test_wrong_weekday_names_the_item(tmp_path):
 
 
 def test_meeting_with_a_stranger(tmp_path):
-    _, problems = _broken(tmp_path, "with: [Tobias Wendt]}", "with: [Tobias Wendtt]}")
-    assert len(problems) == 1 and "Tobias Wendtt not among colleagues" in problems[0]
+    path, problems = _broken(tmp_path, "with: [Tobias Wendt]}", "with: [Tobias Wendtt]}")
+    line = _line(MAYA, "with: [Tobias Wendt]}")
+    assert problems == [
+        f"{path}:{line}: meetings[2].with[0]: 'Tobias Wendtt' is not among the colleagues"
+    ]
+
+
+def test_same_person_twice(tmp_path):
+    path, problems = _broken(
+        tmp_path, "{name: Clara Hoffmann,", "{name: Priya Raman, relation: friend,"
+    )
+    line = _line(MAYA, "{name: Clara Hoffmann,")
+    assert problems == [
+        f"{path}:{line}: friends[0].name: 'Priya Raman' is already listed under colleagues"
+    ]
 
 
 def test_yaml_syntax_error_is_located(tmp_path):
