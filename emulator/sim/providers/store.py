@@ -8,6 +8,7 @@ contact aggregation and display names, calendar ``hasAlarm``) happen inside it.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -20,20 +21,29 @@ from emulator.sim.providers.routes import ProviderError, Route, resolve
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+_NON_DIGIT = re.compile(r"\D")
+
+
+@functools.lru_cache(maxsize=8192)
+def _digits(text: str) -> str:
+    return _NON_DIGIT.sub("", text)
+
+
 def normalize_number(number: str | None) -> str:
     """Digits (and a leading ``+``) of a phone number, the way lookups compare them."""
     if not number:
         return ""
     text = str(number).strip()
-    digits = re.sub(r"\D", "", text)
+    digits = _digits(text)
     return ("+" + digits) if text.startswith("+") else digits
 
 
 def phone_equal(a: Any, b: Any) -> int:
     """Loose phone-number equality (AOSP's ``PHONE_NUMBERS_EQUAL``): same trailing digits."""
-    da, db_ = re.sub(r"\D", "", str(a or "")), re.sub(r"\D", "", str(b or ""))
+    sa, sb = str(a or ""), str(b or "")
+    da, db_ = _digits(sa), _digits(sb)
     if not da or not db_:
-        return int(str(a or "").strip() == str(b or "").strip() and bool(str(a or "").strip()))
+        return int(bool(sa.strip()) and sa.strip() == sb.strip())
     if da == db_:
         return 1
     n = min(len(da), len(db_))
@@ -434,10 +444,16 @@ class SqliteProviders:
         """The thread of one address, creating its canonical address and thread as AOSP does."""
         addr = "" if address is None else str(address)
         row = conn.execute(
-            "SELECT _id FROM canonical_addresses WHERE phone_equal(address, ?) "
-            "ORDER BY _id LIMIT 1",
-            [addr],
+            "SELECT _id FROM canonical_addresses WHERE address = ? ORDER BY _id LIMIT 1", [addr]
         ).fetchone()
+        if row is None:
+            # Equal numbers end in the same digit: compare loosely only those candidates.
+            last = _digits(addr)[-1:]
+            row = conn.execute(
+                "SELECT _id FROM canonical_addresses WHERE (? = '' OR address LIKE ?) "
+                "AND phone_equal(address, ?) ORDER BY _id LIMIT 1",
+                [last, f"%{last}%", addr],
+            ).fetchone()
         canon = (
             row[0]
             if row
