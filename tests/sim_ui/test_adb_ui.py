@@ -88,13 +88,15 @@ def test_uiautomator2_connect_info_dump_click(
     assert d.app_current()["package"] == "com.android.contacts"
     d(text="Add contact").click()
     d(resourceId="com.android.contacts:id/first_name").click()
-    d(focused=True).set_text('Zoë "Q" 李')
+    d.send_keys('Zoë "Q" 李')  # clipboard + paste, as uiautomator2 does without its IME
     assert find(ui, rid="first_name").text == 'Zoë "Q" 李'
+    d(resourceId="com.android.contacts:id/last_name").set_text("$HOME `x`")
+    assert find(ui, rid="last_name").text == "$HOME `x`"
     d(text="Save").click()
     names = phone.ctx.providers.query(
         "content://com.android.contacts/raw_contacts", ["display_name"]
     )
-    assert {"display_name": 'Zoë "Q" 李'} in names
+    assert {"display_name": 'Zoë "Q" 李 $HOME `x`'} in names
     shot = d.screenshot()
     assert shot.size == (1080, 2400)
     d.press("home")

@@ -396,7 +396,9 @@ class UiSystem:
                 return
             frame = self._frame()
             sx1, sy1, sx2, sy2 = frame.scroll.bounds
-            if not (sx1 <= x1 < sx2 and sy1 <= y1 < sy2) or not frame.scroll.scrollable:
+            if frame.screen.dialog is not None or not frame.scroll.scrollable:
+                return  # a dialog is modal; a list that fits does not move
+            if not (sx1 <= x1 < sx2 and sy1 <= y1 < sy2):
                 return
             delta = y1 - y2
             if duration_ms < 250 and abs(delta) > self.m.dp(100):
