@@ -56,6 +56,26 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _relative_path(value: str) -> str:
+    parts = value.split("/")
+    if not value or value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(
+            f"{value!r} must be a relative path inside the folder (no leading /, no . or ..)"
+        )
+    if "\x00" in value:
+        raise ValueError("a path cannot contain NUL")
+    return value
+
+
+def _file_name(value: str) -> str:
+    if "/" in value:
+        raise ValueError(f"{value!r} must be a plain file name (no /)")
+    return _relative_path(value)
+
+
+RelPath = Annotated[str, AfterValidator(_relative_path)]
+FileName = Annotated[str, AfterValidator(_file_name)]
+
 When = Annotated[
     datetime,
     BeforeValidator(_when),
@@ -209,7 +229,7 @@ class NoteWritten(_Either):
     """A markdown note; ``path`` is relative to the device's notes folder."""
 
     kind: Literal["note.written"]
-    path: str
+    path: RelPath
     text: str
     text_fields: ClassVar[tuple[str, ...]] = ("text",)
 
@@ -218,7 +238,7 @@ class NoteEdited(_Either):
     """The note's whole new text (seeding writes the final version)."""
 
     kind: Literal["note.edited"]
-    path: str
+    path: RelPath
     text: str
     text_fields: ClassVar[tuple[str, ...]] = ("text",)
 
@@ -227,7 +247,7 @@ class FileDownloaded(_Either):
     """A text file saved into the device's downloads folder under ``name``."""
 
     kind: Literal["file.downloaded"]
-    name: str
+    name: FileName
     url: str
     mime: str = "text/plain"
     text: str
@@ -238,7 +258,7 @@ class PhotoTaken(_Android):
     """A camera photo; the picture is generated from ``subject`` and carries ``t`` as EXIF time."""
 
     kind: Literal["photo.taken"]
-    name: str
+    name: FileName
     subject: str
     width: int = Field(default=1600, ge=16, le=8000)
     height: int = Field(default=1200, ge=16, le=8000)
@@ -418,3 +438,40 @@ def target_problem(event: EventBase, roles: dict[str, str]) -> str | None:
 
 def sort_key(event: EventBase) -> tuple[datetime, str]:
     return (event.t, event.id or "")
+
+
+# Which field of a kind names the thing it creates, and which kinds refer back to it.
+_CREATES = {
+    "contact.added": "contact_id",
+    "calendar.created": "event_id",
+    "todo.added": "todo_id",
+    "note.written": "path",
+}
+_REFERS = {
+    "contact.edited": ("contact_id", "contact.added"),
+    "calendar.moved": ("event_id", "calendar.created"),
+    "calendar.cancelled": ("event_id", "calendar.created"),
+    "todo.done": ("todo_id", "todo.added"),
+    "note.edited": ("path", "note.written"),
+}
+
+REFERRING = frozenset(_REFERS)
+
+
+def dangling_references(events: list[EventBase]) -> list[tuple[EventBase, str]]:
+    """Events that refer to something not created earlier on the same target (time order).
+
+    A ``calendar.moved`` for an event id that no earlier ``calendar.created`` on that
+    target made cannot be seeded; neither can a ``todo.done`` for an unknown todo.
+    """
+    made: set[tuple[str, str, str]] = set()
+    out: list[tuple[EventBase, str]] = []
+    for event in sorted(events, key=lambda e: e.t):
+        if event.kind in _CREATES:
+            made.add((event.target, event.kind, getattr(event, _CREATES[event.kind])))
+        if event.kind in _REFERS:
+            fld, creator = _REFERS[event.kind]
+            value = getattr(event, fld)
+            if (event.target, creator, value) not in made:
+                out.append((event, f"{fld} {value!r}: no earlier {creator} on {event.target}"))
+    return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -32,7 +34,14 @@ def _fail(problems: object) -> SystemExit:
 
 @app.command("generate")
 def generate(
-    persona: Path = typer.Option(..., help="persona YAML, or the name of a bundled persona"),
+    persona: Path | None = typer.Option(
+        None, help="persona YAML, or the name of a bundled persona"
+    ),
+    task: Path | None = typer.Option(
+        None,
+        help="a task folder: write its whole stream (its persona and generator settings, "
+        "merged with its plot events) instead",
+    ),
     days: int = typer.Option(92, min=1, max=3660, help="days of activity before now"),
     seed: int = typer.Option(0, help="RNG seed"),
     out: Path = typer.Option(..., help="output stream file (JSONL)"),
@@ -50,9 +59,19 @@ def generate(
     from tasks.generator import generate as run_generator
     from tasks.loader import ProblemsFound
     from tasks.persona import load_persona, resolve_persona_path
-    from tasks.stream import stats, write_stream
     from tasks.times import TimeInvalid, resolve
 
+    if (persona is None) == (task is None):
+        raise _fail("give exactly one of --persona FILE or --task DIR")
+    if task is not None:
+        from tasks.folder import load_task
+
+        try:
+            loaded = load_task(task)
+        except ProblemsFound as exc:
+            raise _fail(exc) from None
+        _write(lambda step: loaded.stream(step), out, f"task {loaded.task.id}")
+        return
     try:
         who = load_persona(resolve_persona_path(str(persona)))
         frozen = resolve(now, datetime(2000, 1, 1).astimezone(), who.timezone)
@@ -63,6 +82,17 @@ def generate(
     settings = GeneratorSettings(
         days=days, seed=seed, density=density, noise=noise, conflicts=conflicts
     )
+    _write(
+        lambda step: run_generator(who, settings, frozen, phone or None, laptop or None, step),
+        out,
+        f"{who.name}, seed {seed}",
+    )
+
+
+def _write(make: Callable[[Any], list[Any]], out: Path, what: str) -> None:
+    """Run ``make`` under a progress bar, write the stream, print a one-line summary."""
+    from tasks.stream import stats, write_stream
+
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
@@ -71,19 +101,17 @@ def generate(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("generating", total=1)
+        bar_task = bar.add_task("generating", total=1)
 
         def step(name: str, i: int, n: int) -> None:
-            bar.update(task, description=f"generating: {name}", completed=i, total=n + 1)
+            bar.update(bar_task, description=f"generating: {name}", completed=i, total=n + 1)
 
-        events = run_generator(who, settings, frozen, phone or None, laptop or None, step)
-        bar.update(task, description=f"writing {out}")
+        events = make(step)
+        bar.update(bar_task, description=f"writing {out}")
         size = write_stream(events, out)
     s = stats(events)
-    typer.echo(
-        f"wrote {out}: {s.events} events, {s.words} words, {size} bytes, "
-        f"{s.first:%Y-%m-%d} .. {s.last:%Y-%m-%d} ({who.name}, seed {seed})"
-    )
+    span = f"{s.first:%Y-%m-%d} .. {s.last:%Y-%m-%d}" if s.first and s.last else "empty"
+    typer.echo(f"wrote {out}: {s.events} events, {s.words} words, {size} bytes, {span} ({what})")
 
 
 @app.command("stats")

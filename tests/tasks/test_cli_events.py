@@ -76,3 +76,24 @@ def test_stats_of_a_broken_stream_exits_2(rig, tmp_path):
     assert out.returncode == 2
     assert f"{bad}:1: address: required field is missing" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.integration
+def test_generate_a_tasks_whole_stream(rig, tmp_path, fixtures):
+    out = tmp_path / "task.jsonl"
+    done = rig(
+        "events", "generate", "--task", str(fixtures / "mail-to-calendar"), "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "task mail-to-calendar-dentist" in done.stdout
+    lines = out.read_text(encoding="utf-8").splitlines()
+    plot = [json.loads(line) for line in lines if '"plot"' in line]
+    assert [e["id"] for e in plot] == ["p002", "p001"]  # time order: the SMS came first
+    assert "Zähne & mehr" in plot[1]["body"]
+
+    both = rig("events", "generate", "--task", "x", "--persona", "maya", "--out", str(out))
+    assert both.returncode == 2 and "exactly one of --persona" in both.stderr
+    broken = rig(
+        "events", "generate", "--task", str(fixtures / "broken" / "unknown-key"), "--out", str(out)
+    )
+    assert broken.returncode == 2 and "colour: unknown key" in broken.stderr

@@ -117,3 +117,10 @@ def test_knobs_scale_the_stream(maya, now):
     busy = stats(generate(maya, GeneratorSettings(days=30, seed=4, density=2.0), now))
     assert quiet.by_tag["noise"] == 0 < base.by_tag["noise"]
     assert busy.events > 1.5 * base.events
+
+
+def test_generated_references_all_resolve(maya_stream):
+    from tasks.events import dangling_references
+
+    assert dangling_references(maya_stream) == []
+    assert any(e.kind == "calendar.moved" for e in maya_stream)
