@@ -21,23 +21,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageEnhance
+from PIL import Image
 
 from emulator.sim.contracts import PhoneContext
-from emulator.sim.ui import hierarchy, render
+from emulator.sim.ui import chrome, hierarchy, render
 from emulator.sim.ui.apps import all_apps
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.hierarchy import Window
-from emulator.sim.ui.render import WHITE, Box, Canvas
+from emulator.sim.ui.keys import (
+    KEY_APP_SWITCH,
+    KEY_BACK,
+    KEY_CHARS,
+    KEY_DEL,
+    KEY_DPAD_CENTER,
+    KEY_DPAD_DOWN,
+    KEY_DPAD_LEFT,
+    KEY_DPAD_RIGHT,
+    KEY_DPAD_UP,
+    KEY_ENTER,
+    KEY_ESCAPE,
+    KEY_FORWARD_DEL,
+    KEY_HOME,
+    KEY_MOVE_END,
+    KEY_MOVE_HOME,
+    KEY_PAGE_DOWN,
+    KEY_PAGE_UP,
+    KEY_SPACE,
+    KEY_TAB,
+)
+from emulator.sim.ui.render import Box, Canvas
 from emulator.sim.ui.views import (
-    Button,
     Column,
     Dialog,
     Field,
     Metrics,
     Screen,
     Scroll,
-    Text,
     View,
     walk,
 )
@@ -45,39 +64,12 @@ from emulator.sim.ui.views import (
 log = logging.getLogger(__name__)
 
 LAUNCHER = "com.google.android.apps.nexuslauncher"
-SYSTEMUI = "com.android.systemui"
 STATE_VERSION = 1
-
-# Android KEYCODE_* values the phone reacts to.
-KEY_HOME, KEY_BACK, KEY_ENTER, KEY_DEL, KEY_FORWARD_DEL = 3, 4, 66, 67, 112
-KEY_APP_SWITCH, KEY_TAB, KEY_SPACE, KEY_ESCAPE = 187, 61, 62, 111
-KEY_DPAD_UP, KEY_DPAD_DOWN, KEY_DPAD_LEFT, KEY_DPAD_RIGHT, KEY_DPAD_CENTER = 19, 20, 21, 22, 23
-KEY_MOVE_HOME, KEY_MOVE_END, KEY_PAGE_UP, KEY_PAGE_DOWN = 122, 123, 92, 93
-# Keys that type a character (KeyCharacterMap of a virtual keyboard, no meta).
-KEY_CHARS = {
-    **{7 + i: str(i) for i in range(10)},
-    **{29 + i: chr(ord("a") + i) for i in range(26)},
-    55: ",",
-    56: ".",
-    68: "`",
-    69: "-",
-    70: "=",
-    71: "[",
-    72: "]",
-    73: "\\",
-    74: ";",
-    75: "'",
-    76: "/",
-    77: "@",
-    81: "+",
-    17: "*",
-    18: "#",
-}
 
 # Packages that exist on a phone without a launcher icon (for ``pm list packages``).
 SYSTEM_PACKAGES = [
     ("android", "/system/framework/framework-res.apk"),
-    (SYSTEMUI, "/system_ext/priv-app/SystemUIGoogle/SystemUIGoogle.apk"),
+    (chrome.SYSTEMUI, "/system_ext/priv-app/SystemUIGoogle/SystemUIGoogle.apk"),
     ("com.android.shell", "/system/priv-app/Shell/Shell.apk"),
     ("com.android.providers.contacts", "/system/priv-app/ContactsProvider/ContactsProvider.apk"),
     ("com.android.providers.telephony", "/system/priv-app/TelephonyProvider/TelephonyProvider.apk"),
@@ -141,11 +133,11 @@ class UiSystem:
 
     @property
     def status_h(self) -> int:
-        return self.m.dp(24)
+        return chrome.status_height(self.m)
 
     @property
     def nav_h(self) -> int:
-        return self.m.dp(48)
+        return chrome.nav_height(self.m)
 
     @property
     def top(self) -> Entry:
@@ -178,7 +170,7 @@ class UiSystem:
         scroll = Scroll(
             children=screen.body, offset=0, bottom_pad=fab_h, background=screen.background
         )
-        scroll.rid = "list" if len(screen.body) > 3 else "scroll_view"
+        scroll.rid = screen.scroll_id
         scroll.place(0, y, w, max(0, by - y), m)
         wanted = entry.get("scroll")
         if wanted is None and screen.stick_to_end:
@@ -206,7 +198,7 @@ class UiSystem:
             root.children.append(fab)
         scrim = None
         if screen.dialog is not None:
-            scrim = _Scrim(
+            scrim = chrome.Scrim(
                 cls="android.widget.FrameLayout",
                 on_click=screen.dialog.on_cancel,
                 children=[screen.dialog],
@@ -214,7 +206,11 @@ class UiSystem:
             scrim.bounds = (0, 0, w, h)
             screen.dialog.place(0, self.status_h, w, h - self.nav_h - self.status_h, m)
             root.children.append(scrim)
-        windows = [Window(entry["pkg"], root), self._status_bar(), self._nav_bar()]
+        windows = [
+            Window(entry["pkg"], root),
+            chrome.status_bar(self.ctx, m, w),
+            chrome.nav_bar(m, w, h, self.keyevent),
+        ]
         # Like ``uiautomator dump`` (the active window only), a dialog hides the activity
         # behind it from the hierarchy; it is still drawn, dimmed.
         active = windows if scrim is None else [Window(entry["pkg"], scrim), *windows[1:]]
@@ -226,67 +222,6 @@ class UiSystem:
         xml = hierarchy.dump(active, screen_box)
         caret = entry.get("caret") if entry.get("focus") else None
         return Frame(entry, screen, windows, scroll, touchable, xml, f"{xml}|{caret}")
-
-    def _status_bar(self) -> Window:
-        m = self.m
-        now = self.ctx.clock.now()
-        clock = Text(
-            text=now.strftime("%H:%M"),
-            rid="clock",
-            size=14,
-            color=render.INK,
-            vpad=0,
-            pad=0,
-            bold=True,
-        )
-        clock.place(m.dp(16), m.dp(3), m.dp(80), m.dp(18), m)
-        bar = _StatusBar(cls="android.widget.FrameLayout", rid="status_bar", children=[clock])
-        bar.bounds = (0, 0, self.width, self.status_h)
-        bar.wifi = self._setting("wifi_on", "1") == "1"
-        bar.airplane = self._setting("airplane_mode_on", "0") == "1"
-        return Window(SYSTEMUI, bar)
-
-    def _nav_bar(self) -> Window:
-        m = self.m
-        y1, y2 = self.height - self.nav_h, self.height
-        third = self.width // 3
-        buttons = []
-        for i, (rid, desc, code) in enumerate(
-            (
-                ("back", "Back", KEY_BACK),
-                ("home", "Home", KEY_HOME),
-                ("recent_apps", "Overview", KEY_APP_SWITCH),
-            )
-        ):
-            b = View(
-                cls="android.widget.ImageView",
-                rid=rid,
-                desc=desc,
-                on_click=lambda code=code: self.keyevent(code),
-            )
-            b.bounds = (
-                i * third + third // 2 - m.dp(40),
-                y1,
-                i * third + third // 2 + m.dp(40),
-                y2,
-            )
-            buttons.append(b)
-        bar = _NavBar(
-            cls="android.widget.FrameLayout", rid="navigation_bar_frame", children=buttons
-        )
-        bar.bounds = (0, y1, self.width, y2)
-        return Window(SYSTEMUI, bar)
-
-    def _setting(self, name: str, default: str) -> str:
-        try:
-            rows = self.ctx.providers.query(
-                "content://settings/global", ["value"], "name=?", [name]
-            )
-        except Exception:  # the status bar must draw even if a provider is broken
-            return default
-        if not rows or rows[0].get("value") is None:
-            return default
-        return str(rows[0]["value"])
 
     def _draw(self, frame: Frame) -> Image.Image:
         img = Image.new("RGB", (self.width, self.height), frame.screen.background)
@@ -653,51 +588,4 @@ class UiSystem:
         self._saved = text
 
 
-class _Scrim(View):
-    """Dims what is behind a dialog."""
-
-    def draw(self, c: Canvas, m: Metrics) -> None:
-        c.image.paste(ImageEnhance.Brightness(c.image).enhance(0.55))
-        super().draw(c, m)
-
-
-class _StatusBar(View):
-    wifi: bool = True
-    airplane: bool = False
-
-    def draw(self, c: Canvas, m: Metrics) -> None:
-        _x1, y1, x2, y2 = self.bounds
-        c.rect(self.bounds, (241, 243, 244))
-        super().draw(c, m)
-        # battery
-        bx = x2 - m.dp(40)
-        c.rect((bx, y1 + m.dp(7), bx + m.dp(22), y2 - m.dp(7)), render.INK)
-        c.rect((bx + m.dp(22), y1 + m.dp(10), bx + m.dp(24), y2 - m.dp(10)), render.INK)
-        size = m.dp(12)
-        x = bx - m.dp(8)
-        if self.airplane:
-            w = render.measure("✈", size)
-            c.text(x - w, y1 + m.dp(4), "✈", size, render.INK)
-            x -= w + m.dp(6)
-        if self.wifi:
-            cx, cy = x - m.dp(8), y2 - m.dp(6)
-            c.polygon(
-                [(cx, cy), (cx - m.dp(8), cy - m.dp(10)), (cx + m.dp(8), cy - m.dp(10))], render.INK
-            )
-
-
-class _NavBar(View):
-    def draw(self, c: Canvas, m: Metrics) -> None:
-        c.rect(self.bounds, (32, 33, 36))
-        for b in self.children:
-            x1, y1, x2, y2 = b.bounds
-            cx, cy, s = (x1 + x2) // 2, (y1 + y2) // 2, m.dp(8)
-            if b.rid == "back":
-                c.polygon([(cx + s, cy - s), (cx + s, cy + s), (cx - s, cy)], WHITE)
-            elif b.rid == "home":
-                c.ellipse((cx - s, cy - s, cx + s, cy + s), WHITE)
-            else:
-                c.rect((cx - s, cy - s, cx + s, cy + s), WHITE)
-
-
-__all__ = ["LAUNCHER", "Button", "UiSystem"]
+__all__ = ["LAUNCHER", "UiSystem"]

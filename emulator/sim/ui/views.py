@@ -656,6 +656,7 @@ class Screen:
     dialog: Dialog | None = None
     background: Color = WHITE
     stick_to_end: bool = False
+    scroll_id: str = "list"
 
 
 def walk(view: View):
