@@ -192,6 +192,8 @@ def main() -> None:
             rows.append((f"screencap -p {size}, after a screen change", f"{t_cold:.1f} ms"))
             t_shot = median_ms(dev.screenshot, 10, warmup=1)
             rows.append(("adbutils d.screenshot() (PNG decode included)", f"{t_shot:.1f} ms"))
+            t_fb = median_ms(dev.framebuffer, 10, warmup=1)
+            rows.append(("adbutils d.framebuffer() (raw RGBA, no PNG)", f"{t_fb:.1f} ms"))
 
             # push / pull
             blob = tmp / "blob.bin"

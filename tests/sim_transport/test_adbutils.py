@@ -101,3 +101,9 @@ def test_screenshot_window_size_app_current_hierarchy(device, phone):
     assert (current.package, current.activity) == phone.ctx.ui.focus()
     root = ET.fromstring(device.dump_hierarchy())
     assert root.tag == "hierarchy"
+
+
+def test_framebuffer_is_the_screen_in_raw_pixels(device, phone):
+    raw = device.framebuffer()
+    assert raw.size == (phone.ctx.display.width, phone.ctx.display.height)
+    assert raw.convert("RGB").tobytes() == phone.ctx.ui.screenshot().convert("RGB").tobytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from functools import partial
 
@@ -38,7 +39,26 @@ class ServiceTable:
             return self.reverse.serve
         if name in ("root:", "unroot:"):
             return _root
+        if name == "framebuffer:":
+            return partial(serve_framebuffer, self.ctx)
         return None
+
+
+# ``framebuffer:`` header, version 1: version, bpp, size, width, height, then
+# offset/length of red, blue, green, alpha; the raw RGBA pixels follow.
+FB_HEADER = struct.Struct("<13I")
+
+
+def serve_framebuffer(ctx: PhoneContext, stream: Stream) -> None:
+    """The raw screen, for clients that skip PNG (adbutils ``framebuffer()``, DDMS)."""
+    if ctx.ui is None:
+        return
+    stream.accept()
+    pixels = ctx.ui.screenshot().convert("RGBA")
+    width, height = pixels.size
+    data = pixels.tobytes()
+    stream.write(FB_HEADER.pack(1, 32, len(data), width, height, 0, 8, 16, 8, 8, 8, 24, 8))
+    stream.write(data)
 
 
 def _root(stream: Stream) -> None:
