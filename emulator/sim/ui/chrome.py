@@ -17,7 +17,8 @@ from emulator.sim.ui import render
 from emulator.sim.ui.hierarchy import Window
 from emulator.sim.ui.keys import KEY_APP_SWITCH, KEY_BACK, KEY_HOME
 from emulator.sim.ui.render import INK, WHITE, Canvas
-from emulator.sim.ui.views import Metrics, Text, View
+from emulator.sim.ui.views import Metrics, View
+from emulator.sim.ui.widgets import Text
 
 SYSTEMUI = "com.android.systemui"
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from emulator.sim.ui.render import Box
-from emulator.sim.ui.views import Field, View
+from emulator.sim.ui.views import View
+from emulator.sim.ui.widgets import Field
 
 XML_HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 

@@ -50,16 +50,8 @@ from emulator.sim.ui.keys import (
     KEY_TAB,
 )
 from emulator.sim.ui.render import Box, Canvas
-from emulator.sim.ui.views import (
-    Column,
-    Dialog,
-    Field,
-    Metrics,
-    Screen,
-    Scroll,
-    View,
-    walk,
-)
+from emulator.sim.ui.views import Column, Metrics, Screen, Scroll, View, walk
+from emulator.sim.ui.widgets import Dialog, Field
 
 log = logging.getLogger(__name__)
 

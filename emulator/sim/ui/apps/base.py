@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from emulator.sim.ui.render import Color
-from emulator.sim.ui.views import Action, Button, Dialog, Field, Screen, Text, Toolbar
+from emulator.sim.ui.views import Action, Screen
+from emulator.sim.ui.widgets import Button, ButtonRow, Dialog, Field, Text, Toolbar
 
 if TYPE_CHECKING:
     from emulator.sim.ui.system import UiSystem
@@ -133,8 +134,6 @@ class App:
         def accept() -> None:
             entry["dialog"] = None
             action()
-
-        from emulator.sim.ui.views import ButtonRow
 
         return Dialog(
             title=title,

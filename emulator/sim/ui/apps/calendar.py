@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ButtonRow, ListRow, Screen, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ButtonRow, ListRow, Text
 
 CAL = "content://com.android.calendar"
 ERROR = (217, 48, 37)

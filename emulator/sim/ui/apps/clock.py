@@ -13,7 +13,8 @@ from contextlib import closing
 from typing import Any, ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ListRow, Screen, Switch, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ListRow, Switch, Text
 
 DB = "/data/data/com.android.deskclock/databases/alarms.db"
 SCHEMA = """

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ListRow, Screen, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ListRow, Text
 
 AUTH = "content://com.android.contacts"
 MIME_NAME = "vnd.android.cursor.item/name"

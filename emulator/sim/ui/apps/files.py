@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ListRow, Screen, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ListRow, Text
 
 ROOT = "/sdcard"
 TEXT_PREVIEW = 4096

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import Grid, Icon, ListRow, Screen, Spacer, Text, View
+from emulator.sim.ui.views import Screen, Spacer, View
+from emulator.sim.ui.widgets import Grid, Icon, ListRow, Text
 
 
 class LauncherApp(App):

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.apps.contacts import AUTH as CONTACTS
 from emulator.sim.ui.apps.contacts import MIME_PHONE, avatar
-from emulator.sim.ui.views import Bubble, ListRow, Screen, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import Bubble, ListRow, Text
 
 
 def digits(number: Any) -> str:

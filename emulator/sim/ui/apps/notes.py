@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ListRow, Screen, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ListRow, Text
 
 NOTES_DIR = "/sdcard/Documents/Notes"
 ERROR = (217, 48, 37)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
-from emulator.sim.ui.views import ListRow, Screen, Switch, Text, View
+from emulator.sim.ui.views import Screen, View
+from emulator.sim.ui.widgets import ListRow, Switch, Text
 
 GLOBAL = "content://settings/global"
 
