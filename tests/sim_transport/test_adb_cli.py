@@ -161,3 +161,11 @@ def test_adb36_burst_mode_uses_delayed_ack(phone, tmp_path, caplog):
         assert (out.returncode, len(out.stdout)) == (0, 300_000)
     finally:
         host.stop()
+
+
+def test_script_piped_into_an_interactive_shell(adb, phone):
+    script = b"echo one\nnosuchcmd\necho two\n"
+    out = adb("shell", serial=phone.serial, input=script)
+    assert out.stdout == b"one\ntwo\n"
+    assert out.stderr == b"/system/bin/sh: nosuchcmd: inaccessible or not found\n"
+    assert out.returncode == 0
