@@ -38,7 +38,12 @@ def test_hostile_text_survives_byte_for_byte(body, subject, path):
             body=body,
         ),
         NoteWritten(
-            id="c", t=T0, kind="note.written", target="phone", path=path or "n.md", text=body
+            id="c",
+            t=T0,
+            kind="note.written",
+            target="phone",
+            path="notes/n-" + path.replace("/", "_").replace("\x00", "_") + ".md",
+            text=body,
         ),
         ChatMessage(
             id="d", t=T0, kind="chat.message", target="phone", room="#r", sender=subject, body=body
