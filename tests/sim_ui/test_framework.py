@@ -375,3 +375,32 @@ def test_tapping_inside_text_moves_the_caret_there(ui: UiSystem, ctx: PhoneConte
     ui.tap(x1 + 5, editor.bounds[3] - 5)  # below the text: the end
     ui.text("end")
     assert find(ui, rid="editor").text == "first line\n>> second line\nend"
+
+
+def test_restore_drops_what_it_cannot_use(ui: UiSystem) -> None:
+    ui.restore(
+        {
+            "stack": [
+                {"pkg": "com.example.gone", "screen": "main"},
+                {"pkg": "com.android.settings", "screen": "no_such_screen"},
+                "not an entry",
+                {"pkg": "com.android.contacts", "screen": "edit", "form": {"first_name": "Kept"}},
+            ],
+            "recents": {
+                "com.android.calendar": [
+                    {"pkg": "com.android.calendar", "screen": "main", "args": None}
+                ],
+                "com.example.gone": [],
+            },
+        }
+    )
+    assert ui.focus() == (
+        "com.android.contacts",
+        "com.android.contacts.activities.ContactEditorActivity",
+    )
+    assert find(ui, rid="first_name").text == "Kept"
+    assert list(ui.recents) == ["com.android.calendar"]
+    ui.start("com.android.calendar")
+    assert find(ui, text="Agenda")
+    ui.restore({})
+    assert ui.focus()[0] == LAUNCHER

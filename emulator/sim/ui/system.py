@@ -554,16 +554,39 @@ class UiSystem:
             )
 
     def restore(self, state: Mapping[str, Any]) -> None:
+        """Bring back a ``state()``; entries for unknown apps or screens are dropped."""
         with self._lock:
-            stack = [dict(e) for e in state.get("stack") or []]
-            recents = {k: [dict(e) for e in v] for k, v in (state.get("recents") or {}).items()}
-            stack = [e for e in stack if e.get("pkg") in self.apps]
+            stack = self._entries(state.get("stack"))
             if not stack or stack[0]["pkg"] != LAUNCHER:
                 stack.insert(0, self.apps[LAUNCHER].entry("home"))
+            recents = state.get("recents")
             self.stack = stack
-            self.recents = {k: v for k, v in recents.items() if k in self.apps and v}
+            self.recents = {}
+            if isinstance(recents, Mapping):
+                for pkg, entries in recents.items():
+                    kept = self._entries(entries)
+                    if kept and pkg in self.apps:
+                        self.recents[pkg] = kept
             self._frame_cache = self._png_cache = self._raw_cache = None
             self._changed()
+
+    def _entries(self, raw: Any) -> list[Entry]:
+        """Validated back-stack entries, with any missing keys filled in."""
+        out: list[Entry] = []
+        for e in raw if isinstance(raw, list) else []:
+            if not isinstance(e, Mapping):
+                continue
+            app = self.apps.get(str(e.get("pkg")))
+            screen = e.get("screen")
+            if app is None or not hasattr(app, f"screen_{screen}"):
+                continue
+            entry = app.entry(str(screen))
+            entry.update(e)  # extra keys (an app's own, like "saved" or "error") are kept
+            for key, kind in (("args", dict), ("form", dict)):
+                if not isinstance(entry.get(key), kind):
+                    entry[key] = kind()
+            out.append(entry)
+        return out
 
     def _changed(self) -> None:
         """Persist app state (atomically) when it differs from what is on disk."""
