@@ -262,6 +262,14 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
             psrc = load_yaml(persona_path)
             persona = check_persona(psrc)
             problems.extend(psrc.problems)
+            tz = raw.get("timezone")
+            if persona is not None and isinstance(tz, str) and persona.timezone != tz:
+                at(
+                    ("events", "persona"),
+                    "events.persona",
+                    f"{persona.name} lives in {persona.timezone}, the task's timezone is {tz}; "
+                    "the generated days would not line up with the task's clock",
+                )
     elif "generator" in raw_events:
         at(
             ("events", "generator"),

@@ -21,6 +21,8 @@ from tasks.generator.text import TextMaker, money, show_money, slug
 from tasks.persona import WEEKDAYS, Bill, Person, Persona
 
 KIND_OF = {cls: kind for kind, cls in E.KINDS.items()}
+# (event id, title, start, end) of a one-off calendar entry
+Appointment = tuple[str, str, datetime, datetime]
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Life:
     noise: float = 1.0
     conflicts: int = 3
     out: list[E.EventBase] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.persona.timezone)
@@ -66,7 +69,13 @@ class Life:
         self._serial += 1
         return f"{prefix}-{self._serial:05d}"
 
-    def at(self, day: date, hhmm: str | tuple[int, int], jitter: int = 0, rng=None) -> datetime:
+    def at(
+        self,
+        day: date,
+        hhmm: str | tuple[int, int],
+        jitter: int = 0,
+        rng: random.Random | None = None,
+    ) -> datetime:
         h, m = (int(x) for x in hhmm.split(":")) if isinstance(hhmm, str) else hhmm
         when = datetime.combine(day, time(h, m), tzinfo=self.tz)
         if jitter and rng is not None:
@@ -619,7 +628,6 @@ class Life:
         """One-off appointments, created days ahead; some later move or are cancelled."""
         p, rng = self.persona, self.rng("calendar")
         text = TextMaker(p, rng)
-        self.appointments: list[tuple[str, str, datetime, datetime]] = []
         for day in self.days_iter():
             if rng.random() >= 0.4 * self.density:
                 continue
@@ -703,14 +711,14 @@ class Life:
         """Facts that disagree between sources, as real life has them (tagged ``conflict``)."""
         p, rng = self.persona, self.rng("conflicts")
         text = TextMaker(p, rng)
-        appts = [
-            a for a in getattr(self, "appointments", []) if a[2] > self.begin + timedelta(days=3)
-        ]
+        appts = [a for a in self.appointments if a[2] > self.begin + timedelta(days=3)]
         makers = [self._moved_by_mail, self._two_prices, self._rent_change, self._reminder_time]
         for i in range(self.conflicts):
             makers[i % len(makers)](rng, text, appts, i)
 
-    def _moved_by_mail(self, rng, text, appts, i) -> None:
+    def _moved_by_mail(
+        self, rng: random.Random, text: TextMaker, appts: list[Appointment], i: int
+    ) -> None:
         """A work meeting moved by mail shortly before now; the calendar keeps the old time."""
         p = self.persona
         colleague = p.colleagues[i % len(p.colleagues)]
@@ -755,7 +763,9 @@ class Life:
             tags=["conflict", f"ref:{event_id}"],
         )
 
-    def _two_prices(self, rng, text, appts, i) -> None:
+    def _two_prices(
+        self, rng: random.Random, text: TextMaker, appts: list[Appointment], i: int
+    ) -> None:
         p = self.persona
         if not p.wishlist:
             return
@@ -792,7 +802,9 @@ class Life:
             tags=["conflict"],
         )
 
-    def _rent_change(self, rng, text, appts, i) -> None:
+    def _rent_change(
+        self, rng: random.Random, text: TextMaker, appts: list[Appointment], i: int
+    ) -> None:
         """A bill changes by SMS; the bank still shows the old amount."""
         p = self.persona
         if not p.bills:
@@ -815,7 +827,9 @@ class Life:
             tags=["conflict"],
         )
 
-    def _reminder_time(self, rng, text, appts, i) -> None:
+    def _reminder_time(
+        self, rng: random.Random, text: TextMaker, appts: list[Appointment], i: int
+    ) -> None:
         """An SMS reminder gives another time than the calendar entry."""
         if not appts:
             return
