@@ -7,14 +7,42 @@ as the AOSP calendar does; a reminder is a ``Reminders`` row (method 1, alert).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, ClassVar
 
+from emulator.sim.ui.apps import recurrence
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.views import Screen, View
-from emulator.sim.ui.widgets import ButtonRow, ListRow, Text
+from emulator.sim.ui.widgets import ButtonRow, ListRow, Switch, Text
 
 CAL = "content://com.android.calendar"
+AGENDA_DAYS = 365  # how far ahead the agenda lists occurrences
+DAY_NAMES = {
+    "MO": "Mon",
+    "TU": "Tue",
+    "WE": "Wed",
+    "TH": "Thu",
+    "FR": "Fri",
+    "SA": "Sat",
+    "SU": "Sun",
+}
+
+
+def repeats(rrule: str) -> str:
+    """A short English reading of an RRULE (``FREQ=WEEKLY;BYDAY=MO,WE`` → weekly on Mon, Wed)."""
+    parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
+    freq = {"DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "YEARLY": "yearly"}.get(
+        parts.get("FREQ", ""), ""
+    )
+    if not freq:
+        return "Repeats"
+    text = f"Repeats {freq}"
+    days = [DAY_NAMES.get(d[-2:], d) for d in parts.get("BYDAY", "").split(",") if d]
+    if days:
+        text += " on " + ", ".join(days)
+    return text
+
+
 ERROR = (217, 48, 37)
 
 
@@ -31,43 +59,68 @@ class CalendarApp(App):
     }
 
     # -- time helpers ------------------------------------------------------------------
-    def _local(self, ms: Any) -> datetime:
-        return datetime.fromtimestamp(int(ms) / 1000, self.ctx.clock.now().tzinfo)
+    @property
+    def tz(self) -> tzinfo:
+        tz = self.ctx.clock.now().tzinfo
+        assert tz is not None
+        return tz
+
+    def _local(self, ms: Any, all_day: bool = False) -> datetime:
+        return datetime.fromtimestamp(int(ms) / 1000, UTC if all_day else self.tz)
 
     def _ms(self, day: date, hhmm: time) -> int:
-        tz = self.ctx.clock.now().tzinfo
-        return int(datetime.combine(day, hhmm, tzinfo=tz).timestamp() * 1000)
+        return int(datetime.combine(day, hhmm, tzinfo=self.tz).timestamp() * 1000)
 
-    def when(self, ev: dict[str, Any]) -> str:
-        start = self._local(ev["dtstart"])
-        if ev.get("allDay") in (1, "1"):
+    def when(self, inst: dict[str, Any]) -> str:
+        all_day = inst.get("allDay") in (1, "1")
+        start = self._local(inst["begin"], all_day)
+        if all_day:
             return start.strftime("%a, %b %-d") + " · All day"
-        end = self._local(ev["dtend"]) if ev.get("dtend") is not None else start
+        end = self._local(inst["end"])
         return f"{start:%a, %b %-d} · {start:%H:%M} – {end:%H:%M}"
 
+    def day_of(self, inst: dict[str, Any]) -> date:
+        return self._local(inst["begin"], inst.get("allDay") in (1, "1")).date()
+
     # -- data -------------------------------------------------------------------------------
-    def events(self, start_ms: int | None = None, end_ms: int | None = None) -> list[dict]:
-        where, args = "deleted=0", []
-        if start_ms is not None:
-            where += " AND (dtend IS NULL AND dtstart >= ? OR dtend > ?)"
-            args += [start_ms, start_ms]
-        if end_ms is not None:
-            where += " AND dtstart < ?"
-            args.append(end_ms)
-        return self.ctx.providers.query(
-            f"{CAL}/events",
-            ["_id", "title", "dtstart", "dtend", "allDay", "eventLocation", "description"],
-            where,
-            args,
-            sort="dtstart ASC",
+    COLUMNS: ClassVar[list[str]] = [
+        "_id",
+        "title",
+        "dtstart",
+        "dtend",
+        "duration",
+        "rrule",
+        "allDay",
+        "eventTimezone",
+        "eventLocation",
+        "description",
+    ]
+
+    def instances(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """One dict per occurrence in ``[start_ms, end_ms)``: the event's columns plus
+        ``begin``/``end``, in time order (a series gives one per repetition)."""
+        rows = self.ctx.providers.query(
+            f"{CAL}/events", self.COLUMNS, "deleted=0", sort="dtstart ASC"
         )
+        out = []
+        for ev in rows:
+            if ev["dtstart"] is None:
+                continue
+            for begin, end in recurrence.instances(ev, self.tz, start_ms, end_ms):
+                out.append({**ev, "begin": begin, "end": end})
+        out.sort(key=lambda i: (i["begin"], i["_id"]))
+        return out
 
     def event(self, event_id: int) -> dict[str, Any] | None:
-        rows = self.ctx.providers.query(
-            f"{CAL}/events/{event_id}",
-            ["_id", "title", "dtstart", "dtend", "allDay", "eventLocation", "description"],
-        )
-        return rows[0] if rows else None
+        rows = self.ctx.providers.query(f"{CAL}/events/{event_id}", self.COLUMNS)
+        if not rows or rows[0]["dtstart"] is None:
+            return None
+        ev = rows[0]
+        return {
+            **ev,
+            "begin": int(ev["dtstart"]),
+            "end": int(ev["dtstart"]) + recurrence.length_ms(ev),
+        }
 
     def reminders(self, event_id: int) -> list[int]:
         rows = self.ctx.providers.query(
@@ -107,23 +160,32 @@ class CalendarApp(App):
         except ValueError:
             entry["error"] = "Times must look like 09:30"
             return
-        start_ms = self._ms(day, start)
-        end_ms = self._ms(day if end > start else day + timedelta(days=1), end)
+        all_day = entry["form"].get("all_day") == "1"
+        if all_day:  # Android keeps all-day events at UTC midnights
+            start_ms = int(datetime.combine(day, time(0, 0), tzinfo=UTC).timestamp() * 1000)
+            end_ms = start_ms + 86_400_000
+        else:
+            start_ms = self._ms(day, start)
+            end_ms = self._ms(day if end > start else day + timedelta(days=1), end)
         reminder = f("reminder")
         if reminder and not reminder.isdigit():
             entry["error"] = "Reminder must be a number of minutes"
             return
-        values = {
+        values: dict[str, Any] = {
             "title": self.form(entry, "title"),
             "dtstart": start_ms,
             "dtend": end_ms,
-            "eventTimezone": self.ctx.clock.timezone,
+            "eventTimezone": "UTC" if all_day else self.ctx.clock.timezone,
             "eventLocation": self.form(entry, "location"),
             "description": self.form(entry, "description"),
-            "allDay": 0,
+            "allDay": int(all_day),
         }
         p = self.ctx.providers
         event_id = entry["args"].get("event_id")
+        old = self.event(event_id) if event_id is not None else None
+        if old is not None and old.get("rrule"):  # a series keeps its rule, with a duration
+            values["dtend"] = None
+            values["duration"] = f"P{(end_ms - start_ms) // 1000}S"
         if event_id is None:
             values["calendar_id"] = self.calendar_id()
             event_id = int(p.insert(f"{CAL}/events", values).rsplit("/", 1)[1])
@@ -144,15 +206,17 @@ class CalendarApp(App):
             self.ui.stack.pop()
 
     # -- screens ----------------------------------------------------------------------------
-    def _event_row(self, ev: dict[str, Any]) -> ListRow:
-        sub = self.when(ev).split(" · ", 1)[1]
-        if ev.get("eventLocation"):
-            sub += " · " + str(ev["eventLocation"])
+    def _event_row(self, inst: dict[str, Any]) -> ListRow:
+        sub = self.when(inst).split(" · ", 1)[1]
+        if inst.get("eventLocation"):
+            sub += " · " + str(inst["eventLocation"])
         return ListRow(
-            title=ev["title"] or "(No title)",
+            title=inst["title"] or "(No title)",
             subtitle=sub,
             rid="event",
-            on_click=lambda eid=ev["_id"]: self.ui.push(self, "event", event_id=eid),
+            on_click=lambda i=inst: self.ui.push(
+                self, "event", event_id=i["_id"], begin=i["begin"]
+            ),
         )
 
     def screen_main(self, entry: Entry) -> Screen:
@@ -160,8 +224,8 @@ class CalendarApp(App):
         start = self._ms(today, time(0, 0))
         body: list[View] = []
         last_day = None
-        for ev in self.events(start_ms=start):
-            day = self._local(ev["dtstart"]).date()
+        for ev in self.instances(start, start + AGENDA_DAYS * 86_400_000):
+            day = self.day_of(ev)
             if day != last_day:
                 label = (
                     "Today"
@@ -214,7 +278,7 @@ class CalendarApp(App):
                 ]
             )
         ]
-        events = self.events(
+        events = self.instances(
             self._ms(day, time(0, 0)), self._ms(day + timedelta(days=1), time(0, 0))
         )
         body += [self._event_row(ev) for ev in events]
@@ -237,10 +301,15 @@ class CalendarApp(App):
         ev = self.event(event_id)
         if ev is None:
             return Screen(self.toolbar("Event"), [Text(text="This event was deleted.")])
+        if entry["args"].get("begin") is not None:  # the occurrence that was tapped
+            ev["end"] = int(entry["args"]["begin"]) + ev["end"] - ev["begin"]
+            ev["begin"] = int(entry["args"]["begin"])
         body: list[View] = [
             Text(text=ev["title"] or "(No title)", rid="event_title", size=24, bold=True, vpad=16),
             Text(text=self.when(ev), rid="when_datetime", color=(60, 64, 67)),
         ]
+        if ev.get("rrule"):
+            body.append(Text(text=repeats(str(ev["rrule"])), rid="repeats", color=(60, 64, 67)))
         if ev.get("eventLocation"):
             body.append(Text(text=ev["eventLocation"], rid="where"))
         if ev.get("description"):
@@ -272,13 +341,31 @@ class CalendarApp(App):
             dialog=dialog,
         )
 
+    def _all_day_row(self, entry: Entry) -> ListRow:
+        form = entry.setdefault("form", {})
+        on = form.get("all_day") == "1"
+
+        def flip() -> None:
+            form["all_day"] = "0" if form.get("all_day") == "1" else "1"
+
+        return ListRow(
+            title="All day",
+            rid="all_day",
+            checkable=True,
+            checked=on,
+            switch=Switch(),
+            on_click=flip,
+        )
+
     def screen_edit(self, entry: Entry) -> Screen:
         event_id = entry["args"].get("event_id")
         ev = self.event(event_id) if event_id is not None else None
         now = self.ctx.clock.now()
         if ev is not None:
-            start, end = self._local(ev["dtstart"]), self._local(ev["dtend"] or ev["dtstart"])
+            all_day = ev.get("allDay") in (1, "1")
+            start, end = self._local(ev["begin"], all_day), self._local(ev["end"], all_day)
             rem = self.reminders(event_id)
+            entry.setdefault("form", {}).setdefault("all_day", "1" if all_day else "0")
             init = {
                 "title": ev["title"] or "",
                 "date": start.date().isoformat(),
@@ -307,6 +394,7 @@ class CalendarApp(App):
             self.field(entry, "date", "Date (YYYY-MM-DD)", init["date"]),
             self.field(entry, "start", "Start time (HH:MM)", init["start"]),
             self.field(entry, "end", "End time (HH:MM)", init["end"]),
+            self._all_day_row(entry),
             self.field(entry, "location", "Location", init["location"]),
             self.field(
                 entry,
