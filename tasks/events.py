@@ -475,3 +475,43 @@ def dangling_references(events: list[EventBase]) -> list[tuple[EventBase, str]]:
             if (event.target, creator, value) not in made:
                 out.append((event, f"{fld} {value!r}: no earlier {creator} on {event.target}"))
     return out
+
+
+_UNIQUE = {
+    "photo.taken": "name",
+    "file.downloaded": "name",
+    "note.written": "path",
+    "mail.received": "message_id",
+    "mail.sent": "message_id",
+    "contact.added": "contact_id",
+    "calendar.created": "event_id",
+    "todo.added": "todo_id",
+    "alarm.set": None,
+}
+
+
+def duplicate_names(events: list[EventBase]) -> list[tuple[EventBase, str]]:
+    """Later events that create a name already taken on the same target (a file, a mail id …).
+
+    Seeding would overwrite the first one silently; an edit is its own kind.
+    """
+    seen: dict[tuple[str, str, str], EventBase] = {}
+    out: list[tuple[EventBase, str]] = []
+    for event in sorted(events, key=lambda e: e.t):
+        fld = _UNIQUE.get(event.kind)
+        if fld is None:
+            continue
+        group = "mail" if event.kind.startswith("mail.") else event.kind
+        key = (event.target, group, getattr(event, fld))
+        if key in seen:
+            first = seen[key]
+            out.append(
+                (
+                    event,
+                    f"{fld} {key[2]!r} is already used on {event.target} by "
+                    f"{first.id or 'an earlier event'} ({first.kind})",
+                )
+            )
+        else:
+            seen[key] = event
+    return out

@@ -17,7 +17,13 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from scoring.spec import CheckSpec, SafetySpec
-from tasks.events import EVENT_ADAPTER, REFERRING, EventBase, dangling_references, target_problem
+from tasks.events import (
+    EVENT_ADAPTER,
+    EventBase,
+    dangling_references,
+    duplicate_names,
+    target_problem,
+)
 from tasks.generator import generate
 from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
@@ -321,13 +327,14 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
         for e, (file, loc, shown, _) in zip(plot_events, located, strict=True)
     }
     persona_ok = persona is not None or not isinstance(persona_ref, str)
-    if task is not None and persona_ok and any(e.kind in REFERRING for e in plot_events):
-        # Plot events may refer to generated ones (move a generated meeting), so check
-        # references against the whole stream; only then is it worth generating.
+    if task is not None and persona_ok and plot_events:
+        # Plot events may refer to generated ones (move a generated meeting) or clash
+        # with them (a file name taken), so check them against the whole stream.
         trial = LoadedTask(
             task, yaml_path, plot_events, persona, roles.get("phone"), roles.get("laptop")
         )
-        for event, why in dangling_references(trial.stream()):
+        stream = trial.stream()
+        for event, why in [*dangling_references(stream), *duplicate_names(stream)]:
             if event.id in where:
                 file, loc, label = where[event.id]
                 at((*loc, "kind"), label, why, file)

@@ -601,6 +601,7 @@ class Life:
             n = self.count(rng, 0, 2) if self.workday(day) else self.count(rng, 1, 4)
             for _ in range(n):
                 t = self.at(day, text.clock(8, 21), jitter=25, rng=rng)
+                t += timedelta(seconds=rng.randint(0, 59))
                 self.emit(
                     E.PhotoTaken,
                     t,

@@ -124,3 +124,9 @@ def test_generated_references_all_resolve(maya_stream):
 
     assert dangling_references(maya_stream) == []
     assert any(e.kind == "calendar.moved" for e in maya_stream)
+
+
+def test_generated_names_never_clash(maya_stream):
+    from tasks.events import duplicate_names
+
+    assert duplicate_names(maya_stream) == []
