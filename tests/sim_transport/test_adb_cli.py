@@ -164,8 +164,8 @@ def test_adb36_burst_mode_uses_delayed_ack(phone, tmp_path, caplog):
 
 
 def test_script_piped_into_an_interactive_shell(adb, phone):
-    script = b"echo one\nnosuchcmd\necho two\n"
+    script = b"echo one\nnosuchcmd\necho status=$?\ncd /sdcard\nX=5\necho $X; pwd\n"
     out = adb("shell", serial=phone.serial, input=script)
-    assert out.stdout == b"one\ntwo\n"
+    assert out.stdout == b"one\nstatus=127\n5\n/sdcard\n"  # state carries between lines
     assert out.stderr == b"/system/bin/sh: nosuchcmd: inaccessible or not found\n"
     assert out.returncode == 0

@@ -83,9 +83,10 @@ def test_shell_v2_feeds_stdin_until_close_stdin(wire):
     assert packets[-1] == (3, b"\0")
 
 
-def test_shell_v2_interactive_runs_lines_until_exit(wire):
+def test_shell_v2_interactive_without_pty_runs_stdin_as_a_script(wire):
     ids = wire.open("shell,v2,raw:")
-    wire.write(ids, v2(0, b"echo one\necho two\nexit 5\n"))
+    wire.write(ids, v2(0, b"echo one\nX=two\n"))
+    wire.write(ids, v2(0, b"echo $X\nexit 5\necho never\n") + v2(4))
     packets = parse_v2(wire.read_all(ids))
     assert b"".join(d for k, d in packets if k == 1) == b"one\ntwo\n"
     assert packets[-1] == (3, bytes([5]))

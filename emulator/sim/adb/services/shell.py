@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import shlex
 import struct
-import threading
 from collections.abc import Callable
 
 from emulator.sim.adb.stream import Stream, StreamClosed, StreamReader
@@ -148,9 +147,14 @@ class ShellService:
 
 
 class _Interactive:
-    """An interactive ``sh``: reads lines from stdin, runs each, exits on ``exit`` or EOF.
+    """An interactive ``sh`` (``adb shell`` with no command).
 
-    With a pty it echoes what is typed and prints a prompt, as a terminal would.
+    Without a pty (``adb shell < script``) stdin is a script: it is read to the
+    end and run as one, so variables, ``cd`` and ``$?`` carry from line to
+    line. With a pty each line runs as it is typed, with echo and a prompt as
+    a terminal shows them; state carries between lines when the shell offers
+    ``session()`` (a ShellRunner that keeps its variables), else each line
+    starts fresh.
     """
 
     def __init__(
@@ -164,7 +168,8 @@ class _Interactive:
         self.status = 0
         device = svc.ctx.props.get("ro.product.device", "generic")
         self.prompt = f"{device}:/ $ ".encode()
-        self._lock = threading.Lock()
+        make_session = getattr(svc.ctx.shell, "session", None)
+        self.session = make_session() if callable(make_session) else None
 
     def _chunks(self):
         """Stdin bytes as they arrive, unframed; ends at close-stdin or stream close."""
@@ -192,8 +197,10 @@ class _Interactive:
             self.out(1, data)
 
     def run(self) -> int:
-        if self.pty:
-            self.out(1, self.prompt)
+        if not self.pty:
+            script = b"".join(self._chunks()).decode("utf-8", "surrogateescape")
+            return self.svc._run(script, b"", self.out) if script.strip() else 0
+        self.out(1, self.prompt)
         line = bytearray()
         for chunk in self._chunks():
             for byte in chunk:
@@ -228,5 +235,8 @@ class _Interactive:
             if len(words) == 2 and words[1].lstrip("-").isdigit():
                 self.status = int(words[1]) & 0xFF
             return True
-        self.status = self.svc._run(text, b"", self.out)
+        if self.session is not None:
+            self.status = self.session.run(text, b"", self.out)
+        else:
+            self.status = self.svc._run(text, b"", self.out)
         return False
