@@ -73,9 +73,16 @@ def test_typed_note_reaches_the_file(
 
 
 def test_uiautomator2_connect_info_dump_click(
-    device: adbutils.AdbDevice, ui: UiSystem, phone: Phone
+    device: adbutils.AdbDevice,
+    ui: UiSystem,
+    phone: Phone,
+    server: AdbServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    d = uiautomator2.connect(device)
+    # connect(serial) looks the serial up through adbutils' module-level client; point that
+    # at our private server (never the shared one on 5037).
+    monkeypatch.setattr(adbutils, "adb", server.client)
+    d = uiautomator2.connect(phone.serial)
     # connect() pushed its jar (or found it by md5): the phone holds exactly the client's copy.
     jar = Path(uiautomator2.__file__).parent / "assets" / "u2.jar"
     on_phone = phone.ctx.vfs.read_bytes("/data/local/tmp/u2.jar")

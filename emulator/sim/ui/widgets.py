@@ -114,7 +114,8 @@ class ButtonRow(View):
         inner = width - m.dp(8)
         for i, child in enumerate(self.children):
             cx = x + m.dp(4) + inner * i // n
-            child.margin = 4 if isinstance(child, Button) else 0
+            if isinstance(child, Button):
+                child.margin = 4  # the row already keeps the outer margin
             child.place(cx, y, inner // n, height, m)
 
 
