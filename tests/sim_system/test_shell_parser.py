@@ -141,3 +141,24 @@ def test_syntax_errors_run_nothing(run, line: str, message: str) -> None:
         parse(line)
     status, out, err = run("echo ran; " + line)
     assert status != 0 and out == "" and err.startswith("/system/bin/sh: ")
+
+
+def test_interactive_session_keeps_state(ctx) -> None:
+    from emulator.sim.shell import Shell
+
+    session = Shell(ctx).session()
+    out: list[bytes] = []
+
+    def write(_fd: int, data: bytes) -> None:
+        out.append(data)
+
+    assert session.run("cd /sdcard/Download; X=7", b"", write) == 0
+    assert session.run("false", b"", write) == 1
+    session.run("echo $? $X; pwd", b"", write)
+    assert b"".join(out) == b"1 7\n/sdcard/Download\n"
+    assert not session.exited
+    assert session.run("exit 4", b"", write) == 4 and session.exited
+
+
+def test_dev_null_reads_empty(run) -> None:
+    assert run("cat /dev/null; grep -c x /dev/null") == (1, "0\n", "")

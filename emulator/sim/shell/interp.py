@@ -282,7 +282,7 @@ class Interp:
             return 1
         except Exception as exc:  # a command's own bug must not take the phone down
             log.exception("shell command %r failed", argv)
-            io.err(f"{name}: {type(exc).__name__}: {exc}\n")
+            io.err(f"{name}: internal error: {exc}\n")
             return 1
 
     def run_script(self, path: str, args: list[str], io: Io) -> int:

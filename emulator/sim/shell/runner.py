@@ -40,20 +40,18 @@ class Shell:
         self.ctx = ctx
         self.commands = dict(all_commands())
 
-    def run(self, command: str, stdin: bytes, write: OutputSink) -> int:
+    def _interp(self) -> Interp:
         env = dict(BASE_ENV)
         env["ANDROID_SERIAL"] = getattr(self.ctx, "serial", "")
-        sh = Interp(self.ctx, self.commands, env)
-        io = Io(InStream(stdin), lambda b: write(1, b), lambda b: write(2, b))
-        try:
-            return sh.run_text(command, io)
-        except ExitShell as exc:
-            return exc.code
-        except _Break:
-            return sh.status
-        except RecursionError:
-            io.err("/system/bin/sh: too deeply nested\n")
-            return 2
+        return Interp(self.ctx, self.commands, env)
+
+    def run(self, command: str, stdin: bytes, write: OutputSink) -> int:
+        """One ``adb shell CMD``: a fresh shell process for each command line."""
+        return _run(self._interp(), command, stdin, write)
+
+    def session(self) -> ShellSession:
+        """An interactive shell: variables, ``cd`` and ``$?`` carry over between lines."""
+        return ShellSession(self._interp())
 
     def capture(self, command: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
         """Run and collect ``(status, stdout, stderr)``; for apps, tests and seeders."""
@@ -64,3 +62,38 @@ class Shell:
 
         status = self.run(command, stdin, write)
         return status, bytes(out), bytes(err)
+
+
+class ShellSession:
+    """A :class:`~emulator.sim.contracts.ShellRunner` that keeps one shell's state across lines.
+
+    ``exited`` turns true when a line ran ``exit``; the caller ends the session then.
+    """
+
+    def __init__(self, interp: Interp) -> None:
+        self.interp = interp
+        self.exited = False
+
+    def run(self, command: str, stdin: bytes, write: OutputSink) -> int:
+        try:
+            return _run(self.interp, command, stdin, write, catch_exit=False)
+        except ExitShell as exc:
+            self.exited = True
+            self.interp.status = exc.code
+            return exc.code
+
+
+def _run(sh: Interp, command: str, stdin: bytes, write: OutputSink, catch_exit: bool = True) -> int:
+    io = Io(InStream(stdin), lambda b: write(1, b), lambda b: write(2, b))
+    try:
+        return sh.run_text(command, io)
+    except ExitShell as exc:
+        if not catch_exit:
+            raise
+        return exc.code
+    except _Break:
+        return sh.status
+    except RecursionError:
+        io.err("/system/bin/sh: too deeply nested\n")
+        sh.status = 2
+        return 2

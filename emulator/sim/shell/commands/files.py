@@ -181,6 +181,8 @@ def cat(sh: Interp, io: Io, argv: list[str]) -> int:
         if p == "-":
             io.out(io.read())
             continue
+        if p == "/dev/null":
+            continue
         try:
             host = sh.host(p)
             if host.is_dir():

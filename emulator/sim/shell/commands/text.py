@@ -35,6 +35,9 @@ def inputs(sh: Interp, io: Io, name: str, paths: list[str]) -> list[tuple[str, b
         if p == "-":
             out.append(("(standard input)", io.read()))
             continue
+        if p in ("/dev/null", "/dev/zero"):
+            out.append((p, b""))
+            continue
         try:
             host = sh.host(p)
             if host.is_dir():
