@@ -29,7 +29,7 @@ from emulator.sim.adb.packets import (
     ProtocolError,
     read_packet,
 )
-from emulator.sim.adb.stream import RECV_WINDOW, Stream
+from emulator.sim.adb.stream import RECV_WINDOW, Stream, StreamClosed
 
 if TYPE_CHECKING:
     from emulator.sim.adb.server import AdbServer
@@ -204,6 +204,8 @@ class Connection:
     def _run_service(self, handler: Callable[[Stream], None], stream: Stream) -> None:
         try:
             handler(stream)
+        except StreamClosed:
+            log.debug("%r: closed by the host", stream)
         except Exception:
             log.exception("service %r failed", stream.service)
         finally:

@@ -30,8 +30,13 @@ OUT_LIMIT = 8 * 1024 * 1024
 RECV_WINDOW = 8 * 1024 * 1024
 
 
-class StreamClosed(Exception):
-    """The host closed the stream (or the connection went away)."""
+class StreamClosed(BaseException):
+    """The host closed the stream (or the connection went away).
+
+    A BaseException on purpose: like SIGPIPE on a phone, it ends the command
+    writing to the closed stream, instead of being caught and logged by every
+    ``except Exception`` between the write and the service.
+    """
 
 
 class Stream:
