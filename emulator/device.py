@@ -31,6 +31,8 @@ from emulator.adb import AdbServer
 from emulator.errors import AndroidError, AndroidInputError, DeviceLost
 
 U2_PORT = 9008
+# The rig's own reads (seed read-back, dumps) are not capped like an agent's commands.
+INTERNAL_OUTPUT_CAP = 1 << 28
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
 
 KEYCODES: dict[str, int] = {
@@ -214,6 +216,7 @@ class AdbAndroidDevice:
         self._features: set[str] | None = None
         self._u2_ok: bool | None = None
         self._size: tuple[int, int] | None = None
+        self.screenshot_path: Literal["raw", "png"] | None = None  # chosen by screenshot("auto")
         self.round_trips = 0  # adb requests made through this object (for benchmarks)
 
     def __repr__(self) -> str:
@@ -233,7 +236,9 @@ class AdbAndroidDevice:
                 self._features = {f.strip() for f in raw.split(",") if f.strip()}
         return self._features
 
-    def shell(self, command: str, timeout: float | None = None) -> ShellResult:
+    def shell(
+        self, command: str, timeout: float | None = None, output_cap: int | None = None
+    ) -> ShellResult:
         """Run ``command`` in the device shell, bounded in time and captured output.
 
         Output past ``output_cap`` bytes per stream is dropped (``truncated``);
@@ -241,13 +246,14 @@ class AdbAndroidDevice:
         ``exit_code`` is 124 with ``timed_out`` set, like coreutils ``timeout``.
         """
         limit = self.shell_timeout if timeout is None else timeout
+        cap = self.output_cap if output_cap is None else output_cap
         with _adb_errors(self.serial):
             self.round_trips += 1
             if "shell_v2" in self.features():
-                return self._shell_v2(command, limit)
-            return self._shell_v1(command, limit)
+                return self._shell_v2(command, limit, cap)
+            return self._shell_v1(command, limit, cap)
 
-    def _shell_v2(self, command: str, limit: float) -> ShellResult:
+    def _shell_v2(self, command: str, limit: float, cap: int) -> ShellResult:
         deadline = time.monotonic() + limit
         conn = self._adb.open_transport(timeout=limit)
         out, err = bytearray(), bytearray()
@@ -274,21 +280,21 @@ class AdbAndroidDevice:
                     kind, data, buf = buf[0], buf[5 : 5 + size], buf[5 + size :]
                     if kind in (1, 2):
                         target = out if kind == 1 else err
-                        room = self.output_cap - len(target)
+                        room = cap - len(target)
                         if len(data) > room:
                             truncated = True
                         target += data[: max(room, 0)]
                     elif kind == 3 and data:
                         code = data[0]
         except TimeoutError:
-            return self._result(out, err, 124, truncated, timed_out=True, limit=limit)
+            return self._result(out, err, 124, truncated, True, limit, cap)
         finally:
             conn.close()
         if code is None:
             raise DeviceLost(f"{self.serial}: shell stream closed without an exit status")
-        return self._result(out, err, code, truncated)
+        return self._result(out, err, code, truncated, cap=cap)
 
-    def _shell_v1(self, command: str, limit: float) -> ShellResult:
+    def _shell_v1(self, command: str, limit: float, cap: int) -> ShellResult:
         marker = b"X4EXIT:"
         deadline = time.monotonic() + limit
         conn = self._adb.open_transport(timeout=limit)
@@ -307,12 +313,12 @@ class AdbAndroidDevice:
                 if not chunk:
                     break
                 tail = (tail + chunk)[-64:]
-                room = self.output_cap + 64 - len(data)
+                room = cap + 64 - len(data)
                 if len(chunk) > room:
                     truncated = True
                 data += chunk[: max(room, 0)]
         except TimeoutError:
-            return self._result(data, b"", 124, truncated, timed_out=True, limit=limit)
+            return self._result(data, b"", 124, truncated, True, limit, cap)
         finally:
             conn.close()
         idx = tail.rfind(marker)
@@ -320,8 +326,8 @@ class AdbAndroidDevice:
             raise DeviceLost(f"{self.serial}: shell output ended without an exit status")
         code = int(tail[idx + len(marker) :].strip() or b"255")
         body_end = data.rfind(marker)
-        body = data[:body_end] if body_end >= 0 else data[: self.output_cap]
-        return self._result(body[: self.output_cap], b"", code, truncated)
+        body = data[:body_end] if body_end >= 0 else data[:cap]
+        return self._result(body[:cap], b"", code, truncated, cap=cap)
 
     def _result(
         self,
@@ -331,10 +337,11 @@ class AdbAndroidDevice:
         truncated: bool,
         timed_out: bool = False,
         limit: float = 0.0,
+        cap: int = 0,
     ) -> ShellResult:
         stderr = bytes(err).decode("utf-8", "replace")
         if truncated:
-            stderr += f"\n[output truncated at {self.output_cap} bytes]"
+            stderr += f"\n[output truncated at {cap} bytes]"
         if timed_out:
             stderr += f"\n[timed out after {limit:g} s]"
         return ShellResult(
@@ -346,9 +353,9 @@ class AdbAndroidDevice:
         )
 
     def check(self, command: str, timeout: float | None = None) -> str:
-        """Run a command the rig relies on; its stdout, or :class:`AndroidError` if it failed."""
-        res = self.shell(command, timeout)
-        if not res.ok:
+        """Run a command the rig relies on; its whole stdout, or :class:`AndroidError`."""
+        res = self.shell(command, timeout, output_cap=INTERNAL_OUTPUT_CAP)
+        if not res.ok or res.truncated:
             detail = (res.stderr or res.stdout).strip()[-500:]
             raise AndroidError(
                 f"{self.serial}: {command[:120]!r} exited {res.exit_code}: {detail}",
@@ -393,14 +400,41 @@ class AdbAndroidDevice:
             return self._adb.sync.read_bytes(remote)
 
     # -- screen -----------------------------------------------------------------
-    def screenshot(self, fmt: Literal["raw", "png"] = "raw") -> Image.Image:
-        """The screen as RGB ``[height, width]``: raw frame decoded on the host (faster),
-        or ``screencap -p`` when asked or when the raw frame cannot be decoded."""
+    def screenshot(self, fmt: Literal["auto", "raw", "png"] = "auto") -> Image.Image:
+        """The screen as RGB ``[height, width]``.
+
+        ``raw`` pulls the uncompressed frame and decodes it on the host (no
+        PNG encoding on the device); ``png`` is ``screencap -p``. ``auto``
+        times both on the first call and keeps the faster for this device:
+        on real devices on-device PNG encoding usually loses, on the virtual
+        phone over loopback the 10 MB raw frame may (benchmarks/bench_screenshot.py).
+        """
+        if fmt == "auto":
+            if self.screenshot_path is None:
+                t0 = time.perf_counter()
+                raw = self._shot_raw()
+                t1 = time.perf_counter()
+                self._shot_png()
+                t2 = time.perf_counter()
+                self.screenshot_path = "raw" if raw is not None and t1 - t0 <= t2 - t1 else "png"
+                if raw is not None:
+                    return raw
+            fmt = self.screenshot_path
         if fmt == "raw":
-            try:
-                return decode_raw_screencap(self.exec_out("screencap"))
-            except AndroidError:
-                pass
+            img = self._shot_raw()
+            if img is not None:
+                return img
+        return self._shot_png()
+
+    def _shot_raw(self) -> Image.Image | None:
+        try:
+            return decode_raw_screencap(self.exec_out("screencap"))
+        except DeviceLost:
+            raise
+        except AndroidError:
+            return None
+
+    def _shot_png(self) -> Image.Image:
         data = self.exec_out("screencap -p")
         try:
             img = Image.open(io.BytesIO(data))

@@ -186,7 +186,8 @@ def file_hashes(device: AdbAndroidDevice, paths: Sequence[str]) -> dict[str, str
     """``{path: md5 hex}`` for each path (None when missing), in one round trip."""
     if not paths:
         return {}
-    res = device.shell("md5sum " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null")
+    cmd = "md5sum " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null"
+    res = device.shell(cmd, output_cap=1 << 24)
     found: dict[str, str | None] = dict.fromkeys(paths)
     for line in res.stdout.splitlines():
         digest, _, path = line.partition(" ")

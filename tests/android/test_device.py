@@ -57,7 +57,8 @@ def test_screenshot_raw_matches_png(phone: AdbAndroidDevice) -> None:
     raw = phone.screenshot()
     png = phone.screenshot("png")
     assert raw.size == png.size == phone.window_size() == (720, 1280)
-    assert raw.mode == "RGB"
+    assert raw.mode == "RGB" and phone.screenshot_path in ("raw", "png")
+    assert phone.screenshot("raw").tobytes() == png.tobytes()
     assert raw.tobytes() == png.tobytes()
 
 
