@@ -111,6 +111,7 @@ class Life:
             ("chat", self.chat),
             ("work mail threads", self.work_mail),
             ("newsletters and invoices", self.other_mail),
+            ("orders, bookings, school mail", self.orders_and_travel),
             ("shell history", self.shell),
             ("notes", self.notes),
             ("todos", self.todos),
@@ -441,6 +442,99 @@ class Life:
                     sender=person.email or p.email,
                     to=[p.email],
                     subject=text.fill("About {day}"),
+                    body=body,
+                )
+
+    def orders_and_travel(self) -> None:
+        """Order confirmations with a shipping notice later, bookings, school letters."""
+        p, rng = self.persona, self.rng("orders")
+        text = TextMaker(p, rng)
+        cur = self.currency
+        scale = Decimal(150) if cur == "JPY" else Decimal(1)
+        kids = [x for x in p.family if x.relation in ("son", "daughter")]
+        for day in self.days_iter():
+            if rng.random() < 0.18 * self.density:
+                shop = text.pick(W.GENERAL_SHOPS)
+                order = f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"
+                lines, total = [], Decimal(0)
+                for name, lo, hi in rng.sample(W.PRODUCTS, rng.randint(1, 3)):
+                    qty = 1 if rng.random() < 0.8 else 2
+                    price = money(Decimal(rng.randint(lo * 100, hi * 100)) / 100 * scale, cur)
+                    total += price * qty
+                    lines.append(f"  {qty} x {name:<28} {show_money(price * qty, cur)}")
+                arrive = day + timedelta(days=rng.randint(2, 5))
+                t = self.at(day, text.clock(7, 22), jitter=20, rng=rng)
+                first_id = f"<{self.uid('o')}@{slug(shop)}.example>"
+                body = (
+                    f"Hello {p.first_name},\n\nthank you for your order {order}.\n\n"
+                    + "\n".join(lines)
+                    + f"\n\n  Total: {show_money(total, cur)}\n\nExpected delivery: "
+                    f"{arrive.strftime('%A, %d %B')}, to {p.home_address}.\n\n{shop} customer care"
+                )
+                self.emit(
+                    E.MailReceived,
+                    t,
+                    self.laptop,
+                    message_id=first_id,
+                    sender=f"orders@{slug(shop)}.example",
+                    to=[p.email],
+                    subject=f"Your {shop} order {order}",
+                    body=body,
+                )
+                ship = self.at(day + timedelta(days=1), text.clock(8, 18), rng=rng)
+                self.emit(
+                    E.MailReceived,
+                    ship,
+                    self.laptop,
+                    message_id=f"<{self.uid('o')}@{slug(shop)}.example>",
+                    sender=f"orders@{slug(shop)}.example",
+                    to=[p.email],
+                    subject=f"Shipped: order {order}",
+                    in_reply_to=first_id,
+                    body=f"Good news, {p.first_name}: order {order} is on its way. "
+                    f"Tracking number {rng.randint(10**11, 10**12 - 1)}. It should arrive "
+                    f"on {arrive.strftime('%A, %d %B')}.",
+                )
+            if rng.random() < 0.05 * self.density:
+                mode, carrier, dest = text.pick(W.TRAVEL)
+                go = day + timedelta(days=rng.randint(7, 30))
+                dep = text.clock(6, 19)
+                code = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
+                body = (
+                    f"Booking confirmation {code}\n\nPassenger: {p.name}\n"
+                    f"{mode.capitalize()} {carrier} {rng.randint(100, 2999)} from {p.city} to "
+                    f"{dest}\nDeparture: {go.strftime('%a %d %b %Y')} {dep}\n"
+                    f"Seat: {rng.randint(1, 80)}{text.pick('ABCDF')}\n\n"
+                    "Please be at the departure point 15 minutes early. Changes are possible "
+                    "until 24 hours before departure."
+                )
+                self.emit(
+                    E.MailReceived,
+                    self.at(day, text.clock(), rng=rng),
+                    self.laptop,
+                    message_id=f"<{self.uid('t')}@bookings.example>",
+                    sender="noreply@bookings.example",
+                    to=[p.email],
+                    subject=f"Your {mode} to {dest} on {go.strftime('%d %b')}",
+                    body=body,
+                )
+            if kids and day.weekday() == 4 and rng.random() < 0.5:
+                school = next((pl.name for pl in p.places if pl.kind == "school"), "School")
+                body = (
+                    "Dear parents,\n\n"
+                    + " ".join(
+                        text.fill(line) for line in rng.sample(W.SCHOOL_LINES, rng.randint(2, 4))
+                    )
+                    + f"\n\nWith kind regards,\n{school}"
+                )
+                self.emit(
+                    E.MailReceived,
+                    self.at(day, "13:30", jitter=30, rng=rng),
+                    self.laptop,
+                    message_id=f"<{self.uid('s')}@school.example>",
+                    sender=f"office@{slug(school)}.example",
+                    to=[p.email],
+                    subject=f"{school}: news for the week",
                     body=body,
                 )
 

@@ -591,3 +591,41 @@ SERVICE_SMS_BY_SENDER = (
         "Reminder: your appointment at {place} is on {date} at {time}. Reply C to cancel.",
     ),
 )
+
+PRODUCTS = (
+    ("USB-C charger 65W", 25, 45),
+    ("Running socks (3 pairs)", 12, 20),
+    ("Notebook A5 dotted", 6, 14),
+    ("Kitchen scale", 15, 30),
+    ("LED desk lamp", 30, 70),
+    ("Water bottle 750 ml", 12, 28),
+    ("Board game: Cascadia", 30, 45),
+    ("Printer ink, black", 20, 40),
+    ("HDMI cable 2 m", 8, 15),
+    ("Children's raincoat", 25, 50),
+    ("Cast iron pan 28 cm", 35, 60),
+    ("Yoga mat", 20, 45),
+    ("Bicycle lights set", 18, 40),
+    ("Coffee grinder", 40, 90),
+    ("Paperback novel", 10, 16),
+    ("Plant pot, ceramic", 9, 25),
+    ("Batteries AA (8)", 6, 12),
+    ("Wool beanie", 15, 30),
+)
+TRAVEL = (
+    ("train", "ICE", "Hamburg Hbf"),
+    ("train", "RE", "Leipzig Hbf"),
+    ("flight", "LH", "Munich"),
+    ("train", "IC", "Cologne"),
+    ("flight", "KL", "Amsterdam"),
+    ("bus", "FlixBus", "Dresden"),
+)
+SCHOOL_LINES = (
+    "The school trip to the science museum takes place on {day}; please sign the form by Friday.",
+    "Parents' evening is on {day} at {time} in the main hall.",
+    "Please remember to bring indoor shoes and a water bottle every day.",
+    "The cafeteria menu for next week is attached to the notice board and the website.",
+    "We are collecting donations for the spring fair; baked goods are very welcome.",
+    "Lost property will be displayed at the entrance until the end of the month.",
+)
+GENERAL_SHOPS = ("Marktplatz24", "Nordhaus", "Koenig & Co")
