@@ -198,3 +198,35 @@ def test_text_survives_byte_for_byte(providers: SqliteProviders) -> None:
     text = 'it\'s "$HOME" `x` 100% \\n\n😀 漢字'
     providers.insert("content://sms/inbox", {"address": "1", "body": text})
     assert providers.query("content://sms", ["body"])[0]["body"] == text
+
+
+def test_concurrent_writers_and_an_outside_reader(providers, vfs) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(40):
+                providers.insert(
+                    "content://sms/inbox", {"address": f"55500{n}", "body": f"{n}-{i}"}
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    assert providers.query("content://sms") == []  # the database exists before the reader opens
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    outside = sqlite3.connect(vfs.host_path(SMS_DB), timeout=10)
+    counts = []
+    while any(t.is_alive() for t in threads):
+        counts.append(outside.execute("SELECT COUNT(*) FROM sms").fetchone()[0])
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert counts == sorted(counts)  # the reader only ever sees committed, growing state
+    assert outside.execute("SELECT COUNT(*) FROM sms").fetchone()[0] == 160
+    threads_rows = providers.query("content://mms-sms/conversations", ["message_count"])
+    assert sorted(r["message_count"] for r in threads_rows) == [40, 40, 40, 40]
+    outside.close()
