@@ -119,3 +119,63 @@ def test_dead_phone_raises_device_lost(adb_server: AdbServer, tmp_path: Path) ->
     finally:
         proc.stop()
         adb_server.disconnect(proc.serial)
+
+
+def _search_text(phone: AdbAndroidDevice) -> str:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(phone.ui_tree().encode("utf-8"))
+    (node,) = [n for n in root.iter("node") if n.get("resource-id", "").endswith("search_view")]
+    return node.get("text", "")
+
+
+def _focus_search(phone: AdbAndroidDevice) -> None:
+    phone.stop_app("com.android.contacts")
+    phone.launch("com.android.contacts")
+    phone.tap(360, 253)  # the search field of the virtual phone's Contacts at 720x1280
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["plain", 'it\'s $HOME `id` "q" 50%s off % 100%;|&<>*\\', "two  spaces", "a%sb%%sc"],
+)
+def test_type_ascii_through_input_text(phone: AdbAndroidDevice, text: str) -> None:
+    _focus_search(phone)
+    phone.type_text(text)
+    assert _search_text(phone) == text
+
+
+def test_type_unicode_through_uiautomator2(phone: AdbAndroidDevice) -> None:
+    assert phone.u2_available()
+    _focus_search(phone)
+    phone.type_text("héllo 世界 😀 $x")
+    assert _search_text(phone) == "héllo 世界 😀 $x"
+
+
+def test_ui_tree_without_the_agent_uses_uiautomator_dump(phone: AdbAndroidDevice) -> None:
+    # A device object that has not found the uiautomator2 agent (as on a stock AVD).
+    plain = AdbAndroidDevice(phone.server, phone.serial)
+    plain._u2_ok = False
+    phone.key("home")
+    tree = plain.ui_tree()
+    assert tree.startswith("<?xml") and "Contacts" in tree
+    assert plain.rotation() == 0
+    with pytest.raises(AndroidInputError, match="needs uiautomator2's agent or the ADB Keyboard"):
+        plain.type_text("日本")
+
+
+def test_reconnect_after_restart(adb_server: AdbServer, tmp_path: Path) -> None:
+    from emulator.adb import free_port
+    from emulator.sim.phone import spawn_phone
+
+    port = free_port()
+    proc = spawn_phone(tmp_path / "p", adb_port=port)
+    try:
+        serial = adb_server.connect(proc.serial)
+        proc.kill()
+        proc = spawn_phone(tmp_path / "p", adb_port=port)
+        adb_server.reconnect(serial, timeout=30)
+        assert AdbAndroidDevice(adb_server, serial).shell("echo back").stdout == "back\n"
+    finally:
+        proc.stop()
+        adb_server.disconnect(proc.serial)
