@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import struct
 import threading
@@ -445,3 +446,21 @@ def test_reverse_rules_and_device_initiated_open(wire, phone):
     assert request("forward:tcp:0;tcp:7200").startswith(b"OKAY")
     assert request("killforward-all") == b"OKAY"
     assert request("list-forward") == b"0000"
+
+
+def test_host_close_ends_an_endless_command(wire):
+    ids = wire.open("shell:while true; do echo y; done")
+    local, remote = ids
+    first = wire.recv()
+    assert first.command == A_WRTE and first.payload.startswith(b"y\n")
+    pattern = re.compile(rf"adb-\d+-{remote}")  # the stream's service thread
+    service = [t for t in threading.enumerate() if pattern.fullmatch(t.name)]
+    assert service
+    wire.send(A_CLSE, local, remote)
+    while not ((p := wire.recv()).command == A_CLSE and p.arg1 == local):
+        pass  # WRTEs already in flight, then the device's answering CLSE
+    deadline = time.monotonic() + 10
+    while any(t.is_alive() for t in service):
+        assert time.monotonic() < deadline, "the command kept running after the host closed"
+        time.sleep(0.05)
+    assert run(wire, "shell:echo next") == b"next\n"
