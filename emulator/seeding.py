@@ -167,6 +167,39 @@ class SeedPlan:
     app_rows: list[AppRows] = field(default_factory=list)
     alarm_store: AlarmStore = field(default_factory=AlarmStore)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SeedPlan:
+        """A plan from JSON-like data (lists of record dicts; times as ISO strings or ms)."""
+        kinds: dict[str, type] = {
+            "contacts": Contact,
+            "sms": Sms,
+            "calls": Call,
+            "events": CalendarEvent,
+            "alarms": Alarm,
+            "files": FileItem,
+            "settings": Setting,
+            "app_rows": AppRows,
+        }
+        unknown = set(data) - set(kinds) - {"alarm_store"}
+        if unknown:
+            raise AndroidInputError(f"seed plan: unknown sections {sorted(unknown)}")
+        plan = cls()
+        for key, kind in kinds.items():
+            items = []
+            for i, raw in enumerate(data.get(key) or []):
+                if isinstance(raw, kind):
+                    items.append(raw)
+                    continue
+                try:
+                    items.append(kind(**_coerce(kind, dict(raw))))
+                except (TypeError, ValueError) as exc:
+                    raise AndroidInputError(f"seed plan: {key}[{i}]: {exc}") from None
+            setattr(plan, key, items)
+        if data.get("alarm_store"):
+            store = data["alarm_store"]
+            plan.alarm_store = store if isinstance(store, AlarmStore) else AlarmStore(**store)
+        return plan
+
     def all_app_rows(self) -> list[AppRows]:
         rows = list(self.app_rows)
         if self.alarms:
@@ -192,6 +225,19 @@ class SeedPlan:
                 )
             )
         return rows
+
+
+def _coerce(kind: type, raw: dict[str, Any]) -> dict[str, Any]:
+    for key in ("date", "start", "end"):
+        if isinstance(raw.get(key), str):
+            raw[key] = datetime.fromisoformat(raw[key])
+    if kind is CalendarEvent:
+        raw["attendees"] = [
+            a if isinstance(a, Attendee) else Attendee(**a) for a in raw.get("attendees", [])
+        ]
+    if kind is FileItem and isinstance(raw.get("data"), str):
+        raw["data"] = raw["data"].encode("utf-8")
+    return raw
 
 
 # -- script building --------------------------------------------------------------
@@ -641,8 +687,10 @@ def plan_digest(plan: SeedPlan) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def apply_plan(device: AdbAndroidDevice, plan: SeedPlan) -> dict[str, Any]:
+def apply_plan(device: AdbAndroidDevice, plan: SeedPlan | Mapping[str, Any]) -> dict[str, Any]:
     """Apply ``plan`` to ``device`` in a bounded number of round trips, verify, return a digest."""
+    if isinstance(plan, Mapping):
+        plan = SeedPlan.from_dict(plan)
     if not isinstance(plan, SeedPlan):
         raise AndroidInputError(
             f"an Android seed plan must be a SeedPlan, not {type(plan).__name__}"
@@ -670,8 +718,10 @@ def apply_plan(device: AdbAndroidDevice, plan: SeedPlan) -> dict[str, Any]:
             output = (run.stdout + run.stderr).strip()
             exc.log_tail = f"seed script exit {run.exit_code}:\n{output[-2000:]}"
         raise
+    digest = plan_digest(plan)
     return {
-        "plan_sha256": plan_digest(plan),
+        "digest": digest,  # the plan's identity; the device state was verified against it
+        "plan_sha256": digest,
         "contacts": len(plan.contacts),
         "sms": len(plan.sms),
         "calls": len(plan.calls),

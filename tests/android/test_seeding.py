@@ -153,3 +153,28 @@ def test_read_state_queries(phone: AdbAndroidDevice) -> None:
     assert hashes == {"/sdcard/none.txt": None}
     ui = phone.read_state(readers.UiQuery())
     assert ui["package"] and "<hierarchy" in ui["tree"]
+
+
+def test_plan_from_json_like_data(phone: AdbAndroidDevice) -> None:
+    from emulator.errors import AndroidInputError
+
+    data = {
+        "sms": [{"address": "+15557777", "body": "from dict", "date": "2026-01-05T08:30:00+00:00"}],
+        "events": [
+            {
+                "title": "Dentist",
+                "start": "2026-01-06T09:00:00+01:00",
+                "end": "2026-01-06T10:00:00+01:00",
+                "attendees": [{"name": "Dr. Who", "email": "who@ex.com"}],
+            }
+        ],
+        "files": [{"path": "/sdcard/Download/d.txt", "data": "text ✓"}],
+    }
+    digest = phone.seed(data)
+    assert digest["digest"] == digest["plan_sha256"] and digest["sms"] == 1
+    with pytest.raises(AndroidInputError, match="unknown sections"):
+        phone.seed({"emails": []})
+    with pytest.raises(AndroidInputError, match=r"sms\[0\]"):
+        phone.seed({"sms": [{"address": "+1"}]})
+    with pytest.raises(AndroidInputError, match="naive datetime"):
+        phone.seed({"sms": [{"address": "+1", "body": "x", "date": "2026-01-05T08:30:00"}]})
