@@ -99,3 +99,12 @@ def test_sqlite3(run, providers) -> None:
     run.out("sqlite3 /data/local/tmp/new.db 'create table t(x); insert into t values (1)'")
     assert run.out("sqlite3 /data/local/tmp/new.db 'select x from t'") == "1\n"
     assert run.out("echo 'select 40+2;' | sqlite3 /data/local/tmp/new.db") == "42\n"
+
+
+def test_ime(run, providers) -> None:
+    latin = "com.android.inputmethod.latin/.LatinIME"
+    assert run.out("ime list -s") == f"{latin}\n"
+    assert run.out(f"ime set {latin}") == f"Input method {latin} selected for user #0\n"
+    assert providers.setting("secure", "default_input_method") == latin
+    status, _out, err = run("ime set com.android.adbkeyboard/.AdbIME")
+    assert status == 255 and "Unknown input method" in err

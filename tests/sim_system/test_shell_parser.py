@@ -162,3 +162,7 @@ def test_interactive_session_keeps_state(ctx) -> None:
 
 def test_dev_null_reads_empty(run) -> None:
     assert run("cat /dev/null; grep -c x /dev/null") == (1, "0\n", "")
+
+
+def test_tilde_is_home(run) -> None:
+    assert run.out("echo ~ '~' a~; HOME=/sdcard; echo ~/Download") == "/ ~ a~\n/sdcard/Download\n"

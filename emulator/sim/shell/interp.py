@@ -379,7 +379,17 @@ class Interp:
         # Each field is a list of (text, quoted) segments; quoted text is never split or globbed.
         fields: list[list[tuple[str, bool]]] = [[]]
         keep: list[bool] = [False]
-        for part in word.parts:
+        parts = word.parts
+        first = parts[0] if parts else None
+        if (
+            first is not None
+            and first.kind == "lit"
+            and not first.quoted
+            and (first.text == "~" or first.text.startswith("~/"))
+        ):
+            home = ast.Part("lit", self.vars.get("HOME", "/"), True)
+            parts = [home, ast.Part("lit", first.text[1:], False), *parts[1:]]
+        for part in parts:
             if part.kind == "lit":
                 fields[-1].append((part.text, part.quoted))
                 keep[-1] = keep[-1] or part.quoted or bool(part.text)

@@ -443,3 +443,58 @@ def df(sh: Interp, io: Io, argv: list[str]) -> int:
         "/dev/fuse         6082212 1048576   5033636  18% /storage/emulated\n"
     )
     return 0
+
+
+# -- input methods -----------------------------------------------------------------------
+LATIN_IME = "com.android.inputmethod.latin/.LatinIME"
+
+
+def _ime_ids(sh: Interp) -> list[str]:
+    """Input methods the phone has: the stock keyboard (no other IME is installed)."""
+    return [LATIN_IME]
+
+
+@command("ime")
+def ime(sh: Interp, io: Io, argv: list[str]) -> int:
+    prov = sh.ctx.providers
+    args = [a for a in argv[1:] if a not in ("--user", "current", "0")]
+    if not args:
+        io.out("ime <command>:\n  list [-a] [-s]\n  enable ID\n  disable ID\n  set ID\n")
+        return 0
+    verb, rest = args[0], [a for a in args[1:] if not a.startswith("-")]
+    enabled = [x for x in (prov.setting("secure", "enabled_input_methods") or "").split(":") if x]
+    if verb == "list":
+        ids = _ime_ids(sh) if "-a" in args else [i for i in _ime_ids(sh) if i in enabled]
+        if "-s" in args:
+            io.out("".join(f"{i}\n" for i in ids))
+        else:
+            io.out("".join(f"{i}:\n  mId={i} mSettingsActivity=null\n" for i in ids))
+        return 0
+    if verb in ("enable", "disable", "set") and not rest:
+        raise CommandError(f"Error: no input method given to ime {verb}", 255)
+    target = rest[0] if rest else ""
+    if verb in ("enable", "disable", "set") and target not in _ime_ids(sh):
+        io.err(f"Unknown input method {target} cannot be {verb}d for user #0\n")
+        return 255
+    if verb == "enable":
+        if target in enabled:
+            io.out(f"Input method {target}: already enabled for user #0\n")
+        else:
+            prov.put_setting("secure", "enabled_input_methods", ":".join([*enabled, target]))
+            io.out(f"Input method {target}: now enabled for user #0\n")
+        return 0
+    if verb == "disable":
+        prov.put_setting(
+            "secure", "enabled_input_methods", ":".join(x for x in enabled if x != target)
+        )
+        io.out(f"Input method {target}: now disabled for user #0\n")
+        return 0
+    if verb == "set":
+        prov.put_setting("secure", "default_input_method", target)
+        io.out(f"Input method {target} selected for user #0\n")
+        return 0
+    if verb == "reset":
+        prov.put_setting("secure", "default_input_method", LATIN_IME)
+        io.out(f"Reset input method for user #0\n  Selected: {LATIN_IME}\n")
+        return 0
+    raise CommandError(f"Unknown command: {verb}", 255)
