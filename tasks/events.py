@@ -178,6 +178,15 @@ class _Calendar(EventBase):
     device_kinds: ClassVar[tuple[str, ...]] = ("android",)
 
 
+class Attendee(BaseModel):
+    """A guest of a calendar entry, as the calendar provider's attendees table holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    email: str
+
+
 class CalendarCreated(_Calendar):
     """A calendar entry; ``rrule`` (RFC 5545, e.g. ``FREQ=WEEKLY;BYDAY=MO``) makes a series."""
 
@@ -189,7 +198,7 @@ class CalendarCreated(_Calendar):
     all_day: bool = False
     location: str | None = None
     description: str | None = None
-    attendees: list[str] = Field(default_factory=list)
+    attendees: list[Attendee] = Field(default_factory=list)
     rrule: str | None = None
     text_fields: ClassVar[tuple[str, ...]] = ("title", "location", "description")
 

@@ -178,7 +178,11 @@ class Life:
                 if WEEKDAYS[d.weekday()] in meeting.days
             )
             start = self.at(first, meeting.at)
-            emails = [c.email for c in p.colleagues if c.name in meeting.attendees and c.email]
+            guests = [
+                E.Attendee(name=c.name, email=c.email)
+                for c in p.colleagues
+                if c.name in meeting.attendees and c.email
+            ]
             self.emit(
                 E.CalendarCreated,
                 t + timedelta(minutes=40),
@@ -188,7 +192,7 @@ class Life:
                 start=start,
                 end=start + timedelta(minutes=meeting.minutes),
                 location=meeting.location,
-                attendees=emails,
+                attendees=guests,
                 rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in meeting.days),
             )
         for habit in p.habits:
@@ -833,7 +837,9 @@ class Life:
             start=start,
             end=end,
             location=p.employer.office,
-            attendees=[colleague.email] if colleague.email else [],
+            attendees=[E.Attendee(name=colleague.name, email=colleague.email)]
+            if colleague.email
+            else [],
             tags=["conflict"],
         )
         new = start + timedelta(days=rng.choice((1, 2, -1)), hours=rng.choice((1, 2, -2)))
