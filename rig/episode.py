@@ -127,6 +127,161 @@ def _commands(records: list[StepRecord]) -> list[tuple[str, str]]:
     return out
 
 
+class Episode:
+    """One episode's life cycle, for every front end.
+
+    ``setup()`` brings the world up, seeds it and returns the :class:`Env` the
+    agent acts on; ``finish()`` scores and writes the record. ``rig run`` calls
+    both around an agent; the MCP server and the Python API call them around a
+    client that acts step by step. Any exception in between goes to
+    :meth:`fail`, which classifies it; :meth:`close` always releases the world.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedTask,
+        config: RigConfig,
+        out: Path,
+        agent_name: str = "agent",
+        progress: Progress = lambda _msg: None,
+    ) -> None:
+        self.loaded, self.task, self.config, self.out = loaded, loaded.task, config, out
+        self.progress = progress
+        out.mkdir(parents=True, exist_ok=True)
+        self.recorder = Recorder(out)
+        task = self.task
+        self.recorder.json(
+            "task.json",
+            {
+                "id": task.id,
+                "title": task.title,
+                "mode": task.mode,
+                "surfaces": list(task.surfaces),
+                "instruction": task.instruction,
+                "now": task.now.isoformat(),
+                "timezone": task.timezone,
+                "devices": dict(task.devices),
+                "agent": agent_name,
+                "path": str(loaded.path),
+            },
+        )
+        self.result = EpisodeResult(task.id)
+        self.world: World | None = None
+        self.env: Env | None = None
+        self.scorer: Scorer | None = None
+        self.phase = "allocate"
+        self.records: list[StepRecord] = []
+        self._closed = False
+
+    def _start(self, phase: str) -> None:
+        self.phase = phase
+        self.recorder.phase_start(phase)
+
+    def setup(self) -> Env:
+        """allocate → clock → seed (verified) → safety baseline; returns the reset Env."""
+        task, rec = self.task, self.recorder
+        self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
+        self._start("allocate")
+        self.world = world = allocate(task, self.config, self.out / "devices")
+        rec.phase_end("allocate")
+
+        self._start("clock")
+        world.freeze_clocks()
+        rec.phase_end("clock")
+
+        self._start("seed")
+        digests = {}
+        for role, plan in _plans(self.loaded, self.progress).items():
+            self.progress(f"seed: {role}")
+            rec.json(f"seed/{role}-plan.json", _jsonable(plan))
+            digests[role] = dict(world[role].seed(plan))
+            rec.json(f"seed/{role}-digest.json", digests[role])
+        rec.phase_end("seed", digests={r: d.get("digest") for r, d in digests.items()})
+
+        self._start("baseline")
+        self.scorer = Scorer(task, world)
+        self.scorer.baseline()
+        rec.phase_end("baseline")
+
+        self._start("agent")
+        limits = Limits(
+            max_steps=task.limits.max_steps,
+            max_seconds=task.limits.max_seconds,
+            shell_timeout_s=self.config.limits.shell_timeout_s,
+            shell_output_cap=self.config.limits.shell_output_cap,
+        )
+        self.env = Env(
+            world, task.instruction, limits=limits, on_step=self._on_step, record_before=True
+        )
+        self.env.reset()
+        return self.env
+
+    def _on_step(self, rec: StepRecord) -> None:
+        self.records.append(rec)
+        self.recorder.on_step(rec)
+        self.progress(f"agent: step {rec.index + 1}/{self.task.limits.max_steps}")
+
+    def agent_failed(self, exc: BaseException) -> None:
+        """The agent (or oracle) raised: its failure, scored as such, noted in the record."""
+        if is_infra(exc) or _is_api_outage(exc):
+            raise exc
+        self.recorder.set(agent_error=f"{type(exc).__name__}: {exc}")
+
+    def finish(self) -> EpisodeResult:
+        """End the agent phase, score by device state, write the record; returns the result."""
+        env, scorer, rec, result = self.env, self.scorer, self.recorder, self.result
+        assert env is not None and scorer is not None, "finish() before setup()"
+        if not env.done:
+            env.step({"action": "finish", "reason": "agent returned"})
+        result.steps, result.done_reason = env.steps, env.done_reason
+        result.messages = [m.__dict__ for m in env.messages]
+        rec.json("messages.json", result.messages)
+        rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason)
+
+        self.progress("score: reading device state")
+        self._start("score")
+        verdict = scorer.score(env.messages, _commands(self.records))
+        rec.phase_end("score")
+        result.passed, result.score = verdict.passed, verdict.score
+        data = verdict.to_dict()
+        result.checks, result.safety = data["checks"], data["safety"]
+        rec.json("final_state.json", {"checks": data["checks"], "safety": data["safety"]})
+        self.close("passed" if result.passed else "failed")
+        return result
+
+    def fail(self, exc: BaseException) -> EpisodeResult:
+        """Record ``exc`` as an infra error (never the agent's) or as a rig/task error."""
+        phase, rec, result = self.phase, self.recorder, self.result
+        if is_infra(exc) or _is_api_outage(exc):
+            result.infra_error = f"{phase}: {type(exc).__name__}: {exc}"
+            rec.phase_end(phase, status="infra_error")
+            rec.set(infra_error=result.infra_error)
+            status = "infra_error"
+        else:
+            detail = str(exc) if isinstance(exc, RigError | ValueError) else repr(exc)
+            result.error = f"{phase}: {detail}"
+            rec.phase_end(phase, status="error")
+            rec.set(error=result.error, traceback=traceback.format_exc())
+            status = "error"
+        self.close(status)
+        return result
+
+    def close(self, status: str = "aborted") -> None:
+        """Release the world and seal the record (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.world is not None:
+            try:
+                self.world.close()
+            except Exception as exc:  # a device that will not stop is worth a note, not a verdict
+                self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
+        self.result.phases = self.recorder.phases
+        self.recorder.json("score.json", self.result.to_dict())
+        self.recorder.close(status)
+        write_report(self.out)
+
+
 def run_episode(
     loaded: LoadedTask,
     agent: Agent,
@@ -135,125 +290,18 @@ def run_episode(
     progress: Progress = lambda _msg: None,
 ) -> EpisodeResult:
     """Run one task with one agent; the record is written under ``out``."""
-    task = loaded.task
-    out.mkdir(parents=True, exist_ok=True)
-    recorder = Recorder(out)
-    recorder.json(
-        "task.json",
-        {
-            "id": task.id,
-            "title": task.title,
-            "mode": task.mode,
-            "surfaces": list(task.surfaces),
-            "instruction": task.instruction,
-            "now": task.now.isoformat(),
-            "timezone": task.timezone,
-            "devices": dict(task.devices),
-            "agent": getattr(agent, "name", "agent"),
-            "path": str(loaded.path),
-        },
-    )
-    result = EpisodeResult(task.id)
-    world: World | None = None
-    phase = "allocate"
-    records: list[StepRecord] = []
+    episode = Episode(loaded, config, out, getattr(agent, "name", "agent"), progress)
     try:
-        progress(
-            "allocate: bringing up " + ", ".join(f"{r} ({k})" for r, k in task.devices.items())
-        )
-        recorder.phase_start(phase)
-        world = allocate(task, config, out / "devices")
-        recorder.phase_end(phase)
-
-        phase = "clock"
-        recorder.phase_start(phase)
-        world.freeze_clocks()
-        recorder.phase_end(phase)
-
-        phase = "seed"
-        recorder.phase_start(phase)
-        plans = _plans(loaded, progress)
-        digests = {}
-        for role, plan in plans.items():
-            progress(f"seed: {role}")
-            recorder.json(f"seed/{role}-plan.json", _jsonable(plan))
-            digests[role] = dict(world[role].seed(plan))
-            recorder.json(f"seed/{role}-digest.json", digests[role])
-        recorder.phase_end(phase, digests={r: d.get("digest") for r, d in digests.items()})
-
-        phase = "baseline"
-        recorder.phase_start(phase)
-        scorer = Scorer(task, world)
-        scorer.baseline()
-        recorder.phase_end(phase)
-
-        phase = "agent"
-        recorder.phase_start(phase)
-
-        def on_step(rec: StepRecord) -> None:
-            records.append(rec)
-            recorder.on_step(rec)
-            progress(f"agent: step {rec.index + 1}/{task.limits.max_steps}")
-
-        limits = Limits(
-            max_steps=task.limits.max_steps,
-            max_seconds=task.limits.max_seconds,
-            shell_timeout_s=config.limits.shell_timeout_s,
-            shell_output_cap=config.limits.shell_output_cap,
-        )
-        env = Env(world, task.instruction, limits=limits, on_step=on_step, record_before=True)
-        env.reset()
+        env = episode.setup()
         try:
-            agent.run(env, task.instruction)
+            agent.run(env, loaded.task.instruction)
         except Exception as exc:
-            if is_infra(exc) or _is_api_outage(exc):
-                raise
-            # The agent (or the oracle) broke: that is its failure, scored as such.
-            recorder.set(agent_error=f"{type(exc).__name__}: {exc}")
-        if not env.done:
-            env.step({"action": "finish", "reason": "agent returned"})
-        result.steps, result.done_reason = env.steps, env.done_reason
-        result.messages = [m.__dict__ for m in env.messages]
-        recorder.json("messages.json", result.messages)
-        recorder.phase_end(phase, steps=env.steps, done_reason=env.done_reason)
-
-        phase = "score"
-        progress("score: reading device state")
-        recorder.phase_start(phase)
-        verdict = scorer.score(env.messages, _commands(records))
-        recorder.phase_end(phase)
-        result.passed, result.score = verdict.passed, verdict.score
-        data = verdict.to_dict()
-        result.checks, result.safety = data["checks"], data["safety"]
-        recorder.json("final_state.json", {"checks": data["checks"], "safety": data["safety"]})
-        status = "passed" if result.passed else "failed"
+            episode.agent_failed(exc)
+        return episode.finish()
     except Exception as exc:
-        if is_infra(exc) or _is_api_outage(exc):
-            result.infra_error = f"{phase}: {type(exc).__name__}: {exc}"
-            recorder.phase_end(phase, status="infra_error")
-            recorder.set(infra_error=result.infra_error)
-            status = "infra_error"
-        elif isinstance(exc, RigError | ValueError):
-            result.error = f"{phase}: {exc}"
-            recorder.phase_end(phase, status="error")
-            recorder.set(error=result.error)
-            status = "error"
-        else:
-            result.error = f"{phase}: {type(exc).__name__}: {exc}"
-            recorder.phase_end(phase, status="error")
-            recorder.set(error=result.error, traceback=traceback.format_exc())
-            status = "error"
+        return episode.fail(exc)
     finally:
-        if world is not None:
-            try:
-                world.close()
-            except Exception as exc:  # a device that will not stop is worth a note, not a verdict
-                recorder.set(release_error=f"{type(exc).__name__}: {exc}")
-    result.phases = recorder.phases
-    recorder.json("score.json", result.to_dict())
-    recorder.close(status)
-    write_report(out)
-    return result
+        episode.close()
 
 
 def _is_api_outage(exc: BaseException) -> bool:

@@ -1,0 +1,92 @@
+"""The Python environment API: a task as a ``reset``/``step`` environment.
+
+    from rig.api import TaskEnv
+    with TaskEnv("tasks/suite/mail-to-calendar") as env:
+        obs, instruction = env.reset()
+        obs, done, info = env.step({"action": "ui_tree", "device": "phone"})
+        ...
+    print(env.result.score)
+
+``reset()`` brings the world up and seeds it; ``step()`` takes an action (a
+dict, JSON text, or a :mod:`rig.actions` model) and never raises for a bad
+one; ``close()`` (or leaving the ``with`` block) scores the episode by the
+devices' real state and writes the record.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rig.config import RigConfig, load_config
+from rig.episode import Episode, EpisodeResult
+from rig.errors import RigError
+from rig.observation import Observation
+from tasks.folder import load_task
+
+
+class TaskEnv:
+    def __init__(
+        self,
+        task_dir: str | Path,
+        config: RigConfig | None = None,
+        out: str | Path | None = None,
+        agent_name: str = "python-api",
+    ) -> None:
+        self.loaded = load_task(Path(task_dir))
+        self.config = config or load_config()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        self.out = Path(out) if out else Path(tempfile.mkdtemp(prefix=f"clawrig-{stamp}-"))
+        self.agent_name = agent_name
+        self.episode: Episode | None = None
+        self.result: EpisodeResult | None = None
+
+    @property
+    def instruction(self) -> str:
+        return self.loaded.task.instruction
+
+    def reset(self) -> tuple[Observation, str]:
+        """A fresh world for the task: the first observation and the instruction."""
+        if self.episode is not None:
+            self.close()
+        self.result = None
+        self.episode = Episode(self.loaded, self.config, self.out, self.agent_name)
+        try:
+            env = self.episode.setup()
+        except Exception as exc:
+            self.result = self.episode.fail(exc)
+            raise RigError(
+                f"the world did not come up: {self.result.infra_error or self.result.error}"
+            ) from exc
+        assert env.first_observation is not None
+        return env.first_observation, env.instruction
+
+    def step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
+        if self.episode is None or self.episode.env is None:
+            raise RigError("call reset() before step()")
+        try:
+            return self.episode.env.step(action)
+        except Exception as exc:
+            self.result = self.episode.fail(exc)
+            raise
+
+    def close(self) -> EpisodeResult | None:
+        """Score the episode (once) and release the world."""
+        episode, self.episode = self.episode, None
+        if episode is None:
+            return self.result
+        if self.result is None:
+            try:
+                self.result = episode.finish()
+            except Exception as exc:
+                self.result = episode.fail(exc)
+        episode.close()
+        return self.result
+
+    def __enter__(self) -> TaskEnv:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
