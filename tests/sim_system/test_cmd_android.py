@@ -193,3 +193,8 @@ def test_app_process_starts_the_u2_agent_and_runs_while_it_does(ui_run, ui_ctx) 
 def test_sqlite3_sees_what_the_ui_wrote(ui_run, providers) -> None:
     providers.insert("content://sms/sent", {"address": "555", "body": "from the app"})
     assert ui_run.out(f"sqlite3 {SMS_DB} 'select body from sms where type=2'") == "from the app\n"
+
+
+def test_installed_packages_have_data_dirs(ui_run) -> None:
+    listing = ui_run.out("ls /data/data").split()
+    assert {"com.android.settings", "net.gsantner.markor", "com.android.shell"} <= set(listing)

@@ -39,6 +39,18 @@ class Shell:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.commands = dict(all_commands())
+        self._app_dirs()
+
+    def _app_dirs(self) -> None:
+        """Every installed package has its private ``/data/data/PKG``, as on a phone."""
+        from emulator.sim.shell.commands.android_pm import installed
+
+        interp = self._interp()
+        for pkg, _path in installed(interp):
+            try:
+                self.ctx.vfs.mkdir(f"/data/data/{pkg}")
+            except OSError:
+                log.warning("could not create /data/data/%s", pkg)
 
     def _interp(self) -> Interp:
         env = dict(BASE_ENV)
