@@ -13,7 +13,6 @@ from typing import Any
 
 from PIL import ImageEnhance
 
-from emulator.sim.ui import render
 from emulator.sim.ui.hierarchy import Window
 from emulator.sim.ui.keys import KEY_APP_SWITCH, KEY_BACK, KEY_HOME
 from emulator.sim.ui.render import INK, WHITE, Canvas
@@ -43,25 +42,25 @@ def global_setting(providers: Any, name: str, default: str) -> str:
 
 
 class StatusBar(View):
-    wifi: bool = True
-    airplane: bool = False
+    """Clock on the left; notification, Wi-Fi, airplane and battery icons as ImageViews
+    (content-desc like Android's), so they are in the dump and the frame signature."""
 
     def draw(self, c: Canvas, m: Metrics) -> None:
-        _x1, y1, x2, y2 = self.bounds
         c.rect(self.bounds, (241, 243, 244))
-        super().draw(c, m)
-        bx = x2 - m.dp(40)  # battery
-        c.rect((bx, y1 + m.dp(7), bx + m.dp(22), y2 - m.dp(7)), INK)
-        c.rect((bx + m.dp(22), y1 + m.dp(10), bx + m.dp(24), y2 - m.dp(10)), INK)
-        size = m.dp(12)
-        x = bx - m.dp(8)
-        if self.airplane:
-            w = render.measure("✈", size)
-            c.text(x - w, y1 + m.dp(4), "✈", size, INK)
-            x -= w + m.dp(6)
-        if self.wifi:
-            cx, cy = x - m.dp(8), y2 - m.dp(6)
-            c.polygon([(cx, cy), (cx - m.dp(8), cy - m.dp(10)), (cx + m.dp(8), cy - m.dp(10))], INK)
+        for icon in self.children:
+            x1, y1, x2, y2 = icon.bounds
+            if icon.rid == "clock":
+                icon.draw(c, m)
+            elif icon.rid == "notification_icon":
+                c.rect((x1, y1 + m.dp(4), x2, y2 - m.dp(4)), INK, radius=m.dp(2))
+            elif icon.rid == "airplane":
+                c.text(x1, y1, "✈", m.dp(12), INK)
+            elif icon.rid == "wifi_signal":
+                cx = (x1 + x2) // 2
+                c.polygon([(cx, y2), (x1, y1), (x2, y1)], INK)
+            elif icon.rid == "battery":
+                c.rect((x1, y1, x2 - m.dp(2), y2), INK)
+                c.rect((x2 - m.dp(2), y1 + m.dp(3), x2, y2 - m.dp(3)), INK)
 
 
 class NavBar(View):
@@ -86,7 +85,8 @@ class Scrim(View):
         super().draw(c, m)
 
 
-def status_bar(ctx: Any, m: Metrics, width: int) -> Window:
+def status_bar(ctx: Any, m: Metrics, width: int, notified: bool = False) -> Window:
+    h = status_height(m)
     clock = Text(
         text=ctx.clock.now().strftime("%H:%M"),
         rid="clock",
@@ -96,11 +96,26 @@ def status_bar(ctx: Any, m: Metrics, width: int) -> Window:
         pad=0,
         bold=True,
     )
-    clock.place(m.dp(16), m.dp(3), m.dp(80), m.dp(18), m)
-    bar = StatusBar(cls="android.widget.FrameLayout", rid="status_bar", children=[clock])
-    bar.bounds = (0, 0, width, status_height(m))
-    bar.wifi = global_setting(ctx.providers, "wifi_on", "1") == "1"
-    bar.airplane = global_setting(ctx.providers, "airplane_mode_on", "0") == "1"
+    clock.place(m.dp(16), m.dp(3), m.dp(50), m.dp(18), m)
+    icons: list[View] = [clock]
+
+    def icon(rid: str, desc: str, x1: int, x2: int, top: int, bottom: int) -> None:
+        v = View(cls="android.widget.ImageView", rid=rid, desc=desc)
+        v.bounds = (x1, top, x2, bottom)
+        icons.append(v)
+
+    if notified:
+        icon("notification_icon", "Notifications", m.dp(72), m.dp(88), m.dp(3), h - m.dp(3))
+    right = width - m.dp(16)
+    icon("battery", "Battery 100 percent.", right - m.dp(24), right, m.dp(7), h - m.dp(7))
+    right -= m.dp(24) + m.dp(8)
+    if global_setting(ctx.providers, "airplane_mode_on", "0") == "1":
+        icon("airplane", "Airplane mode.", right - m.dp(14), right, m.dp(4), h - m.dp(4))
+        right -= m.dp(14) + m.dp(6)
+    if global_setting(ctx.providers, "wifi_on", "1") == "1":
+        icon("wifi_signal", "Wi-Fi signal full.", right - m.dp(16), right, m.dp(8), h - m.dp(6))
+    bar = StatusBar(cls="android.widget.FrameLayout", rid="status_bar", children=icons)
+    bar.bounds = (0, 0, width, h)
     return Window(SYSTEMUI, bar)
 
 

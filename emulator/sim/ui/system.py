@@ -24,7 +24,7 @@ from typing import Any
 from PIL import Image
 
 from emulator.sim.contracts import PhoneContext
-from emulator.sim.ui import chrome, hierarchy, render
+from emulator.sim.ui import chrome, hierarchy, render, shade
 from emulator.sim.ui.apps import all_apps
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.hierarchy import Window
@@ -98,6 +98,8 @@ class UiSystem:
         self.apps: dict[str, App] = {cls.package: cls(self) for cls in all_apps()}
         self.stack: list[Entry] = [self.apps[LAUNCHER].entry("home")]
         self.recents: dict[str, list[Entry]] = {}
+        self.shade_open = False
+        self.dismissed: list[str] = []  # notification keys cleared from the shade
         self._frame_cache: tuple[str, Image.Image] | None = None
         self._png_cache: tuple[str, bytes] | None = None
         self._raw_cache: tuple[str, bytes] | None = None
@@ -198,14 +200,18 @@ class UiSystem:
             scrim.bounds = (0, 0, w, h)
             screen.dialog.place(0, self.status_h, w, h - self.nav_h - self.status_h, m)
             root.children.append(scrim)
-        windows = [
-            Window(entry["pkg"], root),
-            chrome.status_bar(self.ctx, m, w),
+        bars = [
+            chrome.status_bar(self.ctx, m, w, bool(shade.notifications(self))),
             chrome.nav_bar(m, w, h, self.keyevent),
         ]
-        # Like ``uiautomator dump`` (the active window only), a dialog hides the activity
-        # behind it from the hierarchy; it is still drawn, dimmed.
-        active = windows if scrim is None else [Window(entry["pkg"], scrim), *windows[1:]]
+        windows = [Window(entry["pkg"], root), *bars]
+        # Like ``uiautomator dump`` (the active window only), a dialog or the pulled-down
+        # shade hides the activity behind it from the hierarchy; it is still drawn.
+        active = windows if scrim is None else [Window(entry["pkg"], scrim), *bars]
+        if self.shade_open:
+            panel = shade.build(self, m, w, h, self.nav_h)
+            windows = [windows[0], panel, *bars]
+            active = [panel, *bars]
         screen_box = (0, 0, w, h)
         touchable: list[tuple[View, Box]] = []
         for win in active:
@@ -321,6 +327,14 @@ class UiSystem:
                 else:
                     self.tap(x1, y1)
                 return
+            if y2 - y1 > self.m.dp(100) and y1 < self.status_h + self.m.dp(8):
+                self.shade_open = True  # pulled down from the status bar
+                self._changed()
+                return
+            if self.shade_open:
+                if y1 - y2 > self.m.dp(100):
+                    self.close_shade()
+                return
             frame = self._frame()
             sx1, sy1, sx2, sy2 = frame.scroll.bounds
             if frame.screen.dialog is not None or not frame.scroll.scrollable:
@@ -405,6 +419,10 @@ class UiSystem:
 
     def _key(self, code: int) -> None:
         entry = self.top
+        if self.shade_open and code in (KEY_HOME, KEY_BACK, KEY_ESCAPE, KEY_APP_SWITCH):
+            self.shade_open = False
+            if code in (KEY_BACK, KEY_ESCAPE):
+                return
         if code == KEY_HOME:
             self.home()
         elif code in (KEY_BACK, KEY_ESCAPE):
@@ -493,11 +511,24 @@ class UiSystem:
             self.recents.pop(pkg, None)
             self.recents[pkg] = app_stack
 
+    def open_shade(self) -> None:
+        """Pull down the notification shade (what a swipe down from the status bar does)."""
+        with self._lock:
+            self.shade_open = True
+            self._changed()
+
+    def close_shade(self) -> None:
+        with self._lock:
+            self.shade_open = False
+            del self.dismissed[:-500]  # keys of long-gone rows need not pile up
+            self._changed()
+
     def start(self, package: str, activity: str | None = None) -> bool:
         with self._lock:
             app = self.apps.get(package)
             if app is None:
                 return False
+            self.shade_open = False
             screen = app.main_screen
             if activity:
                 found = app.screen_for(activity)
@@ -549,9 +580,14 @@ class UiSystem:
     # -- state --------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         with self._lock:
-            return json.loads(
-                json.dumps({"version": STATE_VERSION, "stack": self.stack, "recents": self.recents})
-            )
+            state = {
+                "version": STATE_VERSION,
+                "stack": self.stack,
+                "recents": self.recents,
+                "shade": self.shade_open,
+                "dismissed": self.dismissed,
+            }
+            return json.loads(json.dumps(state))
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Bring back a ``state()``; entries for unknown apps or screens are dropped."""
@@ -567,6 +603,9 @@ class UiSystem:
                     kept = self._entries(entries)
                     if kept and pkg in self.apps:
                         self.recents[pkg] = kept
+            self.shade_open = state.get("shade") is True
+            dismissed = state.get("dismissed")
+            self.dismissed = [str(k) for k in dismissed] if isinstance(dismissed, list) else []
             self._frame_cache = self._png_cache = self._raw_cache = None
             self._changed()
 

@@ -429,6 +429,14 @@ class Agent:
     def rpc_freezeRotation(self, freeze: bool = True) -> None:
         return None
 
+    def rpc_openNotification(self) -> bool:
+        self.ui.open_shade()
+        return True
+
+    def rpc_openQuickSettings(self) -> bool:
+        self.ui.open_shade()
+        return True
+
     def rpc_getLastToast(self) -> None:
         return None
 
