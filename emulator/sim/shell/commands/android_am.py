@@ -164,8 +164,6 @@ def _start(sh: Interp, io: Io, args: list[str]) -> int:
     intent, flags = _intent(args)
     if not any(intent.get(k) for k in ("cmp", "act", "dat", "pkg")):
         raise CommandError("Error: Intent does not match any activities: Intent {  }", 255)
-    if intent.get("cmp") and not intent.get("act") and not intent.get("cat"):
-        pass
     io.out(f"Starting: {describe(intent)}\n")
     target = _resolve(sh, intent)
     if target is None:
