@@ -1,24 +1,74 @@
-"""``rig suite``: many tasks, many trials."""
+"""``rig suite``: many tasks, many trials, with a live progress display."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rig.commands.pending import not_built
+from rig.episode import backend_overrides
+from rig.errors import RigError
+from tasks.loader import ProblemsFound
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     suite_dir: Path = typer.Argument(..., help="folder of task folders"),
     agent: str = typer.Option("oracle", help="oracle | noop | replay:PATH | openai:MODEL"),
-    trials: int = typer.Option(1, help="trials per task (k)"),
-    workers: int = typer.Option(1, help="parallel worlds"),
+    trials: int = typer.Option(1, min=1, help="trials per task (k)"),
+    workers: int = typer.Option(1, min=1, help="parallel worlds"),
     out: Path = typer.Option(Path("runs/suite"), help="results folder"),
     resume: bool = typer.Option(False, help="skip finished trials, rerun infra errors"),
+    retries: int = typer.Option(1, min=0, help="reruns of a trial that hit an infra error"),
+    android: str | None = typer.Option(None, help="sim | avd:NAME | attach:SERIAL"),
+    linux: str | None = typer.Option(None, help="qemu | attach:USER@HOST:PORT"),
 ) -> None:
-    """Run every task K times across N workers."""
-    raise not_built("suite run", "the episode runner (rig/)")
+    """Run every task TRIALS times across WORKERS processes; writes summary.json, trials.csv,
+    junit.xml and index.html under OUT."""
+    from rig.suite import run_suite
+
+    config = backend_overrides(ctx.obj["config"], android, linux)
+    console = Console(stderr=True)
+    counts = {"pass": 0, "fail": 0, "infra": 0, "error": 0}
+    columns = (
+        TextColumn("[bold]suite"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("suite", total=None, counts="")
+
+        def on_result(row: dict, finished: int, total: int) -> None:
+            key = (
+                "infra"
+                if row.get("infra_error")
+                else "error"
+                if row.get("error")
+                else "pass"
+                if row.get("passed")
+                else "fail"
+            )
+            counts[key] += 1
+            text = " ".join(f"{k} {v}" for k, v in counts.items())
+            progress.update(bar, completed=finished, total=total, counts=text)
+            progress.console.print(f"{row['task_id']} #{row['trial']}: {key}", highlight=False)
+
+        try:
+            summary = run_suite(
+                suite_dir, agent, config, out, trials, workers, resume, retries, on_result
+            )
+        except ProblemsFound as exc:
+            raise RigError(f"{suite_dir} holds invalid tasks:\n{exc}") from None
+    pass_at = ", ".join(f"pass@{k}={v:.3f}" for k, v in summary["pass_at_k"].items())
+    console.print(
+        f"{summary['trials']} trials, {summary['passed']} passed, {summary['infra_errors']} infra "
+        f"errors, {summary['errors']} errors; {pass_at}"
+    )
+    typer.echo(f"summary: {out / 'summary.json'}\nindex: {out / 'index.html'}")

@@ -1,0 +1,260 @@
+"""Suites: every task × K trials across N local worker processes, resumable.
+
+Each trial runs in a worker process with a world of its own (the backends
+pick free ports and per-episode disks, so workers never collide). The parent
+appends one line per finished trial to ``results.jsonl`` — the only source of
+truth for ``--resume``: a trial is done when its latest line is not an
+infrastructure error. A trial killed half-way has no line and is simply run
+again; its folder is cleared first. Infra errors are retried (``retries``)
+and never counted against the agent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import shutil
+import traceback
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rig.config import RigConfig
+from rig.recorder import write_json
+from rig.viewer import render_index
+from scoring.metrics import Trial, summarize
+from tasks.folder import find_task_files, load_task
+from tasks.loader import ProblemsFound
+
+RESULTS = "results.jsonl"
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    task_id: str
+    task_path: str
+    trial: int
+    mode: str
+    surfaces: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.task_id, self.trial)
+
+    def folder(self, out: Path) -> Path:
+        return out / "trials" / self.task_id / f"trial-{self.trial}"
+
+
+def plan_trials(suite_dir: Path, trials: int) -> list[TrialSpec]:
+    """Every task in the suite × ``trials``; a broken task stops the suite before it starts."""
+    files, problems = find_task_files([suite_dir])
+    if problems:
+        raise ProblemsFound(problems)
+    specs = []
+    seen: dict[str, str] = {}
+    for path in files:
+        task = load_task(path).task
+        if task.id in seen:
+            raise ValueError(f"task id {task.id!r} is used by {seen[task.id]} and {path}")
+        seen[task.id] = str(path)
+        for k in range(trials):
+            specs.append(TrialSpec(task.id, str(path), k, task.mode, tuple(task.surfaces)))
+    return specs
+
+
+def read_results(out: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """The latest result line per (task, trial); a torn last line (a crash) is ignored."""
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    path = out / RESULTS
+    if not path.is_file():
+        return latest
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        latest[(row["task_id"], int(row["trial"]))] = row
+    return latest
+
+
+def _run_trial(
+    spec: TrialSpec, agent: str, config_data: dict[str, Any], out: str
+) -> dict[str, Any]:
+    """Worker-process entry point: one episode, returned as a results row."""
+    from rig.agents import make_agent
+    from rig.config import parse_config
+    from rig.episode import run_episode
+
+    folder = spec.folder(Path(out))
+    if folder.exists():
+        shutil.rmtree(folder)  # what a killed run left half-written
+    row: dict[str, Any] = {
+        "task_id": spec.task_id,
+        "trial": spec.trial,
+        "mode": spec.mode,
+        "surfaces": list(spec.surfaces),
+        "report": str(folder.relative_to(out) / "report.html"),
+    }
+    try:
+        config = parse_config(config_data)
+        loaded = load_task(Path(spec.task_path))
+        result = run_episode(loaded, make_agent(agent, loaded.path.parent, config), config, folder)
+        row.update(
+            passed=result.passed,
+            score=result.score,
+            infra_error=result.infra_error,
+            error=result.error,
+            steps=result.steps,
+            seconds=sum(p.get("seconds", 0) for p in result.phases.values() if isinstance(p, dict)),
+        )
+    except Exception as exc:  # the rig itself broke for this trial: report it, keep the suite going
+        row.update(
+            passed=False,
+            score=0.0,
+            infra_error=None,
+            error=f"{type(exc).__name__}: {exc}",
+            trace=traceback.format_exc(),
+        )
+    return row
+
+
+def run_suite(
+    suite_dir: Path,
+    agent: str,
+    config: RigConfig,
+    out: Path,
+    trials: int = 1,
+    workers: int = 1,
+    resume: bool = False,
+    retries: int = 1,
+    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the suite; returns the summary (also written to ``out/summary.json``)."""
+    specs = plan_trials(suite_dir, trials)
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume and (out / RESULTS).exists():
+        raise ValueError(f"{out} already holds results; pass --resume to continue them")
+    done = read_results(out)
+    todo = [s for s in specs if s.key not in done or done[s.key].get("infra_error")]
+    attempts = {s.key: 0 for s in todo}
+    config_data = config.model_dump(mode="json")
+    write_json(out / "suite.json", {"suite": str(suite_dir), "agent": agent, "trials": trials})
+    finished = len(specs) - len(todo)
+    ctx = multiprocessing.get_context("spawn")
+    with (
+        open(out / RESULTS, "a", encoding="utf-8") as results,
+        ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool,
+    ):
+        pending: dict[Future, TrialSpec] = {}
+        queue = list(todo)
+
+        def submit() -> None:
+            while queue and len(pending) < max(1, workers):
+                spec = queue.pop(0)
+                attempts[spec.key] += 1
+                pending[pool.submit(_run_trial, spec, agent, config_data, str(out))] = spec
+
+        submit()
+        while pending:
+            complete, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in complete:
+                spec = pending.pop(future)
+                try:
+                    row = future.result()
+                except Exception as exc:  # the worker process died
+                    row = {
+                        "task_id": spec.task_id,
+                        "trial": spec.trial,
+                        "mode": spec.mode,
+                        "surfaces": list(spec.surfaces),
+                        "passed": False,
+                        "score": 0.0,
+                        "infra_error": f"worker died: {type(exc).__name__}: {exc}",
+                        "report": str(spec.folder(out).relative_to(out) / "report.html"),
+                    }
+                row["attempt"] = attempts[spec.key]
+                results.write(json.dumps(row, ensure_ascii=False) + "\n")
+                results.flush()
+                if row.get("infra_error") and attempts[spec.key] <= retries:
+                    queue.append(spec)
+                else:
+                    finished += 1
+                if on_result is not None:
+                    on_result(row, finished, len(specs))
+            submit()
+    return write_outputs(out, specs, trials)
+
+
+def write_outputs(out: Path, specs: list[TrialSpec], trials: int) -> dict[str, Any]:
+    """summary.json, trials.csv, junit.xml and index.html from the results store."""
+    latest = read_results(out)
+    rows = [latest[s.key] for s in specs if s.key in latest]
+    summary = summarize(
+        [
+            Trial(
+                r["task_id"],
+                bool(r.get("passed")),
+                float(r.get("score") or 0.0),
+                r.get("infra_error") or None,
+                r.get("mode", "reactive"),
+                tuple(r.get("surfaces") or ()),
+            )
+            for r in rows
+            if not r.get("error")
+        ],
+        ks=tuple(range(1, trials + 1)),
+    ).to_dict()
+    summary["errors"] = sum(1 for r in rows if r.get("error"))
+    summary["missing"] = len(specs) - len(rows)
+    write_json(out / "summary.json", summary)
+    with open(out / "trials.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["task_id", "trial", "passed", "score", "infra_error", "error", "attempt"])
+        for r in rows:
+            w.writerow(
+                [
+                    r["task_id"],
+                    r["trial"],
+                    r.get("passed"),
+                    r.get("score"),
+                    r.get("infra_error") or "",
+                    r.get("error") or "",
+                    r.get("attempt", 1),
+                ]
+            )
+    _junit(out / "junit.xml", rows)
+    (out / "index.html").write_text(render_index(out, rows, summary), encoding="utf-8")
+    return summary
+
+
+def _junit(path: Path, rows: list[dict[str, Any]]) -> None:
+    failures = sum(
+        1 for r in rows if not r.get("passed") and not r.get("infra_error") and not r.get("error")
+    )
+    errors = sum(1 for r in rows if r.get("infra_error") or r.get("error"))
+    suite = ET.Element(
+        "testsuite",
+        name="clawrig",
+        tests=str(len(rows)),
+        failures=str(failures),
+        errors=str(errors),
+    )
+    for r in rows:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=r["task_id"],
+            name=f"trial-{r['trial']}",
+            time=f"{float(r.get('seconds') or 0):.3f}",
+        )
+        if r.get("infra_error"):
+            ET.SubElement(case, "error", type="infra_error", message=str(r["infra_error"])[:500])
+        elif r.get("error"):
+            ET.SubElement(case, "error", type="error", message=str(r["error"])[:500])
+        elif not r.get("passed"):
+            ET.SubElement(case, "failure", message=f"score {r.get('score', 0):.2f}")
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
