@@ -230,3 +230,26 @@ def test_concurrent_writers_and_an_outside_reader(providers, vfs) -> None:
     threads_rows = providers.query("content://mms-sms/conversations", ["message_count"])
     assert sorted(r["message_count"] for r in threads_rows) == [40, 40, 40, 40]
     outside.close()
+
+
+def test_calendar_instances_in_a_range(providers: SqliteProviders) -> None:
+    for title, start, end in (("early", 0, 100), ("mid", 150, 250), ("late", 400, 500)):
+        providers.insert(
+            "content://com.android.calendar/events",
+            {
+                "calendar_id": 1,
+                "title": title,
+                "dtstart": start,
+                "dtend": end,
+                "eventTimezone": "UTC",
+            },
+        )
+    rows = providers.query(
+        "content://com.android.calendar/instances/when/90/400",
+        ["title", "begin", "end", "event_id"],
+        sort="begin",
+    )
+    assert rows == [
+        {"title": "early", "begin": 0, "end": 100, "event_id": 1},
+        {"title": "mid", "begin": 150, "end": 250, "event_id": 2},
+    ]

@@ -82,6 +82,12 @@ def resolve(uri: str) -> Route:
         if len(parts) == 2:
             r.row_id = _int(parts[1], uri)
         return r
+    if authority == _CAL and len(parts) == 4 and parts[:2] == ["instances", "when"]:
+        # Instances.CONTENT_URI/BEGIN/END: events overlapping [BEGIN, END) (non-recurring).
+        begin, end = _int(parts[2], uri), _int(parts[3], uri)
+        r = Route("instances", schema.CALENDAR_DB, "view_instances", None, uri)
+        r.fixed.append(('begin < ? AND "end" > ?', [end, begin]))
+        return r
     if authority == _CAL and parts and parts[0] in _CAL_TABLES and len(parts) <= 2:
         source, table = _CAL_TABLES[parts[0]]
         r = Route(parts[0], schema.CALENDAR_DB, source, table, f"content://{_CAL}/{parts[0]}")

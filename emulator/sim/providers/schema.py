@@ -151,6 +151,14 @@ CREATE VIEW IF NOT EXISTS view_events AS
     Calendars.visible AS visible, Calendars.sync_events AS sync_events,
     Calendars.calendar_timezone AS calendar_timezone, Calendars.ownerAccount AS ownerAccount
   FROM Events LEFT JOIN Calendars ON Events.calendar_id = Calendars._id;
+CREATE VIEW IF NOT EXISTS view_instances AS
+  SELECT Events._id AS _id, Events._id AS event_id, dtstart AS begin,
+    COALESCE(dtend, dtstart) AS "end", title, description, eventLocation, allDay,
+    calendar_id, eventTimezone, eventStatus, availability, hasAlarm, organizer,
+    Calendars.calendar_displayName AS calendar_displayName,
+    Calendars.calendar_color AS calendar_color, Calendars.visible AS visible
+  FROM Events LEFT JOIN Calendars ON Events.calendar_id = Calendars._id
+  WHERE Events.rrule IS NULL AND Events.deleted = 0;
 """
 
 SETTINGS_SQL = "\n".join(
