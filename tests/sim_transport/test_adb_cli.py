@@ -159,7 +159,18 @@ def test_adb36_burst_mode_uses_delayed_ack(phone, tmp_path, caplog):
         assert back.read_bytes() == blob.read_bytes()
         out = host("shell", "cat", serial=phone.serial, input=b"x" * 300_000)
         assert (out.returncode, len(out.stdout)) == (0, 300_000)
+        # a stream the phone opens must carry a window too, or adb refuses it
+        with socket.create_server(("127.0.0.1", 0)) as srv:
+            host("reverse", "tcp:18999", f"tcp:{srv.getsockname()[1]}", serial=phone.serial)
+            sock = phone.ctx.reverse_connect(18999)
+            conn, _ = srv.accept()
+            sock.sendall(b"windowed")
+            assert conn.recv(100) == b"windowed"
+            conn.close()
+            sock.close()
+        assert "refused" not in caplog.text  # the host opened every stream with a window
     finally:
+        host("reverse", "--remove-all", serial=phone.serial)
         host.stop()
 
 

@@ -464,3 +464,20 @@ def test_host_close_ends_an_endless_command(wire):
         assert time.monotonic() < deadline, "the command kept running after the host closed"
         time.sleep(0.05)
     assert run(wire, "shell:echo next") == b"next\n"
+
+
+def test_open_window_must_match_delayed_ack(phone, caplog):
+    plain = Wire(phone.adb_port)
+    plain.handshake()
+    burst = Wire(phone.adb_port, features="shell_v2,delayed_ack")
+    reply = burst.handshake()
+    # no NUL after the last feature: adb would read it as part of the feature's name
+    assert not reply.payload.endswith(b"\0")
+    assert "delayed_ack" in reply.payload.decode().split("features=")[1].split(",")
+    with caplog.at_level(logging.WARNING, "emulator.sim.adb"):
+        assert plain.open("shell:echo x", window=4096) is None
+        assert burst.open("shell:echo x", window=0) is None
+    assert "with arg1=4096 but delayed_ack=False, refused" in caplog.text
+    assert "with arg1=0 but delayed_ack=True, refused" in caplog.text
+    plain.close()
+    burst.close()

@@ -172,7 +172,9 @@ class Connection:
         self.host_features = {f for f in features.split(",") if f}
         self.max_payload = max(4096, min(p.arg1 or MAX_PAYLOAD, MAX_PAYLOAD))
         self.online = True
-        reply = self.server.banner().encode() + b"\0"
+        # No trailing NUL: adb splits the features on "," without trimming, so a NUL
+        # would turn the last feature into "delayed_ack\0" and switch it off.
+        reply = self.server.banner().encode()
         self.send(Packet(A_CNXN, VERSION, MAX_PAYLOAD, reply))
         log.info(
             "adb connection %d (%s) online: maxdata=%d delayed_ack=%s",
@@ -184,7 +186,18 @@ class Connection:
 
     def _on_open(self, p: Packet) -> None:
         name = p.payload.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        window = p.arg1 if self.delayed_ack and p.arg1 else None
+        if self.delayed_ack != bool(p.arg1):
+            # adbd's rule: with delayed_ack every OPEN carries a window, without it none.
+            log.warning(
+                "adb connection %d: OPEN %r with arg1=%d but delayed_ack=%s, refused",
+                self.id,
+                name,
+                p.arg1,
+                self.delayed_ack,
+            )
+            self.send(Packet(A_CLSE, 0, p.arg0))
+            return
+        window = p.arg1 if self.delayed_ack else None
         with self._lock:
             local_id = next(self._ids)
             stream = Stream(self, local_id, p.arg0, name, send_window=window)
