@@ -218,3 +218,57 @@ def action_schema() -> dict[str, Any]:
 
 def action_kind(action: Any) -> str:
     return action.action
+
+
+# -- tools: one per action kind, for front ends that speak "tool calling" (MCP, OpenAI) ----------
+
+TOOL_ACTIONS: tuple[type[_Action], ...] = (
+    Tap, LongPress, Swipe, Type, Key, Launch, Screenshot, UiTree, Wait,
+    Shell, ReadFile, WriteFile, Answer, Notify, Finish,
+)  # fmt: skip
+
+# What a model needs to know to call each tool well (the field docs carry the rest).
+TOOL_DESCRIPTIONS: dict[str, str] = {
+    "tap": "Tap an Android screen, at pixel x/y or at an element id from the last UI tree.",
+    "long_press": "Touch and hold on an Android screen (x/y or element id), e.g. for menus.",
+    "swipe": "Swipe from (x1, y1) to (x2, y2) on an Android screen, e.g. to scroll.",
+    "type": "Type text into the focused field of an Android device (any Unicode).",
+    "key": "Press a key on an Android device: " + ", ".join(sorted(KEYCODES)) + ".",
+    "launch": "Start an Android app by package name, e.g. com.android.contacts.",
+    "screenshot": "Take a screenshot of an Android device (PNG).",
+    "ui_tree": "List the Android screen's elements, one line each: [id] class 'text' bounds.",
+    "wait": "Wait some seconds for a device (animations, loading).",
+    "shell": "Run a shell command on a Linux device; returns stdout, stderr and exit code.",
+    "read_file": "Read a text file on a Linux device (absolute path under an allowed root).",
+    "write_file": "Write a text file on a Linux device (absolute path under an allowed root).",
+    "answer": "Reply to the user's request (reactive tasks are judged on it, among other things).",
+    "notify": "Send the user an unprompted message (proactive tasks are judged on these).",
+    "finish": "End the episode: call it once the task is done (nothing can be done after it).",
+}
+
+
+def tool_specs() -> list[dict[str, Any]]:
+    """``{name, description, parameters}`` per action kind; parameters are the action's fields.
+
+    The ``action`` discriminator is the tool's name, so it is left out of the parameters.
+    """
+    tools = []
+    for model in TOOL_ACTIONS:
+        schema = model.model_json_schema()
+        props = {k: v for k, v in schema.get("properties", {}).items() if k != "action"}
+        for prop in props.values():
+            prop.pop("title", None)
+        name = model.model_fields["action"].default
+        tools.append(
+            {
+                "name": name,
+                "description": TOOL_DESCRIPTIONS[name],
+                "parameters": {
+                    "type": "object",
+                    "properties": props,
+                    "required": [r for r in schema.get("required", []) if r != "action"],
+                    "additionalProperties": False,
+                },
+            }
+        )
+    return tools

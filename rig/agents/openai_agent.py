@@ -30,36 +30,10 @@ by the id shown in the UI tree, or by pixel coordinates. Linux devices take shel
 write_file. Tell the user things with answer (a reply to a request) or notify (something they
 should know). Call finish when the task is done. Do only what the task needs."""
 
-_TOOL_ACTIONS = [
-    A.Tap, A.LongPress, A.Swipe, A.Type, A.Key, A.Launch, A.Screenshot, A.UiTree, A.Wait,
-    A.Shell, A.ReadFile, A.WriteFile, A.Answer, A.Notify, A.Finish,
-]  # fmt: skip
-
 
 def tool_definitions() -> list[dict[str, Any]]:
     """One function tool per action kind, parameters from the action's own schema."""
-    tools = []
-    for model in _TOOL_ACTIONS:
-        schema = model.model_json_schema()
-        props = {k: v for k, v in schema.get("properties", {}).items() if k != "action"}
-        for prop in props.values():
-            prop.pop("title", None)
-        name = model.model_fields["action"].default
-        tools.append(
-            {
-                "type": "function",
-                "function": {
-                    "name": name,
-                    "description": (model.__doc__ or name).strip().splitlines()[0],
-                    "parameters": {
-                        "type": "object",
-                        "properties": props,
-                        "required": [r for r in schema.get("required", []) if r != "action"],
-                    },
-                },
-            }
-        )
-    return tools
+    return [{"type": "function", "function": spec} for spec in A.tool_specs()]
 
 
 def _image_part(png: bytes, width: int) -> dict[str, Any]:
