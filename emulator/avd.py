@@ -48,11 +48,12 @@ LAST_CONSOLE_PORT = 5682
 # What the emulator prints for each failure class (lower-cased log is searched).
 _NO_KVM = re.compile(
     r"requires hardware acceleration|/dev/kvm is not found|/dev/kvm.*permission denied"
-    r"|kvm is required|accel.*(not (available|supported|usable))|hax is not (installed|working)"
+    r"|kvm is required|kvm requires a cpu|accel.*(not (available|supported|usable))"
+    r"|hax is not (installed|working)"
 )
 _PORT_BUSY = re.compile(
     r"port \d+ is (already )?(in use|used|busy)|address already in use|could not bind"
-    r"|cannot bind|ports? .*already (in use|used)"
+    r"|cannot bind|failed to bind|ports? .*already (in use|used)"
 )
 _SNAPSHOT = re.compile(
     r"(failed to|could not|cannot) load snapshot|snapshot .*(incompatible|not found|does not exist)"

@@ -205,6 +205,7 @@ class AvdBackend(_AndroidBackend):
             inst = self.launcher.boot(self.avd, Path(workdir), timeout=self.boot_timeout)
             try:
                 dev = self._device(inst.serial, "snapshot")
+                dev.ensure_root()
                 dev.disable_animations()
                 self.launcher.save_snapshot(inst, self.snapshot)
             finally:
@@ -223,6 +224,7 @@ class AvdBackend(_AndroidBackend):
         device = self._device(inst.serial, role)
         self._instances[inst.serial] = (inst, workdir)
         try:
+            device.ensure_root()
             device.disable_animations()
         except AndroidError:
             self.release(device)

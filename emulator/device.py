@@ -645,6 +645,28 @@ class AdbAndroidDevice:
             self.round_trips += 1
             return [(r.remote, r.local) for r in self._adb.reverse_list()]
 
+    def ensure_root(self, timeout: float = 30.0) -> bool:
+        """Restart adbd as root where the build allows it (AVD ``google_apis`` images,
+        userdebug builds); True when the shell is root afterwards. App databases and the
+        clock need root on a real device."""
+        if self.shell("id -u", timeout=10).stdout.strip() == "0":
+            return True
+        with _adb_errors(self.serial):
+            self.round_trips += 1
+            answer = str(self._adb.root())
+        if "cannot run as root" in answer:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.server.wait_online(self.serial, timeout=max(1.0, deadline - time.monotonic()))
+                if self.shell("id -u", timeout=10).stdout.strip() == "0":
+                    return True
+            except AndroidError:
+                pass
+            time.sleep(0.5)
+        return False
+
     def is_alive(self) -> bool:
         """True when adb reports the device online and its shell answers."""
         try:

@@ -179,3 +179,13 @@ def test_reconnect_after_restart(adb_server: AdbServer, tmp_path: Path) -> None:
     finally:
         proc.stop()
         adb_server.disconnect(proc.serial)
+
+
+def test_root_and_locale(phone: AdbAndroidDevice) -> None:
+    is_root = phone.ensure_root()
+    assert is_root == (phone.check("id -u").strip() == "0")
+    phone.set_locale("ja-JP")
+    assert phone.getprop("persist.sys.locale") == "ja-JP"
+    phone.set_locale("en-US")
+    with pytest.raises(AndroidInputError, match="not a locale tag"):
+        phone.set_locale("en US; reboot")

@@ -143,3 +143,24 @@ def test_commands_quote_hostile_values() -> None:
     assert "date:l:1099511627776" in cmd and "--bind n:n:" in cmd
     with pytest.raises(AndroidInputError):
         sqlite_select_command("/d.db", "t; DROP TABLE x", ["a"])
+
+
+@pytest.mark.parametrize(
+    ("log", "snapshot", "kind"),
+    [
+        ("ERROR | x86_64 emulation currently requires hardware acceleration!", None, "NoKvm"),
+        ("CPU acceleration status: /dev/kvm is not found", None, "NoKvm"),
+        ("ERROR | port 5554 is already in use", None, "PortBusy"),
+        ("qemu: could not bind to 127.0.0.1:5555: Address already in use", None, "PortBusy"),
+        ("WARNING | Failed to load snapshot 'clean'", "clean", "SnapshotIncompatible"),
+        ("WARNING | Failed to load snapshot 'clean'", None, "EmulatorExited"),
+        ("PANIC: Unknown AVD name [x], use -list-avds to see valid list.", None, "SdkNotFound"),
+        ("Segmentation fault", None, "EmulatorExited"),
+    ],
+)
+def test_emulator_log_classification(log: str, snapshot: str | None, kind: str) -> None:
+    from emulator.avd import classify_log
+
+    found = classify_log(log, snapshot=snapshot)
+    assert found is not None and found.__name__ == kind
+    assert classify_log("INFO | boot completed", exited=False) is None
