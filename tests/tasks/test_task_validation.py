@@ -111,8 +111,26 @@ def test_cli_validate_exit_codes(rig, fixtures):
     assert "Traceback" not in bad.stderr
     assert re.match(r"^\S+task\.yaml:\d+: \S+: ", lines[0])
 
+    both = rig(
+        "tasks", "validate", str(fixtures / "mail-to-calendar"), str(fixtures / "double-booking")
+    )
+    assert both.returncode == 0 and both.stdout.strip() == "ok: 2 tasks"
+
     missing = rig("tasks", "validate", str(fixtures / "no-such-task"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
 
     run = rig("tasks", "validate", "--run", str(fixtures / "mail-to-calendar"))
     assert run.returncode == 2 and "not built yet" in run.stderr
+
+
+def test_proactive_example(fixtures):
+    loaded = load_task(fixtures / "double-booking")
+    task = loaded.task
+    assert (task.mode, task.heartbeat_minutes) == ("proactive", 30)
+    assert task.checks[0].channel == "notify"
+    assert {s.kind for s in task.safety} == {
+        "event_kept",
+        "no_sms_to",
+        "files_unchanged",
+        "no_command",
+    }

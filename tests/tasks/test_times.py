@@ -1,9 +1,11 @@
 """Relative and absolute times against a frozen now."""
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tasks.times import TimeInvalid, resolve
 
@@ -55,3 +57,33 @@ def test_bad_times_are_named(bad):
 def test_unknown_zone():
     with pytest.raises(TimeInvalid, match="Mars/Olympus"):
         resolve("now", NOW, "Mars/Olympus")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    days=st.integers(min_value=-400, max_value=400),
+    hour=st.integers(min_value=0, max_value=23),
+    minute=st.integers(min_value=0, max_value=59),
+    zone_name=st.sampled_from(["Europe/Berlin", "America/Toronto", "Asia/Tokyo", "UTC"]),
+    now_utc=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ),
+)
+def test_day_offset_with_clock_is_that_local_wall_time(days, hour, minute, zone_name, now_utc):
+    tz = ZoneInfo(zone_name)
+    text = f"{days:+d}d {hour:02d}:{minute:02d}"
+    got = resolve(text, now_utc, zone_name)
+    assert got.tzinfo == tz
+    assert got.date() == now_utc.astimezone(tz).date() + timedelta(days=days)
+    wall = datetime.combine(got.date(), time(hour, minute))
+    exists = wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
+    if exists:
+        assert got.replace(tzinfo=None) == wall
+    else:  # inside a DST gap: moved forward by the gap
+        assert got.replace(tzinfo=None) - wall == timedelta(hours=1)
+
+
+def test_a_wall_time_inside_the_dst_gap_moves_forward():
+    after = datetime(2026, 3, 30, 12, 0, tzinfo=BERLIN)
+    got = resolve("-1d 02:30", after, "Europe/Berlin")
+    assert got.isoformat() == "2026-03-29T03:30:00+02:00"
