@@ -166,3 +166,16 @@ def test_dev_null_reads_empty(run) -> None:
 
 def test_tilde_is_home(run) -> None:
     assert run.out("echo ~ '~' a~; HOME=/sdcard; echo ~/Download") == "/ ~ a~\n/sdcard/Download\n"
+
+
+def test_case_and_read_loops(run) -> None:
+    script = (
+        "for f in a.md b.txt c; do case $f in *.md) echo md;; *.txt|*.log) echo text;; "
+        "*) echo other;; esac; done"
+    )
+    assert run.out(script) == "md\ntext\nother\n"
+    assert run.out('case "a*" in "a*") echo literal;; a*) echo glob;; esac') == "literal\n"
+    assert run.out("case x in (x) echo paren; esac") == "paren\n"
+    assert run.out("printf 'l1\\nl2\\n' | while read l; do echo \"[$l]\"; done") == "[l1]\n[l2]\n"
+    status, _out, err = run("case x in x) echo a")
+    assert status == 2 and "syntax error" in err

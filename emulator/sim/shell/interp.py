@@ -171,6 +171,8 @@ class Interp:
                     return self.run_for(cmd, io)
                 if isinstance(cmd, ast.While):
                     return self.run_while(cmd, io)
+                if isinstance(cmd, ast.Case):
+                    return self.run_case(cmd, io)
             raise CommandError(f"{SH}: cannot run {type(cmd).__name__}")
         except CommandError as exc:
             io.err(f"{exc}\n")
@@ -211,6 +213,19 @@ class Interp:
                 if not b.cont:
                     break
         return self.status
+
+    def run_case(self, node: ast.Case, io: Io) -> int:
+        value = self.expand_single(node.word, io)
+        for patterns, body in node.items:
+            for pat in patterns:
+                glob = "".join(
+                    _glob_escape(self.expand_part(p, io)) if p.quoted or p.kind != "lit" else p.text
+                    for p in pat.parts
+                )
+                if fnmatch.fnmatchcase(value, glob):
+                    return self.run_seq(body, io)
+        self.status = 0
+        return 0
 
     def run_while(self, node: ast.While, io: Io) -> int:
         status = 0

@@ -15,7 +15,21 @@ from dataclasses import dataclass, field
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _META = set(" \t\n;&|<>()")
-_RESERVED = {"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until"}
+_RESERVED = {
+    "if",
+    "then",
+    "elif",
+    "else",
+    "fi",
+    "for",
+    "in",
+    "do",
+    "done",
+    "while",
+    "until",
+    "case",
+    "esac",
+}
 
 
 class ShellSyntaxError(Exception):
@@ -94,6 +108,13 @@ class For:
     name: str
     items: list[Word] | None
     body: Sequence
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    word: Word
+    items: list[tuple[list[Word], Sequence]]
     redirects: list[Redirect] = field(default_factory=list)
 
 
@@ -333,7 +354,7 @@ class Parser:
     def _describe(self) -> str:
         t = self.peek()
         if t is None:
-            return "unexpected EOF"
+            return "EOF"
         if t.kind == "op":
             return "newline" if t.value == "\n" else repr(t.value)
         if t.kind == "word":
@@ -355,7 +376,7 @@ class Parser:
         while True:
             self.skip_newlines()
             t = self.peek()
-            if t is None or self.at_op(")") or (self.peek_word() in terminators):
+            if t is None or self.at_op(")", ";;") or (self.peek_word() in terminators):
                 return seq
             if self.peek_word() == "}" and "}" in terminators:
                 return seq
@@ -406,6 +427,8 @@ class Parser:
             node = self.if_clause()
         elif kw == "for":
             node = self.for_clause()
+        elif kw == "case":
+            node = self.case_clause()
         elif kw in ("while", "until"):
             self.i += 1
             cond = self.sequence(terminators=("do",))
@@ -465,6 +488,48 @@ class Parser:
         body = self.sequence(terminators=("done",))
         self.expect_word("done")
         return For(name, items, body)
+
+    def case_clause(self) -> Case:
+        self.expect_word("case")
+        t = self.peek()
+        if t is None or t.kind != "word":
+            raise ShellSyntaxError(f"syntax error: {self._describe()} unexpected (expecting word)")
+        word: Word = t.value  # type: ignore[assignment]
+        self.i += 1
+        self.skip_newlines()
+        self.expect_word("in")
+        items: list[tuple[list[Word], Sequence]] = []
+        while True:
+            self.skip_newlines()
+            if self.peek_word() == "esac":
+                self.i += 1
+                return Case(word, items)
+            if self.at_op("("):
+                self.i += 1
+            patterns: list[Word] = []
+            while True:
+                t = self.peek()
+                if t is None or t.kind != "word":
+                    raise ShellSyntaxError(f"syntax error: {self._describe()} unexpected")
+                patterns.append(t.value)  # type: ignore[arg-type]
+                self.i += 1
+                if self.at_op("|"):
+                    self.i += 1
+                    continue
+                break
+            if not self.at_op(")"):
+                raise ShellSyntaxError(
+                    f"syntax error: {self._describe()} unexpected (expecting ')')"
+                )
+            self.i += 1
+            body = self.sequence(terminators=("esac",))
+            items.append((patterns, body))
+            if self.at_op(";;"):
+                self.i += 1
+            elif self.peek_word() != "esac":
+                raise ShellSyntaxError(
+                    f"syntax error: {self._describe()} unexpected (expecting ';;')"
+                )
 
     def redirects(self) -> list[Redirect]:
         out = []
