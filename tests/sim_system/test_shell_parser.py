@@ -133,7 +133,7 @@ def test_comments_and_scripts(run, vfs) -> None:
         ("echo a |", "unexpected"),
         ("&& echo", "unexpected"),
         ("echo $(echo", "missing )"),
-        ("cat <<EOF", "here documents"),
+        ("cat <<EOF", "here document 'EOF' unclosed"),
     ],
 )
 def test_syntax_errors_run_nothing(run, line: str, message: str) -> None:
@@ -179,3 +179,11 @@ def test_case_and_read_loops(run) -> None:
     assert run.out("printf 'l1\\nl2\\n' | while read l; do echo \"[$l]\"; done") == "[l1]\n[l2]\n"
     status, _out, err = run("case x in x) echo a")
     assert status == 2 and "syntax error" in err
+
+
+def test_here_documents(run, vfs) -> None:
+    script = 'cat > /sdcard/n.md <<EOF\n# "Title" 😀\nhome=$HOME `echo x`\n\\$kept\nEOF\necho done'
+    assert run.out(script) == "done\n"
+    assert vfs.read_text("/sdcard/n.md") == '# "Title" 😀\nhome=/ x\n$kept\n'
+    assert run.out("cat <<'EOF'\n$HOME `x`\nEOF") == "$HOME `x`\n"
+    assert run.out("cat <<-END | wc -l\n\ta\n\tb\n\tEND") == "2\n"

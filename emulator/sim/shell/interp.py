@@ -323,6 +323,9 @@ class Interp:
             return io
         fds: dict[int, Any] = {0: io.stdin, 1: io.out_sink, 2: io.err_sink}
         for r in redirects:
+            if isinstance(r.target, ast.HereDoc):
+                fds[r.fd] = InStream(self._heredoc(r.target, io).encode("utf-8", "surrogateescape"))
+                continue
             target = self.expand_single(r.target, io)
             if r.op in (">&", "<&"):
                 if target == "-":
@@ -344,6 +347,12 @@ class Interp:
         out = fds[1] if callable(fds[1]) else io.out_sink
         err = fds[2] if callable(fds[2]) else io.err_sink
         return Io(stdin, out, err)
+
+    def _heredoc(self, doc: ast.HereDoc, io: Io) -> str:
+        body = doc.body or ""
+        if doc.quoted:
+            return body
+        return "".join(self.expand_part(p, io) for p in ast.Lexer(body).heredoc_parts())
 
     def _read_for_redirect(self, target: str) -> bytes:
         if target in ("/dev/null", "/dev/zero"):

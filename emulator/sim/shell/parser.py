@@ -61,8 +61,8 @@ class Word:
 @dataclass
 class Redirect:
     fd: int
-    op: str  # '>', '>>', '<', '>&', '<&', '&>'
-    target: Word
+    op: str  # '>', '>>', '<', '>&', '<&', '&>', '<<' (target is then a HereDoc)
+    target: Word | HereDoc
 
 
 @dataclass
@@ -128,6 +128,16 @@ class While:
 
 # -- the lexer ----------------------------------------------------------------
 @dataclass
+class HereDoc:
+    """A ``<<DELIM`` body; filled in when the lexer reaches the end of its line."""
+
+    delimiter: str
+    quoted: bool
+    strip_tabs: bool
+    body: str | None = None
+
+
+@dataclass
 class Token:
     kind: str  # 'word', 'op', 'io' (an fd number before a redirect)
     value: object
@@ -140,6 +150,7 @@ class Lexer:
     def __init__(self, text: str) -> None:
         self.s = text
         self.i = 0
+        self.pending: list[HereDoc] = []
 
     def tokens(self) -> list[Token]:
         out: list[Token] = []
@@ -153,16 +164,19 @@ class Lexer:
             elif c == "\n":
                 out.append(Token("op", "\n"))
                 self.i += 1
+                self._read_heredocs()
             elif c == "#":
                 while self.i < len(s) and s[self.i] != "\n":
                     self.i += 1
             elif c in _META:
                 for op in _OPS:
                     if s.startswith(op, self.i):
-                        if op == "<<":
-                            raise ShellSyntaxError("here documents are not supported")
-                        out.append(Token("op", ">" if op == ">|" else op))
                         self.i += len(op)
+                        if op == "<<":
+                            out.append(Token("op", "<<"))
+                            out.append(Token("heredoc", self._heredoc_start()))
+                            break
+                        out.append(Token("op", ">" if op == ">|" else op))
                         break
             else:
                 start = self.i
@@ -173,7 +187,66 @@ class Lexer:
                     out.append(Token("io", int(raw)))
                 else:
                     out.append(Token("word", word))
+        self._read_heredocs()
+        if self.pending:
+            raise ShellSyntaxError(f"here document '{self.pending[0].delimiter}' unclosed")
         return out
+
+    def _heredoc_start(self) -> HereDoc:
+        strip = self.s.startswith("-", self.i)
+        if strip:
+            self.i += 1
+        while self.i < len(self.s) and self.s[self.i] in " \t":
+            self.i += 1
+        if self.i >= len(self.s) or self.s[self.i] in _META:
+            raise ShellSyntaxError("syntax error: here document needs a delimiter")
+        word = self.word()
+        quoted = any(p.quoted for p in word.parts)
+        delimiter = "".join(p.text if p.kind == "lit" else "$" + p.text for p in word.parts)
+        doc = HereDoc(delimiter, quoted, strip)
+        self.pending.append(doc)
+        return doc
+
+    def _read_heredocs(self) -> None:
+        """After a newline: the bodies of the here documents opened on that line."""
+        while self.pending and self.i <= len(self.s):
+            doc = self.pending.pop(0)
+            lines: list[str] = []
+            while True:
+                if self.i >= len(self.s):
+                    raise ShellSyntaxError(f"here document '{doc.delimiter}' unclosed")
+                end = self.s.find("\n", self.i)
+                line = self.s[self.i : end if end >= 0 else len(self.s)]
+                self.i = end + 1 if end >= 0 else len(self.s)
+                if doc.strip_tabs:
+                    line = line.lstrip("\t")
+                if line == doc.delimiter:
+                    break
+                lines.append(line + "\n")
+            doc.body = "".join(lines)
+
+    def heredoc_parts(self) -> list[Part]:
+        """A here-document body: like double quotes, but ``"`` is an ordinary character."""
+        s = self.s
+        parts: list[Part] = [Part("lit", "", True)]
+        buf: list[str] = []
+        while self.i < len(s):
+            c = s[self.i]
+            if c == "\\" and self.i + 1 < len(s) and s[self.i + 1] in "$`\\\n":
+                if s[self.i + 1] != "\n":
+                    buf.append(s[self.i + 1])
+                self.i += 2
+            elif c in "$`":
+                if buf:
+                    parts.append(Part("lit", "".join(buf), True))
+                    buf.clear()
+                parts.append(self.dollar(quoted=True))
+            else:
+                buf.append(c)
+                self.i += 1
+        if buf:
+            parts.append(Part("lit", "".join(buf), True))
+        return parts
 
     def word(self) -> Word:
         parts: list[Part] = []
@@ -546,6 +619,13 @@ class Parser:
             fd = int(t.value)  # type: ignore[arg-type]
             self.i += 1
             t = self.peek()
+        if t is not None and t.kind == "op" and t.value == "<<":
+            self.i += 1
+            doc = self.peek()
+            if doc is None or doc.kind != "heredoc":
+                raise ShellSyntaxError("syntax error: here document needs a delimiter")
+            self.i += 1
+            return Redirect(0 if fd is None else fd, "<<", doc.value)  # type: ignore[arg-type]
         if t is None or t.kind != "op" or t.value not in (">", ">>", "<", ">&", "<&", "&>"):
             if fd is not None:
                 raise ShellSyntaxError("syntax error: bad redirection")
