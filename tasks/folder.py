@@ -137,7 +137,7 @@ def _events(
             Problem(
                 src.file,
                 src.line(prefix),
-                ".".join(map(str, shown)) or "plot",
+                dotted(shown) if shown else "plot",
                 "must be a list of events",
             )
         )
@@ -192,10 +192,11 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
     """
     src = load_yaml(yaml_path)
     name = str(yaml_path)
+    not_yaml = src.data is None and bool(src.problems)  # duplicate keys are not fatal
     problems = src.problems
     problems.extend(_check_oracle(yaml_path))
-    if src.data is None and src.problems and not isinstance(src.data, dict):
-        return None, sorted(set(problems))  # not YAML at all; duplicate keys are not fatal
+    if not_yaml:
+        return None, sorted(set(problems))
     if not isinstance(src.data, dict):
         problems.append(Problem(name, 1, "(top)", "task.yaml must be a mapping"))
         return None, sorted(set(problems))

@@ -134,3 +134,14 @@ def test_proactive_example(fixtures):
         "files_unchanged",
         "no_command",
     }
+
+
+def test_empty_and_non_mapping_files(tmp_path):
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n")
+    for text in ("", "- a list\n", "just text\n"):
+        (tmp_path / "task.yaml").write_text(text)
+        loaded, problems = check_task(tmp_path / "task.yaml")
+        assert loaded is None
+        assert [str(p) for p in problems] == [
+            f"{tmp_path / 'task.yaml'}:1: (top): task.yaml must be a mapping"
+        ]

@@ -1,0 +1,115 @@
+"""A task's event stream compiled into one seed plan per device role.
+
+The runner seeds each role with ``world[role].seed(plan)``; plans are what the
+devices' seeding primitives take (:class:`emulator.seeding.SeedPlan` for
+Android roles, :class:`linux_vm.seeding.LinuxSeedPlan` for Linux ones). Where
+each kind of event ends up is documented in :mod:`tasks.compile_android` and
+:mod:`tasks.compile_linux`.
+
+Compiling is a pure function of the stream and the task (same stream, same
+plans, in the same order, with the same file names and bytes). Events aimed at a
+service (``service:mail`` …) have no backend yet: they are returned in
+``plans.skipped`` with a one-line :meth:`CompiledPlans.summary`, never dropped
+without a trace; anything a primitive cannot hold (a calendar series rule, a
+contact's org) is listed in ``plans.losses``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from tasks.compile_android import AndroidFold
+from tasks.compile_linux import LinuxFold
+from tasks.events import SERVICE_PREFIX, EventBase
+from tasks.times import zone
+
+if TYPE_CHECKING:
+    from tasks.folder import LoadedTask
+
+
+class CompileError(ValueError):
+    """The stream cannot become device state (bad input, named by event id)."""
+
+
+class CompiledPlans(dict[str, Any]):
+    """``{role: plan}`` plus what was not seeded: ``skipped`` events and ``losses`` notes."""
+
+    def __init__(self, plans: dict[str, Any], skipped: list[EventBase], losses: list[str]):
+        super().__init__(plans)
+        self.skipped = skipped
+        self.losses = losses
+
+    def summary(self) -> str:
+        """One line for the episode log, e.g. ``skipped 12 service events (service:mail 12)``."""
+        if not self.skipped:
+            return "skipped no events"
+        counts = Counter(e.target for e in self.skipped)
+        shown = ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
+        return f"skipped {len(self.skipped)} service events, no backend yet ({shown})"
+
+    def skipped_record(self) -> dict[str, Any]:
+        """What the episode record keeps about unseeded events: counts and ids."""
+        by_target: dict[str, list[str]] = {}
+        for e in self.skipped:
+            by_target.setdefault(e.target, []).append(e.id or e.kind)
+        return {"skipped": by_target, "losses": list(self.losses)}
+
+
+def compile_plans(loaded: LoadedTask, stream: Iterable[EventBase]) -> CompiledPlans:
+    """One seed plan per device role of ``loaded``'s task, from ``stream`` (any order)."""
+    task = loaded.task
+    return compile_stream(task.devices, task.timezone, stream)
+
+
+def compile_stream(
+    devices: dict[str, str], timezone: str, stream: Iterable[EventBase]
+) -> CompiledPlans:
+    """The same as :func:`compile_plans` for a bare ``{role: kind}`` and IANA timezone."""
+    tz = zone(timezone)
+    folds: dict[str, AndroidFold | LinuxFold] = {}
+    for role, kind in devices.items():
+        if kind == "android":
+            folds[role] = AndroidFold(tz)
+        elif kind == "linux":
+            folds[role] = LinuxFold(tz)
+        else:
+            raise CompileError(f"device {role!r}: unknown kind {kind!r}")
+    skipped: list[EventBase] = []
+    # Python's sort is stable: events at the same instant keep their stream order.
+    for e in sorted(stream, key=lambda e: e.t):
+        if e.target.startswith(SERVICE_PREFIX):
+            skipped.append(e)
+            continue
+        fold = folds.get(e.target)
+        if fold is None:
+            declared = ", ".join(sorted(devices)) or "none"
+            raise CompileError(
+                f"event {e.id} ({e.kind}): target {e.target!r} is not a device of the task "
+                f"(devices: {declared})"
+            )
+        try:
+            fold.add(e)
+        except ValueError as exc:
+            raise CompileError(str(exc)) from None
+    plans: dict[str, Any] = {}
+    losses: list[str] = []
+    for role, fold in folds.items():
+        plans[role] = fold.finish()
+        losses += [f"{role}: {why}" for why in fold.losses]
+    return CompiledPlans(plans, skipped, losses)
+
+
+def plan_fingerprint(plan: Any) -> str:
+    """A stable sha256 of a compiled plan (for determinism checks and the record)."""
+    from emulator.seeding import SeedPlan, plan_digest
+
+    if isinstance(plan, SeedPlan):
+        return plan_digest(plan)
+    blob = plan.model_dump_json().encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+__all__ = ["CompileError", "CompiledPlans", "compile_plans", "compile_stream", "plan_fingerprint"]
