@@ -141,3 +141,15 @@ def test_random_lines_fail_like_a_shell(ui_run, line: str) -> None:
     status, _out, err = ui_run(line)
     assert isinstance(status, int) and 0 <= status <= 255
     assert not PYTHON_ERRORS.search(err), (line, err)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    line=st.text(alphabet=st.sampled_from("ab =$'\"`\\;&|<>(){}*?[]#~!\n\t%:0129-"), max_size=40)
+)
+def test_arbitrary_characters_never_crash_the_parser(run, line: str) -> None:
+    status, _out, err = run(line)
+    assert isinstance(status, int) and 0 <= status <= 255
+    assert not PYTHON_ERRORS.search(err), (line, err)
