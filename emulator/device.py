@@ -522,11 +522,16 @@ class AdbAndroidDevice:
             self.check(" && ".join(input_text_commands(text)))
             return
         if self.u2_available():
-            self._u2("setClipboard", None, text)
-            if self._u2("getClipboard") != text:
-                raise AndroidError(f"{self.serial}: uiautomator2 clipboard did not take the text")
-            self._u2("pasteClipboard")
-            return
+            try:
+                self._u2("setClipboard", None, text)
+                if self._u2("getClipboard") == text:
+                    self._u2("pasteClipboard")
+                    return
+            except DeviceLost:
+                raise
+            except Exception:  # the agent died or refused: try the next way
+                pass
+            self._u2_ok = False
         if self.has_package("com.android.adbkeyboard"):
             previous = self.check("settings get secure default_input_method").strip()
             msg = base64.b64encode(text.encode("utf-8")).decode("ascii")
