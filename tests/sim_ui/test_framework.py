@@ -395,3 +395,15 @@ def test_restore_drops_what_it_cannot_use(ui: UiSystem) -> None:
     assert find(ui, text="Agenda")
     ui.restore({})
     assert ui.focus()[0] == LAUNCHER
+
+
+def test_a_change_only_in_looks_is_redrawn(ctx: PhoneContext, ui: UiSystem) -> None:
+    ctx.providers.insert("content://sms/inbox", {"address": "+1 555 0100", "body": "hi", "read": 0})
+    ui.open_shade()
+    tap(ui, text="Clear all")  # no notification icon to change with the read state
+    ui.start("com.google.android.apps.messaging")
+    xml, unread = ui.hierarchy_xml(), ui.screenshot_png()
+    assert ui.screenshot_png() is unread  # nothing changed: served from the cache
+    ctx.providers.update("content://sms", {"read": 1})  # e.g. `content update` over adb
+    assert ui.hierarchy_xml() == xml  # same texts and bounds; only the weight changed
+    assert ui.screenshot_png() != unread

@@ -3,13 +3,15 @@
 Every call builds the current screen from app state and the phone's data
 (so a row inserted with ``content insert`` shows at once), lays it out, and
 derives three things from that one layout: the hierarchy XML, the hit-test
-list, and — only when the hierarchy or caret changed — a freshly drawn frame.
-A frame and its PNG are cached under that signature, which keeps repeated
+list, and — only when something drawn changed (the XML, the caret, or any
+view's plain attributes: colours, bold, offsets) — a freshly drawn frame. A
+frame and its PNG are cached under that signature, which keeps repeated
 screenshots cheap without ever showing stale pixels.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -81,7 +83,13 @@ class Frame:
     scroll: Scroll
     touchable: list[tuple[View, Box]]
     xml: str
-    signature: str
+
+    @functools.cached_property
+    def signature(self) -> str:
+        """What the pixels depend on; equal signatures mean an identical frame."""
+        caret = self.entry.get("caret") if self.entry.get("focus") else None
+        looks = hash(tuple(v.look() for win in self.windows for v in walk(win.root)))
+        return f"{self.xml}|{caret}|{self.screen.background}|{looks}"
 
 
 class UiSystem:
@@ -218,8 +226,7 @@ class UiSystem:
             for view, box, _ in hierarchy.visible(win.root, screen_box):
                 touchable.append((view, box))
         xml = hierarchy.dump(active, screen_box)
-        caret = entry.get("caret") if entry.get("focus") else None
-        return Frame(entry, screen, windows, scroll, touchable, xml, f"{xml}|{caret}")
+        return Frame(entry, screen, windows, scroll, touchable, xml)
 
     def _draw(self, frame: Frame) -> Image.Image:
         img = Image.new("RGB", (self.width, self.height), frame.screen.background)

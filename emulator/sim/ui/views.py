@@ -60,6 +60,20 @@ class View:
     def long_clickable(self) -> bool:
         return self.on_long_click is not None
 
+    def look(self) -> tuple[object, ...]:
+        """Every plain attribute that can change how the view is drawn (for the frame cache).
+
+        Handlers, child lists and nested views are left out: they are identities, not looks.
+        """
+        return (
+            type(self).__name__,
+            *(
+                (k, v)
+                for k, v in vars(self).items()
+                if v is None or isinstance(v, (str, int, float, bool, tuple))
+            ),
+        )
+
     def measure(self, width: int, m: Metrics) -> int:
         """Height in pixels this view wants at ``width``."""
         return sum(c.measure(width, m) for c in self.children)
