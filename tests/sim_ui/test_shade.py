@@ -80,3 +80,19 @@ def test_shade_state_survives_restore(ui: UiSystem) -> None:
     ui.close_shade()
     ui.restore(saved)
     assert find(ui, rid="notification_panel")
+
+
+def test_a_failing_provider_posts_nothing_but_the_screen_draws(
+    ctx: PhoneContext, ui: UiSystem, monkeypatch
+) -> None:
+    real = ctx.providers.query
+
+    def query(uri: str, *args, **kwargs):
+        if uri.startswith("content://sms"):
+            raise RuntimeError("database is locked")
+        return real(uri, *args, **kwargs)
+
+    monkeypatch.setattr(ctx.providers, "query", query)
+    assert ui.screenshot().size == (1080, 2400)
+    pull_down(ui)
+    assert find(ui, text="No notifications")

@@ -10,6 +10,7 @@ app. The status bar shows an icon while there is anything to see.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from emulator.sim.ui.widgets import Button, ListRow, Text
 
 if TYPE_CHECKING:
     from emulator.sim.ui.system import UiSystem
+
+log = logging.getLogger(__name__)
 
 MESSAGES = "com.google.android.apps.messaging"
 SETTINGS = "com.android.settings"
@@ -53,10 +56,11 @@ def notifications(ui: UiSystem) -> list[dict[str, Any]]:
             "type=3 AND new=1",
             sort="date DESC",
         )
-    except Exception:  # a broken provider posts nothing rather than breaking the shade
+        messages = ui.apps[MESSAGES]
+        names = messages.names()  # type: ignore[attr-defined]
+    except Exception:  # a broken provider posts nothing rather than breaking every frame
+        log.warning("notifications unavailable", exc_info=True)
         return out
-    messages = ui.apps[MESSAGES]
-    names = messages.names()  # type: ignore[attr-defined]
     for r in sms:
         out.append(
             {
