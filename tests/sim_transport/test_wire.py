@@ -481,3 +481,19 @@ def test_open_window_must_match_delayed_ack(phone, caplog):
     assert "with arg1=0 but delayed_ack=True, refused" in caplog.text
     plain.close()
     burst.close()
+
+
+def test_terminal_stdin_does_not_hold_up_a_command(wire):
+    """A window-size packet means stdin is a terminal: run now, do not wait for close-stdin."""
+    ids = wire.open("shell,v2,raw:echo now")
+    started = time.monotonic()
+    wire.write(ids, v2(5, b"24x80,0x0\0"))
+    packets = parse_v2(wire.read_all(ids))
+    assert time.monotonic() - started < 0.6  # well under the 1 s grace for silent clients
+    assert packets == [(1, b"now\n"), (3, b"\0")]
+
+
+def test_silent_client_gets_its_command_run_after_the_grace(wire):
+    ids = wire.open("shell,v2,raw:echo late")
+    packets = parse_v2(wire.read_all(ids))
+    assert packets == [(1, b"late\n"), (3, b"\0")]

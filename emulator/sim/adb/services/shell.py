@@ -23,9 +23,11 @@ ID_STDIN, ID_STDOUT, ID_STDERR, ID_EXIT, ID_CLOSE_STDIN, ID_WINDOW = range(6)
 PACKET_HEAD = struct.Struct("<BI")
 # A v2 packet larger than this from the host is malformed (adbd's buffer is smaller).
 MAX_V2_PACKET = 1024 * 1024
-# `adb shell CMD` from a terminal never closes stdin; a command that gets no stdin
-# within this time runs with none, as it would on a phone that it never reads from.
-STDIN_GRACE_S = 0.15
+# `adb shell CMD` closes stdin (close-stdin packet) when its stdin is a pipe or a
+# file and sends a window-size packet when it is a terminal, which is never
+# closed: then the command runs at once with no stdin. A client that sends
+# neither gets its command run after this long.
+STDIN_GRACE_S = 1.0
 
 
 def parse_shell_service(name: str) -> tuple[set[str], str]:
@@ -96,7 +98,7 @@ class ShellService:
         reader = StreamReader(stream)
         data = bytearray()
         buf = bytearray()
-        seen_stdin = False  # window-size packets do not count: a terminal sends one first
+        seen_stdin = False
         while True:
             try:
                 chunk = reader.read_some(timeout=None if seen_stdin else STDIN_GRACE_S)
@@ -119,7 +121,9 @@ class ShellService:
                     seen_stdin = True
                 elif kind == ID_CLOSE_STDIN:
                     return bytes(data)
-                # window-size packets and unknown ids are ignored, as adbd does
+                elif kind == ID_WINDOW and not seen_stdin:
+                    return bytes(data)  # stdin is a terminal: nothing will close it
+                # other ids are ignored, as adbd does
 
     # -- exec: ----------------------------------------------------------------
     def exec(self, stream: Stream) -> None:
