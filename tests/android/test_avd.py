@@ -184,44 +184,45 @@ def test_reaper_stops_emulators_a_crashed_run_left(
 ) -> None:
     run_id = f"leak-{uuid.uuid4().hex[:8]}"
     state = tmp_path / "state"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            LEAKER,
-            str(sdk.root),
-            str(sdk.avd_home),
-            str(state),
-            str(adb_server.port),
-            run_id,
-            str(TEST_PORTS[0]),
-            str(TEST_PORTS[1]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        cwd=Path(__file__).parents[2],
-    )
-    pid = int(out.stdout.split()[0])
-    os.kill(pid, 0)  # still running: leaked
+    args = [sys.executable, "-c", LEAKER, str(sdk.root), str(sdk.avd_home), str(state)]
+    args += [str(adb_server.port), run_id, str(TEST_PORTS[0]), str(TEST_PORTS[1])]
+    pids = []
+    for _ in range(2):  # two crashed workers, each leaving an emulator running
+        out = subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            cwd=Path(__file__).parents[2],
+        )
+        pids.append(int(out.stdout.split()[0]))
+    for pid in pids:
+        os.kill(pid, 0)  # still running: leaked
     launcher = _launcher(sdk, adb_server, tmp_path)
-    assert [i.pid for i in launcher.registry.all()] == [pid]
-    assert reap(launcher, run_id) == [pid]
+    entries = launcher.registry.all()
+    assert sorted(i.pid for i in entries) == sorted(pids)
+    # One of them is not even in the registry: found by its CLAWRIG_RUN_ID label.
+    launcher.registry.remove(next(i for i in entries if i.pid == pids[1]))
+    assert sorted(reap(launcher, run_id)) == sorted(pids)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
+    while any(_running(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            pytest.fail("a reaped emulator still runs")
         time.sleep(0.1)
-    else:
-        pytest.fail("reaped emulator still runs")
     assert launcher.registry.all() == [] and launcher.ports.leases() == {}
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
 def _failing_avd(sdk: Sdk, mode: str) -> str:
