@@ -128,3 +128,16 @@ def test_contact_name_byte_for_byte(phone: PhoneContext, first: str) -> None:
     assert rows[0]["data2"] == first.strip() or first.strip() == ""
     if first.strip():
         assert find(ui, rid="large_title").text == first.strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_dump_escaping_round_trips_through_an_xml_parser(text: str) -> None:
+    import re
+    import xml.etree.ElementTree as ET
+
+    from emulator.sim.ui.hierarchy import escape
+
+    parsed = ET.fromstring(f'<node text="{escape(text)}" />'.encode()).get("text")
+    expected = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "\ufffd", text)
+    assert parsed == expected

@@ -9,6 +9,7 @@ reaches it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,29 +19,23 @@ from emulator.sim.ui.widgets import Field
 
 XML_HEADER = "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>"
 
-_ESCAPES = {
-    "&": "&amp;",
-    "<": "&lt;",
-    ">": "&gt;",
-    '"': "&quot;",
-    "\n": "&#10;",
-    "\r": "&#13;",
-    "\t": "&#9;",
-}
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\n": "&#10;",
+        "\r": "&#13;",
+        "\t": "&#9;",
+    }
+)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def escape(value: str) -> str:
     """Attribute escaping; control characters XML 1.0 cannot carry become U+FFFD."""
-    out = []
-    for ch in value:
-        rep = _ESCAPES.get(ch)
-        if rep is not None:
-            out.append(rep)
-        elif ch < " " or ch in "\ufffe\uffff":
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _NOT_XML.sub("\ufffd", value.translate(_ESCAPES))
 
 
 def intersect(a: Box, b: Box) -> Box | None:
