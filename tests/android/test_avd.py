@@ -289,3 +289,15 @@ def test_writable_instance_is_exclusive(sdk: Sdk, adb_server: AdbServer, tmp_pat
         assert "-read-only" in info.value.log_tail
     finally:
         launcher.stop(first)
+
+
+def test_registry_builds_the_avd_backend(sdk: Sdk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rig.world import Backend, make_backend
+
+    monkeypatch.setenv("ANDROID_AVD_HOME", str(sdk.avd_home))
+    cfg = parse_config({"android": {"avd": {"sdk": str(SDK_ROOT), "name": "clawrig_test"}}})
+    backend = make_backend("android", "avd", cfg)
+    assert isinstance(backend, Backend) and backend.avd == "clawrig_test"
+    cfg = parse_config({"android": {"avd": {"sdk": str(SDK_ROOT), "name": "pixel_9"}}})
+    with pytest.raises(SdkNotFound, match=r"no AVD named 'pixel_9'.*clawrig_test"):
+        make_backend("android", "avd", cfg)
