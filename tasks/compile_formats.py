@@ -32,9 +32,8 @@ def unescape_line(text: str) -> str:
     return _UNESCAPE.sub(lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), text)
 
 
-def _splits_lines(text: str) -> bool:
-    """Whether a line reader would break ``text`` (str.splitlines knows more than LF)."""
-    return len(text.splitlines()) > 1 or text.endswith(("\n", "\r"))
+# Line boundaries besides CR and LF that str.splitlines (and some editors) honour.
+_OTHER_BREAKS = frozenset("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
 
 # -- todos ---------------------------------------------------------------------------
@@ -91,11 +90,7 @@ def parse_todo_txt(data: bytes) -> list[Todo]:
 
 def _todo_text(text: str) -> str:
     # Every character a line reader splits on is escaped, so one todo stays one line.
-    out = escape_line(text)
-    if _splits_lines(out):
-        out = "".join(
-            f"\\u{ord(c):04x}" if c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else c for c in out
-        )
+    out = "".join(f"\\u{ord(c):04x}" if c in _OTHER_BREAKS else c for c in escape_line(text))
     # Text that ends like the due suffix of either format gets that suffix escaped.
     if re.search(r"(^| )due:\d{4}-\d{2}-\d{2}$", out):
         out = out[:-14] + "due\\:" + out[-10:]
