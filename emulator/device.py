@@ -471,13 +471,21 @@ class AdbAndroidDevice:
             except Exception:
                 self._u2_ok = False
         path = "/data/local/tmp/clawrig_ui.xml"
-        out = self.check(f"uiautomator dump {path} >/dev/null && cat {path}", timeout=30)
-        start = out.find("<?xml")
-        if start < 0:
-            start = out.find("<hierarchy")
-        if start < 0:
-            raise AndroidError(f"{self.serial}: uiautomator dump gave no XML: {out[:200]!r}")
-        return out[start:]
+        detail = ""
+        for _ in range(3):  # real devices sometimes answer "could not get idle state"
+            res = self.shell(
+                f"uiautomator dump {path} >/dev/null && cat {path}",
+                timeout=30,
+                output_cap=INTERNAL_OUTPUT_CAP,
+            )
+            out = res.stdout
+            start = out.find("<?xml")
+            if start < 0:
+                start = out.find("<hierarchy")
+            if res.exit_code == 0 and start >= 0:
+                return out[start:]
+            detail = (res.stderr or out).strip()[:300]
+        raise AndroidError(f"{self.serial}: uiautomator dump gave no XML: {detail!r}")
 
     def window_size(self) -> tuple[int, int]:
         """``(width, height)`` for the current rotation."""
