@@ -88,7 +88,12 @@ class Frame:
     def signature(self) -> str:
         """What the pixels depend on; equal signatures mean an identical frame."""
         caret = self.entry.get("caret") if self.entry.get("focus") else None
-        looks = hash(tuple(v.look() for win in self.windows for v in walk(win.root)))
+        screen = self.windows[0].root.bounds  # what is out of sight cannot change pixels
+        looks = hash(
+            tuple(
+                v.look() for win in self.windows for v, _, _ in hierarchy.visible(win.root, screen)
+            )
+        )
         return f"{self.xml}|{caret}|{self.screen.background}|{looks}"
 
 
