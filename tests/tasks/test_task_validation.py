@@ -119,8 +119,9 @@ def test_cli_validate_exit_codes(rig, fixtures):
     missing = rig("tasks", "validate", str(fixtures / "no-such-task"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
 
-    run = rig("tasks", "validate", "--run", str(fixtures / "mail-to-calendar"))
-    assert run.returncode == 2 and "not built yet" in run.stderr
+    # --run on a broken task stops at the static problems, before anything boots.
+    run = rig("tasks", "validate", "--run", str(fixtures / "broken" / "unknown-key"))
+    assert run.returncode == 2 and "colour: unknown key" in run.stderr
 
 
 def test_proactive_example(fixtures):
