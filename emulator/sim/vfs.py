@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 # Android's names for the primary shared storage, all one tree here.
 SDCARD_ALIASES = ("/sdcard", "/storage/emulated/0", "/storage/self/primary", "/mnt/sdcard")
@@ -73,10 +74,28 @@ def normalize(device_path: str, cwd: str = "/") -> str:
 class LocalFS:
     """A :class:`~emulator.sim.contracts.VirtualFS` on a host directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, clock: Any = None) -> None:
         self.root = Path(root)
+        self.clock = clock
         self._real_root = ""
         self._lock = threading.Lock()
+        self._fresh: list[Path] = []
+
+    def attach_clock(self, clock: Any) -> None:
+        """Use the phone's clock for the times of what the phone creates (once, at start)."""
+        if self.clock is None:
+            self.clock = clock
+            for path in self._fresh:
+                self._stamp(path)
+            self._fresh.clear()
+
+    def _stamp(self, host: Path) -> None:
+        if self.clock is not None:
+            t = self.clock.now_ms() / 1000
+            try:
+                os.utime(host, (t, t), follow_symlinks=False)
+            except OSError:
+                pass
 
     # -- the skeleton -------------------------------------------------------
     def _ensure(self) -> str:
@@ -86,7 +105,10 @@ class LocalFS:
             if not self._real_root:
                 self.root.mkdir(parents=True, exist_ok=True)
                 for rel in SKELETON:
-                    (self.root / rel).mkdir(parents=True, exist_ok=True)
+                    path = self.root / rel
+                    if not path.exists():
+                        path.mkdir(parents=True, exist_ok=True)
+                        self._fresh.extend([path, path.parent])
                 # Android's other names for shared storage, visible to `ls /storage`.
                 for link, target in (
                     ("storage/emulated/0", "../../sdcard"),
@@ -96,6 +118,10 @@ class LocalFS:
                     if not p.is_symlink() and not p.exists():
                         p.symlink_to(target)
                 self._real_root = os.path.realpath(self.root)
+                if self.clock is not None:
+                    for path in self._fresh:
+                        self._stamp(path)
+                    self._fresh.clear()
         return self._real_root
 
     # -- paths --------------------------------------------------------------
@@ -148,6 +174,7 @@ class LocalFS:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.chmod(tmp, mode & 0o7777)
+            self._stamp(Path(tmp))
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
@@ -168,10 +195,13 @@ class LocalFS:
 
     def mkdir(self, device_path: str, parents: bool = True) -> None:
         target = self.host_path(device_path)
+        existed = target.exists()
         if parents:
             target.mkdir(parents=True, exist_ok=True)
         else:
             target.mkdir()
+        if not existed:
+            self._stamp(target)
 
     def remove(self, device_path: str, recursive: bool = False) -> None:
         if normalize(device_path) in ("/", "/sdcard"):

@@ -77,3 +77,16 @@ def test_mkdir_without_parents_fails_on_missing_parent(vfs: LocalFS) -> None:
 def test_nul_in_path_is_an_error(vfs: LocalFS) -> None:
     with pytest.raises(FsError, match="invalid device path"):
         vfs.host_path("/sdcard/a\0b")
+
+
+def test_skeleton_and_writes_take_the_phone_clock(tmp_path) -> None:
+    from emulator.sim.clock import PhoneClock
+
+    fs = LocalFS(tmp_path / "fs")
+    assert fs.is_dir("/sdcard/Download")  # created before the clock is known
+    clock = PhoneClock(tmp_path / "system.json")
+    fs.attach_clock(clock)
+    assert fs.stat("/sdcard/Download").st_mtime == clock.now_ms() / 1000
+    fs.write_bytes("/sdcard/a", b"1")
+    fs.mkdir("/sdcard/d")
+    assert fs.stat("/sdcard/a").st_mtime == fs.stat("/sdcard/d").st_mtime == clock.now_ms() / 1000

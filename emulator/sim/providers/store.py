@@ -64,6 +64,10 @@ class SqliteProviders:
     def __init__(self, vfs: Any, clock: Any) -> None:
         self.vfs = vfs
         self.clock = clock
+        # The phone's files carry the phone's time: give the filesystem the same clock.
+        attach = getattr(vfs, "attach_clock", None)
+        if attach is not None:
+            attach(clock)
         self._conns: dict[str, sqlite3.Connection] = {}
         self._locks: dict[str, threading.RLock] = {db: threading.RLock() for db in self._SCRIPTS}
         self._open_lock = threading.Lock()

@@ -34,6 +34,7 @@ def all_commands() -> dict[str, Command]:
         sqlite,
         system,
         text,
+        utils,
     )
 
     return REGISTRY

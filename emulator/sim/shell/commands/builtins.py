@@ -60,20 +60,14 @@ def unescape(text: str) -> tuple[str, bool]:
 
 @command("echo")
 def echo(sh: Interp, io: Io, argv: list[str]) -> int:
+    """mksh's echo in sh mode (how Android runs it): only a first ``-n`` is an option, and
+    backslashes are printed as they are."""
     args = argv[1:]
-    newline, escapes = True, True
-    while args and re.fullmatch(r"-[neE]+", args[0]):
-        for f in args[0][1:]:
-            if f == "n":
-                newline = False
-            else:
-                escapes = f == "e"
+    newline = True
+    if args and args[0] == "-n":
+        newline = False
         args = args[1:]
-    text = " ".join(args)
-    stop = False
-    if escapes:
-        text, stop = unescape(text)
-    io.out(text + ("\n" if newline and not stop else ""))
+    io.out(" ".join(args) + ("\n" if newline else ""))
     return 0
 
 

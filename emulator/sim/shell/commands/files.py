@@ -584,7 +584,7 @@ def find(sh: Interp, io: Io, argv: list[str]) -> int:
         if a == "!":
             negate = True
             continue
-        if a in ("-name", "-iname", "-type", "-path", "-newer", "-size"):
+        if a in ("-name", "-iname", "-type", "-path", "-newer", "-size", "-mtime", "-mmin"):
             if not args:
                 raise CommandError(f"find: '{a}' needs 1 arg")
             tests.append((a, args.pop(0), negate))
@@ -681,6 +681,14 @@ def _match(sh: Interp, label: str, dev: str, s: os.stat_result, test: tuple[str,
         if ref is None:
             raise CommandError(f"find: '{arg}': No such file or directory")
         return s.st_mtime > ref.st_mtime
+    if kind in ("-mtime", "-mmin"):
+        m = re.fullmatch(r"([-+]?)(\d+)", arg)
+        if not m:
+            raise CommandError(f"find: bad {kind} '{arg}'")
+        unit = 86400 if kind == "-mtime" else 60
+        age = int((sh.ctx.clock.now_ms() / 1000 - s.st_mtime) // unit)
+        n = int(m.group(2))
+        return age > n if m.group(1) == "+" else age < n if m.group(1) == "-" else age == n
     if kind == "-size":
         m = re.fullmatch(r"([-+]?)(\d+)([ckMG]?)", arg)
         if not m:
