@@ -411,10 +411,12 @@ class Bubble(Text):
         left = x + width - w - m.dp(12) if self.outgoing else x + m.dp(12)
         self.bounds = (left, y + m.dp(4), left + w, y + height - m.dp(4))
 
-    def draw(self, c: Canvas, m: Metrics) -> None:
-        c.rect(self.bounds, (26, 115, 232) if self.outgoing else (241, 243, 244), radius=m.dp(16))
+    def __post_init__(self) -> None:
         self.color = WHITE if self.outgoing else INK
         self.background = None
+
+    def draw(self, c: Canvas, m: Metrics) -> None:
+        c.rect(self.bounds, (26, 115, 232) if self.outgoing else (241, 243, 244), radius=m.dp(16))
         super().draw(c, m)
 
 
