@@ -128,7 +128,12 @@ def test_interactive_shell_in_a_terminal(adb, phone):
             "inter",
             "/system/bin/sh: nosuchcmd: inaccessible or not found",
         ]
-        term.sendline("exit 3")
+        term.sendline("cd /sdcard/Download; X=kept")
+        term.expect_exact("clawrig_sim:/ $ ")
+        term.sendline("pwd; echo $X")  # state carries from line to line
+        term.expect_exact("clawrig_sim:/ $ ")
+        assert term.before.decode().split("\r\n")[1:3] == ["/sdcard/Download", "kept"]
+        term.sendline("true && exit 3")
         term.expect(pexpect.EOF)
     finally:
         term.close()

@@ -241,6 +241,7 @@ class _Interactive:
             return True
         if self.session is not None:
             self.status = self.session.run(text, b"", self.out)
+            return bool(getattr(self.session, "exited", False))  # `exit` inside a line
         else:
             self.status = self.svc._run(text, b"", self.out)
         return False
