@@ -301,3 +301,34 @@ def test_registry_builds_the_avd_backend(sdk: Sdk, monkeypatch: pytest.MonkeyPat
     cfg = parse_config({"android": {"avd": {"sdk": str(SDK_ROOT), "name": "pixel_9"}}})
     with pytest.raises(SdkNotFound, match=r"no AVD named 'pixel_9'.*clawrig_test"):
         make_backend("android", "avd", cfg)
+
+
+ALLOCATE = """
+import sys, time
+from pathlib import Path
+from emulator.avd import PortAllocator
+alloc = PortAllocator(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+got = [alloc.allocate(owner="worker") for _ in range(3)]
+print(" ".join(str(c) for c, _ in got), flush=True)
+release = Path(sys.argv[4])
+deadline = time.monotonic() + 60
+while not release.exists() and time.monotonic() < deadline:  # hold the leases meanwhile
+    time.sleep(0.05)
+"""
+
+
+def test_port_leases_never_collide_across_processes(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-c", ALLOCATE, str(tmp_path), str(TEST_PORTS[0] + 200)]
+    cmd += [str(TEST_PORTS[1] + 200), str(tmp_path / "release")]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+        for _ in range(4)
+    ]
+    ports = [int(p) for proc in procs for p in proc.stdout.readline().split()]  # type: ignore[union-attr]
+    (tmp_path / "release").touch()
+    for proc in procs:
+        proc.wait(30)
+    assert len(ports) == 12 and len(set(ports)) == 12
+    assert all(p % 2 == 0 for p in ports)
+    # The workers are gone: their leases are reclaimed.
+    assert PortAllocator(tmp_path, TEST_PORTS[0] + 200, TEST_PORTS[1] + 200).leases() == {}
