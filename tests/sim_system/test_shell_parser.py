@@ -187,3 +187,19 @@ def test_here_documents(run, vfs) -> None:
     assert vfs.read_text("/sdcard/n.md") == '# "Title" 😀\nhome=/ x\n$kept\n'
     assert run.out("cat <<'EOF'\n$HOME `x`\nEOF") == "$HOME `x`\n"
     assert run.out("cat <<-END | wc -l\n\ta\n\tb\n\tEND") == "2\n"
+
+
+def test_functions_and_double_brackets(run) -> None:
+    assert run.out('f() { echo "f:$1:$#"; return 3; }; f a b; echo $?') == "f:a:2\n3\n"
+    assert run.out("function g { echo g$1; }; g 1; g 2") == "g1\ng2\n"
+    fact = (
+        "fact() { if [ $1 -le 1 ]; then echo 1; "
+        "else echo $(( $1 * $(fact $(( $1 - 1 ))) )); fi; }; fact 5"
+    )
+    assert run.out(fact) == "120\n"
+    assert run("r() { r; }; r")[0] == 2
+    assert run.out("x=foo.txt; [[ $x == *.txt ]] && echo glob; [[ $x =~ ^f ]] && echo re") == (
+        "glob\nre\n"
+    )
+    assert run("[[ -f /nope ]]")[0] == 1
+    assert run.out('echo "${X:-a b}" ${Y:-$HOME x}') == "a b / x\n"

@@ -45,6 +45,12 @@ class _Break(Exception):
         self.cont = cont
 
 
+class _Return(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class CommandError(Exception):
     """A command failed with a message for stderr; ``status`` is its exit code."""
 
@@ -105,6 +111,7 @@ class Interp:
         self.status = 0
         self.args: list[str] = []
         self.depth = 0
+        self.functions: dict[str, object] = {}
 
     # -- paths ---------------------------------------------------------------
     def path(self, p: str) -> str:
@@ -159,6 +166,10 @@ class Interp:
                 raise CommandError(f"{SH}: too deeply nested", 2)
             if isinstance(cmd, ast.Simple):
                 return self.run_simple(cmd, io)
+            if isinstance(cmd, ast.Function):
+                self.functions[cmd.name] = cmd.body
+                self.status = 0
+                return 0
             with ExitStack() as stack:
                 io = self.redirect(cmd.redirects, io, stack)  # type: ignore[attr-defined]
                 if isinstance(cmd, ast.Group):
@@ -269,6 +280,9 @@ class Interp:
     def invoke(self, argv: list[str], io: Io) -> int:
         """Run one command by name: a built-in/applet, or a script file in the filesystem."""
         name = argv[0]
+        body = self.functions.get(name)
+        if body is not None:
+            return self.call_function(body, argv[1:], io)
         fn = self.commands.get(name)
         if fn is None and "/" in name:
             d, _, base = self.path(name).rpartition("/")
@@ -284,7 +298,7 @@ class Interp:
             return 127
         try:
             return int(fn(self, io, argv) or 0)
-        except (ExitShell, _Break):
+        except (ExitShell, _Break, _Return):
             raise
         except CommandError as exc:
             io.err(f"{exc}\n")
@@ -299,6 +313,17 @@ class Interp:
             log.exception("shell command %r failed", argv)
             io.err(f"{name}: internal error: {exc}\n")
             return 1
+
+    def call_function(self, body: object, args: list[str], io: Io) -> int:
+        saved = self.args
+        self.args = args
+        try:
+            return self.run_command(body, io)
+        except _Return as r:
+            self.status = r.code
+            return r.code
+        finally:
+            self.args = saved
 
     def run_script(self, path: str, args: list[str], io: Io) -> int:
         try:
@@ -459,11 +484,7 @@ class Interp:
         if part.kind == "cmd":
             return self.command_substitution(part.text, io)
         if part.kind == "arith":
-            text = (
-                self.expand_single(ast.Lexer(part.text).word(), io)
-                if "$" in part.text
-                else part.text
-            )
+            text = self._expand_text(part.text, io) if "$" in part.text else part.text
             try:
                 return str(evaluate(text, self.vars))
             except ArithError as exc:
@@ -481,7 +502,7 @@ class Interp:
         if op is None:
             return value or ""
         unset = value is None or (colon == ":" and value == "")
-        arg_value = self.expand_single(ast.Lexer(arg).word(), io) if arg else ""
+        arg_value = self._expand_text(arg, io) if arg else ""
         if op == "-":
             return arg_value if unset else (value or "")
         if op == "=":
@@ -514,6 +535,10 @@ class Interp:
                 return SH
             return self.args[n - 1] if n <= len(self.args) else None
         return self.vars.get(name)
+
+    def _expand_text(self, text: str, io: Io) -> str:
+        """Expand ``$…`` and backticks in text, as inside double quotes."""
+        return "".join(self.expand_part(p, io) for p in ast.Lexer(text).heredoc_parts())
 
     def command_substitution(self, text: str, io: Io) -> str:
         buf = bytearray()

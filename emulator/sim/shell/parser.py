@@ -119,6 +119,15 @@ class Case:
 
 
 @dataclass
+class Function:
+    """``name() { …; }``: defining it is a command; calling it runs ``body``."""
+
+    name: str
+    body: object
+    redirects: list[Redirect] = field(default_factory=list)
+
+
+@dataclass
 class While:
     cond: Sequence
     body: Sequence
@@ -480,7 +489,34 @@ class Parser:
             cmds.append(self.command())
         return Pipeline(cmds, negate)
 
+    def _function_ahead(self) -> str | None:
+        """``name ( )`` or ``function name``: the name of a function definition starting here."""
+        kw = self.peek_word()
+        if kw == "function":
+            t = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
+            name = t.value.literal() if t is not None and t.kind == "word" else None  # type: ignore[union-attr]
+            if name and NAME.fullmatch(name):
+                self.i += 2
+                if self.at_op("(") and self.i + 1 < len(self.toks):
+                    nxt = self.toks[self.i + 1]
+                    if nxt.kind == "op" and nxt.value == ")":
+                        self.i += 2
+                return name
+            return None
+        if kw and NAME.fullmatch(kw) and kw not in _RESERVED and self.i + 2 < len(self.toks):
+            a, b = self.toks[self.i + 1], self.toks[self.i + 2]
+            if a.kind == "op" and a.value == "(" and b.kind == "op" and b.value == ")":
+                self.i += 3
+                return kw
+        return None
+
     def command(self) -> object:
+        fname = self._function_ahead()
+        if fname is not None:
+            self.skip_newlines()
+            if self.peek() is None:
+                raise ShellSyntaxError("syntax error: EOF unexpected (expecting function body)")
+            return Function(fname, self.command())
         kw = self.peek_word()
         if self.at_op("("):
             self.i += 1

@@ -7,7 +7,7 @@ from typing import Any
 
 from emulator.sim.contracts import OutputSink
 from emulator.sim.shell.commands import all_commands
-from emulator.sim.shell.interp import ExitShell, InStream, Interp, Io, _Break
+from emulator.sim.shell.interp import ExitShell, InStream, Interp, Io, _Break, _Return
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,9 @@ def _run(sh: Interp, command: str, stdin: bytes, write: OutputSink, catch_exit: 
         return exc.code
     except _Break:
         return sh.status
+    except _Return as r:  # `return` outside a function ends the script, as in mksh
+        sh.status = r.code
+        return r.code
     except RecursionError:
         io.err("/system/bin/sh: too deeply nested\n")
         sh.status = 2

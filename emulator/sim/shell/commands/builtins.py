@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import time
 
@@ -14,6 +15,7 @@ from emulator.sim.shell.interp import (
     Interp,
     Io,
     _Break,
+    _Return,
 )
 
 MAX_SLEEP = 30.0
@@ -161,6 +163,16 @@ def exit_(sh: Interp, io: Io, argv: list[str]) -> int:
 def break_(sh: Interp, io: Io, argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
     raise _Break(max(n, 1), cont=argv[0] == "continue")
+
+
+@command("return")
+def return_(sh: Interp, io: Io, argv: list[str]) -> int:
+    code = sh.status
+    if len(argv) > 1:
+        if not re.fullmatch(r"-?\d+", argv[1]):
+            raise CommandError(f"{SH}: return: {argv[1]}: bad number", 1)
+        code = int(argv[1]) & 0xFF
+    raise _Return(code)
 
 
 @command("cd")
@@ -447,6 +459,29 @@ def _binary(left: str, op: str, right: str) -> bool:
         "-gt": a > b,
         "-ge": a >= b,
     }[op]
+
+
+@command("[[")
+def double_bracket(sh: Interp, io: Io, argv: list[str]) -> int:
+    """mksh's ``[[ … ]]`` for single tests: ``==``/``!=`` match patterns, ``=~`` regexes."""
+    args = argv[1:]
+    if not args or args[-1] != "]]":
+        raise CommandError(f"{SH}: [[: missing ]]", 2)
+    args = args[:-1]
+    negate = bool(args) and args[0] == "!"
+    if negate:
+        args = args[1:]
+    if len(args) == 3 and args[1] in ("==", "=", "!="):
+        hit = fnmatch.fnmatchcase(args[0], args[2])
+        result = hit if args[1] != "!=" else not hit
+    elif len(args) == 3 and args[1] == "=~":
+        try:
+            result = re.search(args[2], args[0]) is not None
+        except re.error:
+            raise CommandError(f"{SH}: [[: bad regex '{args[2]}'", 2) from None
+    else:
+        result = test(sh, io, ["test", *args]) == 0
+    return 0 if result != negate else 1
 
 
 @command("test", "[")
