@@ -288,7 +288,7 @@ class Interp:
             d, _, base = self.path(name).rpartition("/")
             if (d or "/") in PATH_DIRS and base in self.commands:
                 fn = self.commands[base]
-            elif self.vfs.is_dir(self.path(name)) if hasattr(self.vfs, "is_dir") else False:
+            elif self.vfs.is_dir(self.path(name)):
                 io.err(f"{SH}: {name}: can't execute: Is a directory\n")
                 return 126
             elif self.vfs.exists(self.path(name)):
