@@ -6,9 +6,17 @@ from emulator.sim.shell.interp import CommandError
 
 
 def parse(
-    argv: list[str], flags: str = "", valued: str = "", long: dict[str, str] | None = None
+    argv: list[str],
+    flags: str = "",
+    valued: str = "",
+    long: dict[str, str] | None = None,
+    repeat: str = "",
 ) -> tuple[dict[str, str | bool], list[str]]:
-    """Split ``argv[1:]`` into options and operands; unknown options are an error."""
+    """Split ``argv[1:]`` into options and operands; unknown options are an error.
+
+    A valued option in ``repeat`` may be given several times; its values are joined
+    with newlines (``grep -e a -e b``, ``sed -e s/a/b/ -e s/c/d/``).
+    """
     name = argv[0]
     opts: dict[str, str | bool] = {}
     rest: list[str] = []
@@ -41,7 +49,10 @@ def parse(
                         if i >= len(args):
                             raise CommandError(f"{name}: Missing argument to -{c}")
                         val = args[i]
-                    opts[c] = val
+                    if c in opts and c in repeat:
+                        opts[c] = f"{opts[c]}\n{val}"
+                    else:
+                        opts[c] = val
                     break
                 if c not in flags:
                     raise CommandError(f"{name}: Unknown option '{c}'")

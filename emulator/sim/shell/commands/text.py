@@ -95,7 +95,7 @@ def compile_regex(pattern: str, extended: bool, fixed: bool, icase: bool, name: 
 @command("grep", "egrep", "fgrep")
 def grep(sh: Interp, io: Io, argv: list[str]) -> int:
     opts, rest = options.parse(
-        argv, flags="ivcEFonqlLwxsHhrRaIz", valued="emA", long={"color": "color"}
+        argv, flags="ivcEFonqlLwxsHhrRaIz", valued="emA", long={"color": "color"}, repeat="e"
     )
     patterns: list[str] = []
     if isinstance(opts.get("e"), str):
@@ -558,7 +558,7 @@ class _SedCmd:
 
 @command("sed")
 def sed(sh: Interp, io: Io, argv: list[str]) -> int:
-    opts, rest = options.parse(argv, flags="nErszi", valued="e", long={"in-place": "i"})
+    opts, rest = options.parse(argv, flags="nErszi", valued="e", long={"in-place": "i"}, repeat="e")
     in_place = bool(opts.get("i"))
     scripts: list[str] = []
     if isinstance(opts.get("e"), str):
