@@ -407,3 +407,19 @@ def test_a_change_only_in_looks_is_redrawn(ctx: PhoneContext, ui: UiSystem) -> N
     ctx.providers.update("content://sms", {"read": 1})  # e.g. `content update` over adb
     assert ui.hierarchy_xml() == xml  # same texts and bounds; only the weight changed
     assert ui.screenshot_png() != unread
+
+
+def test_a_long_one_line_field_shows_its_end_while_typing(ui: UiSystem) -> None:
+    ui.start("com.android.contacts")
+    tap(ui, text="Add contact")
+    type_into(ui, "email", "a.very.long.address.that.does.not.fit@example-domain.org")
+    x1, y1, x2, y2 = find(ui, rid="email").bounds
+    inner = (x1 + ui.m.dp(8), y1 + ui.m.dp(8), x2 - ui.m.dp(8), y2 - ui.m.dp(8))
+    pixels = ui.screenshot().crop(inner)
+    caret = [
+        x
+        for x in range(pixels.width)
+        for y in range(0, pixels.height, 4)
+        if pixels.getpixel((x, y)) == (26, 115, 232)
+    ]
+    assert caret and min(caret) > pixels.width * 3 // 4  # the caret is in view, at the right

@@ -197,7 +197,21 @@ class Field(View):
             c.text(
                 tx, ty, render.ellipsize(self.hint, size, width - 2 * pad), size, (154, 160, 166)
             )
-        lines = render.wrap(shown, size, width - 2 * pad) if self.multiline else [(0, len(shown))]
+        avail = width - 2 * pad
+        if (
+            not self.multiline
+            and self.focused
+            and render.measure(shown[: self.caret], size) > avail
+        ):
+            # A one-line field scrolls sideways to keep the caret in view.
+            lo = 0
+            while render.measure("…" + shown[lo : self.caret], size) > avail:
+                lo += 1
+            c.text(tx, ty, "…" + shown[lo : self.caret], size, INK)
+            cx = tx + render.measure("…" + shown[lo : self.caret], size)
+            c.rect((cx, ty, cx + 3, ty + lh), accent)
+            return
+        lines = render.wrap(shown, size, avail) if self.multiline else [(0, len(shown))]
         caret_drawn = False
         for i, (a, b) in enumerate(lines):
             line = shown[a:b]
