@@ -64,7 +64,7 @@ def test_sed(run, vfs) -> None:
     assert b"CHERRY 2" in vfs.read_bytes("/sdcard/f.txt")
     assert run("sed 's/a/b' /sdcard/f.txt")[0] == 1
     assert run.out("echo abcd | sed -e s/a/A/ -e s/d/D/") == "AbcD\n"
-    assert run.out("grep -e Banana -e cherry /sdcard/f.txt") == "Banana 1\ncherry 2\n"
+    assert run.out("grep -e Banana -e CHERRY /sdcard/f.txt") == "Banana 1\nCHERRY 2\n"
 
 
 def test_xargs_tee_base64(run, vfs) -> None:
