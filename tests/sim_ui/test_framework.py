@@ -423,3 +423,18 @@ def test_a_long_one_line_field_shows_its_end_while_typing(ui: UiSystem) -> None:
         if pixels.getpixel((x, y)) == (26, 115, 232)
     ]
     assert caret and min(caret) > pixels.width * 3 // 4  # the caret is in view, at the right
+
+
+def test_explicit_start_of_an_item_activity_opens_the_app(ui: UiSystem) -> None:
+    for pkg, activity, main in (
+        ("com.android.contacts", ".quickcontact.QuickContactActivity", "PeopleActivity"),
+        (
+            "com.google.android.apps.messaging",
+            ".ui.conversation.ConversationActivity",
+            "ConversationListActivity",
+        ),
+        ("com.android.calendar", ".EventInfoActivity", "AllInOneActivity"),
+        ("net.gsantner.markor", ".activity.DocumentActivity", "MainActivity"),
+    ):
+        assert ui.start(pkg, activity)
+        assert ui.focus()[1].endswith(main), (pkg, ui.focus())

@@ -32,6 +32,9 @@ class App:
     # screen name -> activity class name ("." prefix is relative to the package)
     activities: ClassVar[dict[str, str]] = {}
     main_screen: ClassVar[str] = "main"
+    # Screens that show one item (need arguments an ``am start -n`` cannot give): an explicit
+    # start of their activity opens the main screen instead.
+    item_screens: ClassVar[frozenset[str]] = frozenset()
     in_launcher: ClassVar[bool] = True
 
     def __init__(self, ui: UiSystem) -> None:
@@ -48,7 +51,7 @@ class App:
         full = self.package + activity if activity.startswith(".") else activity
         for screen, _name in self.activities.items():
             if self.activity(screen) == full:
-                return screen
+                return self.main_screen if screen in self.item_screens else screen
         return None
 
     def entry(self, screen: str | None = None, **args: Any) -> Entry:

@@ -51,6 +51,7 @@ class CalendarApp(App):
     label = "Calendar"
     color = (3, 155, 229)
     apk = "/system/app/Calendar/Calendar.apk"
+    item_screens: ClassVar[frozenset[str]] = frozenset({"event"})
     activities: ClassVar[dict[str, str]] = {
         "main": ".AllInOneActivity",
         "day": ".AllInOneActivity",

@@ -36,6 +36,7 @@ class ContactsApp(App):
     label = "Contacts"
     color = (26, 115, 232)
     apk = "/product/app/Contacts/Contacts.apk"
+    item_screens: ClassVar[frozenset[str]] = frozenset({"detail"})
     activities: ClassVar[dict[str, str]] = {
         "main": ".activities.PeopleActivity",
         "detail": ".quickcontact.QuickContactActivity",

@@ -27,6 +27,7 @@ class FilesApp(App):
     label = "Files"
     color = (25, 103, 210)
     apk = "/system/priv-app/DocumentsUIGoogle/DocumentsUIGoogle.apk"
+    item_screens: ClassVar[frozenset[str]] = frozenset({"file"})
     activities: ClassVar[dict[str, str]] = {
         "main": ".files.FilesActivity",
         "file": ".files.FilesActivity",

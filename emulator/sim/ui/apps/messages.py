@@ -28,6 +28,7 @@ class MessagesApp(App):
     label = "Messages"
     color = (11, 87, 208)
     apk = "/product/app/PrebuiltBugle/PrebuiltBugle.apk"
+    item_screens: ClassVar[frozenset[str]] = frozenset({"thread"})
     activities: ClassVar[dict[str, str]] = {
         "main": ".ui.ConversationListActivity",
         "thread": ".ui.conversation.ConversationActivity",

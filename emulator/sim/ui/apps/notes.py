@@ -24,6 +24,7 @@ class NotesApp(App):
     label = "Markor"
     color = (56, 142, 60)
     apk = "/data/app/net.gsantner.markor-1/base.apk"
+    item_screens: ClassVar[frozenset[str]] = frozenset({"doc"})
     activities: ClassVar[dict[str, str]] = {
         "main": ".activity.MainActivity",
         "new": ".activity.MainActivity",
