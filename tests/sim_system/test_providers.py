@@ -253,3 +253,57 @@ def test_calendar_instances_in_a_range(providers: SqliteProviders) -> None:
         {"title": "early", "begin": 0, "end": 100, "event_id": 1},
         {"title": "mid", "begin": 150, "end": 250, "event_id": 2},
     ]
+
+
+def test_recurring_events_expand_into_instances(providers: SqliteProviders) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+
+    def ms(*args: int) -> int:
+        return int(datetime(*args, tzinfo=paris).timestamp() * 1000)
+
+    # Weekly on Monday 09:00 Paris time across the March DST change, one week skipped.
+    providers.insert(
+        "content://com.android.calendar/events",
+        {
+            "calendar_id": 1,
+            "title": "Standup",
+            "dtstart": ms(2026, 3, 16, 9, 0),
+            "duration": "PT30M",
+            "rrule": "FREQ=WEEKLY;BYDAY=MO;COUNT=4",
+            "exdate": "20260323T080000Z",
+            "eventTimezone": "Europe/Paris",
+        },
+    )
+    providers.insert(
+        "content://com.android.calendar/events",
+        {
+            "calendar_id": 1,
+            "title": "Once",
+            "dtstart": ms(2026, 3, 20, 12, 0),
+            "dtend": ms(2026, 3, 20, 13, 0),
+            "eventTimezone": "Europe/Paris",
+        },
+    )
+    rows = providers.query(
+        f"content://com.android.calendar/instances/when/{ms(2026, 3, 1)}/{ms(2026, 5, 1)}",
+        ["title", "begin", "end", "startMinute"],
+        sort="begin",
+    )
+    assert [(r["title"], r["begin"]) for r in rows] == [
+        ("Standup", ms(2026, 3, 16, 9, 0)),
+        ("Once", ms(2026, 3, 20, 12, 0)),
+        ("Standup", ms(2026, 3, 30, 9, 0)),  # after the DST change, still 09:00 local
+        ("Standup", ms(2026, 4, 6, 9, 0)),
+    ]
+    assert all(r["startMinute"] in (540, 720) for r in rows)
+    assert rows[0]["end"] - rows[0]["begin"] == 30 * 60 * 1000
+    narrow = providers.query(
+        f"content://com.android.calendar/instances/when/{ms(2026, 3, 30)}/{ms(2026, 3, 31)}",
+        ["title"],
+        where="title = ?",
+        args=["Standup"],
+    )
+    assert narrow == [{"title": "Standup"}]

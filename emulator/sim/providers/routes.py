@@ -35,6 +35,7 @@ class Route:
     defaults: dict[str, Any] = field(default_factory=dict)
     row_id: int | None = None
     name: str | None = None  # settings: the setting's name from the path
+    window: tuple[int, int] | None = None  # calendar instances: [begin, end) in epoch ms
 
 
 _SMS_BOXES = {"inbox": 1, "sent": 2, "draft": 3, "outbox": 4, "failed": 5, "queued": 6}
@@ -83,10 +84,10 @@ def resolve(uri: str) -> Route:
             r.row_id = _int(parts[1], uri)
         return r
     if authority == _CAL and len(parts) == 4 and parts[:2] == ["instances", "when"]:
-        # Instances.CONTENT_URI/BEGIN/END: events overlapping [BEGIN, END) (non-recurring).
+        # Instances.CONTENT_URI/BEGIN/END: occurrences overlapping [BEGIN, END).
         begin, end = _int(parts[2], uri), _int(parts[3], uri)
-        r = Route("instances", schema.CALENDAR_DB, "view_instances", None, uri)
-        r.fixed.append(('begin < ? AND "end" > ?', [end, begin]))
+        r = Route("instances", schema.CALENDAR_DB, "temp.instances_window", None, uri)
+        r.window = (begin, end)
         return r
     if authority == _CAL and parts and parts[0] in _CAL_TABLES and len(parts) <= 2:
         source, table = _CAL_TABLES[parts[0]]

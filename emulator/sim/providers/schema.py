@@ -151,14 +151,14 @@ CREATE VIEW IF NOT EXISTS view_events AS
     Calendars.visible AS visible, Calendars.sync_events AS sync_events,
     Calendars.calendar_timezone AS calendar_timezone, Calendars.ownerAccount AS ownerAccount
   FROM Events LEFT JOIN Calendars ON Events.calendar_id = Calendars._id;
-CREATE VIEW IF NOT EXISTS view_instances AS
-  SELECT Events._id AS _id, Events._id AS event_id, dtstart AS begin,
-    COALESCE(dtend, dtstart) AS "end", title, description, eventLocation, allDay,
-    calendar_id, eventTimezone, eventStatus, availability, hasAlarm, organizer,
-    Calendars.calendar_displayName AS calendar_displayName,
+DROP VIEW IF EXISTS view_instances;
+CREATE VIEW IF NOT EXISTS view_event_spans AS
+  SELECT Events._id AS event_id, dtstart, dtend, duration, rrule, exdate, allDay, title,
+    description, eventLocation, calendar_id, eventTimezone, eventStatus, availability,
+    hasAlarm, organizer, Calendars.calendar_displayName AS calendar_displayName,
     Calendars.calendar_color AS calendar_color, Calendars.visible AS visible
   FROM Events LEFT JOIN Calendars ON Events.calendar_id = Calendars._id
-  WHERE Events.rrule IS NULL AND Events.deleted = 0;
+  WHERE Events.deleted = 0;
 """
 
 SETTINGS_SQL = "\n".join(
@@ -168,6 +168,32 @@ SETTINGS_SQL = "\n".join(
 )
 
 # What a fresh phone's settings provider holds (names and values from AOSP defaults).
+# The columns of ``content://com.android.calendar/instances/when/BEGIN/END`` rows.
+INSTANCE_COLUMNS = (
+    "_id",
+    "event_id",
+    "begin",
+    "end",
+    "startDay",
+    "endDay",
+    "startMinute",
+    "endMinute",
+    "title",
+    "description",
+    "eventLocation",
+    "allDay",
+    "calendar_id",
+    "eventTimezone",
+    "eventStatus",
+    "availability",
+    "hasAlarm",
+    "organizer",
+    "rrule",
+    "calendar_displayName",
+    "calendar_color",
+    "visible",
+)
+
 DEFAULT_SETTINGS: dict[str, dict[str, str]] = {
     "system": {
         "screen_brightness": "102",

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from emulator.sim.providers import schema
+from emulator.sim.providers.instances import fill_window
 from emulator.sim.providers.routes import ProviderError, Route, resolve
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -149,6 +150,8 @@ class SqliteProviders:
         elif route.kind in ("sms", "conversations", "threads", "calls"):
             sql += " ORDER BY date DESC" if route.kind != "conversations" else ""
         with self._locks[route.db]:
+            if route.window is not None:
+                fill_window(self._conn(route.db), *route.window)
             cur = self._execute(route, sql, params)
             names = [d[0] for d in cur.description or ()]
             return [dict(zip(names, row, strict=False)) for row in cur.fetchall()]
