@@ -191,6 +191,8 @@ class QemuProcess:
         self._qmp: QMP | None = None
 
     def command(self, ssh_port: int) -> list[str]:
+        """The QEMU command line. Disks use ``cache=unsafe``: every overlay is thrown away
+        with its VM, so guest flushes need not reach the host disk."""
         s = self.spec
         if s.accel == "kvm":
             accel = ["-accel", "kvm", "-cpu", "host"]
@@ -226,7 +228,7 @@ class QemuProcess:
             "-append",
             append,
             "-drive",
-            f"file={_escape(s.disk)},if=none,id=d0,format=qcow2,cache=writeback",
+            f"file={_escape(s.disk)},if=none,id=d0,format=qcow2,cache=unsafe",
             "-device",
             "virtio-blk-pci,drive=d0",
             "-netdev",

@@ -22,6 +22,7 @@ import json
 import tarfile
 from collections.abc import Sequence
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from linux_vm.device import SshLinuxDevice
 
 SqlValue = int | float | str | bytes | None
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 class _Record(BaseModel):
@@ -101,9 +103,22 @@ class MailRecord(_Record):
     @field_validator("subject", "sender")
     @classmethod
     def _one_line(cls, v: str) -> str:
-        if "\n" in v or "\r" in v:
-            raise ValueError("header values cannot contain line breaks")
-        return v
+        # Python's email headers refuse every Unicode line boundary, not only CR/LF.
+        if len(v.splitlines()) > 1 or any(c in v for c in _LINE_BREAKS):
+            raise ValueError(f"header values cannot contain line breaks: {v!r}")
+        # Whitespace around a header value is not part of it (RFC 5322): say so up front
+        # instead of reading back something shorter than what was planned.
+        return v.strip(" \t")
+
+    @field_validator("to")
+    @classmethod
+    def _one_line_each(cls, v: list[str]) -> list[str]:
+        return [cls._one_line(x) for x in v]
+
+    @field_validator("headers")
+    @classmethod
+    def _one_line_headers(cls, v: dict[str, str]) -> dict[str, str]:
+        return {cls._one_line(k): cls._one_line(x) for k, x in v.items()}
 
     @field_validator("folder")
     @classmethod
@@ -117,7 +132,8 @@ class MailRecord(_Record):
 
     def render(self) -> bytes:
         """The message as RFC 5322 bytes; the body decodes back to exactly ``body``."""
-        msg = EmailMessage()
+        # RFC 6532 UTF-8 headers: no encoded-words, whose folding loses spaces between them.
+        msg = EmailMessage(policy=policy.default.clone(utf8=True))
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Subject"] = self.subject
@@ -130,7 +146,17 @@ class MailRecord(_Record):
             and "\r" not in self.body
             and all(len(line.encode()) < 900 for line in self.body.split("\n"))
         )
-        msg.set_content(self.body, cte="8bit" if simple else "base64")
+        if simple:
+            msg.set_content(self.body, cte="8bit")
+        else:
+            # set_content(str) normalises line ends; as bytes, base64 keeps them exactly.
+            msg.set_content(
+                self.body.encode(),
+                maintype="text",
+                subtype="plain",
+                cte="base64",
+                params={"charset": "utf-8"},
+            )
         return msg.as_bytes()
 
     def filename(self, rendered: bytes) -> str:
@@ -400,7 +426,6 @@ for i, op in enumerate(ops):
         finally:
             db.close()
         owned(path, pw, None, op["mode"], i)
-os.sync()
 print(json.dumps({"ok": len(ops)}))
 """
 
