@@ -150,7 +150,7 @@ class AvdBackend(_AndroidBackend):
         state_dir: Path | None = None,
         run_id: str | None = None,
         console_token: Path | None = None,
-        ports: tuple[int, int] | None = None,
+        ports: PortAllocator | tuple[int, int] | None = None,
         sdk: Sdk | None = None,
     ) -> None:
         super().__init__(config, server=server)
@@ -179,9 +179,9 @@ class AvdBackend(_AndroidBackend):
     @property
     def launcher(self) -> Launcher:
         if self._launcher is None:
-            ports = None
-            if self._ports is not None:
-                ports = PortAllocator(self.state_dir, *self._ports)
+            ports = self._ports
+            if isinstance(ports, tuple):
+                ports = PortAllocator(self.state_dir, *ports)
             self._launcher = Launcher(
                 self.sdk,
                 self.server,

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -43,6 +44,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SDK_ROOT = Path(__file__).parent / "sdk"
 IMAGE = "system-images;android-34;default;x86_64"
 TEST_PORTS = (15554, 15700)  # console ports to lease from; taken ones are skipped
+# One lease file for every test session on this host, as the rig's cache is in production:
+# concurrent sessions then never pick the same free port at the same moment.
+LEASES = Path(tempfile.gettempdir()) / "clawrig-test-avd-ports"
 
 
 def _config(tmp: Path, snapshot: str | None) -> object:
@@ -59,7 +63,7 @@ def _backend(sdk: Sdk, server: AdbServer, tmp: Path, snapshot: str | None = None
         sdk=sdk,
         state_dir=tmp / "state",
         run_id=f"test-{uuid.uuid4().hex[:8]}",
-        ports=TEST_PORTS,
+        ports=PortAllocator(LEASES, *TEST_PORTS),
     )
 
 
@@ -70,8 +74,13 @@ def _launcher(sdk: Sdk, server: AdbServer, tmp: Path, run_id: str = "") -> Launc
         server,
         state,
         run_id=run_id or f"test-{uuid.uuid4().hex[:8]}",
-        ports=PortAllocator(state, *TEST_PORTS),
+        ports=PortAllocator(LEASES, *TEST_PORTS),
     )
+
+
+def _ours(ports: PortAllocator) -> set[int]:
+    """Console ports this test process holds leases on (other sessions share the file)."""
+    return {port for port, lease in ports.leases().items() if lease["pid"] == os.getpid()}
 
 
 def test_sdk_discovery(sdk: Sdk, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -113,10 +122,15 @@ def test_boot_seed_snapshot_reset_release(sdk: Sdk, adb_server: AdbServer, tmp_p
             )
             == []
         )
+        # A snapshot that has gone away: the reset says so, and the emulator is stopped.
+        with backend.launcher.console(inst) as con:
+            con.command("avd snapshot delete clean")
+        with pytest.raises(SnapshotIncompatible, match=r"snapshot 'clean'.*does not exist"):
+            backend.reset(same)
     finally:
         backend.release(phone)
     assert inst.exit_code() is not None
-    assert backend.launcher.ports.leases() == {}
+    assert _ours(backend.launcher.ports) == set()
     assert adb_server.state(inst.serial) is None
 
 
@@ -144,8 +158,7 @@ def test_pool_of_three_in_parallel_with_crash_replacement(
         ports = [backend.instance(d).console_port for d in devices]
         assert len(set(ports)) == 3 and len({d.serial for d in devices}) == 3
         assert all(d.is_alive() for d in devices)
-        leases = backend.launcher.ports.leases()
-        assert sorted(leases) == sorted(ports)
+        assert _ours(backend.launcher.ports) == set(ports)
         # A crash: the emulator of one leased device dies.
         victim = pool.lease(timeout=5)
         victim_pid = backend.instance(victim).pid
@@ -159,7 +172,7 @@ def test_pool_of_three_in_parallel_with_crash_replacement(
         assert all(d.is_alive() for d in leased)
         for d in leased:
             pool.give_back(d)
-    assert backend.launcher.ports.leases() == {}
+    assert _ours(backend.launcher.ports) == set()
     assert backend.launcher.registry.all() == []
 
 
@@ -172,7 +185,7 @@ sdk = Sdk(Path(sys.argv[1]), Path(sys.argv[1]) / "emulator/emulator", None, None
 server = AdbServer(port=int(sys.argv[4]), host="127.0.0.1")
 state = Path(sys.argv[3])
 launcher = Launcher(sdk, server, state, run_id=sys.argv[5],
-                    ports=PortAllocator(state, int(sys.argv[6]), int(sys.argv[7])))
+                    ports=PortAllocator(Path(sys.argv[8]), int(sys.argv[6]), int(sys.argv[7])))
 inst = launcher.boot("clawrig_test", state / "w", timeout=60, read_only=True)
 print(inst.pid, flush=True)
 import os; os._exit(0)  # a crashed run: the emulator is left running
@@ -185,7 +198,7 @@ def test_reaper_stops_emulators_a_crashed_run_left(
     run_id = f"leak-{uuid.uuid4().hex[:8]}"
     state = tmp_path / "state"
     args = [sys.executable, "-c", LEAKER, str(sdk.root), str(sdk.avd_home), str(state)]
-    args += [str(adb_server.port), run_id, str(TEST_PORTS[0]), str(TEST_PORTS[1])]
+    args += [str(adb_server.port), run_id, str(TEST_PORTS[0]), str(TEST_PORTS[1]), str(LEASES)]
     pids = []
     for _ in range(2):  # two crashed workers, each leaving an emulator running
         out = subprocess.run(
@@ -210,7 +223,8 @@ def test_reaper_stops_emulators_a_crashed_run_left(
         if time.monotonic() > deadline:
             pytest.fail("a reaped emulator still runs")
         time.sleep(0.1)
-    assert launcher.registry.all() == [] and launcher.ports.leases() == {}
+    leased = launcher.ports.leases()
+    assert launcher.registry.all() == [] and not {i.console_port for i in entries} & set(leased)
 
 
 def _running(pid: int) -> bool:
@@ -264,7 +278,7 @@ def test_each_failure_is_diagnosed(
         launcher.boot(avd, tmp_path / "w", timeout=timeout, read_only=True, **kwargs)
     assert message in str(info.value)
     assert "--- device log (tail) ---" in str(info.value) and info.value.log_tail
-    assert launcher.registry.all() == [] and launcher.ports.leases() == {}
+    assert launcher.registry.all() == [] and _ours(launcher.ports) == set()
 
 
 def test_port_busy_and_unknown_avd(sdk: Sdk, adb_server: AdbServer, tmp_path: Path) -> None:
