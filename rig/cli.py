@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: turn the rig's typed errors into one clear line and an exit code."""
     err = Console(stderr=True)
     try:
-        app(args=argv, standalone_mode=False)
+        # With standalone_mode=False click returns a command's exit code instead of raising.
+        code = app(args=argv, standalone_mode=False)
     except SystemExit:
         raise
     except typer.Exit as exc:
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> None:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             sys.exit(EXIT_BAD_INPUT)
         raise
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

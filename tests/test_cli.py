@@ -52,3 +52,20 @@ def test_doctor_reports_real_tools():
     assert "adb" in out.stdout
     assert "qemu-system-x86_64" in out.stdout
     assert out.returncode in (0, 1)
+
+
+def test_command_exit_codes_reach_the_shell(tmp_path):
+    # doctor exits 1 when a part the configured world needs is missing: an attach-only
+    # world needs only adb, so with PATH emptied adb is missing.
+    import os
+
+    env = {**os.environ, "PATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "doctor"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "missing for the configured world" in out.stdout
