@@ -199,32 +199,35 @@ def test_reaper_stops_emulators_a_crashed_run_left(
     state = tmp_path / "state"
     args = [sys.executable, "-c", LEAKER, str(sdk.root), str(sdk.avd_home), str(state)]
     args += [str(adb_server.port), run_id, str(TEST_PORTS[0]), str(TEST_PORTS[1]), str(LEASES)]
-    pids = []
-    for _ in range(2):  # two crashed workers, each leaving an emulator running
-        out = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-            cwd=Path(__file__).parents[2],
-        )
-        pids.append(int(out.stdout.split()[0]))
-    for pid in pids:
-        os.kill(pid, 0)  # still running: leaked
+    pids: list[int] = []
     launcher = _launcher(sdk, adb_server, tmp_path)
-    entries = launcher.registry.all()
-    assert sorted(i.pid for i in entries) == sorted(pids)
-    # One of them is not even in the registry: found by its CLAWRIG_RUN_ID label.
-    launcher.registry.remove(next(i for i in entries if i.pid == pids[1]))
-    assert sorted(reap(launcher, run_id)) == sorted(pids)
-    deadline = time.monotonic() + 20
-    while any(_running(pid) for pid in pids):
-        if time.monotonic() > deadline:
-            pytest.fail("a reaped emulator still runs")
-        time.sleep(0.1)
-    leased = launcher.ports.leases()
-    assert launcher.registry.all() == [] and not {i.console_port for i in entries} & set(leased)
+    try:
+        for _ in range(2):  # two crashed workers, each leaving an emulator running
+            out = subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=True,
+                cwd=Path(__file__).parents[2],
+            )
+            pids.append(int(out.stdout.split()[0]))
+        for pid in pids:
+            os.kill(pid, 0)  # still running: leaked
+        entries = launcher.registry.all()
+        assert sorted(i.pid for i in entries) == sorted(pids)
+        # One of them is not even in the registry: found by its CLAWRIG_RUN_ID label.
+        launcher.registry.remove(next(i for i in entries if i.pid == pids[1]))
+        assert sorted(reap(launcher, run_id)) == sorted(pids)
+        deadline = time.monotonic() + 20
+        while any(_running(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                pytest.fail("a reaped emulator still runs")
+            time.sleep(0.1)
+        leased = launcher.ports.leases()
+        assert launcher.registry.all() == [] and not {i.console_port for i in entries} & set(leased)
+    finally:
+        reap(launcher, run_id)  # whatever failed above, leave nothing running
 
 
 def _running(pid: int) -> bool:
