@@ -30,7 +30,9 @@ def test_shade_opens_closes_and_toggles_settings(ctx: PhoneContext, ui: UiSystem
         ]
         == "1"
     )
+    assert ui.focus() == ("com.android.systemui", "NotificationShade")
     ui.keyevent(4)  # BACK closes the shade only
+    assert ui.focus()[0] == "com.android.calendar"
     assert find(ui, text="Agenda")
     pull_down(ui)
     ui.swipe(540, 1400, 540, 300, 200)  # swipe up closes it

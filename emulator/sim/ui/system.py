@@ -566,6 +566,8 @@ class UiSystem:
 
     def focus(self) -> tuple[str, str]:
         with self._lock:
+            if self.shade_open:  # the shade is a systemui window with focus, as on Android
+                return chrome.SYSTEMUI, "NotificationShade"
             entry = self.top
             return entry["pkg"], self.apps[entry["pkg"]].activity(entry["screen"])
 
