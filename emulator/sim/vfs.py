@@ -117,6 +117,7 @@ class LocalFS:
                     p = self.root / link
                     if not p.is_symlink() and not p.exists():
                         p.symlink_to(target)
+                        self._fresh.append(p)
                 self._real_root = os.path.realpath(self.root)
                 if self.clock is not None:
                     for path in self._fresh:
@@ -125,12 +126,17 @@ class LocalFS:
         return self._real_root
 
     # -- paths --------------------------------------------------------------
-    def host_path(self, device_path: str) -> Path:
-        """The host path for a device path; raises :class:`FsError` if it would escape."""
+    def host_path(self, device_path: str, follow: bool = True) -> Path:
+        """The host path for a device path; raises :class:`FsError` if it would escape.
+
+        With ``follow=False`` only the directories leading to the last component must
+        stay inside (the last one may be a symlink to anywhere: it is not followed).
+        """
         real_root = self._ensure()
         rel = normalize(device_path).lstrip("/")
         candidate = os.path.join(real_root, rel) if rel else real_root
-        resolved = os.path.realpath(candidate)
+        checked = candidate if follow or not rel else os.path.dirname(candidate)
+        resolved = os.path.realpath(checked)
         if resolved != real_root and not resolved.startswith(real_root + os.sep):
             raise FsError(f"{device_path}: outside the phone's filesystem")
         return Path(candidate)
@@ -206,7 +212,7 @@ class LocalFS:
     def remove(self, device_path: str, recursive: bool = False) -> None:
         if normalize(device_path) in ("/", "/sdcard"):
             raise FsError(f"{device_path}: refusing to remove a filesystem root")
-        target = self.host_path(device_path)
+        target = self.host_path(device_path, follow=False)
         if target.is_symlink() or not target.is_dir():
             target.unlink()
         elif recursive:
@@ -218,4 +224,5 @@ class LocalFS:
         os.replace(self.host_path(src), self.host_path(dst))
 
     def stat(self, device_path: str) -> os.stat_result:
-        return os.lstat(self.host_path(device_path))
+        """``lstat``: a symlink is described, not followed."""
+        return os.lstat(self.host_path(device_path, follow=False))

@@ -112,3 +112,11 @@ def test_chmod_chown_ln_basename(run, vfs) -> None:
 def test_paths_stay_inside_the_phone(run, vfs) -> None:
     assert run.out("cd /../../..; pwd") == "/\n"
     assert "passwd" not in run.out("ls /etc 2>/dev/null; echo done")
+
+
+def test_symlinks_show_device_targets(run) -> None:
+    run.out("ln -s /data/local/tmp /sdcard/tmp")
+    assert run.out("ls -l /sdcard | grep tmp").endswith(" tmp -> /data/local/tmp\n")
+    assert run.out("ls -l /storage/emulated").endswith(" 0 -> /sdcard\n")
+    run.out("rm /sdcard/tmp")
+    assert run("ls /sdcard/tmp")[0] == 1

@@ -90,3 +90,15 @@ def test_skeleton_and_writes_take_the_phone_clock(tmp_path) -> None:
     fs.write_bytes("/sdcard/a", b"1")
     fs.mkdir("/sdcard/d")
     assert fs.stat("/sdcard/a").st_mtime == fs.stat("/sdcard/d").st_mtime == clock.now_ms() / 1000
+
+
+def test_a_symlink_pointing_out_can_be_seen_and_removed(vfs: LocalFS, tmp_path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = vfs.host_path("/sdcard") / "evil"
+    link.symlink_to(outside)
+    assert vfs.stat("/sdcard/evil") is not None  # lstat: described, not followed
+    with pytest.raises(FsError):
+        vfs.listdir("/sdcard/evil")
+    vfs.remove("/sdcard/evil")
+    assert not link.is_symlink() and outside.exists()

@@ -9,6 +9,7 @@ import re
 import shutil
 import stat as st
 from datetime import datetime
+from pathlib import Path
 
 from emulator.sim.shell.commands import command, options
 from emulator.sim.shell.interp import CommandError, Interp, Io
@@ -56,14 +57,31 @@ def _lstat(
     if cache is not None and path in cache:
         return cache[path]
     try:
-        return os.lstat(sh.host(path))
+        return os.lstat(sh.vfs.host_path(path, follow=False))
     except (OSError, FsError):
         return None
 
 
+def _link_target(sh: Interp, dev: str, host: Path | None = None) -> str:
+    """A symlink's target as a device path (links are stored relative on the host)."""
+    try:
+        raw = os.readlink(host if host is not None else sh.vfs.host_path(dev, follow=False))
+    except (OSError, FsError):
+        return "?"
+    if os.path.isabs(raw):
+        try:
+            return sh.vfs.device_path(raw)
+        except FsError:
+            return raw
+    return normalize(raw, dev.rsplit("/", 1)[0] or "/")
+
+
 # -- ls ------------------------------------------------------------------------
 def _long_rows(
-    sh: Interp, entries: list[tuple[str, str]], cache: dict[str, os.stat_result] | None = None
+    sh: Interp,
+    entries: list[tuple[str, str]],
+    cache: dict[str, os.stat_result] | None = None,
+    hosts: dict[str, Path] | None = None,
 ) -> list[str]:
     """``ls -l`` lines for ``(label, device_path)`` pairs, columns aligned as toybox does."""
     rows = []
@@ -75,10 +93,7 @@ def _long_rows(
         when = phone_time(sh, s.st_mtime).strftime("%Y-%m-%d %H:%M")
         name = label
         if st.S_ISLNK(s.st_mode):
-            try:
-                name += " -> " + os.readlink(sh.host(dev))
-            except OSError:
-                pass
+            name += " -> " + _link_target(sh, dev, (hosts or {}).get(dev))
         size = 4096 if st.S_ISDIR(s.st_mode) else s.st_size
         rows.append((st.filemode(s.st_mode), str(s.st_nlink), user, group, str(size), when, name))
     if not rows:
@@ -123,8 +138,10 @@ def ls(sh: Interp, io: Io, argv: list[str]) -> int:
         # One confined lookup for the directory; its entries are single names inside it.
         host_dir = sh.host(dev)
         cache: dict[str, os.stat_result] = {}
+        hosts: dict[str, Path] = {}
         for name, path in entries:
             if name not in (".", ".."):
+                hosts[path] = host_dir / name
                 try:
                     cache[path] = os.lstat(host_dir / name)
                 except OSError:
@@ -136,7 +153,7 @@ def ls(sh: Interp, io: Io, argv: list[str]) -> int:
             entries.sort(key=lambda e: -(_lstat(sh, e[1], cache) or empty).st_size)
         if opts.get("r"):
             entries.reverse()
-        body = _render(sh, entries, opts, header=bool(opts.get("l")), cache=cache)
+        body = _render(sh, entries, opts, header=bool(opts.get("l")), cache=cache, hosts=hosts)
         if len(targets) > 1 or files:
             body = f"{label}:\n{body}"
         chunks.append(body)
@@ -150,9 +167,10 @@ def _render(
     opts: dict,
     header: bool,
     cache: dict[str, os.stat_result] | None = None,
+    hosts: dict[str, Path] | None = None,
 ) -> str:
     if opts.get("l") or opts.get("n"):
-        lines = _long_rows(sh, entries, cache)
+        lines = _long_rows(sh, entries, cache, hosts)
         if header:
             blocks = 0
             for _, dev in entries:
@@ -365,6 +383,7 @@ def ln(sh: Interp, io: Io, argv: list[str]) -> int:
     # Device-absolute targets become relative host links, so the tree can be copied whole.
     target_host = sh.vfs.host_path(normalize(target, sh.path(link).rsplit("/", 1)[0] or "/"))
     os.symlink(os.path.relpath(target_host, link_host.parent), link_host)
+    stamp(sh, link_host)
     return 0
 
 
