@@ -14,6 +14,7 @@ difference raises :class:`~emulator.errors.SeedMismatch` naming the record.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -120,12 +121,36 @@ class Alarm:
 
 @dataclass
 class AlarmStore:
-    """Where the device's clock app keeps alarms."""
+    """Where the device's clock app keeps alarms.
+
+    ``db=None`` means: wherever DeskClock keeps it on this device, device-protected
+    storage (``/data/user_de/0/…``, Android 7+) when that exists, else ``/data/data/…``.
+    """
 
     package: str = "com.android.deskclock"
-    db: str = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
+    db: str | None = None
     table: str = "alarm_templates"
     schema: str = ALARM_SCHEMA
+
+
+ALARM_DB_CANDIDATES = (
+    "/data/user_de/0/com.android.deskclock/databases/alarms.db",
+    "/data/data/com.android.deskclock/databases/alarms.db",
+)
+
+
+def resolve_alarm_db(device: AdbAndroidDevice) -> str:
+    """The DeskClock database path this device uses (one round trip)."""
+    dirs = [p.rsplit("/", 1)[0] for p in ALARM_DB_CANDIDATES]
+    listed = device.shell("ls -d " + " ".join([*ALARM_DB_CANDIDATES, *dirs]) + " 2>/dev/null")
+    found = set(listed.stdout.split())
+    for path in ALARM_DB_CANDIDATES:  # an existing database first, then a databases folder
+        if path in found:
+            return path
+    for path, folder in zip(ALARM_DB_CANDIDATES, dirs, strict=True):
+        if folder in found:
+            return path
+    return ALARM_DB_CANDIDATES[-1]
 
 
 @dataclass
@@ -204,6 +229,8 @@ class SeedPlan:
         rows = list(self.app_rows)
         if self.alarms:
             s = self.alarm_store
+            if s.db is None:
+                raise AndroidInputError("alarm_store.db is unresolved (apply_plan resolves it)")
             rows.append(
                 AppRows(
                     s.package,
@@ -696,6 +723,10 @@ def apply_plan(device: AdbAndroidDevice, plan: SeedPlan | Mapping[str, Any]) -> 
             f"an Android seed plan must be a SeedPlan, not {type(plan).__name__}"
         )
     start = device.round_trips
+    original = plan
+    if plan.alarms and plan.alarm_store.db is None:
+        store = dataclasses.replace(plan.alarm_store, db=resolve_alarm_db(device))
+        plan = dataclasses.replace(plan, alarm_store=store)
     marks = _read_marks(device, plan)
     nonce = secrets.token_hex(6)
     targets = plan.all_app_rows()
@@ -718,7 +749,7 @@ def apply_plan(device: AdbAndroidDevice, plan: SeedPlan | Mapping[str, Any]) -> 
             output = (run.stdout + run.stderr).strip()
             exc.log_tail = f"seed script exit {run.exit_code}:\n{output[-2000:]}"
         raise
-    digest = plan_digest(plan)
+    digest = plan_digest(original)
     return {
         "digest": digest,  # the plan's identity; the device state was verified against it
         "plan_sha256": digest,
