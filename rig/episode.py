@@ -196,7 +196,9 @@ class Episode:
             rec.json(f"seed/{role}-plan.json", _jsonable(plan))
             digests[role] = dict(world[role].seed(plan))
             rec.json(f"seed/{role}-digest.json", digests[role])
-        rec.phase_end("seed", digests={r: d.get("digest") for r, d in digests.items()})
+        rec.phase_end(
+            "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
+        )
 
         self._start("baseline")
         self.scorer = Scorer(task, world)
