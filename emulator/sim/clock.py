@@ -33,20 +33,26 @@ def zone(name: str) -> ZoneInfo:
         ) from exc
 
 
+# One lock for every read-modify-write of a shared JSON file in this process: the
+# clock and the phone both keep keys in STATE/system.json.
+_JSON_LOCK = threading.Lock()
+
+
 def update_json(path: Path, key: str, value: Any) -> None:
     """Set one top-level key of a JSON file atomically, keeping the other keys."""
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8") or "{}")
-        except json.JSONDecodeError:
-            data = {}
-    data[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".json-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    with _JSON_LOCK:
+        data: dict[str, Any] = {}
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8") or "{}")
+            except json.JSONDecodeError:
+                data = {}
+        data[key] = value
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".json-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+        os.replace(tmp, path)
 
 
 class PhoneClock:

@@ -53,3 +53,25 @@ def test_bad_timezone_is_named(clock: PhoneClock) -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         clock.set_timezone("Mars/Olympus")
     assert clock.timezone == "UTC"
+
+
+def test_concurrent_writers_of_system_json_keep_every_key(tmp_path) -> None:
+    import threading
+
+    from emulator.sim.clock import update_json
+
+    path = tmp_path / "system.json"
+    c = PhoneClock(path)
+
+    def props() -> None:
+        for i in range(200):
+            update_json(path, "props", {"n": str(i)})
+
+    t = threading.Thread(target=props)
+    t.start()
+    for i in range(200):
+        c.set_ms(1_000_000 + i)
+    t.join()
+    data = json.loads(path.read_text())
+    assert data["clock"]["instant_ms"] == 1_000_199
+    assert data["props"] == {"n": "199"}
