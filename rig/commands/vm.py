@@ -15,6 +15,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+# Bad input is a ValueError (exit 2 via rig.cli.main); typer's vendored click errors are not
+# recognised there.
+from linux_vm.errors import LinuxInputError
+
 app = typer.Typer(no_args_is_help=True)
 image_app = typer.Typer(no_args_is_help=True)
 app.add_typer(image_app, name="image", help="The cached Debian base image.")
@@ -77,7 +81,7 @@ def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterato
 
 def _check_accel(accel: str) -> str | None:
     if accel not in ("auto", "kvm", "tcg"):
-        raise typer.BadParameter(f"{accel!r}: expected auto, kvm or tcg", param_hint="--accel")
+        raise LinuxInputError(f"--accel {accel!r}: expected auto, kvm or tcg")
     return None if accel == "auto" else accel
 
 
@@ -100,7 +104,7 @@ def exec_(
     if words and words[0] == "--":
         words = words[1:]
     if not words:
-        raise typer.BadParameter("give the command after --, e.g. rig vm exec -- uname -a")
+        raise LinuxInputError("give the command after --, e.g. rig vm exec -- uname -a")
     command = words[0] if len(words) == 1 else shlex.join(words)
     chosen = _check_accel(accel)
     with _throwaway_vm(ctx, chosen, quiet) as device:
@@ -121,7 +125,7 @@ def shell(
     """Open an interactive shell on a throwaway VM (deleted when the shell exits)."""
     ssh = shutil.which("ssh")
     if ssh is None:
-        raise typer.BadParameter("`rig vm shell` needs the OpenSSH client (`ssh`) on PATH")
+        raise LinuxInputError("`rig vm shell` needs the OpenSSH client (`ssh`) on PATH")
     chosen = _check_accel(accel)
     with _throwaway_vm(ctx, chosen, quiet=False) as device:
         key = device.session.key_path
