@@ -33,7 +33,8 @@ def parse_content_rows(
 ) -> list[Row]:
     """Rows of ``content query --projection a:b:c`` output, in projection order.
 
-    ``NULL`` becomes None; ``types`` converts named columns (``{"_id": int}``).
+    ``NULL`` becomes None (``content`` prints SQL NULL and the text ``NULL`` alike);
+    ``types`` converts named columns (``{"_id": int}``).
     """
     if not projection:
         raise AndroidInputError("parse_content_rows needs the projection the query used")

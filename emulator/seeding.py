@@ -123,12 +123,13 @@ class Alarm:
 class AlarmStore:
     """Where the device's clock app keeps alarms.
 
-    ``db=None`` means: wherever DeskClock keeps it on this device, device-protected
-    storage (``/data/user_de/0/…``, Android 7+) when that exists, else ``/data/data/…``.
+    The default is AOSP DeskClock's device-protected database (Android 7+).
+    ``db=None`` asks the device: ``/data/user_de/0/…`` when that exists, else
+    ``/data/data/…`` (where the virtual phone's clock app keeps it).
     """
 
     package: str = "com.android.deskclock"
-    db: str | None = None
+    db: str | None = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
     table: str = "alarm_templates"
     schema: str = ALARM_SCHEMA
 
@@ -229,12 +230,10 @@ class SeedPlan:
         rows = list(self.app_rows)
         if self.alarms:
             s = self.alarm_store
-            if s.db is None:
-                raise AndroidInputError("alarm_store.db is unresolved (apply_plan resolves it)")
             rows.append(
                 AppRows(
                     s.package,
-                    s.db,
+                    s.db or ALARM_DB_CANDIDATES[-1],  # apply_plan resolves None first
                     s.table,
                     [
                         {
@@ -498,7 +497,7 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
         lines.append(f"am force-stop {shlex.quote(t.package)}")
         db_dir = shlex.quote(t.db.rsplit("/", 1)[0])
         lines.append(f"mkdir -p {db_dir}")
-        lines.append(f"sqlite3 {db} < {shlex.quote(sql_path)}")
+        lines.append(f"sqlite3 {db} < {shlex.quote(sql_path)} >/dev/null")
         owner = marks.owners.get(t.db)
         for suffix in ("", "-wal", "-shm", "-journal"):
             f = shlex.quote(t.db + suffix)
@@ -523,15 +522,25 @@ def _mismatch(device: AdbAndroidDevice, what: str, expected: Any, got: Any) -> S
     )
 
 
+def _shown(value: Any) -> Any:
+    """A value as ``content query`` can show it: it prints SQL NULL and the text
+    ``NULL`` alike, so provider read-back cannot tell those two apart."""
+    return None if value == "NULL" else value
+
+
 def _compare_seq(
-    device: AdbAndroidDevice, name: str, planned: list[dict[str, Any]], rows: list[Row]
+    device: AdbAndroidDevice,
+    name: str,
+    planned: list[dict[str, Any]],
+    rows: list[Row],
+    provider: bool = True,
 ) -> None:
     for i, want in enumerate(planned):
         if i >= len(rows):
             raise _mismatch(device, f"{name}[{i}]", want, "no such row")
         got = {k: rows[i].get(k) for k in want}
         for k, v in want.items():
-            if got[k] != v:
+            if got[k] != (_shown(v) if provider else v):
                 raise _mismatch(device, f"{name}[{i}].{k}", v, got[k])
     if len(rows) > len(planned):
         raise _mismatch(device, f"{name}[{len(planned)}]", "no such row", rows[len(planned)])
@@ -603,12 +612,13 @@ def _verify(
             by_raw.setdefault(int(r["raw_contact_id"] or 0), []).append((r["mimetype"], r["data1"]))
         for i, c in enumerate(plan.contacts):
             want = sorted(
-                [(MIME_NAME, c.name)]
-                + [(MIME_PHONE, p) for p in c.phones]
-                + [(MIME_EMAIL, e) for e in c.emails]
+                [(MIME_NAME, _shown(c.name))]
+                + [(MIME_PHONE, _shown(p)) for p in c.phones]
+                + [(MIME_EMAIL, _shown(e)) for e in c.emails],
+                key=repr,
             )
             got = sorted(by_raw.get(marks.raw_contact + 1 + i, []), key=repr)
-            if got != sorted(want, key=repr):
+            if got != want:
                 raise _mismatch(device, f"contacts[{i}] ({c.name!r})", want, got)
     if plan.sms:
         rows = parse_content_rows(
@@ -688,7 +698,7 @@ def _verify(
         cols = list(dict.fromkeys(c for row in t.rows for c in row))
         rows = parse_sqlite_rows(out[f"db{i}"], cols) if t.rows else []
         planned = [{c: r.get(c) for c in cols} for r in t.rows]
-        _compare_seq(device, f"{t.db}:{t.table}", planned, rows)
+        _compare_seq(device, f"{t.db}:{t.table}", planned, rows, provider=False)
     if plan.files:
         got_hashes: dict[str, str] = {}
         for line in out["files"].splitlines():

@@ -13,6 +13,7 @@ from emulator.device import AdbAndroidDevice
 from emulator.errors import SeedMismatch
 from emulator.seeding import (
     Alarm,
+    AlarmStore,
     AppRows,
     Attendee,
     CalendarEvent,
@@ -180,13 +181,27 @@ def test_plan_from_json_like_data(phone: AdbAndroidDevice) -> None:
         phone.seed({"sms": [{"address": "+1", "body": "x", "date": "2026-01-05T08:30:00"}]})
 
 
-def test_seeded_alarm_shows_in_the_clock_app(phone: AdbAndroidDevice) -> None:
-    digest = phone.seed(SeedPlan(alarms=[Alarm(hour=6, minute=45, label="Wake up ☀ 'now'")]))
-    assert any(key.endswith("alarms.db:alarm_templates") for key in digest["app_rows"])
-    phone.stop_app("com.android.deskclock")
-    phone.launch("com.android.deskclock")
-    import xml.etree.ElementTree as ET
+def test_seeded_alarm_shows_in_the_clock_app(adb_server, tmp_path) -> None:
+    from emulator.sim.phone import spawn_phone
 
-    texts = [n.get("text", "") for n in ET.fromstring(phone.ui_tree().encode()).iter("node")]
-    assert "06:45" in texts, texts
-    assert any(t.startswith("Wake up ☀ 'now'") for t in texts), texts
+    proc = spawn_phone(tmp_path / "fresh", size="720x1280", density=320)
+    try:
+        phone = AdbAndroidDevice(adb_server, adb_server.connect(proc.serial))
+        # db=None: ask the device where DeskClock keeps its database.
+        plan = SeedPlan(
+            alarms=[Alarm(hour=6, minute=45, label="Wake up ☀ 'now'")],
+            alarm_store=AlarmStore(db=None),
+        )
+        digest = phone.seed(plan)
+        assert list(digest["app_rows"]) == [
+            "/data/data/com.android.deskclock/databases/alarms.db:alarm_templates"
+        ]
+        phone.launch("com.android.deskclock")
+        import xml.etree.ElementTree as ET
+
+        texts = [n.get("text", "") for n in ET.fromstring(phone.ui_tree().encode()).iter("node")]
+        assert "06:45" in texts, texts
+        assert any(t.startswith("Wake up ☀ 'now'") for t in texts), texts
+    finally:
+        proc.stop()
+        adb_server.disconnect(proc.serial)
