@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
+from emulator.sim.providers.routes import ProviderError
 from emulator.sim.shell import parser as ast
 from emulator.sim.shell.arith import ArithError, evaluate
 from emulator.sim.vfs import FsError, normalize
@@ -284,7 +285,7 @@ class Interp:
         if body is not None:
             return self.call_function(body, argv[1:], io)
         fn = self.commands.get(name)
-        if fn is None and "/" in name:
+        if fn is None and "/" in name and "\0" not in name:
             d, _, base = self.path(name).rpartition("/")
             if (d or "/") in PATH_DIRS and base in self.commands:
                 fn = self.commands[base]
@@ -306,7 +307,7 @@ class Interp:
         except (FsError, OSError) as exc:
             io.err(f"{name}: {exc.strerror or exc}\n")
             return 1
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ProviderError) as exc:
             io.err(f"{name}: {exc}\n")
             return 1
         except Exception as exc:  # a command's own bug must not take the phone down
@@ -549,13 +550,16 @@ class Interp:
 
         status = self.subshell(body)
         self.status = status
-        return bytes(buf).decode("utf-8", "surrogateescape").rstrip("\n")
+        # A C string cannot hold NUL: shells drop those bytes from substituted output.
+        return bytes(buf).replace(b"\0", b"").decode("utf-8", "surrogateescape").rstrip("\n")
 
     def glob(self, pattern: str) -> list[str]:
         """Paths in the phone's filesystem matching a shell pattern, sorted as sh does."""
         absolute = pattern.startswith("/")
         parts = [p for p in pattern.split("/") if p]
         bases = ["/" if absolute else ""]
+        if "\0" in pattern:
+            return []
         for idx, comp in enumerate(parts):
             last = idx == len(parts) - 1
             nxt: list[str] = []
