@@ -15,8 +15,10 @@ import base64
 import contextlib
 import hmac
 import json
+import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 import time
@@ -329,20 +331,34 @@ class StaticToken:
         return None
 
 
+def _check_port(port: int) -> None:
+    """Fail before the world comes up, not after, when the port is taken."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise RigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class Stop(threading.Event):
+    """Set when serving should end; ``signum`` says which signal asked, if one did."""
+
+    signum: int | None = None
+
+
 @contextlib.contextmanager
-def _signals_to(flag: threading.Event) -> Iterator[None]:
+def _signals_to(flag: Stop) -> Iterator[None]:
     """SIGINT/SIGTERM set ``flag`` (the serving loops watch it) instead of killing the process."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    caught: list[int] = []
 
     def handler(signum: int, _frame: Any) -> None:
-        caught.append(signum)
+        flag.signum = signum
         flag.set()
 
     saved = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -353,7 +369,21 @@ def _signals_to(flag: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-async def serve_stdio(session: McpEpisode, stop: threading.Event) -> str:
+def _exit_soon(code: int, delay: float = 3.0) -> None:
+    """Exit even if a thread blocked on reading stdin never returns (it cannot be cancelled).
+
+    Only called once the episode is recorded and the world released.
+    """
+
+    def later() -> None:
+        time.sleep(delay)
+        sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=later, name="exit-soon", daemon=True).start()
+
+
+async def serve_stdio(session: McpEpisode, stop: Stop) -> str:
     """Serve over stdin/stdout until the client closes them (or a signal); returns why it ended."""
     from mcp.server.stdio import stdio_server
 
@@ -374,6 +404,8 @@ async def serve_stdio(session: McpEpisode, stop: threading.Event) -> str:
                         await anyio.to_thread.run_sync(session.end, "the client went quiet")
                     await anyio.sleep(0.2)
                 why = "interrupted by a signal"
+                await anyio.to_thread.run_sync(session.end, why, False)
+                _exit_soon(128 + (stop.signum or signal.SIGTERM))
                 tg.cancel_scope.cancel()
 
             tg.start_soon(run)
@@ -382,7 +414,7 @@ async def serve_stdio(session: McpEpisode, stop: threading.Event) -> str:
 
 
 async def serve_http(
-    session: McpEpisode, port: int, token: str, stop: threading.Event, idle_timeout: float
+    session: McpEpisode, port: int, token: str, stop: Stop, idle_timeout: float
 ) -> str:
     """Serve streamable HTTP on 127.0.0.1:``port`` behind a bearer token; returns why it ended.
 
@@ -431,10 +463,13 @@ async def serve_http(
     config = uvicorn.Config(watched, host="127.0.0.1", port=port, log_level="warning")
     uv = _Uvicorn(config)
     session.start()
-    session.say(f"serving MCP at {base}/mcp (Authorization: Bearer <token>)")
     async with anyio.create_task_group() as tg:
 
         async def watch() -> None:
+            while not uv.started and not stop.is_set():
+                await anyio.sleep(0.05)
+            if uv.started:  # listening now, not merely about to
+                session.say(f"serving MCP at {base}/mcp (Authorization: Bearer <token>)")
             while not stop.is_set() and not session.ended.is_set():
                 if session.overdue() or session.idle_for(idle_timeout):
                     ended["why"] = f"no request from the client for {idle_timeout:g}s"
@@ -465,8 +500,10 @@ def serve(
     say: Say = _stderr,
 ) -> EpisodeResult:
     """Run the server until the episode ends or the client leaves; the world is always released."""
+    if http:
+        _check_port(port)
     session = McpEpisode(loaded, config, out, say)
-    stop = threading.Event()
+    stop = Stop()
     why: str | None = None
     with _signals_to(stop):
         try:

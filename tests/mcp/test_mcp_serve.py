@@ -236,20 +236,37 @@ def test_http_client_leaving_without_finish_scores_the_episode(server_env, tmp_p
     assert token not in record
 
 
-def test_sigterm_releases_the_world_without_a_verdict(server_env, tmp_path):
-    proc, _port, out, errlog = _start_http(server_env, tmp_path, "--token", "t" * 20)
-    deadline = time.monotonic() + 60
+@pytest.mark.parametrize(
+    ("transport", "signum"), [("http", signal.SIGTERM), ("stdio", signal.SIGINT)]
+)
+def test_a_signal_releases_the_world_without_a_verdict(server_env, tmp_path, transport, signum):
+    if transport == "http":
+        proc, _port, out, errlog = _start_http(server_env, tmp_path, "--token", "t" * 20)
+    else:  # stdin stays open: the server is blocked reading it when the signal comes
+        out, errlog = tmp_path / "episode", tmp_path / "stderr.txt"
+        with errlog.open("w") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "rig.cli", "mcp", "serve", str(TASK), "--out", str(out)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                env=server_env,
+                cwd=tmp_path,
+            )
+    deadline = time.monotonic() + 90
     while "ready: mcp-add-contact" not in errlog.read_text(encoding="utf-8"):
         assert time.monotonic() < deadline, errlog.read_text(encoding="utf-8")
+        assert proc.poll() is None, errlog.read_text(encoding="utf-8")
         time.sleep(0.1)
     phone_pids = _sim_phone_pids(out)
     assert phone_pids, "the virtual phone's process was not found"
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     try:
-        proc.wait(timeout=30)
+        code = proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+    assert code in (0, 128 + signum), errlog.read_text(encoding="utf-8")
     score = _score(out)
     assert score["passed"] is False and "interrupted" in score["error"]
     assert score["phases"]["agent"]["status"] == "aborted"
