@@ -5,7 +5,8 @@ with its last name and numbers, a moved meeting at its new time, a cancelled one
 not at all (the provider deletes it), a note with its last text. Where things live:
 
 - contacts, SMS, call log, calendar: the system providers (``emulator.seeding``).
-- alarms: the clock app's database (last ``alarm.set`` per ``alarm_id`` wins).
+- alarms: the clock app's database, wherever this device keeps it (last ``alarm.set``
+  per ``alarm_id`` wins).
 - notes: markdown under ``/sdcard/Documents/Notes`` (the notes app's folder).
 - downloads: ``/sdcard/Download``; photos: JPEGs with EXIF under ``/sdcard/DCIM/Camera``.
 - todos: a markdown checklist, ``/sdcard/Documents/Todo.md`` (see ``compile_formats``).
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from emulator.seeding import (
     Alarm,
+    AlarmStore,
     AppRows,
     Attendee,
     CalendarEvent,
@@ -64,7 +66,8 @@ class AndroidFold:
     alarms: dict[str, ev.AlarmSet] = field(default_factory=dict)
     files: dict[str, FileItem] = field(default_factory=dict)
     todos: dict[str, Todo] = field(default_factory=dict)
-    plan: SeedPlan = field(default_factory=SeedPlan)
+    # db=None: the device says where its clock app keeps alarms (user_de or data).
+    plan: SeedPlan = field(default_factory=lambda: SeedPlan(alarm_store=AlarmStore(db=None)))
     chat: list[dict] = field(default_factory=list)
     prices: list[dict] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.readers import AppDbQuery, FileQuery, ProviderQuery
-from emulator.seeding import AlarmStore
+from emulator.seeding import resolve_alarm_db
 from tasks import compile_android as A
 from tasks.compile import compile_stream
 from tasks.compile_formats import parse_todo_markdown, photo_exif
@@ -37,7 +37,8 @@ def seed_and_read(phone, tag: str, text: str) -> None:
     # A fixed number of adb requests plus one push per file and per app database,
     # however many rows: the benchmark shows the per-event figure at scale.
     plan = plans["phone"]
-    assert digest["round_trips"] <= 6 + len(plan.files) + len(plan.all_app_rows())
+    databases = len(plan.app_rows) + bool(plan.alarms)
+    assert digest["round_trips"] <= 7 + len(plan.files) + databases
     read = phone.read_state
 
     rows = read(
@@ -95,7 +96,9 @@ def seed_and_read(phone, tag: str, text: str) -> None:
     assert f"drop {tag}" not in by_title
 
     alarms = read(
-        AppDbQuery(AlarmStore().db, "alarm_templates", ["hour", "minutes", "label", "daysofweek"])
+        AppDbQuery(
+            resolve_alarm_db(phone), "alarm_templates", ["hour", "minutes", "label", "daysofweek"]
+        )
     )
     assert {"hour": 7, "minutes": 15, "label": f"{text} {tag}", "daysofweek": 0b10001} in alarms
     assert not any(a["label"] == "first" and a["hour"] == 6 for a in alarms if tag in a["label"])
