@@ -97,7 +97,8 @@ def test_provider_errors_go_to_stderr(run) -> None:
     err = run("content query --uri content://sms --projection nope")[2]
     assert "android.database.sqlite.SQLiteException: no such column: nope" in err
     assert run("content query --uri content://nobody/x")[2].startswith(
-        "Error while accessing provider:nobody\njava.lang.SecurityException"
+        "Error while accessing provider:nobody\njava.lang.IllegalStateException: "
+        "Could not find provider: nobody"
     )
 
 

@@ -174,7 +174,7 @@ def test_settings(providers: SqliteProviders) -> None:
 def test_unknown_uris_and_bad_sql(providers: SqliteProviders) -> None:
     with pytest.raises(ProviderError, match="Unknown URI"):
         providers.query("content://sms/bogus/1")
-    with pytest.raises(ProviderError, match="Unknown authority"):
+    with pytest.raises(ProviderError, match="Could not find provider: nope"):
         providers.query("content://nope/x")
     with pytest.raises(ProviderError, match="no such column"):
         providers.query("content://sms", ["nonexistent"])

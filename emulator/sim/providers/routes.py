@@ -106,7 +106,9 @@ def resolve(uri: str) -> Route:
         return r
     known = ("sms", "mms-sms", "call_log", _CAL, "settings", *_CONTACTS_AUTH)
     if authority not in known:
-        raise ProviderError(f"Unknown authority {authority}", "java.lang.SecurityException")
+        raise ProviderError(
+            f"Could not find provider: {authority}", "java.lang.IllegalStateException"
+        )
     raise ProviderError(f"Unknown URI {uri}")
 
 
