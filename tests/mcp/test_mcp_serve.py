@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ACTIONS = {spec["name"] for spec in tool_specs()}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HOSTILE_ANSWER = 'Saved "Ada" – it\'s $HOME `id` 100% done\n🦊 张伟 \\n'
 
 
 def _text(result: Any) -> str:
@@ -126,6 +127,8 @@ def test_stdio_client_solves_the_task_and_it_is_scored(server_env, tmp_path):
             async with Client(stdio_client(params, errlog=err), read_timeout_seconds=120) as client:
                 await _check_tools_and_errors(client)
                 await _add_contact(client)
+                said = await client.call_tool("answer", {"text": HOSTILE_ANSWER})
+                assert not said.is_error, _text(said)
                 done = await client.call_tool("finish", {"reason": "saved"})
                 assert not done.is_error and "finished" in _text(done)
                 after = await client.call_tool("screenshot", {"device": "phone"})
@@ -135,6 +138,8 @@ def test_stdio_client_solves_the_task_and_it_is_scored(server_env, tmp_path):
     score = _score(out)
     assert score["passed"] is True, score
     assert score["done_reason"] == "finish"
+    messages = json.loads((out / "messages.json").read_text(encoding="utf-8"))
+    assert [m["text"] for m in messages] == [HOSTILE_ANSWER]
     steps = _trajectory(out)
     assert any(not s["result"]["ok"] and "off the screen" in s["result"]["error"] for s in steps)
     log = errlog.read_text(encoding="utf-8")
