@@ -120,3 +120,14 @@ def test_symlinks_show_device_targets(run) -> None:
     assert run.out("ls -l /storage/emulated").endswith(" 0 -> /sdcard\n")
     run.out("rm /sdcard/tmp")
     assert run("ls /sdcard/tmp")[0] == 1
+
+
+def test_touch_sets_given_times(run, clock) -> None:
+    clock.set_timezone("Europe/Paris")
+    run.out("touch -d '2025-12-24 18:30:00' /sdcard/a; touch -t 202512251200.30 /sdcard/b")
+    run.out("touch -r /sdcard/a /sdcard/c; touch -d 2025-12-24T17:30:00Z /sdcard/d")
+    out = run.out("stat -c '%n %Y' /sdcard/a /sdcard/b /sdcard/c /sdcard/d")
+    assert out == (
+        "/sdcard/a 1766597400\n/sdcard/b 1766660430\n/sdcard/c 1766597400\n/sdcard/d 1766597400\n"
+    )
+    assert run("touch -d nonsense /sdcard/e") == (1, "", "touch: bad date 'nonsense'\n")

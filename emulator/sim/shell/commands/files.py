@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import stat as st
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from emulator.sim.shell.commands import command, options
@@ -347,9 +347,45 @@ def mkdir(sh: Interp, io: Io, argv: list[str]) -> int:
     return status
 
 
+def _touch_time(sh: Interp, opts: dict) -> float:
+    """The time ``touch`` sets: ``-d DATE``, ``-t [[CC]YY]MMDDhhmm[.ss]``, ``-r FILE``, or now."""
+    from emulator.sim.shell.commands.system import parse_date
+
+    now = sh.ctx.clock.now()
+    if isinstance(opts.get("r"), str):
+        ref = _lstat(sh, sh.path(str(opts["r"])))
+        if ref is None:
+            raise CommandError(f"touch: '{opts['r']}': No such file or directory")
+        return ref.st_mtime
+    if isinstance(opts.get("d"), str):
+        raw = str(opts["d"])
+        utc = raw.endswith("Z")
+        text = re.sub(r"\.\d+$", "", raw.replace("T", " ").rstrip("Z"))
+        try:
+            when = parse_date(text, now.astimezone(UTC) if utc else now)
+        except CommandError:
+            raise CommandError(f"touch: bad date '{raw}'") from None
+        return when.timestamp()
+    if isinstance(opts.get("t"), str):
+        m = re.fullmatch(r"(\d{2}|\d{4})?(\d\d)(\d\d)(\d\d)(\d\d)(?:\.(\d\d))?", str(opts["t"]))
+        if not m:
+            raise CommandError(f"touch: bad date '{opts['t']}'")
+        yy, mo, dd, hh, mi, ss = m.groups()
+        year = now.year if yy is None else (int(yy) + 2000 if len(yy) == 2 else int(yy))
+        try:
+            when = datetime(
+                year, int(mo), int(dd), int(hh), int(mi), int(ss or 0), tzinfo=now.tzinfo
+            )
+        except ValueError:
+            raise CommandError(f"touch: bad date '{opts['t']}'") from None
+        return when.timestamp()
+    return sh.ctx.clock.now_ms() / 1000
+
+
 @command("touch")
 def touch(sh: Interp, io: Io, argv: list[str]) -> int:
     opts, paths = options.parse(argv, flags="acmh", valued="dtr")
+    when = _touch_time(sh, opts)
     status = 0
     for p in paths:
         host = sh.host(p)
@@ -361,7 +397,10 @@ def touch(sh: Interp, io: Io, argv: list[str]) -> int:
                 status = 1
                 continue
             host.touch()
-        stamp(sh, host)
+        st_now = os.stat(host)
+        atime = st_now.st_atime if opts.get("m") and not opts.get("a") else when
+        mtime = st_now.st_mtime if opts.get("a") and not opts.get("m") else when
+        os.utime(host, (atime, mtime))
     return status
 
 
