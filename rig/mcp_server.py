@@ -88,9 +88,6 @@ class McpEpisode:
         finally:
             self._ready.set()
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)
-
     def end(self, why: str, score: bool = True) -> EpisodeResult:
         """Score the episode (``score``) or abandon it with ``why``; the world is released."""
         if self._thread is not None and not self._ready.is_set():
@@ -188,7 +185,7 @@ class McpEpisode:
         env = self.episode.env
         if env is None:
             return _error(f"the world did not come up: {self._verdict_note()}")
-        content: list[Any] = [types.TextContent(text=task_text(self.loaded, env.world))]
+        content: list[Any] = [types.TextContent(text=task_text(self.loaded))]
         first = env.first_observation
         if first is not None and first.screenshot_png:
             content.append(_image(first.screenshot_png))
@@ -198,18 +195,26 @@ class McpEpisode:
 _TOOL_NAMES = frozenset(spec["name"] for spec in A.tool_specs())
 
 
-def task_text(loaded: LoadedTask, world: Any = None) -> str:
+def task_text(loaded: LoadedTask) -> str:
     """The instruction with what a harness needs around it: devices, limits, how to end."""
     task = loaded.task
     roles = ", ".join(f"{r} ({k})" for r, k in task.devices.items())
+    kinds = set(task.devices.values())
+    how = []
+    if "android" in kinds:
+        how.append(
+            "Android: look with screenshot or ui_tree; act with tap (x/y, or an element id "
+            "from the last UI tree), type, key, swipe, long_press, launch."
+        )
+    if "linux" in kinds:
+        how.append("Linux: shell, read_file, write_file.")
+    how.append("Tell the user things with answer or notify. Call finish when the task is done.")
     return (
         f"{task.instruction.strip()}\n\n"
         f"Devices: {roles}. Every device action names its device by role.\n"
         f"It is {task.now.isoformat()} ({task.timezone}) on the devices. "
         f"Limits: {task.limits.max_steps} actions, {task.limits.max_seconds:g} seconds.\n"
-        "Android: look with screenshot or ui_tree, act with tap (x/y or an element id from "
-        "the last UI tree), type, key, swipe, launch. Linux: shell, read_file, write_file. "
-        "Tell the user things with answer or notify. Call finish when the task is done."
+        + " ".join(how)
     )
 
 

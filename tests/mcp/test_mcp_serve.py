@@ -61,6 +61,9 @@ async def _check_tools_and_errors(client: Client) -> None:
     assert all(t.description for t in tools.values())
     assert "Ada Lovelace" in (client.instructions or "")
 
+    prompt = await client.get_prompt("task")
+    assert "Ada Lovelace" in prompt.messages[0].content.text
+
     task = await client.call_tool("get_task", {})
     assert "Ada Lovelace" in _text(task) and "phone (android)" in _text(task)
     images = [c for c in task.content if c.type == "image"]
