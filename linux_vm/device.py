@@ -22,6 +22,7 @@ from typing import Any
 
 from linux_vm import readers, seeding
 from linux_vm.errors import DeviceLost, LinuxInputError
+from linux_vm.helper import GuestPython
 from linux_vm.qemu import QemuProcess
 from linux_vm.serial import SerialConsole
 from linux_vm.snapshot import BootRecord
@@ -48,6 +49,8 @@ class SshLinuxDevice:
         self.shell_timeout = shell_timeout
         self.output_cap = output_cap
         self._shell: PersistentShell | None = None
+        self._helper: GuestPython | None = None
+        self.use_helper = True
         self.clock: tuple[datetime, str] | None = None
 
     # -- commands ----------------------------------------------------------------------
@@ -88,7 +91,16 @@ class SshLinuxDevice:
     def privileged_python(
         self, program: str, stdin: bytes | None = None, timeout: float | None = None
     ) -> CommandResult:
-        """Run a Python program as root in the guest; ``stdin`` is its input."""
+        """Run a Python program as root in the guest; ``stdin`` is its input.
+
+        Programs go to one persistent root ``python3`` (:mod:`linux_vm.helper`); a
+        program that reads ``sys.stdin`` and prints its answer works either way.
+        """
+        if self.use_helper:
+            if self._helper is None:
+                self._helper = GuestPython(self.session)
+            t = timeout if timeout is not None else self.shell_timeout
+            return self._helper.run(program, stdin or b"", timeout=t)
         encoded = base64.b64encode(program.encode()).decode()
         boot = f"import base64;exec(base64.b64decode('{encoded}'))"
         sudo = "" if self.session.user == "root" else "sudo -n "
@@ -162,6 +174,9 @@ class SshLinuxDevice:
         if self._shell is not None:
             self._shell.close()
             self._shell = None
+        if self._helper is not None:
+            self._helper.close()
+            self._helper = None
         self.session.close()
 
 

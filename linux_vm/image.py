@@ -91,7 +91,8 @@ ip link set lo up
 ip link set eth0 up
 ip addr add {GUEST_IP}/24 dev eth0
 ip route add default via {GATEWAY_IP}
-/usr/sbin/sshd
+# -r: no re-exec of sshd per connection, which costs a whole program start under TCG.
+/usr/sbin/sshd -r
 /usr/sbin/cron
 echo clawrig-rc-done > /run/clawrig-ready
 """

@@ -21,7 +21,6 @@ import re
 import secrets
 import select
 import shlex
-import socket
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -158,15 +157,14 @@ class SshSession:
         while time.monotonic() < deadline:
             if not alive():
                 raise BootError(f"the machine went away before SSH on port {port} answered")
+            # Straight to paramiko: a separate banner probe would cost the guest a whole
+            # extra sshd connection, which is what a restored VM spends most time on.
             try:
-                with socket.create_connection((host, port), timeout=2) as s:
-                    s.settimeout(2)
-                    if not s.recv(64).startswith(b"SSH-"):
-                        raise OSError("no SSH banner yet")
-                return cls(host, port, user, key_path, on_lost=on_lost)
-            except (OSError, BootError) as exc:
+                wait = max(2.0, min(8.0, deadline - time.monotonic()))
+                return cls(host, port, user, key_path, connect_timeout=wait, on_lost=on_lost)
+            except BootError as exc:
                 last = exc
-                time.sleep(0.05)
+                time.sleep(0.1)
         raise BootError(f"SSH on {host}:{port} did not answer within {timeout:.0f} s ({last})")
 
     def lost(self, what: str, exc: BaseException | None = None) -> DeviceLost:

@@ -1,0 +1,140 @@
+"""Linux VMs: cold boot vs snapshot restore, shell round trips, overlays, memory — one run.
+
+Prints side-by-side figures and the ratios the issue sets targets for:
+cold boot / restore to a usable SSH shell (target >= 10x), persistent-shell
+round trip (target < 20 ms median) vs a new exec channel per command, overlay
+creation time, and the resident memory of idle VMs. The host's load average
+is printed too: on a shared 2-core machine TCG timings move with it.
+
+    .venv/bin/python benchmarks/bench_vm.py [--restores 3] [--cold 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from linux_vm.backends import QemuBackend
+from linux_vm.qemu import create_overlay
+from linux_vm.snapshot import boot_cold, ensure_snapshot, restore
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:8.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--restores", type=int, default=3)
+    parser.add_argument("--cold", type=int, default=1)
+    args = parser.parse_args()
+
+    backend = QemuBackend(None, progress=lambda m: None)
+    image = backend.image()
+    accel = backend.accel()
+    shape = {"accel": accel, "memory_mb": backend.memory_mb, "cpus": backend.cpus}
+    snap = ensure_snapshot(image, backend.cache, timeout=300, **shape)  # type: ignore[arg-type]
+    load_before = os.getloadavg()[0]
+    rows: list[tuple[str, str]] = []
+
+    with tempfile.TemporaryDirectory(prefix="clawrig-bench-vm-") as tmp:
+        work = Path(tmp)
+
+        overlay_times = []
+        for i in range(20):
+            t = time.perf_counter()
+            create_overlay(image.base, work / f"o{i}.qcow2")
+            overlay_times.append(time.perf_counter() - t)
+
+        cold_times = []
+        for i in range(args.cold):
+            disk = work / f"cold{i}.qcow2"
+            t = time.perf_counter()
+            create_overlay(image.base, disk)
+            vm, session = boot_cold(image, disk, work / f"cold{i}", timeout=300, **shape)
+            session.exec("true", timeout=60, remote_timeout=False)
+            cold_times.append(time.perf_counter() - t)
+            session.close()
+            vm.stop()
+
+        restore_times = []
+        for i in range(args.restores):
+            t = time.perf_counter()
+            vm, session = restore(
+                image, snap, work / f"r{i}.qcow2", work / f"r{i}", timeout=300, **shape
+            )
+            session.exec("true", timeout=60, remote_timeout=False)
+            restore_times.append(time.perf_counter() - t)
+            if i < args.restores - 1:
+                session.close()
+                vm.stop()
+
+        # Round trips on the last restored VM.
+        shell = session.shell()
+        for _ in range(5):
+            shell.run("true")
+        shell_rt = []
+        for _ in range(50):
+            t = time.perf_counter()
+            shell.run("true")
+            shell_rt.append(time.perf_counter() - t)
+        exec_rt = []
+        for _ in range(15):
+            t = time.perf_counter()
+            session.exec("true", timeout=None)
+            exec_rt.append(time.perf_counter() - t)
+        exec_timeout_rt = []
+        for _ in range(15):
+            t = time.perf_counter()
+            session.exec("true", timeout=30)
+            exec_timeout_rt.append(time.perf_counter() - t)
+
+        # Memory: this idle VM, then a second one restored beside it.
+        time.sleep(3)
+        rss_one = _rss_mb(vm.pid)  # type: ignore[arg-type]
+        vm2, session2 = restore(image, snap, work / "m2.qcow2", work / "m2", timeout=300, **shape)
+        time.sleep(3)
+        rss_two = _rss_mb(vm.pid) + _rss_mb(vm2.pid)  # type: ignore[arg-type]
+        for s, v in ((session, vm), (session2, vm2)):
+            shell.close()
+            s.close()
+            v.stop()
+
+    cold = statistics.median(cold_times)
+    warm = statistics.median(restore_times)
+    rows += [
+        ("accelerator", accel),
+        ("VM shape", f"{backend.memory_mb} MiB, {backend.cpus} vCPU"),
+        (f"cold boot -> SSH shell (median of {len(cold_times)})", f"{cold:8.2f} s"),
+        (f"restore -> SSH shell (median of {len(restore_times)})", f"{warm:8.2f} s"),
+        ("cold / restore", f"{cold / warm:8.1f}x   (target >= 10x)"),
+        ("persistent shell round trip (50)", _ms(shell_rt) + "   (target < 20 ms)"),
+        ("new exec channel per command (15)", _ms(exec_rt)),
+        ("  + remote `timeout` wrapper (15)", _ms(exec_timeout_rt)),
+        (
+            "exec channel / persistent shell",
+            f"{statistics.median(exec_rt) / statistics.median(shell_rt):8.1f}x",
+        ),
+        ("overlay creation (qemu-img, 20)", _ms(overlay_times)),
+        ("RSS of one idle VM", f"{rss_one:8.0f} MB"),
+        ("RSS of two idle VMs", f"{rss_two:8.0f} MB ({rss_two / 2:.0f} MB each)"),
+        ("host load average (before / after)", f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
