@@ -108,3 +108,10 @@ def test_ime(run, providers) -> None:
     assert providers.setting("secure", "default_input_method") == latin
     status, _out, err = run("ime set com.android.adbkeyboard/.AdbIME")
     assert status == 255 and "Unknown input method" in err
+
+
+def test_exec_replaces_the_shell(run) -> None:
+    # adb's `logcat` runs `export ANDROID_LOG_TAGS="''" ; exec logcat ...`
+    assert run("export ANDROID_LOG_TAGS=\"''\" ; exec logcat -d") == (0, "", "")
+    assert run("exec false; echo not reached") == (1, "", "")
+    assert run("exec 2>&1; echo still here") == (0, "still here\n", "")

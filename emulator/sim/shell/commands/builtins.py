@@ -159,6 +159,14 @@ def exit_(sh: Interp, io: Io, argv: list[str]) -> int:
     raise ExitShell(code)
 
 
+@command("exec")
+def exec_(sh: Interp, io: Io, argv: list[str]) -> int:
+    """``exec CMD``: the command replaces the shell, so its status ends the script."""
+    if len(argv) < 2:
+        return 0  # ``exec 2>&1``: only redirections, which the caller has applied
+    raise ExitShell(sh.invoke(argv[1:], io) & 0xFF)
+
+
 @command("break", "continue")
 def break_(sh: Interp, io: Io, argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
