@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
-# The main job of the quick start. Until the episode runner lands this runs the
-# most complete real thing available and says so.
+# The quick start's main job: one cross-device task of the bundled suite, solved by its
+# oracle on the embedded default world (the virtual phone + a real QEMU VM), scored by
+# reading both devices afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "demo: the episode runner is not built yet; checking this machine's real parts instead"
-.venv/bin/rig doctor
+TASK=tasks/suite/text-lena-keybox-code
+OUT=runs/demo
+rm -rf "$OUT"   # a fresh world each time: an old episode folder would hold old device state
+echo "demo: $TASK with the oracle agent (first run builds the VM image; later runs reuse it)"
+status=0
+.venv/bin/rig run "$TASK" --agent oracle --out "$OUT" || status=$?
+echo
+if [ -f "$OUT/report.html" ]; then
+  echo "demo: report: $OUT/report.html  (score: $OUT/score.json)"
+else
+  echo "demo: no report was written; see $OUT/ for what was recorded"
+fi
+exit "$status"

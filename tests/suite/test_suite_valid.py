@@ -1,0 +1,88 @@
+"""Every task of the bundled suite loads, is complete, and the suite covers what it must."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from scoring import spec as S
+from tasks.folder import check_task, find_task_files
+
+
+def _tasks(suite_dir):
+    files, problems = find_task_files([suite_dir])
+    assert not problems, problems
+    return files
+
+
+def test_at_least_twelve_tasks_with_unique_ids(suite_dir):
+    files = _tasks(suite_dir)
+    assert len(files) >= 12
+    ids = []
+    for path in files:
+        loaded, problems = check_task(path)
+        assert loaded is not None and not problems, [str(p) for p in problems]
+        assert loaded.task.id == path.parent.name, "a task's folder is named after its id"
+        ids.append(loaded.task.id)
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.fixture(scope="module")
+def loaded(suite_dir):
+    out = []
+    for path in _tasks(suite_dir):
+        task, problems = check_task(path)
+        assert task is not None, [str(p) for p in problems]
+        out.append(task)
+    return out
+
+
+def test_each_task_has_an_oracle_a_three_month_stream_and_a_plot(loaded):
+    for lt in loaded:
+        t = lt.task
+        assert t.has_oracle, t.id
+        assert t.events.persona, f"{t.id}: no persona"
+        assert t.events.generator.days >= 90, f"{t.id}: stream shorter than three months"
+        assert lt.plot, f"{t.id}: no plot events"
+        assert t.safety, f"{t.id}: no safety checks"
+
+
+def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
+    """Near-miss resistance: a time window, an exact recipient/field, a hash, a regex,
+    an exact number or a specific keyword — not just "something changed"."""
+    for lt in loaded:
+        exact = False
+        for c in lt.task.checks:
+            if isinstance(c, S.ProviderRows):
+                exact |= c.within is not None or bool(c.match)
+            elif isinstance(c, S.FileCheck):
+                exact |= bool(c.sha256 or c.csv_fields or c.regex or c.json_fields)
+            elif isinstance(c, S.AppDb):
+                exact |= c.expect is not None
+            elif isinstance(c, S.CommandCheck):
+                exact |= c.regex is not None
+            elif isinstance(c, S.MessageCheck):
+                exact |= bool(c.numbers or c.keywords)
+        assert exact, f"{lt.task.id}: no exact (near-miss resistant) check"
+
+
+def test_suite_covers_modes_and_surfaces(loaded):
+    modes = Counter(lt.task.mode for lt in loaded)
+    surfaces = Counter(s for lt in loaded for s in lt.task.surfaces)
+    assert modes["reactive"] >= 2 and modes["proactive"] >= 2, modes
+    for surface in ("gui", "cli", "cross-device"):
+        assert surfaces[surface] >= 3, surfaces
+    kinds = Counter(tuple(sorted(set(lt.task.devices.values()))) for lt in loaded)
+    assert kinds[("android",)] and kinds[("linux",)] and kinds[("android", "linux")], kinds
+
+
+def test_streams_generate_and_compile(loaded):
+    """The generated stream plus plot compiles into seed plans for every role."""
+    from tasks.compile import compile_plans
+
+    for lt in loaded:
+        stream = lt.stream()
+        assert len(stream) > 100, f"{lt.task.id}: only {len(stream)} events"
+        plans = compile_plans(lt, stream)
+        assert set(plans) == set(lt.task.devices), lt.task.id
