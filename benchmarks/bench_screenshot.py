@@ -30,8 +30,9 @@ def main() -> int:
     from emulator.sim.phone import spawn_phone
 
     server = AdbServer.private()
-    phone = spawn_phone(Path(tempfile.mkdtemp(prefix="bench-shot-")), size=args.size)
+    phone = None
     try:
+        phone = spawn_phone(Path(tempfile.mkdtemp(prefix="bench-shot-")), size=args.size)
         device = AdbAndroidDevice(server, server.connect(phone.serial))
         device.screenshot()
         times: dict[str, list[float]] = {"raw": [], "png": []}
@@ -52,7 +53,8 @@ def main() -> int:
         fresh.screenshot()
         print(f"screenshot('auto') on this device picks: {fresh.screenshot_path}")
     finally:
-        phone.stop()
+        if phone is not None:
+            phone.stop()
         server.kill()
     return 0
 

@@ -112,8 +112,9 @@ def main() -> int:
     from emulator.sim.phone import spawn_phone
 
     server = AdbServer.private()
-    phone = spawn_phone(Path(tempfile.mkdtemp(prefix="bench-seed-")))
+    phone = None
     try:
+        phone = spawn_phone(Path(tempfile.mkdtemp(prefix="bench-seed-")))
         device = AdbAndroidDevice(server, server.connect(phone.serial))
         results = {}
         for name, run in (("per-row", per_row), ("batched", apply_plan)):
@@ -133,7 +134,8 @@ def main() -> int:
             "(batched includes read-back verification)"
         )
     finally:
-        phone.stop()
+        if phone is not None:
+            phone.stop()
         server.kill()
     return 0
 
