@@ -69,6 +69,8 @@ class McpEpisode:
         self._thread: threading.Thread | None = None
         self._started_at: float | None = None
         self.last_seen = time.monotonic()
+        self._busy = 0  # requests in flight (an open event stream, a long shell command)
+        self._busy_lock = threading.Lock()
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -125,13 +127,21 @@ class McpEpisode:
             self.say(line)
         return result
 
-    def seen(self) -> None:
-        """The client did something (a request arrived)."""
-        self.last_seen = time.monotonic()
+    @contextlib.contextmanager
+    def activity(self) -> Iterator[None]:
+        """Marks a request in flight: the client is not idle while it lasts."""
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+                self.last_seen = time.monotonic()
 
     def idle_for(self, seconds: float) -> bool:
-        """True once the world is up and no request came for ``seconds``."""
-        if self._started_at is None or self.result is not None:
+        """True once the world is up, nothing is in flight and no request came for ``seconds``."""
+        if self._started_at is None or self.result is not None or self._busy:
             return False
         return time.monotonic() - self.last_seen > seconds
 
@@ -146,8 +156,11 @@ class McpEpisode:
 
     def call(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         """Carry out one tool call (blocking); never raises for the client's mistakes."""
-        self.seen()
-        self._ready.wait()
+        with self.activity():
+            self._ready.wait()
+            return self._call(name, arguments)
+
+    def _call(self, name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         with self._lock:
             if name == GET_TASK:
                 return self._task_result()
@@ -442,8 +455,6 @@ async def serve_http(
 
     async def watched(scope: Any, receive: Any, send: Any) -> None:
         """Every request is a sign of life; a deleted session is a disconnect."""
-        if scope["type"] == "http":
-            session.seen()
         status: dict[str, int] = {}
 
         async def watch(message: Any) -> None:
@@ -451,7 +462,11 @@ async def serve_http(
                 status["code"] = message["status"]
             await send(message)
 
-        await app(scope, receive, watch)
+        if scope["type"] == "http":
+            with session.activity():
+                await app(scope, receive, watch)
+        else:
+            await app(scope, receive, watch)
         if (
             scope["type"] == "http"
             and scope.get("method") == "DELETE"

@@ -229,6 +229,9 @@ def test_http_client_leaving_without_finish_scores_the_episode(server_env, tmp_p
         async def session() -> None:
             async with _client(port, token, mode) as client:
                 await _act(client, "launch", device="phone", app="com.android.contacts")
+                # a call longer than the idle timeout is activity, not idleness
+                await _act(client, "wait", device="phone", seconds=4.5)
+                await _act(client, "ui_tree", device="phone")
 
         anyio.run(session)
         assert proc.wait(timeout=30) == 0
