@@ -10,6 +10,7 @@ same files, databases, props, display, clock and app state.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -499,6 +500,11 @@ class SpawnedPhone:
         self.stop()
 
 
+def _terminate_with_parent() -> None:  # pragma: no cover - runs in the child
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM lets the phone save its state
+
+
 def spawn_phone(
     state_dir: Path | str,
     adb_port: int = 0,
@@ -522,8 +528,17 @@ def spawn_phone(
         cmd += ["--console-token-file", str(console_token_path)]
     state.mkdir(parents=True, exist_ok=True)
     log_file = Path(log_path) if log_path else state / "phone.log"
+    # From the main thread the phone dies with its parent (a crashed run leaks nothing); the
+    # kernel ties PDEATHSIG to the spawning *thread*, so a worker thread cannot use it.
+    in_main = threading.current_thread() is threading.main_thread()
     with open(log_file, "ab") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            preexec_fn=_terminate_with_parent if in_main else None,
+        )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: _read_lines(proc, lines, 3), daemon=True)
     reader.start()
