@@ -174,9 +174,6 @@ class QemuBackend:
         vm = getattr(device, "vm", None)
         if vm is not None:
             with contextlib.suppress(Exception):
-                if vm.alive():
-                    with contextlib.suppress(Exception):
-                        device.session.exec("sync", timeout=5)
                 vm.stop()
         overlay = getattr(device, "overlay", None)
         if overlay is not None:

@@ -69,6 +69,7 @@ class _Capped:
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
+        self._spilled = False
 
     def add(self, data: bytes) -> None:
         self.total += len(data)
@@ -84,8 +85,7 @@ class _Capped:
     def value(self, end: int | None = None) -> tuple[bytes, bool]:
         """Captured bytes up to ``end`` (an offset into ``tail``), and whether they were cut."""
         tail = self.tail if end is None else self.tail[:end]
-        spilled = getattr(self, "_spilled", False)
-        if spilled:
+        if self._spilled:
             return bytes(self.head), True
         data = bytes(self.head + tail)
         if len(data) > self.cap:

@@ -93,3 +93,14 @@ def test_bad_input_is_exit_2_without_traceback(args, message):
     assert out.returncode == 2, out
     assert message in out.stderr
     assert b"Traceback" not in out.stderr
+
+
+def test_shell_runs_a_session_on_a_throwaway_vm(vm_backend):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "vm", "shell"],
+        input=b"echo hi-from-shell; hostname; exit 4\n",
+        capture_output=True,
+        timeout=300,
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert b"hi-from-shell\nlaptop\n" in proc.stdout

@@ -108,3 +108,30 @@ def test_failed_restore_falls_back_to_cold_boot_and_says_so(vm_backend, tmp_path
         assert device.exec("echo cold").stdout == "cold\n"
     finally:
         backend.release(device)
+
+
+def test_attach_backend_drives_an_existing_ssh_host(laptop, vm_backend):
+    """`attach` against a machine that is already up (here: the session VM's SSH port)."""
+    from linux_vm.backends import AttachBackend
+    from linux_vm.errors import LinuxInputError
+
+    class Cfg:
+        class linux:
+            class attach:
+                host = "127.0.0.1"
+                port = laptop.ssh_port
+                user = "user"
+                key = vm_backend.image().ssh_key
+
+    backend = AttachBackend(Cfg)
+    device = backend.acquire("server", None)
+    try:
+        assert device.kind == "linux" and device.role == "server"
+        assert device.shell("cd /tmp && pwd").stdout == "/tmp\n"
+        assert device.read_state({"kind": "command", "command": "id -un"})["stdout"] == "user\n"
+    finally:
+        backend.release(device)
+    assert laptop.exec("echo still-up").stdout == "still-up\n"
+    Cfg.linux.attach.host = None
+    with pytest.raises(LinuxInputError, match=r"linux\.attach\.host"):
+        AttachBackend(Cfg).acquire("server", None)
