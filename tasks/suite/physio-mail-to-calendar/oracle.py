@@ -1,25 +1,19 @@
 """Reference solution: read the confirmation (not the offer) on the laptop, then create
-the entry through the phone's calendar app."""
-
-
-def replace_field(env, current: str, new: str) -> None:
-    env.tap_text("phone", current)
-    env.key("phone", "move_end")
-    for _ in current:
-        env.key("phone", "del")
-    env.type("phone", new)
+the entry on that day through the phone's calendar app (day view, New event)."""
 
 
 def solve(env):
     mail = env.shell("laptop", "mshow $(grep -rl 'confirm-2214@' ~/Mail/INBOX)")
-    assert "6:15 PM" in mail.stdout and "2250 Bloor St W" in mail.stdout, mail.stdout
+    assert "6:00 PM – 7:00 PM" in mail.stdout and "2250 Bloor St W" in mail.stdout, mail.stdout
     env.launch("phone", "com.android.calendar")
+    env.tap_text("phone", "Day")
+    while "Thu, Mar 19, 2026" not in env.screen_text("phone"):
+        env.tap_text("phone", "Next day")
     env.tap_desc("phone", "New event")
+    # The form opens on that day with 18:00–19:00 already filled in: exactly the slot.
+    assert {"2026-03-19", "18:00", "19:00"} <= set(env.screen_text("phone"))
     env.tap_text("phone", "Title")
     env.type("phone", "Physio – knee follow-up")
-    replace_field(env, "2026-03-16", "2026-03-19")
-    replace_field(env, "09:00", "18:15")
-    replace_field(env, "10:00", "19:00")
     env.tap_text("phone", "Location")
     env.type("phone", "Bloor West Physiotherapy, 2250 Bloor St W, Toronto")
     env.tap_text("phone", "Save")

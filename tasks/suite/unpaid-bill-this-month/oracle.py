@@ -10,9 +10,10 @@ def solve(env):
     payees = {"Kita Sonnenschein": "230.00", "HUK-COBURG": "96.40", "Wühlisch 31": "185.00"}
     for name in payees:
         assert name in note, note
-    listing = env.shell("laptop", "ls ~/Documents/Bank/")
-    assert "gemeinschaftskonto.csv" in listing.stdout.split(), listing.stdout
-    export = env.read_file("laptop", "/home/user/Documents/Bank/gemeinschaftskonto.csv")
+    listing = env.shell("laptop", "ls ~/Documents/Bank/").stdout.split()
+    joint = [name for name in listing if name.startswith("gemeinschaftskonto")]
+    assert len(joint) == 1, listing
+    export = env.read_file("laptop", f"/home/user/Documents/Bank/{joint[0]}")
     rows = list(csv.DictReader(io.StringIO(export, newline="")))
     march = [r for r in rows if r[next(iter(r))].startswith("2026-03")]
     unpaid = [
