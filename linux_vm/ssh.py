@@ -17,6 +17,7 @@ so a VM killed mid-command is an infrastructure error, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import secrets
 import select
@@ -32,6 +33,10 @@ import paramiko
 from linux_vm.errors import BootError, DeviceLost
 
 DEFAULT_CAP = 64 * 1024
+# paramiko logs every refused handshake with a traceback while a VM boots; the rig reports
+# failures through its own errors, so its transport log stays quiet.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 _KILL_GRACE_S = 3
 
 
