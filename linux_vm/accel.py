@@ -55,7 +55,8 @@ def probe_kvm(image: Image, cache: Path, timeout: float = 20.0) -> bool:
         return ok
 
 
-def _boot_probe(image: Image, timeout: float) -> bool:
+def _boot_probe(image: Image, timeout: float, accel: str = "kvm") -> bool:
+    """True when the image's kernel reaches its initramfs userspace under ``accel``."""
     with tempfile.TemporaryDirectory(prefix="clawrig-kvm-probe-") as tmp:
         disk = Path(tmp) / "probe.qcow2"
         create_overlay(image.base, disk)
@@ -65,7 +66,7 @@ def _boot_probe(image: Image, timeout: float) -> bool:
             disk=disk,
             workdir=Path(tmp),
             memory_mb=256,
-            accel="kvm",
+            accel=accel,
             extra_append="CLAWRIG_PROBE=1",
         )
         vm = QemuProcess(spec)
