@@ -12,7 +12,9 @@ from datetime import datetime
 
 import pytest
 
+from linux_vm.helper import GuestPython
 from linux_vm.readers import maildir_messages, sqlite_rows
+from linux_vm.ssh import SshSession
 from tasks import compile_linux as L
 from tasks.compile import compile_stream
 from tasks.compile_formats import parse_bank_csv, parse_todo_txt, slug
@@ -31,22 +33,25 @@ def home(laptop, path: str) -> str:
     return "/home/user/" + path[2:] if path.startswith("~/") else path
 
 
-def test_every_laptop_kind_round_trips_with_hostile_text(laptop) -> None:
+def counting(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, calls: list[str]) -> None:
+    real = getattr(cls, name)
+
+    def counted(self, *args, **kwargs):
+        calls.append(f"{cls.__name__}.{name}")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, counted)
+
+
+def test_every_laptop_kind_round_trips_with_hostile_text(laptop, monkeypatch) -> None:
     tag = uuid.uuid4().hex[:8]
     plans = compile_stream(DEVICES, TZ, events(laptop_stream(tag)))
-    counted = []
-    exec_ = laptop.session.exec
-
-    def counting(*args, **kwargs):
-        counted.append(args[0][:40])
-        return exec_(*args, **kwargs)
-
-    laptop.session.exec = counting
-    try:
-        digest = laptop.seed(plans["laptop"])
-    finally:
-        del laptop.session.exec
-    assert len(counted) == 2, counted  # one apply, one read back, whatever the size
+    calls: list[str] = []
+    counting(monkeypatch, SshSession, "exec", calls)  # one SSH command each
+    counting(monkeypatch, GuestPython, "run", calls)  # one program for the guest's root python
+    digest = laptop.seed(plans["laptop"])
+    monkeypatch.undo()
+    assert len(calls) == 2, calls  # one apply, one read back, whatever the size
     assert digest["records"] == len(plans["laptop"].records)
 
     inbox = {m["message_id"]: m for m in maildir_messages(laptop, L.MAIL_INBOX)}
