@@ -23,7 +23,7 @@ from typing import Any
 from linux_vm.accel import resolve_accel
 from linux_vm.device import LinuxVM, SshLinuxDevice
 from linux_vm.errors import LinuxInputError, VMError
-from linux_vm.image import Image, build_image, find_image
+from linux_vm.image import SETTIME, Image, build_image, find_image
 from linux_vm.qemu import SERVICE_ADDR, create_overlay, reap_orphans
 from linux_vm.snapshot import BootRecord, boot_cold, ensure_snapshot, restore
 from linux_vm.ssh import DEFAULT_CAP, SshSession
@@ -124,6 +124,7 @@ class QemuBackend:
                     timeout=self.boot_timeout,
                     **shape,  # type: ignore[arg-type]
                 )
+                started = time.monotonic()  # the restore itself, not the one-off save
                 vm, session = restore(
                     image, snap, overlay, workdir, timeout=self.boot_timeout, forwards=fwd, **shape
                 )
@@ -161,8 +162,11 @@ class QemuBackend:
     @staticmethod
     def _sync_clock(session: SshSession) -> None:
         """Bring the guest clock to the host's now (the task's clock is set later)."""
+        stamp = f"-u -s @{time.time():.6f}"
         r = session.exec(
-            f"sudo -n date -u -s @{time.time():.6f} >/dev/null", timeout=20, remote_timeout=False
+            f"{{ {SETTIME} {stamp} || sudo -n date {stamp}; }} >/dev/null",
+            timeout=20,
+            remote_timeout=False,
         )
         if r.exit_code != 0:
             raise VMError(f"setting the guest clock failed: {r.stderr.strip()}")

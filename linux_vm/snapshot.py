@@ -23,7 +23,7 @@ from typing import Any
 from filelock import FileLock
 
 from linux_vm.errors import BootError, VMError
-from linux_vm.image import Image, remove_tree
+from linux_vm.image import SETTIME, Image, remove_tree
 from linux_vm.qemu import QemuProcess, VMSpec, create_overlay, qemu_version
 from linux_vm.ssh import SshSession
 
@@ -188,7 +188,8 @@ def _save(
         # sudo, python3 for seeding and readers): restored, it is already in memory.
         prep = session.exec(
             f"echo {key} | sudo -n tee {MARKER_PATH} >/dev/null && sync && "
-            "sudo -n date >/dev/null && python3 -c 'import json, sqlite3, tarfile, email' && "
+            f"sudo -n date >/dev/null && {SETTIME} >/dev/null && "
+            "python3 -c 'import json, sqlite3, tarfile, email' && "
             "bash -lc true && cat /proc/sys/kernel/random/boot_id",
             timeout=120,
         )
@@ -276,7 +277,8 @@ def restore(
         )
         command = f"cat /proc/sys/kernel/random/boot_id {MARKER_PATH}"
         if sync_clock:
-            command += f" && sudo -n date -u -s @{time.time():.6f} >/dev/null"
+            stamp = f"-u -s @{time.time():.6f}"
+            command += f" && {{ {SETTIME} {stamp} || sudo -n date {stamp}; }} >/dev/null"
         check = session.exec(command, timeout=30, remote_timeout=False)
         want = f"{snap.meta['boot_id']}\n{snap.key}\n"
         if check.stdout != want or check.exit_code != 0:
