@@ -63,7 +63,7 @@ app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turn the rig's typed errors into one clear line and an exit code."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         # With standalone_mode=False click returns a command's exit code instead of raising.
         code = app(args=argv, standalone_mode=False)

@@ -36,7 +36,7 @@ def run(
     except ProblemsFound as exc:
         raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
     the_agent = make_agent(agent, loaded.path.parent, config)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     with console.status(f"{loaded.task.id}: starting", spinner="dots") as status:
 
         def progress(message: str) -> None:

@@ -33,7 +33,7 @@ def run(
     from rig.suite import run_suite
 
     config = backend_overrides(ctx.obj["config"], android, linux)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     counts = {"pass": 0, "fail": 0, "infra": 0, "error": 0}
     columns = (
         TextColumn("[bold]suite"),
