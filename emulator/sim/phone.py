@@ -394,8 +394,10 @@ class Phone:
                 self.ctx.clock = PhoneClock(self.system_json)
             if self.ctx.ui is not None:
                 ui_path = self.state_dir / "ui.json"
+                saved = {}
                 if ui_path.exists():
-                    self.ctx.ui.restore(json.loads(ui_path.read_text(encoding="utf-8")))
+                    saved = json.loads(ui_path.read_text(encoding="utf-8"))
+                self.ctx.ui.restore(saved)  # no saved UI state: a fresh home screen
 
     def snapshot_list(self) -> list[tuple[str, int, int]]:
         """``(name, size_bytes, saved_epoch_ms)`` of each saved snapshot, by name."""

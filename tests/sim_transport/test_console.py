@@ -161,3 +161,20 @@ def test_endless_line_is_refused_and_the_console_lives_on(phone):
     again = Console(phone.console_port)
     assert "Authentication required" in again.read_reply()
     again.close()
+
+
+def test_snapshot_without_ui_state_loads_the_home_screen(tmp_path):
+    token = tmp_path / "tok"
+    token.write_text("")
+    p = Phone(tmp_path / "fresh", console_token_path=token).start()
+    try:
+        home = p.ctx.ui.focus()
+        p.snapshot_save("clean")
+        # A snapshot whose UI state is missing (e.g. saved by an older phone).
+        (p.snapshots_dir / "clean" / "ui.json").unlink()
+        p.ctx.ui.start("com.android.settings")
+        assert p.ctx.ui.focus()[0] == "com.android.settings"
+        p.snapshot_load("clean")
+        assert p.ctx.ui.focus() == home
+    finally:
+        p.stop()
