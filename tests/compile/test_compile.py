@@ -204,3 +204,15 @@ def test_photos_are_small_deterministic_and_carry_time_and_place() -> None:
 def test_slugs_keep_distinct_names_apart() -> None:
     assert slug("main") == "main"
     assert len({slug("Main"), slug("main"), slug("MAIN"), slug("東京"), slug("")}) == 5
+
+
+def test_every_kind_has_a_home_on_each_device_kind_it_allows() -> None:
+    from tasks.events import EVENT_CLASSES
+
+    homes = {"android": A._HANDLERS, "linux": L._HANDLERS}
+    for cls in EVENT_CLASSES:
+        for kind in cls.device_kinds:
+            assert cls in homes[kind], f"{cls.__name__} may go to {kind} but nothing seeds it there"
+    for kind, handlers in homes.items():
+        for cls in handlers:
+            assert kind in cls.device_kinds, f"{cls.__name__} is compiled for {kind} needlessly"
