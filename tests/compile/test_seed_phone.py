@@ -56,14 +56,15 @@ def seed_and_read(phone, tag: str, text: str) -> None:
     sms = read(
         ProviderQuery(
             "content://sms",
-            ["address", "body", "type", "read", "date"],
-            types={"type": int, "read": int, "date": int},
+            ["address", "body", "type", "read", "date", "thread_id"],
+            types={"type": int, "read": int, "date": int, "thread_id": int},
         )
     )
     got = {r["body"]: r for r in sms}
     inbox, sent = got[f"{text} in {tag}"], got[f"{text} out {tag}"]
     assert (inbox["type"], inbox["read"], inbox["date"]) == (1, 0, ms(2))
     assert (sent["type"], sent["read"], sent["address"]) == (2, 1, inbox["address"])
+    assert sent["thread_id"] == inbox["thread_id"] is not None  # one conversation per address
 
     calls = read(
         ProviderQuery(
