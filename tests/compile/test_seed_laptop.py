@@ -20,7 +20,8 @@ from tasks.compile import compile_stream
 from tasks.compile_formats import parse_bank_csv, parse_todo_txt, slug
 from tests.compile.streams import HOSTILE, at, events, laptop_stream
 
-pytestmark = [pytest.mark.integration, pytest.mark.vm, pytest.mark.slow]
+# The first test on the VM pays for its restore (a cold boot when the machine is loaded).
+pytestmark = [pytest.mark.integration, pytest.mark.vm, pytest.mark.slow, pytest.mark.timeout(600)]
 DEVICES = {"laptop": "linux"}
 TZ = "Europe/Berlin"
 

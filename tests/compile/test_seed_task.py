@@ -16,7 +16,8 @@ from tasks import compile_linux as L
 from tasks.compile import compile_plans, plan_fingerprint
 from tasks.folder import load_task
 
-pytestmark = [pytest.mark.integration, pytest.mark.vm, pytest.mark.slow]
+# The first test on the VM pays for its restore (a cold boot when the machine is loaded).
+pytestmark = [pytest.mark.integration, pytest.mark.vm, pytest.mark.slow, pytest.mark.timeout(600)]
 TASK = Path(__file__).parents[1] / "tasks" / "fixtures" / "mail-to-calendar"
 
 
