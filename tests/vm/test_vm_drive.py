@@ -157,3 +157,13 @@ def test_read_state_queries(laptop):
 
     with pytest.raises(LinuxInputError, match="invalid Linux state query"):
         laptop.read_state({"kind": "registry", "path": "/"})
+
+
+def test_meets_the_world_contracts(laptop, vm_backend, rig_config):
+    from rig.world import Backend, LinuxDevice, ShellOutput, make_backend
+
+    assert isinstance(laptop, LinuxDevice)
+    assert isinstance(laptop.shell("true"), ShellOutput)
+    assert isinstance(vm_backend, Backend)
+    assert make_backend("linux", "qemu", rig_config).name == "qemu"
+    assert make_backend("linux", "attach", rig_config).kind == "linux"
