@@ -110,7 +110,7 @@ def allocate(task: Any, config: RigConfig, workdir: Path) -> World:
     return world
 
 
-def _plans(loaded: LoadedTask, progress: Progress) -> dict[str, Any]:
+def _plans(loaded: LoadedTask, progress: Progress) -> Any:
     from tasks.compile import compile_plans
 
     stream = loaded.stream()
@@ -191,7 +191,12 @@ class Episode:
 
         self._start("seed")
         digests = {}
-        for role, plan in _plans(self.loaded, self.progress).items():
+        plans = _plans(self.loaded, self.progress)
+        # What no device could hold (service events, fields a primitive lacks) is recorded.
+        rec.json("seed/skipped.json", plans.skipped_record())
+        if plans.skipped:
+            self.progress(plans.summary())
+        for role, plan in plans.items():
             self.progress(f"seed: {role}")
             rec.json(f"seed/{role}-plan.json", _jsonable(plan))
             digests[role] = dict(world[role].seed(plan))

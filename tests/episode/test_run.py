@@ -66,6 +66,7 @@ def test_oracle_passes_and_leaves_a_full_record(oracle_run: Path):
     assert taps and all(s["files"].get("before") and s["files"].get("after") for s in taps)
     assert all((oracle_run / s["files"]["before"]).is_file() for s in taps)
     assert (oracle_run / "seed" / "phone-digest.json").is_file()
+    assert json.loads((oracle_run / "seed" / "skipped.json").read_text())["skipped"] == {}
     assert (oracle_run / "report.html").read_text().count("mcp-add-contact") >= 1
 
 
