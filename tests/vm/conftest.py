@@ -57,6 +57,16 @@ def listeners() -> Iterator[dict[str, Listener]]:
 
 
 SERVICE_GUEST_PORT = 8025
+# The first test that needs a VM may build the image (minutes on a fresh machine) and save
+# the snapshot: more than the suite's default per-test timeout allows.
+FIRST_VM_TIMEOUT_S = 1800
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents and "vm_backend" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(FIRST_VM_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")
