@@ -95,18 +95,62 @@ def labelled_processes() -> list[LabelledQemu]:
     return found
 
 
-def reap_orphans() -> list[int]:
-    """Kill labelled QEMUs whose owning process is gone; returns the pids killed."""
+def reap_orphans(grace_s: float = 120.0) -> list[int]:
+    """Kill labelled QEMUs whose owning process is gone; returns the pids killed.
+
+    Also removes what crashed runs left in the temp dir: socket dirs of runs with no
+    QEMU left, and throwaway VM dirs (with an ``owner`` file) whose owner is dead,
+    once they are ``grace_s`` old (so a run that is just starting is never touched).
+    """
     killed = []
+    live_runs = set()
     for q in labelled_processes():
         if _start_time(q.owner_pid) == q.owner_start:
+            live_runs.add(q.run_id[:12])
             continue
         with contextlib.suppress(ProcessLookupError):
             os.kill(q.pid, signal.SIGKILL)
             killed.append(q.pid)
-        runtime = Path(tempfile.gettempdir()) / f"clawrig-{q.run_id[:12]}"
-        shutil.rmtree(runtime, ignore_errors=True)
+        shutil.rmtree(runtime_dir(q.run_id), ignore_errors=True)
+    now = time.time()
+    tmp = Path(tempfile.gettempdir())
+    for path in [*tmp.glob(f"{RUNTIME_PREFIX}*"), *tmp.glob("clawrig-vm-*")]:
+        try:
+            if now - path.stat().st_mtime < grace_s:
+                continue
+        except OSError:
+            continue
+        if path.name.startswith(RUNTIME_PREFIX):
+            if path.name.removeprefix(RUNTIME_PREFIX) not in live_runs:
+                shutil.rmtree(path, ignore_errors=True)
+        elif (path / OWNER_FILE).is_file() and not owner_alive(path / OWNER_FILE):
+            shutil.rmtree(path, ignore_errors=True)
     return killed
+
+
+RUNTIME_PREFIX = "clawrig-qemu-"
+
+
+def runtime_dir(run_id: str) -> Path:
+    """Where a VM's QMP and serial sockets live (short: Unix socket paths max 108 bytes)."""
+    return Path(tempfile.gettempdir()) / f"{RUNTIME_PREFIX}{run_id[:12]}"
+
+
+OWNER_FILE = "owner"
+
+
+def write_owner(directory: Path) -> None:
+    """Mark ``directory`` as this process's, so :func:`reap_orphans` can clean it after a crash."""
+    pid = os.getpid()
+    (Path(directory) / OWNER_FILE).write_text(f"{pid}:{_start_time(pid)}\n")
+
+
+def owner_alive(path: Path) -> bool:
+    try:
+        pid, _, start = path.read_text().strip().partition(":")
+        return _start_time(int(pid)) == start
+    except (OSError, ValueError):
+        return True  # unreadable: leave it alone
 
 
 class QMP:
@@ -179,7 +223,7 @@ class QemuProcess:
         self.workdir = Path(spec.workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         # Unix socket paths are limited to 108 bytes: keep them short, outside workdir.
-        self.runtime = Path(tempfile.gettempdir()) / f"clawrig-{spec.run_id[:12]}"
+        self.runtime = runtime_dir(spec.run_id)
         self.runtime.mkdir(mode=0o700, exist_ok=True)
         self.qmp_path = self.runtime / "qmp.sock"
         self.serial_path = self.runtime / "serial.sock"

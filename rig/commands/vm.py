@@ -67,7 +67,10 @@ def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterato
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _term)
+    from linux_vm.qemu import write_owner
+
     workdir = Path(tempfile.mkdtemp(prefix="clawrig-vm-"))
+    write_owner(workdir)  # a killed CLI's leftovers are removed by the next reaper run
     device = None
     try:
         device = backend.acquire("vm", workdir)

@@ -6,11 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from linux_vm.qemu import labelled_processes
+from linux_vm.qemu import labelled_processes, reap_orphans, runtime_dir
 
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
 
@@ -71,6 +73,13 @@ def test_killed_cli_leaves_no_qemu_behind(vm_backend):
         time.sleep(0.1)
     qemus = owned_by(proc.pid)
     assert qemus, "the CLI never started its VM"
+    runs = [runtime_dir(q.run_id) for q in labelled_processes() if q.owner_pid == proc.pid]
+    workdirs = [
+        d
+        for d in Path(tempfile.gettempdir()).glob("clawrig-vm-*")
+        if (d / "owner").is_file() and (d / "owner").read_text().startswith(f"{proc.pid}:")
+    ]
+    assert runs and all(r.exists() for r in runs) and len(workdirs) == 1
     time.sleep(1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
@@ -78,6 +87,9 @@ def test_killed_cli_leaves_no_qemu_behind(vm_backend):
     while any(os.path.exists(f"/proc/{p}") for p in qemus) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(os.path.exists(f"/proc/{p}") for p in qemus)
+    # What the killed CLI could not clean up, the next reaper run does.
+    reap_orphans(grace_s=0)
+    assert not any(r.exists() for r in runs) and not workdirs[0].exists()
 
 
 @pytest.mark.parametrize(
