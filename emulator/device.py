@@ -29,49 +29,13 @@ from PIL import Image
 
 from emulator.adb import AdbServer
 from emulator.errors import AndroidError, AndroidInputError, DeviceLost
+from emulator.keys import KEYCODES, key_names, keycode
 
 U2_PORT = 9008
 # The rig's own reads (seed read-back, dumps) are not capped like an agent's commands.
 INTERNAL_OUTPUT_CAP = 1 << 28
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
 
-KEYCODES: dict[str, int] = {
-    "home": 3,
-    "back": 4,
-    "call": 5,
-    "endcall": 6,
-    "up": 19,
-    "down": 20,
-    "left": 21,
-    "right": 22,
-    "center": 23,
-    "volume_up": 24,
-    "volume_down": 25,
-    "power": 26,
-    "camera": 27,
-    "tab": 61,
-    "space": 62,
-    "enter": 66,
-    "del": 67,
-    "backspace": 67,
-    "menu": 82,
-    "search": 84,
-    "play_pause": 85,
-    "page_up": 92,
-    "page_down": 93,
-    "escape": 111,
-    "forward_del": 112,
-    "move_home": 122,
-    "move_end": 123,
-    "notification": 83,
-    "recents": 187,
-    "app_switch": 187,
-    "sleep": 223,
-    "wakeup": 224,
-    "cut": 277,
-    "copy": 278,
-    "paste": 279,
-}
 
 # Raw ``screencap`` pixel formats (android PixelFormat) -> (bytes per pixel, PIL raw mode).
 _RAW_FORMATS: dict[int, tuple[int, str]] = {
@@ -557,14 +521,9 @@ class AdbAndroidDevice:
 
     def key(self, name: str | int) -> None:
         """Press a key by name (``home``, ``back``, ``enter`` …), ``KEYCODE_*`` or number."""
-        code: int | None
-        if isinstance(name, int) or str(name).isdigit():
-            code = int(name)
-        else:
-            norm = str(name).strip().lower().removeprefix("keycode_")
-            code = KEYCODES.get(norm)
+        code = keycode(name)
         if code is None:
-            known = ", ".join(sorted(KEYCODES))
+            known = ", ".join(key_names())
             raise AndroidInputError(f"unknown key {name!r}; known keys: {known}")
         self.check(f"input keyevent {code}")
 

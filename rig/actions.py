@@ -14,41 +14,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from emulator.keys import key_names, keycode
 from rig.errors import ActionInvalid
 
 MAX_TEXT = 10_000
 MAX_COMMAND = 8_192
 MAX_WAIT_S = 30.0
 
-# Android key names agents may use, with their KEYCODE_* numbers.
-KEYCODES: dict[str, int] = {
-    "home": 3,
-    "back": 4,
-    "call": 5,
-    "endcall": 6,
-    "dpad_up": 19,
-    "dpad_down": 20,
-    "dpad_left": 21,
-    "dpad_right": 22,
-    "dpad_center": 23,
-    "volume_up": 24,
-    "volume_down": 25,
-    "power": 26,
-    "camera": 27,
-    "tab": 61,
-    "space": 62,
-    "enter": 66,
-    "delete": 67,
-    "menu": 82,
-    "search": 84,
-    "page_up": 92,
-    "page_down": 93,
-    "escape": 111,
-    "forward_delete": 112,
-    "move_home": 122,
-    "move_end": 123,
-    "recents": 187,
-}
+# Key names come from the device layer's table, so every name an agent may use is pressable.
+KEY_NAMES = key_names()
 
 
 class _Action(BaseModel):
@@ -107,8 +81,8 @@ class Key(_DeviceAction):
 
     @model_validator(mode="after")
     def _known_key(self) -> Key:
-        if self.key.lower() not in KEYCODES:
-            raise ValueError(f"unknown key {self.key!r}; known: {', '.join(sorted(KEYCODES))}")
+        if keycode(self.key) is None:
+            raise ValueError(f"unknown key {self.key!r}; known: {', '.join(KEY_NAMES)}")
         return self
 
 
@@ -233,7 +207,7 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
     "long_press": "Touch and hold on an Android screen (x/y or element id), e.g. for menus.",
     "swipe": "Swipe from (x1, y1) to (x2, y2) on an Android screen, e.g. to scroll.",
     "type": "Type text into the focused field of an Android device (any Unicode).",
-    "key": "Press a key on an Android device: " + ", ".join(sorted(KEYCODES)) + ".",
+    "key": "Press a key on an Android device: " + ", ".join(KEY_NAMES) + ".",
     "launch": "Start an Android app by package name, e.g. com.android.contacts.",
     "screenshot": "Take a screenshot of an Android device (PNG).",
     "ui_tree": "List the Android screen's elements, one line each: [id] class 'text' bounds.",

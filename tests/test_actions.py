@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from emulator.keys import keycode
 from rig.actions import (
-    KEYCODES,
     Answer,
     Key,
     Shell,
@@ -69,7 +69,7 @@ def test_bad_json_text():
 
 def test_keys_are_case_insensitive_names():
     assert Key(device="phone", key="HOME").key == "HOME"
-    assert KEYCODES["home"] == 3 and KEYCODES["recents"] == 187
+    assert keycode("home") == 3 and keycode("recents") == 187 and keycode("delete") == 67
 
 
 def test_schema_export_names_every_action():
@@ -102,3 +102,13 @@ def test_any_text_survives_json(text):
     assert parse_action(a.model_dump_json()).text == text
     assert Shell(device="d", command=text).command == text
     assert Tap(device="p", element=0).element == 0
+
+
+def test_every_key_an_agent_may_name_is_one_the_device_presses():
+    from rig.actions import KEY_NAMES
+
+    for name in KEY_NAMES:
+        assert keycode(name) is not None
+        Key(device="phone", key=name)  # accepted by the schema too
+    for alias in ("delete", "backspace", "forward_delete", "dpad_up", "up", "recents"):
+        assert alias in KEY_NAMES
