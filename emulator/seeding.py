@@ -156,11 +156,16 @@ def resolve_alarm_db(device: AdbAndroidDevice) -> str:
 
 @dataclass
 class FileItem:
-    """A file to place on the device (notes, downloads, photos)."""
+    """A file to place on the device (notes, downloads, photos).
+
+    ``mtime`` (aware datetime or epoch seconds) is when the user made the file; apps
+    such as a notes list show it, so it must not be the moment of seeding.
+    """
 
     path: str
     data: bytes
     mode: int = 0o644
+    mtime: datetime | int | None = None
 
 
 @dataclass
@@ -254,7 +259,7 @@ class SeedPlan:
 
 
 def _coerce(kind: type, raw: dict[str, Any]) -> dict[str, Any]:
-    for key in ("date", "start", "end"):
+    for key in ("date", "start", "end", "mtime"):
         if isinstance(raw.get(key), str):
             raw[key] = datetime.fromisoformat(raw[key])
     if kind is CalendarEvent:
@@ -506,6 +511,9 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
             lines.append(f"restorecon {f} 2>/dev/null")
         lines.append(f"rm -f {shlex.quote(sql_path)}")
     for item in plan.files:
+        if item.mtime is not None:
+            when = item.mtime if isinstance(item.mtime, int) else int(item.mtime.timestamp())
+            lines.append(f"touch -d @{when} {shlex.quote(item.path)}")
         if item.path.startswith(("/sdcard/", "/storage/")):
             uri = shlex.quote("file://" + item.path)
             lines.append(
@@ -596,6 +604,9 @@ def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
     if plan.files:
         paths = " ".join(shlex.quote(f.path) for f in plan.files)
         cmds["files"] = f"md5sum {paths} 2>&1; true"
+        dated = " ".join(shlex.quote(f.path) for f in plan.files if f.mtime is not None)
+        if dated:
+            cmds["mtimes"] = f"stat -c '%Y %n' {dated} 2>&1; true"
     return cmds
 
 
@@ -708,6 +719,18 @@ def _verify(
             want = hashlib.md5(f.data).hexdigest()
             if got_hashes.get(f.path) != want:
                 raise _mismatch(device, f"files[{i}] ({f.path})", want, got_hashes.get(f.path))
+        got_mtimes: dict[str, str] = {}
+        for line in out.get("mtimes", "").splitlines():
+            secs, _, path = line.partition(" ")
+            got_mtimes[path] = secs
+        for i, f in enumerate(plan.files):
+            if f.mtime is None:
+                continue
+            want_s = str(f.mtime if isinstance(f.mtime, int) else int(f.mtime.timestamp()))
+            if got_mtimes.get(f.path) != want_s:
+                raise _mismatch(
+                    device, f"files[{i}].mtime ({f.path})", want_s, got_mtimes.get(f.path)
+                )
 
 
 def plan_digest(plan: SeedPlan) -> str:

@@ -183,18 +183,18 @@ def _alarm(f: AndroidFold, e: ev.AlarmSet) -> None:
 
 def _note(f: AndroidFold, e: ev.NoteWritten | ev.NoteEdited) -> None:
     path = f"{NOTES_DIR}/{e.path}"
-    f.files[path] = FileItem(path, e.text.encode("utf-8"))
+    f.files[path] = FileItem(path, e.text.encode("utf-8"), mtime=e.t)
 
 
 def _download(f: AndroidFold, e: ev.FileDownloaded) -> None:
     path = f"{DOWNLOAD_DIR}/{e.name}"
-    f.files[path] = FileItem(path, e.text.encode("utf-8"))
+    f.files[path] = FileItem(path, e.text.encode("utf-8"), mtime=e.t)
 
 
 def _photo(f: AndroidFold, e: ev.PhotoTaken) -> None:
     path = f"{CAMERA_DIR}/{e.name}"
     data = photo_jpeg(e.subject, e.t.astimezone(f.tz), e.width, e.height, e.lat, e.lon)
-    f.files[path] = FileItem(path, data)
+    f.files[path] = FileItem(path, data, mtime=e.t)
 
 
 def _todo_added(f: AndroidFold, e: ev.TodoAdded) -> None:

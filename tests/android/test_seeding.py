@@ -76,7 +76,13 @@ def _plan(words: list[str]) -> SeedPlan:
             )
         ],
         alarms=[Alarm(hour=7, minute=15, label=w[8])],
-        files=[FileItem(path="/sdcard/Documents/notes/clawrig.md", data=w[9].encode())],
+        files=[
+            FileItem(
+                path="/sdcard/Documents/notes/clawrig.md",
+                data=w[9].encode(),
+                mtime=T0 - timedelta(days=3),
+            )
+        ],
         settings=[Setting("system", "clawrig_test_value", w[10] or "v")],
         app_rows=[
             AppRows(
@@ -105,6 +111,8 @@ def test_seed_reads_back_hostile_text(phone: AdbAndroidDevice) -> None:
     assert rows[-1]["body"] == HOSTILE[3] and rows[-1]["type"] == 2
     note = readers.read_file(phone, "/sdcard/Documents/notes/clawrig.md")
     assert note == HOSTILE[9].encode()
+    stat = phone.shell("stat -c %Y /sdcard/Documents/notes/clawrig.md").stdout.strip()
+    assert int(stat) == int((T0 - timedelta(days=3)).timestamp())  # the user's time, not now
     assert readers.get_setting(phone, "system", "clawrig_test_value") == HOSTILE[10]
 
 
