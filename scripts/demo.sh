@@ -6,10 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TASK=tasks/suite/text-lena-keybox-code
 OUT=runs/demo
-rm -rf "$OUT"   # a fresh world each time: an old episode folder would hold old device state
 echo "demo: $TASK with the oracle agent (first run builds the VM image; later runs reuse it)"
 status=0
-.venv/bin/rig run "$TASK" --agent oracle --out "$OUT" || status=$?
+.venv/bin/rig run "$TASK" --agent oracle --out "$OUT" --overwrite || status=$?
 echo
 if [ -f "$OUT/report.html" ]; then
   echo "demo: report: $OUT/report.html  (score: $OUT/score.json)"

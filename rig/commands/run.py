@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -19,7 +21,10 @@ def run(
     ctx: typer.Context,
     task_dir: Path = typer.Argument(..., help="a task folder"),
     agent: str = typer.Option("oracle", help="oracle | noop | replay:PATH | openai:MODEL"),
-    out: Path = typer.Option(Path("runs/latest"), help="episode folder"),
+    out: Path | None = typer.Option(
+        None, help="episode folder (default: <paths.out>/<task id>-<UTC time>)"
+    ),
+    overwrite: bool = typer.Option(False, help="replace OUT if it already holds an episode"),
     android: str | None = typer.Option(None, help="sim | avd:NAME | attach:SERIAL"),
     linux: str | None = typer.Option(None, help="qemu | attach:USER@HOST:PORT"),
 ) -> None:
@@ -35,6 +40,13 @@ def run(
         loaded = load_task(task_dir)
     except ProblemsFound as exc:
         raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = Path(config.paths.out) / f"{loaded.task.id}-{stamp}"
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise RigError(f"{out} already holds files; pass --overwrite to replace them")
+        shutil.rmtree(out)
     the_agent = make_agent(agent, loaded.path.parent, config)
     console = Console(stderr=True, soft_wrap=True)
     with console.status(f"{loaded.task.id}: starting", spinner="dots") as status:

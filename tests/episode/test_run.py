@@ -109,6 +109,12 @@ def test_infra_error_is_not_an_agent_failure(work: Path):
     )
 
 
+def test_an_existing_episode_is_not_overwritten_silently(oracle_run: Path, work: Path):
+    res = rig("run", str(FIXTURE), "--agent", "noop", "--out", str(oracle_run), cwd=work)
+    assert res.returncode == 2 and "--overwrite" in res.stderr
+    assert json.loads((oracle_run / "score.json").read_text())["passed"] is True
+
+
 def test_bad_task_is_bad_input(work: Path, tmp_path: Path):
     bad = tmp_path / "bad"
     shutil.copytree(FIXTURE, bad)
