@@ -87,8 +87,11 @@ def test_killed_cli_leaves_no_qemu_behind(vm_backend):
     while any(os.path.exists(f"/proc/{p}") for p in qemus) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(os.path.exists(f"/proc/{p}") for p in qemus)
-    # What the killed CLI could not clean up, the next reaper run does.
-    reap_orphans(grace_s=0)
+    # What the killed CLI could not clean up, the next reaper run does once it is old
+    # enough (aged here; a zero grace could race with other suites starting VMs).
+    for leftover in [*runs, *workdirs]:
+        os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    reap_orphans()
     assert not any(r.exists() for r in runs) and not workdirs[0].exists()
 
 
