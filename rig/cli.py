@@ -77,10 +77,11 @@ def main(argv: list[str] | None = None) -> None:
     except (NotBuiltYet, ConfigInvalid) as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # the last line of defence for users
+        # Usage errors: typer bundles its own click, so match click's shape, not its class.
+        if callable(getattr(exc, "show", None)) and isinstance(
+            getattr(exc, "exit_code", None), int
+        ):
             exc.show()
             sys.exit(exc.exit_code)
         if is_infra(exc):

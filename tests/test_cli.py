@@ -69,3 +69,17 @@ def test_command_exit_codes_reach_the_shell(tmp_path):
     )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "missing for the configured world" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run"], "Missing argument"),
+        (["suite", "run", "x", "--trials", "0"], "Invalid value for '--trials'"),
+        (["nonsense"], "No such command"),
+    ],
+)
+def test_usage_errors_are_messages_not_tracebacks(args, message):
+    out = rig(*args)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
