@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 GROUPS = ["phone", "vm", "run", "tasks", "events", "suite", "view", "mcp"]
 
 
