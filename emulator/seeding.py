@@ -151,7 +151,7 @@ def resolve_alarm_db(device: AdbAndroidDevice) -> str:
     for path, folder in zip(ALARM_DB_CANDIDATES, dirs, strict=True):
         if folder in found:
             return path
-    return ALARM_DB_CANDIDATES[-1]
+    return ALARM_DB_CANDIDATES[0]  # DeskClock's own default since Android 7 (device-protected)
 
 
 @dataclass

@@ -202,7 +202,7 @@ def test_seeded_alarm_shows_in_the_clock_app(adb_server, tmp_path) -> None:
         )
         digest = phone.seed(plan)
         assert list(digest["app_rows"]) == [
-            "/data/data/com.android.deskclock/databases/alarms.db:alarm_templates"
+            "/data/user_de/0/com.android.deskclock/databases/alarms.db:alarm_templates"
         ]
         phone.launch("com.android.deskclock")
         import xml.etree.ElementTree as ET

@@ -281,7 +281,7 @@ def test_clock_add_toggle_delete_alarm(ctx: PhoneContext, ui: UiSystem) -> None:
     tap(ui, text="Wed")
     assert find(ui, text="Mon", cls="android.widget.TextView")
     tap(ui, text="Save")
-    db = ctx.vfs.host_path("/data/data/com.android.deskclock/databases/alarms.db")
+    db = ctx.vfs.host_path("/data/user_de/0/com.android.deskclock/databases/alarms.db")
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT hour, minutes, daysofweek, enabled, label FROM alarm_templates"

@@ -1,6 +1,6 @@
 """Clock: the alarms list, add/edit an alarm, and its on/off switch.
 
-Alarms persist in the app's own database, ``/data/data/com.android.deskclock/
+Alarms persist in the app's own database, ``/data/user_de/0/com.android.deskclock/
 databases/alarms.db``, in AOSP DeskClock's ``alarm_templates`` table, so
 ``sqlite3`` over ``adb shell`` and state readers see what the user set.
 ``daysofweek`` is DeskClock's bitmask: Monday 1, Tuesday 2 … Sunday 64.
@@ -16,7 +16,7 @@ from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.views import Screen, View
 from emulator.sim.ui.widgets import ListRow, Switch, Text
 
-DB = "/data/data/com.android.deskclock/databases/alarms.db"
+DB = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alarm_templates (
   _id INTEGER PRIMARY KEY, hour INTEGER NOT NULL, minutes INTEGER NOT NULL,
@@ -45,7 +45,7 @@ class ClockApp(App):
     activities: ClassVar[dict[str, str]] = {"main": ".DeskClock", "edit": ".DeskClock"}
 
     def _db(self) -> sqlite3.Connection:
-        self.ctx.vfs.mkdir("/data/data/com.android.deskclock/databases")
+        self.ctx.vfs.mkdir("/data/user_de/0/com.android.deskclock/databases")
         conn = sqlite3.connect(self.ctx.vfs.host_path(DB), timeout=10)
         conn.row_factory = sqlite3.Row
         conn.executescript(SCHEMA)
