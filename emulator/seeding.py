@@ -108,6 +108,30 @@ class CalendarEvent:
     all_day: bool = False
     reminders: list[int] = field(default_factory=list)  # minutes before start
     attendees: list[Attendee] = field(default_factory=list)
+    # RFC 5545 rule (``FREQ=WEEKLY;BYDAY=MO``): a series. As Android's provider requires,
+    # a series is stored with a ``duration`` and no ``dtend``.
+    rrule: str | None = None
+
+    def row_times(self) -> dict[str, Any]:
+        """``dtstart`` and either ``dtend`` or (for a series) ``duration`` and ``rrule``."""
+        start = to_ms(self.start)
+        if not self.rrule:
+            return {"dtstart": start, "dtend": to_ms(self.end), "duration": None, "rrule": None}
+        seconds = (to_ms(self.end) - start) // 1000
+        return {"dtstart": start, "dtend": None, "duration": f"P{seconds}S", "rrule": self.rrule}
+
+
+EVENT_COLUMNS = [
+    "_id",
+    "title",
+    "description",
+    "eventLocation",
+    "dtstart",
+    "dtend",
+    "duration",
+    "rrule",
+    "eventTimezone",
+]
 
 
 @dataclass
@@ -468,8 +492,7 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
                     "title": ev.title,
                     "description": ev.description,
                     "eventLocation": ev.location,
-                    "dtstart": to_ms(ev.start),
-                    "dtend": to_ms(ev.end),
+                    **{k: v for k, v in ev.row_times().items() if v is not None},
                     "eventTimezone": ev.timezone,
                     "allDay": int(ev.all_day),
                     "hasAlarm": int(bool(ev.reminders)),
@@ -580,7 +603,7 @@ def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
     if plan.events:
         cmds["events"] = content_query_command(
             f"{CALENDAR}/events",
-            ["_id", "title", "description", "eventLocation", "dtstart", "dtend", "eventTimezone"],
+            EVENT_COLUMNS,
             where=f"_id>{marks.event}",
             sort="_id ASC",
         )
@@ -659,7 +682,7 @@ def _verify(
         ]
         _compare_seq(device, "calls", planned, rows)
     if plan.events:
-        cols = ["_id", "title", "description", "eventLocation", "dtstart", "dtend", "eventTimezone"]
+        cols = EVENT_COLUMNS
         rows = parse_content_rows(out["events"], cols, {"_id": int, "dtstart": int, "dtend": int})
         planned = [
             {
@@ -667,8 +690,7 @@ def _verify(
                 "title": e.title,
                 "description": e.description,
                 "eventLocation": e.location,
-                "dtstart": to_ms(e.start),
-                "dtend": to_ms(e.end),
+                **e.row_times(),
                 "eventTimezone": e.timezone,
             }
             for i, e in enumerate(plan.events)

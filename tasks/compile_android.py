@@ -123,6 +123,7 @@ def _calendar(c: ev.CalendarCreated, tz: ZoneInfo) -> CalendarEvent:
         timezone="UTC" if c.all_day else tz.key,
         all_day=c.all_day,
         attendees=[Attendee(a.name, a.email) for a in c.attendees],
+        rrule=c.rrule,
     )
 
 
@@ -158,11 +159,6 @@ def _call(f: AndroidFold, e: ev.CallIncoming | ev.CallOutgoing | ev.CallMissed) 
 
 def _calendar_created(f: AndroidFold, e: ev.CalendarCreated) -> None:
     f.events[e.event_id] = e
-    if e.rrule:
-        f.losses.append(
-            f"{e.id} calendar.created {e.event_id}: series rule {e.rrule!r} not seeded, "
-            "first occurrence only (emulator.seeding.CalendarEvent has no rrule)"
-        )
 
 
 def _calendar_moved(f: AndroidFold, e: ev.CalendarMoved) -> None:

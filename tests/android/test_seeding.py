@@ -213,3 +213,31 @@ def test_seeded_alarm_shows_in_the_clock_app(adb_server, tmp_path) -> None:
     finally:
         proc.stop()
         adb_server.disconnect(proc.serial)
+
+
+def test_a_series_is_seeded_as_a_series(phone: AdbAndroidDevice) -> None:
+    weekly = CalendarEvent(
+        title="Sprint review 🔁",
+        start=T0,
+        end=T0 + timedelta(minutes=45),
+        rrule="FREQ=WEEKLY;BYDAY=MO;COUNT=6",
+        timezone="Europe/Berlin",
+    )
+    phone.seed(SeedPlan(events=[weekly]))
+    rows = readers.query(
+        phone,
+        "content://com.android.calendar/events",
+        ["_id", "dtend", "duration", "rrule"],
+        where="title='Sprint review 🔁'",
+    )
+    assert [(r["dtend"], r["duration"], r["rrule"]) for r in rows] == [
+        (None, "P2700S", "FREQ=WEEKLY;BYDAY=MO;COUNT=6")
+    ]
+    begin, end = int(T0.timestamp() * 1000), int((T0 + timedelta(days=28)).timestamp() * 1000)
+    seen = readers.query(
+        phone,
+        f"content://com.android.calendar/instances/when/{begin}/{end}",
+        ["begin", "title"],
+        where="title='Sprint review 🔁'",
+    )
+    assert len(seen) == 4  # every Monday of the four weeks, not just the first

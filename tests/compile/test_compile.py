@@ -123,9 +123,16 @@ def test_service_events_are_skipped_with_a_trace() -> None:
 
 
 def test_losses_name_what_a_primitive_cannot_hold() -> None:
-    raw = [{**phone_stream("l")[7], "rrule": "FREQ=WEEKLY;BYDAY=MO"}]
+    raw = [{**phone_stream("l")[0], "org": "ACME GmbH"}]
     plans = compile_stream(DEVICES, TZ, events(raw))
-    assert any("FREQ=WEEKLY" in why for why in plans.losses)
+    assert any("org/note not seeded" in why for why in plans.losses)
+
+
+def test_a_series_keeps_its_rule() -> None:
+    raw = [{**phone_stream("s")[7], "rrule": "FREQ=WEEKLY;BYDAY=MO"}]
+    plans = compile_stream(DEVICES, TZ, events(raw))
+    assert [e.rrule for e in plans["phone"].events] == ["FREQ=WEEKLY;BYDAY=MO"]
+    assert plans.losses == []
 
 
 def test_unknown_role_and_dangling_edit_are_named() -> None:
