@@ -305,3 +305,44 @@ def _zombie(pid: int) -> bool:
         return " Z " in Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
+
+
+def test_stdio_client_solves_a_suite_task(server_env, tmp_path):
+    """A proactive task of the bundled suite, solved only through MCP tools."""
+    task = Path(__file__).parents[2] / "tasks" / "suite" / "school-pickup-moved"
+    out = tmp_path / "episode"
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "rig.cli", "mcp", "serve", str(task), "--out", str(out)],
+        env=server_env,
+        cwd=str(tmp_path),
+    )
+
+    async def session() -> None:
+        with (tmp_path / "stderr.txt").open("w") as err:
+            async with Client(stdio_client(params, errlog=err), read_timeout_seconds=300) as client:
+                task_text = _text(await client.call_tool("get_task", {}))
+                assert "heartbeat" in task_text.lower(), task_text
+                obs = await _act(
+                    client, "launch", device="phone", app="com.google.android.apps.messaging"
+                )
+                obs = await _act(
+                    client, "tap", device="phone", element=_element(obs["text"], "+49 30 2961 7740")
+                )
+                assert "12:15" in obs["text"]
+                obs = await _act(client, "launch", device="phone", app="com.android.calendar")
+                assert "Pick up Emil" in obs["text"]
+                await _act(
+                    client,
+                    "notify",
+                    text=(
+                        "School ends early on Wednesday 18 March: please pick up Emil at 12:15, "
+                        "not 16:00 as your calendar says. I changed nothing."
+                    ),
+                )
+                done = await client.call_tool("finish", {"reason": "told the user"})
+                assert not done.is_error, _text(done)
+
+    anyio.run(session)
+    score = _score(out)
+    assert score["passed"] is True, score
