@@ -61,14 +61,31 @@ class Actions:
         desc: str | None = None,
         regex: bool = False,
         timeout: float = 5.0,
+        scroll: int = 12,
     ) -> int:
-        """Id of the first element whose text (and/or description) matches; waits for it."""
+        """Id of the first element whose text (and/or description) matches.
+
+        Like a person, it scrolls the screen's list down (up to ``scroll`` swipes, until
+        the list stops moving) before waiting for the screen to change.
+        """
         deadline = time.monotonic() + timeout
+        swipes = 0
         while True:
             self.do(A.UiTree(device=device))
-            for element in self.env.elements(device):
+            elements = self.env.elements(device)
+            for element in elements:
                 if _matches(element.text, text, regex) and _matches(element.desc, desc, regex):
                     return element.id
+            lists = [e for e in elements if e.scrollable]
+            if lists and swipes < scroll:
+                swipes += 1
+                before = [(e.text, e.desc) for e in elements]
+                x1, y1, x2, y2 = lists[0].bounds
+                x, top, bottom = (x1 + x2) // 2, y1 + (y2 - y1) // 4, y2 - (y2 - y1) // 4
+                self.do(A.Swipe(device=device, x1=x, y1=bottom, x2=x, y2=top, duration_ms=400))
+                if [(e.text, e.desc) for e in self.env.elements(device)] != before:
+                    continue  # the list moved: look again at once
+                swipes = scroll  # the end of the list: only waiting can help now
             if time.monotonic() >= deadline:
                 raise OracleStuck(f"nothing with text={text!r} desc={desc!r} on {device}")
             time.sleep(0.2)
