@@ -88,6 +88,29 @@ class Life:
             return
         self.out.append(cls(t=t, kind=KIND_OF[cls], target=target, **fields))
 
+    def mail_in(
+        self,
+        t: datetime,
+        prefix: str,
+        domain: str,
+        sender: str,
+        subject: str,
+        body: str,
+        **fields: Any,
+    ) -> None:
+        """A mail arriving on the laptop, addressed to the persona unless ``to`` says otherwise."""
+        fields.setdefault("to", [self.persona.email])
+        self.emit(
+            E.MailReceived,
+            t,
+            self.laptop,
+            message_id=f"<{self.uid(prefix)}@{domain}>",
+            sender=sender,
+            subject=subject,
+            body=body,
+            **fields,
+        )
+
     def days_iter(self) -> Iterator[date]:
         day = self.start
         while day <= self.local_now.date():
@@ -397,56 +420,48 @@ class Life:
                 t = self.at(day, text.clock(5, 22), jitter=20, rng=rng)
                 body = text.newsletter(name, interest)
                 subject = f"{name}: {text.fill(text.pick(W.NOTE_TITLES), interest=interest)}"
-                self.emit(
-                    E.MailReceived,
+                self.mail_in(
                     t,
-                    self.laptop,
-                    message_id=f"<{self.uid('n')}@{slug(name)}>",
-                    sender=sender,
-                    to=[p.email],
-                    subject=subject,
-                    body=body,
+                    "n",
+                    f"{slug(name)}",
+                    sender,
+                    subject,
+                    body,
                     read=rng.random() < 0.3,
                     tags=["noise"],
                 )
                 if rng.random() < 0.07 * self.noise:
-                    self.emit(
-                        E.MailReceived,
+                    self.mail_in(
                         t + timedelta(hours=rng.randint(2, 30)),
-                        self.laptop,
-                        message_id=f"<{self.uid('n')}@{slug(name)}>",
-                        sender=sender,
-                        to=[p.email],
-                        subject=f"[Reminder] {subject}",
-                        body=body,
+                        "n",
+                        f"{slug(name)}",
+                        sender,
+                        f"[Reminder] {subject}",
+                        body,
                         read=False,
                         tags=["noise", "near-duplicate"],
                     )
             for bill in p.bills:
                 if day.day == max(1, bill.day - 4):
                     body = self._invoice(bill, day)
-                    self.emit(
-                        E.MailReceived,
+                    self.mail_in(
                         self.at(day, "06:10", jitter=30, rng=rng),
-                        self.laptop,
-                        message_id=f"<{self.uid('b')}@{slug(bill.payee)}.example>",
-                        sender=f"billing@{slug(bill.payee)}.example",
-                        to=[p.email],
-                        subject=f"Your {bill.payee} invoice for {day.strftime('%B %Y')}",
-                        body=body,
+                        "b",
+                        f"{slug(bill.payee)}.example",
+                        f"billing@{slug(bill.payee)}.example",
+                        f"Your {bill.payee} invoice for {day.strftime('%B %Y')}",
+                        body,
                     )
             if rng.random() < 0.15 * self.density:
                 person = text.pick([x for x in p.people if x.email] or p.colleagues)
                 body = text.work_mail(p.first_name, person.name.split()[0], paragraphs=2)
-                self.emit(
-                    E.MailReceived,
+                self.mail_in(
                     self.at(day, text.clock(), rng=rng),
-                    self.laptop,
-                    message_id=f"<{self.uid('f')}@mail.example>",
-                    sender=person.email or p.email,
-                    to=[p.email],
-                    subject=text.fill("About {day}"),
-                    body=body,
+                    "f",
+                    "mail.example",
+                    person.email or p.email,
+                    text.fill("About {day}"),
+                    body,
                 )
 
     def orders_and_travel(self) -> None:
@@ -512,15 +527,13 @@ class Life:
                     "Please be at the departure point 15 minutes early. Changes are possible "
                     "until 24 hours before departure."
                 )
-                self.emit(
-                    E.MailReceived,
+                self.mail_in(
                     self.at(day, text.clock(), rng=rng),
-                    self.laptop,
-                    message_id=f"<{self.uid('t')}@bookings.example>",
-                    sender="noreply@bookings.example",
-                    to=[p.email],
-                    subject=f"Your {mode} to {dest} on {go.strftime('%d %b')}",
-                    body=body,
+                    "t",
+                    "bookings.example",
+                    "noreply@bookings.example",
+                    f"Your {mode} to {dest} on {go.strftime('%d %b')}",
+                    body,
                 )
             if kids and day.weekday() == 4 and rng.random() < 0.5:
                 school = next((pl.name for pl in p.places if pl.kind == "school"), "School")
@@ -531,15 +544,13 @@ class Life:
                     )
                     + f"\n\nWith kind regards,\n{school}"
                 )
-                self.emit(
-                    E.MailReceived,
+                self.mail_in(
                     self.at(day, "13:30", jitter=30, rng=rng),
-                    self.laptop,
-                    message_id=f"<{self.uid('s')}@school.example>",
-                    sender=f"office@{slug(school)}.example",
-                    to=[p.email],
-                    subject=f"{school}: news for the week",
-                    body=body,
+                    "s",
+                    "school.example",
+                    f"office@{slug(school)}.example",
+                    f"{school}: news for the week",
+                    body,
                 )
 
     def _invoice(self, bill: Bill, day: date) -> str:
@@ -891,15 +902,13 @@ class Life:
             f"(was {show_money(wish.price, self.currency)}). "
             "Free delivery, offer valid until Sunday."
         )
-        self.emit(
-            E.MailReceived,
+        self.mail_in(
             self.at(day, "09:40"),
-            self.laptop,
-            message_id=f"<{self.uid('x')}@{slug(other)}.example>",
-            sender=f"deals@{slug(other)}.example",
-            to=[p.email],
-            subject=f"{wish.item}: price drop",
-            body=body,
+            "x",
+            f"{slug(other)}.example",
+            f"deals@{slug(other)}.example",
+            f"{wish.item}: price drop",
+            body,
             tags=["conflict"],
         )
 
