@@ -9,6 +9,7 @@ lets ``state()``/``restore()`` bring back a half-typed message.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -163,6 +164,26 @@ class App:
                 ),
             ],
         )
+
+    def delete_file_dialog(
+        self, entry: Entry, path: str, title: str
+    ) -> tuple[Action, Dialog | None]:
+        """A "Delete" toolbar action for ``path`` and its confirmation dialog, when it is up.
+
+        Confirming removes the file and goes back to the screen that listed it.
+        """
+
+        def ask() -> None:
+            entry["dialog"] = "delete"
+
+        def delete() -> None:
+            self.ctx.vfs.remove(path)
+            self.ui.back()
+
+        dialog = None
+        if entry.get("dialog") == "delete":
+            dialog = self.confirm(entry, title, posixpath.basename(path), "Delete", delete)
+        return ask, dialog
 
     def form(self, entry: Entry, fid: str) -> str:
         return str(entry.get("form", {}).get(fid, ""))

@@ -111,16 +111,7 @@ class FilesApp(App):
                 )
             )
 
-        def ask_delete() -> None:
-            entry["dialog"] = "delete"
-
-        def delete() -> None:
-            self.ctx.vfs.remove(path)
-            self.ui.back()
-
-        dialog = None
-        if entry.get("dialog") == "delete":
-            dialog = self.confirm(entry, "Delete file?", posixpath.basename(path), "Delete", delete)
+        ask_delete, dialog = self.delete_file_dialog(entry, path, "Delete file?")
         return Screen(
             self.toolbar(posixpath.basename(path), actions=[("Delete", ask_delete)]),
             body,

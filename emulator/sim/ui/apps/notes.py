@@ -159,16 +159,7 @@ class NotesApp(App):
 
             toggle = ("Preview", show_preview)
 
-        def ask_delete() -> None:
-            entry["dialog"] = "delete"
-
-        def delete() -> None:
-            self.ctx.vfs.remove(path)
-            self.ui.back()
-
-        dialog = None
-        if entry.get("dialog") == "delete":
-            dialog = self.confirm(entry, "Delete note?", posixpath.basename(path), "Delete", delete)
+        ask_delete, dialog = self.delete_file_dialog(entry, path, "Delete note?")
         return Screen(
             self.toolbar(
                 title,
