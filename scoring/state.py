@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from emulator import readers as android_readers
-from emulator.errors import AndroidError
 
 
 class StateError(RuntimeError):
@@ -69,12 +68,7 @@ def provider_rows(
     device: Any, uri: str, columns: list[str], where: str | None = None
 ) -> list[dict[str, Any]]:
     projection = ["_id", *[c for c in columns if c != "_id"]]
-    try:
-        return android_readers.query(device, uri, projection, where=where)
-    except AndroidError as exc:
-        if "No result" in str(exc):
-            return []
-        raise
+    return android_readers.query(device, uri, projection, where=where)  # [] for no rows
 
 
 def sqlite_query(device: Any, db: str, sql: str) -> list[tuple[Any, ...]]:
