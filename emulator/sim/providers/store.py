@@ -12,7 +12,8 @@ import functools
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from emulator.sim.providers import schema
@@ -166,16 +167,8 @@ class SqliteProviders:
             raise ProviderError(f"Cannot insert into URL: {uri}")
         row = {**route.defaults, **dict(values)}
         self._check_columns(row)
-        with self._locks[route.db]:
-            conn = self._conn(route.db)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = self._insert(conn, route, row)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        return result
+        with self._transaction(route.db) as conn:
+            return self._insert(conn, route, row)
 
     def update(
         self,
@@ -194,24 +187,17 @@ class SqliteProviders:
             raise ProviderError("Empty values")
         self._check_columns(row)
         clause, params = self._where(route, where, args)
-        with self._locks[route.db]:
-            conn = self._conn(route.db)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = self._ids(conn, route, clause, params)
-                if ids:
-                    sets = ", ".join(f"{k} = ?" for k in row)
-                    marks = ",".join("?" * len(ids))
-                    self._run(
-                        conn,
-                        f"UPDATE {route.table} SET {sets} WHERE _id IN ({marks})",
-                        [*row.values(), *ids],
-                    )
-                    self._after_write(conn, route, ids, row)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction(route.db) as conn:
+            ids = self._ids(conn, route, clause, params)
+            if ids:
+                sets = ", ".join(f"{k} = ?" for k in row)
+                marks = ",".join("?" * len(ids))
+                self._run(
+                    conn,
+                    f"UPDATE {route.table} SET {sets} WHERE _id IN ({marks})",
+                    [*row.values(), *ids],
+                )
+                self._after_write(conn, route, ids, row)
         return len(ids)
 
     def delete(self, uri: str, where: str | None = None, args: Sequence[Any] = ()) -> int:
@@ -221,16 +207,9 @@ class SqliteProviders:
                 f"Cannot delete URL: {uri}", "java.lang.UnsupportedOperationException"
             )
         clause, params = self._where(route, where, args)
-        with self._locks[route.db]:
-            conn = self._conn(route.db)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = self._ids(conn, route, clause, params)
-                self._delete(conn, route, ids)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction(route.db) as conn:
+            ids = self._ids(conn, route, clause, params)
+            self._delete(conn, route, ids)
         return len(ids)
 
     # -- conveniences for apps and the shell -------------------------------
@@ -245,6 +224,19 @@ class SqliteProviders:
         return self.delete(f"content://settings/{namespace}", "name = ?", [name])
 
     # -- internals ------------------------------------------------------------
+    @contextmanager
+    def _transaction(self, db: str) -> Iterator[sqlite3.Connection]:
+        """One locked write transaction: a failure anywhere leaves the database as it was."""
+        with self._locks[db]:
+            conn = self._conn(db)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     @staticmethod
     def _check_columns(row: Mapping[str, Any]) -> None:
         for key in row:
@@ -339,9 +331,7 @@ class SqliteProviders:
         marks = ",".join("?" * len(ids))
         kind = route.kind
         if kind == "sms":
-            threads = self._column(
-                conn, f"SELECT DISTINCT thread_id FROM sms WHERE _id IN ({marks})", ids
-            )
+            threads = self._parents(conn, "sms", "thread_id", ids)
             self._run(conn, f"DELETE FROM sms WHERE _id IN ({marks})", ids)
             self._refresh_threads(conn, threads)
             return
@@ -356,16 +346,12 @@ class SqliteProviders:
             self._delete_raw(conn, ids)
             return
         if kind == "data":
-            raws = self._column(
-                conn, f"SELECT DISTINCT raw_contact_id FROM data WHERE _id IN ({marks})", ids
-            )
+            raws = self._parents(conn, "data", "raw_contact_id", ids)
             self._run(conn, f"DELETE FROM data WHERE _id IN ({marks})", ids)
             self._refresh_contacts(conn, raws)
             return
         if kind == "reminders":
-            events = self._column(
-                conn, f"SELECT DISTINCT event_id FROM Reminders WHERE _id IN ({marks})", ids
-            )
+            events = self._parents(conn, "Reminders", "event_id", ids)
             self._run(conn, f"DELETE FROM Reminders WHERE _id IN ({marks})", ids)
             self._refresh_alarms(conn, events)
             return
@@ -392,9 +378,7 @@ class SqliteProviders:
                         "UPDATE sms SET thread_id = ? WHERE _id = ?",
                         [self._thread_for(conn, addr), mid],
                     )
-            threads = self._column(
-                conn, f"SELECT DISTINCT thread_id FROM sms WHERE _id IN ({marks})", ids
-            )
+            threads = self._parents(conn, "sms", "thread_id", ids)
             self._refresh_threads(conn, threads, prune=not inserted)
         elif kind == "raw_contacts":
             if inserted:
@@ -411,9 +395,7 @@ class SqliteProviders:
                 )
             self._refresh_contacts(conn, ids)
         elif kind == "data":
-            raws = self._column(
-                conn, f"SELECT DISTINCT raw_contact_id FROM data WHERE _id IN ({marks})", ids
-            )
+            raws = self._parents(conn, "data", "raw_contact_id", ids)
             self._refresh_contacts(conn, raws)
         elif kind == "contacts" and "starred" in row:
             self._run(
@@ -422,9 +404,7 @@ class SqliteProviders:
                 [row["starred"], *ids],
             )
         elif kind == "reminders":
-            events = self._column(
-                conn, f"SELECT DISTINCT event_id FROM Reminders WHERE _id IN ({marks})", ids
-            )
+            events = self._parents(conn, "Reminders", "event_id", ids)
             self._refresh_alarms(conn, events)
         elif kind == "events":
             self._run(
@@ -433,9 +413,7 @@ class SqliteProviders:
                 ids,
             )
         elif kind == "attendees":
-            events = self._column(
-                conn, f"SELECT DISTINCT event_id FROM Attendees WHERE _id IN ({marks})", ids
-            )
+            events = self._parents(conn, "Attendees", "event_id", ids)
             em = ",".join("?" * len(events))
             if events:
                 self._run(
@@ -445,6 +423,16 @@ class SqliteProviders:
     @staticmethod
     def _column(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any]:
         return [r[0] for r in conn.execute(sql, list(params)).fetchall()]
+
+    @classmethod
+    def _parents(
+        cls, conn: sqlite3.Connection, table: str, column: str, ids: Sequence[Any]
+    ) -> list[Any]:
+        """The distinct ``column`` values (threads, contacts, events) of rows ``ids``."""
+        marks = ",".join("?" * len(ids))
+        return cls._column(
+            conn, f"SELECT DISTINCT {column} FROM {table} WHERE _id IN ({marks})", ids
+        )
 
     # -- SMS threads -----------------------------------------------------------
     def _thread_for(self, conn: sqlite3.Connection, address: Any) -> int:
@@ -567,9 +555,7 @@ class SqliteProviders:
         if not raw_ids:
             return
         marks = ",".join("?" * len(raw_ids))
-        contacts = self._column(
-            conn, f"SELECT DISTINCT contact_id FROM raw_contacts WHERE _id IN ({marks})", raw_ids
-        )
+        contacts = self._parents(conn, "raw_contacts", "contact_id", raw_ids)
         conn.execute(f"DELETE FROM data WHERE raw_contact_id IN ({marks})", raw_ids)
         conn.execute(f"DELETE FROM raw_contacts WHERE _id IN ({marks})", raw_ids)
         for cid in contacts:
