@@ -8,7 +8,7 @@ reshuffle everything else, and the same inputs always give the same stream.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -298,22 +298,12 @@ class Life:
                 person = text.pick(known)
                 t = self.at(day, text.clock(8, 21), jitter=25, rng=rng)
                 roll = rng.random()
-                if roll < 0.4:
-                    self.emit(
-                        E.CallIncoming,
-                        t,
-                        self.phone,
-                        number=person.phone,
-                        duration_s=rng.randint(20, 1500),
+                if roll < 0.8:
+                    cls, lo, hi = (
+                        (E.CallIncoming, 20, 1500) if roll < 0.4 else (E.CallOutgoing, 0, 1200)
                     )
-                elif roll < 0.8:
-                    self.emit(
-                        E.CallOutgoing,
-                        t,
-                        self.phone,
-                        number=person.phone,
-                        duration_s=rng.randint(0, 1200),
-                    )
+                    duration = rng.randint(lo, hi)
+                    self.emit(cls, t, self.phone, number=person.phone, duration_s=duration)
                 else:
                     self.emit(E.CallMissed, t, self.phone, number=person.phone)
             if rng.random() < 0.2 * self.noise:
@@ -329,36 +319,56 @@ class Life:
         for day in self.days_iter():
             if self.workday(day):
                 t = self.at(day, p.routines.work_start, rng=rng)
-                for _ in range(self.count(rng, 10, 20)):
-                    t += timedelta(minutes=rng.randint(3, 40))
-                    mine = rng.random() < 0.3
-                    sender = p.name if mine else text.pick(p.colleagues).name
-                    self.emit(
-                        E.ChatMessage,
-                        t,
-                        self.phone,
-                        room=team_room,
-                        sender=sender,
-                        body=text.fill(
-                            text.pick(W.CHAT_WORK), person=text.pick(text.colleague_names)
-                        ),
-                        outgoing=mine,
-                    )
+                self._chat_burst(
+                    rng,
+                    text,
+                    t,
+                    self.count(rng, 10, 20),
+                    (3, 40),
+                    team_room,
+                    p.colleagues,
+                    lambda: text.fill(
+                        text.pick(W.CHAT_WORK), person=text.pick(text.colleague_names)
+                    ),
+                )
             elif p.friends:
                 t = self.at(day, "10:00", jitter=60, rng=rng)
-                for _ in range(self.count(rng, 4, 14)):
-                    t += timedelta(minutes=rng.randint(2, 40))
-                    mine = rng.random() < 0.3
-                    sender = p.name if mine else text.pick(p.friends).name
-                    self.emit(
-                        E.ChatMessage,
-                        t,
-                        self.phone,
-                        room="friends",
-                        sender=sender,
-                        body=text.fill(text.pick(W.CHAT_FRIENDS)),
-                        outgoing=mine,
-                    )
+                self._chat_burst(
+                    rng,
+                    text,
+                    t,
+                    self.count(rng, 4, 14),
+                    (2, 40),
+                    "friends",
+                    p.friends,
+                    lambda: text.fill(text.pick(W.CHAT_FRIENDS)),
+                )
+
+    def _chat_burst(
+        self,
+        rng: random.Random,
+        text: TextMaker,
+        t: datetime,
+        n: int,
+        gap_minutes: tuple[int, int],
+        room: str,
+        people: Sequence[Person],
+        body: Callable[[], str],
+    ) -> None:
+        """``n`` messages in one room, about a third the user's; keeps the stream's RNG order."""
+        for _ in range(n):
+            t += timedelta(minutes=rng.randint(*gap_minutes))
+            mine = rng.random() < 0.3
+            sender = self.persona.name if mine else text.pick(people).name
+            self.emit(
+                E.ChatMessage,
+                t,
+                self.phone,
+                room=room,
+                sender=sender,
+                body=body(),
+                outgoing=mine,
+            )
 
     # -- laptop: mail, shell ----------------------------------------------------
     def work_mail(self) -> None:
