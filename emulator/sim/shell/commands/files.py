@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
 import shutil
 import stat as st
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from emulator.sim.shell.commands import command, options
 from emulator.sim.shell.interp import CommandError, Interp, Io
@@ -191,28 +194,36 @@ def _render(
 
 
 # -- reading and copying -----------------------------------------------------
+def _read_file(sh: Interp, io: Io, name: str, p: str, consume: Callable[[BinaryIO], None]) -> int:
+    """Hand one file's bytes to ``consume``; a directory or a missing file is reported as toybox
+    does. Returns the exit status for that path."""
+    try:
+        host = sh.host(p)
+        if host.is_dir():
+            io.err(f"{name}: {p}: Is a directory\n")
+            return 1
+        with open(host, "rb") as fh:
+            consume(fh)
+    except (FileNotFoundError, NotADirectoryError, FsError):
+        io.err(f"{name}: {p}: No such file or directory\n")
+        return 1
+    return 0
+
+
 @command("cat")
 def cat(sh: Interp, io: Io, argv: list[str]) -> int:
     _opts, paths = options.parse(argv, flags="uvtAe")
+
+    def pump(fh: BinaryIO) -> None:
+        while chunk := fh.read(1 << 16):
+            io.out(chunk)
+
     status = 0
     for p in paths or ["-"]:
         if p == "-":
             io.out(io.read())
-            continue
-        if p == "/dev/null":
-            continue
-        try:
-            host = sh.host(p)
-            if host.is_dir():
-                io.err(f"cat: {p}: Is a directory\n")
-                status = 1
-                continue
-            with open(host, "rb") as fh:
-                while chunk := fh.read(1 << 16):
-                    io.out(chunk)
-        except (FileNotFoundError, NotADirectoryError, FsError):
-            io.err(f"cat: {p}: No such file or directory\n")
-            status = 1
+        elif p != "/dev/null":
+            status |= _read_file(sh, io, "cat", p, pump)
     return status
 
 
@@ -243,41 +254,34 @@ def _copy(sh: Interp, name: str, src: str, dst: str, recursive: bool, move: bool
         stamp(sh, d_host)
 
 
-@command("cp")
-def cp(sh: Interp, io: Io, argv: list[str]) -> int:
-    opts, paths = options.parse(argv, flags="rRfpadiLPHnuv")
+def _transfer(sh: Interp, io: Io, name: str, paths: list[str], recursive: bool, move: bool) -> int:
+    """``cp``/``mv`` over many sources: one bad source is reported, the rest still go."""
     if len(paths) < 2:
-        raise CommandError("cp: Needs 2 arguments")
+        raise CommandError(f"{name}: Needs 2 arguments")
     *srcs, dst = paths
     if len(srcs) > 1 and not sh.vfs.is_dir(sh.path(dst)):
-        raise CommandError(f"cp: {dst}: Not a directory")
-    recursive = bool(opts.get("r") or opts.get("R") or opts.get("a"))
+        raise CommandError(f"{name}: {dst}: Not a directory")
     status = 0
     for s in srcs:
         try:
-            _copy(sh, "cp", s, dst, recursive, move=False)
+            _copy(sh, name, s, dst, recursive, move=move)
         except CommandError as exc:
             io.err(f"{exc}\n")
             status = 1
     return status
+
+
+@command("cp")
+def cp(sh: Interp, io: Io, argv: list[str]) -> int:
+    opts, paths = options.parse(argv, flags="rRfpadiLPHnuv")
+    recursive = bool(opts.get("r") or opts.get("R") or opts.get("a"))
+    return _transfer(sh, io, "cp", paths, recursive, move=False)
 
 
 @command("mv")
 def mv(sh: Interp, io: Io, argv: list[str]) -> int:
     _opts, paths = options.parse(argv, flags="finvT")
-    if len(paths) < 2:
-        raise CommandError("mv: Needs 2 arguments")
-    *srcs, dst = paths
-    if len(srcs) > 1 and not sh.vfs.is_dir(sh.path(dst)):
-        raise CommandError(f"mv: {dst}: Not a directory")
-    status = 0
-    for s in srcs:
-        try:
-            _copy(sh, "mv", s, dst, True, move=True)
-        except CommandError as exc:
-            io.err(f"{exc}\n")
-            status = 1
-    return status
+    return _transfer(sh, io, "mv", paths, True, move=True)
 
 
 @command("rm")
@@ -541,25 +545,19 @@ def stat_(sh: Interp, io: Io, argv: list[str]) -> int:
 def checksum(sh: Interp, io: Io, argv: list[str]) -> int:
     _opts, paths = options.parse(argv, flags="bc")
     algo = _SUMS[argv[0]]
-    status = 0
     if not paths:
         io.out(f"{algo(io.read()).hexdigest()}  -\n")
         return 0
+
+    def digest(fh: BinaryIO, p: str) -> None:
+        h = algo()
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+        io.out(f"{h.hexdigest()}  {p}\n")
+
+    status = 0
     for p in paths:
-        try:
-            host = sh.host(p)
-            if host.is_dir():
-                io.err(f"{argv[0]}: {p}: Is a directory\n")
-                status = 1
-                continue
-            h = algo()
-            with open(host, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-            io.out(f"{h.hexdigest()}  {p}\n")
-        except (FileNotFoundError, NotADirectoryError, FsError):
-            io.err(f"{argv[0]}: {p}: No such file or directory\n")
-            status = 1
+        status |= _read_file(sh, io, argv[0], p, functools.partial(digest, p=p))
     return status
 
 
