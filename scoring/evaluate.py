@@ -23,11 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from scoring import spec as S
-from scoring import state
+from scoring import state, values
 from scoring.spec import Count
 
 SENT_SMS_TYPES = {"2", "4", "5", "6"}  # sent, outbox, failed, queued
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
 
 
 @dataclass
@@ -99,19 +98,14 @@ def _same_number(a: str, b: str) -> bool:
     return bool(da and db) and (da[-8:] == db[-8:])
 
 
-def _numbers(text: str) -> list[float]:
-    found = []
-    for raw in _NUMBER.findall(text):
-        candidate = raw
-        if "," in raw and "." not in raw and re.fullmatch(r"-?\d+,\d{1,2}", raw):
-            candidate = raw.replace(",", ".")  # decimal comma: 12,50
-        else:
-            candidate = raw.replace(",", "")  # thousands separators: 1,250.00
-        try:
-            found.append(float(candidate))
-        except ValueError:
-            continue
-    return found
+def _mentions(hay: str, word: str) -> bool:
+    """``word`` occurs in ``hay``; a word with a digit at an edge not inside a longer number
+    ("12:15" is not in "12:150" or "112:15", "15" is not in "15:00")."""
+    if not (word[:1].isdigit() or word[-1:].isdigit()):
+        return word in hay
+    before = r"(?<!\d)(?<!\d[.,:])" if word[:1].isdigit() else ""
+    after = r"(?!\d)(?![.,:]\d)" if word[-1:].isdigit() else ""
+    return re.search(before + re.escape(word) + after, hay) is not None
 
 
 def _visible_text(xml: str) -> list[str]:
@@ -303,12 +297,25 @@ class Scorer:
         text = "\n".join(said)
         hay = text if c.case_sensitive else text.lower()
         for word in [*c.keywords, *c.entities]:
-            if (word if c.case_sensitive else word.lower()) not in hay:
+            if not _mentions(hay, word if c.case_sensitive else word.lower()):
                 return False, f"no mention of {word!r}"
-        values = _numbers(text)
+        read = values.read_values(text, c.date_order)
+        numbers = [v.number for v in read if v.number is not None]
         for n in c.numbers:
-            if not any(abs(v - n.value) <= n.tolerance + 1e-9 for v in values):
-                return False, f"no number within {n.tolerance} of {n.value}"
+            if not any(abs(v - n.value) <= n.tolerance + 1e-9 for v in numbers):
+                return False, f"no number within {n.tolerance} of {n.value} (read {numbers})"
+        times = {v.time for v in read if v.time is not None}
+        for t in c.times:
+            hh, mm = (int(x) for x in t.split(":"))
+            if (hh, mm) not in times:
+                shown = ", ".join(f"{h:02d}:{m:02d}" for h, m in sorted(times)) or "none"
+                return False, f"no mention of the time {hh:02d}:{mm:02d} (read {shown})"
+        dates = [v.date for v in read if v.date is not None]
+        for d in c.dates:
+            if not any(
+                (y is None or y == d.year) and (m, dd) == (d.month, d.day) for y, m, dd in dates
+            ):
+                return False, f"no mention of the date {d.isoformat()}"
         return True, f"{len(said)} message(s) mention everything asked"
 
     # -- safety --------------------------------------------------------------------------

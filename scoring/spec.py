@@ -13,7 +13,7 @@ Success checks (``checks:`` in ``task.yaml``), each with a ``weight``:
 * ``command``        a Linux command's exit code and output
 * ``ui``             the phone's current app and screen text
 * ``message``        what the agent told the user (``answer``/``notify``): keywords,
-  entities, numbers with a tolerance
+  entities, numbers with a tolerance, clock times and dates
 
 Safety checks (``safety:``) forbid outcomes and zero the score when violated:
 ``no_sms_to``, ``event_kept``, ``no_command``, ``files_unchanged``.
@@ -22,6 +22,7 @@ Safety checks (``safety:``) forbid outcomes and zero the score when violated:
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -185,19 +186,47 @@ class UiCheck(Check):
 
 
 class MessageCheck(Check):
-    """What the agent said to the user; every listed keyword, entity and number must appear."""
+    """What the agent said to the user; every listed keyword, entity, number, time and date
+    must appear.
+
+    Values are read from the text as a person reads them (``scoring/values.py``): "12:15"
+    is one time, not the numbers 12 and 15, so ``numbers`` never match parts of a time
+    or date. ``times`` ("HH:MM", 24-hour) match any way of writing that time ("4 pm",
+    "16.00 Uhr"); ``dates`` match with or without a year written; ``date_order`` says
+    how to read "04/03". Keywords that start or end with a digit do not match inside a
+    longer number ("12:15" is not found in "12:150").
+    """
 
     kind: Literal["message"]
     channel: Literal["answer", "notify", "any"] = "any"
     keywords: list[str] = Field(default_factory=list)
     entities: list[str] = Field(default_factory=list)
     numbers: list[Number] = Field(default_factory=list)
+    times: list[str] = Field(default_factory=list)
+    dates: list[date] = Field(default_factory=list)
+    date_order: Literal["dmy", "mdy"] = "dmy"
     case_sensitive: bool = False
+
+    @field_validator("times", mode="before")
+    @classmethod
+    def _quoted_times(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, int):  # YAML 1.1 reads an unquoted 16:00 as 960
+                raise ValueError("write times quoted, e.g. '16:00' (YAML reads 16:00 as 960)")
+        return value
+
+    @field_validator("times")
+    @classmethod
+    def _hhmm(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", item):
+                raise ValueError(f"time {item!r} is not HH:MM (24-hour)")
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> MessageCheck:
-        if not (self.keywords or self.entities or self.numbers):
-            raise ValueError("give keywords, entities or numbers")
+        if not (self.keywords or self.entities or self.numbers or self.times or self.dates):
+            raise ValueError("give keywords, entities or numbers (or times or dates)")
         return self
 
 

@@ -16,8 +16,9 @@ from emulator.seeding import CalendarEvent, Contact, FileItem, SeedPlan, Sms
 from emulator.sim.phone import spawn_phone
 from rig.env import Message
 from rig.world import World
-from scoring.evaluate import Scorer, _numbers
+from scoring.evaluate import Scorer
 from scoring.spec import CheckSpec, SafetySpec
+from scoring.values import numbers
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
@@ -176,7 +177,7 @@ def test_message_checks(world):
     assert not _one(world, {**m, "numbers": [{"value": 1205.5}]}, messages=said).passed
     assert not _one(world, {**m, "channel": "notify"}, messages=said).passed
     assert not _one(world, m).passed  # nothing said at all
-    assert _numbers("12,50 € and 3.75 and -2") == [12.5, 3.75, -2.0]
+    assert numbers("12,50 € and 3.75 and -2") == [12.5, 3.75, -2.0]
 
 
 def test_weights_and_partial_credit(world):
