@@ -236,26 +236,7 @@ class Lexer:
 
     def heredoc_parts(self) -> list[Part]:
         """A here-document body: like double quotes, but ``"`` is an ordinary character."""
-        s = self.s
-        parts: list[Part] = [Part("lit", "", True)]
-        buf: list[str] = []
-        while self.i < len(s):
-            c = s[self.i]
-            if c == "\\" and self.i + 1 < len(s) and s[self.i + 1] in "$`\\\n":
-                if s[self.i + 1] != "\n":
-                    buf.append(s[self.i + 1])
-                self.i += 2
-            elif c in "$`":
-                if buf:
-                    parts.append(Part("lit", "".join(buf), True))
-                    buf.clear()
-                parts.append(self.dollar(quoted=True))
-            else:
-                buf.append(c)
-                self.i += 1
-        if buf:
-            parts.append(Part("lit", "".join(buf), True))
-        return parts
+        return self._expanding("$`\\\n", closer=None)
 
     def word(self) -> Word:
         parts: list[Part] = []
@@ -301,17 +282,24 @@ class Lexer:
         return Word(parts)
 
     def double_quoted(self) -> list[Part]:
+        return self._expanding('$`"\\\n', closer='"')
+
+    def _expanding(self, escapable: str, closer: str | None) -> list[Part]:
+        """Text where ``$`` and backticks expand and a backslash escapes only ``escapable``;
+        it ends at ``closer`` (which must come) or, without one, at the end of the input."""
         s = self.s
         parts: list[Part] = [Part("lit", "", True)]  # "" is still an (empty) argument
         buf: list[str] = []
         while True:
             if self.i >= len(s):
+                if closer is None:
+                    break
                 raise ShellSyntaxError("no closing quote")
             c = s[self.i]
-            if c == '"':
+            if c == closer:
                 self.i += 1
                 break
-            if c == "\\" and self.i + 1 < len(s) and s[self.i + 1] in '$`"\\\n':
+            if c == "\\" and self.i + 1 < len(s) and s[self.i + 1] in escapable:
                 if s[self.i + 1] != "\n":
                     buf.append(s[self.i + 1])
                 self.i += 2
