@@ -149,14 +149,18 @@ def false(sh: Interp, io: Io, argv: list[str]) -> int:
     return 1
 
 
+def _status_arg(sh: Interp, name: str, argv: list[str]) -> int:
+    """The status ``exit N`` / ``return N`` leave with: N modulo 256, else the last status."""
+    if len(argv) < 2:
+        return sh.status
+    if not re.fullmatch(r"-?\d+", argv[1]):
+        raise CommandError(f"{SH}: {name}: {argv[1]}: bad number", 1)
+    return int(argv[1]) & 0xFF
+
+
 @command("exit")
 def exit_(sh: Interp, io: Io, argv: list[str]) -> int:
-    code = sh.status
-    if len(argv) > 1:
-        if not re.fullmatch(r"-?\d+", argv[1]):
-            raise CommandError(f"{SH}: exit: {argv[1]}: bad number", 1)
-        code = int(argv[1]) & 0xFF
-    raise ExitShell(code)
+    raise ExitShell(_status_arg(sh, "exit", argv))
 
 
 @command("exec")
@@ -175,12 +179,7 @@ def break_(sh: Interp, io: Io, argv: list[str]) -> int:
 
 @command("return")
 def return_(sh: Interp, io: Io, argv: list[str]) -> int:
-    code = sh.status
-    if len(argv) > 1:
-        if not re.fullmatch(r"-?\d+", argv[1]):
-            raise CommandError(f"{SH}: return: {argv[1]}: bad number", 1)
-        code = int(argv[1]) & 0xFF
-    raise _Return(code)
+    raise _Return(_status_arg(sh, "return", argv))
 
 
 @command("cd")
