@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64 as b64
 import re
 import shlex
+from collections.abc import Callable
 
 from emulator.sim.shell.commands import command, options
 from emulator.sim.shell.commands.builtins import unescape
@@ -188,47 +189,49 @@ def _count_arg(argv: list[str], plus: bool = False) -> list[str]:
     return out
 
 
-@command("head")
-def head(sh: Interp, io: Io, argv: list[str]) -> int:
-    opts, files = options.parse(_count_arg(argv), flags="qv", valued="nc")
+def _per_input(
+    sh: Interp, io: Io, name: str, files: list[str], part: Callable[[bytes], bytes]
+) -> int:
+    """Write ``part`` of each input, under a ``==> name <==`` header when there are several."""
     status = 0
-    srcs = inputs(sh, io, "head", files)
+    srcs = inputs(sh, io, name, files)
     for idx, (label, data) in enumerate(srcs):
         if data is None:
             status = 1
             continue
         if len(srcs) > 1:
             io.out(("\n" if idx else "") + f"==> {label} <==\n")
+        io.out(part(data))
+    return status
+
+
+@command("head")
+def head(sh: Interp, io: Io, argv: list[str]) -> int:
+    opts, files = options.parse(_count_arg(argv), flags="qv", valued="nc")
+
+    def part(data: bytes) -> bytes:
         if isinstance(opts.get("c"), str):
-            n = options.integer(opts["c"], "head")
-            io.out(data[:n])
-            continue
+            return data[: options.integer(opts["c"], "head")]
         n = options.integer(opts.get("n", "10"), "head")
         chunks = data.split(b"\n")
         keep = chunks[:n] if n >= 0 else chunks[: max(len(chunks) - 1 + n, 0)]
         out = b"\n".join(keep)
         if len(chunks) > len(keep):
             out += b"\n"
-        io.out(out)
-    return status
+        return out
+
+    return _per_input(sh, io, "head", files, part)
 
 
 @command("tail")
 def tail(sh: Interp, io: Io, argv: list[str]) -> int:
     opts, files = options.parse(_count_arg(argv, plus=True), flags="qvfF", valued="nc")
-    status = 0
-    srcs = inputs(sh, io, "tail", files)
-    for idx, (label, data) in enumerate(srcs):
-        if data is None:
-            status = 1
-            continue
-        if len(srcs) > 1:
-            io.out(("\n" if idx else "") + f"==> {label} <==\n")
+
+    def part(data: bytes) -> bytes:
         if isinstance(opts.get("c"), str):
             spec = str(opts["c"])
             n = options.integer(spec.lstrip("+-"), "tail")
-            io.out(data[n - 1 :] if spec.startswith("+") else (data[-n:] if n else b""))
-            continue
+            return data[n - 1 :] if spec.startswith("+") else (data[-n:] if n else b"")
         spec = str(opts.get("n", "10"))
         n = options.integer(spec.lstrip("+-"), "tail")
         lines = data.split(b"\n")
@@ -239,8 +242,9 @@ def tail(sh: Interp, io: Io, argv: list[str]) -> int:
         out = b"\n".join(picked)
         if picked and (trailing or len(picked) < len(lines) or spec.startswith("+")):
             out += b"\n" if trailing else b""
-        io.out(out)
-    return status
+        return out
+
+    return _per_input(sh, io, "tail", files, part)
 
 
 # -- wc, sort, uniq, cut ----------------------------------------------------------
