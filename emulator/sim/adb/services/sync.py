@@ -31,6 +31,22 @@ SEND_V2_SETUP = struct.Struct("<4sII")
 RECV_V2_SETUP = struct.Struct("<4sI")
 
 
+def _stat_v2_fields(st: os.stat_result) -> tuple[int, ...]:
+    """What ``STA2``/``LST2`` and ``DNT2`` both carry after the error code, in wire order."""
+    return (
+        st.st_dev,
+        st.st_ino,
+        st.st_mode,
+        st.st_nlink,
+        st.st_uid,
+        st.st_gid,
+        st.st_size,
+        int(st.st_atime),
+        int(st.st_mtime),
+        int(st.st_ctime),
+    )
+
+
 class _Abort(Exception):
     """End the sync session (adbd returns false from its handler)."""
 
@@ -164,22 +180,7 @@ class SyncSession:
         except OSError as exc:
             self.send(STAT_V2.pack(ident, exc.errno or errno.EIO, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             return True
-        self.send(
-            STAT_V2.pack(
-                ident,
-                0,
-                st.st_dev,
-                st.st_ino,
-                st.st_mode,
-                st.st_nlink,
-                st.st_uid,
-                st.st_gid,
-                st.st_size,
-                int(st.st_atime),
-                int(st.st_mtime),
-                int(st.st_ctime),
-            )
-        )
+        self.send(STAT_V2.pack(ident, 0, *_stat_v2_fields(st)))
         return True
 
     def _entries(self, name: str) -> list[tuple[str, os.stat_result | OSError]]:
@@ -217,21 +218,7 @@ class SyncSession:
             if isinstance(st, OSError):
                 buf += DENT_V2.pack(b"DNT2", st.errno or 0, *([0] * 10), len(raw))
             else:
-                buf += DENT_V2.pack(
-                    b"DNT2",
-                    0,
-                    st.st_dev,
-                    st.st_ino,
-                    st.st_mode,
-                    st.st_nlink,
-                    st.st_uid,
-                    st.st_gid,
-                    st.st_size,
-                    int(st.st_atime),
-                    int(st.st_mtime),
-                    int(st.st_ctime),
-                    len(raw),
-                )
+                buf += DENT_V2.pack(b"DNT2", 0, *_stat_v2_fields(st), len(raw))
             buf += raw
         buf += DENT_V2.pack(b"DONE", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         self.send(bytes(buf))
