@@ -254,6 +254,15 @@ class Switch(View):
         )
 
 
+def _initial_disc(c: Canvas, x: int, y: int, d: int, color: Color, initial: str, size: int) -> None:
+    """A ``d``-wide disc at (x, y) with one bold white letter centred on it (avatars, icons)."""
+    c.ellipse((x, y, x + d, y + d), color)
+    w = render.measure(initial, size, True)
+    c.text(
+        x + (d - w) // 2, y + (d - render.line_height(size)) // 2 + 2, initial, size, WHITE, True
+    )
+
+
 @dataclass(eq=False)
 class ListRow(View):
     """A list item: optional avatar, title, subtitle, optional trailing switch or meta text."""
@@ -337,18 +346,8 @@ class ListRow(View):
         if self.avatar:
             d = m.dp(40)
             ax, ay = x1 + m.dp(16), y1 + (y2 - y1 - d) // 2
-            c.ellipse((ax, ay, ax + d, ay + d), self.avatar)
             initial = (self.title.strip()[:1] or "?").upper()
-            size = m.dp(18)
-            w = render.measure(initial, size, True)
-            c.text(
-                ax + (d - w) // 2,
-                ay + (d - render.line_height(size)) // 2 + 2,
-                initial,
-                size,
-                WHITE,
-                True,
-            )
+            _initial_disc(c, ax, ay, d, self.avatar, initial, m.dp(18))
         c.rect((x1 + self._left(m), y2 - 1, x2, y2), DIVIDER)
         super().draw(c, m)
 
@@ -368,18 +367,7 @@ class Icon(View):
         d = m.dp(56)
         ix = x1 + (x2 - x1 - d) // 2
         iy = y1 + m.dp(8)
-        c.ellipse((ix, iy, ix + d, iy + d), self.color)
-        size = m.dp(24)
-        initial = self.text[:1].upper()
-        w = render.measure(initial, size, True)
-        c.text(
-            ix + (d - w) // 2,
-            iy + (d - render.line_height(size)) // 2 + 2,
-            initial,
-            size,
-            WHITE,
-            True,
-        )
+        _initial_disc(c, ix, iy, d, self.color, self.text[:1].upper(), m.dp(24))
         lsize = m.dp(13)
         label = render.ellipsize(self.text, lsize, x2 - x1 - m.dp(4))
         w = render.measure(label, lsize)
