@@ -23,11 +23,18 @@ from linux_vm.qemu import create_overlay
 from linux_vm.snapshot import boot_cold, ensure_snapshot, restore
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def _memory_mb(pid: int, field: str) -> float:
+    """``Rss`` counts every page a VM maps; ``Pss`` splits pages shared with other VMs
+    (the saved RAM file they all map) between them."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _size_mb(path: Path, allocated: bool = False) -> float:
+    st = path.stat()
+    return (st.st_blocks * 512 if allocated else st.st_size) / 1e6
 
 
 def _ms(values: list[float]) -> str:
@@ -103,10 +110,12 @@ def main() -> None:
 
         # Memory: this idle VM, then a second one restored beside it.
         time.sleep(3)
-        rss_one = _rss_mb(vm.pid)  # type: ignore[arg-type]
+        rss_one = _memory_mb(vm.pid, "Rss")  # type: ignore[arg-type]
         vm2, session2 = restore(image, snap, work / "m2.qcow2", work / "m2", timeout=300, **shape)
         time.sleep(3)
-        rss_two = _rss_mb(vm.pid) + _rss_mb(vm2.pid)  # type: ignore[arg-type]
+        pids = (vm.pid, vm2.pid)
+        rss_two = sum(_memory_mb(p, "Rss") for p in pids)  # type: ignore[arg-type]
+        pss_two = sum(_memory_mb(p, "Pss") for p in pids)  # type: ignore[arg-type]
         for s, v in ((session, vm), (session2, vm2)):
             shell.close()
             s.close()
@@ -128,8 +137,16 @@ def main() -> None:
             f"{statistics.median(exec_rt) / statistics.median(shell_rt):8.1f}x",
         ),
         ("overlay creation (qemu-img, 20)", _ms(overlay_times)),
+        (
+            "saved state: migration stream / RAM file",
+            f"{_size_mb(snap.state):8.1f} MB / {_size_mb(snap.ram, allocated=True):.0f} MB",
+        ),
         ("RSS of one idle VM", f"{rss_one:8.0f} MB"),
         ("RSS of two idle VMs", f"{rss_two:8.0f} MB ({rss_two / 2:.0f} MB each)"),
+        (
+            "PSS of two idle VMs (shared pages split)",
+            f"{pss_two:8.0f} MB ({pss_two / 2:.0f} MB each)",
+        ),
         ("host load average (before / after)", f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"),
     ]
     width = max(len(k) for k, _ in rows)

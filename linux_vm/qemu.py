@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -211,6 +212,11 @@ class VMSpec:
     accel: str = "tcg"
     forwards: Mapping[int, int] = field(default_factory=dict)
     incoming: Path | None = None
+    # Guest RAM in a file: ``shared`` writes it through (the VM a snapshot is saved
+    # from); otherwise the file is mapped copy-on-write, so restored VMs start with its
+    # contents without loading them and share its unwritten pages in the host's cache.
+    memory_file: Path | None = None
+    memory_shared: bool = False
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     extra_append: str = ""
 
@@ -249,12 +255,23 @@ class QemuProcess:
             relay = f"{sys.executable} {_RELAY} {int(host_port)}".replace(",", ",,")
             net += f",guestfwd=tcp:{SERVICE_ADDR}:{int(guest_port)}-cmd:{relay}"
         append = KERNEL_CMDLINE + (" " + s.extra_append if s.extra_append else "")
+        machine = "q35"
+        memory: list[str] = []
+        if s.memory_file is not None:
+            machine += ",memory-backend=ram0"
+            share = "on" if s.memory_shared else "off"
+            memory = [
+                "-object",
+                f"memory-backend-file,id=ram0,size={s.memory_mb}M,"
+                f"mem-path={_escape(s.memory_file)},share={share}",
+            ]
         cmd = [
             QEMU,
             "-name",
             f"guest={owner_label(s.run_id)},process=clawrig-vm",
             "-machine",
-            "q35",
+            machine,
+            *memory,
             *accel,
             "-m",
             str(s.memory_mb),
@@ -290,8 +307,25 @@ class QemuProcess:
             str(self.pidfile),
         ]
         if s.incoming is not None:
-            cmd += ["-incoming", f"exec:cat {_escape(s.incoming)}"]
+            # With RAM in a file, the stream carries no RAM: QMP must say so before it
+            # loads (migration capabilities have no command-line form in QEMU 7.2).
+            deferred = s.memory_file is not None
+            cmd += ["-incoming", "defer" if deferred else f"exec:cat {_escape(s.incoming)}"]
         return cmd
+
+    def ignore_shared_memory(self) -> None:
+        """Leave RAM in a file out of the migration stream (both ends must agree)."""
+        self.qmp.execute(
+            "migrate-set-capabilities",
+            capabilities=[{"capability": "x-ignore-shared", "state": True}],
+        )
+
+    def _begin_incoming(self) -> None:
+        s = self.spec
+        if s.incoming is None or s.memory_file is None:
+            return
+        self.ignore_shared_memory()
+        self.qmp.execute("migrate-incoming", uri=f"exec:cat {shlex.quote(str(s.incoming))}")
 
     def start(self) -> None:
         """Launch QEMU and connect QMP; retries when the chosen SSH port was taken meanwhile."""
@@ -320,9 +354,11 @@ class QemuProcess:
                 if self.qmp_path.exists():
                     try:
                         self._qmp = QMP(self.qmp_path)
-                        return
                     except OSError:
-                        pass
+                        time.sleep(0.02)
+                        continue
+                    self._begin_incoming()
+                    return
                 time.sleep(0.02)
             last = self.log_tail()
             self.kill()
@@ -368,7 +404,7 @@ class QemuProcess:
                 out.append(f"[{path.name}]\n" + "\n".join(text.splitlines()[-lines:]))
         return "\n".join(out)
 
-    def wait_status(self, want: set[str], timeout: float) -> str:
+    def wait_status(self, want: set[str], timeout: float, poll: float = 0.02) -> str:
         """Poll ``query-status`` until one of ``want`` (used while an incoming migration loads)."""
         deadline = time.monotonic() + timeout
         status = ""
@@ -378,7 +414,7 @@ class QemuProcess:
             status = self.qmp.execute("query-status")["status"]
             if status in want:
                 return status
-            time.sleep(0.02)
+            time.sleep(poll)
         raise BootError(f"QEMU stayed in status {status!r}", log_tail=self.log_tail())
 
     def stop(self, timeout: float = 5.0) -> None:

@@ -38,6 +38,20 @@ DEFAULT_CAP = 64 * 1024
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 _KILL_GRACE_S = 3
+# Asked for first, all others still allowed: a guest's sshd runs these through
+# OpenSSL's tuned code, while its own curve25519/ed25519 code costs ~40 ms of every
+# handshake under TCG (measured in benchmarks/bench_vm.py's notes).
+_PREFERRED = {"kex": "ecdh-sha2-nistp256", "key_types": "ecdsa-sha2-nistp256"}
+
+
+def _transport(sock: object, **kwargs: object) -> paramiko.Transport:
+    transport = paramiko.Transport(sock, **kwargs)  # type: ignore[arg-type]
+    options = transport.get_security_options()
+    for field, first in _PREFERRED.items():
+        offered = tuple(getattr(options, field))
+        if first in offered:
+            setattr(options, field, (first, *(a for a in offered if a != first)))
+    return transport
 
 
 @dataclass
@@ -132,6 +146,7 @@ class SshSession:
                 auth_timeout=connect_timeout,
                 look_for_keys=False,
                 allow_agent=False,
+                transport_factory=_transport,
             )
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise BootError(f"SSH to {self.where} failed: {exc}") from exc

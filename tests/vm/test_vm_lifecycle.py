@@ -30,6 +30,37 @@ def test_snapshot_reset_restores_exactly(laptop, fresh_vm):
     assert fresh_vm.vm.pid != laptop.vm.pid
 
 
+def _sha256(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def test_restored_vms_map_the_saved_ram_copy_on_write(vm_backend, fresh_vm):
+    """The saved RAM is a file the restored VMs map privately: never written, never loaded."""
+    snap_dir = next(
+        meta.parent
+        for meta in (vm_backend.cache / "linux" / "snapshots").glob("*/meta.json")
+        if json.loads(meta.read_text())["image_build"] == vm_backend.image().build_id
+    )
+    ram, state = snap_dir / "ram.bin", snap_dir / "state.bin"
+    # The migration stream carries devices only; the guest's memory stays in ram.bin.
+    assert state.stat().st_size < 8 << 20 < ram.stat().st_blocks * 512
+    before = (_sha256(ram), ram.stat().st_mtime_ns)
+    # Dirty a good part of the guest's memory: page cache, anonymous memory, tmpfs.
+    r = fresh_vm.exec(
+        "head -c 64M /dev/urandom > /dev/shm/noise && "
+        "python3 -c 'b = bytearray(b\"x\") * (96 << 20); print(len(b))' && sync",
+        timeout=120,
+    )
+    assert r.exit_code == 0 and r.stdout == f"{96 << 20}\n", r.stderr
+    assert (_sha256(ram), ram.stat().st_mtime_ns) == before
+
+
 def test_two_vms_run_commands_at_once(laptop, fresh_vm):
     results = {}
 
@@ -85,6 +116,7 @@ def test_failed_restore_falls_back_to_cold_boot_and_says_so(vm_backend, tmp_path
     broken.mkdir(parents=True)
     shutil.copy(snap_dir / "meta.json", broken / "meta.json")
     (broken / "disk.qcow2").symlink_to(snap_dir / "disk.qcow2")
+    (broken / "ram.bin").symlink_to(snap_dir / "ram.bin")
     (broken / "state.bin").write_bytes((snap_dir / "state.bin").read_bytes()[:4096])
 
     class Cfg:
