@@ -15,13 +15,13 @@ import argparse
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import adbutils
+from _common import median_ms
 
 from emulator.sim.adb import AdbServer
 from emulator.sim.adb.packets import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, Packet, read_packet
@@ -37,17 +37,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def median_ms(fn, rounds: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 class EchoOnly:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _common  # noqa: F401  (puts the checkout on sys.path)
 
 from emulator.adb import AdbServer
 from emulator.device import AdbAndroidDevice

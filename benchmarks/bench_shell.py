@@ -12,18 +12,14 @@ through one ``sqlite3`` transaction.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from emulator.sim.clock import PhoneClock
-from emulator.sim.contracts import Display, PhoneContext
-from emulator.sim.providers import SqliteProviders
+from _common import median_ms, sim_context
+
 from emulator.sim.providers.schema import SMS_DB
 from emulator.sim.shell import Shell, parse
-from emulator.sim.ui.system import UiSystem
-from emulator.sim.vfs import LocalFS
 
 BUDGET_MS = 1.0
 COMMANDS = [
@@ -42,38 +38,12 @@ COMMANDS = [
 ]
 
 
-def median_ms(fn, rounds: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
-
-
-def make_ctx(state: Path) -> PhoneContext:
-    vfs = LocalFS(state / "fs")
-    clock = PhoneClock(state / "system.json")
-    ctx = PhoneContext(
-        state_dir=state,
-        serial="bench",
-        display=Display(),
-        vfs=vfs,
-        clock=clock,
-        providers=SqliteProviders(vfs, clock),
-    )
-    ctx.ui = UiSystem(ctx, persist=False)
-    return ctx
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=200)
     n = ap.parse_args().rounds
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = make_ctx(Path(tmp))
+        ctx = sim_context(Path(tmp), persist_ui=False)
         ctx.vfs.write_bytes("/data/local/tmp/u2.jar", b"\0" * 3_700_000)
         for i in range(20):
             ctx.vfs.write_bytes(f"/sdcard/Download/f{i}.txt", b"x" * i)

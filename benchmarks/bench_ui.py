@@ -17,34 +17,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
-import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import median_times, sim_context
 
-from emulator.sim.clock import PhoneClock
-from emulator.sim.contracts import Display, PhoneContext
-from emulator.sim.providers import SqliteProviders
+from emulator.sim.contracts import PhoneContext
 from emulator.sim.ui.system import UiSystem
-from emulator.sim.vfs import LocalFS
-
-CPU = [0.0]  # CPU milliseconds of the last median_ms call (this process only)
-
-
-def median_ms(fn: Callable[[], object], count: int) -> float:
-    """Median wall-clock ms; ``CPU[0]`` gets the median CPU ms, which other load cannot inflate."""
-    times, cpu = [], []
-    for _ in range(count):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
-    CPU[0] = statistics.median(cpu)
-    return statistics.median(times)
 
 
 def seed(ctx: PhoneContext, contacts: int, messages: int) -> None:
@@ -85,19 +65,9 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=15)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
-        state = Path(tmp)
-        vfs = LocalFS(state / "fs")
-        clock = PhoneClock(state / "system.json")
-        ctx = PhoneContext(
-            state_dir=state,
-            serial="bench",
-            display=Display(),
-            vfs=vfs,
-            clock=clock,
-            providers=SqliteProviders(vfs, clock),
-        )
-        ui = UiSystem(ctx)
-        ctx.ui = ui
+        ctx = sim_context(Path(tmp))
+        ui = ctx.ui
+        assert isinstance(ui, UiSystem)
         seed(ctx, contacts=200, messages=100)
         screens: list[tuple[str, Callable[[], None]]] = [
             ("launcher", lambda: ui.start("com.google.android.apps.nexuslauncher")),
@@ -112,19 +82,17 @@ def main() -> int:
         print(f"{'screen':<16}{'dump':>16}{'png cold':>18}{'png cached':>18}")
         for name, go in screens:
             go()
-            dump = median_ms(ui.hierarchy_xml, args.count)
-            dump_cpu = CPU[0]
+            dump, dump_cpu = median_times(ui.hierarchy_xml, args.count, warmup=0)
 
             def cold() -> None:
                 ui._frame_cache = ui._png_cache = None  # force a redraw and re-encode
                 ui.screenshot_png()
 
-            cold_ms = median_ms(cold, args.count)
-            cold_cpu = CPU[0]
-            cached = median_ms(ui.screenshot_png, args.count)
+            cold_ms, cold_cpu = median_times(cold, args.count, warmup=0)
+            cached, cached_cpu = median_times(ui.screenshot_png, args.count, warmup=0)
             print(
                 f"{name:<16}{dump:>9.1f} ({dump_cpu:5.1f}){cold_ms:>11.1f} ({cold_cpu:5.1f})"
-                f"{cached:>11.1f} ({CPU[0]:5.1f})"
+                f"{cached:>11.1f} ({cached_cpu:5.1f})"
             )
         img = ui.screenshot()
         for level in (1, 6):
@@ -135,9 +103,9 @@ def main() -> int:
                 img.save(buf, "PNG", compress_level=level)
                 size[0] = buf.tell()
 
-            wall = median_ms(encode, args.count)
+            wall, cpu = median_times(encode, args.count, warmup=0)
             print(
-                f"PNG encode alone, compress_level {level}: {wall:.1f} ({CPU[0]:.1f}) ms, "
+                f"PNG encode alone, compress_level {level}: {wall:.1f} ({cpu:.1f}) ms, "
                 f"{size[0] // 1024} KiB"
             )
         ctx.providers.close()  # type: ignore[attr-defined]
