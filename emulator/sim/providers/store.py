@@ -325,15 +325,23 @@ class SqliteProviders:
             return f"{route.base_uri}/{row['name']}"
         return f"{route.base_uri}/{new_id}"
 
+    # Rows that belong to a parent (thread, raw contact, event): deleting them refreshes it.
+    _CHILD_ROWS: ClassVar[dict[str, tuple[str, str, str]]] = {
+        "sms": ("sms", "thread_id", "_refresh_threads"),
+        "data": ("data", "raw_contact_id", "_refresh_contacts"),
+        "reminders": ("Reminders", "event_id", "_refresh_alarms"),
+    }
+
     def _delete(self, conn: sqlite3.Connection, route: Route, ids: list[int]) -> None:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
         kind = route.kind
-        if kind == "sms":
-            threads = self._parents(conn, "sms", "thread_id", ids)
-            self._run(conn, f"DELETE FROM sms WHERE _id IN ({marks})", ids)
-            self._refresh_threads(conn, threads)
+        if kind in self._CHILD_ROWS:
+            table, column, refresh = self._CHILD_ROWS[kind]
+            parents = self._parents(conn, table, column, ids)
+            self._run(conn, f"DELETE FROM {table} WHERE _id IN ({marks})", ids)
+            getattr(self, refresh)(conn, parents)
             return
         if kind == "contacts":
             raws = self._column(
@@ -344,16 +352,6 @@ class SqliteProviders:
             return
         if kind == "raw_contacts":
             self._delete_raw(conn, ids)
-            return
-        if kind == "data":
-            raws = self._parents(conn, "data", "raw_contact_id", ids)
-            self._run(conn, f"DELETE FROM data WHERE _id IN ({marks})", ids)
-            self._refresh_contacts(conn, raws)
-            return
-        if kind == "reminders":
-            events = self._parents(conn, "Reminders", "event_id", ids)
-            self._run(conn, f"DELETE FROM Reminders WHERE _id IN ({marks})", ids)
-            self._refresh_alarms(conn, events)
             return
         self._run(conn, f"DELETE FROM {route.table} WHERE _id IN ({marks})", ids)
 
