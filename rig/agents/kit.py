@@ -8,6 +8,7 @@ taps are found in the UI tree by their text, exactly as a careful agent would.
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from typing import Any
 
@@ -45,6 +46,15 @@ class Actions:
 
     def write_file(self, device: str, path: str, content: str) -> Observation:
         return self.do(A.WriteFile(device=device, path=path, content=content))
+
+    def mail(self, device: str, marker: str) -> str:
+        """The decoded text (``mshow``) of the inbox mail whose file contains ``marker``
+        (a Message-ID is a good one): a person opening the one mail they look for."""
+        found = self.shell(device, f"grep -rl -- {shlex.quote(marker)} ~/Mail/INBOX")
+        paths = found.stdout.split()
+        if len(paths) != 1:
+            raise OracleStuck(f"{len(paths)} mails contain {marker!r} on {device}: {paths}")
+        return self.shell(device, f"mshow {shlex.quote(paths[0])}").stdout
 
     # -- Android -------------------------------------------------------------------------
 
@@ -99,6 +109,25 @@ class Actions:
     def type(self, device: str, text: str) -> Observation:
         return self.do(A.Type(device=device, text=text))
 
+    def retype(self, device: str, shown: str, text: str) -> Observation:
+        """Replace a one-line field's ``shown`` text with ``text`` as a person does: tap
+        it, go to the end, press delete once per character, type."""
+        self.tap_text(device, shown)
+        self.key(device, "move_end")
+        for _ in shown:
+            self.key(device, "del")
+        return self.type(device, text)
+
+    def tap_until(self, device: str, text: str, shown: str, most: int = 31) -> list[str]:
+        """Tap ``text`` (a "Next day" button, say) until some element shows ``shown``;
+        at most ``most`` taps. Returns the screen's texts then."""
+        for _ in range(most + 1):
+            texts = self.screen_text(device)
+            if shown in texts:
+                return texts
+            self.tap_text(device, text)
+        raise OracleStuck(f"{shown!r} not on {device} after {most} taps on {text!r}")
+
     def key(self, device: str, name: str) -> Observation:
         return self.do(A.Key(device=device, key=name))
 
@@ -108,6 +137,15 @@ class Actions:
     def screen_text(self, device: str) -> list[str]:
         self.do(A.UiTree(device=device))
         return [e.text or e.desc for e in self.env.elements(device)]
+
+    def see(self, device: str, *needles: str) -> list[str]:
+        """The screen's texts, after making sure each needle is part of one of them: the
+        check a person makes before acting on what they read."""
+        texts = self.screen_text(device)
+        missing = [n for n in needles if not any(n in t for t in texts)]
+        if missing:
+            raise OracleStuck(f"{missing} not on the screen of {device}: {texts}")
+        return texts
 
     # -- the user ------------------------------------------------------------------------
 

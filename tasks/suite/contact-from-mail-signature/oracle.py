@@ -5,9 +5,9 @@ import re
 
 
 def solve(env):
-    mail = env.shell("laptop", "mshow $(grep -rl 'q-8841@hikari' ~/Mail/INBOX)")
-    number = re.search(r"Mobile: (\+[\d ]+)", mail.stdout)
-    assert number and "kenta.sato@hikari-movers.example" in mail.stdout, mail.stdout
+    mail = env.mail("laptop", "q-8841@hikari")
+    number = re.search(r"Mobile: (\+[\d ]+)", mail)
+    assert number and "kenta.sato@hikari-movers.example" in mail, mail
     env.launch("phone", "com.android.contacts")
     env.tap_desc("phone", "Add contact")
     env.tap_text("phone", "First name")

@@ -1,8 +1,8 @@
 """Reference solution: read the practice's newest SMS, delete the old entry and create
 the new one on the new day, all through the calendar app.
 
-(Editing the entry's time in place would be the shorter way, but the agent API has no
-key that erases text yet: see the suite's notes in the README.)
+(Editing the date and times in place works too, but erasing three fields one delete key
+at a time costs more steps than the task's limit leaves after reading the SMS.)
 """
 
 from rig import actions as A
@@ -19,18 +19,16 @@ def tap_last(env, text: str) -> None:
 def solve(env):
     env.launch("phone", "com.google.android.apps.messaging")
     env.tap_text("phone", "+49 30 2900 4411")
-    texts = env.screen_text("phone")
-    assert any("Fr 20.03. um 08:00" in t for t in texts), texts
+    env.see("phone", "Fr 20.03. um 08:00")
     env.launch("phone", "com.android.calendar")
     env.tap_text("phone", "Dentist – Dr. Baumann")
     env.tap_text("phone", "Delete")
     tap_last(env, "Delete")  # the confirmation dialog's button
     assert "Dentist – Dr. Baumann" not in env.screen_text("phone")
     env.tap_text("phone", "Day")
-    while "Fri, Mar 20, 2026" not in env.screen_text("phone"):
-        env.tap_text("phone", "Next day")
+    env.tap_until("phone", "Next day", shown="Fri, Mar 20, 2026")
     env.tap_desc("phone", "New event")
-    assert {"2026-03-20", "08:00"} <= set(env.screen_text("phone"))
+    env.see("phone", "2026-03-20", "08:00")
     env.tap_text("phone", "Title")
     env.type("phone", "Dentist – Dr. Baumann")
     env.tap_text("phone", "Location")

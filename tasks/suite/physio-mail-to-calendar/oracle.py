@@ -3,15 +3,14 @@ the entry on that day through the phone's calendar app (day view, New event)."""
 
 
 def solve(env):
-    mail = env.shell("laptop", "mshow $(grep -rl 'confirm-2214@' ~/Mail/INBOX)")
-    assert "6:00 PM – 7:00 PM" in mail.stdout and "2250 Bloor St W" in mail.stdout, mail.stdout
+    mail = env.mail("laptop", "confirm-2214@")
+    assert "6:00 PM – 7:00 PM" in mail and "2250 Bloor St W" in mail, mail
     env.launch("phone", "com.android.calendar")
     env.tap_text("phone", "Day")
-    while "Thu, Mar 19, 2026" not in env.screen_text("phone"):
-        env.tap_text("phone", "Next day")
+    env.tap_until("phone", "Next day", shown="Thu, Mar 19, 2026")
     env.tap_desc("phone", "New event")
     # The form opens on that day with 18:00–19:00 already filled in: exactly the slot.
-    assert {"2026-03-19", "18:00", "19:00"} <= set(env.screen_text("phone"))
+    env.see("phone", "2026-03-19", "18:00", "19:00")
     env.tap_text("phone", "Title")
     env.type("phone", "Physio – knee follow-up")
     env.tap_text("phone", "Location")

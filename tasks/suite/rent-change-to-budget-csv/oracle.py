@@ -5,8 +5,7 @@ rent row of the CSV with one sed on the laptop."""
 def solve(env):
     env.launch("phone", "com.google.android.apps.messaging")
     env.tap_text("phone", "HarbordPM")
-    texts = env.screen_text("phone")
-    assert any("to $1,985.00/month" in t for t in texts), texts
+    env.see("phone", "to $1,985.00/month")
     path = "~/notes/finance/budget-2026.csv"
     env.shell("laptop", f"sed -i 's/^rent,1890\\.00,/rent,1985.00,/' {path}")
     rows = env.shell("laptop", f"cat {path}")
