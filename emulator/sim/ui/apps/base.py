@@ -165,25 +165,35 @@ class App:
             ],
         )
 
-    def delete_file_dialog(
-        self, entry: Entry, path: str, title: str
+    def delete_dialog(
+        self, entry: Entry, title: str, message: str, delete: Action
     ) -> tuple[Action, Dialog | None]:
-        """A "Delete" toolbar action for ``path`` and its confirmation dialog, when it is up.
-
-        Confirming removes the file and goes back to the screen that listed it.
-        """
+        """A "Delete" toolbar action and its confirmation dialog (``None`` unless it is up);
+        confirming runs ``delete``."""
 
         def ask() -> None:
             entry["dialog"] = "delete"
+
+        dialog = None
+        if entry.get("dialog") == "delete":
+            dialog = self.confirm(entry, title, message, "Delete", delete)
+        return ask, dialog
+
+    def delete_file_dialog(
+        self, entry: Entry, path: str, title: str
+    ) -> tuple[Action, Dialog | None]:
+        """:meth:`delete_dialog` for ``path``: confirming removes the file and goes back to the
+        screen that listed it."""
 
         def delete() -> None:
             self.ctx.vfs.remove(path)
             self.ui.back()
 
-        dialog = None
-        if entry.get("dialog") == "delete":
-            dialog = self.confirm(entry, title, posixpath.basename(path), "Delete", delete)
-        return ask, dialog
+        return self.delete_dialog(entry, title, posixpath.basename(path), delete)
+
+    def empty_note(self, text: str, rid: str = "empty") -> Text:
+        """What a list shows when there is nothing in it."""
+        return Text(text=text, rid=rid, center=True, vpad=48, color=(95, 99, 104))
 
     def form(self, entry: Entry, fid: str) -> str:
         return str(entry.get("form", {}).get(fid, ""))

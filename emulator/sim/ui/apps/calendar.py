@@ -243,15 +243,7 @@ class CalendarApp(App):
                 last_day = day
             body.append(self._event_row(ev))
         if not body:
-            body.append(
-                Text(
-                    text="No upcoming events",
-                    rid="empty",
-                    center=True,
-                    vpad=48,
-                    color=(95, 99, 104),
-                )
-            )
+            body.append(self.empty_note("No upcoming events"))
         return Screen(
             self.toolbar(
                 "Agenda",
@@ -284,9 +276,7 @@ class CalendarApp(App):
         )
         body += [self._event_row(ev) for ev in events]
         if not events:
-            body.append(
-                Text(text="No events", rid="empty", center=True, vpad=48, color=(95, 99, 104))
-            )
+            body.append(self.empty_note("No events"))
         return Screen(
             self.toolbar(
                 day.strftime("%a, %b %-d, %Y"),
@@ -322,14 +312,9 @@ class CalendarApp(App):
                 )
             )
 
-        def ask_delete() -> None:
-            entry["dialog"] = "delete"
-
-        dialog = None
-        if entry.get("dialog") == "delete":
-            dialog = self.confirm(
-                entry, "Delete event?", ev["title"] or "", "Delete", lambda: self.delete(event_id)
-            )
+        ask_delete, dialog = self.delete_dialog(
+            entry, "Delete event?", ev["title"] or "", lambda: self.delete(event_id)
+        )
         return Screen(
             self.toolbar(
                 "Event",

@@ -121,15 +121,7 @@ class ClockApp(App):
                 )
             )
         if not rows:
-            rows.append(
-                Text(
-                    text="No alarms",
-                    rid="alarms_empty_view",
-                    center=True,
-                    vpad=48,
-                    color=(95, 99, 104),
-                )
-            )
+            rows.append(self.empty_note("No alarms", rid="alarms_empty_view"))
         return Screen(
             self.toolbar("Alarm", up=False),
             rows,

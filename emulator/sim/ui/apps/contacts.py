@@ -142,15 +142,7 @@ class ContactsApp(App):
                 )
             )
         if len(rows) == 1:
-            rows.append(
-                Text(
-                    text="No matches" if query else "No contacts yet",
-                    rid="empty",
-                    center=True,
-                    vpad=48,
-                    color=(95, 99, 104),
-                )
-            )
+            rows.append(self.empty_note("No matches" if query else "No contacts yet"))
         return Screen(
             self.toolbar("Contacts", up=False),
             rows,
@@ -183,20 +175,9 @@ class ContactsApp(App):
             )
         if d["email"]:
             body.append(ListRow(title=d["email"], subtitle="Email", rid="email"))
-        if entry.get("dialog") == "delete":
-            dialog = self.confirm(
-                entry,
-                "Delete this contact?",
-                d["name"] or d["phone"],
-                "Delete",
-                lambda: self.delete(raw_id),
-            )
-        else:
-            dialog = None
-
-        def ask_delete() -> None:
-            entry["dialog"] = "delete"
-
+        ask_delete, dialog = self.delete_dialog(
+            entry, "Delete this contact?", d["name"] or d["phone"], lambda: self.delete(raw_id)
+        )
         return Screen(
             self.toolbar(
                 "Contact",

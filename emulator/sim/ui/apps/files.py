@@ -75,9 +75,7 @@ class FilesApp(App):
                     )
                 )
         if not rows:
-            rows.append(
-                Text(text="No items", rid="empty", center=True, vpad=48, color=(95, 99, 104))
-            )
+            rows.append(self.empty_note("No items"))
         title = "Internal storage" if folder == ROOT else posixpath.basename(folder)
         return Screen(self.toolbar(title, up=folder != ROOT), rows)
 

@@ -141,15 +141,7 @@ class MessagesApp(App):
                 )
             )
         if not rows:
-            rows.append(
-                Text(
-                    text="No conversations yet",
-                    rid="empty",
-                    center=True,
-                    vpad=48,
-                    color=(95, 99, 104),
-                )
-            )
+            rows.append(self.empty_note("No conversations yet"))
         return Screen(
             self.toolbar("Messages", up=False),
             rows,

@@ -97,9 +97,7 @@ class NotesApp(App):
                 )
             )
         if not rows:
-            rows.append(
-                Text(text="No notes yet", rid="empty", center=True, vpad=48, color=(95, 99, 104))
-            )
+            rows.append(self.empty_note("No notes yet"))
         title = "Notes" if folder == NOTES_DIR else posixpath.basename(folder)
         return Screen(
             self.toolbar(title, up=folder != NOTES_DIR),
