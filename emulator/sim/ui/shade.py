@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from emulator.sim.ui import render
@@ -20,7 +19,7 @@ from emulator.sim.ui.chrome import SYSTEMUI, status_height
 from emulator.sim.ui.hierarchy import Window
 from emulator.sim.ui.render import INK, INK_SOFT, Canvas
 from emulator.sim.ui.views import Metrics, View
-from emulator.sim.ui.widgets import Button, ListRow, Text
+from emulator.sim.ui.widgets import Button, ListRow, Text, short_time
 
 if TYPE_CHECKING:
     from emulator.sim.ui.system import UiSystem
@@ -152,7 +151,7 @@ def build(ui: UiSystem, m: Metrics, width: int, height: int, nav_h: int) -> Wind
         row = ListRow(
             title=n["title"],
             subtitle=n["text"],
-            meta=f"{n['app']} · " + _when(ui, n["date"]),
+            meta=f"{n['app']} · " + short_time(ui.ctx.clock.now(), n["date"]),
             rid="notification",
             desc=f"{n['app']} notification: {n['title']}: {n['text']}",
             on_click=lambda n=n: _open(ui, n),
@@ -178,15 +177,6 @@ def build(ui: UiSystem, m: Metrics, width: int, height: int, nav_h: int) -> Wind
     )
     panel.bounds = (0, status_height(m), width, height - nav_h)
     return Window(SYSTEMUI, panel)
-
-
-def _when(ui: UiSystem, ms: Any) -> str:
-    now = ui.ctx.clock.now()
-    try:
-        t = datetime.fromtimestamp(int(ms) / 1000, now.tzinfo)
-    except (TypeError, ValueError, OverflowError):
-        return ""
-    return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%b %-d")
 
 
 def _open(ui: UiSystem, n: dict[str, Any]) -> None:

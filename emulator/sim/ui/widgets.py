@@ -7,6 +7,8 @@ height at a given width, where its parts go, and how to draw itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from emulator.sim.ui import render
 from emulator.sim.ui.render import DIVIDER, INK, INK_SOFT, WHITE, Canvas, Color
@@ -252,6 +254,16 @@ class Switch(View):
             on if self.checked else (241, 243, 244),
             None if self.checked else (154, 160, 166),
         )
+
+
+def short_time(now: datetime, ms: Any) -> str:
+    """A row's time as Android lists show it: ``14:05`` today, ``Mar 3`` before; ``""`` when
+    ``ms`` (epoch milliseconds) is not a time."""
+    try:
+        t = datetime.fromtimestamp(int(ms) / 1000, now.tzinfo)
+    except (TypeError, ValueError, OverflowError):
+        return ""
+    return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%b %-d")
 
 
 def _initial_disc(c: Canvas, x: int, y: int, d: int, color: Color, initial: str, size: int) -> None:

@@ -8,14 +8,13 @@ telephony provider does.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.apps.contacts import AUTH as CONTACTS
 from emulator.sim.ui.apps.contacts import MIME_PHONE, avatar
 from emulator.sim.ui.views import Screen, View
-from emulator.sim.ui.widgets import Bubble, ListRow, Text
+from emulator.sim.ui.widgets import Bubble, ListRow, Text, short_time
 
 
 def digits(number: Any) -> str:
@@ -86,12 +85,7 @@ class MessagesApp(App):
         )
 
     def when(self, ms: Any) -> str:
-        now = self.ctx.clock.now()
-        try:
-            t = datetime.fromtimestamp(int(ms) / 1000, now.tzinfo)
-        except (TypeError, ValueError, OverflowError):
-            return ""
-        return t.strftime("%H:%M") if t.date() == now.date() else t.strftime("%b %-d")
+        return short_time(self.ctx.clock.now(), ms)
 
     def open_thread(self, thread_id: int, address: str) -> None:
         self.ctx.providers.update(
