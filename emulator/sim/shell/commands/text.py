@@ -93,18 +93,22 @@ def compile_regex(pattern: str, extended: bool, fixed: bool, icase: bool, name: 
 
 
 # -- grep -----------------------------------------------------------------------
+def _program(opts: dict, rest: list[str], missing: CommandError) -> str:
+    """The pattern/script of ``grep``/``sed``: ``-e`` (repeats joined by newlines) or else the
+    first operand, which it takes off ``rest``."""
+    if isinstance(opts.get("e"), str):
+        return str(opts["e"])
+    if rest:
+        return rest.pop(0)
+    raise missing
+
+
 @command("grep", "egrep", "fgrep")
 def grep(sh: Interp, io: Io, argv: list[str]) -> int:
     opts, rest = options.parse(
         argv, flags="ivcEFonqlLwxsHhrRaIz", valued="emA", long={"color": "color"}, repeat="e"
     )
-    patterns: list[str] = []
-    if isinstance(opts.get("e"), str):
-        patterns.append(str(opts["e"]))
-    elif rest:
-        patterns.append(rest.pop(0))
-    else:
-        raise CommandError("grep: No pattern", 2)
+    patterns = [_program(opts, rest, CommandError("grep: No pattern", 2))]
     extended = bool(opts.get("E")) or argv[0] == "egrep"
     fixed = bool(opts.get("F")) or argv[0] == "fgrep"
     regexes = []
@@ -564,13 +568,7 @@ class _SedCmd:
 def sed(sh: Interp, io: Io, argv: list[str]) -> int:
     opts, rest = options.parse(argv, flags="nErszi", valued="e", long={"in-place": "i"}, repeat="e")
     in_place = bool(opts.get("i"))
-    scripts: list[str] = []
-    if isinstance(opts.get("e"), str):
-        scripts.append(str(opts["e"]))
-    elif rest:
-        scripts.append(rest.pop(0))
-    else:
-        raise CommandError("sed: no script")
+    scripts = [_program(opts, rest, CommandError("sed: no script"))]
     extended = bool(opts.get("E") or opts.get("r"))
     cmds = [_SedCmd(c, extended) for s in scripts for c in _sed_split(s)]
     status = 0
