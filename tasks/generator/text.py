@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 from tasks.generator import words as W
 from tasks.persona import Persona
@@ -62,32 +64,42 @@ class TextMaker:
     def clock(self, lo: int = 8, hi: int = 20) -> str:
         return f"{self.rng.randint(lo, hi):02d}:{self.pick(('00', '15', '30', '45'))}"
 
+    # Slots that are one pick from a pool, and places named by kind (with a generic default).
+    _POOLS: ClassVar[dict[str, Callable[[TextMaker], Sequence[str]]]] = {
+        "person": lambda m: m.first_names,
+        "friend": lambda m: m.friends,
+        "colleague": lambda m: m.colleague_names,
+        "child": lambda m: m.children,
+        "project": lambda m: m.p.projects,
+        "topic": lambda m: W.WORK_TOPICS,
+        "day": lambda m: W.DAY_NAMES,
+        "interest": lambda m: m.p.interests,
+        "shop": lambda m: W.SHOP_NAMES,
+        "branch": lambda m: W.BRANCH_WORDS,
+        "system": lambda m: W.SYSTEMS,
+    }
+    _PLACES: ClassVar[dict[str, str]] = {
+        "grocery": "the supermarket",
+        "cafe": "the café",
+        "dentist": "Dental practice",
+        "school": "School",
+    }
+
     def slot(self, key: str) -> str:
+        pool = self._POOLS.get(key)
+        if pool is not None:
+            return self.pick(pool(self))
+        if key in self._PLACES:
+            return self.place_by_kind.get(key, self._PLACES[key])
         r = self.rng
         p = self.p
         match key:
-            case "person":
-                return self.pick(self.first_names)
-            case "friend":
-                return self.pick(self.friends)
-            case "colleague":
-                return self.pick(self.colleague_names)
-            case "child":
-                return self.pick(self.children)
-            case "project":
-                return self.pick(p.projects)
-            case "topic":
-                return self.pick(W.WORK_TOPICS)
-            case "day":
-                return self.pick(W.DAY_NAMES)
             case "time" | "time2":
                 return self.clock()
             case "minutes":
                 return str(self.pick((5, 10, 15, 20, 30)))
             case "place":
                 return self.pick(p.places).name if p.places else p.city
-            case "interest":
-                return self.pick(p.interests)
             case "amount":
                 return show_money(Decimal(r.randint(8, 400)), p.bank.currency)
             case "code":
@@ -96,8 +108,6 @@ class TextMaker:
                 return f"{r.randint(1, 28):02d}.{r.randint(1, 12):02d}."
             case "bank":
                 return p.bank.name
-            case "shop":
-                return self.pick(W.SHOP_NAMES)
             case "city":
                 return p.city
             case "me":
@@ -106,28 +116,16 @@ class TextMaker:
                 return slug(self.pick(p.projects))
             case "domain":
                 return p.employer.domain
-            case "branch":
-                return self.pick(W.BRANCH_WORDS)
             case "note":
                 return slug(self.pick(p.projects)) + ".md"
             case "csv":
                 return f"export-{r.randint(1, 12):02d}.csv"
             case "week":
                 return str(r.randint(1, 52))
-            case "grocery":
-                return self.place_by_kind.get("grocery", "the supermarket")
-            case "cafe":
-                return self.place_by_kind.get("cafe", "the café")
-            case "dentist":
-                return self.place_by_kind.get("dentist", "Dental practice")
-            case "school":
-                return self.place_by_kind.get("school", "School")
             case "n":
                 return str(r.randint(2, 14))
             case "pct":
                 return str(r.randint(2, 19) * 5)
-            case "system":
-                return self.pick(W.SYSTEMS)
             case "payee":
                 return self.pick(p.bills).payee if p.bills else "utility"
         raise KeyError(key)
