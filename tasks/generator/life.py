@@ -195,47 +195,61 @@ class Life:
             enabled=rng.random() < 0.5,
         )
         for meeting in p.meetings:
-            first = next(
-                d
-                for d in (self.start + timedelta(n) for n in range(7))
-                if WEEKDAYS[d.weekday()] in meeting.days
-            )
-            start = self.at(first, meeting.at)
             guests = [
                 E.Attendee(name=c.name, email=c.email)
                 for c in p.colleagues
                 if c.name in meeting.attendees and c.email
             ]
-            self.emit(
-                E.CalendarCreated,
+            self._weekly_event(
                 t + timedelta(minutes=40),
-                self.phone,
-                event_id=f"ev-{slug(meeting.title)}",
-                title=meeting.title,
-                start=start,
-                end=start + timedelta(minutes=meeting.minutes),
-                location=meeting.location,
+                meeting.title,
+                meeting.days,
+                meeting.at,
+                meeting.minutes,
+                meeting.location,
                 attendees=guests,
-                rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in meeting.days),
             )
         for habit in p.habits:
-            first = next(
-                d
-                for d in (self.start + timedelta(n) for n in range(7))
-                if WEEKDAYS[d.weekday()] in habit.days
-            )
-            start = self.at(first, habit.at)
-            self.emit(
-                E.CalendarCreated,
+            self._weekly_event(
                 t + timedelta(minutes=50),
-                self.phone,
+                habit.what.capitalize(),
+                habit.days,
+                habit.at,
+                60,
+                habit.place,
                 event_id=f"ev-{slug(habit.what)}",
-                title=habit.what.capitalize(),
-                start=start,
-                end=start + timedelta(minutes=60),
-                location=habit.place,
-                rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in habit.days),
             )
+
+    def _weekly_event(
+        self,
+        created: datetime,
+        title: str,
+        days: Sequence[str],
+        at: str,
+        minutes: int,
+        location: str | None,
+        event_id: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """A weekly series (a standing meeting, a habit) from its first day in the first week."""
+        first = next(
+            d
+            for d in (self.start + timedelta(n) for n in range(7))
+            if WEEKDAYS[d.weekday()] in days
+        )
+        start = self.at(first, at)
+        self.emit(
+            E.CalendarCreated,
+            created,
+            self.phone,
+            event_id=event_id or f"ev-{slug(title)}",
+            title=title,
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            location=location,
+            **extra,
+            rrule="FREQ=WEEKLY;BYDAY=" + ",".join(d.upper() for d in days),
+        )
 
     # -- phone: SMS, calls, chat ------------------------------------------------
     def messages(self) -> None:
