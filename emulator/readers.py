@@ -27,6 +27,13 @@ Row = dict[str, Value]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+# ContactsContract data kinds (the ``mimetype`` column of ``content://com.android.contacts/data``).
+MIME_NAME = "vnd.android.cursor.item/name"
+MIME_PHONE = "vnd.android.cursor.item/phone_v2"
+MIME_EMAIL = "vnd.android.cursor.item/email_v2"
+MIME_ORG = "vnd.android.cursor.item/organization"  # data1 company, data4 job title
+MIME_NOTE = "vnd.android.cursor.item/note"  # data1 the note
+
 
 def parse_content_rows(
     text: str, projection: Sequence[str], types: Mapping[str, Callable[[str], Any]] | None = None
@@ -190,7 +197,7 @@ def file_hashes(device: AdbAndroidDevice, paths: Sequence[str]) -> dict[str, str
     cmd = "md5sum " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null"
     res = device.shell(cmd, output_cap=1 << 24)
     found: dict[str, str | None] = dict.fromkeys(paths)
-    for line in res.stdout.splitlines():
+    for line in res.stdout.split("\n"):  # not splitlines(): names may hold \x1c-\x1e, \x85
         digest, _, path = line.partition(" ")
         path = path.lstrip(" *")
         if path in found and re.fullmatch(r"[0-9a-f]{32}", digest):
@@ -209,6 +216,58 @@ def get_setting(device: AdbAndroidDevice, namespace: str, key: str) -> str | Non
     out = device.check(f"settings get {namespace} {shlex.quote(key)}")
     value = out[:-1] if out.endswith("\n") else out
     return None if value == "null" else value
+
+
+# -- contacts ---------------------------------------------------------------------
+CONTACT_DATA_COLUMNS = ["raw_contact_id", "mimetype", "data1", "data4"]
+
+
+@dataclass
+class ContactRecord:
+    """One raw contact assembled from its ``data`` rows (the first name/org/note row wins)."""
+
+    raw_contact_id: int
+    name: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    org: str | None = None
+    title: str | None = None
+    note: str | None = None
+
+
+def contacts_from_rows(rows: Sequence[Row]) -> list[ContactRecord]:
+    """Group ``data`` rows (projection :data:`CONTACT_DATA_COLUMNS`) by raw contact, in order."""
+    found: dict[int, ContactRecord] = {}
+    for r in rows:
+        rid = int(r["raw_contact_id"] or 0)
+        c = found.setdefault(rid, ContactRecord(rid))
+        mime, value = r["mimetype"], r["data1"]
+        text = None if value is None else str(value)
+        if mime == MIME_NAME and c.name is None:
+            c.name = text
+        elif mime == MIME_PHONE and text is not None:
+            c.phones.append(text)
+        elif mime == MIME_EMAIL and text is not None:
+            c.emails.append(text)
+        elif mime == MIME_ORG and c.org is None and c.title is None:
+            c.org = text
+            c.title = None if r.get("data4") is None else str(r["data4"])
+        elif mime == MIME_NOTE and c.note is None:
+            c.note = text
+    return list(found.values())
+
+
+def contacts(device: AdbAndroidDevice, where: str | None = None) -> list[ContactRecord]:
+    """Every raw contact (or those whose ``data`` rows match ``where``), with org and note."""
+    rows = query(
+        device,
+        "content://com.android.contacts/data",
+        CONTACT_DATA_COLUMNS,
+        where=where,
+        sort="raw_contact_id ASC, _id ASC",
+        types={"raw_contact_id": int},
+    )
+    return contacts_from_rows(rows)
 
 
 # -- typed queries for rig.world's read_state ---------------------------------------
@@ -250,7 +309,16 @@ class UiQuery:
     """The focused app and the UI tree."""
 
 
-StateQuery = ProviderQuery | FileQuery | FileHashQuery | AppDbQuery | SettingQuery | UiQuery
+@dataclass
+class ContactsQuery:
+    """Raw contacts as :class:`ContactRecord` (name, phones, emails, org, title, note)."""
+
+    where: str | None = None
+
+
+StateQuery = (
+    ProviderQuery | FileQuery | FileHashQuery | AppDbQuery | SettingQuery | UiQuery | ContactsQuery
+)
 
 _KINDS: dict[str, type] = {
     "provider": ProviderQuery,
@@ -259,6 +327,7 @@ _KINDS: dict[str, type] = {
     "app_db": AppDbQuery,
     "setting": SettingQuery,
     "ui": UiQuery,
+    "contacts": ContactsQuery,
 }
 
 
@@ -283,6 +352,8 @@ def read_state(device: AdbAndroidDevice, q: StateQuery | Mapping[str, Any]) -> A
         return app_db_rows(device, q.db, q.table, q.columns, q.where)
     if isinstance(q, SettingQuery):
         return get_setting(device, q.namespace, q.key)
+    if isinstance(q, ContactsQuery):
+        return contacts(device, q.where)
     if isinstance(q, UiQuery):
         pkg, act = device.current_app()
         return {"package": pkg, "activity": act, "tree": device.ui_tree()}

@@ -1,12 +1,14 @@
 """Android seeding: typed records in, one pushed script per device, read back, verified.
 
 A :class:`SeedPlan` is applied in a fixed number of adb round trips whatever
-its size: one batched read of the current high-water marks, one push of a
-shell script holding every ``content insert``/``settings put``/``sqlite3``
-command, one run of it, and one batched read back (files are pushed one sync
-transfer each). Parent rows that children point at (raw contacts, calendar
-events) get explicit ids above the current maximum, so the script needs no
-round trip to learn them.
+its size: one batched read of the current high-water marks, one push of a tar
+archive built in memory (the user's files with their modes and times, each app
+database's SQL, and a shell script holding every ``content insert``/``settings
+put``/``sqlite3`` command), one shell that unpacks it at ``/`` and runs the
+script, and one batched read back. A device without ``tar`` gets the same
+files one sync push each instead. Parent rows that children point at (raw
+contacts, calendar events) get explicit ids above the current maximum, so the
+script needs no round trip to learn them.
 
 Everything written is read back and compared with the plan; the first
 difference raises :class:`~emulator.errors.SeedMismatch` naming the record.
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import secrets
 import shlex
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -26,6 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from emulator.errors import AndroidInputError, SeedMismatch
 from emulator.readers import (
+    CONTACT_DATA_COLUMNS,
+    MIME_EMAIL,
+    MIME_NAME,
+    MIME_NOTE,
+    MIME_ORG,
+    MIME_PHONE,
     Row,
     batch,
     content_query_command,
@@ -38,9 +48,7 @@ if TYPE_CHECKING:
     from emulator.device import AdbAndroidDevice
 
 CONTACTS = "content://com.android.contacts"
-MIME_NAME = "vnd.android.cursor.item/name"
-MIME_PHONE = "vnd.android.cursor.item/phone_v2"
-MIME_EMAIL = "vnd.android.cursor.item/email_v2"
+ORG_TYPE_WORK = 1  # ContactsContract.CommonDataKinds.Organization.TYPE_WORK
 CALENDAR = "content://com.android.calendar"
 TMP = "/data/local/tmp"
 
@@ -69,9 +77,39 @@ def to_ms(when: datetime | int) -> int:
 # -- records ----------------------------------------------------------------------
 @dataclass
 class Contact:
+    """One raw contact: its rows in the contacts ``data`` table.
+
+    ``org`` and ``title`` make one organization row (company in ``data1``, job
+    title in ``data4``), ``note`` one note row, as AOSP's contacts app keeps them.
+    """
+
     name: str
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    org: str | None = None
+    title: str | None = None
+    note: str | None = None
+
+    def data_rows(self) -> list[dict[str, Any]]:
+        """The ``data`` rows (mimetype, data1 and the type/title columns), in insert order."""
+        rows: list[dict[str, Any]] = [{"mimetype": MIME_NAME, "data1": self.name}]
+        rows += [{"mimetype": MIME_PHONE, "data1": p, "data2": 2} for p in self.phones]
+        rows += [{"mimetype": MIME_EMAIL, "data1": e, "data2": 1} for e in self.emails]
+        if self.org or self.title:
+            org: dict[str, Any] = {"mimetype": MIME_ORG, "data1": self.org or None}
+            org["data2"] = ORG_TYPE_WORK
+            if self.title:
+                org["data4"] = self.title
+            rows.append(org)
+        if self.note:
+            rows.append({"mimetype": MIME_NOTE, "data1": self.note})
+        return rows
+
+    def read_back_rows(self) -> list[tuple[Any, Any, Any]]:
+        """``(mimetype, data1, data4)`` as ``content query`` shows them (data4: titles only)."""
+        return [
+            (r["mimetype"], _shown(r["data1"]), _shown(r.get("data4"))) for r in self.data_rows()
+        ]
 
 
 @dataclass
@@ -121,6 +159,7 @@ class CalendarEvent:
         return {"dtstart": start, "dtend": None, "duration": f"P{seconds}S", "rrule": self.rrule}
 
 
+DATA_COLUMNS = CONTACT_DATA_COLUMNS
 EVENT_COLUMNS = [
     "_id",
     "title",
@@ -190,6 +229,14 @@ class FileItem:
     data: bytes
     mode: int = 0o644
     mtime: datetime | int | None = None
+
+    def mtime_s(self) -> int | None:
+        """``mtime`` in epoch seconds, as ``stat -c %Y`` prints it."""
+        if self.mtime is None or isinstance(self.mtime, int):
+            return self.mtime
+        if self.mtime.tzinfo is None:
+            raise AndroidInputError(f"{self.path}: naive mtime {self.mtime.isoformat()}")
+        return int(self.mtime.timestamp())
 
 
 @dataclass
@@ -375,10 +422,11 @@ class _Marks:
     owners: dict[str, str] = field(default_factory=dict)
     db_rowids: dict[int, int] = field(default_factory=dict)
     escape: bool = True
+    has_tar: bool = False
 
 
 def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
-    cmds: dict[str, str] = {"sdk": "getprop ro.build.version.sdk"}
+    cmds: dict[str, str] = {"sdk": "getprop ro.build.version.sdk", "tar": "command -v tar; true"}
     if plan.contacts:  # orphans of a failed batch count too: new ids must be unused
         cmds["raw"] = content_query_command(f"{CONTACTS}/raw_contacts", ["_id"])
         cmds["raw_data"] = content_query_command(f"{CONTACTS}/data", ["raw_contact_id"])
@@ -405,6 +453,7 @@ def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
     out = batch(device, cmds)
     sdk = out["sdk"].strip()
     marks.escape = not sdk.isdigit() or int(sdk) >= ESCAPING_SDK
+    marks.has_tar = bool(out["tar"].strip())
     if "raw" in out:
         marks.raw_contact = max(_ids(out["raw"]), _ids(out["raw_data"], "raw_contact_id"))
     marks.sms = _ids(out["sms"]) if "sms" in out else 0
@@ -435,8 +484,15 @@ def _read_marks(device: AdbAndroidDevice, plan: SeedPlan) -> _Marks:
     return marks
 
 
-def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str:
-    """The shell script that applies every provider, setting and database write."""
+def build_script(
+    plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str], archived: bool = False
+) -> str:
+    """The shell script that applies every provider, setting and database write.
+
+    ``archived``: the files came in the seed archive, which already set the dated
+    ones' times. Undated files are touched either way, so they take the device's
+    own now (a push would stamp them with the host's).
+    """
     lines = ["# clawrig seed batch"]
 
     def ins(uri: str, values: Mapping[str, Any]) -> str:
@@ -446,14 +502,8 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
     for c in plan.contacts:
         rid += 1
         lines.append(ins(f"{CONTACTS}/raw_contacts", {"_id": rid}))
-        rows = [(MIME_NAME, c.name, None)]
-        rows += [(MIME_PHONE, p, 2) for p in c.phones]
-        rows += [(MIME_EMAIL, e, 1) for e in c.emails]
-        for mime, value, kind in rows:
-            vals: dict[str, Any] = {"raw_contact_id": rid, "mimetype": mime, "data1": value}
-            if kind is not None:
-                vals["data2"] = kind
-            lines.append(ins(f"{CONTACTS}/data", vals))
+        for row in c.data_rows():
+            lines.append(ins(f"{CONTACTS}/data", {"raw_contact_id": rid, **row}))
     for s in plan.sms:
         lines.append(
             ins(
@@ -534,8 +584,10 @@ def build_script(plan: SeedPlan, marks: _Marks, sql_paths: Sequence[str]) -> str
             lines.append(f"restorecon {f} 2>/dev/null")
         lines.append(f"rm -f {shlex.quote(sql_path)}")
     for item in plan.files:
-        if item.mtime is not None:
-            when = item.mtime if isinstance(item.mtime, int) else int(item.mtime.timestamp())
+        when = item.mtime_s()
+        if when is None:  # made "now": the device's clock, not the host's
+            lines.append(f"touch {shlex.quote(item.path)}")
+        elif not archived:
             lines.append(f"touch -d @{when} {shlex.quote(item.path)}")
         if item.path.startswith(("/sdcard/", "/storage/")):
             uri = shlex.quote("file://" + item.path)
@@ -582,7 +634,7 @@ def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
     if plan.contacts:
         cmds["data"] = content_query_command(
             f"{CONTACTS}/data",
-            ["raw_contact_id", "mimetype", "data1"],
+            DATA_COLUMNS,
             where=f"raw_contact_id>{marks.raw_contact}",
             sort="_id ASC",
         )
@@ -627,9 +679,7 @@ def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
     if plan.files:
         paths = " ".join(shlex.quote(f.path) for f in plan.files)
         cmds["files"] = f"md5sum {paths} 2>&1; true"
-        dated = " ".join(shlex.quote(f.path) for f in plan.files if f.mtime is not None)
-        if dated:
-            cmds["mtimes"] = f"stat -c '%Y %n' {dated} 2>&1; true"
+        cmds["stats"] = f"stat -c '%s %Y %n' {paths} 2>&1; true"
     return cmds
 
 
@@ -638,19 +688,16 @@ def _verify(
 ) -> None:
     i64 = {"_id": int, "date": int, "type": int, "read": int, "duration": int}
     if plan.contacts:
-        rows = parse_content_rows(
-            out["data"], ["raw_contact_id", "mimetype", "data1"], {"raw_contact_id": int}
-        )
-        by_raw: dict[int, list[tuple[Any, Any]]] = {}
+        rows = parse_content_rows(out["data"], DATA_COLUMNS, {"raw_contact_id": int})
+        by_raw: dict[int, list[tuple[Any, Any, Any]]] = {}
         for r in rows:
-            by_raw.setdefault(int(r["raw_contact_id"] or 0), []).append((r["mimetype"], r["data1"]))
-        for i, c in enumerate(plan.contacts):
-            want = sorted(
-                [(MIME_NAME, _shown(c.name))]
-                + [(MIME_PHONE, _shown(p)) for p in c.phones]
-                + [(MIME_EMAIL, _shown(e)) for e in c.emails],
-                key=repr,
+            # data4 is a title only for organizations (phones keep a normalized number there).
+            title = r["data4"] if r["mimetype"] == MIME_ORG else None
+            by_raw.setdefault(int(r["raw_contact_id"] or 0), []).append(
+                (r["mimetype"], r["data1"], title)
             )
+        for i, c in enumerate(plan.contacts):
+            want = sorted(c.read_back_rows(), key=repr)
             got = sorted(by_raw.get(marks.raw_contact + 1 + i, []), key=repr)
             if got != want:
                 raise _mismatch(device, f"contacts[{i}] ({c.name!r})", want, got)
@@ -734,25 +781,26 @@ def _verify(
         _compare_seq(device, f"{t.db}:{t.table}", planned, rows, provider=False)
     if plan.files:
         got_hashes: dict[str, str] = {}
-        for line in out["files"].splitlines():
+        # Only "\n" ends a line: str.splitlines() would also split names at \x1c-\x1e, \x85 …
+        for line in out["files"].split("\n"):
             digest, _, path = line.partition(" ")
             got_hashes[path.lstrip(" *")] = digest
         for i, f in enumerate(plan.files):
             want = hashlib.md5(f.data).hexdigest()
             if got_hashes.get(f.path) != want:
                 raise _mismatch(device, f"files[{i}] ({f.path})", want, got_hashes.get(f.path))
-        got_mtimes: dict[str, str] = {}
-        for line in out.get("mtimes", "").splitlines():
-            secs, _, path = line.partition(" ")
-            got_mtimes[path] = secs
+        got_stats: dict[str, tuple[str, str]] = {}
+        for line in out["stats"].split("\n"):
+            size, _, rest = line.partition(" ")
+            secs, _, path = rest.partition(" ")
+            got_stats[path] = (size, secs)
         for i, f in enumerate(plan.files):
-            if f.mtime is None:
-                continue
-            want_s = str(f.mtime if isinstance(f.mtime, int) else int(f.mtime.timestamp()))
-            if got_mtimes.get(f.path) != want_s:
-                raise _mismatch(
-                    device, f"files[{i}].mtime ({f.path})", want_s, got_mtimes.get(f.path)
-                )
+            size, secs = got_stats.get(f.path, (None, None))
+            if size != str(len(f.data)):
+                raise _mismatch(device, f"files[{i}].size ({f.path})", len(f.data), size)
+            want_s = f.mtime_s()
+            if want_s is not None and secs != str(want_s):
+                raise _mismatch(device, f"files[{i}].mtime ({f.path})", str(want_s), secs)
 
 
 def plan_digest(plan: SeedPlan) -> str:
@@ -769,34 +817,112 @@ def plan_digest(plan: SeedPlan) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def apply_plan(device: AdbAndroidDevice, plan: SeedPlan | Mapping[str, Any]) -> dict[str, Any]:
-    """Apply ``plan`` to ``device`` in a bounded number of round trips, verify, return a digest."""
+@dataclass
+class ArchiveEntry:
+    """A file in the seed archive: its device path, bytes, mode and (optional) mtime."""
+
+    path: str
+    data: bytes
+    mode: int = 0o644
+    mtime: int | None = None  # epoch seconds; None: 0 in the archive, touched on the device
+
+
+def seed_archive(entries: Sequence[ArchiveEntry]) -> bytes:
+    """An uncompressed tar to unpack with ``tar -x -o -f FILE -C /``.
+
+    GNU format, as toybox writes it: names are the device paths without their
+    leading slash, in UTF-8 byte for byte, of any length (long ones get a
+    ``././@LongLink`` record, which toybox and GNU tar read).
+    """
+    buf = io.BytesIO()
+    with tarfile.open(
+        fileobj=buf,
+        mode="w",
+        format=tarfile.GNU_FORMAT,
+        encoding="utf-8",
+        errors="surrogateescape",
+    ) as tf:
+        for e in entries:
+            info = tarfile.TarInfo(e.path.lstrip("/"))
+            info.size = len(e.data)
+            info.mode = e.mode & 0o7777
+            info.mtime = e.mtime or 0
+            tf.addfile(info, io.BytesIO(e.data))
+    return buf.getvalue()
+
+
+def _check_files(plan: SeedPlan) -> None:
+    for i, f in enumerate(plan.files):
+        if not isinstance(f.data, bytes):
+            raise AndroidInputError(f"seed plan: files[{i}] ({f.path!r}): data must be bytes")
+        if not f.path.startswith("/") or f.path.endswith("/"):
+            raise AndroidInputError(
+                f"seed plan: files[{i}] ({f.path!r}): give an absolute path to a file"
+            )
+        if "\n" in f.path or "\0" in f.path:
+            # md5sum and stat print one line per file: a newline in a name would split it.
+            raise AndroidInputError(
+                f"seed plan: files[{i}] ({f.path!r}): a path may not hold a newline or NUL"
+            )
+        f.mtime_s()  # a naive datetime is an error before anything is written
+
+
+def apply_plan(
+    device: AdbAndroidDevice,
+    plan: SeedPlan | Mapping[str, Any],
+    *,
+    archive: bool = True,
+) -> dict[str, Any]:
+    """Apply ``plan`` to ``device`` in a bounded number of round trips, verify, return a digest.
+
+    Everything to write travels in one tar archive when the device has ``tar``
+    (toybox has it since Android 6); otherwise, or with ``archive=False``, files,
+    app database SQL and the script are pushed one sync transfer each.
+    """
     if isinstance(plan, Mapping):
         plan = SeedPlan.from_dict(plan)
     if not isinstance(plan, SeedPlan):
         raise AndroidInputError(
             f"an Android seed plan must be a SeedPlan, not {type(plan).__name__}"
         )
+    _check_files(plan)
     start = device.round_trips
     original = plan
     if plan.alarms and plan.alarm_store.db is None:
         store = dataclasses.replace(plan.alarm_store, db=resolve_alarm_db(device))
         plan = dataclasses.replace(plan, alarm_store=store)
     marks = _read_marks(device, plan)
+    archived = archive and marks.has_tar
     nonce = secrets.token_hex(6)
     targets = plan.all_app_rows()
     sql_paths = [f"{TMP}/clawrig_seed_{nonce}_{i}.sql" for i in range(len(targets))]
-    for t, path in zip(targets, sql_paths, strict=True):
-        device.push(app_rows_sql(t).encode("utf-8"), path)
-    for item in plan.files:
-        device.push(item.data, item.path, mode=item.mode)
-    script = build_script(plan, marks, sql_paths)
+    sqls = [app_rows_sql(t).encode("utf-8") for t in targets]
+    script = build_script(plan, marks, sql_paths, archived=archived)
     script_path = f"{TMP}/clawrig_seed_{nonce}.sh"
+    has_script = script.count("\n") > 1
     run = None
-    if script.count("\n") > 1:
-        device.push(script.encode("utf-8"), script_path)
-        run = device.shell(f"sh {script_path}; rm -f {script_path}", timeout=1800)
-    out = batch(device, _readback_commands(plan, marks)) if _readback_commands(plan, marks) else {}
+    if archived and (plan.files or has_script):
+        entries = [ArchiveEntry(f.path, f.data, f.mode, f.mtime_s()) for f in plan.files]
+        entries += [ArchiveEntry(p, sql) for p, sql in zip(sql_paths, sqls, strict=True)]
+        if has_script:
+            entries.append(ArchiveEntry(script_path, script.encode("utf-8")))
+        tar_path = f"{TMP}/clawrig_seed_{nonce}.tar"
+        device.push(seed_archive(entries), tar_path)
+        # One shell: unpack (stderr names any file that failed), run the script, clean up.
+        command = f"tar -x -o -f {tar_path} -C /"
+        if has_script:
+            command += f"; sh {script_path}"
+        run = device.shell(f"{command}; rm -f {tar_path} {script_path}", timeout=1800)
+    else:
+        for path, sql in zip(sql_paths, sqls, strict=True):
+            device.push(sql, path)
+        for item in plan.files:
+            device.push(item.data, item.path, mode=item.mode)
+        if has_script:
+            device.push(script.encode("utf-8"), script_path)
+            run = device.shell(f"sh {script_path}; rm -f {script_path}", timeout=1800)
+    readback = _readback_commands(plan, marks)
+    out = batch(device, readback) if readback else {}
     try:
         _verify(device, plan, marks, out)
     except SeedMismatch as exc:
@@ -816,5 +942,6 @@ def apply_plan(device: AdbAndroidDevice, plan: SeedPlan | Mapping[str, Any]) -> 
         "settings": len(plan.settings),
         "files": {f.path: hashlib.md5(f.data).hexdigest() for f in plan.files},
         "app_rows": {f"{t.db}:{t.table}": len(t.rows) for t in targets},
+        "file_transfer": "archive" if archived else "per-file",
         "round_trips": device.round_trips - start,
     }

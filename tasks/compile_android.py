@@ -4,7 +4,8 @@ Edits are applied here, not on the device: a contact edited twice is seeded once
 with its last name and numbers, a moved meeting at its new time, a cancelled one
 not at all (the provider deletes it), a note with its last text. Where things live:
 
-- contacts, SMS, call log, calendar: the system providers (``emulator.seeding``).
+- contacts (with organization and note rows), SMS, call log, calendar: the system
+  providers (``emulator.seeding``).
 - alarms: the clock app's database, wherever this device keeps it (last ``alarm.set``
   per ``alarm_id`` wins).
 - notes: markdown under ``/sdcard/Documents/Notes`` (the notes app's folder).
@@ -81,7 +82,8 @@ class AndroidFold:
     def finish(self) -> SeedPlan:
         p = self.plan
         p.contacts = [
-            Contact(c.name, list(c.phones), list(c.emails)) for c in self.contacts.values()
+            Contact(c.name, list(c.phones), list(c.emails), org=c.org, note=c.note)
+            for c in self.contacts.values()
         ]
         p.events = [_calendar(c, self.tz) for c in self.events.values()]
         p.alarms = [
@@ -129,8 +131,6 @@ def _calendar(c: ev.CalendarCreated, tz: ZoneInfo) -> CalendarEvent:
 
 def _contact_added(f: AndroidFold, e: ev.ContactAdded) -> None:
     f.contacts[e.contact_id] = e
-    if e.org or e.note:
-        f.losses.append(f"{e.id} contact.added: org/note not seeded (Contact has no such fields)")
 
 
 def _contact_edited(f: AndroidFold, e: ev.ContactEdited) -> None:

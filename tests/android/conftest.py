@@ -53,3 +53,44 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> Sdk:
     found = dataclasses.replace(find_sdk(SDK_ROOT), avd_home=home)
     create_avd(found, "clawrig_test", IMAGE, device="pixel_7")
     return found
+
+
+class SimShell:
+    """The virtual phone's shell in this process: ``sh("cmd")`` -> (status, stdout, stderr)."""
+
+    def __init__(self, root: Path) -> None:
+        from emulator.sim.clock import PhoneClock
+        from emulator.sim.contracts import Display, PhoneContext
+        from emulator.sim.providers import SqliteProviders
+        from emulator.sim.shell import Shell
+        from emulator.sim.vfs import LocalFS
+
+        self.vfs = LocalFS(root / "fs")
+        self.clock = PhoneClock(root / "system.json")
+        self.providers = SqliteProviders(self.vfs, self.clock)
+        ctx = PhoneContext(
+            state_dir=root,
+            serial="sim-tar",
+            display=Display(),
+            vfs=self.vfs,
+            clock=self.clock,
+            providers=self.providers,
+            props={},
+        )
+        self.shell = Shell(ctx)
+
+    def __call__(self, command: str, stdin: bytes = b"") -> tuple[int, str, str]:
+        status, out, err = self.shell.capture(command, stdin)
+        return status, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "replace")
+
+    def out(self, command: str) -> str:
+        status, out, err = self(command)
+        assert status == 0, (command, status, err)
+        return out
+
+
+@pytest.fixture
+def sim_shell(tmp_path: Path) -> Iterator[SimShell]:
+    sh = SimShell(tmp_path)
+    yield sh
+    sh.providers.close()

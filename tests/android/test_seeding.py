@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import shlex
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -58,7 +60,16 @@ text = st.text(
 def _plan(words: list[str]) -> SeedPlan:
     w = words
     return SeedPlan(
-        contacts=[Contact(name=w[0] or "x", phones=["+1 555 0100"], emails=[w[1] + "@ex.com"])],
+        contacts=[
+            Contact(
+                name=w[0] or "x",
+                phones=["+1 555 0100"],
+                emails=[w[1] + "@ex.com"],
+                org=w[4],
+                title=w[5],
+                note=w[2],
+            )
+        ],
         sms=[
             Sms(address="+15550100", body=w[2], date=T0, box="inbox", read=False),
             Sms(address="+15550101", body=w[3], date=T0 + timedelta(minutes=5), box="sent"),
@@ -114,6 +125,10 @@ def test_seed_reads_back_hostile_text(phone: AdbAndroidDevice) -> None:
     stat = phone.shell("stat -c %Y /sdcard/Documents/notes/clawrig.md").stdout.strip()
     assert int(stat) == int((T0 - timedelta(days=3)).timestamp())  # the user's time, not now
     assert readers.get_setting(phone, "system", "clawrig_test_value") == HOSTILE[10]
+    (mine,) = [c for c in phone.read_state({"kind": "contacts"}) if c.name == HOSTILE[0]]
+    assert (mine.org, mine.title, mine.note) == (HOSTILE[4], HOSTILE[5], HOSTILE[2])
+    assert mine.phones == ["+1 555 0100"] and mine.emails == [HOSTILE[1] + "@ex.com"]
+    assert digest["file_transfer"] == "archive"
 
 
 @settings(
@@ -241,3 +256,115 @@ def test_a_series_is_seeded_as_a_series(phone: AdbAndroidDevice) -> None:
         where="title='Sprint review 🔁'",
     )
     assert len(seen) == 4  # every Monday of the four weeks, not just the first
+
+
+def test_org_and_note_are_rows_of_the_data_table(phone: AdbAndroidDevice) -> None:
+    only_title = Contact("Title Only ✓", title="Night 'shift' lead")
+    noted = Contact("Noted $x", org="ACME `GmbH`", note="line 1\nline 2 50% 😀")
+    plain = Contact("Plain Person")
+    phone.seed(SeedPlan(contacts=[only_title, noted, plain]))
+    rows = readers.query(
+        phone,
+        "content://com.android.contacts/data",
+        ["display_name", "mimetype", "data1", "data2", "data4"],
+        where="display_name IN ('Title Only ✓', 'Noted $x', 'Plain Person')",
+    )
+    got = {(r["display_name"], r["mimetype"], r["data1"], r["data2"], r["data4"]) for r in rows}
+    org, note = readers.MIME_ORG, readers.MIME_NOTE
+    assert ("Title Only ✓", org, None, "1", "Night 'shift' lead") in got  # 1: TYPE_WORK
+    assert ("Noted $x", org, "ACME `GmbH`", "1", None) in got
+    assert ("Noted $x", note, "line 1\nline 2 50% 😀", None, None) in got
+    assert not any(r[0] == "Plain Person" and r[1] in (org, note) for r in got)
+    by_name = {c.name: c for c in readers.contacts(phone)}
+    assert (by_name["Noted $x"].org, by_name["Noted $x"].note) == (noted.org, noted.note)
+    assert by_name["Plain Person"].org is None and by_name["Plain Person"].note is None
+
+
+# File names as hostile as a filesystem allows: no "/", NUL or newline (seeding refuses
+# those: the read-back prints one line per file), and not "." or "..".
+file_names = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("'\"$`%\\ ;&|<>*?~#😀日本語🎉é")),
+        st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="/\x00\n"),
+    ),
+    min_size=1,
+    max_size=24,
+).filter(lambda n: n not in (".", ".."))
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(file_names, min_size=1, max_size=6, unique=True),
+    bodies=st.lists(st.binary(max_size=3000), min_size=6, max_size=6),
+    mtimes=st.lists(st.integers(0, 2**31 - 1) | st.none(), min_size=6, max_size=6),
+    archive=st.booleans(),
+)
+def test_files_round_trip_byte_for_byte(
+    phone: AdbAndroidDevice,
+    names: list[str],
+    bodies: list[bytes],
+    mtimes: list[int | None],
+    archive: bool,
+) -> None:
+    folder = f"/sdcard/Download/prop {secrets.token_hex(4)} 'q' $d"
+    files = [FileItem(f"{folder}/{n}", bodies[i], mtime=mtimes[i]) for i, n in enumerate(names)]
+    digest = apply_plan(phone, SeedPlan(files=files), archive=archive)
+    assert digest["file_transfer"] == ("archive" if archive else "per-file")
+    now = phone.shell("date +%s").stdout.strip()
+    for f in files:
+        # Read back independently of the seeding's own check: bytes over sync, time by stat.
+        assert phone.read_bytes(f.path) == f.data
+        quoted = shlex.quote(f.path)
+        stamp = phone.check(f"stat -c %Y {quoted}").strip()
+        assert stamp == str(f.mtime if f.mtime is not None else now), f.path
+
+
+def test_round_trips_do_not_grow_with_files(phone: AdbAndroidDevice) -> None:
+    def plan(n: int, tag: str) -> SeedPlan:
+        return SeedPlan(
+            sms=[Sms("+15550123", f"{tag} sms", T0)],
+            files=[
+                FileItem(f"/sdcard/Documents/rt {tag}/{i} 😀.txt", f"{i}".encode(), mtime=T0)
+                for i in range(n)
+            ],
+            app_rows=[
+                AppRows(
+                    "com.example.rt",
+                    "/data/data/com.example.rt/databases/rt.db",
+                    "t",
+                    [{"v": tag}],
+                    "CREATE TABLE IF NOT EXISTS t (v TEXT)",
+                )
+            ],
+        )
+
+    one = apply_plan(phone, plan(1, "a"))
+    many = apply_plan(phone, plan(60, "b"))
+    assert one["round_trips"] == many["round_trips"] <= 4
+    per_file = apply_plan(phone, plan(60, "c"), archive=False)
+    assert per_file["round_trips"] >= 60  # the fallback pushes each file (and the SQL)
+
+
+def test_a_file_that_cannot_be_written_fails_the_seed_by_name(phone: AdbAndroidDevice) -> None:
+    phone.seed(SeedPlan(files=[FileItem("/sdcard/Documents/blocker.txt", b"a file")]))
+    bad = SeedPlan(
+        files=[
+            FileItem("/sdcard/Documents/fine.txt", b"fine"),
+            FileItem("/sdcard/Documents/blocker.txt/inner.txt", b"cannot be"),
+        ]
+    )
+    with pytest.raises(
+        SeedMismatch, match=r"files\[1\] \(/sdcard/Documents/blocker\.txt/inner"
+    ) as e:
+        phone.seed(bad)
+    assert "can't mkdir" in e.value.log_tail
+
+
+def test_bad_file_paths_are_refused_before_anything_is_written(phone: AdbAndroidDevice) -> None:
+    from emulator.errors import AndroidInputError
+
+    for path, why in (("relative.txt", "absolute"), ("/sdcard/a\nb", "newline")):
+        with pytest.raises(AndroidInputError, match=why):
+            phone.seed(SeedPlan(files=[FileItem(path, b"x")]))

@@ -33,6 +33,8 @@ def phone_stream(tag: str, text: str = HOSTILE, role: str = "phone") -> list[dic
             "name": f"Old {tag}",
             "phones": [num],
             "emails": [f"{tag}@old.example"],
+            "org": f"{text} org",
+            "note": "first note",
         },
         {
             "t": at(1),
@@ -41,6 +43,7 @@ def phone_stream(tag: str, text: str = HOSTILE, role: str = "phone") -> list[dic
             "contact_id": f"c-{tag}",
             "name": f"{text} {tag}",
             "emails": [f"{tag}@new.example"],
+            "note": f"{text} note {tag}",
         },
         {
             "t": at(2),

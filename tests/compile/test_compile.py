@@ -122,10 +122,16 @@ def test_service_events_are_skipped_with_a_trace() -> None:
     assert plans["laptop"].records == []  # nothing reached the laptop
 
 
-def test_losses_name_what_a_primitive_cannot_hold() -> None:
-    raw = [{**phone_stream("l")[0], "org": "ACME GmbH"}]
+def test_a_contacts_org_and_note_reach_the_plan() -> None:
+    added, edited = phone_stream("l")[:2]
+    raw = [
+        {**added, "org": "ACME GmbH", "note": "old note"},
+        {**edited, "note": HOSTILE},  # the edit keeps the org, replaces the note
+    ]
     plans = compile_stream(DEVICES, TZ, events(raw))
-    assert any("org/note not seeded" in why for why in plans.losses)
+    (contact,) = plans["phone"].contacts
+    assert (contact.org, contact.title, contact.note) == ("ACME GmbH", None, HOSTILE)
+    assert plans.losses == []
 
 
 def test_a_series_keeps_its_rule() -> None:

@@ -27,6 +27,7 @@ def all_commands() -> dict[str, Command]:
     from emulator.sim.shell.commands import (  # noqa: F401  (registration by import)
         android_am,
         android_pm,
+        archive,
         builtins,
         content,
         files,
