@@ -111,12 +111,16 @@ class Actions:
 
     def retype(self, device: str, shown: str, text: str) -> Observation:
         """Replace a one-line field's ``shown`` text with ``text`` as a person does: tap
-        it, go to the end, press delete once per character, type."""
+        it, go to the end, press delete back to where the two differ, type the rest
+        ("2026-03-16" to "2026-03-19" is one delete and "9")."""
+        keep = 0
+        while keep < min(len(shown), len(text)) and shown[keep] == text[keep]:
+            keep += 1
         self.tap_text(device, shown)
-        self.key(device, "move_end")
-        for _ in shown:
-            self.key(device, "del")
-        return self.type(device, text)
+        obs = self.key(device, "move_end")
+        for _ in shown[keep:]:
+            obs = self.key(device, "del")
+        return self.type(device, text[keep:]) if text[keep:] else obs
 
     def tap_until(self, device: str, text: str, shown: str, most: int = 31) -> list[str]:
         """Tap ``text`` (a "Next day" button, say) until some element shows ``shown``;
