@@ -123,7 +123,7 @@ def test_every_character_belongs_to_at_most_one_value():
     st.text(st.characters(categories=["L", "Zs"]), max_size=8),
 )
 def test_a_written_time_reads_back(hour, minute, words):
-    text = f"{words} {hour:02d}:{minute:02d} {words}"
+    text = f"{words} {hour:02d}:{minute:02d}, {words}"
     assert times(text) == [(hour, minute)]
     assert numbers(text) == []
 
