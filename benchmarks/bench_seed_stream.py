@@ -11,7 +11,13 @@ sent to the guest's root python helper (``SshSession.exec`` and
 per event and the figures against issue 8's targets (under 60 s, fewer than
 0.05 round trips per event).
 
+``--phone-only`` boots no VM: it seeds the phone's plan into two fresh virtual
+phones, once as one archive (what ``seed`` does when the device has ``tar``) and
+once with one push per file (the fallback for devices without it), and prints
+both side by side.
+
     .venv/bin/python benchmarks/bench_seed_stream.py [--task PATH] [--concurrent]
+    .venv/bin/python benchmarks/bench_seed_stream.py --phone-only
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from emulator.adb import AdbServer
 from emulator.device import AdbAndroidDevice
+from emulator.seeding import apply_plan
 from emulator.sim.phone import spawn_phone
 from linux_vm.backends import QemuBackend
 from linux_vm.helper import GuestPython
@@ -57,10 +64,46 @@ def timed(fn: Any, *args: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t
 
 
+def phone_paths(loaded: Any, plan: Any, events: int) -> None:
+    """The phone's plan seeded into two fresh phones: one archive vs one push per file."""
+    server = AdbServer.private()
+    work = Path(tempfile.mkdtemp(prefix="bench-seed-phone-"))
+    rows = []
+    try:
+        for name, archive in (("per-file", False), ("archive", True)):
+            proc = spawn_phone(work / name, size="720x1280", density=320)
+            try:
+                phone = AdbAndroidDevice(server, server.connect(proc.serial), role=loaded.phone)
+                phone.set_clock(loaded.task.now, loaded.task.timezone)
+                before = phone.round_trips
+                digest, sec = timed(lambda p=phone, a=archive: apply_plan(p, plan, archive=a))
+                assert digest["file_transfer"] == name
+                rows.append((name, sec, phone.round_trips - before))
+            finally:
+                proc.stop()
+    finally:
+        server.kill()
+    print(
+        f"phone {loaded.phone}: {events} events, {len(plan.files)} files, "
+        f"{len(plan.all_app_rows())} app databases; seeded and verified by read-back"
+    )
+    print(f"{'path':10} {'seconds':>8} {'events/s':>9} {'adb round trips':>16} {'per event':>10}")
+    for name, sec, trips in rows:
+        print(f"{name:10} {sec:8.2f} {events / sec:9.0f} {trips:16d} {trips / events:10.4f}")
+    (_, s1, r1), (_, s2, r2) = rows
+    print(
+        f"archive vs per-file: {s1 / s2:.2f}x the speed, {r1 / r2:.0f}x fewer round trips; "
+        f"target under {TARGET_RT} round trips/event -> {r2 / events:.4f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--task", type=Path, default=TASK)
     ap.add_argument("--concurrent", action="store_true", help="seed both devices at once")
+    ap.add_argument(
+        "--phone-only", action="store_true", help="no VM: the phone's archive vs per-file paths"
+    )
     args = ap.parse_args()
 
     loaded = load_task(args.task)
@@ -72,6 +115,15 @@ def main() -> None:
             per_role[e.target] += 1
     seeded = sum(per_role.values())
     phone_role, laptop_role = loaded.phone, loaded.laptop
+    if args.phone_only:
+        if phone_role is None:
+            sys.exit(f"{args.task}: the benchmark needs a phone role")
+        print(
+            f"task {loaded.task.id}: {len(stream)} events, generated in {gen_s:.1f} s, "
+            f"compiled in {compile_s:.1f} s"
+        )
+        phone_paths(loaded, plans[phone_role], per_role[phone_role])
+        return
     if phone_role is None or laptop_role is None:
         sys.exit(f"{args.task}: the benchmark needs a phone and a laptop role")
 

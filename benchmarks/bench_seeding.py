@@ -1,12 +1,15 @@
-"""Seeding N records (contacts + SMS + calendar events) batched vs one ``adb shell`` per row.
+"""Seeding N records (contacts + SMS + calendar events) and F files, three ways.
 
-Both paths run in one process against the same virtual phone through the real
-adb server, and write the same provider rows. The batched path also reads
-everything back and verifies it; the per-row path does not (so the ratio is
-conservative). Prints seconds, adb round trips, round trips per record and
-the ratios.
+``per-row``: one ``adb shell content insert`` per provider row and one push per
+file. ``per-file``: the batched seeding with one push per file (its fallback for
+devices without ``tar``). ``archive``: the batched seeding as ``seed`` runs it,
+files, SQL and script in one pushed tar. All run in one process against the same
+virtual phone through the real adb server and write the same rows and files;
+the batched paths also read everything back and verify it, the per-row path
+does not (so its ratio is conservative). Prints seconds, adb round trips, round
+trips per record and the ratios.
 
-    .venv/bin/python benchmarks/bench_seeding.py [--n 1000]
+    .venv/bin/python benchmarks/bench_seeding.py [--n 1000] [--files 100]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from emulator.seeding import (
     MIME_PHONE,
     CalendarEvent,
     Contact,
+    FileItem,
     SeedPlan,
     Sms,
     _read_marks,
@@ -40,9 +44,17 @@ from emulator.seeding import (
 T0 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 
 
-def make_plan(n: int, tag: str) -> SeedPlan:
+def make_plan(n: int, tag: str, files: int) -> SeedPlan:
     third = n // 3
     return SeedPlan(
+        files=[
+            FileItem(
+                f"/sdcard/Documents/Notes/{tag}/note {i} 'q' $x 😀.md",
+                f"# Note {i}\n\nit's $5, 50% off `now` 日本\n".encode() * 20,
+                mtime=T0 + timedelta(hours=i),
+            )
+            for i in range(files)
+        ],
         contacts=[Contact(f"{tag} Person {i}", phones=[f"+1555{i:07d}"]) for i in range(third)],
         sms=[
             Sms(f"+1555{i:07d}", f"{tag} message {i}: it's $5, 50% off 😀", T0 + timedelta(i))
@@ -61,7 +73,7 @@ def make_plan(n: int, tag: str) -> SeedPlan:
 
 
 def per_row(device: AdbAndroidDevice, plan: SeedPlan) -> None:
-    """The naive path: one ``adb shell content insert`` per provider row."""
+    """The naive path: one ``adb shell content insert`` per provider row, one push per file."""
     marks = _read_marks(device, plan)
     rid, eid = marks.raw_contact, marks.event
     for c in plan.contacts:
@@ -103,11 +115,14 @@ def per_row(device: AdbAndroidDevice, plan: SeedPlan) -> None:
         )
         for m in e.reminders:
             device.check(insert_command(f"{CALENDAR}/reminders", {"event_id": eid, "minutes": m}))
+    for f in plan.files:
+        device.push(f.data, f.path, mode=f.mode)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1000, help="records per path (default 1000)")
+    ap.add_argument("--files", type=int, default=100, help="files per path (default 100)")
     args = ap.parse_args()
     from emulator.sim.phone import spawn_phone
 
@@ -117,22 +132,32 @@ def main() -> int:
         phone = spawn_phone(Path(tempfile.mkdtemp(prefix="bench-seed-")))
         device = AdbAndroidDevice(server, server.connect(phone.serial))
         results = {}
-        for name, run in (("per-row", per_row), ("batched", apply_plan)):
-            plan = make_plan(args.n, name)
+        paths = {
+            "per-row": per_row,
+            "per-file": lambda d, p: apply_plan(d, p, archive=False),
+            "archive": apply_plan,
+        }
+        for name, run in paths.items():
+            plan = make_plan(args.n, name, args.files)
             before = device.round_trips
             t = time.perf_counter()
             run(device, plan)
             results[name] = (time.perf_counter() - t, device.round_trips - before)
-        n = args.n
-        print(f"seeding {n} records (contacts + SMS + events), virtual phone, adb {server.adb}")
+        n = args.n + args.files
+        print(
+            f"seeding {args.n} records (contacts + SMS + events) and {args.files} files, "
+            f"virtual phone, adb {server.adb}"
+        )
         print(f"{'path':<10}{'seconds':>10}{'round trips':>14}{'trips/record':>15}")
         for name, (sec, trips) in results.items():
             print(f"{name:<10}{sec:>10.2f}{trips:>14}{trips / n:>15.3f}")
-        (s1, r1), (s2, r2) = results["per-row"], results["batched"]
-        print(
-            f"ratio: {s1 / s2:.1f}x faster, {r1 / max(r2, 1):.0f}x fewer round trips "
-            "(batched includes read-back verification)"
-        )
+        s3, r3 = results["archive"]
+        for other in ("per-row", "per-file"):
+            s1, r1 = results[other]
+            print(
+                f"archive vs {other}: {s1 / s3:.1f}x faster, {r1 / max(r3, 1):.0f}x fewer "
+                "round trips (archive includes read-back verification)"
+            )
     finally:
         if phone is not None:
             phone.stop()
