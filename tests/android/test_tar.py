@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shlex
 import tarfile
 
 import pytest
@@ -71,9 +72,9 @@ def test_extract_keeps_names_bytes_modes_and_times(sim_shell) -> None:
     assert listed == [e.path.lstrip("/") for e in entries]
     # What seeding's verification reads: sizes, times and hashes through the phone's own tools.
     first = entries[0].path
-    assert sim_shell.out(
-        f"stat -c '%s %Y %n' '{first.replace(chr(39), chr(39) + chr(92) + 2 * chr(39))}'"
-    ) == (f"{len(entries[0].data)} {T1} {first}\n")
+    assert sim_shell.out(f"stat -c '%s %Y %n' {shlex.quote(first)}") == (
+        f"{len(entries[0].data)} {T1} {first}\n"
+    )
 
 
 def test_pax_and_gzip_archives_extract(sim_shell) -> None:
@@ -202,3 +203,24 @@ def test_errors_read_like_toybox(sim_shell, command: str, message: str) -> None:
     sim_shell.vfs.write_bytes("/data/local/tmp/cut.tar", good[:1536])  # headers + part of data
     status, _, err = sim_shell(command)
     assert (status, err.rstrip("\n").splitlines()[-1]) == (1, message)
+
+
+@pytest.mark.integration
+def test_an_archive_made_on_the_phone_reads_on_the_host(phone) -> None:
+    """``tar -c`` over the real adb (``exec:``, binary-safe): names and bytes as seeded."""
+    from emulator.seeding import FileItem, SeedPlan
+
+    folder = "/sdcard/Download/tar out 'q' $x"
+    files = [
+        FileItem(f"{folder}/{n}", f"{n}\n\x00\xff".encode("utf-8", "surrogateescape"), mtime=T1)
+        for n in HOSTILE_NAMES
+    ]
+    phone.seed(SeedPlan(files=files))
+    raw = phone.exec_out(f"tar -c -f - -C {shlex.quote(folder)} .")
+    with tarfile.open(fileobj=io.BytesIO(raw), encoding="utf-8") as tf:
+        got = {
+            m.name.removeprefix("./"): (tf.extractfile(m).read(), m.mtime)  # type: ignore[union-attr]
+            for m in tf
+            if m.isfile()
+        }
+    assert got == {f.path.rsplit("/", 1)[1]: (f.data, T1) for f in files}
