@@ -1,4 +1,4 @@
-"""Android seeding: typed records in, one pushed script per device, read back, verified.
+"""Android seeding: typed records in, one pushed archive per batch, read back, verified.
 
 A :class:`SeedPlan` is applied in a fixed number of adb round trips whatever
 its size: one batched read of the current high-water marks, one push of a tar
@@ -159,7 +159,6 @@ class CalendarEvent:
         return {"dtstart": start, "dtend": None, "duration": f"P{seconds}S", "rrule": self.rrule}
 
 
-DATA_COLUMNS = CONTACT_DATA_COLUMNS
 EVENT_COLUMNS = [
     "_id",
     "title",
@@ -634,7 +633,7 @@ def _readback_commands(plan: SeedPlan, marks: _Marks) -> dict[str, str]:
     if plan.contacts:
         cmds["data"] = content_query_command(
             f"{CONTACTS}/data",
-            DATA_COLUMNS,
+            CONTACT_DATA_COLUMNS,
             where=f"raw_contact_id>{marks.raw_contact}",
             sort="_id ASC",
         )
@@ -688,7 +687,7 @@ def _verify(
 ) -> None:
     i64 = {"_id": int, "date": int, "type": int, "read": int, "duration": int}
     if plan.contacts:
-        rows = parse_content_rows(out["data"], DATA_COLUMNS, {"raw_contact_id": int})
+        rows = parse_content_rows(out["data"], CONTACT_DATA_COLUMNS, {"raw_contact_id": int})
         by_raw: dict[int, list[tuple[Any, Any, Any]]] = {}
         for r in rows:
             # data4 is a title only for organizations (phones keep a normalized number there).
@@ -876,7 +875,7 @@ def apply_plan(
     """Apply ``plan`` to ``device`` in a bounded number of round trips, verify, return a digest.
 
     Everything to write travels in one tar archive when the device has ``tar``
-    (toybox has it since Android 6); otherwise, or with ``archive=False``, files,
+    (toybox's, on current Android); otherwise, or with ``archive=False``, files,
     app database SQL and the script are pushed one sync transfer each.
     """
     if isinstance(plan, Mapping):
