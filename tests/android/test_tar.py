@@ -11,6 +11,7 @@ import gzip
 import io
 import os
 import shlex
+import subprocess
 import tarfile
 
 import pytest
@@ -224,3 +225,35 @@ def test_an_archive_made_on_the_phone_reads_on_the_host(phone) -> None:
             if m.isfile()
         }
     assert got == {f.path.rsplit("/", 1)[1]: (f.data, T1) for f in files}
+
+
+def test_gnu_tar_reads_both_ways(sim_shell, tmp_path) -> None:
+    """An independent tar (the host's GNU tar) agrees on the seed archive and on ``tar -c``."""
+    entries = [
+        ArchiveEntry(f"/sdcard/Documents/{n}", f"{n}\n".encode(), 0o640, T1 + i)
+        for i, n in enumerate(HOSTILE_NAMES)
+    ]
+    entries.append(ArchiveEntry("/sdcard/" + "lång 📁/" * 20 + "f.txt", b"deep", 0o600, T1))
+    out = tmp_path / "gnu"
+    out.mkdir()
+    subprocess.run(
+        ["tar", "-x", "-f", "-", "-C", str(out)], input=seed_archive(entries), check=True
+    )
+    for e in entries:
+        host = out / e.path.lstrip("/")
+        s = host.stat()
+        assert (host.read_bytes(), s.st_mode & 0o777, int(s.st_mtime)) == (e.data, e.mode, e.mtime)
+
+    sim_shell.vfs.write_bytes("/data/local/tmp/seed.tar", seed_archive(entries))
+    sim_shell.out(
+        "tar -xf /data/local/tmp/seed.tar -C / && tar -cf /data/local/tmp/back.tar sdcard"
+    )
+    made = sim_shell.vfs.read_bytes("/data/local/tmp/back.tar")
+    listed = subprocess.run(
+        ["tar", "--quoting-style=literal", "-t", "-f", "-"],
+        input=made,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    for e in entries:
+        assert e.path.lstrip("/") + "\n" in listed
