@@ -163,7 +163,7 @@ def _target(run: _Run, name: str) -> str | None:
     """The device path a member extracts to, or None (reported) when it may not go there."""
     dev = normalize(name, run.base)
     under = run.base == "/" or dev == run.base or dev.startswith(run.base.rstrip("/") + "/")
-    if not under or dev == "/":
+    if not under:
         run.warn(f"'{name}' {dev} not under '{run.base}'")
         return None
     try:
@@ -177,14 +177,14 @@ def _target(run: _Run, name: str) -> str | None:
 def _extract_one(run: _Run, tf: tarfile.TarFile, m: tarfile.TarInfo, name: str) -> None:
     sh, opts = run.sh, run.opts
     if opts.get("v"):
-        run.io.out(name + "\n")
+        run.io.out(name + ("/\n" if m.isdir() else "\n"))  # the name as stored
     if opts.get("O"):
         if m.isfile():
             data = tf.extractfile(m)
             run.io.out(data.read() if data else b"")
         return
     dev = _target(run, name)
-    if dev is None:
+    if dev is None or dev == "/":  # "./" of an archive made at the root: nothing to create
         return
     vfs = sh.vfs
     parent = dev.rsplit("/", 1)[0] or "/"
