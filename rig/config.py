@@ -9,11 +9,12 @@ and a QEMU VM.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rig.errors import ConfigInvalid
 
@@ -114,6 +115,28 @@ class AgentConfig(_Section):
     request_timeout_s: float = Field(default=120.0, gt=0)
 
 
+RAY_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.\-\[\]:]+:\d{1,5})$")
+
+
+def check_ray_address(value: str) -> str:
+    """``local``, ``auto`` or a cluster address; shared by ``rig.toml`` and ``--ray``."""
+    if not RAY_ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not allowed; expected 'local', 'auto' or HOST:PORT")
+    return value
+
+
+class SuiteConfig(_Section):
+    """Where ``rig suite run`` runs its trials."""
+
+    ray: str | None = Field(default=None, description="local | auto | HOST:PORT of a Ray head")
+    ray_cpus: float = Field(default=1.0, gt=0, description="CPUs a trial reserves on Ray")
+
+    @field_validator("ray")
+    @classmethod
+    def _ray(cls, value: str | None) -> str | None:
+        return None if value is None else check_ray_address(value)
+
+
 class RigConfig(_Section):
     devices: DevicesConfig = Field(default_factory=DevicesConfig)
     android: AndroidConfig = Field(default_factory=AndroidConfig)
@@ -121,6 +144,7 @@ class RigConfig(_Section):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    suite: SuiteConfig = Field(default_factory=SuiteConfig)
 
     source: Path | None = Field(default=None, exclude=True)
 
@@ -148,6 +172,8 @@ def _describe(err: dict) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
+    if kind == "value_error":
+        return f"{key}: {err['ctx']['error']}"
     if kind == "literal_error":
         allowed = err.get("ctx", {}).get("expected", "")
         return f"{key}: {err['input']!r} is not allowed; expected {allowed}"

@@ -1,7 +1,8 @@
-"""Suites: every task × K trials across N local worker processes, resumable.
+"""Suites: every task × K trials across N worker processes, resumable.
 
 Each trial runs in a worker process with a world of its own (the backends
-pick free ports and per-episode disks, so workers never collide). The parent
+pick free ports and per-episode disks, so workers never collide): local
+processes by default, or Ray tasks on a cluster (``rig.farm``). The parent
 appends one line per finished trial to ``results.jsonl`` — the only source of
 truth for ``--resume``: a trial is done when its latest line is not an
 infrastructure error. A trial killed half-way has no line and is simply run
@@ -13,17 +14,19 @@ from __future__ import annotations
 
 import csv
 import json
-import multiprocessing
+import os
 import shutil
+import socket
 import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rig.config import RigConfig
+from rig.farm import LOCAL, open_farm
 from rig.recorder import write_json
 from rig.viewer import render_index
 from scoring.metrics import Trial, summarize
@@ -98,6 +101,7 @@ def _run_trial(
         "mode": spec.mode,
         "surfaces": list(spec.surfaces),
         "report": str(folder.relative_to(out) / "report.html"),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",  # which node and process ran it
     }
     try:
         config = parse_config(config_data)
@@ -128,12 +132,21 @@ def run_suite(
     config: RigConfig,
     out: Path,
     trials: int = 1,
-    workers: int = 1,
+    workers: int | None = None,
     resume: bool = False,
     retries: int = 1,
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+    ray: str | None = None,
+    ray_cpus: float | None = None,
 ) -> dict[str, Any]:
-    """Run the suite; returns the summary (also written to ``out/summary.json``)."""
+    """Run the suite; returns the summary (also written to ``out/summary.json``).
+
+    ``ray`` (else ``[suite] ray`` in the config) sends trials to a Ray cluster instead
+    of local processes; ``workers`` caps the trials in flight (default: 1 locally, the
+    cluster's CPUs / ``ray_cpus`` on Ray). Paths are made absolute so that a worker
+    on another node (same paths on a shared filesystem) finds the task and the out folder.
+    """
+    suite_dir, out = suite_dir.resolve(), out.resolve()
     specs = plan_trials(suite_dir, trials)
     out.mkdir(parents=True, exist_ok=True)
     if not resume and (out / RESULTS).exists():
@@ -142,21 +155,28 @@ def run_suite(
     todo = [s for s in specs if s.key not in done or done[s.key].get("infra_error")]
     attempts = {s.key: 0 for s in todo}
     config_data = config.model_dump(mode="json")
-    write_json(out / "suite.json", {"suite": str(suite_dir), "agent": agent, "trials": trials})
+    ray = ray if ray is not None else config.suite.ray
+    ray_cpus = ray_cpus if ray_cpus is not None else config.suite.ray_cpus
+    farm_name = ray if ray not in (None, LOCAL) else LOCAL
+    write_json(
+        out / "suite.json",
+        {"suite": str(suite_dir), "agent": agent, "trials": trials, "farm": farm_name},
+    )
     finished = len(specs) - len(todo)
-    ctx = multiprocessing.get_context("spawn")
+    if not todo:  # nothing to run: no farm to start (a Ray connection costs seconds)
+        return write_outputs(out, specs, trials)
     with (
+        open_farm(workers, ray, ray_cpus) as farm,
         open(out / RESULTS, "a", encoding="utf-8") as results,
-        ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool,
     ):
         pending: dict[Future, TrialSpec] = {}
         queue = list(todo)
 
         def submit() -> None:
-            while queue and len(pending) < max(1, workers):
+            while queue and len(pending) < farm.slots:
                 spec = queue.pop(0)
                 attempts[spec.key] += 1
-                pending[pool.submit(_run_trial, spec, agent, config_data, str(out))] = spec
+                pending[farm.submit(_run_trial, spec, agent, config_data, str(out))] = spec
 
         submit()
         while pending:
@@ -165,7 +185,7 @@ def run_suite(
                 spec = pending.pop(future)
                 try:
                     row = future.result()
-                except Exception as exc:  # the worker process died
+                except Exception as exc:  # the worker process (or its node) died
                     row = {
                         "task_id": spec.task_id,
                         "trial": spec.trial,
@@ -173,7 +193,7 @@ def run_suite(
                         "surfaces": list(spec.surfaces),
                         "passed": False,
                         "score": 0.0,
-                        "infra_error": f"worker died: {type(exc).__name__}: {exc}",
+                        "infra_error": farm.lost(exc),
                         "report": str(spec.folder(out).relative_to(out) / "report.html"),
                     }
                 row["attempt"] = attempts[spec.key]

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rig.config import check_ray_address
 from rig.episode import backend_overrides
 from rig.errors import RigError
 from tasks.loader import ProblemsFound
@@ -21,18 +22,32 @@ def run(
     suite_dir: Path = typer.Argument(..., help="folder of task folders"),
     agent: str = typer.Option("oracle", help="oracle | noop | replay:PATH | openai:MODEL"),
     trials: int = typer.Option(1, min=1, help="trials per task (k)"),
-    workers: int = typer.Option(1, min=1, help="parallel worlds"),
+    workers: int | None = typer.Option(
+        None, min=1, help="parallel worlds [default: 1; on Ray: cluster CPUs / --ray-cpus]"
+    ),
     out: Path = typer.Option(Path("runs/suite"), help="results folder"),
     resume: bool = typer.Option(False, help="skip finished trials, rerun infra errors"),
     retries: int = typer.Option(1, min=0, help="reruns of a trial that hit an infra error"),
     android: str | None = typer.Option(None, help="sim | avd:NAME | attach:SERIAL"),
     linux: str | None = typer.Option(None, help="qemu | attach:USER@HOST:PORT"),
+    ray: str | None = typer.Option(
+        None,
+        help="Ray cluster for the trials: auto | HOST:PORT | local (default: rig.toml suite.ray)",
+    ),
+    ray_cpus: float | None = typer.Option(
+        None, min=0.01, help="CPUs each trial reserves on Ray [default: 1]"
+    ),
 ) -> None:
-    """Run every task TRIALS times across WORKERS processes; writes summary.json, trials.csv,
-    junit.xml and index.html under OUT."""
+    """Run every task TRIALS times across WORKERS processes (or a Ray cluster); writes
+    summary.json, trials.csv, junit.xml and index.html under OUT."""
     from rig.suite import run_suite
 
     config = backend_overrides(ctx.obj["config"], android, linux)
+    if ray is not None:
+        try:
+            check_ray_address(ray)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--ray'") from None
     console = Console(stderr=True, soft_wrap=True)
     counts = {"pass": 0, "fail": 0, "infra": 0, "error": 0}
     columns = (
@@ -62,7 +77,17 @@ def run(
 
         try:
             summary = run_suite(
-                suite_dir, agent, config, out, trials, workers, resume, retries, on_result
+                suite_dir,
+                agent,
+                config,
+                out,
+                trials,
+                workers,
+                resume,
+                retries,
+                on_result,
+                ray=ray,
+                ray_cpus=ray_cpus,
             )
         except ProblemsFound as exc:
             raise RigError(f"{suite_dir} holds invalid tasks:\n{exc}") from None

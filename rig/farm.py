@@ -1,0 +1,162 @@
+"""Where a suite's trials run: local worker processes, or tasks on a Ray cluster.
+
+The suite loop (:func:`rig.suite.run_suite`) is the same for both: it hands a farm
+the trial function, waits on the ``concurrent.futures.Future`` the farm returns,
+and alone appends to ``results.jsonl``. A farm only decides where the function
+runs. A future that raises instead of returning a row means the worker process
+(or its node) went away, never that the agent failed: :meth:`Farm.lost` words it
+as an infrastructure error, which the suite retries.
+
+Ray is imported only when a Ray farm is asked for, so the rig runs without it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from rig.errors import InfraError, RigError
+
+LOCAL = "local"
+INSTALL_HINT = "install clawrig[ray] (pip install 'clawrig[ray]')"
+
+
+class Farm:
+    """Runs picklable functions somewhere and hands back futures."""
+
+    slots: int  # how many trials the suite keeps in flight
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        raise NotImplementedError
+
+    def lost(self, exc: BaseException) -> str:
+        """The infra-error text for a trial whose future raised ``exc``."""
+        return f"worker died: {type(exc).__name__}: {_first_line(exc)}"
+
+    def close(self) -> None:
+        """Release workers; a trial still running is abandoned (resume reruns it)."""
+
+    def __enter__(self) -> Farm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalFarm(Farm):
+    """Spawned worker processes on this machine (the default)."""
+
+    def __init__(self, workers: int) -> None:
+        self.slots = max(1, workers)
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenProcessPool:
+            # A killed worker breaks the whole pool; its trials already failed as infra
+            # errors, so a fresh pool carries on with the rest of the suite.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RayFarm(Farm):
+    """One Ray task per trial, on whichever node has ``num_cpus`` free.
+
+    Connects to an existing cluster (``address``: ``auto`` or ``HOST:PORT``); Ray's own
+    task retries are off, so every attempt is one line in ``results.jsonl``.
+    """
+
+    def __init__(self, address: str, workers: int | None = None, num_cpus: float = 1.0) -> None:
+        ray = import_ray()
+        self._ray = ray
+        self._owned = False
+        if not ray.is_initialized():
+            _probe(address)
+            try:
+                ray.init(address=address, log_to_driver=False, logging_level="WARNING")
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                hint = ""
+                if address != "auto" and "RAY_AUTH_MODE" not in os.environ:
+                    hint = (
+                        " (a cluster with token authentication also needs RAY_AUTH_MODE=token"
+                        " and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN)"
+                    )
+                raise InfraError(
+                    f"cannot reach the Ray cluster at {address!r}: {_first_line(exc)}{hint}"
+                ) from None
+            self._owned = True
+        self.num_cpus = num_cpus
+        if workers is None:
+            cpus = float(ray.cluster_resources().get("CPU", 1))
+            workers = int(cpus // num_cpus)
+        self.slots = max(1, workers)
+        self._remotes: dict[Callable[..., Any], Any] = {}
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        remote = self._remotes.get(fn)
+        if remote is None:
+            remote = self._ray.remote(fn).options(num_cpus=self.num_cpus, max_retries=0)
+            self._remotes[fn] = remote
+        return remote.remote(*args).future()
+
+    def lost(self, exc: BaseException) -> str:
+        from ray import exceptions as rex
+
+        if isinstance(exc, rex.RayTaskError):
+            cause = getattr(exc, "cause", None) or exc
+            return f"ray task failed: {type(cause).__name__}: {_first_line(cause)}"
+        if isinstance(exc, rex.NodeDiedError):
+            return f"ray node died: {_first_line(exc)}"
+        if isinstance(exc, rex.WorkerCrashedError):
+            return f"ray worker died: {_first_line(exc)}"
+        return f"ray: {type(exc).__name__}: {_first_line(exc)}"
+
+    def close(self) -> None:
+        if self._owned:
+            self._ray.shutdown()
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a clear error naming the extra to install."""
+    try:
+        import ray
+    except ImportError:
+        raise RigError(f"running a suite on Ray needs the ray package: {INSTALL_HINT}") from None
+    return ray
+
+
+def open_farm(workers: int | None, ray: str | None = None, ray_cpus: float = 1.0) -> Farm:
+    """Local processes unless ``ray`` names a cluster (``auto`` or ``HOST:PORT``)."""
+    if ray is None or ray == LOCAL:
+        return LocalFarm(workers or 1)
+    return RayFarm(ray, workers, ray_cpus)
+
+
+def _probe(address: str) -> None:
+    """Fail in seconds on an address nobody listens on (``ray.init`` retries for minutes)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise InfraError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

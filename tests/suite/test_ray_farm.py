@@ -1,0 +1,330 @@
+"""`rig suite run --ray ADDRESS` on a real one-node Ray cluster (``ray start --head``),
+through the real CLI: the same rows and summary as local processes, resume, and a worker
+killed mid-trial counted as an infra error and retried, never as an agent failure."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from emulator.adb import free_port
+from rig.config import parse_config
+from rig.errors import ConfigInvalid, RigError
+
+ROOT = Path(__file__).resolve().parents[2]
+ADD_CONTACT = ROOT / "tests" / "mcp" / "fixtures" / "add-contact"
+CRASH_ONCE = Path(__file__).parent / "fixtures" / "crash-once"
+RAY = Path(sys.executable).with_name("ray")
+cluster_test = [pytest.mark.integration, pytest.mark.slow]
+
+
+def rig(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rig.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+class Cluster:
+    def __init__(self, address: str, temp_dir: Path, proc: subprocess.Popen) -> None:
+        self.address, self.temp_dir, self.proc = address, temp_dir, proc
+
+    def worker_pids(self) -> set[int]:
+        """Pids of the processes this cluster started as Ray workers (from their log names)."""
+        logs = self.temp_dir.glob("session_*/logs/python-core-worker-*.log")
+        return {int(p.stem.rsplit("_", 1)[1]) for p in logs}
+
+
+@pytest.fixture(scope="module")
+def cluster(private_adb) -> Cluster:
+    """A head node on this machine, started as a user would (`ray start --head --block`),
+    in its own session so that only its processes are stopped afterwards. Its workers
+    inherit this process's environment, so episodes use the private adb server."""
+    # Token authentication, as Ray clusters have by default, with a token of our own (not
+    # ~/.ray/auth_token); the cluster and every `rig` driver below read it from the env.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RAY_AUTH_MODE", "token")
+    mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(32))
+    mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    if not RAY.exists():
+        pytest.fail(f"{RAY} missing: the dev extra installs ray (pip install -e '.[dev]')")
+    temp_dir = Path(tempfile.mkdtemp(prefix="clawrig-ray-", dir="/tmp"))  # short: unix sockets
+    port = free_port()
+    ports = {
+        "--port": port,
+        "--node-manager-port": free_port(),
+        "--object-manager-port": free_port(),
+        "--dashboard-agent-listen-port": free_port(),
+        "--dashboard-agent-grpc-port": free_port(),
+        "--runtime-env-agent-port": free_port(),
+        "--metrics-export-port": free_port(),
+    }
+    cmd = [str(RAY), "start", "--head", "--block", "--num-cpus", "2"]
+    cmd += ["--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", str(temp_dir)]
+    cmd += [x for flag, value in ports.items() for x in (flag, str(value))]
+    log = open(temp_dir / "ray-start.log", "w")  # noqa: SIM115 - lives as long as the cluster
+    proc = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=temp_dir,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while "Ray runtime started" not in (temp_dir / "ray-start.log").read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("ray start --head failed:\n" + (temp_dir / "ray-start.log").read_text())
+            time.sleep(0.25)
+        yield Cluster(f"127.0.0.1:{port}", temp_dir, proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)  # --block drains and stops what it started
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # our own session only
+            proc.wait(timeout=30)
+        log.close()
+        mp.undo()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def one_task_suite(root: Path, fixture: Path) -> Path:
+    suite = root / "suite"
+    shutil.copytree(fixture, suite / fixture.name)
+    return suite
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("farm")
+
+
+@pytest.fixture(scope="module")
+def ray_run(cluster: Cluster, work: Path) -> Path:
+    """Two oracle trials of one phone task, as Ray tasks."""
+    suite = one_task_suite(work / "ok", ADD_CONTACT)
+    out = work / "ray-out"
+    res = rig(
+        "suite",
+        "run",
+        str(suite),
+        "--trials",
+        "2",
+        "--ray",
+        cluster.address,
+        "--out",
+        str(out),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_ray_trials_give_what_local_processes_give(ray_run: Path, cluster: Cluster, work: Path):
+    local = work / "local-out"
+    res = rig(
+        "suite",
+        "run",
+        str(work / "ok" / "suite"),
+        "--trials",
+        "2",
+        "--workers",
+        "2",
+        "--out",
+        str(local),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+    def comparable(row: dict) -> dict:
+        return {k: v for k, v in row.items() if k not in ("seconds", "worker")}
+
+    by_trial = {r["trial"]: r for r in rows(ray_run)}
+    assert sorted(by_trial) == [0, 1] and len(rows(ray_run)) == 2
+    assert all(
+        r["passed"] and r["attempt"] == 1 and not r["infra_error"] for r in by_trial.values()
+    )
+    assert [comparable(r) for r in sorted(rows(local), key=lambda r: r["trial"])] == [
+        comparable(by_trial[0]),
+        comparable(by_trial[1]),
+    ]
+    ray_summary, local_summary = summary(ray_run), summary(local)
+    assert ray_summary["passed"] == local_summary["passed"] == 2
+    assert ray_summary["pass_at_k"] == local_summary["pass_at_k"]
+    assert ray_summary["infra_errors"] == local_summary["infra_errors"] == 0
+    # The trials ran in the cluster's worker processes, which wrote the records in place.
+    pids = {int(r["worker"].rsplit(":", 1)[1]) for r in by_trial.values()}
+    assert pids <= cluster.worker_pids(), (pids, cluster.worker_pids())
+    for r in by_trial.values():
+        assert (ray_run / r["report"]).is_file()
+    assert json.loads((ray_run / "suite.json").read_text())["farm"] == cluster.address
+    assert 'failures="0"' in (ray_run / "junit.xml").read_text()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_resume_on_ray_runs_only_what_is_missing(ray_run: Path, cluster: Cluster, work: Path):
+    before = {r["trial"]: (ray_run / r["report"]).stat().st_mtime_ns for r in rows(ray_run)}
+    assert sorted(before) == [0, 1]
+    res = rig(
+        "suite",
+        "run",
+        str(work / "ok" / "suite"),
+        "--trials",
+        "3",
+        "--resume",
+        "--ray",
+        cluster.address,
+        "--out",
+        str(ray_run),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = rows(ray_run)
+    assert len(lines) == 3 and lines[2]["trial"] == 2 and lines[2]["passed"]
+    assert sorted(r["trial"] for r in lines[:2]) == [0, 1]  # the first run's lines, untouched
+    reports = {
+        t: ray_run / "trials" / "mcp-add-contact" / f"trial-{t}" / "report.html" for t in before
+    }
+    assert {t: p.stat().st_mtime_ns for t, p in reports.items()} == before
+    assert summary(ray_run)["passed"] == 3
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_worker_killed_mid_trial_is_infra_then_retried(cluster: Cluster, work: Path):
+    suite = one_task_suite(work / "crash", CRASH_ONCE)
+    out = work / "crash-out"
+    res = rig(
+        "suite",
+        "run",
+        str(suite),
+        "--ray",
+        cluster.address,
+        "--retries",
+        "0",
+        "--out",
+        str(out),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    marker = suite / CRASH_ONCE.name / "crashed"
+    assert int(marker.read_text()) in cluster.worker_pids()  # a Ray worker killed itself
+    [row] = rows(out)
+    assert row["infra_error"].startswith("ray worker died"), row
+    assert row["passed"] is False and not row.get("error")
+    first = summary(out)
+    assert first["infra_errors"] == 1 and first["trials"] == 0  # not in the denominator
+    assert 'type="infra_error"' in (out / "junit.xml").read_text()
+
+    # Resume reruns the infra error (a retry); the rerun passes.
+    res = rig(
+        "suite",
+        "run",
+        str(suite),
+        "--ray",
+        cluster.address,
+        "--resume",
+        "--out",
+        str(out),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = rows(out)
+    assert [r["attempt"] for r in lines] == [1, 1]
+    assert lines[1]["passed"] is True and lines[1]["infra_error"] is None
+    again = summary(out)
+    assert again["passed"] == 1 and again["infra_errors"] == 0
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_in_run_retry_of_a_killed_worker(cluster: Cluster, work: Path):
+    suite = one_task_suite(work / "crash-retry", CRASH_ONCE)
+    out = work / "crash-retry-out"
+    res = rig(
+        "suite",
+        "run",
+        str(suite),
+        "--ray",
+        cluster.address,
+        "--retries",
+        "1",
+        "--out",
+        str(out),
+        cwd=work,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    first, second = rows(out)
+    assert first["infra_error"].startswith("ray worker died") and first["attempt"] == 1
+    assert second["passed"] is True and second["attempt"] == 2
+    assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
+
+
+def test_ray_missing_names_the_extra(monkeypatch):
+    from rig.farm import open_farm
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees without the package
+    with pytest.raises(RigError, match=r"clawrig\[ray\]"):
+        open_farm(None, "auto")
+    with open_farm(2, "local") as farm:  # local processes need no ray
+        assert farm.slots == 2
+
+
+def test_bad_ray_address_is_bad_input(tmp_path: Path):
+    res = rig(
+        "suite",
+        "run",
+        str(ADD_CONTACT.parent),
+        "--ray",
+        "not an address",
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "--ray" in res.stderr and "HOST:PORT" in res.stderr
+    assert "Traceback" not in res.stderr
+    with pytest.raises(ConfigInvalid, match=r"suite\.ray: 'nowhere' is not allowed"):
+        parse_config({"suite": {"ray": "nowhere"}})
+    assert parse_config({"suite": {"ray": "10.0.0.5:6379", "ray_cpus": 2}}).suite.ray_cpus == 2
+
+
+def test_unreachable_cluster_is_an_infra_error_at_once(tmp_path: Path):
+    started = time.monotonic()
+    res = rig(
+        "suite",
+        "run",
+        str(ADD_CONTACT.parent),
+        "--ray",
+        f"127.0.0.1:{free_port()}",
+        "--out",
+        str(tmp_path / "o"),
+        cwd=tmp_path,
+    )
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "cannot reach the Ray cluster" in res.stderr and "Traceback" not in res.stderr
+    assert time.monotonic() - started < 30
