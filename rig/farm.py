@@ -15,9 +15,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from rig.errors import InfraError, RigError
@@ -37,6 +39,10 @@ class Farm:
     def lost(self, exc: BaseException) -> str:
         """The infra-error text for a trial whose future raised ``exc``."""
         return f"worker died: {type(exc).__name__}: {_first_line(exc)}"
+
+    def check_paths(self, paths: list[Path]) -> None:
+        """Fail before any trial if a worker could not see ``paths`` (the suite, the out
+        folder) as this process does; local workers share this machine's filesystem."""
 
     def close(self) -> None:
         """Release workers; a trial still running is abandoned (resume reruns it)."""
@@ -113,6 +119,45 @@ class RayFarm(Farm):
             self._remotes[fn] = remote
         return remote.remote(*args).future()
 
+    def check_paths(self, paths: list[Path]) -> None:
+        """Run a probe on every live node that can take a trial: each must see a file made
+        just now in the first path (the out folder) and every other path, or trials there
+        would write records the driver never sees."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        probe = paths[0] / f".farm-probe-{uuid.uuid4().hex}"
+        probe.write_text("clawrig", encoding="utf-8")
+        try:
+            remote = self._ray.remote(_missing_paths)
+            nodes = [
+                n
+                for n in self._ray.nodes()
+                if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= self.num_cpus
+            ]
+            refs = {
+                n["NodeManagerAddress"]: remote.options(
+                    num_cpus=0,
+                    max_retries=0,
+                    scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
+                ).remote([str(probe), *map(str, paths[1:])])
+                for n in nodes
+            }
+            problems = []
+            for node, ref in refs.items():
+                try:
+                    missing = self._ray.get(ref, timeout=120)
+                except Exception as exc:
+                    problems.append(f"{node}: probe failed: {type(exc).__name__}: {exc}")
+                    continue
+                problems += [f"{node}: cannot see {path}" for path in missing]
+        finally:
+            probe.unlink(missing_ok=True)
+        if problems:
+            raise RigError(
+                "every Ray node must see the suite and the out folder at the same paths "
+                "(a shared filesystem):\n  " + "\n  ".join(problems)
+            )
+
     def lost(self, exc: BaseException) -> str:
         from ray import exceptions as rex
 
@@ -144,6 +189,11 @@ def open_farm(workers: int | None, ray: str | None = None, ray_cpus: float = 1.0
     if ray is None or ray == LOCAL:
         return LocalFarm(workers or 1)
     return RayFarm(ray, workers, ray_cpus)
+
+
+def _missing_paths(paths: list[str]) -> list[str]:
+    """Runs on a Ray node: which of ``paths`` it cannot see."""
+    return [p for p in paths if not Path(p).exists()]
 
 
 def _probe(address: str) -> None:

@@ -165,47 +165,46 @@ def run_suite(
     finished = len(specs) - len(todo)
     if not todo:  # nothing to run: no farm to start (a Ray connection costs seconds)
         return write_outputs(out, specs, trials)
-    with (
-        open_farm(workers, ray, ray_cpus) as farm,
-        open(out / RESULTS, "a", encoding="utf-8") as results,
-    ):
-        pending: dict[Future, TrialSpec] = {}
-        queue = list(todo)
+    with open_farm(workers, ray, ray_cpus) as farm:
+        farm.check_paths([out, suite_dir])  # before results.jsonl exists: a refusal leaves none
+        with open(out / RESULTS, "a", encoding="utf-8") as results:
+            pending: dict[Future, TrialSpec] = {}
+            queue = list(todo)
 
-        def submit() -> None:
-            while queue and len(pending) < farm.slots:
-                spec = queue.pop(0)
-                attempts[spec.key] += 1
-                pending[farm.submit(_run_trial, spec, agent, config_data, str(out))] = spec
+            def submit() -> None:
+                while queue and len(pending) < farm.slots:
+                    spec = queue.pop(0)
+                    attempts[spec.key] += 1
+                    pending[farm.submit(_run_trial, spec, agent, config_data, str(out))] = spec
 
-        submit()
-        while pending:
-            complete, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in complete:
-                spec = pending.pop(future)
-                try:
-                    row = future.result()
-                except Exception as exc:  # the worker process (or its node) died
-                    row = {
-                        "task_id": spec.task_id,
-                        "trial": spec.trial,
-                        "mode": spec.mode,
-                        "surfaces": list(spec.surfaces),
-                        "passed": False,
-                        "score": 0.0,
-                        "infra_error": farm.lost(exc),
-                        "report": str(spec.folder(out).relative_to(out) / "report.html"),
-                    }
-                row["attempt"] = attempts[spec.key]
-                results.write(json.dumps(row, ensure_ascii=False) + "\n")
-                results.flush()
-                if row.get("infra_error") and attempts[spec.key] <= retries:
-                    queue.append(spec)
-                else:
-                    finished += 1
-                if on_result is not None:
-                    on_result(row, finished, len(specs))
             submit()
+            while pending:
+                complete, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in complete:
+                    spec = pending.pop(future)
+                    try:
+                        row = future.result()
+                    except Exception as exc:  # the worker process (or its node) died
+                        row = {
+                            "task_id": spec.task_id,
+                            "trial": spec.trial,
+                            "mode": spec.mode,
+                            "surfaces": list(spec.surfaces),
+                            "passed": False,
+                            "score": 0.0,
+                            "infra_error": farm.lost(exc),
+                            "report": str(spec.folder(out).relative_to(out) / "report.html"),
+                        }
+                    row["attempt"] = attempts[spec.key]
+                    results.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    results.flush()
+                    if row.get("infra_error") and attempts[spec.key] <= retries:
+                        queue.append(spec)
+                    else:
+                        finished += 1
+                    if on_result is not None:
+                        on_result(row, finished, len(specs))
+                submit()
     return write_outputs(out, specs, trials)
 
 

@@ -285,6 +285,19 @@ def test_in_run_retry_of_a_killed_worker(cluster: Cluster, work: Path):
     assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
 
 
+@pytest.mark.integration
+@pytest.mark.slow
+def test_every_node_must_see_the_paths(cluster: Cluster, tmp_path: Path):
+    from rig.farm import RayFarm
+
+    with RayFarm(cluster.address) as farm:  # this process as a driver, for the probe alone
+        assert farm.slots == 2  # the cluster's 2 CPUs / 1 CPU per trial
+        farm.check_paths([tmp_path])  # the node sees a file made just now: one filesystem
+        with pytest.raises(RigError, match=r"127\.0\.0\.1|cannot see .*elsewhere"):
+            farm.check_paths([tmp_path, tmp_path / "elsewhere"])
+    assert not list(tmp_path.glob(".farm-probe-*"))
+
+
 def test_ray_missing_names_the_extra(monkeypatch):
     from rig.farm import open_farm
 
@@ -328,3 +341,18 @@ def test_unreachable_cluster_is_an_infra_error_at_once(tmp_path: Path):
     assert res.returncode == 3, res.stdout + res.stderr
     assert "cannot reach the Ray cluster" in res.stderr and "Traceback" not in res.stderr
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_local_processes_survive_a_killed_worker_the_same_way(private_adb, work: Path):
+    # The same trial function and loop without Ray: a killed worker breaks the process pool;
+    # the trial is an infra error, a fresh pool runs the retry.
+    suite = one_task_suite(work / "crash-local", CRASH_ONCE)
+    out = work / "crash-local-out"
+    res = rig("suite", "run", str(suite), "--retries", "1", "--out", str(out), cwd=work)
+    assert res.returncode == 0, res.stdout + res.stderr
+    first, second = rows(out)
+    assert first["infra_error"].startswith("worker died: BrokenProcessPool"), first
+    assert second["passed"] is True and second["attempt"] == 2
+    assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
