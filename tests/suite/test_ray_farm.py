@@ -293,7 +293,7 @@ def test_every_node_must_see_the_paths(cluster: Cluster, tmp_path: Path):
     with RayFarm(cluster.address) as farm:  # this process as a driver, for the probe alone
         assert farm.slots == 2  # the cluster's 2 CPUs / 1 CPU per trial
         farm.check_paths([tmp_path])  # the node sees a file made just now: one filesystem
-        with pytest.raises(RigError, match=r"127\.0\.0\.1|cannot see .*elsewhere"):
+        with pytest.raises(RigError, match=r"cannot see .*elsewhere"):
             farm.check_paths([tmp_path, tmp_path / "elsewhere"])
     assert not list(tmp_path.glob(".farm-probe-*"))
 
