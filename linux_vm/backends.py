@@ -154,6 +154,7 @@ class QemuBackend:
             vm,
             boot,
             console_password=image.console_password,
+            helper_token=image.helper_token,
             overlay=overlay,
             shell_timeout=self.shell_timeout,
             output_cap=self.output_cap,

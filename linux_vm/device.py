@@ -57,9 +57,11 @@ class SshLinuxDevice:
         *,
         shell_timeout: float = 60.0,
         output_cap: int = DEFAULT_CAP,
+        helper_token: str | None = None,
     ) -> None:
         self.role = role
         self.session = session
+        self.helper_token = helper_token
         self.shell_timeout = shell_timeout
         self.output_cap = output_cap
         self._shell: PersistentShell | None = None
@@ -112,7 +114,7 @@ class SshLinuxDevice:
         """
         if self.use_helper:
             if self._helper is None:
-                self._helper = GuestPython(self.session)
+                self._helper = GuestPython(self.session, self.helper_token)
             t = timeout if timeout is not None else self.shell_timeout
             return self._helper.run(program, stdin or b"", timeout=t)
         encoded = base64.b64encode(program.encode()).decode()
@@ -205,8 +207,15 @@ class LinuxVM(SshLinuxDevice):
         overlay: Path,
         shell_timeout: float = 60.0,
         output_cap: int = DEFAULT_CAP,
+        helper_token: str | None = None,
     ) -> None:
-        super().__init__(role, session, shell_timeout=shell_timeout, output_cap=output_cap)
+        super().__init__(
+            role,
+            session,
+            shell_timeout=shell_timeout,
+            output_cap=output_cap,
+            helper_token=helper_token,
+        )
         self.vm = vm
         self.boot = boot
         self.overlay = overlay

@@ -2,8 +2,11 @@
 
 Seeding and readers are short Python programs run as root. Starting
 ``sudo python3`` for each costs about a second under TCG; this keeps one
-running on its own SSH channel and feeds it programs, so a read-back costs
-milliseconds. Frames on the channel: 8-byte big-endian length + JSON.
+running and feeds it programs, so a read-back costs milliseconds. The rig's
+image starts it at boot on the guest's loopback (reached through an SSH
+``direct-tcpip`` channel, after a token only root can read), so a VM restored
+from a snapshot has it running and warm; on other hosts it is started on an
+SSH session with ``sudo``. Frames: 8-byte big-endian length + JSON.
 """
 
 from __future__ import annotations
@@ -17,49 +20,113 @@ import struct
 import threading
 import time
 
+import paramiko
+
 from linux_vm.errors import DeviceLost
 from linux_vm.ssh import CommandResult, SshSession
 
-_SERVER = r"""
-import base64, io, json, os, struct, sys, traceback
-src, dst = sys.stdin.buffer, sys.stdout.buffer
-def read(n):
+# The guest side. Run with no arguments it serves its stdin/stdout (started per SSH
+# session with sudo); with ``--listen PORT TOKEN_FILE`` it is the image's resident root
+# helper on the guest's loopback, started at boot, so a restored VM has it already
+# running and warm. Programs run one at a time: they swap sys.stdin/sys.stdout.
+SERVER_SOURCE = r"""
+import base64, hmac, io, json, os, socket, struct, sys, threading, traceback
+import email, grp, hashlib, pwd, sqlite3, subprocess, tarfile, time, urllib.parse  # noqa
+RUN = threading.Lock()
+class Closed(Exception):
+    pass
+def read(src, n):
     buf = b""
     while len(buf) < n:
         chunk = src.read(n - len(buf))
-        if not chunk: sys.exit(0)
+        if not chunk: raise Closed()
         buf += chunk
     return buf
-while True:
-    req = json.loads(read(struct.unpack(">Q", read(8))[0]))
-    out, err, code = io.StringIO(), "", 0
-    saved = sys.stdin, sys.stdout
-    sys.stdin = io.TextIOWrapper(io.BytesIO(base64.b64decode(req["input"])), encoding="utf-8")
-    sys.stdout = out
+def frame(src):
+    return read(src, struct.unpack(">Q", read(src, 8))[0])
+def serve(src, dst):
+    while True:
+        req = json.loads(frame(src))
+        out, err, code = io.StringIO(), "", 0
+        with RUN:
+            saved = sys.stdin, sys.stdout
+            given = io.BytesIO(base64.b64decode(req["input"]))
+            sys.stdin = io.TextIOWrapper(given, encoding="utf-8")
+            sys.stdout = out
+            try:
+                exec(compile(req["program"], "<clawrig>", "exec"), {"__name__": "__main__"})
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except BaseException:
+                err, code = traceback.format_exc(), 1
+            finally:
+                sys.stdin, sys.stdout = saved
+        blob = json.dumps({"stdout": out.getvalue(), "stderr": err, "code": code}).encode()
+        dst.write(struct.pack(">Q", len(blob)) + blob); dst.flush()
+def client(conn, token):
+    with conn, conn.makefile("rb") as src, conn.makefile("wb") as dst:
+        try:
+            if hmac.compare_digest(frame(src), token):
+                serve(src, dst)
+        except (Closed, OSError, ValueError):
+            pass
+if sys.argv[1:2] == ["--listen"]:
+    os.chdir("/")
+    os.environ.update(HOME="/root", LANG="C.UTF-8", PATH="/usr/sbin:/usr/bin:/sbin:/bin")
+    with open(sys.argv[3], "rb") as f:
+        token = f.read().strip()
+    lsock = socket.create_server(("127.0.0.1", int(sys.argv[2])))
+    while True:
+        conn, _ = lsock.accept()
+        threading.Thread(target=client, args=(conn, token), daemon=True).start()
+else:
     try:
-        exec(compile(req["program"], "<clawrig>", "exec"), {"__name__": "__main__"})
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:
-        err, code = traceback.format_exc(), 1
-    finally:
-        sys.stdin, sys.stdout = saved
-    blob = json.dumps({"stdout": out.getvalue(), "stderr": err, "code": code}).encode()
-    dst.write(struct.pack(">Q", len(blob)) + blob); dst.flush()
+        serve(sys.stdin.buffer, sys.stdout.buffer)
+    except Closed:
+        pass
 """
+HELPER_PORT = 7171
+HELPER_PATH = "/usr/local/lib/clawrig/helper.py"
+TOKEN_PATH = "/etc/clawrig/helper.token"
 
 
 class GuestPython:
-    """Runs programs in one persistent ``python3`` (as root via ``sudo -n`` if needed)."""
+    """Runs programs in one persistent root ``python3``: the resident one when ``token``
+    is given and it answers, else one started with ``sudo -n`` on an SSH session."""
 
-    def __init__(self, session: SshSession) -> None:
+    def __init__(self, session: SshSession, token: str | None = None) -> None:
         self.session = session
+        self.token = token
         self._lock = threading.Lock()
         self._chan = None
+        self.resident: bool | None = None  # which one answered, once known
+
+    def open_resident(self) -> bool:
+        """Connect to the image's resident helper; False when none answers on this host."""
+        if not self.token:
+            return False
+        try:
+            chan = self.session.transport.open_channel(
+                "direct-tcpip", ("127.0.0.1", HELPER_PORT), ("127.0.0.1", 0), timeout=10
+            )
+        except paramiko.ChannelException:
+            return False  # nothing listens there (or forwarding is refused)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise self.session.lost("opening the guest helper", exc) from exc
+        token = self.token.encode()
+        with self.session._guard("opening the guest helper"):
+            chan.sendall(struct.pack(">Q", len(token)) + token)
+        self._chan = chan
+        return True
 
     def _open(self) -> None:
+        if self.resident is not False:
+            self.resident = self.open_resident()
+            if self.resident:
+                return
         boot = (
-            f"import base64;exec(base64.b64decode('{base64.b64encode(_SERVER.encode()).decode()}'))"
+            "import base64;"
+            f"exec(base64.b64decode('{base64.b64encode(SERVER_SOURCE.encode()).decode()}'))"
         )
         sudo = "" if self.session.user == "root" else "sudo -n "
         with self.session._guard("starting the guest helper"):
@@ -83,6 +150,10 @@ class GuestPython:
                     body = self._recv(chan, struct.unpack(">Q", head)[0], started + timeout)
             except BaseException:
                 self.close()
+                # A resident helper still busy with a stuck program would hold every later
+                # one back: later programs get a helper of their own.
+                if self.resident:
+                    self.resident = False
                 raise
             reply = json.loads(body)
             return CommandResult(
@@ -100,7 +171,7 @@ class GuestPython:
             if chan.recv_ready():
                 buf += chan.recv(n - len(buf))
                 continue
-            if chan.closed or chan.exit_status_ready():
+            if chan.closed or chan.eof_received or chan.exit_status_ready():
                 err = b""
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)

@@ -31,12 +31,13 @@ from pathlib import Path
 from filelock import FileLock
 
 from linux_vm.errors import ImageBuildError, LinuxInputError
+from linux_vm.helper import HELPER_PATH, HELPER_PORT, SERVER_SOURCE, TOKEN_PATH
 from linux_vm.kernel import _INIT as INITRAMFS_INIT
 from linux_vm.kernel import INITRAMFS_MODULES, build_initramfs, extract_vmlinux
 
 Progress = Callable[[str], None]
 
-RECIPE_VERSION = 2  # bump when _build or _configure change what they write (2: RSA rig key)
+RECIPE_VERSION = 3  # bump when _build or _configure change what they write (3: resident helper)
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_SIZE_BYTES = 4 * 1024**3
@@ -95,6 +96,9 @@ ip route add default via {GATEWAY_IP}
 # -r: no re-exec of sshd per connection, which costs a whole program start under TCG.
 /usr/sbin/sshd -r
 /usr/sbin/cron
+# The rig's root helper (linux_vm/helper.py), on loopback, for the token's holder only.
+setsid /usr/bin/python3 {HELPER_PATH} --listen {HELPER_PORT} {TOKEN_PATH} \
+  </dev/null >/run/clawrig-helper.log 2>&1 &
 echo clawrig-rc-done > /run/clawrig-ready
 """
 
@@ -131,6 +135,7 @@ GUEST_FILES: dict[str, tuple[str, int]] = {
     "etc/locale.gen": ("en_US.UTF-8 UTF-8\n", 0o644),
     "etc/default/locale": ("LANG=en_US.UTF-8\n", 0o644),
     "etc/timezone": ("Etc/UTC\n", 0o644),
+    HELPER_PATH.lstrip("/"): (SERVER_SOURCE, 0o644),
 }
 
 
@@ -176,6 +181,11 @@ class Image:
     @property
     def console_password(self) -> str:
         return (self.path / "console-password").read_text().strip()
+
+    @property
+    def helper_token(self) -> str:
+        """What the resident root helper asks of a client (see linux_vm/helper.py)."""
+        return (self.path / "helper-token").read_text().strip()
 
     @property
     def manifest(self) -> dict:
@@ -362,6 +372,11 @@ def _configure(rootfs: Path, work: Path, say: Progress) -> None:
     password = secrets.token_urlsafe(12)
     (work / "console-password").write_text(password + "\n")
     os.chmod(work / "console-password", 0o600)
+    token = secrets.token_urlsafe(24) + "\n"
+    for target in (work / "helper-token", rootfs / TOKEN_PATH.lstrip("/")):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(token)
+        os.chmod(target, 0o600)
 
     chroot = ["chroot", str(rootfs)]
     # Password field "*": no password, but not "locked" ("!"), which sshd refuses

@@ -368,22 +368,30 @@ ops = json.load(tar.extractfile("ops.json"))
 def blob(op): return tar.extractfile(op["blob"]).read()
 def fail(kind, msg):
     print(json.dumps({"error": kind, "message": msg})); sys.exit(0)
+# Lookups and directories are remembered: a stream seeds thousands of files into a few
+# folders, and under TCG each /etc/passwd parse or stat costs the guest real time.
+users, groups, dirs = {}, {}, set()
 def user(name, i):
-    try: return pwd.getpwnam(name)
-    except KeyError: fail("input", f"operation #{i}: no user {name!r} on this machine")
+    if name not in users:
+        try: users[name] = pwd.getpwnam(name)
+        except KeyError: fail("input", f"operation #{i}: no user {name!r} on this machine")
+    return users[name]
 def expand(path, pw): return pw.pw_dir + path[1:] if path.startswith("~/") else path
 def mkdirs(d, pw):
-    missing = []
-    while d and not os.path.isdir(d):
+    missing, top = [], d
+    while d and d not in dirs and not os.path.isdir(d):
         missing.append(d); d = os.path.dirname(d)
     for m in reversed(missing):
         os.mkdir(m, 0o755)
         if m.startswith(pw.pw_dir + "/"): os.chown(m, pw.pw_uid, pw.pw_gid)
+    dirs.add(top)
 def owned(path, pw, group, mode, i):
     gid = pw.pw_gid
     if group:
-        try: gid = grp.getgrnam(group).gr_gid
-        except KeyError: fail("input", f"operation #{i}: no group {group!r}")
+        if group not in groups:
+            try: groups[group] = grp.getgrnam(group).gr_gid
+            except KeyError: fail("input", f"operation #{i}: no group {group!r}")
+        gid = groups[group]
     os.chown(path, pw.pw_uid, gid); os.chmod(path, mode)
 def decode(v): return base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
 for i, op in enumerate(ops):

@@ -28,6 +28,7 @@ from typing import Any
 from filelock import FileLock
 
 from linux_vm.errors import BootError, VMError
+from linux_vm.helper import GuestPython
 from linux_vm.image import SETTIME, Image, remove_tree
 from linux_vm.qemu import QemuProcess, VMSpec, create_overlay, qemu_version
 from linux_vm.ssh import SshSession
@@ -238,6 +239,7 @@ def _save(
         if prep.exit_code != 0:
             raise BootError(f"preparing the snapshot failed: {prep.stderr.strip()}")
         boot_id = prep.stdout.strip()
+        _wait_for_resident_helper(session, image.helper_token)
         session.close()
         time.sleep(0.2)  # let sshd's session process exit before the freeze
         vm.qmp.execute("stop")
@@ -273,6 +275,22 @@ def _save(
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (work / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def _wait_for_resident_helper(session: SshSession, token: str, timeout: float = 90) -> None:
+    """The root helper the image starts at boot must be in the saved state, listening."""
+    helper = GuestPython(session, token)
+    deadline = time.monotonic() + timeout
+    while not helper.open_resident():
+        if time.monotonic() > deadline:
+            raise BootError("the guest's resident helper never listened on its port")
+        time.sleep(0.5)
+    try:
+        r = helper.run("print('ready')", timeout=60)
+    finally:
+        helper.close()
+    if r.stdout != "ready\n":
+        raise BootError(f"the guest's resident helper did not answer: {r.stderr.strip()}")
 
 
 def restore(

@@ -167,3 +167,30 @@ def test_meets_the_world_contracts(laptop, vm_backend, rig_config):
     assert isinstance(vm_backend, Backend)
     assert make_backend("linux", "qemu", rig_config).name == "qemu"
     assert make_backend("linux", "attach", rig_config).kind == "linux"
+
+
+def test_root_programs_go_to_the_resident_helper(laptop):
+    """The image's root helper answers over SSH port forwarding: no sudo, no python start."""
+    r = laptop.privileged_python("import os; print(os.geteuid(), os.getcwd())", timeout=30)
+    assert (r.stdout, r.exit_code) == ("0 /\n", 0)
+    assert laptop._helper is not None and laptop._helper.resident is True
+    # It runs as root, but is only for whoever holds the token (mode 0600, root's).
+    listing = laptop.exec("stat -c '%a %U' /etc/clawrig/helper.token").stdout
+    assert listing == "600 root\n"
+
+
+def test_resident_helper_refuses_a_wrong_token_and_programs_fall_back_to_sudo(laptop):
+    from linux_vm.errors import DeviceLost
+    from linux_vm.helper import GuestPython
+
+    wrong = GuestPython(laptop.session, "not-the-token")
+    assert wrong.open_resident()  # the port answers ...
+    with pytest.raises(DeviceLost, match="exited"):
+        wrong.run("print('no')", timeout=20)  # ... and hangs up on a stranger
+    # Without a token (an attached host), programs run under a sudo-started helper.
+    plain = GuestPython(laptop.session)
+    try:
+        r = plain.run("import os; print(os.geteuid())", timeout=60)
+        assert (r.stdout, plain.resident) == ("0\n", False)
+    finally:
+        plain.close()
