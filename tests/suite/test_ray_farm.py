@@ -356,3 +356,17 @@ def test_local_processes_survive_a_killed_worker_the_same_way(private_adb, work:
     assert first["infra_error"].startswith("worker died: BrokenProcessPool"), first
     assert second["passed"] is True and second["attempt"] == 2
     assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
+
+
+@pytest.mark.integration
+def test_rig_toml_suite_ray_is_honoured(private_adb, tmp_path: Path):
+    port = free_port()
+    (tmp_path / "rig.toml").write_text(f'[suite]\nray = "127.0.0.1:{port}"\n')
+    res = rig("suite", "run", str(ADD_CONTACT.parent), "--out", str(tmp_path / "o"), cwd=tmp_path)
+    assert res.returncode == 3 and f"127.0.0.1:{port}" in res.stderr, res.stderr
+    assert not (tmp_path / "o" / "results.jsonl").exists()  # refused before any trial
+    res = rig("suite", "run", str(ADD_CONTACT.parent), "--ray", "local", "--out",
+              str(tmp_path / "o"), "--agent", "noop", cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 0, res.stderr  # --ray local overrides the file: local processes
+    [row] = rows(tmp_path / "o")
+    assert row["passed"] is False and not row["infra_error"]
