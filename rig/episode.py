@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,10 +198,17 @@ class Episode:
         if plans.skipped:
             self.progress(plans.summary())
         for role, plan in plans.items():
-            self.progress(f"seed: {role}")
             rec.json(f"seed/{role}-plan.json", _jsonable(plan))
-            digests[role] = dict(world[role].seed(plan))
-            rec.json(f"seed/{role}-digest.json", digests[role])
+        # Devices seed side by side: a phone over adb, a laptop over SSH, neither waits
+        # for the other (no process is started here, so threads are safe).
+        with ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="seed") as pool:
+            running = {}
+            for role, plan in plans.items():
+                self.progress(f"seed: {role}")
+                running[role] = pool.submit(world[role].seed, plan)
+            for role, future in running.items():
+                digests[role] = dict(future.result())
+                rec.json(f"seed/{role}-digest.json", digests[role])
         rec.phase_end(
             "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
         )
