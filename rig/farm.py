@@ -82,7 +82,8 @@ class LocalFarm(Farm):
 class RayFarm(Farm):
     """One Ray task per trial, on whichever node has ``num_cpus`` free.
 
-    Connects to an existing cluster (``address``: ``auto`` or ``HOST:PORT``); Ray's own
+    Connects to an existing cluster (``address``: ``auto`` or ``HOST:PORT``) unless this
+    process is already connected to one, which is then used (and left connected). Ray's own
     task retries are off, so every attempt is one line in ``results.jsonl``.
     """
 
@@ -135,7 +136,7 @@ class RayFarm(Farm):
                 if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= self.num_cpus
             ]
             refs = {
-                n["NodeManagerAddress"]: remote.options(
+                f"{n['NodeManagerAddress']} (node {n['NodeID'][:8]})": remote.options(
                     num_cpus=0,
                     max_retries=0,
                     scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
@@ -147,7 +148,9 @@ class RayFarm(Farm):
                 try:
                     missing = self._ray.get(ref, timeout=120)
                 except Exception as exc:
-                    problems.append(f"{node}: probe failed: {type(exc).__name__}: {exc}")
+                    problems.append(
+                        f"{node}: probe failed: {type(exc).__name__}: {_first_line(exc)}"
+                    )
                     continue
                 problems += [f"{node}: cannot see {path}" for path in missing]
         finally:
