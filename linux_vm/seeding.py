@@ -267,6 +267,7 @@ def compile_plan(plan: LinuxSeedPlan) -> tuple[list[dict], list[dict]]:
     """The guest operations and, per record, the facts that must read back afterwards."""
     ops: list[dict] = []
     expect: list[dict] = []
+    made: set[tuple[str, str, int]] = set()  # a stream's mails share a few folders
     for rec in plan.records:
         if isinstance(rec, FileRecord):
             ops.append(_file_op(rec.path, rec.content, rec.owner, rec.group, rec.mode, rec.mtime))
@@ -277,7 +278,11 @@ def compile_plan(plan: LinuxSeedPlan) -> tuple[list[dict], list[dict]]:
             data = rec.render()
             box = rec.maildir.rstrip("/") + ("/" + rec.folder if rec.folder else "")
             for sub in ("cur", "new", "tmp"):
-                ops.append({"op": "dir", "path": f"{box}/{sub}", "owner": rec.owner, "mode": 0o700})
+                if (f"{box}/{sub}", rec.owner, 0o700) not in made:
+                    made.add((f"{box}/{sub}", rec.owner, 0o700))
+                    ops.append(
+                        {"op": "dir", "path": f"{box}/{sub}", "owner": rec.owner, "mode": 0o700}
+                    )
             path = rec.target(data)
             ops.append(_file_op(path, data, rec.owner, None, 0o600, rec.date))
             expect.append(_file_facts(path, data, rec.owner, None, 0o600))

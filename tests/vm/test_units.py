@@ -196,6 +196,25 @@ def test_payloads_travel_in_tar_members_not_commands():
     assert expect[0]["size"] == 11
 
 
+def test_mail_folders_are_made_once_however_many_mails_land_there():
+    when = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    mails = [
+        {
+            "kind": "mail",
+            "subject": f"s{i}",
+            "body": "b",
+            "sender": "a@x.org",
+            "to": ["me@x.org"],
+            "date": when,
+        }
+        for i in range(40)
+    ]
+    ops, expect = compile_plan(as_plan([*mails, {**mails[0], "folder": ".Archive"}]))
+    dirs = [op["path"] for op in ops if op["op"] == "dir"]
+    assert len(dirs) == len(set(dirs)) == 6  # cur/new/tmp of the inbox and of Archive
+    assert sum(op["op"] == "file" for op in ops) == len(expect) == 41
+
+
 def test_relay_forwards_one_connection_to_a_loopback_port():
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
