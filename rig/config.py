@@ -115,7 +115,7 @@ class AgentConfig(_Section):
     request_timeout_s: float = Field(default=120.0, gt=0)
 
 
-RAY_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.\-\[\]:]+:\d{1,5})$")
+RAY_ADDRESS = re.compile(r"^(local|auto|[\w.\-\[\]:]+:\d{1,5})$")
 
 
 def check_ray_address(value: str) -> str:

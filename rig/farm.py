@@ -201,7 +201,7 @@ def _missing_paths(paths: list[str]) -> list[str]:
 
 def _probe(address: str) -> None:
     """Fail in seconds on an address nobody listens on (``ray.init`` retries for minutes)."""
-    if address == "auto" or "://" in address:
+    if address == "auto":
         return
     host, _, port = address.rpartition(":")
     try:
