@@ -1,9 +1,11 @@
-"""`rig suite run --ray ADDRESS` on a real one-node Ray cluster (``ray start --head``),
+"""`rig suite run --ray ADDRESS` on a real Ray cluster on this machine (``ray start``),
 through the real CLI: the same rows and summary as local processes, resume, and a worker
-killed mid-trial counted as an infra error and retried, never as an agent failure."""
+or a whole node killed mid-trial counted as an infra error and retried, never as an agent
+failure."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,9 +48,56 @@ def summary(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
+NODE_PORTS = (
+    "--node-manager-port",
+    "--object-manager-port",
+    "--dashboard-agent-listen-port",
+    "--dashboard-agent-grpc-port",
+    "--runtime-env-agent-port",
+    "--metrics-export-port",
+)
+
+
+def start_node(args: list[str], log_path: Path) -> subprocess.Popen:
+    """`ray start ... --block` on free ports, in a session of its own so that stopping it
+    (or killing it, as a node dies) touches only its processes; waits until it is up."""
+    cmd = [str(RAY), "start", "--block", "--disable-usage-stats", *args]
+    cmd += [x for flag in NODE_PORTS for x in (flag, str(free_port()))]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=log_path.parent
+        )
+    deadline = time.monotonic() + 90
+    while "Ray runtime started" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_node(proc)
+            pytest.fail(f"{' '.join(cmd)} failed:\n{log_path.read_text()}")
+        time.sleep(0.25)
+    return proc
+
+
+def stop_node(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)  # --block drains and stops what it started
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # leftovers of our own session only
+
+
 class Cluster:
-    def __init__(self, address: str, temp_dir: Path, proc: subprocess.Popen) -> None:
-        self.address, self.temp_dir, self.proc = address, temp_dir, proc
+    def __init__(self, address: str, temp_dir: Path) -> None:
+        self.address, self.temp_dir = address, temp_dir
+        self.nodes: list[subprocess.Popen] = []
+
+    def add_node(self, cpus: int) -> subprocess.Popen:
+        """Another node joining the head, as on a second machine."""
+        log = self.temp_dir / f"node-{len(self.nodes)}.log"
+        proc = start_node(["--address", self.address, "--num-cpus", str(cpus)], log)
+        self.nodes.append(proc)
+        return proc
 
     def worker_pids(self) -> set[int]:
         """Pids of the processes this cluster started as Ray workers (from their log names)."""
@@ -58,9 +107,9 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(private_adb) -> Cluster:
-    """A head node on this machine, started as a user would (`ray start --head --block`),
-    in its own session so that only its processes are stopped afterwards. Its workers
-    inherit this process's environment, so episodes use the private adb server."""
+    """A head node on this machine with 2 CPUs, started as a user would (`ray start
+    --head`). Its workers inherit this process's environment, so episodes use the private
+    adb server."""
     # Token authentication, as Ray clusters have by default, with a token of our own (not
     # ~/.ray/auth_token); the cluster and every `rig` driver below read it from the env.
     mp = pytest.MonkeyPatch()
@@ -71,41 +120,18 @@ def cluster(private_adb) -> Cluster:
         pytest.fail(f"{RAY} missing: the dev extra installs ray (pip install -e '.[dev]')")
     temp_dir = Path(tempfile.mkdtemp(prefix="clawrig-ray-", dir="/tmp"))  # short: unix sockets
     port = free_port()
-    ports = {
-        "--port": port,
-        "--node-manager-port": free_port(),
-        "--object-manager-port": free_port(),
-        "--dashboard-agent-listen-port": free_port(),
-        "--dashboard-agent-grpc-port": free_port(),
-        "--runtime-env-agent-port": free_port(),
-        "--metrics-export-port": free_port(),
-    }
-    cmd = [str(RAY), "start", "--head", "--block", "--num-cpus", "2"]
-    cmd += ["--include-dashboard", "false", "--disable-usage-stats", "--temp-dir", str(temp_dir)]
-    cmd += [x for flag, value in ports.items() for x in (flag, str(value))]
-    log = open(temp_dir / "ray-start.log", "w")  # noqa: SIM115 - lives as long as the cluster
-    proc = subprocess.Popen(
-        cmd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        cwd=temp_dir,
-    )
+    head = [
+        "--head", "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
+        "--temp-dir", str(temp_dir),
+    ]  # fmt: skip
+    proc = start_node(head, temp_dir / "head.log")
+    cluster = Cluster(f"127.0.0.1:{port}", temp_dir)
     try:
-        deadline = time.monotonic() + 90
-        while "Ray runtime started" not in (temp_dir / "ray-start.log").read_text():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ray start --head failed:\n" + (temp_dir / "ray-start.log").read_text())
-            time.sleep(0.25)
-        yield Cluster(f"127.0.0.1:{port}", temp_dir, proc)
+        yield cluster
     finally:
-        proc.send_signal(signal.SIGTERM)  # --block drains and stops what it started
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # our own session only
-            proc.wait(timeout=30)
-        log.close()
+        for node in cluster.nodes:
+            stop_node(node)
+        stop_node(proc)
         mp.undo()
         shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -263,30 +289,6 @@ def test_worker_killed_mid_trial_is_infra_then_retried(cluster: Cluster, work: P
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_in_run_retry_of_a_killed_worker(cluster: Cluster, work: Path):
-    suite = one_task_suite(work / "crash-retry", CRASH_ONCE)
-    out = work / "crash-retry-out"
-    res = rig(
-        "suite",
-        "run",
-        str(suite),
-        "--ray",
-        cluster.address,
-        "--retries",
-        "1",
-        "--out",
-        str(out),
-        cwd=work,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    first, second = rows(out)
-    assert first["infra_error"].startswith("ray worker died") and first["attempt"] == 1
-    assert second["passed"] is True and second["attempt"] == 2
-    assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
-
-
-@pytest.mark.integration
-@pytest.mark.slow
 def test_every_node_must_see_the_paths(cluster: Cluster, tmp_path: Path):
     from rig.farm import RayFarm
 
@@ -370,3 +372,37 @@ def test_rig_toml_suite_ray_is_honoured(private_adb, tmp_path: Path):
     assert res.returncode == 0, res.stderr  # --ray local overrides the file: local processes
     [row] = rows(tmp_path / "o")
     assert row["passed"] is False and not row["infra_error"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_node_that_dies_mid_trial_is_infra_and_the_trial_moves_on(cluster: Cluster, work: Path):
+    # Trials that need 3 CPUs fit only on a node added for them (the head has 2). That node
+    # is killed outright (raylet, workers, all) while the trial runs on it; a replacement
+    # joins and the retry runs there.
+    doomed = cluster.add_node(cpus=3)
+    suite = one_task_suite(work / "node", ADD_CONTACT)
+    out = work / "node-out"
+    cmd = [sys.executable, "-m", "rig.cli", "suite", "run", str(suite), "--ray", cluster.address,
+           "--ray-cpus", "3", "--retries", "1", "--out", str(out)]  # fmt: skip
+    driver = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        trial = out / "trials" / "mcp-add-contact" / "trial-0"
+        deadline = time.monotonic() + 120
+        while not (trial.is_dir() and any(trial.iterdir())):
+            assert driver.poll() is None and time.monotonic() < deadline, driver.communicate()
+            time.sleep(0.1)
+        os.killpg(doomed.pid, signal.SIGKILL)  # the node dies mid-trial
+        doomed.wait(timeout=30)
+        cluster.add_node(cpus=3)
+        stdout, stderr = driver.communicate(timeout=240)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0, stdout.decode() + stderr.decode()
+    first, second = rows(out)
+    # Ray says NodeDiedError, or WorkerCrashedError when it sees the worker go first.
+    assert first["infra_error"].startswith(("ray node died", "ray worker died")), first
+    assert first["attempt"] == 1 and not first.get("error")
+    assert second["passed"] is True and second["attempt"] == 2
+    assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
