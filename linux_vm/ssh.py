@@ -17,6 +17,7 @@ so a VM killed mid-command is an infrastructure error, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from linux_vm.errors import BootError, DeviceLost
 
@@ -42,6 +45,24 @@ _KILL_GRACE_S = 3
 # OpenSSL's tuned code, while its own curve25519/ed25519 code costs ~40 ms of every
 # handshake under TCG (measured in benchmarks/bench_vm.py's notes).
 _PREFERRED = {"kex": "ecdh-sha2-nistp256", "key_types": "ecdsa-sha2-nistp256"}
+
+
+@functools.lru_cache(maxsize=16)
+def _load_key(path: str, mtime_ns: int, size: int) -> paramiko.PKey:
+    """A private key, parsed once per process (keyed by path and the file's version).
+
+    Loading an RSA key through paramiko re-checks the key's mathematics, ~0.13 s per
+    load, twice: once per connection that would be a fifth of a VM restore.
+    """
+    del mtime_ns, size  # part of the cache key only
+    data = Path(path).read_bytes()
+    if b"OPENSSH PRIVATE KEY" in data:
+        key = serialization.load_ssh_private_key(
+            data, password=None, unsafe_skip_rsa_key_validation=True
+        )
+        if isinstance(key, rsa.RSAPrivateKey):
+            return paramiko.RSAKey(key=key)
+    return paramiko.PKey.from_path(path)
 
 
 def _transport(sock: object, **kwargs: object) -> paramiko.Transport:
@@ -132,8 +153,9 @@ class SshSession:
         self.client = paramiko.SSHClient()
         self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
-            pkey = paramiko.PKey.from_path(self.key_path)
-        except (OSError, paramiko.SSHException) as exc:
+            st = self.key_path.stat()
+            pkey = _load_key(str(self.key_path), st.st_mtime_ns, st.st_size)
+        except (OSError, ValueError, paramiko.SSHException) as exc:
             raise BootError(f"cannot load SSH key {self.key_path}: {exc}") from exc
         try:
             self.client.connect(
