@@ -62,6 +62,9 @@ def test_stat_and_checksums(run, vfs) -> None:
     md5 = hashlib.md5(data).hexdigest()
     assert run.out("md5sum /data/local/tmp/u2.jar") == f"{md5}  /data/local/tmp/u2.jar\n"
     assert run.out("toybox md5sum /data/local/tmp/u2.jar").split()[0] == md5
+    # By full path, as scripts call it: the applet is still picked by its basename.
+    assert run.out("/system/bin/md5sum /data/local/tmp/u2.jar").split()[0] == md5
+    assert run("/system/bin/md5sum /none")[2] == "md5sum: /none: No such file or directory\n"
     assert (
         run.out("sha256sum /data/local/tmp/u2.jar").split()[0] == hashlib.sha256(data).hexdigest()
     )

@@ -288,7 +288,8 @@ class Interp:
         if fn is None and "/" in name and "\0" not in name:
             d, _, base = self.path(name).rpartition("/")
             if (d or "/") in PATH_DIRS and base in self.commands:
-                fn = self.commands[base]
+                # Like toybox's multiplexer: the applet is picked, and named, by basename.
+                fn, argv = self.commands[base], [base, *argv[1:]]
             elif self.vfs.is_dir(self.path(name)):
                 io.err(f"{SH}: {name}: can't execute: Is a directory\n")
                 return 126

@@ -7,6 +7,7 @@ editor produces: one ``raw_contacts`` row, then ``data`` rows for the name
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, ClassVar
 
 from emulator.sim.ui.apps.base import App, Entry
@@ -28,7 +29,8 @@ AVATARS = [
 
 
 def avatar(key: Any) -> tuple[int, int, int]:
-    return AVATARS[hash(str(key)) % len(AVATARS)] if key is not None else AVATARS[0]
+    # crc32, not hash(): str hashes change with every process, and so would the screens.
+    return AVATARS[zlib.crc32(str(key).encode()) % len(AVATARS)] if key is not None else AVATARS[0]
 
 
 class ContactsApp(App):
