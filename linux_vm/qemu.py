@@ -307,10 +307,9 @@ class QemuProcess:
             str(self.pidfile),
         ]
         if s.incoming is not None:
-            # With RAM in a file, the stream carries no RAM: QMP must say so before it
-            # loads (migration capabilities have no command-line form in QEMU 7.2).
-            deferred = s.memory_file is not None
-            cmd += ["-incoming", "defer" if deferred else f"exec:cat {_escape(s.incoming)}"]
+            # Loaded once QMP is up (see _begin_incoming): migration capabilities have no
+            # command-line form in QEMU 7.2.
+            cmd += ["-incoming", "defer"]
         return cmd
 
     def ignore_shared_memory(self) -> None:
@@ -322,9 +321,10 @@ class QemuProcess:
 
     def _begin_incoming(self) -> None:
         s = self.spec
-        if s.incoming is None or s.memory_file is None:
+        if s.incoming is None:
             return
-        self.ignore_shared_memory()
+        if s.memory_file is not None:
+            self.ignore_shared_memory()  # the stream carries no RAM: the file has it
         self.qmp.execute("migrate-incoming", uri=f"exec:cat {shlex.quote(str(s.incoming))}")
 
     def start(self) -> None:

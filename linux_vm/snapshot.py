@@ -6,9 +6,10 @@ own overlay (``disk.qcow2``, over the base image) with its RAM in a shared file
 migration stream (``state.bin``) holds only the devices, a few hundred KB, and
 the RAM stays in ``ram.bin``; neither file nor the overlay is written again.
 Each episode gets a fresh overlay backed by ``disk.qcow2`` and starts QEMU with
-``ram.bin`` mapped copy-on-write and ``-incoming "exec:cat state.bin"``: there
-is no RAM to load, parallel VMs share the pages they have not written, and SSH
-answers in well under a second instead of several seconds of booting. A
+``ram.bin`` mapped copy-on-write and ``-incoming defer``, then loads
+``state.bin`` over QMP with the same capability: there is no RAM to load,
+parallel VMs share the pages they have not written, and SSH answers in well
+under a second instead of several seconds of booting. A
 restored VM is verified (its kernel ``boot_id`` and a marker file must be the
 snapshot's); any failure falls back to a cold boot, and the boot record says
 why.

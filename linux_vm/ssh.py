@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -43,7 +44,7 @@ logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 _KILL_GRACE_S = 3
 # Asked for first, all others still allowed: a guest's sshd runs these through
 # OpenSSL's tuned code, while its own curve25519/ed25519 code costs ~40 ms of every
-# handshake under TCG (measured in benchmarks/bench_vm.py's notes).
+# handshake under TCG (measured; see the README's Linux VMs section).
 _PREFERRED = {"kex": "ecdh-sha2-nistp256", "key_types": "ecdsa-sha2-nistp256"}
 
 
@@ -51,15 +52,18 @@ _PREFERRED = {"kex": "ecdh-sha2-nistp256", "key_types": "ecdsa-sha2-nistp256"}
 def _load_key(path: str, mtime_ns: int, size: int) -> paramiko.PKey:
     """A private key, parsed once per process (keyed by path and the file's version).
 
-    Loading an RSA key through paramiko re-checks the key's mathematics, ~0.13 s per
-    load, twice: once per connection that would be a fifth of a VM restore.
+    paramiko re-checks an RSA key's mathematics on every load, twice (~0.27 s in all):
+    per connection, that was a third of a VM restore.
     """
     del mtime_ns, size  # part of the cache key only
     data = Path(path).read_bytes()
     if b"OPENSSH PRIVATE KEY" in data:
-        key = serialization.load_ssh_private_key(
-            data, password=None, unsafe_skip_rsa_key_validation=True
-        )
+        try:
+            key = serialization.load_ssh_private_key(
+                data, password=None, unsafe_skip_rsa_key_validation=True
+            )
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            key = None  # encrypted or unusual: paramiko says what is wrong with it
         if isinstance(key, rsa.RSAPrivateKey):
             return paramiko.RSAKey(key=key)
     return paramiko.PKey.from_path(path)
@@ -155,7 +159,8 @@ class SshSession:
         try:
             st = self.key_path.stat()
             pkey = _load_key(str(self.key_path), st.st_mtime_ns, st.st_size)
-        except (OSError, ValueError, paramiko.SSHException) as exc:
+        except (OSError, ValueError, TypeError, paramiko.SSHException) as exc:
+            # TypeError: cryptography's word for a passphrase-protected key.
             raise BootError(f"cannot load SSH key {self.key_path}: {exc}") from exc
         try:
             self.client.connect(

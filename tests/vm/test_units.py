@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linux_vm import image as image_mod
-from linux_vm.errors import ImageBuildError, LinuxInputError
+from linux_vm.errors import BootError, ImageBuildError, LinuxInputError
 from linux_vm.kernel import _Cpio, extract_vmlinux
 from linux_vm.qemu import LABEL, QEMU, labelled_processes, reap_orphans
 from linux_vm.seeding import MailRecord, as_plan, bundle, compile_plan
@@ -293,3 +293,22 @@ def contextlib_suppress():
     import contextlib
 
     return contextlib.suppress(ProcessLookupError)
+
+
+def test_rig_key_is_parsed_once_and_a_protected_key_is_a_clear_error(tmp_path):
+    import paramiko
+
+    from linux_vm.ssh import SshSession, _load_key
+
+    plain, locked = tmp_path / "plain", tmp_path / "locked"
+    for path, passphrase in ((plain, ""), (locked, "secret")):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", passphrase, "-f", str(path)],
+            check=True,
+        )
+    st = plain.stat()
+    key = _load_key(str(plain), st.st_mtime_ns, st.st_size)
+    assert isinstance(key, paramiko.RSAKey)
+    assert _load_key(str(plain), st.st_mtime_ns, st.st_size) is key  # cached
+    with pytest.raises(BootError, match=r"cannot load SSH key .*locked"):
+        SshSession("127.0.0.1", 9, "user", locked, connect_timeout=1)
