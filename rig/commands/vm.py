@@ -55,6 +55,22 @@ def image_build(
     typer.echo(image.path)
 
 
+@image_app.command("prune")
+def image_prune(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="list what would go, delete nothing"),
+) -> None:
+    """Delete images of older recipes and snapshots no current image can restore."""
+    from linux_vm.snapshot import prune_cache, stale_cache
+
+    cache = ctx.obj["config"].paths.cache
+    found = stale_cache(cache) if dry_run else prune_cache(cache)
+    for path, size in found:
+        typer.echo(f"{'would remove' if dry_run else 'removed'} {path} ({size / 1e6:.0f} MB)")
+    total = sum(size for _path, size in found) / 1e6
+    _err.print(f"{len(found)} stale entries, {total:.0f} MB" + (" (dry run)" if dry_run else ""))
+
+
 @contextlib.contextmanager
 def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterator:
     """A VM for one command; stopped and deleted on exit, on Ctrl-C and on SIGTERM."""

@@ -4,6 +4,7 @@ mail rendering, seed plan validation, the guestfwd relay, the reaper, QMP-free p
 from __future__ import annotations
 
 import gzip
+import json
 import lzma
 import os
 import shutil
@@ -27,6 +28,7 @@ from linux_vm.errors import BootError, ImageBuildError, LinuxInputError
 from linux_vm.kernel import _Cpio, extract_vmlinux
 from linux_vm.qemu import LABEL, QEMU, labelled_processes, reap_orphans
 from linux_vm.seeding import MailRecord, as_plan, bundle, compile_plan
+from linux_vm.snapshot import stale_cache
 
 FAKE_ELF = b"\x7fELF" + os.urandom(4096)
 
@@ -312,3 +314,61 @@ def test_rig_key_is_parsed_once_and_a_protected_key_is_a_clear_error(tmp_path):
     assert _load_key(str(plain), st.st_mtime_ns, st.st_size) is key  # cached
     with pytest.raises(BootError, match=r"cannot load SSH key .*locked"):
         SshSession("127.0.0.1", 9, "user", locked, connect_timeout=1)
+
+
+def test_prune_removes_old_recipes_and_orphaned_snapshots_only(tmp_path):
+    from linux_vm.image import images_root, recipe_key
+    from linux_vm.snapshot import snapshot_key, snapshots_root
+
+    cache = tmp_path / "cache"
+    current = images_root(cache) / f"bookworm-{recipe_key()}"
+    old = images_root(cache) / "bookworm-0123456789abcdef"
+    for path, build in ((current, "b-now"), (old, "b-old")):
+        path.mkdir(parents=True)
+        (path / "manifest.json").write_text(json.dumps({"build_id": build}))
+        (path / "base.raw").write_bytes(b"\0" * 8192)
+        Path(f"{path}.lock").touch()
+    image = image_mod.Image("bookworm", recipe_key(), current)
+
+    def snapshot(image_key: str, build: str, key: str) -> Path:
+        path = snapshots_root(cache) / key
+        path.mkdir(parents=True)
+        meta = {"key": key, "image": image_key, "image_build": build}
+        (path / "meta.json").write_text(
+            json.dumps(meta | {"accel": "tcg", "memory_mb": 1024, "cpus": 1})
+        )
+        return path
+
+    live = snapshot(recipe_key(), "b-now", snapshot_key(image, "tcg", 1024, 1))
+    of_old = snapshot("0123456789abcdef", "b-old", "1111111111111111")
+    of_rebuilt = snapshot(recipe_key(), "b-before", "2222222222222222")
+
+    listed = {path for path, _size in stale_cache(cache)}
+    assert listed == {old, of_old, of_rebuilt}
+    assert old.exists()  # listing deletes nothing
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rig.cli",
+            "--config",
+            str(_config(tmp_path, cache)),
+            "vm",
+            "image",
+            "prune",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("removed ") == 3 and "3 stale entries" in out.stderr
+    assert current.exists() and live.exists()
+    assert not old.exists() and not Path(f"{old}.lock").exists()
+    assert not of_old.exists() and not of_rebuilt.exists()
+
+
+def _config(tmp_path: Path, cache: Path) -> Path:
+    path = tmp_path / "rig.toml"
+    path.write_text(f'[paths]\ncache = "{cache}"\n')
+    return path
