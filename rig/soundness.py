@@ -19,9 +19,7 @@ class Soundness:
 
     @property
     def sound(self) -> bool:
-        return (
-            self.oracle.ran and self.oracle.passed and self.noop.ran and not self.noop.passed
-        )
+        return self.oracle.ran and self.oracle.passed and self.noop.ran and not self.noop.passed
 
     def problems(self) -> list[str]:
         out = []
