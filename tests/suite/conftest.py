@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from emulator.adb import AdbServer
 
 SUITE = Path(__file__).resolve().parents[2] / "tasks" / "suite"
 
@@ -21,18 +20,12 @@ def suite_dir() -> Path:
 def private_adb():
     """A private adb server on a free port, exported to this process and its workers;
     only this server is killed afterwards (others' servers keep running)."""
-    adb = shutil.which("adb")
-    if adb is None:
-        pytest.fail("adb is not on PATH (scripts/setup.sh installs it)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run([adb, "-P", str(port), "start-server"], check=True, capture_output=True)
+    server = AdbServer.private()
     mp = pytest.MonkeyPatch()
-    mp.setenv("ANDROID_ADB_SERVER_PORT", str(port))
+    mp.setenv("ANDROID_ADB_SERVER_PORT", str(server.port))
     mp.delenv("ADB_SERVER_SOCKET", raising=False)
     try:
-        yield port
+        yield server.port
     finally:
         mp.undo()
-        subprocess.run([adb, "-P", str(port), "kill-server"], capture_output=True, timeout=30)
+        server.kill()

@@ -3,13 +3,11 @@ phone + a QEMU laptop holding the mail), not only the static validation."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from emulator.adb import AdbServer
 from rig.agents import make_agent
 from rig.config import parse_config
 from rig.episode import run_episode
@@ -21,17 +19,11 @@ FIXTURE = Path(__file__).parent / "fixtures" / "mail-to-calendar"
 @pytest.fixture
 def private_adb(monkeypatch):
     """A private adb server on a free port for this test's episode; only it is killed."""
-    adb = shutil.which("adb")
-    if adb is None:
-        pytest.fail("adb is not on PATH (scripts/setup.sh installs it)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run([adb, "-P", str(port), "start-server"], check=True, capture_output=True)
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(port))
+    server = AdbServer.private()
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(server.port))
     monkeypatch.delenv("ADB_SERVER_SOCKET", raising=False)
-    yield port
-    subprocess.run([adb, "-P", str(port), "kill-server"], capture_output=True, timeout=30)
+    yield server.port
+    server.kill()
 
 
 @pytest.mark.slow

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 
 import pytest
+
+from emulator.adb import AdbServer
 
 TASK = """\
 id: {id}
@@ -34,19 +34,13 @@ checks:
 @pytest.fixture(scope="module")
 def adb_env(tmp_path_factory):
     """A private adb server and no user config; only this server is killed afterwards."""
-    adb = shutil.which("adb")
-    if adb is None:
-        pytest.fail("adb is not on PATH (scripts/setup.sh installs it)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run([adb, "-P", str(port), "start-server"], check=True, capture_output=True)
+    server = AdbServer.private()
     env = dict(os.environ)
-    env["ANDROID_ADB_SERVER_PORT"] = str(port)
+    env["ANDROID_ADB_SERVER_PORT"] = str(server.port)
     env.pop("ADB_SERVER_SOCKET", None)
     env["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg"))
     yield env
-    subprocess.run([adb, "-P", str(port), "kill-server"], capture_output=True, timeout=30)
+    server.kill()
 
 
 def _task(root, task_id: str, answer: str):
