@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scoring import spec as S
 from scoring import state, values
-from scoring.spec import Count
+from tasks import checks as S
+from tasks.checks import Count
 
 SENT_SMS_TYPES = {"2", "4", "5", "6"}  # sent, outbox, failed, queued
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from scoring.spec import CheckSpec, SafetySpec
+from tasks.checks import CheckSpec, SafetySpec
 from tasks.events import (
     EVENT_ADAPTER,
     EventBase,

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from scoring.spec import CheckSpec, SafetySpec
+from tasks.checks import CheckSpec, SafetySpec
 from tasks.generator import GeneratorSettings
 from tasks.times import TimeInvalid, zone
 

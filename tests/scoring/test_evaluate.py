@@ -17,8 +17,8 @@ from emulator.sim.phone import spawn_phone
 from rig.env import Message
 from rig.world import World
 from scoring.evaluate import Scorer
-from scoring.spec import CheckSpec, SafetySpec
 from scoring.values import numbers
+from tasks.checks import CheckSpec, SafetySpec
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)

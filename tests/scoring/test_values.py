@@ -16,8 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from rig.env import Message
 from rig.world import World
 from scoring.evaluate import Scorer
-from scoring.spec import CheckSpec
 from scoring.values import dates, numbers, read_values, times
+from tasks.checks import CheckSpec
 
 CHECK = TypeAdapter(CheckSpec)
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from scoring import spec as S
+from tasks import checks as S
 from tasks.folder import check_task, find_task_files
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from scoring.spec import CHECK_KINDS, SAFETY_KINDS, CheckSpec, Count, SafetySpec
+from tasks.checks import CHECK_KINDS, SAFETY_KINDS, CheckSpec, Count, SafetySpec
 
 CHECKS = TypeAdapter(CheckSpec)
 SAFETY = TypeAdapter(SafetySpec)
