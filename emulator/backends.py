@@ -92,12 +92,13 @@ class SimBackend(_AndroidBackend):
         self._phones: dict[str, tuple[Any, Path]] = {}
 
     def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+        from emulator.sim.console import write_token
         from emulator.sim.phone import spawn_phone
 
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         token = workdir / "console_token"
-        token.write_text(secrets.token_urlsafe(12), encoding="utf-8")
+        write_token(token, secrets.token_urlsafe(12))
         phone = spawn_phone(
             workdir / "phone", size=self.size, density=self.density, console_token_path=token
         )

@@ -10,6 +10,7 @@ empty one turns auth off.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import socket
@@ -86,12 +87,19 @@ class Call:
     since: float
 
 
+def write_token(path: Path, token: str) -> None:
+    """Write a console token readable by its owner only (0600 from the first byte on)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(token)
+
+
 def read_or_create_token(path: Path) -> str:
     """The token in ``path`` ("" = auth off); creates the file with a random token if missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(12))
-        path.chmod(0o600)
+        write_token(path, secrets.token_urlsafe(12))
     return path.read_text().strip()
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from emulator.sim.providers.store import phone_equal
@@ -51,6 +54,51 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf)
     return out
+
+
+# A string literal in SQL: quotes doubled inside.
+_LITERAL = r"'((?:[^']|'')*)'"
+# The two statements that name a file: ATTACH and VACUUM INTO. Their device path is
+# rewritten to the phone's host path before SQLite sees it; the authorizer below then
+# refuses every file that is not inside the phone, whatever form the name took.
+_ATTACH = re.compile(rf"^(\s*ATTACH\s+(?:DATABASE\s+)?){_LITERAL}", re.IGNORECASE)
+_VACUUM_INTO = re.compile(rf"^(\s*VACUUM(?:\s+\w+)?\s+INTO\s+){_LITERAL}", re.IGNORECASE)
+# Pragmas that point SQLite at host directories.
+_HOST_PRAGMAS = {"temp_store_directory", "data_store_directory"}
+_NO_FILE = ("", ":memory:")
+
+
+def _map_files(stmt: str, to_host: Callable[[str], str]) -> str:
+    """``stmt`` with the device path of an ATTACH / VACUUM INTO literal made a host path."""
+    for pattern in (_ATTACH, _VACUUM_INTO):
+        m = pattern.match(stmt)
+        if m:
+            name = m.group(2).replace("''", "'")
+            if name in _NO_FILE:
+                return stmt
+            host = to_host(name).replace("'", "''")
+            return f"{m.group(1)}'{host}'{stmt[m.end() :]}"
+    return stmt
+
+
+def _authorizer(inside: Callable[[str], bool]) -> Callable[..., int]:
+    """An SQLite authorizer that keeps every file the statement opens inside the phone.
+
+    SQLite calls it for ``ATTACH`` (and for the ``ATTACH`` that ``VACUUM INTO`` runs)
+    with the file name once known; a name computed by an expression arrives as None
+    and is refused, since it cannot be checked.
+    """
+
+    def check(action: int, arg1: str | None, arg2: str | None, *_: Any) -> int:
+        if action == sqlite3.SQLITE_ATTACH:
+            if arg1 in _NO_FILE or (arg1 is not None and inside(arg1)):
+                return sqlite3.SQLITE_OK
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _HOST_PRAGMAS:
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    return check
 
 
 def _dot(conn: sqlite3.Connection, line: str, state: dict[str, Any], io: Io) -> bool:
@@ -121,6 +169,21 @@ def sqlite3_(sh: Interp, io: Io, argv: list[str]) -> int:
         io.err(f'Error: unable to open database "{db}": unable to open database file\n')
         return 1
     conn = sqlite3.connect(host, isolation_level=None)
+    real_root = os.path.realpath(sh.vfs.host_path("/"))
+
+    def inside(name: str) -> bool:
+        if name.startswith("file:"):  # a URI would bypass the path mapping
+            return False
+        real = os.path.realpath(name)
+        return real.startswith(real_root + os.sep)
+
+    def to_host(name: str) -> str:
+        try:
+            return str(sh.host(name))
+        except FsError:
+            return name  # the authorizer refuses it
+
+    conn.set_authorizer(_authorizer(inside))
     conn.create_function("phone_equal", 2, phone_equal, deterministic=True)
     try:
         conn.execute("PRAGMA busy_timeout=5000")
@@ -135,7 +198,7 @@ def sqlite3_(sh: Interp, io: Io, argv: list[str]) -> int:
                 continue
             for stmt in _statements(raw):
                 try:
-                    cur = conn.execute(stmt)
+                    cur = conn.execute(_map_files(stmt, to_host))
                 except sqlite3.Error as exc:
                     io.err(f"Parse error: {exc}\n")
                     return 1
