@@ -331,6 +331,13 @@ class QemuProcess:
         """Launch QEMU and connect QMP; retries when the chosen SSH port was taken meanwhile."""
         if shutil.which(QEMU) is None:
             raise BootError(f"{QEMU} is not installed (scripts/setup.sh installs qemu-system-x86)")
+        try:
+            self._start()
+        except BaseException:
+            self.kill()  # no QEMU and no socket dir outlive a start that failed
+            raise
+
+    def _start(self) -> None:
         last = ""
         for _attempt in range(4):
             self.ssh_port = free_port()
@@ -354,17 +361,22 @@ class QemuProcess:
                 if self.qmp_path.exists():
                     try:
                         self._qmp = QMP(self.qmp_path)
-                    except OSError:
+                    except (OSError, VMError):
+                        # Not listening yet, or QEMU died right after opening the
+                        # socket (e.g. it could not allocate guest memory).
+                        if self.proc.poll() is not None:
+                            break
                         time.sleep(0.02)
                         continue
                     self._begin_incoming()
                     return
                 time.sleep(0.005)  # QEMU is up in ~50 ms: poll finely
             last = self.log_tail()
+            why = self.exit_description()
             self.kill()
             if "Could not set up host forwarding rule" not in last:
                 break
-        raise BootError("QEMU did not start", log_tail=last)
+        raise BootError(f"QEMU did not start ({why}): {_last_line(last)}", log_tail=last)
 
     @property
     def qmp(self) -> QMP:
@@ -440,6 +452,13 @@ class QemuProcess:
                 self.proc.wait(10)
         shutil.rmtree(self.runtime, ignore_errors=True)
         self.pidfile.unlink(missing_ok=True)
+
+
+def _last_line(log_tail: str) -> str:
+    """The last line QEMU wrote to its own log: usually the reason it exited."""
+    section = log_tail.split("[console.log]")[0]
+    lines = [ln for ln in section.splitlines() if ln.strip() and not ln.startswith("[")]
+    return lines[-1].strip() if lines else "no output"
 
 
 def _escape(path: Path | str) -> str:

@@ -57,6 +57,11 @@ class AndroidConfig(_Section):
     adb: str | None = Field(default=None, description="adb binary; default: the one on PATH")
 
 
+def host_memory_mb() -> int:
+    """This machine's physical memory in MiB."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
+
+
 class QemuConfig(_Section):
     """Real VMs booted by QEMU."""
 
@@ -65,6 +70,23 @@ class QemuConfig(_Section):
     cpus: int = Field(default=1, ge=1)
     accel: Literal["auto", "kvm", "tcg"] = "auto"
     boot_timeout_s: float = Field(default=180.0, gt=0)
+
+    @field_validator("memory_mb")
+    @classmethod
+    def _fits_the_host(cls, value: int) -> int:
+        # One VM larger than the machine cannot start; QEMU would only say so in its log.
+        host = host_memory_mb()
+        if value > host:
+            raise ValueError(f"{value} MiB is more than this machine has ({host} MiB)")
+        return value
+
+    @field_validator("cpus")
+    @classmethod
+    def _cpus_on_the_host(cls, value: int) -> int:
+        host = os.cpu_count() or 1
+        if value > host:
+            raise ValueError(f"{value} CPUs is more than this machine has ({host})")
+        return value
 
 
 class AttachLinuxConfig(_Section):

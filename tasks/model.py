@@ -23,7 +23,7 @@ from pydantic import (
 
 from tasks.checks import CheckSpec, SafetySpec
 from tasks.generator import GeneratorSettings
-from tasks.times import TimeInvalid, zone
+from tasks.times import TimeInvalid, in_range, zone
 
 Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 DeviceKind = Literal["android", "linux"]
@@ -86,7 +86,10 @@ class Task(_M):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("needs a UTC offset, e.g. 2026-03-16T09:00:00+01:00")
-        return value
+        try:
+            return in_range(value)
+        except TimeInvalid as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("surfaces")
     @classmethod

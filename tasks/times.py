@@ -15,7 +15,7 @@ DST change is still 09:00 local), minutes and hours move the instant.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _PART = re.compile(r"([+-])\s*(\d+)\s*([mhdw])")
@@ -26,6 +26,23 @@ _RELATIVE = re.compile(
 
 class TimeInvalid(ValueError):
     """A time string that is neither ISO 8601 nor a relative time."""
+
+
+# The range of times a world can hold. Devices count time from 1970 (Android's
+# providers in ms, file times, tar headers, ``date -s``); the far end leaves every
+# generated day and ``+`` offset representable (Python's dates end at 9999-12-31).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def in_range(value: datetime) -> datetime:
+    """``value`` if a world can hold it, else :class:`TimeInvalid` naming the range."""
+    if not EARLIEST <= value < LATEST:
+        raise TimeInvalid(
+            f"{value.isoformat()} is outside the range a world can hold "
+            f"({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} UTC)"
+        )
+    return value
 
 
 def zone(name: str) -> ZoneInfo:
@@ -55,9 +72,20 @@ def _clock(text: str) -> time:
 def resolve(text: str | datetime | date, now: datetime, tz: str | ZoneInfo) -> datetime:
     """An aware datetime for ``text`` (absolute or relative) given the frozen ``now``.
 
-    Naive absolute times are read in ``tz``; the result is in ``tz``.
+    Naive absolute times are read in ``tz``; the result is in ``tz``, and inside
+    :data:`EARLIEST` … :data:`LATEST` (else :class:`TimeInvalid`).
     """
     zi = zone(tz) if isinstance(tz, str) else tz
+    try:
+        return in_range(_resolve(text, now, zi))
+    except OverflowError:
+        raise TimeInvalid(
+            f"{text!s} is outside the range a world can hold "
+            f"({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} UTC)"
+        ) from None
+
+
+def _resolve(text: str | datetime | date, now: datetime, zi: ZoneInfo) -> datetime:
     local_now = now.astimezone(zi)
     if isinstance(text, datetime):
         return text.replace(tzinfo=zi) if text.tzinfo is None else text.astimezone(zi)
