@@ -12,7 +12,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from emulator.keys import key_names, keycode
 from rig.errors import ActionInvalid
@@ -23,6 +31,17 @@ MAX_WAIT_S = 30.0
 
 # Key names come from the device layer's table, so every name an agent may use is pressable.
 KEY_NAMES = key_names()
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic's lax mode reads true/false as 1/0; a tap at `{"x": true}` is a bad action.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid number, not a boolean")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_not_bool)]
+Float = Annotated[float, BeforeValidator(_not_bool)]
 
 
 class _Action(BaseModel):
@@ -36,9 +55,9 @@ class _DeviceAction(_Action):
 class _Point(_DeviceAction):
     """A screen point given either as pixels or as an element id from the last UI tree."""
 
-    x: int | None = Field(default=None, ge=0)
-    y: int | None = Field(default=None, ge=0)
-    element: int | None = Field(default=None, ge=0, description="id from the last ui_tree")
+    x: Int | None = Field(default=None, ge=0)
+    y: Int | None = Field(default=None, ge=0)
+    element: Int | None = Field(default=None, ge=0, description="id from the last ui_tree")
 
     @model_validator(mode="after")
     def _one_target(self) -> _Point:
@@ -56,16 +75,16 @@ class Tap(_Point):
 
 class LongPress(_Point):
     action: Literal["long_press"] = "long_press"
-    duration_ms: int = Field(default=800, ge=100, le=10_000)
+    duration_ms: Int = Field(default=800, ge=100, le=10_000)
 
 
 class Swipe(_DeviceAction):
     action: Literal["swipe"] = "swipe"
-    x1: int = Field(ge=0)
-    y1: int = Field(ge=0)
-    x2: int = Field(ge=0)
-    y2: int = Field(ge=0)
-    duration_ms: int = Field(default=300, ge=10, le=10_000)
+    x1: Int = Field(ge=0)
+    y1: Int = Field(ge=0)
+    x2: Int = Field(ge=0)
+    y2: Int = Field(ge=0)
+    duration_ms: Int = Field(default=300, ge=10, le=10_000)
 
 
 class Type(_DeviceAction):
@@ -101,13 +120,13 @@ class UiTree(_DeviceAction):
 
 class Wait(_DeviceAction):
     action: Literal["wait"] = "wait"
-    seconds: float = Field(default=1.0, gt=0, le=MAX_WAIT_S)
+    seconds: Float = Field(default=1.0, gt=0, le=MAX_WAIT_S)
 
 
 class Shell(_DeviceAction):
     action: Literal["shell"] = "shell"
     command: str = Field(min_length=1, max_length=MAX_COMMAND)
-    timeout: float = Field(default=60.0, gt=0, le=600)
+    timeout: Float = Field(default=60.0, gt=0, le=600)
 
 
 class ReadFile(_DeviceAction):

@@ -293,6 +293,8 @@ class Scorer:
     def _message(self, c: S.MessageCheck, messages: Sequence[Any]) -> tuple[bool, str]:
         said = [m.text for m in messages if c.channel == "any" or m.kind == c.channel]
         if not said:
+            if c.channel == "any":
+                return False, "the agent sent the user no message"
             return False, f"the agent sent no {c.channel} message"
         text = "\n".join(said)
         hay = text if c.case_sensitive else text.lower()

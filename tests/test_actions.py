@@ -49,6 +49,13 @@ def test_round_trip_every_kind():
         ({"action": "tap", "device": "phone"}, "give x and y, or element"),
         ({"action": "tap", "device": "phone", "x": 1, "y": 2, "element": 4}, "not both"),
         ({"action": "tap", "device": "phone", "x": -1, "y": 2}, "x: Input should be greater"),
+        (
+            {"action": "tap", "device": "phone", "x": True, "y": False},
+            "x: Input should be a valid number, not a boolean",
+        ),
+        ({"action": "swipe", "device": "phone", "x1": 0, "y1": 0, "x2": True, "y2": 1}, "x2:"),
+        ({"action": "tap", "device": "phone", "element": True}, "element: Input should be"),
+        ({"action": "long_press", "device": "phone", "x": 1, "y": 1, "duration_ms": True}, "dur"),
         ({"action": "key", "device": "phone", "key": "hyperspace"}, "unknown key 'hyperspace'"),
         ({"action": "shell", "device": "laptop", "command": "x" * 9000}, "command: String should"),
         ({"action": "wait", "device": "phone", "seconds": 3600}, "seconds: Input should be less"),

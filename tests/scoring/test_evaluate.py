@@ -177,6 +177,9 @@ def test_message_checks(world):
     assert not _one(world, {**m, "numbers": [{"value": 1205.5}]}, messages=said).passed
     assert not _one(world, {**m, "channel": "notify"}, messages=said).passed
     assert not _one(world, m).passed  # nothing said at all
+    silent = _one(world, {**m, "channel": "any"})
+    assert not silent.passed and silent.detail == "the agent sent the user no message"
+    assert _one(world, {**m, "channel": "notify"}).detail == "the agent sent no notify message"
     assert numbers("12,50 € and 3.75 and -2") == [12.5, 3.75, -2.0]
 
 
