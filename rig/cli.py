@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from rig.commands import config as config_cmd
 from rig.commands import doctor, events, mcp, phone, run, suite, view, vm
@@ -62,7 +63,11 @@ app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: turn the rig's typed errors into one clear line and an exit code."""
+    """Entry point: turn the rig's typed errors into one clear line and an exit code.
+
+    Messages carry device and agent text, so they are printed as literal ``Text``, never
+    parsed as Rich markup (``[/]`` in a message would otherwise crash the printout).
+    """
     err = Console(stderr=True, soft_wrap=True)
     try:
         # With standalone_mode=False click returns a command's exit code instead of raising.
@@ -75,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         err.print("aborted")
         sys.exit(130)
     except (NotBuiltYet, ConfigInvalid) as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(Text.assemble(("error:", "red"), f" {exc}"))
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # the last line of defence for users
         # Usage errors: typer bundles its own click, so match click's shape, not its class.
@@ -85,10 +90,10 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         if is_infra(exc):
-            err.print(f"[red]infrastructure error:[/red] {exc}", highlight=False)
+            err.print(Text.assemble(("infrastructure error:", "red"), f" {exc}"))
             sys.exit(EXIT_INFRA)
         if isinstance(exc, RigError | ValueError | FileNotFoundError):
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(Text.assemble(("error:", "red"), f" {exc}"))
             sys.exit(EXIT_BAD_INPUT)
         raise
     sys.exit(code if isinstance(code, int) else 0)

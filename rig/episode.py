@@ -42,6 +42,7 @@ class EpisodeResult:
     safety: list[dict[str, Any]] = field(default_factory=list)
     infra_error: str | None = None
     error: str | None = None
+    agent_error: str | None = None  # the agent raised: still scored, and always shown
     phases: dict[str, Any] = field(default_factory=dict)
     steps: int = 0
     done_reason: str | None = None
@@ -61,6 +62,7 @@ class EpisodeResult:
             "safety": self.safety,
             "infra_error": self.infra_error,
             "error": self.error,
+            "agent_error": self.agent_error,
             "phases": self.phases,
             "steps": self.steps,
             "done_reason": self.done_reason,
@@ -240,7 +242,10 @@ class Episode:
         """The agent (or oracle) raised: its failure, scored as such, noted in the record."""
         if is_infra(exc) or _is_api_outage(exc):
             raise exc
-        self.recorder.set(agent_error=f"{type(exc).__name__}: {exc}")
+        self.result.agent_error = f"{type(exc).__name__}: {exc}"
+        self.recorder.set(
+            agent_error=self.result.agent_error, agent_traceback=traceback.format_exc()
+        )
 
     def finish(self) -> EpisodeResult:
         """End the agent phase, score by device state, write the record; returns the result."""

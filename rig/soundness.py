@@ -19,7 +19,14 @@ class Soundness:
 
     @property
     def sound(self) -> bool:
-        return self.oracle.ran and self.oracle.passed and self.noop.ran and not self.noop.passed
+        # An oracle that raised proves nothing, even if the state it left happens to pass.
+        return (
+            self.oracle.ran
+            and self.oracle.passed
+            and not self.oracle.agent_error
+            and self.noop.ran
+            and not self.noop.passed
+        )
 
     def problems(self) -> list[str]:
         out = []
@@ -28,6 +35,8 @@ class Soundness:
                 out.append(f"{name}: infrastructure error: {result.infra_error}")
             elif result.error:
                 out.append(f"{name}: error: {result.error}")
+            elif result.agent_error:
+                out.append(f"{name} raised {result.agent_error}; it must finish without an error")
             elif result.passed != want:
                 failed = [c["name"] for c in result.checks + result.safety if not c["passed"]]
                 verdict = "passes" if result.passed else f"fails ({', '.join(failed)})"

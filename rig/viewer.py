@@ -68,6 +68,14 @@ def _verdict(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
     return f'<span class="{cls}">{word}</span> score {score.get("score", 0):.2f}'
 
 
+def _agent_error(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
+    """The agent's exception, if it raised: scored as its failure, but never hidden."""
+    error = (score or {}).get("agent_error") or episode.get("agent_error")
+    if not error:
+        return ""
+    return f'<p><span class="fail">AGENT ERROR</span> {html.escape(str(error))}</p>'
+
+
 def _checks_table(score: dict[str, Any] | None) -> str:
     if not score:
         return ""
@@ -102,6 +110,7 @@ def render_episode(run_dir: Path) -> str:
 <title>{title} — clawrig episode</title><style>{_asset("report.css")}</style></head><body>
 <header><h1>{title}</h1>
 <div>{_verdict(score, episode)} · {len(rec["steps"])} steps · {html.escape(phase_text)}</div>
+{_agent_error(score, episode)}
 <p><b>Instruction:</b> {html.escape(task.get("instruction", ""))}</p>
 {_checks_table(score)}
 <p class="kbd">←/→ or j/k: previous/next step · t: UI tree</p></header>

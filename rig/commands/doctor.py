@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 
 @dataclass
@@ -79,12 +80,15 @@ def doctor(ctx: typer.Context) -> None:
         table.add_column(col)
     results = findings()
     for f in results:
-        table.add_row(f.name, "yes" if f.ok else "no", f.detail, f.needed_for)
+        # Details quote tools' own output: literal text, not markup.
+        table.add_row(f.name, "yes" if f.ok else "no", Text(f.detail), f.needed_for)
     console = Console()
     console.print(table)
     console.print(
-        f"backends in force: android={cfg.devices.android}, linux={cfg.devices.linux} "
-        f"(config: {cfg.source or 'defaults'})"
+        Text(
+            f"backends in force: android={cfg.devices.android}, linux={cfg.devices.linux} "
+            f"(config: {cfg.source or 'defaults'})"
+        )
     )
     required = {"adb"} | (
         {"qemu-system-x86_64", "qemu-img"} if cfg.devices.linux == "qemu" else set()

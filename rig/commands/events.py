@@ -10,8 +10,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -104,10 +106,11 @@ def _write(make: Callable[[Any], list[Any]], out: Path, what: str) -> None:
         bar_task = bar.add_task("generating", total=1)
 
         def step(name: str, i: int, n: int) -> None:
-            bar.update(bar_task, description=f"generating: {name}", completed=i, total=n + 1)
+            what = escape(f"generating: {name}")
+            bar.update(bar_task, description=what, completed=i, total=n + 1)
 
         events = make(step)
-        bar.update(bar_task, description=f"writing {out}")
+        bar.update(bar_task, description=escape(f"writing {out}"))
         size = write_stream(events, out)
     s = stats(events)
     span = f"{s.first:%Y-%m-%d} .. {s.last:%Y-%m-%d}" if s.first and s.last else "empty"
@@ -147,18 +150,18 @@ def stats_cmd(
         )
         return
     console = Console()
-    console.print(f"[bold]{stream}[/bold]: {s.events} events, {s.words} words")
+    console.print(Text.assemble((str(stream), "bold"), f": {s.events} events, {s.words} words"))
     if s.first and s.last:
         console.print(
             f"time span: {s.first.isoformat()} .. {s.last.isoformat()} ({s.span_days:.1f} days)"
         )
     kinds = Table("kind", "events", "words", title="by kind")
     for kind, n in sorted(s.by_kind.items()):
-        kinds.add_row(kind, str(n), str(s.words_by_kind[kind]))
+        kinds.add_row(Text(kind), str(n), str(s.words_by_kind[kind]))
     console.print(kinds)
     targets = Table("target", "events", title="by target")
     for target, n in sorted(s.by_target.items()):
-        targets.add_row(target, str(n))
+        targets.add_row(Text(target), str(n))
     console.print(targets)
     if s.by_tag:
-        console.print("tags: " + ", ".join(f"{tag} {n}" for tag, n in sorted(s.by_tag.items())))
+        console.print(Text("tags: " + ", ".join(f"{t} {n}" for t, n in sorted(s.by_tag.items()))))

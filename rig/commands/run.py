@@ -8,9 +8,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from rig.agents import make_agent
-from rig.episode import backend_overrides, run_episode
+from rig.episode import EpisodeResult, backend_overrides, run_episode
 from rig.errors import RigError
 from tasks.loader import ProblemsFound
 
@@ -49,30 +50,43 @@ def run(
         shutil.rmtree(out)
     the_agent = make_agent(agent, loaded.path.parent, config)
     console = Console(stderr=True, soft_wrap=True)
-    with console.status(f"{loaded.task.id}: starting", spinner="dots") as status:
+    with console.status(Text(f"{loaded.task.id}: starting"), spinner="dots") as status:
 
         def progress(message: str) -> None:
-            status.update(f"{loaded.task.id}: {message}")
+            status.update(Text(f"{loaded.task.id}: {message}"))
 
         result = run_episode(loaded, the_agent, config, out, progress)
-    phases = ", ".join(
-        f"{name} {info.get('seconds', 0):.1f}s"
-        for name, info in result.phases.items()
-        if isinstance(info, dict)
-    )
-    if result.infra_error:
-        console.print(f"[yellow]INFRA ERROR[/yellow] {result.infra_error}", highlight=False)
-    elif result.error:
-        console.print(f"[red]ERROR[/red] {result.error}", highlight=False)
-    else:
-        word = "[green]PASS[/green]" if result.passed else "[red]FAIL[/red]"
-        console.print(f"{word} {loaded.task.id}: score {result.score:.2f} in {result.steps} steps")
-        for c in result.checks + result.safety:
-            mark = "✓" if c["passed"] else "✗"
-            console.print(f"  {mark} {c['name']}: {c['detail']}", highlight=False)
-    console.print(f"phases: {phases}")
+    for line in result_lines(loaded.task.id, result):
+        console.print(line)
     typer.echo(f"report: {out / 'report.html'}")
     if result.infra_error:
         raise typer.Exit(EXIT_INFRA)
     if result.error:
         raise typer.Exit(2)
+
+
+def result_lines(task_id: str, result: EpisodeResult) -> list[Text]:
+    """The printout of an episode. Details, causes and errors hold device and agent text
+    (SMS addresses, file contents, exception messages): they are literal text, never markup."""
+    lines = []
+    if result.infra_error:
+        lines.append(Text.assemble(("INFRA ERROR", "yellow"), " ", result.infra_error))
+    elif result.error:
+        lines.append(Text.assemble(("ERROR", "red"), " ", result.error))
+    else:
+        word = ("PASS", "green") if result.passed else ("FAIL", "red")
+        lines.append(
+            Text.assemble(word, f" {task_id}: score {result.score:.2f} in {result.steps} steps")
+        )
+        for c in result.checks + result.safety:
+            mark = "✓" if c["passed"] else "✗"
+            lines.append(Text(f"  {mark} {c['name']}: {c['detail']}"))
+    if result.agent_error:
+        lines.append(Text.assemble(("AGENT ERROR", "red"), " ", result.agent_error))
+    phases = ", ".join(
+        f"{name} {info.get('seconds', 0):.1f}s"
+        for name, info in result.phases.items()
+        if isinstance(info, dict)
+    )
+    lines.append(Text(f"phases: {phases}"))
+    return lines

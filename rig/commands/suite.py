@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from rig.config import check_ray_address
 from rig.episode import backend_overrides
@@ -73,7 +74,7 @@ def run(
             counts[key] += 1
             text = " ".join(f"{k} {v}" for k, v in counts.items())
             progress.update(bar, completed=finished, total=total, counts=text)
-            progress.console.print(f"{row['task_id']} #{row['trial']}: {key}", highlight=False)
+            progress.console.print(Text(f"{row['task_id']} #{row['trial']}: {key}"))
 
         try:
             summary = run_suite(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -71,7 +72,7 @@ def _soundness(
     problems: list[Problem] = []
     infra = False
     for path, task_id in valid:
-        with console.status(f"{task_id}: running oracle and noop"):
+        with console.status(Text(f"{task_id}: running oracle and noop")):
             verdict = check_soundness(path, config, root / task_id)
         if verdict.sound:
             typer.echo(f"sound: {task_id}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 # Bad input is a ValueError (exit 2 via rig.cli.main); typer's vendored click errors are not
 # recognised there.
@@ -29,7 +30,7 @@ _err = Console(stderr=True, highlight=False)
 def _progress(quiet: bool = False):
     def say(msg: str) -> None:
         if not quiet:
-            _err.print(f"[dim]{msg}[/dim]", markup=True)
+            _err.print(Text(msg, style="dim"))
 
     return say
 
@@ -46,7 +47,7 @@ def image_build(
     cache = ctx.obj["config"].paths.cache
     existing = None if force else find_image(cache, name)
     if existing is not None:
-        _err.print(f"image {name!r} is already built")
+        _err.print(f"image {name!r} is already built", markup=False)
         typer.echo(existing.path)
         return
     image = build_image(cache, name, progress=_progress(), force=force)
