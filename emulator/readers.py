@@ -1,5 +1,14 @@
 """Android state for scoring and seed verification: providers, files, app databases, settings.
 
+``read_state(device, query)`` answers one query; a query is a dataclass below or
+a mapping naming its ``kind``. The kinds every device answers alike (the Linux
+readers too, see ``rig.world.Device.read_state``): ``file`` (bytes;
+``FileNotFoundError`` when missing), ``sha256``, ``tree_hashes`` (``{path:
+sha256}`` of the regular files under a folder) and ``command`` (``{stdout,
+stderr, exit_code}``, outside the agent's session). A path starting ``~/`` is in
+the user's home, which on a phone is ``/sdcard``. Android's own kinds:
+``provider``, ``contacts``, ``app_db``, ``file_hashes`` (md5), ``setting``, ``ui``.
+
 ``content query`` prints ``Row: N col=value, col=value`` with values raw: a
 value may contain ``, `` or newlines. Rows are therefore split only at a
 ``Row: N `` line whose N is the next expected index, and columns only at
@@ -192,21 +201,70 @@ def app_db_rows(
 # -- files and settings ---------------------------------------------------------
 def file_hashes(device: AdbAndroidDevice, paths: Sequence[str]) -> dict[str, str | None]:
     """``{path: md5 hex}`` for each path (None when missing), in one round trip."""
+    return _sums(device, "md5sum", paths)
+
+
+HOME = "/sdcard"
+
+
+def expand(path: str) -> str:
+    """``~`` and ``~/…`` in the user's home (shared storage on a phone)."""
+    return HOME + path[1:] if path == "~" or path.startswith("~/") else path
+
+
+def read_file(device: AdbAndroidDevice, path: str) -> bytes:
+    """The file's bytes; ``FileNotFoundError`` when there is no regular file at ``path``."""
+    path = expand(path)
+    try:
+        data = device.read_bytes(path)
+    except AndroidError:
+        data = None
+    # sync RECV of a missing file either fails or yields nothing: only then ask.
+    if not data and device.shell(f"test -f {shlex.quote(path)}").exit_code != 0:
+        raise FileNotFoundError(path)
+    if data is None:  # the file is there but sync could not read it: report that, not absence
+        return device.read_bytes(path)
+    return data
+
+
+def _sums(device: AdbAndroidDevice, tool: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """``{path: hex digest}`` from toybox ``tool`` (None when missing), in one round trip."""
     if not paths:
         return {}
-    cmd = "md5sum " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null"
+    width = {"md5sum": 32, "sha256sum": 64}[tool]
+    cmd = f"{tool} " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null"
     res = device.shell(cmd, output_cap=1 << 24)
     found: dict[str, str | None] = dict.fromkeys(paths)
     for line in res.stdout.split("\n"):  # not splitlines(): names may hold \x1c-\x1e, \x85
         digest, _, path = line.partition(" ")
         path = path.lstrip(" *")
-        if path in found and re.fullmatch(r"[0-9a-f]{32}", digest):
+        if path in found and re.fullmatch(rf"[0-9a-f]{{{width}}}", digest):
             found[path] = digest
     return found
 
 
-def read_file(device: AdbAndroidDevice, path: str) -> bytes:
-    return device.read_bytes(path)
+def sha256(device: AdbAndroidDevice, path: str) -> str:
+    """The file's SHA-256 hex digest; ``FileNotFoundError`` when missing."""
+    path = expand(path)
+    digest = _sums(device, "sha256sum", [path])[path]
+    if digest is None:
+        raise FileNotFoundError(path)
+    return digest
+
+
+def tree_hashes(device: AdbAndroidDevice, root: str) -> dict[str, str]:
+    """``{path: sha256}`` of every regular file under ``root`` (empty when it does not exist)."""
+    root = expand(root)
+    q = shlex.quote(root)
+    out = device.check(f"[ -d {q} ] && find {q} -type f; true", timeout=120)
+    paths = [line for line in out.split("\n") if line]
+    return {p: d for p, d in _sums(device, "sha256sum", paths).items() if d is not None}
+
+
+def command(device: AdbAndroidDevice, cmd: str, timeout: float = 60.0) -> dict[str, Any]:
+    """A command's output and status, run on its own (never in the agent's session)."""
+    r = device.shell(cmd, timeout=timeout)
+    return {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.exit_code}
 
 
 def get_setting(device: AdbAndroidDevice, namespace: str, key: str) -> str | None:
@@ -286,6 +344,22 @@ class FileQuery:
 
 
 @dataclass
+class HashQuery:
+    path: str
+
+
+@dataclass
+class TreeHashQuery:
+    root: str
+
+
+@dataclass
+class CommandQuery:
+    command: str
+    timeout: float = 60.0
+
+
+@dataclass
 class FileHashQuery:
     paths: list[str]
 
@@ -317,12 +391,24 @@ class ContactsQuery:
 
 
 StateQuery = (
-    ProviderQuery | FileQuery | FileHashQuery | AppDbQuery | SettingQuery | UiQuery | ContactsQuery
+    ProviderQuery
+    | FileQuery
+    | HashQuery
+    | TreeHashQuery
+    | CommandQuery
+    | FileHashQuery
+    | AppDbQuery
+    | SettingQuery
+    | UiQuery
+    | ContactsQuery
 )
 
 _KINDS: dict[str, type] = {
     "provider": ProviderQuery,
     "file": FileQuery,
+    "sha256": HashQuery,
+    "tree_hashes": TreeHashQuery,
+    "command": CommandQuery,
     "file_hashes": FileHashQuery,
     "app_db": AppDbQuery,
     "setting": SettingQuery,
@@ -346,6 +432,12 @@ def read_state(device: AdbAndroidDevice, q: StateQuery | Mapping[str, Any]) -> A
         return query(device, q.uri, q.projection, q.where, q.sort, q.types)
     if isinstance(q, FileQuery):
         return read_file(device, q.path)
+    if isinstance(q, HashQuery):
+        return sha256(device, q.path)
+    if isinstance(q, TreeHashQuery):
+        return tree_hashes(device, q.root)
+    if isinstance(q, CommandQuery):
+        return command(device, q.command, q.timeout)
     if isinstance(q, FileHashQuery):
         return file_hashes(device, q.paths)
     if isinstance(q, AppDbQuery):

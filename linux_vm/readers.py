@@ -1,9 +1,15 @@
 """Reading a Linux machine's real state for scoring and for seed verification.
 
-Queries are typed (``kind`` picks one): a file's bytes, its SHA-256, a
-directory listing, a command's output, SQLite rows, the messages of a Maildir
-folder, a user's crontab. Reads that need more than SFTP run a short Python
-program in the guest as root and return JSON, one command per read.
+Queries are typed (``kind`` picks one): a file's bytes, its SHA-256, the
+SHA-256 of every file under a folder, a directory listing, a command's output,
+SQLite rows, the messages of a Maildir folder, a user's crontab. Reads that need
+more than SFTP run a short Python program in the guest as root and return JSON,
+one command per read.
+
+The kinds every device answers alike (the Android readers too, see
+``rig.world.Device.read_state``): ``file`` (bytes; ``FileNotFoundError`` when
+missing), ``sha256``, ``tree_hashes`` and ``command``. A path starting ``~/`` is
+in the connected user's home.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shlex
 from email import policy
 from email.parser import BytesParser
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -35,6 +42,11 @@ class FileQuery(_Query):
 class HashQuery(_Query):
     kind: Literal["sha256"] = "sha256"
     path: str
+
+
+class TreeHashQuery(_Query):
+    kind: Literal["tree_hashes"] = "tree_hashes"
+    root: str
 
 
 class DirQuery(_Query):
@@ -68,7 +80,14 @@ class CrontabQuery(_Query):
 
 
 Query = Annotated[
-    FileQuery | HashQuery | DirQuery | CommandQuery | SqliteQuery | MaildirQuery | CrontabQuery,
+    FileQuery
+    | HashQuery
+    | TreeHashQuery
+    | DirQuery
+    | CommandQuery
+    | SqliteQuery
+    | MaildirQuery
+    | CrontabQuery,
     Field(discriminator="kind"),
 ]
 
@@ -90,11 +109,13 @@ def read(device: SshLinuxDevice, query: Any) -> Any:
     """Answer one query: bytes, a hex digest, names, a dict or a list of rows/messages."""
     q = parse_query(query)
     if isinstance(q, FileQuery):
-        return device.read_file(q.path)
+        return device.read_file(sftp_path(q.path))
     if isinstance(q, HashQuery):
-        return hashlib.sha256(device.read_file(q.path)).hexdigest()
+        return hashlib.sha256(device.read_file(sftp_path(q.path))).hexdigest()
+    if isinstance(q, TreeHashQuery):
+        return tree_hashes(device, q.root)
     if isinstance(q, DirQuery):
-        return device.list_dir(q.path)
+        return device.list_dir(sftp_path(q.path))
     if isinstance(q, CommandQuery):
         r = device.exec(q.command, timeout=q.timeout)
         return {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.exit_code}
@@ -105,6 +126,37 @@ def read(device: SshLinuxDevice, query: Any) -> Any:
     if isinstance(q, CrontabQuery):
         return crontab(device, q.user)
     raise LinuxInputError(f"unsupported query {q!r}")  # pragma: no cover
+
+
+def sftp_path(path: str) -> str:
+    """``~/…`` as SFTP sees it: relative paths start in the connected user's home."""
+    if path == "~":
+        return "."
+    return path[2:] or "." if path.startswith("~/") else path
+
+
+def shell_path(path: str) -> str:
+    """``path`` quoted for a shell, with ``~/…`` in ``$HOME``."""
+    if path == "~" or path.startswith("~/"):
+        rest = path[2:]
+        return '"$HOME"' + (f"/{shlex.quote(rest)}" if rest else "")
+    return shlex.quote(path)
+
+
+def tree_hashes(device: SshLinuxDevice, root: str) -> dict[str, str]:
+    """``{path: sha256}`` of every regular file under ``root`` (empty when it does not exist)."""
+    q = shell_path(root)
+    r = device.exec(
+        f"[ -d {q} ] && find {q} -type f -print0 | xargs -0 -r sha256sum; true", timeout=120
+    )
+    if r.exit_code != 0:
+        raise VMError(f"hashing {root} failed: {r.stderr.strip()}")
+    hashes: dict[str, str] = {}
+    for line in r.stdout.splitlines():
+        digest, _, path = line.partition(" ")
+        if digest:
+            hashes[path.lstrip(" *")] = digest
+    return hashes
 
 
 def _guest(device: SshLinuxDevice, program: str, args: Any, what: str) -> Any:

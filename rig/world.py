@@ -60,7 +60,23 @@ class Device(Protocol):
         ...
 
     def read_state(self, query: Any) -> Any:
-        """Read real device state for scoring (provider rows, files, command output)."""
+        """Answer one state query (scoring and seed checks read devices only this way).
+
+        A query is the device layer's typed query or a mapping naming its ``kind``.
+        Every device answers these alike, paths starting ``~/`` in the user's home:
+
+        * ``{"kind": "file", "path"}`` -> ``bytes``; ``FileNotFoundError`` when missing
+        * ``{"kind": "sha256", "path"}`` -> hex digest of the file
+        * ``{"kind": "tree_hashes", "root"}`` -> ``{path: sha256}`` of the regular files
+          under ``root`` (``{}`` when it does not exist)
+        * ``{"kind": "command", "command", "timeout"}`` -> ``{"stdout", "stderr",
+          "exit_code"}``, run on its own, never in the agent's shell session
+
+        and their own kinds besides (Android: ``provider``, ``contacts``, ``app_db``,
+        ``file_hashes``, ``setting``, ``ui``; Linux: ``list_dir``, ``sqlite``,
+        ``maildir``, ``crontab``). A bad query raises the layer's input error; a
+        device that is gone raises its ``DeviceLost``. Services answer the same way.
+        """
         ...
 
     def close(self) -> None:
@@ -70,9 +86,11 @@ class Device(Protocol):
 
 @runtime_checkable
 class AndroidDevice(Device, Protocol):
-    """An Android device driven over adb (AVD, attached device or the virtual phone)."""
+    """An Android device driven over adb (AVD, attached device or the virtual phone).
 
-    serial: str
+    Exactly what the controller's actions use; the rest of what a phone offers is
+    the device layer's (``emulator.device.AdbAndroidDevice``) or a ``read_state`` query.
+    """
 
     def screenshot(self) -> Any:
         """The current screen as a ``PIL.Image.Image`` in RGB, ``[height, width]`` pixels."""
@@ -98,28 +116,25 @@ class AndroidDevice(Device, Protocol):
 
     def launch(self, package: str) -> None: ...
 
-    def current_app(self) -> tuple[str, str]:
-        """``(package, activity)`` of the focused window."""
-        ...
-
     def window_size(self) -> tuple[int, int]:
         """``(width, height)`` in pixels for the current rotation."""
         ...
-
-    def push(self, local: Path, remote: str) -> None: ...
-
-    def pull(self, remote: str, local: Path) -> None: ...
 
 
 @runtime_checkable
 class LinuxDevice(Device, Protocol):
     """A Linux machine reached over SSH (a QEMU VM or an attached host)."""
 
+    def exec(
+        self, command: str, timeout: float | None = None, output_cap: int | None = None
+    ) -> ShellOutput:
+        """Run ``command`` alone on a new channel, sharing nothing with :meth:`shell`
+        (``rig vm exec``); output past ``output_cap`` bytes is dropped."""
+        ...
+
     def read_file(self, path: str) -> bytes: ...
 
     def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None: ...
-
-    def list_dir(self, path: str) -> list[str]: ...
 
 
 @runtime_checkable

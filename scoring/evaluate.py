@@ -279,12 +279,12 @@ class Scorer:
         return True, f"exit {code}"
 
     def _ui(self, c: S.UiCheck) -> tuple[bool, str]:
-        device = self.world[c.device]
-        package, activity = device.current_app()
+        ui = state.focused_ui(self.world[c.device])
+        package, activity = ui["package"], ui["activity"]
         if c.app is not None and package != c.app:
             return False, f"focused app is {package}, want {c.app}"
         if c.screen_text:
-            shown = _visible_text(device.ui_tree())
+            shown = _visible_text(ui["tree"])
             for needle in c.screen_text:
                 if not any(needle in t for t in shown):
                     return False, f"{needle!r} is not on the screen of {package}"

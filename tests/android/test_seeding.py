@@ -368,3 +368,9 @@ def test_bad_file_paths_are_refused_before_anything_is_written(phone: AdbAndroid
     for path, why in (("relative.txt", "absolute"), ("/sdcard/a\nb", "newline")):
         with pytest.raises(AndroidInputError, match=why):
             phone.seed(SeedPlan(files=[FileItem(path, b"x")]))
+
+
+def test_answers_the_state_queries_every_device_shares(phone: AdbAndroidDevice) -> None:
+    from tests.state_vocabulary import assert_shared_kinds
+
+    assert_shared_kinds(phone, "/sdcard")

@@ -159,6 +159,12 @@ def test_read_state_queries(laptop):
         laptop.read_state({"kind": "registry", "path": "/"})
 
 
+def test_answers_the_state_queries_every_device_shares(laptop):
+    from tests.state_vocabulary import assert_shared_kinds
+
+    assert_shared_kinds(laptop, "/home/user")
+
+
 def test_meets_the_world_contracts(laptop, vm_backend, rig_config):
     from rig.world import Backend, LinuxDevice, ShellOutput, make_backend
 
