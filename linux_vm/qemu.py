@@ -57,12 +57,14 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(b")", 1)[1].split()[19].decode()
 
 
-def owner_label(run_id: str) -> str:
+def owner_label(run_id: str, label: str = LABEL) -> str:
+    """``LABEL:run:owner pid:owner start``: who started a process, for :func:`reap_orphans`."""
     pid = os.getpid()
-    return f"{LABEL}:{run_id}:{pid}:{_start_time(pid)}"
+    return f"{label}:{run_id}:{pid}:{_start_time(pid)}"
 
 
-def _set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+def set_pdeathsig() -> None:  # pragma: no cover - runs in the child
+    """In a child before exec: the kernel kills it when the spawning thread's process dies."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
@@ -75,8 +77,12 @@ class LabelledQemu:
     owner_start: str
 
 
-def labelled_processes() -> list[LabelledQemu]:
-    """Every running QEMU started by the rig on this machine, by its command-line label."""
+def labelled_processes(label: str = LABEL) -> list[LabelledQemu]:
+    """Every running process started by the rig with ``label`` in its command line.
+
+    QEMU carries it as ``-name guest=LABEL:…``; other processes (the world's service
+    hosts) as a plain ``LABEL:…`` argument.
+    """
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -87,9 +93,9 @@ def labelled_processes() -> list[LabelledQemu]:
         except OSError:
             continue
         for arg in args:
-            if arg.startswith(f"guest={LABEL}:".encode()):
-                label = arg.decode(errors="replace").split(",")[0]
-                parts = label.removeprefix("guest=").split(":")
+            if arg.startswith(f"guest={label}:".encode()) or arg.startswith(f"{label}:".encode()):
+                text = arg.decode(errors="replace").split(",")[0]
+                parts = text.removeprefix("guest=").split(":")
                 if len(parts) == 4 and parts[2].isdigit():
                     found.append(LabelledQemu(int(entry), parts[1], int(parts[2]), parts[3]))
                 break
@@ -352,7 +358,7 @@ class QemuProcess:
                     stdout=log,
                     stderr=log,
                     start_new_session=True,
-                    preexec_fn=_set_pdeathsig if main else None,
+                    preexec_fn=set_pdeathsig if main else None,
                 )
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:

@@ -186,6 +186,12 @@ class Episode:
         self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
         self._start("allocate")
         self.world = world = allocate(task, self.config, self.out / "devices")
+        if task.services:
+            from rig.services.stack import start_services
+
+            self.progress("allocate: services " + ", ".join(task.services))
+            world.attach_services(start_services(self.loaded, self.out / "services"))
+            rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
         rec.phase_end("allocate")
 
         self._start("clock")
@@ -260,6 +266,8 @@ class Episode:
 
         self.progress("score: reading device state")
         self._start("score")
+        assert self.world is not None
+        self.world.check_services()  # a service gone mid-episode is infra, not the agent
         verdict = scorer.score(env.messages, _commands(self.records))
         rec.phase_end("score")
         result.passed, result.score = verdict.passed, verdict.score
@@ -333,6 +341,11 @@ def _is_api_outage(exc: BaseException) -> bool:
     return isinstance(
         exc, openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError
     )
+
+
+def _public(endpoint: dict[str, Any]) -> dict[str, Any]:
+    """A service endpoint for the record: everything but the password."""
+    return {k: v for k, v in endpoint.items() if k != "password"}
 
 
 def _jsonable(plan: Any) -> Any:

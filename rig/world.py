@@ -195,6 +195,7 @@ class World:
     devices: dict[str, Device] = field(default_factory=dict)
     services: dict[str, Any] = field(default_factory=dict)
     _owners: dict[str, Backend] = field(default_factory=dict, repr=False)
+    _service_stack: Any = field(default=None, repr=False)
 
     def __getitem__(self, role: str) -> Device:
         try:
@@ -216,6 +217,16 @@ class World:
         if owner is not None:
             self._owners[device.role] = owner
 
+    def attach_services(self, stack: Any) -> None:
+        """Hold a started :class:`rig.services.stack.ServiceStack`; ``close`` stops it."""
+        self._service_stack = stack
+        self.services = dict(stack.services)
+
+    def check_services(self) -> None:
+        """Raise the services' infra error if any of them stopped answering."""
+        if self._service_stack is not None:
+            self._service_stack.check_alive()
+
     def freeze_clocks(self) -> None:
         """Set every device to the task's "now" before anything is seeded."""
         if self.now is None:
@@ -235,6 +246,10 @@ class World:
                     owner.release(device)
             except Exception as exc:
                 first = first or exc
+        if self._service_stack is not None:
+            stack, self._service_stack = self._service_stack, None
+            self.services = {}
+            stack.stop()  # never raises: a service that will not stop is killed
         if first is not None:
             raise first
 

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   adb qemu-system-x86 qemu-utils debootstrap e2fsprogs sqlite3 openssh-client lz4
   fonts-dejavu-core fonts-noto-cjk python3-venv
   chromium
+  dovecot-imapd
 )
 [ "${CLAWRIG_EXTRA_APT:-}" ] && APT_PACKAGES+=(${CLAWRIG_EXTRA_APT})
 

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -28,6 +29,8 @@ from tasks.times import TimeInvalid, in_range, zone
 Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 DeviceKind = Literal["android", "linux"]
 Surface = Literal["gui", "cli", "cross-device"]
+# The world's services a task may declare (rig/services/base.py SERVICES has one module each).
+ServiceName = Literal["mail", "calendar", "contacts"]
 ORACLE_FILE = "oracle.py"
 
 
@@ -74,6 +77,7 @@ class Task(_M):
     now: datetime
     timezone: Annotated[str, AfterValidator(_iana)]
     devices: dict[Role, DeviceKind] = Field(min_length=1)
+    services: list[ServiceName] = Field(default_factory=list)
     events: EventsSpec = Field(default_factory=EventsSpec)
     limits: Limits = Field(default_factory=Limits)
     checks: list[CheckSpec] = Field(min_length=1)
@@ -91,11 +95,11 @@ class Task(_M):
         except TimeInvalid as exc:
             raise ValueError(str(exc)) from None
 
-    @field_validator("surfaces")
+    @field_validator("surfaces", "services")
     @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
+    def _distinct(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("surfaces are listed more than once")
+            raise ValueError(f"{info.field_name} are listed more than once")
         return value
 
     @model_validator(mode="after")

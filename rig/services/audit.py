@@ -1,0 +1,67 @@
+"""The world clock every service keeps, and the audit log each one appends to.
+
+A world starts at the task's ``now``; services count world time from there with
+the host's monotonic clock, so Date headers, INTERNALDATE, DTSTAMP and audit times
+all agree with the devices' frozen (or running) clocks, never with the host's wall
+clock. An audit record is one JSON line: world time, client address, operation,
+object ids; secrets (passwords, AUTH payloads) never reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+
+class WorldClock:
+    """The world's time: the task's ``now`` plus the time the world has been up."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the world clock needs an aware datetime")
+        self.start = now
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+class AuditLog:
+    """Appends one JSON object per request to ``path`` (thread-safe, flushed per line)."""
+
+    def __init__(self, path: Path, clock: WorldClock, service: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.clock, self.service = path, clock, service
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def write(self, client: str, operation: str, **objects: Any) -> None:
+        record = {"t": self.clock.now().isoformat(), "service": self.service}
+        record.update(client=client, op=operation)
+        record.update({k: v for k, v in objects.items() if v is not None})
+        line = json.dumps(record, ensure_ascii=False, default=str)
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def read_audit(path: Path) -> list[dict[str, Any]]:
+    """Every record of an audit log (a torn last line from a killed host is skipped)."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records

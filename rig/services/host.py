@@ -1,0 +1,133 @@
+"""The world's service host: one process per world running that world's servers.
+
+``python -m rig.services.host LABEL CONFIG`` starts the services named in the
+JSON config (mail: Dovecot as a child plus the IMAP relay and SMTP submission;
+calendar and contacts: Radicale), prints one JSON line with their ports, and
+serves until SIGTERM/SIGINT or until its controller dies. ``LABEL`` is the
+owner label :func:`linux_vm.qemu.labelled_processes` finds, so a reaper can
+kill a host whose controller was SIGKILLed. Dovecot dies with the host
+(PR_SET_PDEATHSIG); the host dies with its controller (PR_SET_PDEATHSIG when
+started from the controller's main thread, and a parent watch otherwise).
+
+A service that cannot start makes the host print ``{"error": …, "service": …}``
+and exit 1; the controller turns that into an infra error with the log's tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rig.services.audit import AuditLog, WorldClock
+
+
+async def _serve(config: dict[str, Any]) -> int:
+    clock = WorldClock(datetime.fromisoformat(config["now"]))
+    runtime = Path(config["runtime"])
+    accounts = config["accounts"]
+    ready: dict[str, Any] = {}
+    closers: list[Any] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+    current = None
+    try:
+        for name, spec in config["services"].items():
+            current = name
+            state = Path(spec["state"])
+            state.mkdir(parents=True, exist_ok=True)
+            audit = AuditLog(Path(spec["audit"]), clock, name)
+            closers.append(audit.close)
+            if name == "mail":
+                ready[name] = await _start_mail(state, runtime, accounts, clock, audit, closers)
+            elif name in ("calendar", "contacts"):
+                from rig.services.dav_server import DavServer
+
+                dav = DavServer(name, state, runtime, accounts)
+                port = dav.start(audit)
+                closers.append(dav.stop)
+                ready[name] = {"http": port}
+            else:
+                raise RuntimeError(f"unknown service {name!r}")
+        current = None
+        print(json.dumps({"ready": ready, "pid": os.getpid()}), flush=True)
+        while not stop.is_set():
+            if os.getppid() != parent:  # the controller is gone: leave nothing behind
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+        return 0
+    except Exception as exc:
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "service": current}), flush=True)
+        return 1
+    finally:
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+
+
+async def _start_mail(
+    state: Path,
+    runtime: Path,
+    accounts: list[dict[str, Any]],
+    clock: WorldClock,
+    audit: AuditLog,
+    closers: list[Any],
+) -> dict[str, int]:
+    from aiosmtpd.smtp import SMTP
+
+    from rig.services.mail_server import Dovecot, ImapRelay, SubmissionHandler, smtp_authenticator
+
+    dovecot = Dovecot(state, runtime, accounts)
+    closers.append(dovecot.stop)
+    dovecot.start()  # from the main thread: PR_SET_PDEATHSIG is tied to the spawning thread
+    relay = ImapRelay(dovecot.socket, audit)
+    imap = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
+    closers.append(imap.close)
+    handler = SubmissionHandler(
+        state, dovecot.store, accounts, clock, audit, (dovecot.uid, dovecot.gid)
+    )
+    authenticator = smtp_authenticator(accounts, audit)
+    smtp = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(
+            handler,
+            hostname="mail.clawrig.world",
+            auth_required=True,
+            auth_require_tls=False,
+            authenticator=authenticator,
+            enable_SMTPUTF8=True,
+        ),
+        "127.0.0.1",
+        0,
+    )
+    closers.append(smtp.close)
+    return {
+        "imap": imap.sockets[0].getsockname()[1],
+        "smtp": smtp.sockets[0].getsockname()[1],
+        "dovecot_pid": dovecot.process.pid if dovecot.process else None,
+    }
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if len(argv) != 2:
+        print("usage: python -m rig.services.host LABEL CONFIG", file=sys.stderr)
+        return 2
+    config = json.loads(Path(argv[1]).read_text())
+    return asyncio.run(_serve(config))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,227 @@
+"""The world's mail, controller side: endpoints, health, seeding, and readers for scoring.
+
+Readers return plain :class:`MailMessage` values parsed from the real server
+state: :meth:`MailService.messages` over IMAP (every folder of the persona's
+mailbox, flags and INTERNALDATE included) and :meth:`MailService.outbox` from
+the submission server's capture of every message sent, to any address.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import hashlib
+import imaplib
+import json
+import re
+import smtplib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from rig.services import maildir
+from rig.services.audit import read_audit
+from rig.services.base import Account, ServiceDown
+
+_FETCH = re.compile(rb"(\d+) \(.*?UID (\d+).*?FLAGS \(([^)]*)\).*?INTERNALDATE \"([^\"]+)\"", re.S)
+
+
+@dataclass
+class MailMessage:
+    """One message as a client sees it; addresses are lower-cased bare addresses."""
+
+    folder: str
+    raw: bytes
+    uid: int | None = None
+    flags: tuple[str, ...] = ()
+    internaldate: datetime | None = None
+    sender: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    bcc: list[str] = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256)
+    envelope_to: list[str] = field(default_factory=list)  # outbox only: the SMTP RCPT TOs
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def _addresses(values: list[str]) -> list[str]:
+    return [addr.lower() for _name, addr in getaddresses(values) if addr]
+
+
+def parse_message(raw: bytes, folder: str = "") -> MailMessage:
+    """Headers decoded (RFC 2047), the first text part as the body, attachments hashed."""
+    msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
+
+    def header(name: str) -> str:
+        value = msg.get(name)
+        return str(value) if value is not None else ""
+
+    body = ""
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is not None:
+        with contextlib.suppress(LookupError, ValueError):
+            body = part.get_content()
+    attachments = []
+    for att in msg.iter_attachments():
+        data = att.get_payload(decode=True) or b""
+        attachments.append((att.get_filename() or "", hashlib.sha256(data).hexdigest()))
+    date = None
+    with contextlib.suppress(TypeError, ValueError):
+        date = parsedate_to_datetime(header("Date")) if header("Date") else None
+    senders = _addresses([header("From")])
+    return MailMessage(
+        folder=folder,
+        raw=raw,
+        sender=senders[0] if senders else "",
+        to=_addresses([str(v) for v in msg.get_all("To") or []]),
+        cc=_addresses([str(v) for v in msg.get_all("Cc") or []]),
+        bcc=_addresses([str(v) for v in msg.get_all("Bcc") or []]),
+        subject=header("Subject"),
+        body=body,
+        message_id=header("Message-ID").strip(),
+        in_reply_to=header("In-Reply-To").strip(),
+        references=header("References").split(),
+        date=date,
+        attachments=attachments,
+    )
+
+
+def _quote(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class MailService:
+    """Mail of one world: IMAP (Dovecot behind the audit relay) and SMTP submission."""
+
+    name = "mail"
+
+    def __init__(self, stack: Any, ports: Mapping[str, Any]) -> None:
+        self.stack = stack
+        self.imap_port = int(ports["imap"])
+        self.smtp_port = int(ports["smtp"])
+        self.account: Account = stack.accounts[0]
+        self.state: Path = stack.state_dir("mail")
+        self.store = self.state / "maildir"
+        self.audit_path: Path = stack.audit_path("mail")
+
+    # -- access -------------------------------------------------------------------------
+    def endpoint(self) -> dict[str, Any]:
+        return {
+            "imap": f"127.0.0.1:{self.imap_port}",
+            "smtp": f"127.0.0.1:{self.smtp_port}",
+            "user": self.account.user,
+            "password": self.account.password,
+            "address": self.account.addresses[0] if self.account.addresses else "",
+        }
+
+    @contextlib.contextmanager
+    def imap(self, account: Account | None = None) -> Iterator[imaplib.IMAP4]:
+        """A logged-in IMAP connection (the persona's unless ``account`` is given)."""
+        account = account or self.account
+        try:
+            conn = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10)
+            conn.login(account.user, account.password)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise ServiceDown("mail", f"IMAP login failed: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.logout()
+
+    @contextlib.contextmanager
+    def smtp(self, account: Account | None = None) -> Iterator[smtplib.SMTP]:
+        account = account or self.account
+        try:
+            conn = smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10)
+            conn.login(account.user, account.password)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServiceDown("mail", f"SMTP login failed: {exc}") from exc
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.quit()
+
+    def health(self) -> None:
+        with self.imap() as conn:
+            typ, _ = conn.noop()
+            if typ != "OK":
+                raise ServiceDown("mail", f"IMAP NOOP answered {typ}")
+        try:
+            with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10) as conn:
+                code, _ = conn.noop()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServiceDown("mail", f"SMTP did not answer: {exc}") from exc
+        if code != 250:
+            raise ServiceDown("mail", f"SMTP NOOP answered {code}")
+
+    # -- readers --------------------------------------------------------------------------
+    def messages(
+        self, folders: tuple[str, ...] = maildir.FOLDERS, account: Account | None = None
+    ) -> list[MailMessage]:
+        """Every message in ``folders`` over IMAP: one SELECT and one FETCH per folder."""
+        out: list[MailMessage] = []
+        with self.imap(account) as conn:
+            for folder in folders:
+                typ, data = conn.select(_quote(folder), readonly=True)
+                if typ != "OK":
+                    raise ServiceDown("mail", f"SELECT {folder} answered {typ}: {data}")
+                if int(data[0] or 0) == 0:
+                    continue
+                typ, rows = conn.fetch("1:*", "(UID FLAGS INTERNALDATE BODY.PEEK[])")
+                if typ != "OK":
+                    raise ServiceDown("mail", f"FETCH in {folder} answered {typ}")
+                for row in rows:
+                    if not isinstance(row, tuple):
+                        continue
+                    m = _FETCH.search(row[0])
+                    msg = parse_message(row[1], folder)
+                    if m:
+                        msg.uid = int(m.group(2))
+                        msg.flags = tuple(m.group(3).decode().split())
+                        msg.internaldate = _internaldate(m.group(4).decode())
+                    out.append(msg)
+        return out
+
+    def outbox(self) -> list[MailMessage]:
+        """Every message submitted over SMTP during the world's life, oldest first."""
+        index = self.state / "outbox" / "index.jsonl"
+        if not index.is_file():
+            return []
+        out = []
+        for line in index.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            raw = (self.state / "outbox" / entry["file"]).read_bytes()
+            msg = parse_message(raw, "outbox")
+            msg.envelope_to = [a.lower() for a in entry["rcpt_tos"]]
+            msg.internaldate = datetime.fromisoformat(entry["t"])
+            out.append(msg)
+        return out
+
+    def audit(self) -> list[dict[str, Any]]:
+        return read_audit(self.audit_path)
+
+    def close(self) -> None:
+        pass
+
+
+def _internaldate(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None

@@ -1,0 +1,262 @@
+"""A world's services: start them in one host process, health-check, stop, reap.
+
+``ServiceStack(names, out, now, accounts).start()`` returns ``{name: service}``
+once every service answered a real protocol round trip. Each service keeps its
+state in ``OUT/services/NAME/`` (``audit.jsonl`` beside it); credentials and
+sockets live in a short runtime folder under the temp dir that is removed at
+stop (passwords never reach the episode folder). Nothing is shared between
+worlds: every stack has its own host, ports, Dovecot and Radicale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from linux_vm.qemu import (
+    _start_time,
+    labelled_processes,
+    owner_alive,
+    owner_label,
+    set_pdeathsig,
+    write_owner,
+)
+from rig.services.base import Account, ServiceDown, service_class
+
+LABEL = "clawrig-svc"
+RUNTIME_PREFIX = "clawrig-svc-"
+_ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds rig/
+
+
+def _tail(path: Path, limit: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return ""
+
+
+class ServiceStack:
+    """The services of one world, started together in one host process."""
+
+    def __init__(
+        self,
+        names: list[str],
+        out: Path,
+        now: datetime,
+        accounts: list[Account],
+        timeout: float = 20.0,
+    ) -> None:
+        for name in names:
+            service_class(name)  # unknown names fail before anything starts
+        if not accounts:
+            raise ValueError("a world's services need at least the persona's account")
+        self.names, self.out, self.now = list(names), Path(out), now
+        self.accounts, self.timeout = accounts, timeout
+        self.services: dict[str, Any] = {}
+        self.process: subprocess.Popen[str] | None = None
+        self.runtime: Path | None = None
+        self.ports: dict[str, Any] = {}
+        self.run_id = uuid.uuid4().hex
+
+    def state_dir(self, name: str) -> Path:
+        return self.out / name
+
+    def audit_path(self, name: str) -> Path:
+        return self.out / name / "audit.jsonl"
+
+    @property
+    def log(self) -> Path:
+        return self.out / "host.log"
+
+    def start(self) -> dict[str, Any]:
+        """Start every service and health-check it; on any failure nothing is left running."""
+        if not self.names:
+            return {}
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.runtime = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
+        os.chmod(self.runtime, 0o711)  # an unprivileged Dovecot must reach its own folder
+        write_owner(self.runtime)
+        config = {
+            "now": self.now.isoformat(),
+            "runtime": str(self.runtime),
+            "accounts": [a.to_host() for a in self.accounts],
+            "services": {
+                n: {"state": str(self.state_dir(n)), "audit": str(self.audit_path(n))}
+                for n in self.names
+            },
+        }
+        config_path = self.runtime / "host.json"
+        config_path.touch(mode=0o600)
+        config_path.write_text(json.dumps(config))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
+        in_main = threading.current_thread() is threading.main_thread()
+        cmd = [sys.executable, "-m", "rig.services.host", owner_label(self.run_id, LABEL)]
+        try:
+            with open(self.log, "ab") as err:
+                self.process = subprocess.Popen(
+                    [*cmd, str(config_path)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    text=True,
+                    env=env,
+                    preexec_fn=set_pdeathsig if in_main else None,
+                )
+            reply = self._first_line()
+            if "error" in reply:
+                name = reply.get("service") or ",".join(self.names)
+                raise ServiceDown(name, f"did not start: {reply['error']}", self._log_tail(name))
+            self.ports = reply["ready"]
+            for name in self.names:
+                cls = service_class(name)
+                self.services[name] = cls(self, self.ports[name])
+            for name, service in self.services.items():
+                try:
+                    service.health()
+                except ServiceDown as exc:
+                    raise ServiceDown(name, exc.reason, self._log_tail(name)) from exc
+        except BaseException:
+            self.stop()
+            raise
+        return self.services
+
+    def _first_line(self) -> dict[str, Any]:
+        assert self.process is not None and self.process.stdout is not None
+        lines: list[str] = []
+        reader = threading.Thread(
+            target=lambda: lines.append(self.process.stdout.readline()),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reader.start()
+        reader.join(self.timeout)
+        if not lines or not lines[0].strip():
+            code = self.process.poll()
+            why = f"exited with {code}" if code is not None else f"no answer in {self.timeout}s"
+            names = ",".join(self.names)
+            raise ServiceDown(names, f"service host {why}", _tail(self.log))
+        try:
+            return json.loads(lines[0])
+        except json.JSONDecodeError:
+            raise ServiceDown(
+                ",".join(self.names), f"service host said {lines[0]!r}", _tail(self.log)
+            ) from None
+
+    def _log_tail(self, name: str) -> str:
+        parts = []
+        if name == "mail":
+            parts.append(_tail(self.state_dir("mail") / "dovecot.log"))
+        parts.append(_tail(self.log))
+        return "\n".join(p for p in parts if p.strip())
+
+    def check_alive(self) -> None:
+        """Raise :class:`ServiceDown` if the host or any service stopped answering."""
+        if self.process is None or self.process.poll() is not None:
+            raise ServiceDown(",".join(self.names), "service host is gone", _tail(self.log))
+        for name, service in self.services.items():
+            try:
+                service.health()
+            except ServiceDown as exc:
+                raise ServiceDown(name, exc.reason, self._log_tail(name)) from exc
+
+    def stop(self) -> None:
+        """Stop the host (and with it Dovecot and Radicale); idempotent, never raises."""
+        proc = self.process
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
+        dovecot = (self.ports.get("mail") or {}).get("dovecot_pid")
+        if dovecot:
+            _wait_gone(dovecot)
+        for service in self.services.values():
+            with contextlib.suppress(Exception):
+                service.close()
+        self.services.clear()
+        if self.runtime is not None:
+            shutil.rmtree(self.runtime, ignore_errors=True)
+            self.runtime = None
+
+    def __enter__(self) -> ServiceStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.services[name]
+        except KeyError:
+            known = ", ".join(sorted(self.services)) or "none"
+            raise KeyError(f"no service {name!r} in this world (services: {known})") from None
+
+
+def persona_account(persona: Any) -> Account:
+    """The persona's login: user from the first name (ASCII), address from the persona."""
+    if persona is None:
+        return Account("user", ("user@clawrig.example",))
+    first = unicodedata.normalize("NFKD", persona.first_name).encode("ascii", "ignore").decode()
+    user = re.sub(r"[^a-z0-9._-]", "", first.lower()) or "user"
+    email = getattr(persona, "email", None)
+    return Account(user, (email,) if email else (f"{user}@clawrig.example",))
+
+
+def start_services(loaded: Any, out: Path) -> ServiceStack:
+    """Start the services ``loaded``'s task declares, for its persona, on its clock."""
+    reap_orphans()
+    task = loaded.task
+    stack = ServiceStack(list(task.services), out, task.now, [persona_account(loaded.persona)])
+    stack.start()
+    return stack
+
+
+def _wait_gone(pid: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _start_time(pid) is None:
+            return
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def reap_orphans(grace_s: float = 60.0) -> list[int]:
+    """Kill service hosts whose controller is gone (their Dovecot dies with them) and
+    remove runtime folders of dead owners; returns the pids killed."""
+    killed = []
+    for host in labelled_processes(LABEL):
+        if _start_time(host.owner_pid) == host.owner_start:
+            continue
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(host.pid, signal.SIGKILL)
+            killed.append(host.pid)
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
+        owner = path / "owner"
+        try:
+            old = now - path.stat().st_mtime >= grace_s
+        except OSError:
+            continue
+        if owner.is_file() and not owner_alive(owner) and (old or killed):
+            shutil.rmtree(path, ignore_errors=True)
+    return killed

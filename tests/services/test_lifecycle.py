@@ -1,0 +1,180 @@
+"""Start, isolation, failure and clean-up of a world's services (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from linux_vm.qemu import _start_time, labelled_processes
+from rig.errors import is_infra
+from rig.services.base import ServiceDown
+from rig.services.stack import LABEL, ServiceStack, reap_orphans
+from tests.services.conftest import NOW, accounts
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pid: int) -> bool:
+    return _start_time(pid) is not None and _state(pid) != "Z"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _gone(pids: list[int], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_worlds_never_share_a_service(tmp_path, out_dir):
+    first = ServiceStack(["mail"], out_dir / "a", NOW, accounts())
+    second = ServiceStack(["mail"], out_dir / "b", NOW, accounts())
+    with first, second:
+        a, b = first["mail"], second["mail"]
+        assert {a.imap_port, a.smtp_port}.isdisjoint({b.imap_port, b.smtp_port})
+        assert a.account.password != b.account.password
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "x@y.example", a.endpoint()["address"], "only A"
+        msg.set_content("secret")
+        with a.smtp() as conn:
+            conn.send_message(msg)
+        assert [m.subject for m in a.messages(("INBOX",))] == ["only A"]
+        assert b.messages(("INBOX",)) == [] and b.outbox() == []
+        with pytest.raises(ServiceDown), b.imap(a.account):  # A's credentials do not open B
+            pass
+
+
+def test_a_service_killed_mid_episode_is_an_infra_error(out_dir):
+    with ServiceStack(["mail", "calendar"], out_dir, NOW, accounts()) as stack:
+        stack.check_alive()
+        os.kill(stack.ports["mail"]["dovecot_pid"], signal.SIGKILL)
+        with pytest.raises(ServiceDown) as err:
+            stack.check_alive()
+        assert err.value.service == "mail" and is_infra(err.value)
+        assert "dovecot" in str(err.value).lower() or "IMAP" in str(err.value)
+        with pytest.raises(ServiceDown):
+            stack["mail"].messages()
+
+
+def test_a_service_that_does_not_come_up_names_itself_and_its_log(out_dir, monkeypatch):
+    monkeypatch.setenv("CLAWRIG_DOVECOT", "/bin/false")
+    stack = ServiceStack(["calendar", "mail"], out_dir, NOW, accounts())
+    with pytest.raises(ServiceDown) as err:
+        stack.start()
+    assert err.value.service == "mail" and is_infra(err.value)
+    assert "did not come up" in str(err.value)
+    assert stack.process is not None and stack.process.poll() is not None
+    assert stack.runtime is None
+
+
+def test_unknown_service_is_refused_before_anything_starts(out_dir):
+    with pytest.raises(ValueError, match="unknown service 'fax'"):
+        ServiceStack(["mail", "fax"], out_dir, NOW, accounts())
+    assert not out_dir.exists()
+
+
+def test_stop_leaves_no_process_and_no_port(out_dir):
+    stack = ServiceStack(["mail", "calendar", "contacts"], out_dir, NOW, accounts())
+    stack.start()
+    host = stack.process.pid
+    dovecot = stack.ports["mail"]["dovecot_pid"]
+    family = [host, dovecot, *_children(dovecot)]
+    ports = [stack["mail"].imap_port, stack["mail"].smtp_port, stack["calendar"].port]
+    runtime = stack.runtime
+    stack.stop()
+    assert _gone(family)
+    assert not runtime.exists()
+    import socket
+
+    for port in ports:
+        with socket.socket() as s, pytest.raises(OSError):
+            s.connect(("127.0.0.1", port))
+    assert (out_dir / "mail" / "maildir" / "maya" / "INBOX").is_dir()  # the state stays
+
+
+CONTROLLER = textwrap.dedent(
+    """
+    import json, sys, threading
+    from datetime import datetime, timezone
+    from pathlib import Path
+    from rig.services.base import Account
+    from rig.services.stack import ServiceStack
+
+    def start():
+        s = ServiceStack(["mail", "calendar"], Path(sys.argv[1]),
+                         datetime(2026, 3, 16, tzinfo=timezone.utc), [Account("maya")])
+        s.start()
+        print(json.dumps({"host": s.process.pid, "dovecot": s.ports["mail"]["dovecot_pid"]}),
+              flush=True)
+
+    if sys.argv[2] == "thread":  # no PDEATHSIG from a worker thread: the host watches its parent
+        t = threading.Thread(target=start); t.start(); t.join()
+    else:
+        start()
+    threading.Event().wait()
+    """
+)
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_sigkill_of_the_controller_leaves_no_service_process(out_dir, where):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CONTROLLER, str(out_dir), where],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        pids = json.loads(proc.stdout.readline())
+        family = [pids["host"], pids["dovecot"], *_children(pids["dovecot"])]
+        assert all(_alive(p) for p in family[:2])
+        proc.kill()
+        proc.wait(5)
+        assert _gone(family), [p for p in family if _alive(p)]
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def test_reaper_kills_a_host_whose_controller_is_gone(out_dir):
+    # A host labelled with a dead owner (as after a kill between fork and exec) is reaped.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    label = f"{LABEL}:feedfacefeed:{dead.pid}:0"
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", label], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while orphan.pid not in {h.pid for h in labelled_processes(LABEL)}:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert orphan.pid in reap_orphans()
+        orphan.wait(5)
+    finally:
+        orphan.kill()
+        orphan.wait(5)
