@@ -12,16 +12,19 @@ Ray is imported only when a Ray farm is asked for, so the rig runs without it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import multiprocessing
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from linux_vm.qemu import set_pdeathsig
 from rig.errors import InfraError, RigError
 
 LOCAL = "local"
@@ -54,16 +57,72 @@ class Farm:
         self.close()
 
 
-class LocalFarm(Farm):
-    """Spawned worker processes on this machine (the default)."""
+LOCK_FILE = ".suite.lock"
 
-    def __init__(self, workers: int) -> None:
+
+@contextlib.contextmanager
+def hold_out_folder(out: Path) -> Iterator[Path]:
+    """Hold ``out`` for this driver and its local workers; refuse if anyone else holds it.
+
+    An ``flock`` on ``out/.suite.lock``: the driver takes it exclusively (so a driver,
+    or a worker, of an earlier run still alive makes this fail at once), then shares it
+    with its workers, each of which holds it until it exits. The kernel drops a lock
+    with its last holder, so nothing stale is ever left to clean up.
+    """
+    path = out / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            raise RigError(
+                f"{out} is in use by another `rig suite run` ({holder}) or its workers; "
+                "wait for it to end (or stop it) before --resume"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"driver pid {os.getpid()}\n".encode(), 0)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # now the workers can share it
+        yield path
+    finally:
+        os.close(fd)
+
+
+_worker_lock: int | None = None  # a worker's share of the out folder's lock, held to exit
+
+
+def _init_worker(driver_pid: int, lock: str | None) -> None:  # pragma: no cover - in workers
+    """Tie a local worker to its driver: it dies with the driver (and its devices, which
+    die with the worker, with it), and holds the out folder's lock while it lives."""
+    global _worker_lock
+    set_pdeathsig()
+    if os.getppid() != driver_pid:  # the driver died before the line above
+        os._exit(1)
+    if lock is not None:
+        _worker_lock = os.open(lock, os.O_RDONLY)
+        fcntl.flock(_worker_lock, fcntl.LOCK_SH)
+
+
+class LocalFarm(Farm):
+    """Spawned worker processes on this machine (the default).
+
+    Workers are killed by the kernel when the driver dies (``kill -9`` included), so a
+    dead suite leaves no trial running into its out folder.
+    """
+
+    def __init__(self, workers: int, lock: Path | None = None) -> None:
         self.slots = max(1, workers)
+        self._lock = str(lock) if lock is not None else None
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.slots, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.slots,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(os.getpid(), self._lock),
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         try:
@@ -187,10 +246,13 @@ def import_ray() -> Any:
     return ray
 
 
-def open_farm(workers: int | None, ray: str | None = None, ray_cpus: float = 1.0) -> Farm:
-    """Local processes unless ``ray`` names a cluster (``auto`` or ``HOST:PORT``)."""
+def open_farm(
+    workers: int | None, ray: str | None = None, ray_cpus: float = 1.0, lock: Path | None = None
+) -> Farm:
+    """Local processes unless ``ray`` names a cluster (``auto`` or ``HOST:PORT``); local
+    workers share ``lock`` (see :func:`hold_out_folder`)."""
     if ray is None or ray == LOCAL:
-        return LocalFarm(workers or 1)
+        return LocalFarm(workers or 1, lock)
     return RayFarm(ray, workers, ray_cpus)
 
 

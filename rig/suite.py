@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.config import RigConfig
-from rig.farm import LOCAL, open_farm
+from rig.farm import LOCAL, hold_out_folder, open_farm
 from rig.recorder import write_json
 from rig.viewer import render_index
 from scoring.metrics import Trial, summarize
@@ -149,6 +149,28 @@ def run_suite(
     suite_dir, out = suite_dir.resolve(), out.resolve()
     specs = plan_trials(suite_dir, trials)
     out.mkdir(parents=True, exist_ok=True)
+    with hold_out_folder(out) as lock:
+        return _run_suite(
+            suite_dir, specs, agent, config, out, lock, trials, workers, resume, retries,
+            on_result, ray, ray_cpus,
+        )  # fmt: skip
+
+
+def _run_suite(
+    suite_dir: Path,
+    specs: list[TrialSpec],
+    agent: str,
+    config: RigConfig,
+    out: Path,
+    lock: Path,
+    trials: int,
+    workers: int | None,
+    resume: bool,
+    retries: int,
+    on_result: Callable[[dict[str, Any], int, int], None] | None,
+    ray: str | None,
+    ray_cpus: float | None,
+) -> dict[str, Any]:
     if not resume and (out / RESULTS).exists():
         raise ValueError(f"{out} already holds results; pass --resume to continue them")
     done = read_results(out)
@@ -165,7 +187,7 @@ def run_suite(
     finished = len(specs) - len(todo)
     if not todo:  # nothing to run: no farm to start (a Ray connection costs seconds)
         return write_outputs(out, specs, trials)
-    with open_farm(workers, ray, ray_cpus) as farm:
+    with open_farm(workers, ray, ray_cpus, lock) as farm:
         farm.check_paths([out, suite_dir])  # before results.jsonl exists: a refusal leaves none
         with open(out / RESULTS, "a", encoding="utf-8") as results:
             pending: dict[Future, TrialSpec] = {}
@@ -227,7 +249,18 @@ def write_outputs(out: Path, specs: list[TrialSpec], trials: int) -> dict[str, A
         ],
         ks=tuple(range(1, trials + 1)),
     ).to_dict()
-    summary["errors"] = sum(1 for r in rows if r.get("error"))
+    # A trial the rig could not judge (its own or the task's error) is neither a pass nor
+    # a fail: it stays out of the rates, but is counted, listed and shown, never dropped.
+    unjudged = [r for r in rows if r.get("error") and not r.get("infra_error")]
+    summary["errors"] = len(unjudged)
+    summary["error_trials"] = [
+        {"task_id": r["task_id"], "trial": r["trial"], "error": str(r["error"])} for r in unjudged
+    ]
+    for r in unjudged:
+        entry = summary["per_task"].setdefault(
+            r["task_id"], {"trials": 0, "passed": 0, "mean_score": None}
+        )
+        entry["errors"] = entry.get("errors", 0) + 1
     summary["missing"] = len(specs) - len(rows)
     write_json(out / "summary.json", summary)
     with open(out / "trials.csv", "w", newline="", encoding="utf-8") as fh:

@@ -127,6 +127,8 @@ def render_index(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[st
             verdict = (
                 f'<span class="infra">infra: {html.escape(str(t["infra_error"]))[:120]}</span>'
             )
+        elif t.get("error"):
+            verdict = f'<span class="infra">not judged: {html.escape(str(t["error"])[:120])}</span>'
         elif t.get("passed"):
             verdict = '<span class="pass">pass</span>'
         else:
@@ -144,6 +146,7 @@ def render_index(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[st
 <style>{_asset("report.css")}</style></head><body>
 <header><h1>Suite {html.escape(suite_dir.name)}</h1>
 <p>{summary.get("trials", 0)} trials · {summary.get("infra_errors", 0)} infra errors ·
+{summary.get("errors", 0)} not judged (rig or task error) ·
 pass rate {summary.get("pass_rate", 0):.3f} · {html.escape(pass_at)} · {html.escape(pass_hat)}</p>
 </header><section><table><tr><th>task</th><th>trial</th><th>result</th><th>score</th>
 <th></th></tr>{"".join(rows)}</table></section></body></html>"""

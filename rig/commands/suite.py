@@ -95,6 +95,12 @@ def run(
     pass_at = ", ".join(f"pass@{k}={v:.3f}" for k, v in summary["pass_at_k"].items())
     console.print(
         f"{summary['trials']} trials, {summary['passed']} passed, {summary['infra_errors']} infra "
-        f"errors, {summary['errors']} errors; {pass_at}"
+        f"errors, {summary['errors']} not judged (rig or task error); {pass_at}",
+        markup=False,
+        highlight=False,
     )
+    for e in summary.get("error_trials", []):
+        console.print(
+            f"not judged: {e['task_id']} #{e['trial']}: {e['error']}", markup=False, highlight=False
+        )
     typer.echo(f"summary: {out / 'summary.json'}\nindex: {out / 'index.html'}")
