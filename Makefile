@@ -1,5 +1,5 @@
 # The two commands of the README's quick start. Each sets up what it needs.
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench config-docs
 
 setup:
 	@scripts/setup.sh
@@ -17,3 +17,7 @@ lint: setup
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; .venv/bin/python "$$b" || exit 1; done
+
+# The configuration reference in docs/configuration.md, generated from the models.
+config-docs: setup
+	.venv/bin/python -c "from pathlib import Path; from rig.config_reference import write_page; write_page(Path('docs/configuration.md'))"

@@ -128,7 +128,7 @@ def main() -> None:
         sys.exit(f"{args.task}: the benchmark needs a phone and a laptop role")
 
     server = AdbServer.private()
-    backend = QemuBackend(RigConfig(), progress=lambda _m: None)
+    backend = QemuBackend(RigConfig().backend_config("linux"), progress=lambda _m: None)
     work = Path(tempfile.mkdtemp(prefix="bench-seed-"))
     phone_proc = spawn_phone(work / "phone", size="720x1280", density=320)
     laptop = None

@@ -21,6 +21,7 @@ from pathlib import Path
 from linux_vm.backends import QemuBackend
 from linux_vm.qemu import create_overlay
 from linux_vm.snapshot import boot_cold, ensure_snapshot, restore
+from rig.config import RigConfig
 
 
 def _memory_mb(pid: int, field: str) -> float:
@@ -52,7 +53,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=2)
     args = parser.parse_args()
 
-    backend = QemuBackend(None, progress=lambda m: None)
+    backend = QemuBackend(RigConfig().backend_config("linux"), progress=lambda m: None)
     image = backend.image()
     accel = backend.accel()
     shape = {"accel": accel, "memory_mb": backend.memory_mb, "cpus": backend.cpus}

@@ -1,8 +1,8 @@
 """The three Android backends of rig.world: ``sim``, ``avd`` and ``attach``.
 
-Each is built from the rig's config (read duck-typed: ``config.android.*``,
-``config.paths.*``, ``config.limits.*``; this package never imports ``rig``)
-and hands out :class:`~emulator.device.AdbAndroidDevice` objects, so every
+Each is built from a typed :class:`~emulator.config.AndroidBackendConfig`
+(the ``[android]`` section, the cache and the shell limits; this package never
+imports ``rig``) and hands out :class:`~emulator.device.AdbAndroidDevice` objects, so every
 backend's devices are driven by the same code. Only the lifecycle differs:
 
 * ``sim`` starts one virtual phone process per device on free ports, and
@@ -35,6 +35,7 @@ from emulator.avd import (
     has_snapshot,
     list_avds,
 )
+from emulator.config import AndroidBackendConfig
 from emulator.console import Console
 from emulator.device import AdbAndroidDevice
 from emulator.errors import AndroidError, ConsoleError, DeviceLost, SdkNotFound
@@ -42,31 +43,32 @@ from emulator.errors import AndroidError, ConsoleError, DeviceLost, SdkNotFound
 CLEAN_SNAPSHOT = "clawrig-clean"
 
 
-def _get(obj: Any, dotted: str, default: Any = None) -> Any:
-    for part in dotted.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return default
-    return obj
+def _typed(config: Any) -> AndroidBackendConfig:
+    if not isinstance(config, AndroidBackendConfig):
+        raise TypeError(
+            f"an Android backend takes an AndroidBackendConfig "
+            f"(RigConfig.backend_config('android')), not {type(config).__name__}"
+        )
+    return config
 
 
 class _AndroidBackend:
     kind: Literal["android"] = "android"
     name = ""
 
-    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
-        self.config = config
+    def __init__(self, config: AndroidBackendConfig, *, server: AdbServer | None = None) -> None:
+        self.config = _typed(config)
         self._server = server
         self._server_lock = threading.Lock()
-        self.output_cap = int(_get(config, "limits.shell_output_cap", 64 * 1024))
-        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
+        self.output_cap = config.shell_output_cap
+        self.shell_timeout = config.shell_timeout_s
 
     @property
     def server(self) -> AdbServer:
         """The adb server (``android.adb`` binary; started on first use if local)."""
         with self._server_lock:
             if self._server is None:
-                self._server = AdbServer(adb=_get(self.config, "android.adb"))
+                self._server = AdbServer(adb=self.config.android.adb)
                 self._server.start()
             return self._server
 
@@ -85,10 +87,10 @@ class SimBackend(_AndroidBackend):
 
     name = "sim"
 
-    def __init__(self, config: Any, *, server: AdbServer | None = None) -> None:
+    def __init__(self, config: AndroidBackendConfig, *, server: AdbServer | None = None) -> None:
         super().__init__(config, server=server)
-        self.size = str(_get(config, "android.sim.size", "1080x2400"))
-        self.density = int(_get(config, "android.sim.density", 420))
+        self.size = config.android.sim.size
+        self.density = config.android.sim.density
         self._phones: dict[str, tuple[Any, Path]] = {}
 
     def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
@@ -145,7 +147,7 @@ class AvdBackend(_AndroidBackend):
 
     def __init__(
         self,
-        config: Any,
+        config: AndroidBackendConfig,
         *,
         server: AdbServer | None = None,
         state_dir: Path | None = None,
@@ -155,8 +157,9 @@ class AvdBackend(_AndroidBackend):
         sdk: Sdk | None = None,
     ) -> None:
         super().__init__(config, server=server)
-        self.sdk = sdk or find_sdk(_get(config, "android.avd.sdk"))
-        name = _get(config, "android.avd.name")
+        avd = config.android.avd
+        self.sdk = sdk or find_sdk(avd.sdk)
+        name = avd.name
         if not name:
             avds = list_avds(self.sdk)
             if len(avds) != 1:
@@ -167,10 +170,9 @@ class AvdBackend(_AndroidBackend):
             name = avds[0]
         avd_dir(self.sdk, name)
         self.avd = str(name)
-        self.snapshot: str | None = _get(config, "android.avd.snapshot")
-        self.boot_timeout = float(_get(config, "android.avd.boot_timeout_s", 300.0))
-        cache = Path(_get(config, "paths.cache", Path.home() / ".cache" / "clawrig"))
-        self.state_dir = Path(state_dir) if state_dir else cache.expanduser() / "avd"
+        self.snapshot: str | None = avd.snapshot
+        self.boot_timeout = avd.boot_timeout_s
+        self.state_dir = Path(state_dir) if state_dir else config.cache.expanduser() / "avd"
         self.run_id = run_id or os.environ.get("CLAWRIG_RUN_ID") or f"rig-{uuid.uuid4().hex[:10]}"
         self._ports = ports
         self._console_token = console_token
@@ -188,7 +190,7 @@ class AvdBackend(_AndroidBackend):
                 self.server,
                 self.state_dir,
                 run_id=self.run_id,
-                accel=str(_get(self.config, "android.avd.accel", "auto")),
+                accel=self.config.android.avd.accel,
                 ports=ports,
                 console_token=self._console_token,
             )
@@ -264,11 +266,15 @@ class AttachBackend(_AndroidBackend):
     name = "attach"
 
     def __init__(
-        self, config: Any, *, server: AdbServer | None = None, online_timeout: float = 30.0
+        self,
+        config: AndroidBackendConfig,
+        *,
+        server: AdbServer | None = None,
+        online_timeout: float = 30.0,
     ) -> None:
         super().__init__(config, server=server)
         self.online_timeout = online_timeout
-        self.leases = SerialLeases(list(_get(self.config, "android.attach.serials", []) or []))
+        self.leases = SerialLeases(list(self.config.android.attach.serials))
 
     def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
         serial = self.leases.take()

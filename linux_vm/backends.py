@@ -1,8 +1,7 @@
 """The Linux backends behind ``rig.world``'s Backend contract: ``qemu`` and ``attach``.
 
-Both take the RigConfig and read what they need by attribute
-(``config.linux.qemu.*``, ``config.linux.attach.*``, ``config.paths.cache``,
-``config.limits.*``) without importing ``rig``.
+Both take a typed :class:`~linux_vm.config.LinuxBackendConfig` (the ``[linux]``
+section, the cache and the shell limits; this package never imports ``rig``).
 
 ``QemuBackend.acquire`` builds the image if it is missing, picks the
 accelerator (probe, cached; ``accel`` overrides), makes the saved booted state
@@ -21,22 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from linux_vm.accel import resolve_accel
+from linux_vm.config import LinuxBackendConfig
 from linux_vm.device import LinuxVM, SshLinuxDevice
 from linux_vm.errors import LinuxInputError, VMError
 from linux_vm.image import SETTIME, Image, build_image, find_image
 from linux_vm.qemu import SERVICE_ADDR, create_overlay, reap_orphans
 from linux_vm.snapshot import BootRecord, boot_cold, ensure_snapshot, restore
-from linux_vm.ssh import DEFAULT_CAP, SshSession
+from linux_vm.ssh import SshSession
 
 log = logging.getLogger(__name__)
 
 
-def _get(obj: Any, dotted: str, default: Any) -> Any:
-    for part in dotted.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return default
-    return obj
+def _typed(config: Any) -> LinuxBackendConfig:
+    if not isinstance(config, LinuxBackendConfig):
+        raise TypeError(
+            f"a Linux backend takes a LinuxBackendConfig "
+            f"(RigConfig.backend_config('linux')), not {type(config).__name__}"
+        )
+    return config
 
 
 class QemuBackend:
@@ -48,22 +49,22 @@ class QemuBackend:
 
     def __init__(
         self,
-        config: Any = None,
+        config: LinuxBackendConfig,
         *,
         accel: str | None = None,
         forwards: Mapping[int, int] | None = None,
         progress: Callable[[str], None] | None = None,
         use_snapshot: bool = True,
     ) -> None:
-        self.cache = Path(_get(config, "paths.cache", Path.home() / ".cache" / "clawrig"))
-        self.cache = self.cache.expanduser()
-        self.image_name = str(_get(config, "linux.qemu.image", "bookworm"))
-        self.memory_mb = int(_get(config, "linux.qemu.memory_mb", 1024))
-        self.cpus = int(_get(config, "linux.qemu.cpus", 1))
-        self.requested_accel = accel or str(_get(config, "linux.qemu.accel", "auto"))
-        self.boot_timeout = float(_get(config, "linux.qemu.boot_timeout_s", 180.0))
-        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
-        self.output_cap = int(_get(config, "limits.shell_output_cap", DEFAULT_CAP))
+        qemu = _typed(config).linux.qemu
+        self.cache = config.cache.expanduser()
+        self.image_name = qemu.image
+        self.memory_mb = qemu.memory_mb
+        self.cpus = qemu.cpus
+        self.requested_accel = accel or qemu.accel
+        self.boot_timeout = qemu.boot_timeout_s
+        self.shell_timeout = config.shell_timeout_s
+        self.output_cap = config.shell_output_cap
         self.forwards: dict[int, int] = dict(forwards or {})
         self.use_snapshot = use_snapshot
         self.progress = progress or (lambda msg: log.info("%s", msg))
@@ -192,14 +193,14 @@ class AttachBackend:
     kind = "linux"
     name = "attach"
 
-    def __init__(self, config: Any = None) -> None:
-        self.host = _get(config, "linux.attach.host", None)
-        self.port = int(_get(config, "linux.attach.port", 22))
-        self.user = str(_get(config, "linux.attach.user", "user"))
-        key = _get(config, "linux.attach.key", None)
-        self.key = Path(key).expanduser() if key else None
-        self.shell_timeout = float(_get(config, "limits.shell_timeout_s", 60.0))
-        self.output_cap = int(_get(config, "limits.shell_output_cap", DEFAULT_CAP))
+    def __init__(self, config: LinuxBackendConfig) -> None:
+        attach = _typed(config).linux.attach
+        self.host = attach.host
+        self.port = attach.port
+        self.user = attach.user
+        self.key = attach.key.expanduser() if attach.key else None
+        self.shell_timeout = config.shell_timeout_s
+        self.output_cap = config.shell_output_cap
         self.connect_timeout = 20.0
 
     def acquire(self, role: str, workdir: Path) -> SshLinuxDevice:

@@ -58,7 +58,7 @@ app.add_typer(events.app, name="events", help="Event streams: generate months of
 app.add_typer(suite.app, name="suite", help="Suites: many tasks x trials across workers.")
 app.command("view", help="Write (and serve) the HTML report of an episode or suite.")(view.view)
 app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
-app.add_typer(config_cmd.app, name="config", help="Show the effective configuration.")
+app.add_typer(config_cmd.app, name="config", help="Show the effective configuration and every key.")
 app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK).")(doctor.doctor)
 
 

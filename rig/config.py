@@ -12,10 +12,12 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from emulator.config import AndroidBackendConfig, AndroidConfig
+from linux_vm.config import LinuxBackendConfig, LinuxConfig
 from rig.errors import ConfigInvalid
 
 CONFIG_NAME = "rig.toml"
@@ -25,103 +27,37 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AvdConfig(_Section):
-    """Real Android emulators from the SDK."""
-
-    name: str | None = None
-    sdk: Path | None = Field(
-        default=None, description="defaults to $ANDROID_HOME / $ANDROID_SDK_ROOT"
-    )
-    snapshot: str | None = None
-    accel: Literal["auto", "on", "off"] = "auto"
-    boot_timeout_s: float = Field(default=300.0, gt=0)
-
-
-class AttachAndroidConfig(_Section):
-    """Existing adb serials (physical phones, redroid, remote adb)."""
-
-    serials: list[str] = Field(default_factory=list)
-
-
-class SimConfig(_Section):
-    """The virtual phone."""
-
-    size: str = Field(default="1080x2400", pattern=r"^\d{2,5}x\d{2,5}$")
-    density: int = Field(default=420, ge=80, le=800)
-
-
-class AndroidConfig(_Section):
-    avd: AvdConfig = Field(default_factory=AvdConfig)
-    attach: AttachAndroidConfig = Field(default_factory=AttachAndroidConfig)
-    sim: SimConfig = Field(default_factory=SimConfig)
-    adb: str | None = Field(default=None, description="adb binary; default: the one on PATH")
-
-
-def host_memory_mb() -> int:
-    """This machine's physical memory in MiB."""
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1024 * 1024)
-
-
-class QemuConfig(_Section):
-    """Real VMs booted by QEMU."""
-
-    image: str = "bookworm"
-    memory_mb: int = Field(default=1024, ge=256)
-    cpus: int = Field(default=1, ge=1)
-    accel: Literal["auto", "kvm", "tcg"] = "auto"
-    boot_timeout_s: float = Field(default=180.0, gt=0)
-
-    @field_validator("memory_mb")
-    @classmethod
-    def _fits_the_host(cls, value: int) -> int:
-        # One VM larger than the machine cannot start; QEMU would only say so in its log.
-        host = host_memory_mb()
-        if value > host:
-            raise ValueError(f"{value} MiB is more than this machine has ({host} MiB)")
-        return value
-
-    @field_validator("cpus")
-    @classmethod
-    def _cpus_on_the_host(cls, value: int) -> int:
-        host = os.cpu_count() or 1
-        if value > host:
-            raise ValueError(f"{value} CPUs is more than this machine has ({host})")
-        return value
-
-
-class AttachLinuxConfig(_Section):
-    """An existing SSH host."""
-
-    host: str | None = None
-    port: int = Field(default=22, ge=1, le=65535)
-    user: str = "user"
-    key: Path | None = None
-
-
-class LinuxConfig(_Section):
-    qemu: QemuConfig = Field(default_factory=QemuConfig)
-    attach: AttachLinuxConfig = Field(default_factory=AttachLinuxConfig)
-
-
 class DevicesConfig(_Section):
     """Backend per device kind; tasks name kinds, never backends."""
 
-    android: Literal["sim", "avd", "attach"] = "sim"
-    linux: Literal["qemu", "attach"] = "qemu"
+    android: Literal["sim", "avd", "attach"] = Field(
+        default="sim", description="the virtual phone, SDK emulators, or attached serials"
+    )
+    linux: Literal["qemu", "attach"] = Field(
+        default="qemu", description="a QEMU VM per role, or an existing SSH host"
+    )
 
 
 class PathsConfig(_Section):
-    cache: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "clawrig")
-    out: Path = Path("runs")
+    cache: Path = Field(
+        default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "clawrig",
+        description="VM images, snapshots, AVD leases",
+        json_schema_extra={"shown_default": "$XDG_CACHE_HOME/clawrig (~/.cache/clawrig)"},
+    )
+    out: Path = Field(default=Path("runs"), description="episode folders without --out")
 
 
 class LimitsConfig(_Section):
     """Defaults for tasks that do not set their own."""
 
-    max_steps: int = Field(default=60, ge=1)
-    max_seconds: float = Field(default=900.0, gt=0)
-    shell_timeout_s: float = Field(default=60.0, gt=0)
-    shell_output_cap: int = Field(default=64 * 1024, ge=1024)
+    max_steps: int = Field(default=60, ge=1, description="agent actions per episode")
+    max_seconds: float = Field(default=900.0, gt=0, description="wall time of the agent phase")
+    shell_timeout_s: float = Field(
+        default=60.0, gt=0, description="one shell command; past it, exit code 124"
+    )
+    shell_output_cap: int = Field(
+        default=64 * 1024, ge=1024, description="bytes kept per stream; the rest dropped, flagged"
+    )
 
 
 class AgentConfig(_Section):
@@ -129,12 +65,12 @@ class AgentConfig(_Section):
 
     base_url: str | None = Field(default=None, description="default: $OPENAI_BASE_URL or OpenAI")
     api_key_env: str = Field(default="OPENAI_API_KEY", description="variable holding the key")
-    temperature: float = Field(default=0.0, ge=0, le=2)
-    max_tokens: int = Field(default=1024, ge=16)
+    temperature: float = Field(default=0.0, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(default=1024, ge=16, description="per model reply")
     max_images: int = Field(default=3, ge=0, description="screenshots kept in the context")
     image_width: int = Field(default=540, ge=64, description="screenshots are downscaled to it")
-    max_retries: int = Field(default=5, ge=0)
-    request_timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=5, ge=0, description="on rate limits and lost connections")
+    request_timeout_s: float = Field(default=120.0, gt=0, description="one API request")
 
 
 RAY_ADDRESS = re.compile(r"^(local|auto|[\w.\-\[\]:]+:\d{1,5})$")
@@ -169,6 +105,25 @@ class RigConfig(_Section):
     suite: SuiteConfig = Field(default_factory=SuiteConfig)
 
     source: Path | None = Field(default=None, exclude=True)
+
+    @overload
+    def backend_config(self, kind: Literal["android"]) -> AndroidBackendConfig: ...
+
+    @overload
+    def backend_config(self, kind: Literal["linux"]) -> LinuxBackendConfig: ...
+
+    def backend_config(self, kind: str) -> AndroidBackendConfig | LinuxBackendConfig:
+        """The typed settings a backend of ``kind`` is built from (its section, cache, limits)."""
+        shared = {
+            "cache": self.paths.cache.expanduser(),
+            "shell_timeout_s": self.limits.shell_timeout_s,
+            "shell_output_cap": self.limits.shell_output_cap,
+        }
+        if kind == "android":
+            return AndroidBackendConfig(android=self.android, **shared)
+        if kind == "linux":
+            return LinuxBackendConfig(linux=self.linux, **shared)
+        raise ValueError(f"no backends of kind {kind!r}")
 
 
 def _xdg(var: str, fallback: str) -> Path:

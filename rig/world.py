@@ -153,7 +153,8 @@ class Backend(Protocol):
         ...
 
 
-# Backend name -> "module:factory". Factories take the RigConfig and return a Backend.
+# Backend name -> "module:factory". A factory takes the typed config of its kind
+# (RigConfig.backend_config(kind)) and returns a Backend.
 # Imports are lazy so that a missing optional backend only fails when chosen.
 BACKENDS: dict[tuple[DeviceKind, str], str] = {
     ("android", "sim"): "emulator.backends:SimBackend",
@@ -180,7 +181,7 @@ def make_backend(kind: DeviceKind, name: str, config: RigConfig) -> Backend:
         factory = getattr(module, attr)
     except (ImportError, AttributeError) as exc:
         raise NotBuiltYet(f"the {kind} backend {name!r} is not available yet ({exc})") from exc
-    return factory(config)
+    return factory(config.backend_config(kind))
 
 
 @dataclass

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from rig.config import host_memory_mb, parse_config
+from linux_vm.config import host_memory_mb
+from rig.config import parse_config
 from rig.errors import ConfigInvalid
 
 

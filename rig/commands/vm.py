@@ -78,7 +78,7 @@ def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterato
     from linux_vm.backends import QemuBackend
 
     cfg = ctx.obj["config"]
-    backend = QemuBackend(cfg, accel=accel, progress=_progress(quiet))
+    backend = QemuBackend(cfg.backend_config("linux"), accel=accel, progress=_progress(quiet))
 
     def _term(signum, frame):
         raise KeyboardInterrupt

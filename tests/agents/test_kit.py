@@ -22,7 +22,7 @@ ALARMS = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     server = AdbServer.private()
-    backend = SimBackend(RigConfig(), server=server)
+    backend = SimBackend(RigConfig().backend_config("android"), server=server)
     w = World()
     w.add(backend.acquire("phone", tmp_path_factory.mktemp("phone")), owner=backend)
     yield w

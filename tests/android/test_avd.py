@@ -26,6 +26,7 @@ from emulator.avd import (
     reap,
 )
 from emulator.backends import AvdBackend
+from emulator.config import AndroidBackendConfig
 from emulator.errors import (
     AdbOffline,
     BootTimeout,
@@ -49,11 +50,13 @@ TEST_PORTS = (15554, 15700)  # console ports to lease from; taken ones are skipp
 LEASES = Path(tempfile.gettempdir()) / "clawrig-test-avd-ports"
 
 
-def _config(tmp: Path, snapshot: str | None) -> object:
+def _config(tmp: Path, snapshot: str | None) -> AndroidBackendConfig:
     avd = {"name": "clawrig_test", "boot_timeout_s": 60}
     if snapshot:
         avd["snapshot"] = snapshot
-    return parse_config({"android": {"avd": avd}, "paths": {"cache": str(tmp)}})
+    return parse_config({"android": {"avd": avd}, "paths": {"cache": str(tmp)}}).backend_config(
+        "android"
+    )
 
 
 def _backend(sdk: Sdk, server: AdbServer, tmp: Path, snapshot: str | None = None) -> AvdBackend:

@@ -28,7 +28,7 @@ def test_registry_builds_each_backend(tmp_path: Path) -> None:
 
 def test_sim_backend_acquire_reset_release(adb_server: AdbServer, tmp_path: Path) -> None:
     cfg = parse_config({"android": {"sim": {"size": "480x800", "density": 240}}})
-    backend = SimBackend(cfg, server=adb_server)
+    backend = SimBackend(cfg.backend_config("android"), server=adb_server)
     phone = backend.acquire("phone", tmp_path / "w")
     try:
         assert phone.window_size() == (480, 800)
@@ -48,7 +48,9 @@ def test_attach_backend_lends_serials(
     monkeypatch.setenv("ADB_SERVER_SOCKET", f"tcp:127.0.0.1:{adb_server.port}")
     assert server_from_env() == ("127.0.0.1", adb_server.port)
     cfg = parse_config({"android": {"attach": {"serials": [phone.serial]}}})
-    backend = AttachBackend(cfg)  # finds the (remote) adb server through ADB_SERVER_SOCKET
+    backend = AttachBackend(
+        cfg.backend_config("android")
+    )  # finds the (remote) adb server through ADB_SERVER_SOCKET
     dev = backend.acquire("phone", Path("."))
     assert dev.serial == phone.serial and dev.shell("echo ok").stdout == "ok\n"
     with pytest.raises(AndroidError, match="all attached devices are in use"):
@@ -62,6 +64,6 @@ def test_attach_backend_lends_serials(
 
 def test_attach_unknown_serial_is_clear(adb_server: AdbServer) -> None:
     cfg = parse_config({"android": {"attach": {"serials": ["NOSUCHDEVICE"]}}})
-    backend = AttachBackend(cfg, server=adb_server, online_timeout=2)
+    backend = AttachBackend(cfg.backend_config("android"), server=adb_server, online_timeout=2)
     with pytest.raises(AndroidError, match="'NOSUCHDEVICE' is not online"):
         backend.acquire("phone", Path("."))

@@ -41,7 +41,7 @@ def laptop(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     from linux_vm.backends import QemuBackend
     from rig.config import RigConfig
 
-    backend = QemuBackend(RigConfig(), progress=print)
+    backend = QemuBackend(RigConfig().backend_config("linux"), progress=print)
     backend.prepare()  # builds the image if missing (cached), saves the booted state
     device = backend.acquire("laptop", Path(tmp_path_factory.mktemp("laptop")))
     try:

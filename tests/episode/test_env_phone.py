@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     server = AdbServer.private()
-    backend = SimBackend(RigConfig(), server=server)
+    backend = SimBackend(RigConfig().backend_config("android"), server=server)
     w = World()
     w.add(backend.acquire("phone", tmp_path_factory.mktemp("phone")), owner=backend)
     yield w

@@ -19,7 +19,7 @@ DB = "/data/local/tmp/t.db"
 @pytest.fixture(scope="module")
 def acquired(tmp_path_factory):
     server = AdbServer.private()
-    backend = SimBackend(RigConfig(), server=server)
+    backend = SimBackend(RigConfig().backend_config("android"), server=server)
     workdir = tmp_path_factory.mktemp("phone")
     device = backend.acquire("phone", workdir)
     try:

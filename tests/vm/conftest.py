@@ -77,7 +77,9 @@ def rig_config() -> RigConfig:
 @pytest.fixture(scope="session")
 def vm_backend(rig_config: RigConfig, listeners: dict[str, Listener]) -> QemuBackend:
     backend = QemuBackend(
-        rig_config, forwards={SERVICE_GUEST_PORT: listeners["service"].port}, progress=print
+        rig_config.backend_config("linux"),
+        forwards={SERVICE_GUEST_PORT: listeners["service"].port},
+        progress=print,
     )
     backend.prepare()  # builds the image if missing, probes the accelerator, saves the state
     return backend

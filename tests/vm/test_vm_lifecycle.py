@@ -13,6 +13,7 @@ import pytest
 from linux_vm.backends import QemuBackend
 from linux_vm.errors import DeviceLost
 from linux_vm.qemu import labelled_processes
+from rig.config import parse_config
 from rig.errors import is_infra
 
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
@@ -119,19 +120,14 @@ def test_failed_restore_falls_back_to_cold_boot_and_says_so(vm_backend, tmp_path
     (broken / "ram.bin").symlink_to(snap_dir / "ram.bin")
     (broken / "state.bin").write_bytes((snap_dir / "state.bin").read_bytes()[:4096])
 
-    class Cfg:
-        class paths:
-            pass
-
-        class linux:
-            class qemu:
-                memory_mb = vm_backend.memory_mb
-                cpus = vm_backend.cpus
-                accel = vm_backend.accel()
-                boot_timeout_s = 180.0
-
-    Cfg.paths.cache = cache
-    backend = QemuBackend(Cfg)
+    qemu = {
+        "memory_mb": vm_backend.memory_mb,
+        "cpus": vm_backend.cpus,
+        "accel": vm_backend.accel(),
+        "boot_timeout_s": 180.0,
+    }
+    cfg = parse_config({"linux": {"qemu": qemu}, "paths": {"cache": str(cache)}})
+    backend = QemuBackend(cfg.backend_config("linux"))
     device = backend.acquire("fallback", tmp_path / "vm")
     try:
         assert device.boot.mode == "cold"
@@ -147,15 +143,13 @@ def test_attach_backend_drives_an_existing_ssh_host(laptop, vm_backend):
     from linux_vm.backends import AttachBackend
     from linux_vm.errors import LinuxInputError
 
-    class Cfg:
-        class linux:
-            class attach:
-                host = "127.0.0.1"
-                port = laptop.ssh_port
-                user = "user"
-                key = vm_backend.image().ssh_key
-
-    backend = AttachBackend(Cfg)
+    attach = {
+        "host": "127.0.0.1",
+        "port": laptop.ssh_port,
+        "user": "user",
+        "key": str(vm_backend.image().ssh_key),
+    }
+    backend = AttachBackend(parse_config({"linux": {"attach": attach}}).backend_config("linux"))
     device = backend.acquire("server", None)
     try:
         assert device.kind == "linux" and device.role == "server"
@@ -164,6 +158,6 @@ def test_attach_backend_drives_an_existing_ssh_host(laptop, vm_backend):
     finally:
         backend.release(device)
     assert laptop.exec("echo still-up").stdout == "still-up\n"
-    Cfg.linux.attach.host = None
+    no_host = parse_config({"linux": {"attach": {**attach, "host": None}}})
     with pytest.raises(LinuxInputError, match=r"linux\.attach\.host"):
-        AttachBackend(Cfg).acquire("server", None)
+        AttachBackend(no_host.backend_config("linux")).acquire("server", None)
