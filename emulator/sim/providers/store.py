@@ -189,7 +189,18 @@ class SqliteProviders:
         clause, params = self._where(route, where, args)
         with self._transaction(route.db) as conn:
             ids = self._ids(conn, route, clause, params)
-            if ids:
+            if ids and route.kind in self._DERIVED_ON_UPDATE:
+                # Columns Android derives from the written ones differ row by row.
+                for rid in ids:
+                    values = self._derive_on_update(conn, route, rid, row)
+                    sets = ", ".join(f"{k} = ?" for k in values)
+                    self._run(
+                        conn,
+                        f"UPDATE {route.table} SET {sets} WHERE _id = ?",
+                        [*values.values(), rid],
+                    )
+                self._after_write(conn, route, ids, row)
+            elif ids:
                 sets = ", ".join(f"{k} = ?" for k in row)
                 marks = ",".join("?" * len(ids))
                 self._run(
@@ -199,6 +210,51 @@ class SqliteProviders:
                 )
                 self._after_write(conn, route, ids, row)
         return len(ids)
+
+    # Tables with columns computed from others on every write, not only on insert.
+    _DERIVED_ON_UPDATE = frozenset({"data", "calls"})
+    _NAME_PARTS = ("data4", "data2", "data5", "data3", "data6")  # prefix given middle family suffix
+
+    def _derive_on_update(
+        self, conn: sqlite3.Connection, route: Route, rid: int, update: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The values to write to row ``rid``: ``update`` plus what Android derives from it.
+
+        Phone numbers (data rows and the call log): a new number gets a new normalized
+        number unless one is given with it (AOSP's ``fillNormalizedNumber``). Structured
+        names: a new display name is split into parts, new parts rebuild the display name
+        (AOSP's ``fixStructuredNameComponents``); given both, both are kept.
+        """
+        values = dict(update)
+        if route.kind == "calls":
+            if values.get("number") and "normalized_number" not in values:
+                values["normalized_number"] = normalize_number(values["number"])
+            return values
+        mime = (
+            values.get("mimetype")
+            or self._column(conn, "SELECT mimetype FROM data WHERE _id = ?", [rid])[0]
+        )
+        if mime == schema.MIME_PHONE:
+            if "data1" not in values:
+                values.pop("data4", None)  # a normalized number alone is ignored, as on Android
+            elif values["data1"] and not values.get("data4"):
+                values["data4"] = normalize_number(values["data1"])
+        elif mime == schema.MIME_NAME:
+            parts_given = any(k in values for k in self._NAME_PARTS)
+            if "data1" in values and not parts_given:
+                words = str(values["data1"] or "").split()
+                values.update(dict.fromkeys(self._NAME_PARTS))
+                if len(words) >= 2:
+                    values["data2"], values["data3"] = " ".join(words[:-1]), words[-1]
+                elif words:
+                    values["data2"] = words[0]
+            elif parts_given and "data1" not in values:
+                cols = ", ".join(self._NAME_PARTS)
+                old = conn.execute(f"SELECT {cols} FROM data WHERE _id = ?", [rid]).fetchone()
+                merged = {k: values.get(k, v) for k, v in zip(self._NAME_PARTS, old, strict=True)}
+                name = " ".join(str(merged[k]) for k in self._NAME_PARTS if merged[k])
+                values["data1"] = name or None
+        return values
 
     def delete(self, uri: str, where: str | None = None, args: Sequence[Any] = ()) -> int:
         route = resolve(uri)
