@@ -18,7 +18,7 @@ PHONE = "vnd.android.cursor.item/phone_v2"
 @pytest.fixture(scope="module")
 def phone(tmp_path_factory):
     server = AdbServer.private()
-    backend = SimBackend(RigConfig(), server=server)
+    backend = SimBackend(RigConfig().backend_config("android"), server=server)
     device = backend.acquire("phone", tmp_path_factory.mktemp("phone"))
     try:
         yield device
