@@ -1,7 +1,7 @@
 """The ``rig`` command line: one group per part of the design, assembled here.
 
-Exit codes: 0 success (an episode that ran, pass or fail), 2 bad input or a
-command that is not built yet, 3 an infrastructure failure.
+Exit codes: 0 success (an episode that ran, pass or fail), 2 bad input (config,
+task, arguments, a backend that is not available here), 3 an infrastructure failure.
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ def _root(
 
 
 app.add_typer(
-    phone.app, name="phone", help="Android phones: serve a virtual phone, inspect devices."
+    phone.app, name="phone", help="Android phones: serve a virtual phone for adb."
 )
 app.add_typer(vm.app, name="vm", help="Linux VMs: build the image, run commands on throwaway VMs.")
 app.command("run", help="Run one task end to end and score it.")(run.run)
-app.add_typer(tasks_cmd.app, name="tasks", help="Task folders: validate them, list the suite.")
+app.add_typer(tasks_cmd.app, name="tasks", help="Task folders: validate them, prove them sound.")
 app.add_typer(events.app, name="events", help="Event streams: generate months of activity, stats.")
 app.add_typer(suite.app, name="suite", help="Suites: many tasks x trials across workers.")
 app.command("view", help="Write (and serve) the HTML report of an episode or suite.")(view.view)
