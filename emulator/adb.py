@@ -19,6 +19,7 @@ import adbutils
 from adbutils import AdbClient, AdbDevice, AdbError
 
 from emulator.errors import AdbOffline, AndroidError, DeviceLost
+from emulator.smartsocket import SmartSocket
 
 DEFAULT_PORT = 5037
 
@@ -92,6 +93,8 @@ class AdbServer:
         self.adb = find_adb(adb)
         self.owned = owned
         self.client = AdbClient(host=self.host, port=self.port, socket_timeout=30)
+        self.wire = SmartSocket(self.host, self.port)  # the hot path (emulator/smartsocket.py)
+        self._version: int | None = None
 
     @classmethod
     def private(cls, adb: str | None = None) -> AdbServer:
@@ -127,6 +130,38 @@ class AdbServer:
                 return s.recv(4) == b"OKAY"
         except OSError:
             return False
+
+    def version(self) -> int:
+        """The server's protocol version, asked once per server (again after :meth:`revive`)."""
+        if self._version is None:
+            try:
+                self._version = self.wire.version()
+            except OSError as exc:
+                raise AndroidError(f"adb server {self.host}:{self.port}: {exc}") from exc
+        return self._version
+
+    def revive(self, serial: str, timeout: float = 15.0) -> None:
+        """After a request found no server, or a server that lacks ``serial`` (it was
+        restarted): start a local server again and re-connect a network serial.
+
+        A device the server still lists but not as ``device`` (offline, gone) is
+        :class:`DeviceLost` at once: waiting for it is the caller's decision.
+        """
+        self._version = None
+        try:
+            self.start()
+        except AndroidError as exc:
+            raise DeviceLost(f"{serial}: {exc}", serial=serial) from exc
+        state = self.state(serial)
+        if state == "device":
+            return
+        if state is None and ":" in serial:
+            try:
+                self.connect(serial, timeout=timeout)
+                return
+            except AdbOffline as exc:
+                raise DeviceLost(str(exc), serial=serial) from exc
+        raise DeviceLost(f"{serial}: adb reports {state or 'no such device'}", serial=serial)
 
     def kill(self) -> None:
         """Stop the server, only if the rig started it."""

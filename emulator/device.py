@@ -14,15 +14,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import re
 import shlex
+import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from adbutils import AdbDevice, AdbError
 from PIL import Image
@@ -30,6 +32,16 @@ from PIL import Image
 from emulator.adb import AdbServer
 from emulator.errors import AndroidError, AndroidInputError, DeviceLost
 from emulator.keys import KEYCODES, key_names, keycode
+from emulator.smartsocket import (
+    AdbRefused,
+    AdbUnreachable,
+    SmartSocket,
+    SyncError,
+    http_exchange,
+    recv_all,
+)
+
+_T = TypeVar("_T")
 
 U2_PORT = 9008
 # The rig's own reads (seed read-back, dumps) are not capped like an agent's commands.
@@ -196,9 +208,40 @@ class AdbAndroidDevice:
         if self._features is None:
             with _adb_errors(self.serial):
                 self.round_trips += 1
-                raw = self._adb.get_features().replace("\x00", "")
-                self._features = {f.strip() for f in raw.split(",") if f.strip()}
+                raw = self._host(f"host-serial:{self.serial}:features").decode("utf-8", "replace")
+                self._features = {
+                    f.strip() for f in raw.replace("\x00", "").split(",") if f.strip()
+                }
         return self._features
+
+    def _host(self, request: str) -> bytes:
+        try:
+            return self.server.wire.host_request(request)
+        except AdbUnreachable:
+            self.server.revive(self.serial)
+        except AdbRefused as exc:
+            if not exc.device_unknown:
+                raise
+            self.server.revive(self.serial)
+        return self.server.wire.host_request(request)
+
+    def _open(self, service: str, timeout: float | None = None) -> socket.socket:
+        """A connection to ``service`` on this device (emulator/smartsocket.py).
+
+        When the server is gone or no longer knows the device (an adb server
+        restart), the server is revived once and the request repeated: the
+        service had not started, so nothing runs twice.
+        """
+        wire = self.server.wire
+        try:
+            return wire.open(self.serial, service, timeout)
+        except AdbUnreachable:
+            self.server.revive(self.serial)
+        except AdbRefused as exc:
+            if not exc.device_unknown:
+                raise
+            self.server.revive(self.serial)
+        return wire.open(self.serial, service, timeout)
 
     def shell(
         self, command: str, timeout: float | None = None, output_cap: int | None = None
@@ -219,21 +262,19 @@ class AdbAndroidDevice:
 
     def _shell_v2(self, command: str, limit: float, cap: int) -> ShellResult:
         deadline = time.monotonic() + limit
-        conn = self._adb.open_transport(timeout=limit)
+        sock = self._open(f"shell,v2,raw:{command}", timeout=limit)
         out, err = bytearray(), bytearray()
         truncated = False
         code: int | None = None
         try:
-            conn.send_command(f"shell,v2,raw:{command}")
-            conn.check_okay()
-            conn.conn.sendall(b"\x04\x00\x00\x00\x00")  # close stdin: nothing to feed
+            sock.sendall(b"\x04\x00\x00\x00\x00")  # close stdin: nothing to feed
             buf = b""
             while code is None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError
-                conn.conn.settimeout(remaining)
-                chunk = conn.conn.recv(65536)
+                sock.settimeout(remaining)
+                chunk = sock.recv(65536)
                 if not chunk:
                     break
                 buf += chunk
@@ -253,7 +294,7 @@ class AdbAndroidDevice:
         except TimeoutError:
             return self._result(out, err, 124, truncated, True, limit, cap)
         finally:
-            conn.close()
+            sock.close()
         if code is None:
             raise DeviceLost(f"{self.serial}: shell stream closed without an exit status")
         return self._result(out, err, code, truncated, cap=cap)
@@ -261,19 +302,17 @@ class AdbAndroidDevice:
     def _shell_v1(self, command: str, limit: float, cap: int) -> ShellResult:
         marker = b"X4EXIT:"
         deadline = time.monotonic() + limit
-        conn = self._adb.open_transport(timeout=limit)
+        sock = self._open(f"shell:{command} ; echo X4EXIT:$?", timeout=limit)
         data = bytearray()
         tail = b""
         truncated = False
         try:
-            conn.send_command(f"shell:{command} ; echo X4EXIT:$?")
-            conn.check_okay()
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError
-                conn.conn.settimeout(remaining)
-                chunk = conn.conn.recv(65536)
+                sock.settimeout(remaining)
+                chunk = sock.recv(65536)
                 if not chunk:
                     break
                 tail = (tail + chunk)[-64:]
@@ -284,7 +323,7 @@ class AdbAndroidDevice:
         except TimeoutError:
             return self._result(data, b"", 124, truncated, True, limit, cap)
         finally:
-            conn.close()
+            sock.close()
         idx = tail.rfind(marker)
         if idx < 0:
             raise DeviceLost(f"{self.serial}: shell output ended without an exit status")
@@ -331,37 +370,52 @@ class AdbAndroidDevice:
         """Raw bytes of ``exec:COMMAND`` (no pty, no shell protocol): binary-safe output."""
         with _adb_errors(self.serial):
             self.round_trips += 1
-            conn = self._adb.open_transport(timeout=timeout)
+            sock = self._open("exec:" + command, timeout=timeout)
             try:
-                conn.send_command("exec:" + command)
-                conn.check_okay()
-                data = bytearray()  # adbutils' read_until_close is quadratic on big frames
-                while chunk := conn.conn.recv(1 << 20):
-                    data += chunk
-                return bytes(data)
+                return recv_all(sock)
             finally:
-                conn.close()
+                sock.close()
 
     # -- files ------------------------------------------------------------------
     def push(self, local: Path | bytes, remote: str, mode: int = 0o644) -> None:
         with _adb_errors(self.serial):
             self.round_trips += 1
-            src = local if isinstance(local, bytes) else Path(local)
-            if isinstance(src, Path) and not src.is_file():
-                raise AndroidInputError(f"push: {src} is not a file")
-            self._adb.sync.push(src, remote, mode=mode)
+            if isinstance(local, bytes):
+                data = local
+            else:
+                src = Path(local)
+                if not src.is_file():
+                    raise AndroidInputError(f"push: {src} is not a file")
+                data = src.read_bytes()
+            self._sync(lambda w: w.write_file(self.serial, remote, data, mode, int(time.time())))
 
     def pull(self, remote: str, local: Path) -> None:
         with _adb_errors(self.serial):
             self.round_trips += 1
-            if not self._adb.sync.exists(remote):
+            if self._sync(lambda w: w.stat(self.serial, remote)) == (0, 0, 0):
                 raise AndroidInputError(f"pull: {remote} does not exist on {self.serial}")
-            self._adb.sync.pull(remote, Path(local))
+            Path(local).write_bytes(self._sync(lambda w: w.read_file(self.serial, remote)))
 
     def read_bytes(self, remote: str) -> bytes:
         with _adb_errors(self.serial):
             self.round_trips += 1
-            return self._adb.sync.read_bytes(remote)
+            return self._sync(lambda w: w.read_file(self.serial, remote))
+
+    def _sync(self, request: Callable[[SmartSocket], _T]) -> _T:
+        """A sync request, with the same one revival as :meth:`_open`; a refused path
+        (no such file, permission) is bad input, not a lost device."""
+        try:
+            try:
+                return request(self.server.wire)
+            except AdbUnreachable:
+                self.server.revive(self.serial)
+            except AdbRefused as exc:
+                if not exc.device_unknown:
+                    raise
+                self.server.revive(self.serial)
+            return request(self.server.wire)
+        except SyncError as exc:
+            raise AndroidInputError(f"{self.serial}: {exc}") from exc
 
     # -- screen -----------------------------------------------------------------
     def screenshot(self, fmt: Literal["auto", "raw", "png"] = "auto") -> Image.Image:
@@ -408,22 +462,37 @@ class AdbAndroidDevice:
         return img.convert("RGB")
 
     def _u2(self, method: str, *params: Any, timeout: float = 20.0) -> Any:
-        from uiautomator2.core import _jsonrpc_call
-
+        """One JSON-RPC call to uiautomator2's on-device agent over a ``tcp:9008`` stream."""
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
         with _adb_errors(self.serial):
             self.round_trips += 1
-            return _jsonrpc_call(self._adb, U2_PORT, method, list(params), timeout, False)
+            status, answer = self._http("POST", "/jsonrpc/0", body.encode("utf-8"), timeout)
+        if status != 200:
+            raise AndroidError(f"{self.serial}: uiautomator2 {method}: HTTP {status}")
+        try:
+            reply = json.loads(answer)
+        except ValueError as exc:
+            raise AndroidError(f"{self.serial}: uiautomator2 {method}: not JSON") from exc
+        if reply.get("error"):
+            err = reply["error"]
+            raise AndroidError(f"{self.serial}: uiautomator2 {method}: {err.get('message', err)}")
+        return reply.get("result")
+
+    def _http(self, method: str, path: str, body: bytes, timeout: float) -> tuple[int, bytes]:
+        sock = self._open(f"tcp:{U2_PORT}", timeout=timeout)
+        try:
+            return http_exchange(sock, U2_PORT, method, path, body)
+        finally:
+            sock.close()
 
     def u2_available(self) -> bool:
         """True when uiautomator2's agent already answers ``/ping`` (never installs it)."""
         if self._u2_ok is None:
             try:
-                from uiautomator2.core import _http_request
-
                 self.round_trips += 1
-                resp = _http_request(self._adb, U2_PORT, "GET", "/ping", timeout=3)
-                self._u2_ok = resp.content.strip() == b"pong"
-            except Exception:
+                status, body = self._http("GET", "/ping", b"", 3.0)
+                self._u2_ok = status == 200 and body.strip() == b"pong"
+            except (OSError, AndroidError):
                 self._u2_ok = False
         return self._u2_ok
 
