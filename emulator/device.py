@@ -47,6 +47,10 @@ U2_PORT = 9008
 # The rig's own reads (seed read-back, dumps) are not capped like an agent's commands.
 INTERNAL_OUTPUT_CAP = 1 << 28
 ADB_KEYBOARD = "com.android.adbkeyboard/.AdbIME"
+# settle(): the agent's frame to compare (scale of the screen, JPEG quality) and the
+# quiet window of sampling without the agent (seconds).
+THUMB_SCALE, THUMB_QUALITY = 0.25, 50
+QUIET_MIN, QUIET_MAX = 0.1, 1.0
 
 
 # Raw ``screencap`` pixel formats (android PixelFormat) -> (bytes per pixel, PIL raw mode).
@@ -62,6 +66,19 @@ _FOCUS_RE = re.compile(
     r"(?:mCurrentFocus|mFocusedApp|mResumedActivity|topResumedActivity|ResumedActivity)"
     r"[=:]\s*\w+\{[^}\n]*?\s(?P<pkg>[A-Za-z0-9_.]+)/(?P<act>[A-Za-z0-9_.$]+)"
 )
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What :meth:`AdbAndroidDevice.settle` found; truthy when the screen stopped changing."""
+
+    settled: bool
+    waited_s: float
+    method: Literal["waitForIdle", "sampling"]
+    frames: int  # frames captured to decide
+
+    def __bool__(self) -> bool:
+        return self.settled
 
 
 @dataclass
@@ -144,6 +161,13 @@ def decode_raw_screencap(data: bytes) -> Image.Image:
     return img.convert("RGB")
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` from a PNG's IHDR chunk; None when ``data`` is not a PNG."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def parse_wm_size(text: str) -> tuple[int, int]:
     """``wm size`` output -> natural ``(width, height)`` (the override wins when set)."""
     found = dict(re.findall(r"(Physical|Override) size:\s*(\d+x\d+)", text))
@@ -193,6 +217,7 @@ class AdbAndroidDevice:
         self._u2_ok: bool | None = None
         self._size: tuple[int, int] | None = None
         self.screenshot_path: Literal["raw", "png"] | None = None  # chosen by screenshot("auto")
+        self.png_path: Literal["raw", "png"] | None = None  # chosen by screenshot_png()
         self.round_trips = 0  # adb requests made through this object (for benchmarks)
 
     def __repr__(self) -> str:
@@ -444,6 +469,44 @@ class AdbAndroidDevice:
                 return img
         return self._shot_png()
 
+    def screenshot_png(self) -> tuple[bytes, tuple[int, int]]:
+        """The screen as PNG bytes and ``(width, height)``, for observations and records.
+
+        Either the device's own ``screencap -p`` bytes, passed through (no decode and
+        re-encode on the host), or the raw frame encoded here: the first call times
+        both and keeps the faster for this device (``png_path``).
+        """
+        if self.png_path is None:
+            t0 = time.perf_counter()
+            raw = self._png_from_raw()
+            t1 = time.perf_counter()
+            own = self._png_of_device()
+            t2 = time.perf_counter()
+            if own is None and raw is None:
+                self._shot_png()  # raises with the device's own words
+            self.png_path = (
+                "png" if own is not None and (raw is None or t2 - t1 < t1 - t0) else "raw"
+            )
+            return own if self.png_path == "png" else raw  # type: ignore[return-value]
+        got = self._png_of_device() if self.png_path == "png" else self._png_from_raw()
+        if got is None:
+            self.png_path = None  # the device changed its mind (rotation, a new build): time again
+            return self.screenshot_png()
+        return got
+
+    def _png_of_device(self) -> tuple[bytes, tuple[int, int]] | None:
+        data = self.exec_out("screencap -p")
+        size = png_size(data)
+        return None if size is None else (data, size)
+
+    def _png_from_raw(self) -> tuple[bytes, tuple[int, int]] | None:
+        img = self._shot_raw()
+        if img is None:
+            return None
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", compress_level=1)
+        return buf.getvalue(), img.size
+
     def _shot_raw(self) -> Image.Image | None:
         try:
             return decode_raw_screencap(self.exec_out("screencap"))
@@ -625,26 +688,63 @@ class AdbAndroidDevice:
         raise AndroidError(f"{self.serial}: no focused app in dumpsys output", serial=self.serial)
 
     # -- state of the system ----------------------------------------------------
-    def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> bool:
-        """Wait until screen pixels and UI tree stop changing for ``quiet`` seconds.
+    def settle(self, timeout: float = 5.0) -> Settled:
+        """Wait until the screen stops changing, at most ``timeout`` seconds; never a fixed sleep.
 
-        Bounded by ``timeout``; returns False if the screen never settled. Each
-        sample is a real capture, so there is no fixed sleep to tune.
+        With uiautomator2's agent: its ``waitForIdle`` (returns when no frame is pending),
+        confirmed by two small frames, one taken before it and one after, being equal;
+        unequal frames mean another wait and another frame. Without the agent: raw frames
+        sampled back to back until none changed for a quiet window that grows with the
+        changes seen (:data:`QUIET_MIN` to :data:`QUIET_MAX`). The result is falsy when the
+        screen was still changing at the timeout.
         """
-        deadline = time.monotonic() + timeout
-        last: tuple[bytes, bytes] | None = None
-        since = time.monotonic()
+        started = time.monotonic()
+        if self.u2_available():
+            try:
+                return self._settle_idle(started + timeout)
+            except DeviceLost:
+                raise
+            except AndroidError:
+                self._u2_ok = False  # the agent died or refused: sample instead
+        return self._settle_sampling(started + timeout)
+
+    def _thumb(self) -> str:
+        """A small JPEG of the screen from the agent (base64): the cheap frame to compare."""
+        return str(self._u2("takeScreenshot", THUMB_SCALE, THUMB_QUALITY))
+
+    def _settle_idle(self, deadline: float) -> Settled:
+        started = time.monotonic()
+        before = self._thumb()
+        frames = 1
         while True:
-            frame = self.exec_out("screencap")
-            tree = self.ui_tree().encode("utf-8")
-            sample = (hashlib.sha1(frame).digest(), hashlib.sha1(tree).digest())
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return Settled(False, time.monotonic() - started, "waitForIdle", frames)
+            self._u2("waitForIdle", int(remaining * 1000), timeout=remaining + 10)
+            after = self._thumb()
+            frames += 1
+            if after == before:
+                return Settled(True, time.monotonic() - started, "waitForIdle", frames)
+            before = after
+
+    def _settle_sampling(self, deadline: float) -> Settled:
+        started = time.monotonic()
+        last = hashlib.sha1(self.exec_out("screencap")).digest()
+        changed_at = started
+        quiet = QUIET_MIN
+        frames = 1
+        while True:
+            sample = hashlib.sha1(self.exec_out("screencap")).digest()
+            frames += 1
             now = time.monotonic()
             if sample != last:
-                last, since = sample, now
-            elif now - since >= quiet:
-                return True
-            if now > deadline:
-                return False
+                # Twice the longest gap between changes seen so far, within bounds.
+                quiet = min(QUIET_MAX, max(quiet, 2 * (now - changed_at)))
+                last, changed_at = sample, now
+            elif now - changed_at >= quiet:
+                return Settled(True, now - started, "sampling", frames)
+            if now >= deadline:
+                return Settled(False, now - started, "sampling", frames)
 
     def disable_animations(self) -> None:
         self.check(

@@ -250,12 +250,15 @@ class Env:
                 raise ActionInvalid(f"({x}, {y}) is off the screen ({width}x{height})")
 
     def _screen(self, role: str, device: AndroidDevice, kind: str) -> Observation:
-        image = device.screenshot()
-        buf = io.BytesIO()
-        image.save(buf, format="PNG", compress_level=1)
-        return Observation(
-            device=role, action=kind, screenshot_png=buf.getvalue(), screen_size=image.size
-        )
+        shot_png = getattr(device, "screenshot_png", None)
+        if shot_png is not None:  # the device's own PNG, not decoded and encoded again
+            png, size = shot_png()
+        else:
+            image = device.screenshot()
+            buf = io.BytesIO()
+            image.save(buf, format="PNG", compress_level=1)
+            png, size = buf.getvalue(), image.size
+        return Observation(device=role, action=kind, screenshot_png=png, screen_size=size)
 
     def _android(
         self, role: str, device: AndroidDevice, action: Any, record: StepRecord
@@ -291,9 +294,9 @@ class Env:
         elif kind == "launch":
             device.launch(action.app)
         settle = getattr(device, "settle", None)
-        if settle is not None:
-            settle()
+        settled = None if settle is None else bool(settle())
         obs = self._screen(role, device, kind)
+        obs.settled = settled
         if self.auto_ui_tree:
             xml = device.ui_tree()
             elements = uitree.parse(xml)

@@ -27,6 +27,9 @@ class Observation(BaseModel):
     stderr: str | None = None
     exit_code: int | None = None
     screen_size: tuple[int, int] | None = None
+    settled: bool | None = Field(
+        default=None, description="after a GUI action: False when the screen was still changing"
+    )
     screenshot_png: bytes | None = Field(default=None, exclude=True, repr=False)
 
     def for_model(self) -> dict[str, Any]:

@@ -30,7 +30,9 @@ def test_pm(ui_run, providers) -> None:
     pkgs = ui_run.out("pm list packages").splitlines()
     assert f"package:{SETTINGS}" in pkgs and "package:android" in pkgs
     assert all(p.startswith("package:") for p in pkgs)
-    assert ui_run.out("pm list packages -3") == "package:net.gsantner.markor\n"
+    assert ui_run.out("pm list packages -3") == (  # installed under /data/app
+        "package:com.clawrig.motion\npackage:net.gsantner.markor\n"
+    )
     assert ui_run.out("pm list packages settings").splitlines() == [
         "package:com.android.providers.settings",
         f"package:{SETTINGS}",

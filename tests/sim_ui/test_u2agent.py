@@ -6,6 +6,7 @@ import base64
 import http.client
 import io
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -140,3 +141,30 @@ def test_scrollable_methods(ctx: PhoneContext, ui: UiSystem, agent: tuple[str, i
     assert find(ui, text="Member 00")
     assert rpc(agent, "scrollTo", lst, Selector(text="Nobody"), True)["result"] is False
     assert rpc(agent, "scrollForward", lst, False, 55)["result"] is False  # no horizontal
+
+
+def test_wait_for_idle_waits_for_pending_frames(ui: UiSystem, agent: tuple[str, int]) -> None:
+    """``waitForIdle`` returns at once on a still screen and when an animation's last frame
+    is drawn; an endless one holds it for the whole timeout (answered true, as UiDevice does)."""
+    from emulator.sim.ui.apps.motion import DETAILS_MS
+
+    assert not ui.frame_pending()
+    t0 = time.monotonic()
+    assert rpc(agent, "waitForIdle", 5000)["result"] is True
+    assert time.monotonic() - t0 < 1.0
+    motion = ui.app("com.clawrig.motion")
+    ui.start(motion.package)
+    ui.push(motion, "details", opened=time.time())
+    assert ui.frame_pending()
+    t0 = time.monotonic()
+    assert rpc(agent, "waitForIdle", 5000)["result"] is True
+    assert DETAILS_MS / 1000 - 0.05 <= time.monotonic() - t0 < 3.0
+    assert not ui.frame_pending()
+    ui.push(motion, "spinner", opened=time.time())
+    assert not ui.wait_idle(0.3) and ui.frame_pending()
+    t0 = time.monotonic()
+    assert rpc(agent, "waitForIdle", 300)["result"] is True
+    assert time.monotonic() - t0 >= 0.3
+    a = rpc(agent, "takeScreenshot", 0.25, 50)["result"]
+    time.sleep(0.05)
+    assert rpc(agent, "takeScreenshot", 0.25, 50)["result"] != a  # it really moves

@@ -19,6 +19,7 @@ import os
 import struct
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,7 @@ from emulator.sim.ui.widgets import Dialog, Field
 log = logging.getLogger(__name__)
 
 LAUNCHER = "com.google.android.apps.nexuslauncher"
+IDLE_POLL = 0.05  # seconds between checks of a running animation in wait_idle
 STATE_VERSION = 1
 
 # Packages that exist on a phone without a launcher icon (for ``pm list packages``).
@@ -282,6 +284,30 @@ class UiSystem:
     def hierarchy_xml(self) -> str:
         with self._lock:
             return self._frame().xml
+
+    def frame_pending(self) -> bool:
+        """Whether the screen will draw another frame by itself (an animation is running)."""
+        with self._lock:
+            until = self._frame().screen.frames_until
+        return until is not None and time.time() < until
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no frame is pending (True) or ``timeout`` seconds pass (False).
+
+        Checked once per ``IDLE_POLL`` at most, and only while an animation runs: a still
+        screen answers at once.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            with self._lock:
+                until = self._frame().screen.frames_until
+            now = time.time()
+            if until is None or now >= until:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(remaining, until - now, IDLE_POLL))
 
     # -- Ui protocol: input -----------------------------------------------------------
     def _hit(self, frame: Frame, x: int, y: int) -> View | None:

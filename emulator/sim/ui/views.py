@@ -158,6 +158,9 @@ class Screen:
     background: Color = WHITE
     stick_to_end: bool = False
     scroll_id: str = "list"
+    # Wall-clock time (``time.time()``) until which the screen keeps drawing new frames (an
+    # animation); ``math.inf`` for one that never ends, None when nothing moves.
+    frames_until: float | None = None
 
 
 def walk(view: View) -> Iterator[View]:

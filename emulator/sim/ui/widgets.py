@@ -276,6 +276,28 @@ def _initial_disc(c: Canvas, x: int, y: int, d: int, color: Color, initial: str,
 
 
 @dataclass(eq=False)
+class ProgressBar(View):
+    """A horizontal ProgressBar; ``progress`` is 0-1000 of its track filled (drawn, not dumped,
+    as on Android: the hierarchy shows the bar, its fill changes only pixels)."""
+
+    cls: str = "android.widget.ProgressBar"
+    progress: int = 0
+    color: Color = (0, 137, 123)
+
+    def measure(self, width: int, m: Metrics) -> int:
+        return m.dp(24)
+
+    def draw(self, c: Canvas, m: Metrics) -> None:
+        x1, y1, x2, y2 = self.bounds
+        pad, h = m.dp(16), m.dp(6)
+        top = (y1 + y2 - h) // 2
+        c.rect((x1 + pad, top, x2 - pad, top + h), DIVIDER)
+        fill = (x2 - x1 - 2 * pad) * max(0, min(1000, self.progress)) // 1000
+        if fill:
+            c.rect((x1 + pad, top, x1 + pad + fill, top + h), self.color)
+
+
+@dataclass(eq=False)
 class ListRow(View):
     """A list item: optional avatar, title, subtitle, optional trailing switch or meta text."""
 

@@ -13,6 +13,7 @@ def all_apps() -> list[type[App]]:
     from emulator.sim.ui.apps.files import FilesApp
     from emulator.sim.ui.apps.launcher import LauncherApp
     from emulator.sim.ui.apps.messages import MessagesApp
+    from emulator.sim.ui.apps.motion import MotionApp
     from emulator.sim.ui.apps.notes import NotesApp
     from emulator.sim.ui.apps.settings import SettingsApp
 
@@ -25,4 +26,5 @@ def all_apps() -> list[type[App]]:
         NotesApp,
         FilesApp,
         SettingsApp,
+        MotionApp,
     ]
