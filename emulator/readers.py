@@ -217,7 +217,7 @@ def read_file(device: AdbAndroidDevice, path: str) -> bytes:
     path = expand(path)
     try:
         data = device.read_bytes(path)
-    except AndroidError:
+    except (AndroidError, AndroidInputError):  # AndroidInputError: sync refused the path
         data = None
     # sync RECV of a missing file either fails or yields nothing: only then ask.
     if not data and device.shell(f"test -f {shlex.quote(path)}").exit_code != 0:
