@@ -304,6 +304,10 @@ class Episode:
                 self.world.close()
             except Exception as exc:  # a device that will not stop is worth a note, not a verdict
                 self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
+        # Devices and services wrote their own files into the record (a phone's databases,
+        # mail): what the agent typed there is redacted like everything the rig writes.
+        for folder in ("devices", "services"):
+            self.recorder.redactor.scrub_tree(self.out / folder)
         self.result.phases = self.recorder.phases
         self.recorder.json("score.json", self.result.to_dict())
         self.recorder.close(status)

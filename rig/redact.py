@@ -1,15 +1,23 @@
 """Keep secrets out of everything an episode writes.
 
 Known secret values (API keys from the environment and the config) are
-replaced wherever they appear; common token shapes are masked even when the
-value was never registered, because agents echo what they read.
+replaced wherever they appear, also base64-encoded (at any alignment, standard
+and URL-safe alphabets); common token shapes are masked even when the value was
+never registered, because agents echo what they read. Files that servers and
+devices wrote themselves into a record (SQLite databases, mail, logs) are
+scrubbed in place by :meth:`Redactor.scrub_tree`. Pixels are not: a secret on
+the screen stays in the screenshots.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import os
 import re
+import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 MASK = "[REDACTED]"
@@ -22,9 +30,34 @@ _PATTERNS = [
 ]
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_MIN_B64 = 8  # shorter base64 fragments would mask ordinary text
+_MAX_TEXT_FILE = 64 * 1024 * 1024  # larger files are disk images and the like, not text
+
+
+def base64_forms(secret: str) -> set[str]:
+    """Substrings that every base64 encoding of a text containing ``secret`` contains.
+
+    Base64 encodes 3 bytes as 4 characters, so the secret's encoding depends on its
+    offset modulo 3 in the encoded data: for each offset, the characters of the
+    groups made of secret bytes only. Both the standard and the URL-safe alphabet.
+    """
+    raw = secret.encode("utf-8")
+    forms = set()
+    for shift in range(3):
+        data = b"\0" * shift + raw
+        full = len(data) // 3 * 4
+        core = base64.b64encode(data)[4 if shift else 0 : full].decode("ascii")
+        if len(core) >= _MIN_B64:
+            forms.add(core)
+            forms.add(core.replace("+", "-").replace("/", "_"))
+    return forms
+
+
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._encoded: set[str] = set()
         for s in secrets:
             self.add(s)
 
@@ -40,10 +73,13 @@ class Redactor:
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= 6:
             self._secrets.add(secret)
+            self._encoded |= base64_forms(secret)
 
     def text(self, value: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             value = value.replace(secret, MASK)
+        for form in sorted(self._encoded, key=len, reverse=True):
+            value = value.replace(form, MASK)
         for pattern in _PATTERNS:
             value = pattern.sub(lambda m: f"{m.group(1)} {MASK}" if m.lastindex else MASK, value)
         return value
@@ -56,4 +92,81 @@ class Redactor:
             return {self.data(k): self.data(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
+        return value
+
+    # -- files written by others ------------------------------------------------
+    def scrub_tree(self, root: Path) -> list[Path]:
+        """Redact every SQLite database and text file under ``root`` in place.
+
+        Databases are rewritten (``VACUUM``) so no old page keeps the secret; other
+        binary files (images, disk images) are left alone. Returns what changed.
+        """
+        changed = []
+        if not root.is_dir():
+            return changed
+        for path in sorted(root.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            with contextlib.suppress(OSError, sqlite3.Error):
+                if self._scrub_file(path):
+                    changed.append(path)
+        return changed
+
+    def _scrub_file(self, path: Path) -> bool:
+        with open(path, "rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+        if head == _SQLITE_MAGIC:
+            return self._scrub_database(path)
+        if path.name.endswith(("-wal", "-journal", "-shm")):
+            return False  # folded into (or dropped with) the database itself
+        if path.stat().st_size > _MAX_TEXT_FILE or b"\0" in head:
+            return False
+        data = path.read_bytes()
+        if b"\0" in data[:8192]:
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        clean = self.text(text)
+        if clean == text:
+            return False
+        path.write_text(clean, encoding="utf-8")
+        return True
+
+    def _scrub_database(self, path: Path) -> bool:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.create_function("redact", 1, self._cell, deterministic=True)
+            changes = 0
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            for table in tables:
+                q = '"' + table.replace('"', '""') + '"'
+                for col in [r[1] for r in conn.execute(f"PRAGMA table_info({q})")]:
+                    c = '"' + col.replace('"', '""') + '"'
+                    changes += conn.execute(
+                        f"UPDATE {q} SET {c} = redact({c}) "
+                        f"WHERE typeof({c}) IN ('text', 'blob') AND redact({c}) IS NOT {c}"
+                    ).rowcount
+            if changes:
+                conn.execute("VACUUM")  # old values live on in free pages otherwise
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return changes > 0
+        finally:
+            conn.close()
+
+    def _cell(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, bytes):
+            try:
+                return self.text(value.decode("utf-8")).encode("utf-8")
+            except UnicodeDecodeError:
+                return value
         return value
