@@ -350,8 +350,13 @@ class StaticToken:
 
 
 def _check_port(port: int) -> None:
-    """Fail before the world comes up, not after, when the port is taken."""
+    """Fail before the world comes up, not after, when the port is taken.
+
+    Probed the way uvicorn binds (``SO_REUSEADDR``): a connection of an earlier server
+    still in TIME-WAIT does not hold the port, a listener does.
+    """
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError as exc:
