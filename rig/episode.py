@@ -209,14 +209,18 @@ class Episode:
             rec.json(f"seed/{role}-plan.json", _jsonable(plan))
         # Devices seed side by side: a phone over adb, a laptop over SSH, neither waits
         # for the other (no process is started here, so threads are safe).
-        with ThreadPoolExecutor(max_workers=max(1, len(plans)), thread_name_prefix="seed") as pool:
+        workers = max(1, len(plans) + len(plans.services))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="seed") as pool:
             running = {}
             for role, plan in plans.items():
                 self.progress(f"seed: {role}")
                 running[role] = pool.submit(world[role].seed, plan)
+            for name, plan in plans.services.items():
+                self.progress(f"seed: service {name}")
+                running[f"service:{name}"] = pool.submit(world.services[name].seed, plan)
             for role, future in running.items():
                 digests[role] = dict(future.result())
-                rec.json(f"seed/{role}-digest.json", digests[role])
+                rec.json(f"seed/{role.replace(':', '-')}-digest.json", digests[role])
         rec.phase_end(
             "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
         )

@@ -19,10 +19,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tasks.compile_android import AndroidFold
 from tasks.compile_linux import LinuxFold
+from tasks.compile_services import ServiceFold, service_of
 from tasks.events import SERVICE_PREFIX, EventBase
 from tasks.times import zone
 
@@ -37,10 +39,17 @@ class CompileError(ValueError):
 class CompiledPlans(dict[str, Any]):
     """``{role: plan}`` plus what was not seeded: ``skipped`` events and ``losses`` notes."""
 
-    def __init__(self, plans: dict[str, Any], skipped: list[EventBase], losses: list[str]):
+    def __init__(
+        self,
+        plans: dict[str, Any],
+        skipped: list[EventBase],
+        losses: list[str],
+        services: dict[str, Any] | None = None,
+    ):
         super().__init__(plans)
         self.skipped = skipped
         self.losses = losses
+        self.services: dict[str, Any] = services or {}
 
     def summary(self) -> str:
         """One line for the episode log, e.g. ``skipped 12 service events (service:mail 12)``."""
@@ -48,7 +57,7 @@ class CompiledPlans(dict[str, Any]):
             return "skipped no events"
         counts = Counter(e.target for e in self.skipped)
         shown = ", ".join(f"{t} {n}" for t, n in sorted(counts.items()))
-        return f"skipped {len(self.skipped)} service events, no backend yet ({shown})"
+        return f"skipped {len(self.skipped)} service events of undeclared services ({shown})"
 
     def skipped_record(self) -> dict[str, Any]:
         """What the episode record keeps about unseeded events: counts and ids."""
@@ -61,14 +70,25 @@ class CompiledPlans(dict[str, Any]):
 def compile_plans(loaded: LoadedTask, stream: Iterable[EventBase]) -> CompiledPlans:
     """One seed plan per device role of ``loaded``'s task, from ``stream`` (any order)."""
     task = loaded.task
-    return compile_stream(task.devices, task.timezone, stream)
+    return compile_stream(
+        task.devices, task.timezone, stream, services=tuple(task.services), now=task.now
+    )
 
 
 def compile_stream(
-    devices: dict[str, str], timezone: str, stream: Iterable[EventBase]
+    devices: dict[str, str],
+    timezone: str,
+    stream: Iterable[EventBase],
+    services: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> CompiledPlans:
-    """The same as :func:`compile_plans` for a bare ``{role: kind}`` and IANA timezone."""
+    """The same as :func:`compile_plans` for a bare ``{role: kind}`` and IANA timezone;
+    ``services`` are the declared ones and ``now`` the world's (DTSTAMP)."""
     tz = zone(timezone)
+    stream = list(stream)
+    if now is None:
+        now = max((e.t for e in stream), default=datetime(2000, 1, 1, tzinfo=tz))
+    service_fold = ServiceFold(tz, now, tuple(services))
     folds: dict[str, AndroidFold | LinuxFold] = {}
     for role, kind in devices.items():
         if kind == "android":
@@ -80,6 +100,12 @@ def compile_stream(
     skipped: list[EventBase] = []
     # Python's sort is stable: events at the same instant keep their stream order.
     for e in sorted(stream, key=lambda e: e.t):
+        if service_of(e, service_fold.declared) is not None:
+            try:
+                service_fold.add(e)
+            except ValueError as exc:
+                raise CompileError(str(exc)) from None
+            continue
         if e.target.startswith(SERVICE_PREFIX):
             skipped.append(e)
             continue
@@ -99,7 +125,9 @@ def compile_stream(
     for role, fold in folds.items():
         plans[role] = fold.finish()
         losses += [f"{role}: {why}" for why in fold.losses]
-    return CompiledPlans(plans, skipped, losses)
+    service_plans = service_fold.finish()
+    losses += service_fold.losses
+    return CompiledPlans(plans, skipped, losses, service_plans)
 
 
 def plan_fingerprint(plan: Any) -> str:

@@ -31,7 +31,7 @@ from pydantic import (
 from tasks.loader import register_branch_labels
 from tasks.times import TimeInvalid, iso, resolve
 
-SERVICES = ("mail", "calendar", "chat", "shop", "bank")
+SERVICES = ("mail", "calendar", "contacts", "chat", "shop", "bank")
 SERVICE_PREFIX = "service:"
 
 
@@ -118,6 +118,7 @@ class _Android(EventBase):
 
 
 class ContactAdded(_Android):
+    services: ClassVar[tuple[str, ...]] = ("contacts",)
     kind: Literal["contact.added"]
     contact_id: str
     name: str
@@ -131,6 +132,7 @@ class ContactAdded(_Android):
 class ContactEdited(_Android):
     """Only the fields given change; ``None`` leaves a field as it was."""
 
+    services: ClassVar[tuple[str, ...]] = ("contacts",)
     kind: Literal["contact.edited"]
     contact_id: str
     name: str | None = None

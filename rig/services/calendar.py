@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rig.services.base import Account
-from rig.services.dav import DavService
+from rig.services.dav import DavService, plain
 
 REPORT_EVENTS = """<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
@@ -44,7 +44,8 @@ def _aware(value: Any, tz: ZoneInfo) -> tuple[datetime | None, bool]:
     if value is None:
         return None, False
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=tz)), False
+        # Every aware time in ``tz`` as a ZoneInfo (a parser's own tzinfo objects stay inside).
+        return (value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)), False
     if isinstance(value, date):
         return datetime.combine(value, time(0), tz), True
     return None, False
@@ -94,6 +95,24 @@ class CalendarService(DavService):
     name = "calendar"
     content_type = "text/calendar"
     report_body = REPORT_EVENTS
+
+    def _expected(self, plan: Any) -> dict[str, dict[str, Any]]:
+        return {
+            e.uid: {
+                "summary": e.summary,
+                "start": e.start,
+                "end": e.end,
+                "all_day": e.all_day,
+                "location": e.location,
+                "description": e.description,
+                "rrule": e.rrule,
+                "attendees": [tuple(a) for a in e.attendees],
+            }
+            for e in plan.events
+        }
+
+    def _read_back(self) -> list[dict[str, Any]]:
+        return [plain(e) for e in self.events()]
 
     def events(self, account: Account | None = None, tz: str = "UTC") -> list[CalendarEvent]:
         zone = ZoneInfo(tz)

@@ -7,9 +7,10 @@ CardDAV; each vCard becomes a :class:`Contact` with every number and address it 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from rig.services.base import Account
-from rig.services.dav import DavService
+from rig.services.dav import DavService, plain
 
 REPORT_CARDS = """<?xml version="1.0" encoding="utf-8"?>
 <R:addressbook-query xmlns:D="DAV:" xmlns:R="urn:ietf:params:xml:ns:carddav">
@@ -57,6 +58,21 @@ class ContactsService(DavService):
     name = "contacts"
     content_type = "text/vcard"
     report_body = REPORT_CARDS
+
+    def _expected(self, plan: Any) -> dict[str, dict[str, Any]]:
+        return {
+            c.uid: {
+                "name": c.name,
+                "phones": list(c.phones),
+                "emails": list(c.emails),
+                "org": c.org,
+                "note": c.note,
+            }
+            for c in plan.contacts
+        }
+
+    def _read_back(self) -> list[dict[str, Any]]:
+        return [plain(c) for c in self.contacts()]
 
     def contacts(self, account: Account | None = None) -> list[Contact]:
         out: list[Contact] = []

@@ -8,10 +8,11 @@ with one ``REPORT`` (every object's href, ETag and data).
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -21,6 +22,11 @@ from rig.services.base import Account, ServiceDown
 from rig.services.dav_server import COLLECTIONS
 
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav", "R": "urn:ietf:params:xml:ns:carddav"}
+
+
+def plain(record: Any) -> dict[str, Any]:
+    """A reader record as a dict (shallow: no deep copy of tzinfo objects)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
 @dataclass
@@ -44,6 +50,7 @@ class DavService:
         self.state: Path = stack.state_dir(self.name)
         self.audit_path: Path = stack.audit_path(self.name)
         self.collection = COLLECTIONS[self.name][0]
+        self.round_trips = 0
 
     def url(self, account: Account | None = None) -> str:
         return f"http://127.0.0.1:{self.port}{self.path(account)}"
@@ -68,6 +75,7 @@ class DavService:
         token = base64.b64encode(f"{account.user}:{account.password}".encode()).decode()
         sent = {"Authorization": f"Basic {token}", **(headers or {})}
         data = body.encode("utf-8") if isinstance(body, str) else body
+        self.round_trips += 1
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
             try:
@@ -123,6 +131,43 @@ class DavService:
 
     def audit(self) -> list[dict[str, Any]]:
         return read_audit(self.audit_path)
+
+    def read_state(self, query: Any) -> Any:
+        """Answer a :mod:`rig.services.readers` query (calendar_events/contacts, audit)."""
+        from rig.services import readers
+
+        return readers.read(self, query)
+
+    def seed(self, plan: Any) -> dict[str, Any]:
+        """Import the plan's collection in one PUT, read it back in one REPORT, compare."""
+        expected = self._expected(plan)
+        before = self.round_trips
+        if expected:
+            self.import_collection(plan.text)
+        got = {r["uid"]: r for r in self._read_back()}
+        for uid, want in expected.items():
+            have = got.get(uid)
+            if have is None:
+                raise ServiceDown(self.name, f"seed did not read back: {uid!r} is missing")
+            for key, value in want.items():
+                if have.get(key) != value:
+                    raise ServiceDown(
+                        self.name,
+                        f"seed did not read back: {uid!r} {key} is {have.get(key)!r}, "
+                        f"not {value!r}",
+                    )
+        digest = hashlib.sha256(plan.text.encode("utf-8")).hexdigest()
+        return {
+            "digest": digest,
+            "objects": len(expected),
+            "round_trips": self.round_trips - before,
+        }
+
+    def _expected(self, plan: Any) -> dict[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def _read_back(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
 
     def close(self) -> None:
         pass

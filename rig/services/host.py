@@ -117,6 +117,8 @@ async def _start_mail(
         "imap": imap.sockets[0].getsockname()[1],
         "smtp": smtp.sockets[0].getsockname()[1],
         "dovecot_pid": dovecot.process.pid if dovecot.process else None,
+        "uid": dovecot.uid,
+        "gid": dovecot.gid,
     }
 
 

@@ -74,7 +74,7 @@ def parse_message(raw: bytes, folder: str = "") -> MailMessage:
     part = msg.get_body(preferencelist=("plain", "html"))
     if part is not None:
         with contextlib.suppress(LookupError, ValueError):
-            body = part.get_content()
+            body = part.get_content().replace("\r\n", "\n")  # as a client shows it
     attachments = []
     for att in msg.iter_attachments():
         data = att.get_payload(decode=True) or b""
@@ -117,6 +117,8 @@ class MailService:
         self.state: Path = stack.state_dir("mail")
         self.store = self.state / "maildir"
         self.audit_path: Path = stack.audit_path("mail")
+        self.uid, self.gid = int(ports.get("uid", -1)), int(ports.get("gid", -1))
+        self.round_trips = 0  # IMAP/SMTP commands this controller sent (for the benchmarks)
 
     # -- access -------------------------------------------------------------------------
     def endpoint(self) -> dict[str, Any]:
@@ -135,6 +137,7 @@ class MailService:
         try:
             conn = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=10)
             conn.login(account.user, account.password)
+            self.round_trips += 2  # greeting + LOGIN
         except (OSError, imaplib.IMAP4.error) as exc:
             raise ServiceDown("mail", f"IMAP login failed: {exc}") from exc
         try:
@@ -179,11 +182,13 @@ class MailService:
         with self.imap(account) as conn:
             for folder in folders:
                 typ, data = conn.select(_quote(folder), readonly=True)
+                self.round_trips += 1
                 if typ != "OK":
                     raise ServiceDown("mail", f"SELECT {folder} answered {typ}: {data}")
                 if int(data[0] or 0) == 0:
                     continue
                 typ, rows = conn.fetch("1:*", "(UID FLAGS INTERNALDATE BODY.PEEK[])")
+                self.round_trips += 1
                 if typ != "OK":
                     raise ServiceDown("mail", f"FETCH in {folder} answered {typ}")
                 for row in rows:
@@ -215,6 +220,49 @@ class MailService:
 
     def audit(self) -> list[dict[str, Any]]:
         return read_audit(self.audit_path)
+
+    def read_state(self, query: Any) -> Any:
+        """Answer a :mod:`rig.services.readers` query (mail_messages, mail_outbox, audit)."""
+        from rig.services import readers
+
+        return readers.read(self, query)
+
+    # -- seeding --------------------------------------------------------------------------
+    def seed(self, plan: Any) -> dict[str, Any]:
+        """Write every message straight into the Maildirs (as a delivery agent does), then
+        read them all back over IMAP and compare bytes and flags."""
+        owner = (self.uid, self.gid)
+        user = plan.user or self.account.user
+        for m in plan.messages:
+            maildir.deliver(self.store, user, m.folder, m.raw, m.when, m.flags, owner)
+        before = self.round_trips
+        folders = tuple(dict.fromkeys(m.folder for m in plan.messages))
+        got = self.messages(folders) if folders else []
+        have: dict[tuple[str, str], list[tuple[str, ...]]] = {}
+        for g in got:
+            have.setdefault((g.folder, g.sha256), []).append(g.flags)
+        for i, m in enumerate(plan.messages):
+            key = (m.folder, hashlib.sha256(m.raw).hexdigest())
+            flags = have.get(key)
+            if not flags:
+                raise ServiceDown(
+                    "mail", f"seed did not read back: message {i} ({m.message_id}) in {m.folder}"
+                )
+            seen = flags.pop(0)
+            if set(m.flags) - set(seen):
+                raise ServiceDown(
+                    "mail", f"seed did not read back: {m.message_id} has {seen}, not {m.flags}"
+                )
+        digest = hashlib.sha256()
+        for folder, sha in sorted(
+            (m.folder, hashlib.sha256(m.raw).hexdigest()) for m in plan.messages
+        ):
+            digest.update(f"{folder}:{sha}\n".encode())
+        return {
+            "digest": digest.hexdigest(),
+            "messages": len(plan.messages),
+            "round_trips": self.round_trips - before,
+        }
 
     def close(self) -> None:
         pass

@@ -65,7 +65,7 @@ def deliver(
     with open(tmp, "wb") as f:
         f.write(data)
     os.utime(tmp, (stamp, stamp))
-    if owner is not None and os.geteuid() == 0:
+    if owner is not None and owner[0] >= 0 and os.geteuid() == 0:
         os.chown(tmp, *owner)
     letters = "".join(sorted(FLAG_LETTERS[f] for f in flags if f in FLAG_LETTERS))
     if flags:
