@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rig import snapshot
 from rig.agents import Agent
 from rig.config import RigConfig, parse_config
 from rig.env import Env, Limits, StepRecord
@@ -168,12 +169,24 @@ class Episode:
                 "path": str(loaded.path),
             },
         )
+        # What each check reads, so the report can point a failed check at its evidence.
+        self.recorder.json(
+            "state/checks.json",
+            {
+                group: [
+                    {"name": item.id or f"{item.kind}#{i}", **item.model_dump(mode="json")}
+                    for i, item in enumerate(getattr(task, group))
+                ]
+                for group in ("checks", "safety")
+            },
+        )
         self.result = EpisodeResult(task.id)
         self.world: World | None = None
         self.env: Env | None = None
         self.scorer: Scorer | None = None
         self.phase = "allocate"
         self.records: list[StepRecord] = []
+        self.baseline: dict[str, Any] | None = None
         self._closed = False
 
     def _start(self, phase: str) -> None:
@@ -228,6 +241,8 @@ class Episode:
         self._start("baseline")
         self.scorer = Scorer(task, world)
         self.scorer.baseline()
+        self.baseline = snapshot.take(world, task)
+        rec.json("state/baseline.json", self.baseline)
         rec.phase_end("baseline")
 
         self._start("agent")
@@ -272,6 +287,7 @@ class Episode:
         self._start("score")
         assert self.world is not None
         self.world.check_services()  # a service gone mid-episode is infra, not the agent
+        rec.json("state/final.json", snapshot.take(self.world, self.task, self.baseline))
         verdict = scorer.score(env.messages, _commands(self.records))
         rec.phase_end("score")
         result.passed, result.score = verdict.passed, verdict.score

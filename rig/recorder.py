@@ -5,10 +5,11 @@ Layout::
     episode.json        status, phases with timings, infra error (rewritten at each phase)
     task.json           the task as the agent met it
     trajectory.jsonl    one line per step, appended and flushed as it happens
-    steps/0003-before.png, 0003-after.png, 0003-ui.xml
+    steps/0003-before.png, 0003-after.png, 0003-ui.xml, 0003-after.thumb.jpg
     transcripts/ROLE.log  every shell command on a device with its output
     seed/               the seed plan and the read-back digest per device
     final_state.json    what scoring read from the devices
+    state/              baseline.json and final.json (rig.snapshot), checks.json (what checks read)
     score.json          the result
 
 Everything goes through the :class:`~rig.redact.Redactor` first, and every
@@ -32,6 +33,7 @@ from PIL import Image, ImageDraw
 
 from rig.env import StepRecord
 from rig.redact import Redactor
+from rig.report.steps import make_thumbnail
 
 TOUCH_COLOUR = (255, 40, 90)
 
@@ -156,6 +158,9 @@ class Recorder:
                 png = draw_touch(png, rec.touch, swipe_end)
             (self.root / f"{stem}-after.png").write_bytes(png)
             files["after"] = f"{stem}-after.png"
+        shot = files.get("after") or files.get("before")
+        if shot:
+            make_thumbnail(self.root / shot)  # the report's timeline loads these, not the PNGs
         if rec.ui_tree_xml is not None:
             self.text(f"{stem}-ui.xml", rec.ui_tree_xml)
             files["ui_tree"] = f"{stem}-ui.xml"

@@ -1,8 +1,13 @@
-"""``report.html``: a static page to step through an episode, and an index for a suite.
+"""``report.html``: a static page to find out why an episode went the way it did.
 
 The page is one file beside the episode's own files (screenshots are linked,
-not copied), with the record embedded as JSON and a little script to step
-through it: ←/→ or j/k move between steps, ``t`` toggles the UI tree.
+not copied; thumbnails are small JPEGs made once), so the folder opens from
+disk without a server. Top to bottom: the verdict and the checks (each linked
+to the evidence it read), the cross-device timeline (``#timeline``), what
+changed on every device and service (``#changes``), and the step view
+(←/→ or j/k, Home/End, ``t`` for the UI tree, ``/`` to search steps).
+
+The parts live in :mod:`rig.report`; this module assembles them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rig.errors import RigError
+from rig.report import changes as ch
+from rig.report import changes_view, timeline
+from rig.report.steps import enrich
 
 
 def _load_json(path: Path) -> Any:
@@ -25,10 +33,7 @@ def _load_json(path: Path) -> Any:
         return None
 
 
-def load_episode(run_dir: Path) -> dict[str, Any]:
-    """Everything the page shows, read from the episode folder (missing parts are None)."""
-    if not (run_dir / "episode.json").is_file() and not (run_dir / "trajectory.jsonl").is_file():
-        raise RigError(f"{run_dir}: not an episode folder (no episode.json or trajectory.jsonl)")
+def load_steps(run_dir: Path) -> list[dict[str, Any]]:
     steps = []
     traj = run_dir / "trajectory.jsonl"
     if traj.is_file():
@@ -36,29 +41,49 @@ def load_episode(run_dir: Path) -> dict[str, Any]:
             if not line.strip():
                 continue
             try:
-                step = json.loads(line)
+                steps.append(json.loads(line))
             except json.JSONDecodeError:
                 continue  # a line cut short by a crash
-            ui = step.get("files", {}).get("ui_tree")
-            if ui and (run_dir / ui).is_file():
-                step["ui_tree_text"] = (run_dir / ui).read_text(encoding="utf-8")[:200_000]
-            steps.append(step)
-    return {
+    return steps
+
+
+def load_episode(run_dir: Path) -> dict[str, Any]:
+    """Everything the page shows, read from the episode folder (missing parts are None).
+
+    ``changes`` is the baseline/final difference with a step for each change, and
+    ``evidence`` what each check read (both None for records without snapshots).
+    """
+    if not (run_dir / "episode.json").is_file() and not (run_dir / "trajectory.jsonl").is_file():
+        raise RigError(f"{run_dir}: not an episode folder (no episode.json or trajectory.jsonl)")
+    steps = load_steps(run_dir)
+    t0 = enrich(run_dir, steps)
+    rec: dict[str, Any] = {
+        "dir": str(run_dir),
+        "t0": t0,
         "episode": _load_json(run_dir / "episode.json") or {},
         "task": _load_json(run_dir / "task.json") or {},
         "score": _load_json(run_dir / "score.json"),
         "steps": steps,
+        "changes": None,
+        "evidence": {},
     }
+    base, final = (_load_json(run_dir / "state" / f"{n}.json") for n in ("baseline", "final"))
+    if base is not None and final is not None:
+        rec["changes"] = ch.attribute_all(ch.diff_snapshots(base, final), steps)
+        rec["evidence"] = ch.check_evidence(
+            _load_json(run_dir / "state" / "checks.json"), rec["score"], rec["changes"], steps
+        )
+    return rec
 
 
 _ASSETS = resources.files("rig") / "assets"
 
 
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
     return (_ASSETS / name).read_text(encoding="utf-8")
 
 
-def _verdict(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
+def verdict(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
     infra = (score or {}).get("infra_error") or episode.get("infra_error")
     if infra:
         return f'<span class="infra">INFRA ERROR</span> {html.escape(str(infra))}'
@@ -76,7 +101,19 @@ def _agent_error(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
     return f'<p><span class="fail">AGENT ERROR</span> {html.escape(str(error))}</p>'
 
 
-def _checks_table(score: dict[str, Any] | None) -> str:
+def _evidence_links(ev: dict[str, Any] | None) -> str:
+    if not ev:
+        return ""
+    links = [f'<a href="#{html.escape(c)}">change</a>' for c in ev.get("changes", [])[:8]]
+    more = len(ev.get("changes", [])) - 8
+    if more > 0:
+        links.append(f"+{more}")
+    links += [changes_view.step_link(s) for s in ev.get("steps", [])[:8]]
+    note = html.escape(ev.get("note", ""))
+    return f'<span class="kbd">{note}</span> ' + " ".join(links)
+
+
+def checks_table(score: dict[str, Any] | None, evidence: dict[str, Any] | None = None) -> str:
     if not score:
         return ""
     rows = []
@@ -84,17 +121,25 @@ def _checks_table(score: dict[str, Any] | None) -> str:
         for c in score.get(group) or []:
             ok = c.get("passed")
             mark = '<span class="pass">✓</span>' if ok else '<span class="fail">✗</span>'
+            ev = (evidence or {}).get(str(c.get("name")))
             rows.append(
-                f"<tr><td>{group}</td><td>{mark}</td><td>{html.escape(str(c.get('name', '')))}"
-                f"</td><td>{html.escape(str(c.get('detail', '')))}</td></tr>"
+                f'<tr class="{"ok" if ok else "bad"}"><td>{group}</td><td>{mark}</td>'
+                f"<td>{html.escape(str(c.get('name', '')))}</td>"
+                f"<td>{html.escape(str(c.get('detail', '')))}</td>"
+                f"<td>{_evidence_links(ev)}</td></tr>"
             )
     if not rows:
         return ""
     return (
-        "<table><tr><th></th><th></th><th>check</th><th>detail</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        '<table id="checks"><tr><th></th><th></th><th>check</th><th>detail</th>'
+        "<th>evidence</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def page_payload(rec: dict[str, Any]) -> str:
+    """The record the step view's script reads (JSON, safe inside a script element)."""
+    data = {k: rec[k] for k in ("task", "steps", "t0")}
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
 def render_episode(run_dir: Path) -> str:
@@ -105,51 +150,36 @@ def render_episode(run_dir: Path) -> str:
         f"{k} {v.get('seconds', '?')}s" for k, v in phases.items() if isinstance(v, dict)
     )
     title = html.escape(task.get("title") or task.get("id") or run_dir.name)
-    payload = json.dumps(rec, ensure_ascii=False).replace("</", "<\\/")
+    transcripts = (
+        sorted((run_dir / "transcripts").glob("*.log"))
+        if (run_dir / "transcripts").is_dir()
+        else []
+    )
+    links = " ".join(
+        f'<a href="transcripts/{html.escape(p.name)}">{html.escape(p.stem)} transcript</a>'
+        for p in transcripts
+    )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{title} — clawrig episode</title><style>{_asset("report.css")}</style></head><body>
+<title>{title} — clawrig episode</title><style>{asset("report.css")}</style></head><body>
 <header><h1>{title}</h1>
-<div>{_verdict(score, episode)} · {len(rec["steps"])} steps · {html.escape(phase_text)}</div>
+<div>{verdict(score, episode)} · {len(rec["steps"])} steps · {html.escape(phase_text)} {links}</div>
 {_agent_error(score, episode)}
 <p><b>Instruction:</b> {html.escape(task.get("instruction", ""))}</p>
-{_checks_table(score)}
-<p class="kbd">←/→ or j/k: previous/next step · t: UI tree</p></header>
-<main><nav id="nav"></nav><section id="step"></section></main>
-<script type="application/json" id="record">{payload}</script>
-<script>{_asset("report.js")}</script></body></html>"""
+{checks_table(score, rec["evidence"])}
+<p class="kbd">←/→ or j/k: previous/next step · Home/End · t: UI tree · /: search steps</p></header>
+{timeline.render(rec)}
+{changes_view.render(rec["changes"], run_dir, rec["steps"])}
+<main id="steps"><nav id="nav"><input id="search" type="search" placeholder="search steps (/)">
+<div id="list"></div></nav><section id="step"></section></main>
+<script type="application/json" id="record">{page_payload(rec)}</script>
+<script>{asset("report.js")}</script></body></html>"""
 
 
 def render_index(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, Any]) -> str:
-    """A suite page linking every trial's report, with pass/fail and infra errors."""
-    rows = []
-    for t in trials:
-        if t.get("infra_error"):
-            verdict = (
-                f'<span class="infra">infra: {html.escape(str(t["infra_error"]))[:120]}</span>'
-            )
-        elif t.get("error"):
-            verdict = f'<span class="infra">not judged: {html.escape(str(t["error"])[:120])}</span>'
-        elif t.get("passed"):
-            verdict = '<span class="pass">pass</span>'
-        else:
-            verdict = '<span class="fail">fail</span>'
-        link = html.escape(str(t.get("report", "")))
-        rows.append(
-            f"<tr><td>{html.escape(str(t.get('task_id')))}</td><td>{t.get('trial')}</td>"
-            f"<td>{verdict}</td><td>{t.get('score', 0):.2f}</td>"
-            f'<td><a href="{link}">report</a></td></tr>'
-        )
-    pass_at = ", ".join(f"pass@{k} {v:.3f}" for k, v in summary.get("pass_at_k", {}).items())
-    pass_hat = ", ".join(f"pass^{k} {v:.3f}" for k, v in summary.get("pass_hat_k", {}).items())
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>clawrig suite — {html.escape(suite_dir.name)}</title>
-<style>{_asset("report.css")}</style></head><body>
-<header><h1>Suite {html.escape(suite_dir.name)}</h1>
-<p>{summary.get("trials", 0)} trials · {summary.get("infra_errors", 0)} infra errors ·
-{summary.get("errors", 0)} not judged (rig or task error) ·
-pass rate {summary.get("pass_rate", 0):.3f} · {html.escape(pass_at)} · {html.escape(pass_hat)}</p>
-</header><section><table><tr><th>task</th><th>trial</th><th>result</th><th>score</th>
-<th></th></tr>{"".join(rows)}</table></section></body></html>"""
+    """A suite page linking every trial's report (see :mod:`rig.report.index`)."""
+    from rig.report.index import render_index as _render
+
+    return _render(suite_dir, trials, summary)
 
 
 def write_report(run_dir: Path) -> Path:

@@ -1,0 +1,249 @@
+"""The world's state in one comparable shape, taken after seeding and after the agent.
+
+The report's "what changed" is the difference between two snapshots, so both
+are read the same way: Android provider rows keyed by ``_id``, app database
+rows keyed by ``rowid``, files by path with a hash (and the text of small text
+files, so a change can be shown as a diff), and each service's own snapshot
+when it offers one. Reads go through the device layers' readers in a few
+round trips per device (one query per provider, one hash pass per folder, one
+read per text file), all through the layers' ``read_state`` vocabulary
+(docs/state.md), never through the agent's shell session.
+
+A snapshot is evidence for a person, not for scoring: a part that cannot be
+read is noted in the snapshot (``errors``) and never ends the episode.
+Contents of files that look like credentials are withheld (hash only), and the
+recorder redacts known secrets from everything written.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import shlex
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scoring import state
+
+# Provider tables worth showing, with the columns a person needs to recognise a row.
+ANDROID_PROVIDERS: dict[str, tuple[str, list[str]]] = {
+    "sms": ("content://sms", ["_id", "thread_id", "address", "type", "read", "date", "body"]),
+    "contacts": (
+        "content://com.android.contacts/data",
+        ["_id", "raw_contact_id", "mimetype", "display_name", "data1", "data2"],
+    ),
+    "call_log": ("content://call_log/calls", ["_id", "number", "type", "date", "duration", "name"]),
+    "calendar": (
+        "content://com.android.calendar/events",
+        [
+            "_id",
+            "calendar_id",
+            "title",
+            "dtstart",
+            "dtend",
+            "eventLocation",
+            "description",
+            "deleted",
+        ],
+    ),
+}
+# App databases under these folders are read as databases; the providers' own are skipped
+# (their rows are read through the providers above).
+APP_DB_ROOTS = ("/data/data", "/data/user_de/0")
+PROVIDER_PACKAGES = ("com.android.providers.",)
+TEXT_SUFFIXES = {
+    ".md", ".txt", ".csv", ".tsv", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf",
+    ".ics", ".vcf", ".log", ".py", ".sh", ".html", ".xml", ".eml", ".rc", ".env", ".org", "",
+}  # fmt: skip
+TEXT_CAP = 64 * 1024  # bytes of one file kept for a diff
+MAX_TEXTS = 400  # text files read per snapshot; past that, hashes only (noted in errors)
+SKIP_DIRS = ("*/.cache/*", "*/.ssh/*", "*/.gnupg/*", "*/.local/share/Trash/*", "*/.git/*")
+SECRET_NAMES = (
+    "*token*", "*secret*", "*password*", "*passwd*", "*.key", "*.pem", "*credentials*",
+    "*.netrc", "*_rsa", "*_ed25519", "*.kdbx", "*api_key*", "*apikey*",
+)  # fmt: skip
+
+
+def withheld(path: str) -> bool:
+    """True for files whose contents must not reach the record (credentials by their name)."""
+    name = posixpath.basename(path).lower()
+    return any(fnmatch.fnmatch(name, g) for g in SECRET_NAMES)
+
+
+def _is_text_name(path: str) -> bool:
+    return posixpath.splitext(path)[1].lower() in TEXT_SUFFIXES
+
+
+def _run(device: Any, command: str, timeout: float = 120) -> str:
+    """stdout of a read-only command outside the agent's shell session."""
+    return device.read_state({"kind": "command", "command": command, "timeout": timeout})["stdout"]
+
+
+def read_texts(device: Any, paths: Iterable[str], cap: int = TEXT_CAP) -> dict[str, str]:
+    """The first ``cap`` bytes of each file decoded as UTF-8 (binary and vanished files left out)."""
+    texts: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = device.read_state({"kind": "file", "path": path})
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            continue
+        if b"\x00" in data[:cap]:
+            continue
+        texts[path] = data[:cap].decode("utf-8", "replace")
+    return texts
+
+
+def _files(
+    device: Any, roots: Iterable[str], old: Mapping[str, Any] | None, errors: dict[str, str]
+) -> dict[str, Any]:
+    """``{path: {hash, text?, withheld?}}``; texts are read for every text file when ``old`` is
+    None (the baseline), else only for files that are new or whose hash changed."""
+    hashes: dict[str, str] = {}
+    for root in roots:
+        for path, digest in state.tree_hashes(device, root).items():
+            if not any(fnmatch.fnmatch(path, g) for g in SKIP_DIRS):
+                hashes[path] = digest
+    entries: dict[str, Any] = {p: {"hash": h} for p, h in sorted(hashes.items())}
+    want = [
+        p
+        for p, h in hashes.items()
+        if _is_text_name(p)
+        and not withheld(p)
+        and (old is None or (old.get(p) or {}).get("hash") != h)
+    ]
+    if len(want) > MAX_TEXTS:
+        errors["texts"] = f"{len(want) - MAX_TEXTS} text files past {MAX_TEXTS} kept as hashes"
+        want = want[:MAX_TEXTS]
+    for path, text in read_texts(device, want).items():
+        entries[path]["text"] = text
+    for path in entries:
+        if withheld(path):
+            entries[path]["withheld"] = True
+    return entries
+
+
+def _providers(device: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (uri, columns) in ANDROID_PROVIDERS.items():
+        rows = state.provider_rows(device, uri, columns)
+        out[name] = {
+            "uri": uri,
+            "rows": {str(r["_id"]): {k: _plain(v) for k, v in r.items()} for r in rows},
+        }
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def _app_dbs(device: Any) -> dict[str, Any]:
+    """Every table of every app database (not the providers'), rows keyed by rowid."""
+    roots = " ".join(shlex.quote(r) for r in APP_DB_ROOTS)
+    listing = _run(device, f"find {roots} -name '*.db' -type f 2>/dev/null; true")
+    out: dict[str, Any] = {}
+    for path in sorted(p for p in listing.splitlines() if p.strip()):
+        package = path.split("/")[3] if path.startswith("/data/data/") else path.split("/")[4]
+        if package.startswith(PROVIDER_PACKAGES) or withheld(path):
+            continue
+        try:
+            out[path] = _dump_db(device, path)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            out[path] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def _dump_db(device: Any, path: str) -> dict[str, Any]:
+    main = device.read_state({"kind": "file", "path": path})
+    with tempfile.TemporaryDirectory(prefix="clawrig-snap-") as tmp:
+        local = Path(tmp) / "copy.db"
+        local.write_bytes(main)
+        try:
+            wal = device.read_state({"kind": "file", "path": path + "-wal"})
+            (Path(tmp) / "copy.db-wal").write_bytes(wal)
+        except FileNotFoundError:
+            pass
+        conn = sqlite3.connect(local)
+        try:
+            tables: dict[str, Any] = {}
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' "
+                    "AND name NOT LIKE 'sqlite_%' AND name != 'android_metadata' ORDER BY name"
+                )
+            ]
+            for name in names:
+                cur = conn.execute(f'SELECT rowid AS __rowid, * FROM "{name}"')
+                cols = [d[0] for d in cur.description]
+                tables[name] = {
+                    str(row[0]): {c: _plain(v) for c, v in zip(cols[1:], row[1:], strict=True)}
+                    for row in cur.fetchall()
+                }
+            return {"tables": tables}
+        finally:
+            conn.close()
+
+
+def file_roots(device: Any, task: Any, role: str) -> list[str]:
+    """The user's home (``/sdcard`` on Android) plus the folders the task's checks look at."""
+    roots = ["~"]
+    for item in [*getattr(task, "checks", ()), *getattr(task, "safety", ())]:
+        if getattr(item, "device", None) != role:
+            continue
+        if getattr(item, "kind", None) == "file":
+            roots.append(posixpath.dirname(item.path) or "/")
+        roots.extend(getattr(item, "roots", None) or ())
+    kept: list[str] = []
+    for root in sorted(set(roots), key=len):
+        if root and not any(root == k or root.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(root)
+    return kept
+
+
+def device_snapshot(
+    device: Any, roots: list[str], old: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """One device's state; each part that fails is named in ``errors`` and left out."""
+    snap: dict[str, Any] = {"kind": device.kind, "roots": roots, "errors": {}}
+    parts: dict[str, Any] = {
+        "files": lambda: _files(
+            device, roots, (old or {}).get("files") if old else None, snap["errors"]
+        )
+    }
+    if device.kind == "android":
+        parts["providers"] = lambda: _providers(device)
+        parts["app_db"] = lambda: _app_dbs(device)
+    for name, read in parts.items():
+        try:
+            snap[name] = read()
+        except Exception as exc:  # evidence is best effort; scoring reads state on its own
+            snap["errors"][name] = f"{type(exc).__name__}: {exc}"
+    return snap
+
+
+def take(world: Any, task: Any, baseline: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A snapshot of every device (and every service that can take its own).
+
+    With ``baseline`` given, file texts are read only where a file changed.
+    """
+    devices = {}
+    for role, device in world.devices.items():
+        old = ((baseline or {}).get("devices") or {}).get(role) if baseline is not None else None
+        roots = (old or {}).get("roots") or file_roots(device, task, role)
+        devices[role] = device_snapshot(device, roots, old if baseline is not None else None)
+    services = {}
+    for name, service in getattr(world, "services", {}).items():
+        snap = getattr(service, "snapshot", None)
+        if callable(snap):
+            try:
+                services[name] = snap()
+            except Exception as exc:
+                services[name] = {"errors": {"snapshot": f"{type(exc).__name__}: {exc}"}}
+    return {"taken": datetime.now(UTC).isoformat(), "devices": devices, "services": services}

@@ -1,0 +1,136 @@
+"""What changed: snapshot differences, the step behind each change, evidence for checks."""
+
+from rig import snapshot
+from rig.report import changes as ch
+from rig.report.changes_view import render
+
+
+def _snap(sms, files, chat=None, service=None):
+    dev = {
+        "kind": "android",
+        "roots": ["/sdcard"],
+        "errors": {},
+        "providers": {"sms": {"uri": "content://sms", "rows": sms}},
+        "files": files,
+        "app_db": {
+            "/data/data/org.clawrig.chat/databases/chat.db": {"tables": {"messages": chat or {}}}
+        },
+    }
+    return {"devices": {"phone": dev}, "services": {"mail": service} if service else {}}
+
+
+BASE = _snap(
+    {
+        "1": {"_id": "1", "address": "+4930111", "type": "1", "read": "0", "body": "Anything?"},
+        "2": {"_id": "2", "address": "+4930222", "type": "1", "read": "1", "body": "old"},
+    },
+    {
+        "/sdcard/notes/list.md": {"hash": "a", "text": "# List\n- milk\n"},
+        "/sdcard/gone.txt": {"hash": "g", "text": "bye"},
+        "/sdcard/api_token.txt": {"hash": "s", "withheld": True},
+    },
+    service={"collections": {"inbox": {}}, "sent": []},
+)
+FINAL = _snap(
+    {
+        "1": {"_id": "1", "address": "+4930111", "type": "1", "read": "1", "body": "Anything?"},
+        "3": {"_id": "3", "address": "+4930111", "type": "2", "read": "1", "body": "Eggs 🥚 'now'"},
+    },
+    {
+        "/sdcard/notes/list.md": {"hash": "b", "text": "# List\n- milk\n- eggs\n"},
+        "/sdcard/new.txt": {"hash": "n", "text": "fresh"},
+        "/sdcard/api_token.txt": {"hash": "t", "withheld": True},
+    },
+    chat={"7": {"body": "hi from chat", "sender": "me"}},
+    service={"collections": {"inbox": {"m1": {"subject": "Re: rent"}}}, "sent": [{"to": "x@y"}]},
+)
+STEPS = [
+    {"step": 0, "device": "phone", "action": {"action": "launch", "app": "notes"},
+     "result": {"text": "[0] list.md"}},
+    {"step": 1, "device": "phone", "action": {"action": "type", "text": "- eggs\n"}, "result": {}},
+    {"step": 2, "device": "phone", "action": {"action": "tap", "element": 3}, "result": {}},
+    {"step": 3, "device": "phone", "action": {"action": "type", "text": "Eggs 🥚 'now'"},
+     "result": {}},
+    {"step": 4, "device": "phone", "action": {"action": "tap", "element": 9}, "result": {}},
+    {"step": 5, "action": {"action": "answer", "text": "done"}, "result": {}},
+]  # fmt: skip
+
+
+def _by(diff, target="phone"):
+    return {
+        (c["kind"], c["area"], c["op"], c["key"]): c for c in diff["targets"][target]["changes"]
+    }
+
+
+def test_rows_added_changed_removed_with_changed_columns():
+    found = _by(ch.diff_snapshots(BASE, FINAL))
+    assert found[("provider", "sms", "changed", "1")]["columns"] == {"read": ["0", "1"]}
+    assert found[("provider", "sms", "removed", "2")]["row"]["body"] == "old"
+    sent = found[("provider", "sms", "added", "3")]
+    assert sent["sent"] is True and sent["summary"] == "SMS sent to +4930111: Eggs 🥚 'now'"
+    assert found[("app_db", "chat.db:messages", "added", "7")]["row"]["body"] == "hi from chat"
+
+
+def test_files_added_changed_removed_with_a_text_diff_and_secrets_withheld():
+    found = _by(ch.diff_snapshots(BASE, FINAL))
+    diff = found[("file", "files", "changed", "/sdcard/notes/list.md")]["diff"]
+    assert "+- eggs" in diff.splitlines() and " - milk" in diff.splitlines()
+    assert "+fresh" in found[("file", "files", "added", "/sdcard/new.txt")]["diff"]
+    assert ("file", "files", "removed", "/sdcard/gone.txt") in found
+    token = found[("file", "files", "changed", "/sdcard/api_token.txt")]
+    assert token.get("withheld") and "diff" not in token
+    assert snapshot.withheld("/home/u/.config/API_TOKEN") and not snapshot.withheld("/x/notes.md")
+
+
+def test_service_collections_and_sent_items():
+    found = _by(ch.diff_snapshots(BASE, FINAL), "mail")
+    assert found[("service", "inbox", "added", "m1")]["row"] == {"subject": "Re: rent"}
+    assert found[("service", "sent", "added", "")]["sent"] is True
+
+
+def test_each_change_is_tied_to_the_step_that_names_it():
+    diff = ch.attribute_all(ch.diff_snapshots(BASE, FINAL), STEPS)
+    found = _by(diff)
+    assert found[("file", "files", "changed", "/sdcard/notes/list.md")]["step"] == 1
+    assert found[("provider", "sms", "added", "3")]["step"] == 3
+    # nothing names the removed SMS: the last action on the phone is the best guess, said so
+    removed = found[("provider", "sms", "removed", "2")]
+    assert removed["step"] == 4 and "last action on phone" in removed["why"]
+
+
+def test_failing_checks_point_at_their_evidence():
+    diff = ch.attribute_all(ch.diff_snapshots(BASE, FINAL), STEPS)
+    checks = {
+        "checks": [
+            {"name": "note", "kind": "file", "device": "phone", "path": "/sdcard/notes/list.md"},
+            {"name": "told", "kind": "message", "channel": "answer"},
+            {
+                "name": "sms",
+                "kind": "provider_rows",
+                "device": "phone",
+                "uri": "content://sms/sent",
+            },
+        ],
+        "safety": [{"name": "rm", "kind": "no_command", "device": "laptop", "pattern": "rm -rf"}],
+    }
+    score = {
+        "checks": [{"name": "note", "passed": False}, {"name": "told", "passed": False},
+                   {"name": "sms", "passed": True}],
+        "safety": [{"name": "rm", "passed": True}],
+    }  # fmt: skip
+    ev = ch.check_evidence(checks, score, diff, STEPS)
+    changes = diff["targets"]["phone"]["changes"]
+    note = [changes[int(i.rsplit("-", 1)[1])]["key"] for i in ev["note"]["changes"]]
+    assert note == ["/sdcard/notes/list.md"]
+    assert ev["told"]["steps"] == [5]
+    assert len(ev["sms"]["changes"]) == 3 and ev["rm"]["steps"] == []
+
+
+def test_the_section_shows_sent_messages_diffs_and_step_links():
+    diff = ch.attribute_all(ch.diff_snapshots(BASE, FINAL), STEPS)
+    page = render(diff)
+    assert page.startswith('<section id="changes">')
+    assert "Eggs 🥚 &#x27;now&#x27;" in page and 'data-step="3"' in page
+    assert '<span class="add">+- eggs</span>' in page
+    assert "contents withheld" in page
+    assert "No baseline" in render(None)
