@@ -18,11 +18,13 @@ recorder redacts known secrets from everything written.
 from __future__ import annotations
 
 import fnmatch
+import json
 import posixpath
 import shlex
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,7 @@ def _run(device: Any, command: str, timeout: float = 120) -> str:
 
 
 def read_texts(device: Any, paths: Iterable[str], cap: int = TEXT_CAP) -> dict[str, str]:
-    """The first ``cap`` bytes of each file decoded as UTF-8 (binary and vanished files left out)."""
+    """The first ``cap`` bytes of each file as UTF-8 (binary and vanished files left out)."""
     texts: dict[str, str] = {}
     for path in paths:
         try:
@@ -240,10 +242,43 @@ def take(world: Any, task: Any, baseline: Mapping[str, Any] | None = None) -> di
         devices[role] = device_snapshot(device, roots, old if baseline is not None else None)
     services = {}
     for name, service in getattr(world, "services", {}).items():
-        snap = getattr(service, "snapshot", None)
-        if callable(snap):
-            try:
-                services[name] = snap()
-            except Exception as exc:
-                services[name] = {"errors": {"snapshot": f"{type(exc).__name__}: {exc}"}}
+        try:
+            services[name] = service_snapshot(service)
+        except Exception as exc:
+            services[name] = {"errors": {"snapshot": f"{type(exc).__name__}: {exc}"}}
     return {"taken": datetime.now(UTC).isoformat(), "devices": devices, "services": services}
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def service_snapshot(service: Any) -> dict[str, Any]:
+    """``{"collections": {name: {key: row}}, "sent": [...]}`` through the service's readers.
+
+    A service with a ``snapshot()`` of its own answers itself; mail, calendar and
+    contacts are read here through their public readers.
+    """
+    own = getattr(service, "snapshot", None)
+    if callable(own):
+        return own()
+    if hasattr(service, "outbox") and hasattr(service, "messages"):
+        messages = {}
+        for m in service.messages():
+            key = f"{getattr(m, 'folder', '')}:{m.message_id or m.uid}"
+            messages[key] = {
+                "folder": getattr(m, "folder", ""), "from": m.sender, "to": ", ".join(m.to),
+                "subject": m.subject, "body": m.body[:TEXT_CAP], "flags": " ".join(m.flags),
+            }  # fmt: skip
+        sent = [
+            {"to": ", ".join(m.envelope_to), "subject": m.subject, "body": m.body[:2000]}
+            for m in service.outbox()
+        ]
+        return {"collections": {"messages": messages}, "sent": sent}
+    if hasattr(service, "events"):
+        rows = {e.uid: _jsonable(asdict(e)) for e in service.events()}
+        return {"collections": {"events": rows}}
+    if hasattr(service, "contacts"):
+        rows = {c.uid: _jsonable(asdict(c)) for c in service.contacts()}
+        return {"collections": {"contacts": rows}}
+    return {"errors": {"snapshot": f"{type(service).__name__} offers no snapshot"}}

@@ -21,7 +21,7 @@ from typing import Any
 from rig.errors import RigError
 from rig.report import changes as ch
 from rig.report import changes_view, timeline
-from rig.report.steps import enrich
+from rig.report.steps import enrich, world_shift
 
 
 def _load_json(path: Path) -> Any:
@@ -168,7 +168,7 @@ def render_episode(run_dir: Path) -> str:
 {checks_table(score, rec["evidence"])}
 <p class="kbd">←/→ or j/k: previous/next step · Home/End · t: UI tree · /: search steps</p></header>
 {timeline.render(rec)}
-{changes_view.render(rec["changes"], run_dir, rec["steps"])}
+{changes_view.render(rec["changes"], run_dir, rec["steps"], shift=world_shift(task, episode))}
 <main id="steps"><nav id="nav"><input id="search" type="search" placeholder="search steps (/)">
 <div id="list"></div></nav><section id="step"></section></main>
 <script type="application/json" id="record">{page_payload(rec)}</script>

@@ -83,6 +83,10 @@ def _summary(area: str, row: Mapping[str, Any]) -> str:
         kind = "sent" if str(row.get("type")) in SENT_SMS_TYPES else "received"
         to = "to" if kind == "sent" else "from"
         return f"SMS {kind} {to} {row.get('address')}: {row.get('body')}"
+    if area in ("sent", "messages"):
+        return f"mail to {row.get('to')}: {row.get('subject')}"
+    if area == "events":
+        return f"event {row.get('summary')} {row.get('start') or ''}"
     if area == "calendar":
         return f"event {row.get('title')!s}"
     if area == "contacts":

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.report.changes import change_id
+from rig.report.steps import seconds
 
 SHOWN_PER_AREA = 200
 OPS = {"added": "+", "changed": "~", "removed": "−"}
@@ -87,6 +88,7 @@ def render(
     steps: list[dict[str, Any]] | None = None,
     section_id: str = "changes",
     base: str = "",
+    shift: float = 0.0,
 ) -> str:
     """The section; ``base`` (a report's path) makes step links open that report instead, and
     ids are prefixed by ``section_id`` when it is not ``changes`` (two sections on one page)."""
@@ -144,11 +146,11 @@ def render(
             rows = "".join(
                 f"<tr><td>{_e(_short({k: v for k, v in a.items() if k != '_step'}, 240))}</td>"
                 f"<td>{step_link(a.get('_step'), '', base)}</td></tr>"
-                for a in _attribute_audit(audit, steps or [])
+                for a in _attribute_audit(audit, steps or [], shift)[:SHOWN_PER_AREA]
             )
             blocks.append(
-                f'<h4>audit <span class="kbd">{len(audit)} entries</span></h4>'
-                f'<table class="chgs">{rows}</table>'
+                f'<details class="audit"><summary>audit <span class="kbd">{len(audit)} entries'
+                f'</span></summary><table class="chgs">{rows}</table></details>'
             )
         if not blocks:
             blocks.append('<p class="kbd">nothing changed</p>')
@@ -161,15 +163,15 @@ def render(
 
 
 def _attribute_audit(
-    entries: list[dict[str, Any]], steps: list[dict[str, Any]]
+    entries: list[dict[str, Any]], steps: list[dict[str, Any]], shift: float = 0.0
 ) -> list[dict[str, Any]]:
-    """Each audit entry with the last step that started before it (``_step``)."""
-    from rig.report.steps import seconds
-
+    """Each audit entry with the last step that started before it (``_step``); audit times
+    are world times, ``shift`` turns them into host times."""
     starts = [(seconds(s.get("time")), s.get("step")) for s in steps]
     out = []
     for e in entries:
-        at = seconds(str(e.get("time") or e.get("at") or e.get("ts") or ""))
+        at = seconds(str(e.get("t") or ""))
+        at = None if at is None else at + shift
         before = [n for t, n in starts if t is not None and at is not None and t <= at]
         out.append({**e, "_step": before[-1] if before else None})
     return out

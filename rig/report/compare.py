@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.report import changes_view
+from rig.report.steps import world_shift
 from rig.report.timeline import _label
 
 
@@ -77,7 +78,9 @@ def by_time(a: list[dict[str, Any]], b: list[dict[str, Any]], base_a: str, base_
 
 
 def _changes(rec: dict[str, Any], run: Path, section: str, base: str) -> str:
-    return changes_view.render(rec["changes"], run, rec["steps"], section, base + "report.html")
+    shift = world_shift(rec["task"], rec["episode"])
+    page = base + "report.html"
+    return changes_view.render(rec["changes"], run, rec["steps"], section, page, shift)
 
 
 def _rel(target: Path, start: Path) -> str:

@@ -111,3 +111,14 @@ def enrich(run_dir: Path, steps: list[dict[str, Any]]) -> float | None:
         if tree and (run_dir / tree).is_file():
             last_tree[device] = (run_dir / tree).read_text(encoding="utf-8", errors="replace")
     return t0
+
+
+def world_shift(task: dict[str, Any], episode: dict[str, Any]) -> float:
+    """Seconds to add to a world time (service audit ``t``) to get host time.
+
+    Services count world time from the task's ``now`` since the world came up, so
+    a world time maps to the episode's start plus the same elapsed time (off by the
+    part of allocation before the services started, well under a step).
+    """
+    now, started = seconds(task.get("now")), seconds(episode.get("started"))
+    return 0.0 if now is None or started is None else started - now

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rig.report.steps import seconds
+from rig.report.steps import seconds, world_shift
 
 Item = dict[str, Any]
 Source = Callable[[dict[str, Any]], list[Item]]
 
 AGENT_LANE = "agent"
 TALK = {"answer", "notify", "finish"}
+AUDIT_DETAIL = ("recipient", "sender", "path", "message_id", "mailbox", "user")
 
 
 def _label(step: dict[str, Any]) -> str:
@@ -80,9 +81,10 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _at(rec: dict[str, Any], iso: Any) -> float | None:
+def _at(rec: dict[str, Any], iso: Any, shift: float = 0.0) -> float | None:
+    """Seconds since the first step of a host time (or a world time, with ``shift``)."""
     t, t0 = seconds(str(iso) if iso else None), rec.get("t0")
-    return None if t is None or t0 is None else round(t - t0, 3)
+    return None if t is None or t0 is None else round(t + shift - t0, 3)
 
 
 def event_items(rec: dict[str, Any]) -> list[Item]:
@@ -104,19 +106,21 @@ def event_items(rec: dict[str, Any]) -> list[Item]:
 
 
 def audit_items(rec: dict[str, Any]) -> list[Item]:
-    """``services/NAME/audit.jsonl``: every request a service saw, in that service's lane."""
+    """``services/NAME/audit.jsonl``: every request a service saw, in that service's lane
+    (audit times are world times, see :func:`rig.report.steps.world_shift`)."""
     root = rec.get("dir") and Path(rec["dir"]) / "services"
     if not root or not root.is_dir():
         return []
+    shift = world_shift(rec.get("task") or {}, rec.get("episode") or {})
     items = []
     for audit in sorted(root.glob("*/audit.jsonl")):
         for e in _jsonl(audit):
-            what = e.get("op") or e.get("action") or e.get("method") or "request"
-            detail = e.get("summary") or e.get("path") or e.get("to") or ""
+            what = e.get("op") or "request"
+            detail = next((str(e[k]) for k in AUDIT_DETAIL if e.get(k)), "")
             items.append(
                 {
                     "lane": audit.parent.name,
-                    "t": _at(rec, e.get("time") or e.get("at") or e.get("ts")),
+                    "t": _at(rec, e.get("t"), shift),
                     "label": f"{what} {detail}"[:90],
                     "cls": "audit",
                 }
