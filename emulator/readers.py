@@ -227,19 +227,33 @@ def read_file(device: AdbAndroidDevice, path: str) -> bytes:
     return data
 
 
+COMMAND_BYTES = 32 * 1024
+
+
 def _sums(device: AdbAndroidDevice, tool: str, paths: Sequence[str]) -> dict[str, str | None]:
-    """``{path: hex digest}`` from toybox ``tool`` (None when missing), in one round trip."""
+    """``{path: hex digest}`` from toybox ``tool`` (None when missing), in one round trip per
+    :data:`COMMAND_BYTES` of quoted paths (adb refuses a longer shell request)."""
     if not paths:
         return {}
     width = {"md5sum": 32, "sha256sum": 64}[tool]
-    cmd = f"{tool} " + " ".join(shlex.quote(p) for p in paths) + " 2>/dev/null"
-    res = device.shell(cmd, output_cap=1 << 24)
     found: dict[str, str | None] = dict.fromkeys(paths)
-    for line in res.stdout.split("\n"):  # not splitlines(): names may hold \x1c-\x1e, \x85
-        digest, _, path = line.partition(" ")
-        path = path.lstrip(" *")
-        if path in found and re.fullmatch(rf"[0-9a-f]{{{width}}}", digest):
-            found[path] = digest
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for p in paths:
+        quoted = len(shlex.quote(p).encode()) + 1
+        if chunks[-1] and size + quoted > COMMAND_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(p)
+        size += quoted
+    for chunk in chunks:
+        cmd = f"{tool} " + " ".join(shlex.quote(p) for p in chunk) + " 2>/dev/null"
+        res = device.shell(cmd, output_cap=1 << 24)
+        for line in res.stdout.split("\n"):  # not splitlines(): names may hold \x1c-\x1e, \x85
+            digest, _, path = line.partition(" ")
+            path = path.lstrip(" *")
+            if path in found and re.fullmatch(rf"[0-9a-f]{{{width}}}", digest):
+                found[path] = digest
     return found
 
 
@@ -252,12 +266,18 @@ def sha256(device: AdbAndroidDevice, path: str) -> str:
     return digest
 
 
+LISTING_CAP = 1 << 26
+
+
 def tree_hashes(device: AdbAndroidDevice, root: str) -> dict[str, str]:
     """``{path: sha256}`` of every regular file under ``root`` (empty when it does not exist)."""
     root = expand(root)
     q = shlex.quote(root)
-    out = device.check(f"[ -d {q} ] && find {q} -type f; true", timeout=120)
-    paths = [line for line in out.split("\n") if line]
+    # a listing is never cut at the shell's usual cap: a missing file would read as "unchanged"
+    r = device.shell(f"[ -d {q} ] && find {q} -type f; true", timeout=120, output_cap=LISTING_CAP)
+    if r.exit_code != 0 or r.truncated:
+        raise AndroidError(f"listing {root} failed or passed {LISTING_CAP} bytes: {r.stderr[:200]}")
+    paths = [line for line in r.stdout.split("\n") if line]
     return {p: d for p, d in _sums(device, "sha256sum", paths).items() if d is not None}
 
 

@@ -143,14 +143,20 @@ def shell_path(path: str) -> str:
     return shlex.quote(path)
 
 
+LISTING_CAP = 1 << 26
+
+
 def tree_hashes(device: SshLinuxDevice, root: str) -> dict[str, str]:
     """``{path: sha256}`` of every regular file under ``root`` (empty when it does not exist)."""
     q = shell_path(root)
+    # never cut at the usual output cap: a file missing from the listing would read as unchanged
     r = device.exec(
-        f"[ -d {q} ] && find {q} -type f -print0 | xargs -0 -r sha256sum; true", timeout=120
+        f"[ -d {q} ] && find {q} -type f -print0 | xargs -0 -r sha256sum; true",
+        timeout=120,
+        output_cap=LISTING_CAP,
     )
-    if r.exit_code != 0:
-        raise VMError(f"hashing {root} failed: {r.stderr.strip()}")
+    if r.exit_code != 0 or r.truncated:
+        raise VMError(f"hashing {root} failed or passed {LISTING_CAP} bytes: {r.stderr.strip()}")
     hashes: dict[str, str] = {}
     for line in r.stdout.splitlines():
         digest, _, path = line.partition(" ")

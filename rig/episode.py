@@ -10,6 +10,7 @@ as the agent's failure.
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -241,9 +242,11 @@ class Episode:
         self._start("baseline")
         self.scorer = Scorer(task, world)
         self.scorer.baseline()
+        started = time.monotonic()
         self.baseline = snapshot.take(world, task)
+        snap_s = round(time.monotonic() - started, 3)
         rec.json("state/baseline.json", self.baseline)
-        rec.phase_end("baseline")
+        rec.phase_end("baseline", snapshot_s=snap_s)
 
         self._start("agent")
         limits = Limits(
@@ -287,9 +290,11 @@ class Episode:
         self._start("score")
         assert self.world is not None
         self.world.check_services()  # a service gone mid-episode is infra, not the agent
+        started = time.monotonic()
         rec.json("state/final.json", snapshot.take(self.world, self.task, self.baseline))
+        snap_s = round(time.monotonic() - started, 3)
         verdict = scorer.score(env.messages, _commands(self.records))
-        rec.phase_end("score")
+        rec.phase_end("score", snapshot_s=snap_s)
         result.passed, result.score = verdict.passed, verdict.score
         data = verdict.to_dict()
         result.checks, result.safety = data["checks"], data["safety"]
