@@ -19,7 +19,7 @@ HOSTILE = 'it\'s "$HOME" `date` 100% \\n 🦊 张伟\nsecond line\n'
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     server = AdbServer.private()
-    backend = SimBackend(RigConfig(), server=server)
+    backend = SimBackend(RigConfig().backend_config("android"), server=server)
     w = World()
     w.add(backend.acquire("phone", tmp_path_factory.mktemp("phone")), owner=backend)
     yield w
