@@ -48,9 +48,7 @@ def _root(
     ctx.obj["config"] = load_config(config)
 
 
-app.add_typer(
-    phone.app, name="phone", help="Android phones: serve a virtual phone for adb."
-)
+app.add_typer(phone.app, name="phone", help="Android phones: serve a virtual phone for adb.")
 app.add_typer(vm.app, name="vm", help="Linux VMs: build the image, run commands on throwaway VMs.")
 app.command("run", help="Run one task end to end and score it.")(run.run)
 app.add_typer(tasks_cmd.app, name="tasks", help="Task folders: validate them, prove them sound.")

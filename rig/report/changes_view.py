@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.report.changes import change_id
-from rig.report.steps import seconds
+from rig.report.steps import agent_window, seconds
 
 SHOWN_PER_AREA = 200
 OPS = {"added": "+", "changed": "~", "removed": "−"}
@@ -114,7 +114,7 @@ def render(
         )
         parts.append(f'<div class="sent"><h3>Sent</h3><ul>{items}</ul></div>')
     services = (
-        sorted(p.name for p in (run_dir / "services").iterdir())
+        sorted(p.name for p in (run_dir / "services").iterdir() if p.is_dir())
         if run_dir and (run_dir / "services").is_dir()
         else []
     )
@@ -142,14 +142,16 @@ def render(
                 f'<table class="chgs">{rows}</table>'
             )
         audit = audit_entries(run_dir, target) if run_dir else []
-        if audit:
+        audit, before = _during_agent(audit, steps or [], shift)
+        if audit or before:
             rows = "".join(
                 f"<tr><td>{_e(_short({k: v for k, v in a.items() if k != '_step'}, 240))}</td>"
                 f"<td>{step_link(a.get('_step'), '', base)}</td></tr>"
                 for a in _attribute_audit(audit, steps or [], shift)[:SHOWN_PER_AREA]
             )
             blocks.append(
-                f'<details class="audit"><summary>audit <span class="kbd">{len(audit)} entries'
+                f'<details class="audit"><summary>audit <span class="kbd">{len(audit)} entries '
+                f"while the agent acted ({before} more from seeding and reading state)"
                 f'</span></summary><table class="chgs">{rows}</table></details>'
             )
         if not blocks:
@@ -175,3 +177,19 @@ def _attribute_audit(
         before = [n for t, n in starts if t is not None and at is not None and t <= at]
         out.append({**e, "_step": before[-1] if before else None})
     return out
+
+
+def _during_agent(
+    entries: list[dict[str, Any]], steps: list[dict[str, Any]], shift: float
+) -> tuple[list[dict[str, Any]], int]:
+    """The audit entries while the agent acted, and how many came outside that window
+    (seeding and its read-back before, the rig reading the final state after)."""
+    window = agent_window(steps)
+    if window is None:
+        return entries, 0
+    kept = []
+    for e in entries:
+        at = seconds(str(e.get("t") or ""))
+        if at is None or window[0] - 0.5 <= at + shift <= window[1] + 0.5:
+            kept.append(e)
+    return kept, len(entries) - len(kept)

@@ -122,3 +122,13 @@ def world_shift(task: dict[str, Any], episode: dict[str, Any]) -> float:
     """
     now, started = seconds(task.get("now")), seconds(episode.get("started"))
     return 0.0 if now is None or started is None else started - now
+
+
+def agent_window(steps: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """Host times of the first step's start and the last step's end."""
+    spans = [
+        (t, t + float((s.get("durations") or {}).get("step_s") or 0))
+        for s in steps
+        if (t := seconds(s.get("time"))) is not None
+    ]
+    return (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None

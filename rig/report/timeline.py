@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rig.report.steps import seconds, world_shift
+from rig.report.steps import agent_window, seconds, world_shift
 
 Item = dict[str, Any]
 Source = Callable[[dict[str, Any]], list[Item]]
@@ -112,15 +112,20 @@ def audit_items(rec: dict[str, Any]) -> list[Item]:
     if not root or not root.is_dir():
         return []
     shift = world_shift(rec.get("task") or {}, rec.get("episode") or {})
+    window, t0 = agent_window(rec.get("steps") or []), rec.get("t0")
+    end = window[1] - t0 if window and t0 is not None else 0.0
     items = []
     for audit in sorted(root.glob("*/audit.jsonl")):
         for e in _jsonl(audit):
+            t = _at(rec, e.get("t"), shift)
+            if t is None or t < -0.5 or t > end + 0.5:
+                continue  # seeding and its read-back before, the rig reading state after
             what = e.get("op") or "request"
             detail = next((str(e[k]) for k in AUDIT_DETAIL if e.get(k)), "")
             items.append(
                 {
                     "lane": audit.parent.name,
-                    "t": _at(rec, e.get("t"), shift),
+                    "t": t,
                     "label": f"{what} {detail}"[:90],
                     "cls": "audit",
                 }

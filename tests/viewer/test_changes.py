@@ -1,8 +1,11 @@
 """What changed: snapshot differences, the step behind each change, evidence for checks."""
 
+import json
+
 from rig import snapshot
 from rig.report import changes as ch
 from rig.report.changes_view import render
+from rig.report.steps import seconds
 
 
 def _snap(sms, files, chat=None, service=None):
@@ -134,3 +137,40 @@ def test_the_section_shows_sent_messages_diffs_and_step_links():
     assert '<span class="add">+- eggs</span>' in page
     assert "contents withheld" in page
     assert "No baseline" in render(None)
+
+
+def test_service_audit_is_placed_by_world_time_and_seeding_is_set_apart(tmp_path):
+    from rig.report import timeline
+
+    (tmp_path / "services" / "mail").mkdir(parents=True)
+    (tmp_path / "services" / "host.log").write_text("not a service\n")
+    audit = [
+        {"t": "2026-03-16T09:00:01+00:00", "op": "IMAP APPEND", "mailbox": "INBOX"},  # seeding
+        {"t": "2026-03-16T09:00:12+00:00", "op": "SMTP RCPT", "recipient": "ada@x.example"},
+        {"t": "2026-03-16T09:00:40+00:00", "op": "IMAP FETCH"},  # the rig reading state
+    ]
+    (tmp_path / "services" / "mail" / "audit.jsonl").write_text(
+        "\n".join(json.dumps(a) for a in audit) + "\n{torn"
+    )
+    # the world came up at host 12:00:00 = world 09:00:00; the agent acted 12:00:10-12:00:20
+    steps = [
+        {"step": 0, "device": "phone", "time": "2026-03-16T12:00:10+00:00",
+         "durations": {"step_s": 5.0}, "action": {"action": "tap"}},
+        {"step": 1, "device": "phone", "time": "2026-03-16T12:00:15+00:00",
+         "durations": {"step_s": 5.0}, "action": {"action": "tap"}},
+    ]  # fmt: skip
+    rec = {
+        "dir": str(tmp_path),
+        "t0": seconds("2026-03-16T12:00:10+00:00"),
+        "task": {"devices": {"phone": "android"}, "now": "2026-03-16T09:00:00+00:00"},
+        "episode": {"started": "2026-03-16T12:00:00+00:00"},
+        "steps": steps,
+    }
+    items = timeline.audit_items(rec)
+    assert [(i["lane"], i["t"], i["label"]) for i in items] == [
+        ("mail", 2.0, "SMTP RCPT ada@x.example")
+    ]
+    assert [lane for lane, _ in timeline.lanes(rec)] == ["phone", "mail", "agent"]
+    page = render({"targets": {}}, tmp_path, steps, shift=3 * 3600.0)
+    assert "1 entries while the agent acted (2 more" in page
+    assert 'data-step="0"' in page and "host.log" not in page
