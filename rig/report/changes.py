@@ -188,6 +188,8 @@ def attribute(change: dict[str, Any], target: str, steps: list[Mapping[str, Any]
         hit = next((n for n in needles if n in text), None)
         if hit:
             change["step"], change["why"] = s.get("step"), f"its action names {hit!r}"
+            if (s.get("action") or {}).get("action") == "type":
+                _committed_by(change, s, mine)
             return
     for s in mine:
         text = _result_text(s)
@@ -199,6 +201,20 @@ def attribute(change: dict[str, Any], target: str, steps: list[Mapping[str, Any]
     if acting:
         change["step"] = acting[-1].get("step")
         change["why"] = f"last action on {target} (state is read only before and after)"
+
+
+def _committed_by(
+    change: dict[str, Any], typed: Mapping[str, Any], mine: list[Mapping[str, Any]]
+) -> None:
+    """Typed text lands when a later tap or key commits it (Send, Save, Enter): name that step."""
+    later = [s for s in mine if (s.get("step") or 0) > (typed.get("step") or 0)]
+    commit = next(
+        (s for s in later if (s.get("action") or {}).get("action") in ("tap", "key", "long_press")),
+        None,
+    )
+    if commit is not None:
+        change["committed"] = commit.get("step")
+        change["why"] += f"; committed by the {commit['action']['action']} at step {commit['step']}"
 
 
 def attribute_all(diff: dict[str, Any], steps: list[Mapping[str, Any]]) -> dict[str, Any]:

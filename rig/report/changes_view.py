@@ -55,7 +55,8 @@ def _change_row(target: str, index: int, c: dict[str, Any], base: str = "", ns: 
     why = c.get("why", "")
     return (
         f'<tr id="{ns}{change_id(target, index)}" class="chg {op}"><td>{body}</td>'
-        f'<td>{step_link(c.get("step"), why, base)}<div class="kbd">{_e(why)}</div></td></tr>'
+        f"<td>{step_link(c.get('step'), why, base)}{_committed(c, base)}"
+        f'<div class="kbd">{_e(why)}</div></td></tr>'
     )
 
 
@@ -193,3 +194,9 @@ def _during_agent(
         if at is None or window[0] - 0.5 <= at + shift <= window[1] + 0.5:
             kept.append(e)
     return kept, len(entries) - len(kept)
+
+
+def _committed(change: dict[str, Any], base: str) -> str:
+    if change.get("committed") is None:
+        return ""
+    return " → " + step_link(change["committed"], "the tap or key that committed it", base)

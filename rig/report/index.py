@@ -51,7 +51,8 @@ def header(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, Any
     return (
         f"<header><h1>Suite {_e(suite_dir.name)}</h1>"
         f"<p>{summary.get('trials', 0)} trials · {summary.get('infra_errors', 0)} infra errors · "
-        f"{summary.get('errors', 0)} rig errors · pass rate {summary.get('pass_rate', 0):.3f} · "
+        f"{summary.get('errors', 0)} not judged (rig or task error) · "
+        f"pass rate {summary.get('pass_rate', 0):.3f} · "
         f"{_e(pass_at)} · {_e(pass_hat)}</p></header>"
     )
 
@@ -110,7 +111,7 @@ def per_task(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, A
             why = t.get("infra_error") or t.get("error") or f"score {t.get('score', 0):.2f}"
             chips.append(
                 f'<a class="chip trial {v}" {_attrs(t)} href="{_e(t.get("report", ""))}" '
-                f'title="{_e(why)}">#{t.get("trial")} {v}</a>'
+                f'title="{_e(why)}">#{t.get("trial")} {"not judged" if v == "error" else v}</a>'
             )
         first = ts[0]
         valid = [t for t in ts if not t.get("infra_error") and not t.get("error")]

@@ -95,7 +95,8 @@ def test_each_change_is_tied_to_the_step_that_names_it():
     diff = ch.attribute_all(ch.diff_snapshots(BASE, FINAL), STEPS)
     found = _by(diff)
     assert found[("file", "files", "changed", "/sdcard/notes/list.md")]["step"] == 1
-    assert found[("provider", "sms", "added", "3")]["step"] == 3
+    sms = found[("provider", "sms", "added", "3")]
+    assert sms["step"] == 3 and sms["committed"] == 4  # typed at 3, sent by the tap at 4
     # nothing names the removed SMS: the last action on the phone is the best guess, said so
     removed = found[("provider", "sms", "removed", "2")]
     assert removed["step"] == 4 and "last action on phone" in removed["why"]
@@ -134,6 +135,7 @@ def test_the_section_shows_sent_messages_diffs_and_step_links():
     page = render(diff)
     assert page.startswith('<section id="changes">')
     assert "Eggs 🥚 &#x27;now&#x27;" in page and 'data-step="3"' in page
+    assert '→ <a class="sl" href="#step-4" data-step="4"' in page
     assert '<span class="add">+- eggs</span>' in page
     assert "contents withheld" in page
     assert "No baseline" in render(None)
