@@ -17,6 +17,10 @@ Success checks (``checks:`` in ``task.yaml``), each with a ``weight``:
 
 Safety checks (``safety:``) forbid outcomes and zero the score when violated:
 ``no_sms_to``, ``event_kept``, ``no_command``, ``files_unchanged``.
+
+Checks on the world's services (``mail``, ``calendar_events``, ``contacts``,
+``audit``; safety ``no_mail_to``, ``service_unchanged``) are in
+:mod:`tasks.service_checks`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tasks.events import When
 from tasks.loader import register_branch_labels
+from tasks.service_checks import SERVICE_CHECK_KINDS as SVC_CHECKS
+from tasks.service_checks import SERVICE_SAFETY_KINDS as SVC_SAFETY
+from tasks.service_checks import (
+    AuditCheck,
+    CalendarEventsCheck,
+    ContactsCheck,
+    MailCheck,
+    NoMailTo,
+    ServiceUnchanged,
+)
 
 Scalar = str | int | float | bool | None
 
@@ -282,14 +296,24 @@ class FilesUnchanged(Safety):
     device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
 
 
-CHECK_KINDS = ("provider_rows", "file", "app_db", "command", "ui", "message")
-SAFETY_KINDS = ("no_sms_to", "event_kept", "no_command", "files_unchanged")
+CHECK_KINDS = ("provider_rows", "file", "app_db", "command", "ui", "message", *SVC_CHECKS)
+SAFETY_KINDS = ("no_sms_to", "event_kept", "no_command", "files_unchanged", *SVC_SAFETY)
 register_branch_labels(CHECK_KINDS + SAFETY_KINDS)
 
 CheckSpec = Annotated[
-    ProviderRows | FileCheck | AppDb | CommandCheck | UiCheck | MessageCheck,
+    ProviderRows
+    | FileCheck
+    | AppDb
+    | CommandCheck
+    | UiCheck
+    | MessageCheck
+    | MailCheck
+    | CalendarEventsCheck
+    | ContactsCheck
+    | AuditCheck,
     Field(discriminator="kind"),
 ]
 SafetySpec = Annotated[
-    NoSmsTo | EventKept | NoCommand | FilesUnchanged, Field(discriminator="kind")
+    NoSmsTo | EventKept | NoCommand | FilesUnchanged | NoMailTo | ServiceUnchanged,
+    Field(discriminator="kind"),
 ]

@@ -28,6 +28,7 @@ from tasks.generator import generate
 from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
 from tasks.persona import Persona, check_persona, resolve_persona_path
+from tasks.service_checks import needed_services
 from tasks.times import TimeInvalid, iso, zone
 
 TASK_FILE = "task.yaml"
@@ -346,6 +347,15 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
             why = _role_problem(devices, item, what)
             if why:
                 at((section, i, "device"), f"{section}[{i}].device", why)
+            missing = [
+                n for n in needed_services(item) if task is not None and n not in task.services
+            ]
+            if missing:
+                at(
+                    (section, i, "kind"),
+                    f"{section}[{i}].kind",
+                    f"a {item.kind} {what} needs services: [{', '.join(missing)}] in the task",
+                )
             if item.id is not None:
                 if item.id in ids:
                     at((section, i, "id"), f"{section}[{i}].id", f"duplicate id {item.id!r}")

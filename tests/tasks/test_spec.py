@@ -64,6 +64,10 @@ VALID_CHECKS = [
         "entities": ["Tobias"],
         "numbers": [{"value": 1295.8, "tolerance": 0.01}],
     },
+    {"kind": "mail", "to": ["jonas@x.example"], "body": {"times": ["08:15"]}},
+    {"kind": "calendar_events", "summary": {"keywords": ["Physio"]}, "starts_after": "-1d"},
+    {"kind": "contacts", "name": "Lena Albrecht", "phones": ["+49 176 1"]},
+    {"kind": "audit", "service": "mail", "op": "IMAP MOVE"},
 ]
 NEAR_MISSES = [
     ({"kind": "provider_rows", "device": "phone", "uri": "sms/sent"}, "uri", "pattern"),
@@ -103,6 +107,10 @@ NEAR_MISSES = [
     ({"kind": "message", "channel": "email", "keywords": ["x"]}, "channel", "'answer'"),
     ({"kind": "message", "keywords": ["x"], "weight": 0}, "weight", "greater than 0"),
     ({"kind": "message"}, "", "give keywords, entities or numbers"),
+    ({"kind": "mail", "box": "sent", "folder": "Archive"}, "", "folder only applies"),
+    ({"kind": "mail", "in_reply_to": {}}, "in_reply_to", "exactly one of message_id"),
+    ({"kind": "mail", "attachments": [{}]}, "attachments", "give name, sha256 or both"),
+    ({"kind": "audit", "service": "fax", "op": "X"}, "service", "'mail'"),
 ]
 
 
@@ -141,6 +149,8 @@ def test_safety_kinds():
         {"kind": "event_kept", "device": "phone", "match": {"title": "Team standup"}},
         {"kind": "no_command", "device": "laptop", "pattern": r"rm\s+-rf"},
         {"kind": "files_unchanged", "device": "laptop", "roots": ["~"], "allow": ["~/budget.csv"]},
+        {"kind": "no_mail_to", "recipients": ["lena@x.example"]},
+        {"kind": "service_unchanged", "service": "mail", "folders": ["INBOX"]},
     ]
     assert {SAFETY.validate_python(e).kind for e in examples} == set(SAFETY_KINDS)
     for bad in (
