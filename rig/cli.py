@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rig.commands import config as config_cmd
-from rig.commands import doctor, events, mcp, phone, run, suite, view, vm
+from rig.commands import doctor, events, mcp, nightly, phone, run, suite, view, vm
 from rig.commands import tasks as tasks_cmd
 from rig.config import load_config
 from rig.errors import ConfigInvalid, NotBuiltYet, RigError, is_infra
@@ -54,6 +54,9 @@ app.command("run", help="Run one task end to end and score it.")(run.run)
 app.add_typer(tasks_cmd.app, name="tasks", help="Task folders: validate them, prove them sound.")
 app.add_typer(events.app, name="events", help="Event streams: generate months of activity, stats.")
 app.add_typer(suite.app, name="suite", help="Suites: many tasks x trials across workers.")
+app.add_typer(
+    nightly.app, name="nightly", help="Nightly runs: soundness, agents, compare, history."
+)
 app.command("view", help="Write (and serve) the HTML report of an episode or suite.")(view.view)
 app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
 app.add_typer(config_cmd.app, name="config", help="Show the effective configuration and every key.")

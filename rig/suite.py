@@ -280,6 +280,9 @@ def write_outputs(out: Path, specs: list[TrialSpec], trials: int) -> dict[str, A
             )
     _junit(out / "junit.xml", rows)
     (out / "index.html").write_text(render_index(out, rows, summary), encoding="utf-8")
+    from rig.index_extras import annotate_index  # nightly sections: unsound, flaky, history
+
+    annotate_index(out)
     return summary
 
 

@@ -104,3 +104,11 @@ def run(
             f"not judged: {e['task_id']} #{e['trial']}: {e['error']}", markup=False, highlight=False
         )
     typer.echo(f"summary: {out / 'summary.json'}\nindex: {out / 'index.html'}")
+
+
+# Night-to-night comparison and replay live in their own module (rig.commands.nightly).
+from rig.commands.nightly import compare as _compare  # noqa: E402
+from rig.commands.nightly import replay as _replay  # noqa: E402
+
+app.command("compare")(_compare)
+app.command("replay")(_replay)
