@@ -127,7 +127,9 @@ def compare_runs(old: Run, new: Run, th: Thresholds = Thresholds()) -> dict[str,
     paired = [(*oc[t], *nc[t]) for t in trusted if oc[t][0] >= k and nc[t][0] >= k]
     if paired:
         ph_old, ph_new = _mean_pass_hat(paired, k)
-        lo, hi = bootstrap_interval(paired, lambda s: _diff_pass_hat(s, k))
+        lo, hi = bootstrap_interval(
+            [pass_hat_k(n2, c2, k) - pass_hat_k(n1, c1, k) for n1, c1, n2, c2 in paired]
+        )
         overall["pass_hat_k"] = {
             "k": k,
             "tasks": len(paired),
@@ -209,11 +211,6 @@ def compare_runs(old: Run, new: Run, th: Thresholds = Thresholds()) -> dict[str,
 
 def _direction(diff: float) -> str:
     return "worse" if diff < 0 else "better"
-
-
-def _diff_pass_hat(sample: Any, k: int) -> float:
-    old, new = _mean_pass_hat(list(sample), k)
-    return new - old
 
 
 def compare_folders(old: Path, new: Path, th: Thresholds = Thresholds()) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.config import RigConfig
-from rig.farm import open_farm
+from rig.farm import hold_out_folder, open_farm
 from rig.index_extras import annotate_index
 from rig.recorder import write_json
 from rig.run_folder import REPLAY, load_run
@@ -109,7 +109,7 @@ def replay_run(
     config_data = config.model_dump(mode="json")
     if todo:
         attempts: dict[tuple[str, int, int], int] = defaultdict(int)
-        with open_farm(workers, ray, ray_cpus) as farm:
+        with hold_out_folder(out) as lock, open_farm(workers, ray, ray_cpus, lock) as farm:
             farm.check_paths([out, run])
             with open(results_path, "a", encoding="utf-8") as fh:
                 pending: dict[Future, tuple[TrialSpec, int, str, dict[str, Any]]] = {}

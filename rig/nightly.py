@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rig.compare import Thresholds, compare_runs, render_html
 from rig.config import RigConfig, check_ray_address, parse_config
 from rig.errors import ConfigInvalid
+from rig.farm import hold_out_folder
 from rig.flaky import replay_run
 from rig.index_extras import HISTORY, annotate_index, history_charts
 from rig.recorder import write_json
@@ -275,6 +276,19 @@ def run_night(
     common = rig_config(base, cfg.config, where=f"{config_path}: config")
     folder = pick_night(cfg.out, date)
     folder.mkdir(parents=True, exist_ok=True)
+    with hold_out_folder(folder):  # one driver per night: a second one is refused at once
+        return _run_night(cfg, config_path, common, folder, say, on_result, print_compare)
+
+
+def _run_night(
+    cfg: NightlyConfig,
+    config_path: Path,
+    common: RigConfig,
+    folder: Path,
+    say: Say,
+    on_result: Callable[[str, dict[str, Any]], None] | None,
+    print_compare: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
     night = Night(folder, config_path)
     before = previous_night(cfg.out, folder)
     say(f"night {folder} (previous complete night: {before.name if before else 'none'})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 
 from scoring.metrics import wilson_interval
@@ -82,19 +82,17 @@ def holm(pvalues: Sequence[float]) -> list[float]:
 
 
 def bootstrap_interval(
-    items: Sequence[tuple[int, int, int, int]],
-    stat: Callable[[Sequence[tuple[int, int, int, int]]], float],
-    rounds: int = 2000,
-    seed: int = 0,
+    values: Sequence[float], rounds: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
-    """Percentile 95% interval of ``stat`` over tasks resampled with replacement.
+    """Percentile 95% interval of the mean of ``values`` over resamples with replacement.
 
-    Used for the change in mean pass^k, which is a mean over tasks of a non-linear
-    function of each task's counts: tasks are the unit that varies. The fixed seed
+    Used for the change in mean pass^k: each value is one task's change, tasks are the
+    unit that varies, and pass^k is not a proportion of pooled trials. The fixed seed
     keeps a report reproducible.
     """
-    if not items:
+    if not values:
         return (0.0, 0.0)
     rng = random.Random(seed)
-    values = sorted(stat([rng.choice(items) for _ in items]) for _ in range(rounds))
-    return (values[int(0.025 * rounds)], values[min(rounds - 1, int(0.975 * rounds))])
+    n = len(values)
+    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(rounds))
+    return (means[int(0.025 * rounds)], means[min(rounds - 1, int(0.975 * rounds))])
