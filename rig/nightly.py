@@ -57,6 +57,14 @@ class NightlyAgent(_M):
         default_factory=dict, description="rig.toml tables overridden for this agent"
     )
 
+    @field_validator("agent")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        kind, _, arg = value.partition(":")
+        if kind in ("oracle", "noop") or (kind in ("replay", "openai") and arg):
+            return value
+        raise ValueError(f"{value!r}: expected oracle, noop, replay:PATH or openai:MODEL")
+
 
 class ReplaySettings(_M):
     enabled: bool = True
@@ -272,8 +280,11 @@ def run_night(
 ) -> dict[str, Any]:
     """Run (or resume) one night; returns ``night.json``'s content with the verdict."""
     cfg = load_nightly_config(config_path)
-    cfg.out.mkdir(parents=True, exist_ok=True)
     common = rig_config(base, cfg.config, where=f"{config_path}: config")
+    # Every agent's settings are checked now, not hours later when its turn comes.
+    for spec in cfg.agents:
+        rig_config(common, spec.config, where=f"{config_path}: agents.{spec.name}")
+    cfg.out.mkdir(parents=True, exist_ok=True)
     folder = pick_night(cfg.out, date)
     folder.mkdir(parents=True, exist_ok=True)
     with hold_out_folder(folder):  # one driver per night: a second one is refused at once

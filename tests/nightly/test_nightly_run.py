@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from rig.config import RigConfig
 from rig.errors import ConfigInvalid
-from rig.nightly import load_nightly_config, pick_night, previous_night
-from tests.nightly.helpers import ADD_CONTACT, lines, rig
+from rig.nightly import load_nightly_config, pick_night, previous_night, rig_config
+from tests.nightly.helpers import ADD_CONTACT, ROOT, lines, rig
 
 NIGHT_TOML = """
 suite = "suite"
@@ -134,21 +135,50 @@ def test_a_task_made_unsound_is_reported_first_and_gates(private_adb, tmp_path):
 
     # The next night compares with the last complete one; the task is still unsound but no
     # longer new, so it does not fail that night again.
-    res = rig("nightly", "run", str(config), "--date", "2026-03-17", cwd=tmp_path)
+    # (This night goes through scripts/nightly.sh, as cron runs it.)
+    res = nightly_sh(str(config), "--date", "2026-03-17", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "NEWLY UNSOUND" not in res.stderr
+    assert "NEWLY UNSOUND" not in res.stderr and "nightly: no regression" in res.stdout
+
+
+def nightly_sh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, RIG=str(Path(sys.executable).with_name("rig")))
+    return subprocess.run(
+        [str(ROOT / "scripts" / "nightly.sh"), *args],
+        capture_output=True, text=True, cwd=cwd, env=env, timeout=600,
+    )  # fmt: skip
+
+
+def test_example_config_and_the_script_on_bad_input(tmp_path):
+    cfg = load_nightly_config(ROOT / "scripts" / "nightly.example.toml")
+    assert cfg.suite == ROOT / "tasks" / "suite" and cfg.trials == 3
+    tuned = rig_config(RigConfig(), cfg.config, cfg.agents[1].config, where="example")
+    assert tuned.agent.max_images == 3
+    shutil.copytree(ADD_CONTACT, tmp_path / "suite" / "add-contact")
+    bad = tmp_path / "agent.toml"
+    bad.write_text(
+        'suite = "suite"\nout = "o"\n'
+        '[[agents]]\nname = "a"\nagent = "noop"\n[agents.config.agent]\ntemprature = 1\n'
+    )
+    res = nightly_sh(str(bad), cwd=tmp_path)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "agents.a" in res.stderr and "temprature" in res.stderr
+    assert "nightly: failed with status 2" in res.stdout
+    assert not (tmp_path / "o").exists()  # refused before anything ran
+    assert nightly_sh(cwd=tmp_path).returncode == 2  # usage
 
 
 def test_config_errors_name_the_file_and_key(tmp_path):
     (tmp_path / "suite").mkdir()
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        'suite = "suite"\nout = "o"\ntrails = 3\n[[agents]]\nname = "a b"\nagent = "x"\n'
+        'suite = "suite"\nout = "o"\ntrails = 3\n[[agents]]\nname = "a b"\nagent = "gpt"\n'
     )
     with pytest.raises(ConfigInvalid) as info:
         load_nightly_config(bad)
     text = str(info.value)
     assert str(bad) in text and "trails" in text and "agents.0.name" in text
+    assert "agents.0.agent: Value error, 'gpt': expected oracle" in text
     dup = tmp_path / "dup.toml"
     dup.write_text(
         'suite = "suite"\nout = "o"\nray = "nowhere"\n'
