@@ -34,6 +34,7 @@ def line_chart(
     y_max: float | None = None,
     unit: str = "",
     dashes: dict[str, str] | None = None,
+    colours: dict[str, str] | None = None,
     width: int = 640,
     height: int = 220,
 ) -> str:
@@ -73,7 +74,7 @@ def line_chart(
                 f"{e(label[5:] if len(label) == 10 else label)}</text>"
             )
     for n, (name, points) in enumerate(series.items()):
-        colour = COLOURS[n % len(COLOURS)]
+        colour = (colours or {}).get(name) or COLOURS[n % len(COLOURS)]
         dash = (dashes or {}).get(name, "")
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         by_label = dict(points)
@@ -109,12 +110,17 @@ def line_chart(
 
 
 def history_charts(rows: Sequence[dict[str, Any]]) -> str:
-    """Two charts from history rows: rates (pass@1, pass^k, infra rate) and wall time."""
+    """Two charts from history rows: rates (pass@1, pass^k, infra rate) and wall time.
+    One colour per agent; the metric is the line's dash (solid, dashed, dotted)."""
     rates: dict[str, list[tuple[str, float | None]]] = {}
     dashes: dict[str, str] = {}
+    colours: dict[str, str] = {}
     wall: dict[str, list[tuple[str, float | None]]] = {}
+    agents = list(dict.fromkeys(str(row.get("agent")) for row in rows))
     for row in rows:
         agent, night = str(row.get("agent")), str(row.get("night"))
+        colour = COLOURS[agents.index(agent) % len(COLOURS)]
+        colours[agent] = colour
         for key, label, dash in (
             ("pass_at_1", "pass@1", ""),
             ("pass_hat_k", "pass^k", "6 3"),
@@ -122,13 +128,14 @@ def history_charts(rows: Sequence[dict[str, Any]]) -> str:
         ):
             name = f"{agent} {label}"
             rates.setdefault(name, []).append((night, row.get(key)))
-            dashes[name] = dash
+            dashes[name], colours[name] = dash, colour
         minutes = row.get("wall_seconds")
         wall.setdefault(agent, []).append((night, None if minutes is None else minutes / 60))
     if not rates:
         return ""
-    return line_chart(rates, "pass@1, pass^k and infra rate by night", 1.0, "", dashes) + (
-        line_chart(wall, "wall time by night (minutes)", None, "")
+    title = "pass@1 (solid), pass^k (dashed), infra rate (dotted) by night"
+    return line_chart(rates, title, 1.0, "", dashes, colours) + line_chart(
+        wall, "wall time by night (minutes)", None, "", None, colours
     )
 
 
