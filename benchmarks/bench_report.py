@@ -28,6 +28,7 @@ from rig.env import StepRecord
 from rig.observation import Observation
 from rig.recorder import Recorder, write_json
 from rig.redact import Redactor
+from rig.report.steps import make_thumbnail, thumb_name
 from rig.viewer import write_report
 
 APPS = ("com.android.contacts", "com.google.android.apps.messaging", "com.android.settings")
@@ -115,6 +116,13 @@ def main() -> int:
             write_report(root)
 
         cold_s = timed(cold, args.rounds)
+        one = sorted((root / "steps").glob("*-after.png"))[0]
+
+        def thumb() -> None:
+            one.with_name(thumb_name(one.name)).unlink(missing_ok=True)
+            make_thumbnail(one)
+
+        per_thumb = timed(thumb, 10)
         page = root / "report.html"
         html = page.read_text(encoding="utf-8")
         thumbs = sorted((root / "steps").glob("*.thumb.jpg"))
@@ -124,6 +132,7 @@ def main() -> int:
         print(f"{args.steps} steps, {len(thumbs)} thumbnails ({shown} on the timeline)")
         print(f"write_report warm (recorder made thumbnails): {warm:.3f} s  (target < 2 s)")
         print(f"write_report cold (report makes thumbnails):  {cold_s:.3f} s")
+        print(f"one thumbnail (the recorder's cost per GUI step): {per_thumb * 1000:.1f} ms")
         print(f"report.html {page.stat().st_size / 1024:.0f} KiB; first load with every "
               f"thumbnail {first / 1024:.0f} KiB; with full screenshots {full / 1024:.0f} KiB "
               f"(x{full / first:.1f})")  # fmt: skip

@@ -8,7 +8,9 @@ any that are missing (older records).
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,21 +86,38 @@ def seconds(iso: str | None) -> float | None:
         return None
 
 
+def _thumbnail_or_none(src: Path) -> Path | None:
+    try:
+        return make_thumbnail(src)
+    except OSError:  # a screenshot cut short by a crash
+        return None
+
+
+def _thumbnails(run_dir: Path, steps: list[dict[str, Any]]) -> dict[int, str]:
+    """``{step index: thumbnail path}``; missing ones (older records) are made in parallel."""
+    shots: dict[int, Path] = {}
+    for i, s in enumerate(steps):
+        files = s.get("files") or {}
+        shot = files.get("after") or files.get("before")
+        if shot and (run_dir / shot).is_file():
+            shots[i] = run_dir / shot
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        made = dict(zip(shots, pool.map(_thumbnail_or_none, shots.values()), strict=True))
+    return {i: str(p.relative_to(run_dir)) for i, p in made.items() if p is not None}
+
+
 def enrich(run_dir: Path, steps: list[dict[str, Any]]) -> float | None:
     """Add ``t`` (s since the first step), ``thumb`` and ``hit`` to each step; returns t0."""
     times = [t for t in (seconds(s.get("time")) for s in steps) if t is not None]
     t0 = min(times) if times else None
+    thumbs = _thumbnails(run_dir, steps)
     last_tree: dict[str, str] = {}  # device -> the UI tree the agent saw last (before this step)
-    for s in steps:
+    for i, s in enumerate(steps):
         at = seconds(s.get("time"))
         s["t"] = round(at - t0, 3) if at is not None and t0 is not None else None
         files = s.get("files") or {}
-        shot = files.get("after") or files.get("before")
-        if shot and (run_dir / shot).is_file():
-            try:
-                s["thumb"] = str(make_thumbnail(run_dir / shot).relative_to(run_dir))
-            except OSError:
-                pass
+        if thumbs.get(i):
+            s["thumb"] = thumbs[i]
         device = s.get("device") or ""
         touch = s.get("touch")
         size = (s.get("result") or {}).get("screen_size")

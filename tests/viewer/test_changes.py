@@ -176,3 +176,20 @@ def test_service_audit_is_placed_by_world_time_and_seeding_is_set_apart(tmp_path
     page = render({"targets": {}}, tmp_path, steps, shift=3 * 3600.0)
     assert "1 entries while the agent acted (2 more" in page
     assert 'data-step="0"' in page and "host.log" not in page
+
+
+def test_live_events_and_heartbeats_get_lanes_of_their_own(tmp_path):
+    from rig.report import timeline
+
+    events = [
+        {"time": "2026-03-16T12:00:12+00:00", "kind": "sms.received", "target": "phone",
+         "text": "Running late"},
+        {"time": "2026-03-16T12:00:14+00:00", "kind": "heartbeat", "text": "wake"},
+    ]  # fmt: skip
+    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events))
+    rec = {"dir": str(tmp_path), "t0": seconds("2026-03-16T12:00:10+00:00"), "steps": [],
+           "task": {"devices": {"phone": "android"}}}  # fmt: skip
+    lanes = dict(timeline.lanes(rec))
+    assert [(i["t"], i["label"]) for i in lanes["events"]] == [(2.0, "sms.received: Running late")]
+    assert [i["t"] for i in lanes["heartbeats"]] == [4.0]
+    assert list(lanes) == ["phone", "events", "heartbeats", "agent"]

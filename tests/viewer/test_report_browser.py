@@ -189,3 +189,23 @@ def test_suite_index_filters_trials(runs, page, tmp_path):
     page.select_option("#f-mode", "proactive")
     assert shown() == [] and page.locator("tr.task:not([hidden])").count() == 0
     assert page.errors == []
+
+
+def test_rig_view_writes_the_compare_page_and_a_replay_gif(runs):
+    from PIL import Image
+
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "view", str(runs["oracle"]), "--compare",
+         str(runs["noop"]), "--animate", "--device", "phone"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (runs["oracle"] / "compare.html").is_file()
+    with Image.open(runs["oracle"] / "replay.gif") as gif:
+        shots = sorted((runs["oracle"] / "steps").glob("*-*[er].png"))  # before and after
+        assert gif.n_frames == len(shots) and gif.width == 320
+    bad = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "view", str(runs["noop"]), "--animate"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "no screenshots" in bad.stdout + bad.stderr
