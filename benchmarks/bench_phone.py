@@ -28,15 +28,10 @@ from emulator.sim.adb.packets import A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_WRTE, Pac
 from emulator.sim.contracts import Display, PhoneContext
 from emulator.sim.phone import Phone
 from emulator.sim.vfs import LocalFS
+from hostproc.ports import free_port
 
 ADB29 = shutil.which("adb") or "/usr/bin/adb"
 ADB36 = str(Path(adbutils.__file__).parent / "binaries" / "adb")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class EchoOnly:

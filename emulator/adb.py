@@ -20,6 +20,7 @@ from adbutils import AdbClient, AdbDevice, AdbError
 
 from emulator.errors import AdbOffline, AndroidError, DeviceLost
 from emulator.smartsocket import SmartSocket
+from hostproc.ports import free_port
 
 DEFAULT_PORT = 5037
 
@@ -38,13 +39,6 @@ def find_adb(explicit: str | None = None) -> str:
         return adbutils.adb_path()
     except Exception as exc:  # the wheel may lack a binary for this platform
         raise AndroidError("no adb binary: install 'adb' or set android.adb in rig.toml") from exc
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_is_free(port: int) -> bool:

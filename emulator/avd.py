@@ -1,4 +1,4 @@
-"""Real Android emulators from the SDK: find the SDK, create AVDs, boot, reset, stop, reap.
+"""Real Android emulators from the SDK: find the SDK, create AVDs, boot, stop, reap.
 
 An emulator is started headless on a console/adb port pair leased under a
 file lock (so parallel workers never collide), reached with ``adb connect
@@ -7,9 +7,10 @@ file lock (so parallel workers never collide), reached with ``adb connect
 classified into one :class:`~emulator.errors.BootError` subclass with the
 emulator's log tail attached, instead of a bare timeout.
 
-Each launched emulator carries ``CLAWRIG_RUN_ID`` in its environment and is
-listed in a registry next to the port leases, so :func:`reap` can find and
-stop emulators that a crashed run left behind.
+Each launched emulator carries ``CLAWRIG_RUN_ID`` and an owner label
+(:mod:`hostproc.labels`) in its environment and is listed in a registry next
+to the port leases, so :func:`reap` can have the one reaper stop emulators that
+a crashed run left behind, and free what they held.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from emulator.errors import (
     SdkNotFound,
     SnapshotIncompatible,
 )
+from hostproc.labels import ENV as LABEL_ENV
+from hostproc.labels import PREFIXES, owner_label
+from hostproc.reaper import reap_orphans
 
 RUN_ID_ENV = "CLAWRIG_RUN_ID"
 FIRST_CONSOLE_PORT = 5554
@@ -407,6 +411,7 @@ class Launcher:
         cmd += self.extra_args
         env = self.sdk.env()
         env[RUN_ID_ENV] = self.run_id
+        env[LABEL_ENV] = owner_label(PREFIXES["avd"], self.run_id)  # for the reaper
         with open(log_path, "ab") as log:
             log.write(f"$ {' '.join(cmd)}\n".encode())
             log.flush()
@@ -537,33 +542,6 @@ class Launcher:
         with self.console(inst, timeout=120) as con:
             con.snapshot_save(name)
 
-    def reset(
-        self, inst: EmulatorInstance, workdir: Path, timeout: float = 300.0
-    ) -> EmulatorInstance:
-        """Back to the clean state: console ``avd snapshot load`` when there is a snapshot,
-        otherwise a cold boot on the same ports. Returns the (possibly new) instance."""
-        if inst.snapshot:
-            try:
-                with self.console(inst, timeout=120) as con:
-                    con.snapshot_load(inst.snapshot)
-            except ConsoleError as exc:
-                if "KO" in str(exc) or "failed" in str(exc):
-                    raise self._fail(
-                        inst, SnapshotIncompatible, f"snapshot {inst.snapshot!r}: {exc}"
-                    ) from exc
-                raise self._fail(inst, EmulatorExited, f"console gone during reset: {exc}") from exc
-            self.wait_boot(inst, timeout)
-            return inst
-        ports = (inst.console_port, inst.adb_port)
-        self.stop(inst, release_ports=False)
-        try:
-            return self.boot(
-                inst.avd, workdir, timeout=timeout, read_only=inst.read_only, ports=ports
-            )
-        except BaseException:
-            self.ports.release(ports[0])
-            raise
-
     def stop(self, inst: EmulatorInstance, release_ports: bool = True, grace: float = 15.0) -> None:
         """Console ``kill``, then SIGTERM, then SIGKILL, for the whole process group."""
         if inst.exit_code() is None:
@@ -608,53 +586,14 @@ def _signal_group(pid: int, sig: int) -> None:
             pass
 
 
-def _pids_with_run_id(run_id: str | None) -> list[int]:
-    """Processes whose environment carries ``CLAWRIG_RUN_ID`` (= ``run_id`` when given)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            env = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        for item in env:
-            if item.startswith(RUN_ID_ENV.encode() + b"="):
-                value = item.split(b"=", 1)[1].decode("utf-8", "replace")
-                if run_id is None or value == run_id:
-                    found.append(int(entry.name))
-                break
-    return found
-
-
-def reap(launcher: Launcher, run_id: str | None = None, *, only_orphans: bool = True) -> list[int]:
-    """Stop emulators a crashed run left behind; returns the pids stopped.
-
-    ``run_id`` limits it to one run; ``only_orphans`` spares emulators whose
-    launching process still lives (another worker's healthy devices).
-    """
-    stopped: list[int] = []
+def reap(launcher: Launcher, run_id: str | None = None) -> list[int]:
+    """Stop emulators a crashed run left behind (through the one reaper,
+    :mod:`hostproc.reaper`: those whose launching process is gone, of ``run_id`` when
+    given), then forget every dead instance in the registry and free its ports.
+    Returns the pids stopped."""
+    stopped = reap_orphans(["avd"], run_id=run_id)
     for inst in launcher.registry.all():
-        if run_id is not None and inst.run_id != run_id:
-            continue
-        if only_orphans and _pid_alive(inst.owner_pid) and inst.owner_pid != os.getpid():
-            continue
-        if inst.exit_code() is None:
-            launcher.stop(inst)
-            stopped.append(inst.pid)
-        else:
+        if (run_id is None or inst.run_id == run_id) and inst.exit_code() is not None:
             launcher.registry.remove(inst)
             launcher.ports.release(inst.console_port)
-    if run_id is not None:  # emulators missing from the registry, found by their label
-        for pid in _pids_with_run_id(run_id):
-            if pid in stopped or not _pid_alive(pid):
-                continue
-            try:
-                pgid = os.getpgid(pid)
-            except ProcessLookupError:
-                continue
-            if pgid != pid:
-                continue  # stop each emulator once, through its group leader
-            _signal_group(pid, signal.SIGTERM)
-            stopped.append(pid)
     return stopped

@@ -5,11 +5,13 @@ Each is built from a typed :class:`~emulator.config.AndroidBackendConfig`
 imports ``rig``) and hands out :class:`~emulator.device.AdbAndroidDevice` objects, so every
 backend's devices are driven by the same code. Only the lifecycle differs:
 
-* ``sim`` starts one virtual phone process per device on free ports, and
-  resets it by loading the snapshot its console saved at start;
-* ``avd`` boots real emulators (read-only instances of one AVD, reset by
-  snapshot load when a snapshot is configured, by cold boot otherwise);
-* ``attach`` hands out existing serials and never resets them.
+* ``sim`` starts one virtual phone process per device on free ports;
+* ``avd`` boots real emulators (read-only instances of one AVD, from a
+  configured snapshot when there is one);
+* ``attach`` lends existing serials.
+
+Every episode gets fresh devices (``acquire``) and gives them back (``release``);
+nothing is reset in place, so no backend offers it.
 """
 
 from __future__ import annotations
@@ -36,11 +38,8 @@ from emulator.avd import (
     list_avds,
 )
 from emulator.config import AndroidBackendConfig
-from emulator.console import Console
 from emulator.device import AdbAndroidDevice
-from emulator.errors import AndroidError, ConsoleError, DeviceLost, SdkNotFound
-
-CLEAN_SNAPSHOT = "clawrig-clean"
+from emulator.errors import AndroidError, SdkNotFound
 
 
 def _typed(config: Any) -> AndroidBackendConfig:
@@ -108,23 +107,10 @@ class SimBackend(_AndroidBackend):
             serial = self.server.connect(phone.serial)
             device = self._device(serial, role)
             device.disable_animations()
-            with Console(phone.console_port, token_path=token) as con:
-                con.snapshot_save(CLEAN_SNAPSHOT)
         except BaseException:
             phone.stop()
             raise
         self._phones[serial] = (phone, token)
-        return device
-
-    def reset(self, device: AdbAndroidDevice) -> AdbAndroidDevice:
-        """Load the snapshot taken when the phone was acquired (console ``avd snapshot load``)."""
-        phone, token = self._phones[device.serial]
-        try:
-            with Console(phone.console_port, token_path=token) as con:
-                con.snapshot_load(CLEAN_SNAPSHOT)
-        except ConsoleError as exc:
-            raise DeviceLost(f"{device.serial}: reset failed: {exc}", serial=device.serial) from exc
-        self.server.wait_online(device.serial, timeout=30)
         return device
 
     def release(self, device: Any) -> None:
@@ -140,7 +126,7 @@ class AvdBackend(_AndroidBackend):
     Instances run ``-read-only`` so that any number of one AVD can run at
     once. With ``android.avd.snapshot`` set, the snapshot is created once (a
     writable cold boot, then console ``avd snapshot save``) and every instance
-    boots from it and is reset by loading it again.
+    boots from it.
     """
 
     name = "avd"
@@ -237,31 +223,14 @@ class AvdBackend(_AndroidBackend):
     def instance(self, device: Any) -> EmulatorInstance:
         return self._instances[device.serial][0]
 
-    def reset(self, device: AdbAndroidDevice) -> AdbAndroidDevice:
-        """Snapshot load (same device) or a cold boot on the same ports (same serial)."""
-        inst, workdir = self._instances[device.serial]
-        try:
-            new = self.launcher.reset(inst, workdir, timeout=self.boot_timeout)
-        except BaseException:
-            self._instances.pop(device.serial, None)
-            raise
-        self._instances[new.serial] = (new, workdir)
-        return device if new.serial == device.serial else self._device(new.serial, device.role)
-
     def release(self, device: Any) -> None:
         entry = self._instances.pop(device.serial, None)
         if entry is not None:
             self.launcher.stop(entry[0])
 
-    def reap(self, run_id: str | None = None) -> list[int]:
-        """Stop emulators left behind by a crashed run (default: this backend's run id)."""
-        from emulator.avd import reap
-
-        return reap(self.launcher, run_id or self.run_id)
-
 
 class AttachBackend(_AndroidBackend):
-    """Existing serials from ``android.attach.serials``; devices are lent, never reset."""
+    """Existing serials from ``android.attach.serials``; devices are lent, never wiped."""
 
     name = "attach"
 

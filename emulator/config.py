@@ -25,7 +25,7 @@ class AvdConfig(_Section):
         default=None, description="defaults to $ANDROID_HOME / $ANDROID_SDK_ROOT"
     )
     snapshot: str | None = Field(
-        default=None, description="created once, then every boot and reset loads it"
+        default=None, description="created once, then every boot loads it"
     )
     accel: Literal["auto", "on", "off"] = Field(
         default="auto", description="the emulator's -accel (KVM or not)"

@@ -1,22 +1,19 @@
-"""Launching QEMU: command line, QMP control, free ports, run-id labels and the reaper.
+"""Launching QEMU: command line, QMP control, runtime folders and their cleanup.
 
 Every QEMU the rig starts carries ``-name guest=clawrig-vm:<run>:<owner pid>:<owner start>``
-in its command line and writes a ``-pidfile``. It is started with
-``PR_SET_PDEATHSIG`` so it dies with its parent where the kernel allows it;
+in its command line (a :mod:`hostproc.labels` label) and writes a ``-pidfile``. It is
+started with ``PR_SET_PDEATHSIG`` so it dies with its parent where the kernel allows it;
 when that is not enough (a parent killed between fork and exec, a VM started
-from a worker thread), :func:`reap_orphans` finds labelled QEMUs whose owner
-is gone and kills them.
+from a worker thread), :func:`reap_orphans` has the one reaper (:mod:`hostproc.reaper`)
+stop labelled QEMUs whose owner is gone, and removes their runtime folders.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
-import os
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -29,9 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hostproc.labels import PREFIXES, labelled_processes, owner_alive, owner_label
+from hostproc.parent import die_with_parent
+from hostproc.ports import free_port
+from hostproc.reaper import reap_orphans as reap
 from linux_vm.errors import BootError, DeviceLost, LinuxInputError, VMError
 
-LABEL = "clawrig-vm"
+LABEL = PREFIXES["vm"]
+OWNER_FILE = "owner"
 QEMU = "qemu-system-x86_64"
 # The guest reaches the world's services here (QEMU reserves 10.0.2.2 for the host alias,
 # which restrict=on closes).
@@ -40,84 +42,18 @@ KERNEL_CMDLINE = "console=ttyS0 root=/dev/vda rw quiet loglevel=3 panic=-1 tsc=r
 _RELAY = Path(__file__).with_name("relay.py")
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the caller retries if it loses the race)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (clock ticks since boot), to tell reused pids apart."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat.rsplit(b")", 1)[1].split()[19].decode()
-
-
-def owner_label(run_id: str, label: str = LABEL) -> str:
-    """``LABEL:run:owner pid:owner start``: who started a process, for :func:`reap_orphans`."""
-    pid = os.getpid()
-    return f"{label}:{run_id}:{pid}:{_start_time(pid)}"
-
-
-def set_pdeathsig() -> None:  # pragma: no cover - runs in the child
-    """In a child before exec: the kernel kills it when the spawning thread's process dies."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class LabelledQemu:
-    pid: int
-    run_id: str
-    owner_pid: int
-    owner_start: str
-
-
-def labelled_processes(label: str = LABEL) -> list[LabelledQemu]:
-    """Every running process started by the rig with ``label`` in its command line.
-
-    QEMU carries it as ``-name guest=LABEL:…``; other processes (the world's service
-    hosts) as a plain ``LABEL:…`` argument.
-    """
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\x00")
-        except OSError:
-            continue
-        for arg in args:
-            if arg.startswith(f"guest={label}:".encode()) or arg.startswith(f"{label}:".encode()):
-                text = arg.decode(errors="replace").split(",")[0]
-                parts = text.removeprefix("guest=").split(":")
-                if len(parts) == 4 and parts[2].isdigit():
-                    found.append(LabelledQemu(int(entry), parts[1], int(parts[2]), parts[3]))
-                break
-    return found
-
-
 def reap_orphans(grace_s: float = 120.0) -> list[int]:
-    """Kill labelled QEMUs whose owning process is gone; returns the pids killed.
+    """Stop labelled QEMUs whose owning process is gone (:mod:`hostproc.reaper`); returns
+    their pids.
 
     Also removes what crashed runs left in the temp dir: socket dirs of runs with no
     QEMU left, and throwaway VM dirs (with an ``owner`` file) whose owner is dead,
     once they are ``grace_s`` old (so a run that is just starting is never touched).
     """
-    killed = []
-    live_runs = set()
-    for q in labelled_processes():
-        if _start_time(q.owner_pid) == q.owner_start:
-            live_runs.add(q.run_id[:12])
-            continue
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(q.pid, signal.SIGKILL)
-            killed.append(q.pid)
+    orphans = [q for q in labelled_processes(LABEL) if not q.owner_alive()]
+    killed = reap(["vm"])
+    live_runs = {q.run_id[:12] for q in labelled_processes(LABEL)}
+    for q in orphans:
         shutil.rmtree(runtime_dir(q.run_id), ignore_errors=True)
     now = time.time()
     tmp = Path(tempfile.gettempdir())
@@ -141,23 +77,6 @@ RUNTIME_PREFIX = "clawrig-qemu-"
 def runtime_dir(run_id: str) -> Path:
     """Where a VM's QMP and serial sockets live (short: Unix socket paths max 108 bytes)."""
     return Path(tempfile.gettempdir()) / f"{RUNTIME_PREFIX}{run_id[:12]}"
-
-
-OWNER_FILE = "owner"
-
-
-def write_owner(directory: Path) -> None:
-    """Mark ``directory`` as this process's, so :func:`reap_orphans` can clean it after a crash."""
-    pid = os.getpid()
-    (Path(directory) / OWNER_FILE).write_text(f"{pid}:{_start_time(pid)}\n")
-
-
-def owner_alive(path: Path) -> bool:
-    try:
-        pid, _, start = path.read_text().strip().partition(":")
-        return _start_time(int(pid)) == start
-    except (OSError, ValueError):
-        return True  # unreadable: leave it alone
 
 
 class QMP:
@@ -274,7 +193,7 @@ class QemuProcess:
         cmd = [
             QEMU,
             "-name",
-            f"guest={owner_label(s.run_id)},process=clawrig-vm",
+            f"guest={owner_label(LABEL, s.run_id)},process=clawrig-vm",
             "-machine",
             machine,
             *memory,
@@ -358,7 +277,7 @@ class QemuProcess:
                     stdout=log,
                     stderr=log,
                     start_new_session=True,
-                    preexec_fn=set_pdeathsig if main else None,
+                    preexec_fn=die_with_parent() if main else None,
                 )
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:

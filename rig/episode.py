@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hostproc.reaper import reap_orphans
 from rig import snapshot
 from rig.agents import Agent
 from rig.config import RigConfig, parse_config
@@ -97,7 +98,12 @@ def backend_overrides(
 
 
 def allocate(task: Any, config: RigConfig, workdir: Path) -> World:
-    """Bring up one device per task role with the configured backend for its kind."""
+    """Bring up one device per task role with the configured backend for its kind.
+
+    First the one reaper stops what crashed runs left behind (VMs, phones, emulators,
+    service hosts whose owner is gone), so they never pile up across episodes.
+    """
+    reap_orphans()
     world = World(now=task.now, timezone=task.timezone)
     backends: dict[DeviceKind, Any] = {}
     try:

@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from linux_vm.qemu import set_pdeathsig
+from hostproc.parent import set_pdeathsig
 from rig.errors import InfraError, RigError
 
 LOCAL = "local"

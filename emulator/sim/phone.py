@@ -10,7 +10,6 @@ same files, databases, props, display, clock and app state.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -33,6 +33,9 @@ from emulator.sim.clock import PhoneClock, update_json
 from emulator.sim.contracts import Display, PhoneContext
 from emulator.sim.providers import SqliteProviders
 from emulator.sim.vfs import LocalFS
+from hostproc.labels import ENV as LABEL_ENV
+from hostproc.labels import PREFIXES, owner_label
+from hostproc.parent import die_with_parent
 
 log = logging.getLogger("emulator.sim")
 
@@ -502,11 +505,6 @@ class SpawnedPhone:
         self.stop()
 
 
-def _terminate_with_parent() -> None:  # pragma: no cover - runs in the child
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM lets the phone save its state
-
-
 def spawn_phone(
     state_dir: Path | str,
     adb_port: int = 0,
@@ -533,13 +531,17 @@ def spawn_phone(
     # From the main thread the phone dies with its parent (a crashed run leaks nothing); the
     # kernel ties PDEATHSIG to the spawning *thread*, so a worker thread cannot use it.
     in_main = threading.current_thread() is threading.main_thread()
+    # The label lets the one reaper (hostproc.reaper) stop a phone whose owner is gone.
+    env = {**os.environ, LABEL_ENV: owner_label(PREFIXES["phone"], uuid.uuid4().hex[:12])}
     with open(log_file, "ab") as err:
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            preexec_fn=_terminate_with_parent if in_main else None,
+            env=env,
+            # SIGTERM, not SIGKILL: the phone saves its state on the way out.
+            preexec_fn=die_with_parent(signal.SIGTERM) if in_main else None,
         )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: _read_lines(proc, lines, 3), daemon=True)

@@ -84,7 +84,7 @@ def _throwaway_vm(ctx: typer.Context, accel: str | None, quiet: bool) -> Iterato
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, _term)
-    from linux_vm.qemu import write_owner
+    from hostproc.labels import write_owner
 
     workdir = Path(tempfile.mkdtemp(prefix="clawrig-vm-"))
     write_owner(workdir)  # a killed CLI's leftovers are removed by the next reaper run

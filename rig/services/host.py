@@ -4,7 +4,7 @@
 JSON config (mail: Dovecot as a child plus the IMAP relay and SMTP submission;
 calendar and contacts: Radicale), prints one JSON line with their ports, and
 serves until SIGTERM/SIGINT or until its controller dies. ``LABEL`` is the
-owner label :func:`linux_vm.qemu.labelled_processes` finds, so a reaper can
+owner label :func:`hostproc.labels.labelled_processes` finds, so a reaper can
 kill a host whose controller was SIGKILLed. Dovecot dies with the host
 (PR_SET_PDEATHSIG); the host dies with its controller (PR_SET_PDEATHSIG when
 started from the controller's main thread, and a parent watch otherwise).

@@ -26,7 +26,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from linux_vm.qemu import set_pdeathsig
+from hostproc.parent import die_with_parent
 from rig.services import maildir
 from rig.services.audit import AuditLog, WorldClock
 
@@ -160,7 +160,7 @@ class Dovecot:
                 stdin=subprocess.DEVNULL,
                 stdout=err,
                 stderr=err,
-                preexec_fn=set_pdeathsig,
+                preexec_fn=die_with_parent(),
             )
         deadline = time.monotonic() + timeout
         while not self.socket.exists():

@@ -27,17 +27,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from linux_vm.qemu import (
-    _start_time,
-    labelled_processes,
-    owner_alive,
-    owner_label,
-    set_pdeathsig,
-    write_owner,
-)
+from hostproc.labels import PREFIXES, owner_alive, owner_label, start_time, write_owner
+from hostproc.parent import die_with_parent
+from hostproc.reaper import reap_orphans as reap
 from rig.services.base import Account, ServiceDown, service_class
 
-LABEL = "clawrig-svc"
+LABEL = PREFIXES["service"]
 RUNTIME_PREFIX = "clawrig-svc-"
 _ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds rig/
 
@@ -105,7 +100,7 @@ class ServiceStack:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
         in_main = threading.current_thread() is threading.main_thread()
-        cmd = [sys.executable, "-m", "rig.services.host", owner_label(self.run_id, LABEL)]
+        cmd = [sys.executable, "-m", "rig.services.host", owner_label(LABEL, self.run_id)]
         try:
             with open(self.log, "ab") as err:
                 self.process = subprocess.Popen(
@@ -115,7 +110,7 @@ class ServiceStack:
                     stderr=err,
                     text=True,
                     env=env,
-                    preexec_fn=set_pdeathsig if in_main else None,
+                    preexec_fn=die_with_parent() if in_main else None,
                 )
             reply = self._first_line()
             if "error" in reply:
@@ -233,7 +228,7 @@ def start_services(loaded: Any, out: Path) -> ServiceStack:
 def _wait_gone(pid: int, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _start_time(pid) is None:
+        if start_time(pid) is None:
             return
         time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError):
@@ -241,15 +236,9 @@ def _wait_gone(pid: int, timeout: float = 5.0) -> None:
 
 
 def reap_orphans(grace_s: float = 60.0) -> list[int]:
-    """Kill service hosts whose controller is gone (their Dovecot dies with them) and
-    remove runtime folders of dead owners; returns the pids killed."""
-    killed = []
-    for host in labelled_processes(LABEL):
-        if _start_time(host.owner_pid) == host.owner_start:
-            continue
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(host.pid, signal.SIGKILL)
-            killed.append(host.pid)
+    """Stop service hosts whose controller is gone (:mod:`hostproc.reaper`; their Dovecot
+    dies with them) and remove runtime folders of dead owners; returns the pids stopped."""
+    killed = reap(["service"])
     now = time.time()
     for path in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
         owner = path / "owner"

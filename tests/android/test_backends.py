@@ -26,16 +26,20 @@ def test_registry_builds_each_backend(tmp_path: Path) -> None:
         assert isinstance(backend, Backend) and backend.name == name
 
 
-def test_sim_backend_acquire_reset_release(adb_server: AdbServer, tmp_path: Path) -> None:
+def test_sim_backend_acquire_release(adb_server: AdbServer, tmp_path: Path) -> None:
     cfg = parse_config({"android": {"sim": {"size": "480x800", "density": 240}}})
     backend = SimBackend(cfg.backend_config("android"), server=adb_server)
     phone = backend.acquire("phone", tmp_path / "w")
     try:
         assert phone.window_size() == (480, 800)
-        phone.seed(SeedPlan(sms=[Sms("+1555", "to be reset", 1_700_000_000_000)]))
-        assert phone.read_state(SMS_Q) == [{"body": "to be reset"}]
-        assert backend.reset(phone) is phone
-        assert phone.read_state(SMS_Q) == []
+        phone.seed(SeedPlan(sms=[Sms("+1555", "seeded", 1_700_000_000_000)]))
+        assert phone.read_state(SMS_Q) == [{"body": "seeded"}]
+        # A second phone of the same backend is a fresh one: nothing is carried over.
+        other = backend.acquire("tablet", tmp_path / "w2")
+        try:
+            assert other.serial != phone.serial and other.read_state(SMS_Q) == []
+        finally:
+            backend.release(other)
     finally:
         backend.release(phone)
     assert adb_server.state(phone.serial) is None

@@ -165,8 +165,8 @@ def test_ui_tree_without_the_agent_uses_uiautomator_dump(phone: AdbAndroidDevice
 
 
 def test_reconnect_after_restart(adb_server: AdbServer, tmp_path: Path) -> None:
-    from emulator.adb import free_port
     from emulator.sim.phone import spawn_phone
+    from hostproc.ports import free_port
 
     port = free_port()
     proc = spawn_phone(tmp_path / "p", adb_port=port)

@@ -13,10 +13,11 @@ from pathlib import Path
 import adbutils
 import pytest
 
-from emulator.adb import AdbServer, find_adb, free_port
+from emulator.adb import AdbServer, find_adb
 from emulator.device import AdbAndroidDevice
 from emulator.errors import AndroidInputError
 from emulator.smartsocket import AdbRefused, AdbUnreachable, SmartSocket, SyncError, frame
+from hostproc.ports import free_port
 
 pytestmark = pytest.mark.integration
 

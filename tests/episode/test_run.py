@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.adb import free_port
+from hostproc.ports import free_port
 
 FIXTURE = Path(__file__).parents[1] / "mcp" / "fixtures" / "add-contact"
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

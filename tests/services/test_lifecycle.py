@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from linux_vm.qemu import _start_time, labelled_processes
+from hostproc.labels import labelled_processes, start_time
 from rig.errors import is_infra
 from rig.services.base import ServiceDown
 from rig.services.stack import LABEL, ServiceStack, reap_orphans
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _alive(pid: int) -> bool:
-    return _start_time(pid) is not None and _state(pid) != "Z"
+    return start_time(pid) is not None and _state(pid) != "Z"
 
 
 def _state(pid: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from emulator.sim.phone import Phone
+from hostproc.ports import free_port
 from tests.sim_system.content_text import bind_escape, parse_single_body, text_strategy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -24,18 +24,12 @@ ADB29 = shutil.which("adb") or "/usr/bin/adb"
 ADB36 = str(Path(adbutils.__file__).parent / "binaries" / "adb")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PrivateAdb:
     """An adb server of our own on a free port; only this one is ever killed."""
 
     def __init__(self, binary: str) -> None:
         self.binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self("start-server", check=True)
 
     def __call__(self, *args: str, check: bool = False, timeout: float = 60):

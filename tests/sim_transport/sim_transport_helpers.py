@@ -25,16 +25,11 @@ from emulator.sim.adb.packets import (
     Packet,
     read_packet,
 )
+from hostproc.ports import free_port
 
 ADB29 = shutil.which("adb") or "/usr/bin/adb"
 ADB36 = str(Path(adbutils.__file__).parent / "binaries" / "adb")
 ADBS = {"adb29": ADB29, "adb36": ADB36}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AdbHost:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.adb import free_port
+from hostproc.ports import free_port
 from rig.config import parse_config
 from rig.errors import ConfigInvalid, RigError
 

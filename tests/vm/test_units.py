@@ -23,10 +23,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostproc.labels import labelled_processes
 from linux_vm import image as image_mod
 from linux_vm.errors import BootError, ImageBuildError, LinuxInputError
 from linux_vm.kernel import _Cpio, extract_vmlinux
-from linux_vm.qemu import LABEL, QEMU, labelled_processes, reap_orphans
+from linux_vm.qemu import LABEL, QEMU, reap_orphans
 from linux_vm.seeding import MailRecord, as_plan, bundle, compile_plan
 from linux_vm.snapshot import stale_cache
 
@@ -256,8 +257,8 @@ def test_reaper_kills_labelled_qemu_whose_owner_died():
     run_id = uuid.uuid4().hex
     spawner = (
         "import subprocess, sys\n"
-        "from linux_vm.qemu import owner_label\n"
-        f"label = 'guest=' + owner_label({run_id!r}) + ',process=x'\n"
+        "from hostproc.labels import owner_label\n"
+        f"label = 'guest=' + owner_label('clawrig-vm', {run_id!r}) + ',process=x'\n"
         f"p = subprocess.Popen([{QEMU!r}, '-name', label, '-S', '-nodefaults', '-display',"
         " 'none', '-machine', 'none'], start_new_session=True,"
         " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
@@ -269,9 +270,11 @@ def test_reaper_kills_labelled_qemu_whose_owner_died():
     orphan = int(out.stdout.strip())
     try:
         deadline = time.monotonic() + 10
-        while orphan not in {q.pid for q in labelled_processes()} and time.monotonic() < deadline:
+        while (
+            orphan not in {q.pid for q in labelled_processes(LABEL)} and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
-        found = {q.pid: q for q in labelled_processes()}
+        found = {q.pid: q for q in labelled_processes(LABEL)}
         assert orphan in found and found[orphan].run_id == run_id
         assert orphan in reap_orphans()
         deadline = time.monotonic() + 10
@@ -285,7 +288,7 @@ def test_reaper_kills_labelled_qemu_whose_owner_died():
 
 
 def test_reaper_spares_qemu_of_living_owners():
-    mine = [q for q in labelled_processes() if q.owner_pid == os.getpid()]
+    mine = [q for q in labelled_processes(LABEL) if q.owner_pid == os.getpid()]
     killed = reap_orphans()
     assert not set(killed) & {q.pid for q in mine}
     assert LABEL == "clawrig-vm"

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from linux_vm.qemu import labelled_processes, reap_orphans, runtime_dir
+from hostproc.labels import labelled_processes
+from linux_vm.qemu import LABEL, reap_orphans, runtime_dir
 
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
 
@@ -24,7 +25,7 @@ def rig(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def owned_by(pid: int) -> list[int]:
-    return [q.pid for q in labelled_processes() if q.owner_pid == pid]
+    return [q.pid for q in labelled_processes(LABEL) if q.owner_pid == pid]
 
 
 def test_image_build_reuses_the_cached_image(vm_backend):
@@ -73,7 +74,7 @@ def test_killed_cli_leaves_no_qemu_behind(vm_backend):
         time.sleep(0.1)
     qemus = owned_by(proc.pid)
     assert qemus, "the CLI never started its VM"
-    runs = [runtime_dir(q.run_id) for q in labelled_processes() if q.owner_pid == proc.pid]
+    runs = [runtime_dir(q.run_id) for q in labelled_processes(LABEL) if q.owner_pid == proc.pid]
     workdirs = [
         d
         for d in Path(tempfile.gettempdir()).glob("clawrig-vm-*")

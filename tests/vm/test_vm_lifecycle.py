@@ -10,9 +10,10 @@ import time
 
 import pytest
 
+from hostproc.labels import labelled_processes
 from linux_vm.backends import QemuBackend
 from linux_vm.errors import DeviceLost
-from linux_vm.qemu import labelled_processes
+from linux_vm.qemu import LABEL
 from rig.config import parse_config
 from rig.errors import is_infra
 
@@ -88,7 +89,7 @@ def test_killed_vm_mid_command_is_device_lost(fresh_vm):
     assert "lost" in str(info.value) and "signal 9" in str(info.value)
     with pytest.raises(DeviceLost):
         fresh_vm.shell("echo hi")
-    assert fresh_vm.vm.pid not in {q.pid for q in labelled_processes()}
+    assert fresh_vm.vm.pid not in {q.pid for q in labelled_processes(LABEL)}
 
 
 def test_release_leaves_no_process_and_no_overlay(vm_backend, tmp_path):
@@ -97,7 +98,7 @@ def test_release_leaves_no_process_and_no_overlay(vm_backend, tmp_path):
     assert overlay.exists()
     vm_backend.release(device)
     assert not overlay.exists()
-    assert pid not in {q.pid for q in labelled_processes()}
+    assert pid not in {q.pid for q in labelled_processes(LABEL)}
     assert not os.path.exists(f"/proc/{pid}")
     vm_backend.release(device)  # releasing twice does not raise
 
