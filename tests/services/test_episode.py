@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linux_vm.qemu import labelled_processes
+from hostproc.labels import labelled_processes
 from rig.agents.noop import NoopAgent
 from rig.config import RigConfig
 from rig.episode import Episode, run_episode
