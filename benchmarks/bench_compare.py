@@ -2,8 +2,9 @@
 times per trial, as a nightly of the Claw-Anything size would leave them.
 
 Prints the median time to read a run folder (results.jsonl + 1000 score.json files), to
-compare two loaded runs, and the share of the comparison the pass^k bootstrap takes,
-side by side, so that a slow morning report is traced to its part.
+compare two loaded runs, and the shares of the comparison the pass^k bootstrap and the
+exact stratified test take, side by side, so that a slow morning report is traced to its
+part.
 """
 
 from __future__ import annotations
@@ -51,17 +52,21 @@ def main() -> None:
         load = median_ms(lambda: load_run(new), rounds=5, warmup=1)
         a, b = load_run(old), load_run(new)
         full = median_ms(lambda: compare_runs(a, b), rounds=5, warmup=1)
-        real = cmp.bootstrap_interval
+        real_boot, real_strat = cmp.bootstrap_interval, cmp.stratified_exact
         cmp.bootstrap_interval = lambda values, **kw: (0.0, 0.0)  # the same work without it
         try:
-            without = median_ms(lambda: compare_runs(a, b), rounds=5, warmup=1)
+            no_boot = median_ms(lambda: compare_runs(a, b), rounds=5, warmup=1)
+            cmp.stratified_exact = lambda strata: (1.0, 0.0)
+            neither = median_ms(lambda: compare_runs(a, b), rounds=5, warmup=1)
         finally:
-            cmp.bootstrap_interval = real
+            cmp.bootstrap_interval, cmp.stratified_exact = real_boot, real_strat
     print(f"{TASKS} tasks x {TRIALS} trials per run")
-    print(f"read one run folder      {load:8.1f} ms")
-    print(f"compare two runs         {full:8.1f} ms")
-    print(f"  of which the bootstrap {full - without:8.1f} ms ({(full - without) / full:.0%})")
-    print(f"compare / read ratio     {full / load:8.2f}")
+    print(f"read one run folder          {load:8.1f} ms")
+    print(f"compare two runs             {full:8.1f} ms")
+    boot, strat = full - no_boot, no_boot - neither
+    print(f"  of which the bootstrap     {boot:8.1f} ms ({boot / full:.0%})")
+    print(f"  of which the stratified p  {strat:8.1f} ms ({strat / full:.0%})")
+    print(f"compare / read ratio         {full / load:8.2f}")
 
 
 if __name__ == "__main__":

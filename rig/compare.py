@@ -2,7 +2,8 @@
 
 Per task and overall: pass rate with Wilson intervals, the change with Newcombe's
 interval, Fisher's exact test on the pass/fail counts (per-task p-values Holm-adjusted
-across tasks, so 200 tasks do not produce "regressions" by chance), pass^k and its
+across tasks, so 200 tasks do not produce "regressions" by chance; overall, the exact
+test stratified by task, so easy and hard tasks are not pooled), pass^k and its
 change (a task-bootstrap interval overall), tasks whose verdict flipped, infra errors
 by cause that grew, and phase times (allocate, seed, agent, score) that slowed beyond a
 threshold. A task the new run's soundness pass found unsound is untrusted: shown, kept
@@ -23,7 +24,13 @@ from rich.text import Text
 
 from rig.run_folder import PHASES, Run, load_run
 from scoring.metrics import pass_hat_k, wilson_interval
-from scoring.significance import bootstrap_interval, fisher_exact, holm, newcombe_interval
+from scoring.significance import (
+    bootstrap_interval,
+    fisher_exact,
+    holm,
+    newcombe_interval,
+    stratified_exact,
+)
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,23 @@ def compare_runs(old: Run, new: Run, th: Thresholds = Thresholds()) -> dict[str,
     }
     overall["old"].pop("pass_hat_k", None), overall["new"].pop("pass_hat_k", None)
     if n1 and n2:
-        p = fisher_exact(c1, n1 - c1, c2, n2 - c2)
+        # The test is stratified by task (each task its own 2x2 table); the pooled
+        # Fisher p is kept for reference. Direction: did the old run pass more than
+        # the margins make expected?
+        strata = [
+            (oc[t][1], oc[t][0] - oc[t][1], nc[t][1], nc[t][0] - nc[t][1])
+            for t in trusted
+            if oc[t][0] and nc[t][0]
+        ]
+        p, expected = stratified_exact(strata)
+        old_passes = sum(a for a, _, _, _ in strata)
         overall.update(
             diff=c2 / n2 - c1 / n1,
             diff_95=list(newcombe_interval(c1, n1, c2, n2)),
             p=p,
+            p_pooled_fisher=fisher_exact(c1, n1 - c1, c2, n2 - c2),
             significant=p < th.alpha,
-            change=_direction(c2 / n2 - c1 / n1) if p < th.alpha else "none",
+            change=("worse" if old_passes > expected else "better") if p < th.alpha else "none",
         )
     paired = [(*oc[t], *nc[t]) for t in trusted if oc[t][0] >= k and nc[t][0] >= k]
     if paired:
@@ -169,7 +186,7 @@ def compare_runs(old: Run, new: Run, th: Thresholds = Thresholds()) -> dict[str,
     if overall.get("change") == "worse":
         reasons.append(
             f"overall pass rate fell {overall['old']['rate']:.3f} -> {overall['new']['rate']:.3f}"
-            f" (Fisher p={overall['p']:.4g})"
+            f" (exact stratified p={overall['p']:.4g})"
         )
     for row in tasks:
         if row.get("change") == "worse":
@@ -250,7 +267,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
             f"overall ({ov['tasks']} tasks): pass rate {_pct(ov['old']['rate'])} "
             f"{_iv(ov['old']['wilson_95'])} -> {_pct(ov['new']['rate'])} "
             f"{_iv(ov['new']['wilson_95'])}, change {100 * ov['diff']:+.1f} "
-            f"{_iv(ov['diff_95'], True)}, Fisher p={_pvalue(ov['p'])}"
+            f"{_iv(ov['diff_95'], True)}, p={_pvalue(ov['p'])} (exact, stratified by task)"
         )
         console.print(Text(line, style="bold red" if ov["change"] == "worse" else ""))
     ph = ov.get("pass_hat_k")
@@ -358,7 +375,8 @@ def render_html(report: dict[str, Any]) -> str:
             f"<p class='{cls}'>Overall ({ov['tasks']} tasks): {_pct(ov['old']['rate'])} "
             f"{_iv(ov['old']['wilson_95'])} &rarr; {_pct(ov['new']['rate'])} "
             f"{_iv(ov['new']['wilson_95'])}; change {100 * ov['diff']:+.1f} points "
-            f"{_iv(ov['diff_95'], True)}; Fisher p = {_pvalue(ov['p'])}</p>"
+            f"{_iv(ov['diff_95'], True)}; p = {_pvalue(ov['p'])} (exact, stratified by task;"
+            f" pooled Fisher {_pvalue(ov['p_pooled_fisher'])})</p>"
         )
     if ov.get("pass_hat_k"):
         ph = ov["pass_hat_k"]

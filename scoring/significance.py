@@ -45,6 +45,45 @@ def fisher_exact(a: int, b: int, c: int, d: int) -> float:
     return min(1.0, float(Fraction(tail, total)))
 
 
+def stratified_exact(tables: Sequence[tuple[int, int, int, int]]) -> tuple[float, float]:
+    """Exact test of "no change in any task" across many 2x2 tables: ``(p, expected)``.
+
+    Each task is a stratum ``(a, b, c, d)`` (old passes, old fails, new passes, new
+    fails). Given every task's margins, the old run's total passes ``S = sum(a)`` has the
+    distribution of a sum of independent hypergeometrics; its exact law is their
+    convolution (the exact conditional form of the Mantel-Haenszel test). Unlike one
+    Fisher test on pooled counts, easy and hard tasks are not mixed, so the test is not
+    diluted by how much tasks differ from each other. Two-sided by the same
+    minimum-likelihood rule; ``expected`` is E[S], so ``S > expected`` means the old
+    run passed more than chance would give.
+    """
+    dist: dict[int, int] = {0: 1}
+    total = 1
+    observed = 0
+    expected = Fraction(0)
+    for a, b, c, d in tables:
+        if min(a, b, c, d) < 0:
+            raise ValueError(f"counts must be >= 0, got {(a, b, c, d)}")
+        norm, weights = _hypergeom_weights(a + b, c + d, a + c)
+        observed += a
+        if len(weights) <= 1:  # margins leave no freedom: a constant
+            dist = {s + a: w for s, w in dist.items()}
+            expected += a
+            continue
+        total *= norm
+        expected += Fraction(sum(x * w for x, w in weights.items()), norm)
+        nxt: dict[int, int] = {}
+        for s, ws in dist.items():
+            for x, wx in weights.items():
+                nxt[s + x] = nxt.get(s + x, 0) + ws * wx
+        dist = nxt
+    if len(dist) <= 1:
+        return 1.0, float(expected)
+    limit = dist[observed] + dist[observed] * _TIE
+    tail = sum(w for w in dist.values() if w <= limit)
+    return min(1.0, float(Fraction(tail, total))), float(expected)
+
+
 def fisher_one_sided(a: int, b: int, c: int, d: int) -> float:
     """P(row 1 holds at least ``a`` successes | margins): small when row 1 did better."""
     total, weights = _hypergeom_weights(a + b, c + d, a + c)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from math import comb
 from pathlib import Path
 
 import pytest
@@ -112,7 +113,21 @@ def test_significant_and_insignificant_changes(nights):
     assert ov["tasks"] == 2
     assert (ov["old"]["passed"], ov["old"]["trials"]) == (15, 20)
     assert (ov["new"]["passed"], ov["new"]["trials"]) == (6, 20)
-    assert ov["p"] == pytest.approx(0.0103867, abs=1e-7) and ov["change"] == "worse"
+
+    # Stratified by task: P(S = s) = sum over a1 + a2 = s of P_broken(a1) P_steady(a2),
+    # written out here as a double loop over the two tasks' hypergeometric laws.
+    def law(row1: int, row2: int, col1: int) -> dict[int, float]:
+        total = comb(row1 + row2, col1)
+        return {a: comb(row1, a) * comb(row2, col1 - a) / total for a in range(col1 + 1)}
+
+    joint: dict[int, float] = {}
+    for a1, p1 in law(10, 10, 12).items():
+        for a2, p2 in law(10, 10, 9).items():
+            joint[a1 + a2] = joint.get(a1 + a2, 0.0) + p1 * p2
+    observed = joint[10 + 5]
+    want = sum(p for p in joint.values() if p <= observed * (1 + 1e-7))
+    assert ov["p"] == pytest.approx(want, rel=1e-9) and ov["change"] == "worse"
+    assert ov["p_pooled_fisher"] == pytest.approx(0.0103867, abs=1e-7)  # 15/20 vs 6/20
     ph = ov["pass_hat_k"]
     assert ph["k"] == 10 and ph["old"] == 0.5 and ph["new"] == 0.0  # mean of (1, 0) and (0, 0)
     assert ph["diff_95"][0] <= ph["diff"] <= ph["diff_95"][1]

@@ -15,6 +15,7 @@ from scoring.significance import (
     fisher_one_sided,
     holm,
     newcombe_interval,
+    stratified_exact,
 )
 
 
@@ -59,6 +60,24 @@ def test_fisher_is_a_probability_and_symmetric(t):
     assert p == pytest.approx(fisher_exact(b, a, d, c), rel=1e-9)  # pass/fail swapped
     # Two-sided is never below either one-sided tail's share of it.
     assert p >= min(fisher_one_sided(a, b, c, d), fisher_one_sided(c, d, a, b)) - 1e-12
+
+
+def test_stratified_exact_hand_computed():
+    # Two tasks, each 1/1 -> 0/1: each old count is 0 or 1 with chance 1/2, so the total S
+    # is 0, 1, 2 with 1/4, 1/2, 1/4; S = 2 observed: p = 1/4 + 1/4.
+    assert stratified_exact([(1, 0, 0, 1), (1, 0, 0, 1)]) == (0.5, 1.0)
+    # 2/2 -> 0/2 and 1/1 -> 0/1: weights (1, 4, 1)/6 and (1, 1)/2 convolve to
+    # (1, 5, 5, 1)/12; S = 3 observed: p = 2/12. (Pooled, 3/3 -> 0/3, Fisher says 0.1.)
+    p, expected = stratified_exact([(2, 0, 0, 2), (1, 0, 0, 1)])
+    assert p == pytest.approx(1 / 6) and expected == 1.5
+    # A task whose margins leave nothing to vary (everyone passed) adds a constant only.
+    assert stratified_exact([(1, 0, 0, 1), (1, 0, 0, 1), (3, 0, 2, 0)]) == (0.5, 4.0)
+    assert stratified_exact([]) == (1.0, 0.0)
+
+
+@given(st.tuples(*[st.integers(0, 12)] * 4))
+def test_one_stratum_is_fishers_test(t):
+    assert stratified_exact([t])[0] == pytest.approx(fisher_exact(*t), rel=1e-9)
 
 
 def test_newcombe_published_example():
