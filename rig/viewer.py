@@ -101,19 +101,25 @@ def _agent_error(score: dict[str, Any] | None, episode: dict[str, Any]) -> str:
     return f'<p><span class="fail">AGENT ERROR</span> {html.escape(str(error))}</p>'
 
 
-def _evidence_links(ev: dict[str, Any] | None) -> str:
+def _evidence_links(ev: dict[str, Any] | None, ns: str = "", base: str = "") -> str:
     if not ev:
         return ""
-    links = [f'<a href="#{html.escape(c)}">change</a>' for c in ev.get("changes", [])[:8]]
+    links = [f'<a href="#{ns}{html.escape(c)}">change</a>' for c in ev.get("changes", [])[:8]]
     more = len(ev.get("changes", [])) - 8
     if more > 0:
         links.append(f"+{more}")
-    links += [changes_view.step_link(s) for s in ev.get("steps", [])[:8]]
+    links += [changes_view.step_link(s, "", base) for s in ev.get("steps", [])[:8]]
     note = html.escape(ev.get("note", ""))
     return f'<span class="kbd">{note}</span> ' + " ".join(links)
 
 
-def checks_table(score: dict[str, Any] | None, evidence: dict[str, Any] | None = None) -> str:
+def checks_table(
+    score: dict[str, Any] | None,
+    evidence: dict[str, Any] | None = None,
+    ns: str = "",
+    base: str = "",
+) -> str:
+    """The checks with their evidence; ``ns``/``base`` as in :func:`changes_view.render`."""
     if not score:
         return ""
     rows = []
@@ -126,7 +132,7 @@ def checks_table(score: dict[str, Any] | None, evidence: dict[str, Any] | None =
                 f'<tr class="{"ok" if ok else "bad"}"><td>{group}</td><td>{mark}</td>'
                 f"<td>{html.escape(str(c.get('name', '')))}</td>"
                 f"<td>{html.escape(str(c.get('detail', '')))}</td>"
-                f"<td>{_evidence_links(ev)}</td></tr>"
+                f"<td>{_evidence_links(ev, ns, base)}</td></tr>"
             )
     if not rows:
         return ""

@@ -257,7 +257,9 @@ def evidence(
         out["changes"] = _refs(
             diff, dev, lambda c: c.get("kind") == "provider" and c.get("area") == area
         )
-        out["note"] = f"{area or spec.get('uri')} rows on {dev}"
+        out["note"] = f"{area or spec.get('uri')} rows on {dev}" + (
+            "" if out["changes"] else " (none changed since seeding)"
+        )
     elif kind == "file":
         path = str(spec.get("path", ""))
         tail = path.lstrip("~")

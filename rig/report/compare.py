@@ -77,6 +77,13 @@ def by_time(a: list[dict[str, Any]], b: list[dict[str, Any]], base_a: str, base_
     )
 
 
+def _checks(rec: dict[str, Any], name: str, base: str) -> str:
+    from rig.viewer import checks_table
+
+    ns = f"changes-{name.lower()}-"
+    return checks_table(rec["score"], rec["evidence"], ns, base + "report.html")
+
+
 def _changes(rec: dict[str, Any], run: Path, section: str, base: str) -> str:
     shift = world_shift(rec["task"], rec["episode"])
     page = base + "report.html"
@@ -89,7 +96,7 @@ def _rel(target: Path, start: Path) -> str:
 
 
 def render_compare(run_a: Path, run_b: Path, out: Path) -> str:
-    from rig.viewer import asset, checks_table, load_episode, verdict
+    from rig.viewer import asset, load_episode, verdict
 
     a, b = load_episode(run_a), load_episode(run_b)
     base_a, base_b = _rel(run_a, out.parent), _rel(run_b, out.parent)
@@ -99,7 +106,7 @@ def render_compare(run_a: Path, run_b: Path, out: Path) -> str:
         heads.append(
             f'<div><h2>{name}: <a href="{_e(base)}report.html">{_e(task.get("agent") or "")} '
             f"{_e(Path(rec['dir']).name)}</a></h2><div>{verdict(rec['score'], rec['episode'])} · "
-            f"{len(rec['steps'])} steps</div>{checks_table(rec['score'], None)}</div>"
+            f"{len(rec['steps'])} steps</div>{_checks(rec, name, base)}</div>"
         )
     ta, tb = a["task"].get("id"), b["task"].get("id")
     warn = (

@@ -150,6 +150,10 @@ def test_compare_page_aligns_two_runs_with_both_changes(runs, page):
     assert page.locator("#by-time tr").count() > page.locator("#by-step tr").count() - 2
     href = page.locator("#by-step a").first.get_attribute("href")
     assert href == "report.html#step-0"
+    # A's checks point at A's changes on this page; B's at nothing changed
+    ev = page.locator(".cmp > div").first.locator("#checks a").first.get_attribute("href")
+    assert ev.startswith("#changes-a-chg-phone-") and page.locator(ev).count() == 1
+    assert "none changed since seeding" in page.inner_text(".cmp > div >> nth=1")
     assert page.errors == []
 
 
