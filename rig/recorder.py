@@ -14,7 +14,9 @@ Layout::
 
 Everything goes through the :class:`~rig.redact.Redactor` first, and every
 write is atomic or append-only, so a crash at any point leaves a readable
-record of what happened until then.
+record of what happened until then. Screenshots and trajectory lines are
+written by one background thread, in step order, so the agent does not wait
+for PNG work; :meth:`Recorder.close` (or :meth:`Recorder.drain`) waits for them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -50,6 +53,12 @@ def write_json(path: Path, data: Any) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def draw_touch(png: bytes, touch: tuple[int, int], end: tuple[int, int] | None = None) -> bytes:
@@ -89,6 +98,8 @@ class Recorder:
             "infra_error": None,
         }
         self._phase_started: dict[str, float] = {}
+        self._images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder-images")
+        self._pending: list[Future[None]] = []
         self.flush_episode()
 
     # -- episode-level ---------------------------------------------------------------------
@@ -129,6 +140,13 @@ class Recorder:
         return self._episode["phases"]
 
     def close(self, status: str) -> None:
+        """Seal the record; a screenshot or step line that could not be written is named in
+        ``episode.json`` (``record_error``) rather than losing the rest of the record."""
+        try:
+            self.drain()
+        except Exception as exc:
+            self._episode["record_error"] = f"{type(exc).__name__}: {exc}"
+        self._images.shutdown(wait=True)
         self._episode["status"] = status
         self._episode["ended"] = datetime.now(UTC).isoformat()
         self.flush_episode()
@@ -146,17 +164,13 @@ class Recorder:
         swipe_end = None
         if isinstance(action, Mapping) and action.get("action") == "swipe":
             swipe_end = (action["x2"], action["y2"])
+        images: list[tuple[str, bytes, tuple[int, int] | None]] = []
         if rec.before_png is not None:
-            png = rec.before_png
-            if rec.touch is not None:
-                png = draw_touch(png, rec.touch, swipe_end)
-            (self.root / f"{stem}-before.png").write_bytes(png)
+            images.append((f"{stem}-before.png", rec.before_png, rec.touch))
             files["before"] = f"{stem}-before.png"
         if obs.screenshot_png is not None:
-            png = obs.screenshot_png
-            if rec.touch is not None and rec.before_png is None:
-                png = draw_touch(png, rec.touch, swipe_end)
-            (self.root / f"{stem}-after.png").write_bytes(png)
+            touch = rec.touch if rec.before_png is None else None
+            images.append((f"{stem}-after.png", obs.screenshot_png, touch))
             files["after"] = f"{stem}-after.png"
         shot = files.get("after") or files.get("before")
         if shot:
@@ -178,10 +192,39 @@ class Recorder:
             "agent_message": rec.agent_message,
             "usage": dict(rec.usage) if rec.usage else None,
         }
-        self._trajectory.write(
-            json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
-        )
-        self._trajectory.flush()
+        text = json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
+        self._later(images, swipe_end, text)
+
+    def _later(
+        self,
+        images: list[tuple[str, bytes, tuple[int, int] | None]],
+        end: tuple[int, int] | None,
+        line: str,
+    ) -> None:
+        """Write a step's screenshots (the touch drawn on them), then its trajectory line,
+        off the agent's step: drawing means decoding and re-encoding a PNG, tens of
+        milliseconds the agent need not wait for. One worker keeps the steps in order, and
+        a line is written only after its images, so a crash still leaves a consistent
+        record. :meth:`close` waits for all of it and names anything that was not written."""
+
+        def write() -> None:
+            for name, png, touch in images:
+                data = draw_touch(png, touch, end) if touch is not None else png
+                _atomic_write(self.root / name, data)
+            self._trajectory.write(line)
+            self._trajectory.flush()
+
+        self._pending.append(self._images.submit(write))
+        if len(self._pending) > 64:  # keep the list short; errors surface here or at close
+            for f in [f for f in self._pending if f.done()]:
+                f.result()
+                self._pending.remove(f)
+
+    def drain(self) -> None:
+        """Wait until every screenshot of the steps so far is on disk (re-raises a failure)."""
+        pending, self._pending = self._pending, []
+        for f in pending:
+            f.result()
 
     def _transcript(self, role: str, command: str, obs: Any) -> None:
         path = self.root / "transcripts" / f"{role}.log"

@@ -1,5 +1,6 @@
 """The report page in a real headless Chromium: loads cleanly, steps, shows images."""
 
+import json
 import shutil
 from io import BytesIO
 
@@ -112,3 +113,21 @@ def test_report_in_headless_chromium(episode):
         assert page.inner_text("#step h2").startswith("Step 0")
         browser.close()
     assert errors == []
+
+
+def test_screenshots_are_written_off_the_step_and_close_waits_for_them(tmp_path):
+    rec = Recorder(tmp_path / "ep", Redactor([]))
+    obs = Observation(device="phone", action="tap", screenshot_png=_png("white"))
+    rec.on_step(StepRecord(0, Tap(device="phone", x=5, y=5), obs, 0.0, 0.1, touch=(5, 5)))
+    rec.drain()  # the image is on disk before its trajectory line
+    assert (tmp_path / "ep" / "steps" / "0000-after.png").is_file()
+    line = json.loads((tmp_path / "ep" / "trajectory.jsonl").read_text())
+    assert line["files"] == {"after": "steps/0000-after.png"}
+    # A screenshot that cannot be written is named at close, not lost silently.
+    shutil.rmtree(tmp_path / "ep" / "steps")
+    (tmp_path / "ep" / "steps").write_text("not a folder")
+    rec.on_step(StepRecord(1, Tap(device="phone", x=5, y=5), obs, 0.0, 0.1))
+    rec.close("finished")
+    episode = json.loads((tmp_path / "ep" / "episode.json").read_text())
+    assert episode["status"] == "finished" and "0001-after.png" in episode["record_error"]
+    assert len((tmp_path / "ep" / "trajectory.jsonl").read_text().splitlines()) == 1

@@ -118,6 +118,7 @@ class UiSystem:
         self._frame_cache: tuple[str, Image.Image] | None = None
         self._png_cache: tuple[str, bytes] | None = None
         self._raw_cache: tuple[str, bytes] | None = None
+        self._jpeg_cache: tuple[tuple[str, float, int], bytes] | None = None
         self._state_path = ctx.state_dir / "ui.json" if persist else None
         self._saved = ""
         if self._state_path is not None and self._state_path.exists():
@@ -280,6 +281,29 @@ class UiSystem:
             )
             self._raw_cache = (frame.signature, data)
             return data
+
+    def screenshot_jpeg(self, scale: float = 1.0, quality: int = 80) -> bytes:
+        """The screen scaled by ``scale`` as JPEG (uiautomator2's ``takeScreenshot``), cached
+        like the PNG: callers comparing small frames to see whether the screen moved ask for
+        the same size again and again."""
+        with self._lock:
+            frame = self._frame()
+            key = (frame.signature, float(scale), int(quality))
+            if self._jpeg_cache is not None and self._jpeg_cache[0] == key:
+                return self._jpeg_cache[1]
+            img = self._image(frame)
+            if scale and float(scale) != 1:
+                size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
+                factor = round(1 / float(scale))
+                if float(scale) < 1 and abs(factor * float(scale) - 1) < 1e-9:
+                    img = img.reduce(
+                        factor
+                    )  # box-averaging by a whole factor: several times faster
+                img = img if img.size == size else img.resize(size)
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=max(1, min(100, int(quality))))
+            self._jpeg_cache = (key, buf.getvalue())
+            return self._jpeg_cache[1]
 
     def hierarchy_xml(self) -> str:
         with self._lock:
@@ -646,7 +670,7 @@ class UiSystem:
             self.shade_open = state.get("shade") is True
             dismissed = state.get("dismissed")
             self.dismissed = [str(k) for k in dismissed] if isinstance(dismissed, list) else []
-            self._frame_cache = self._png_cache = self._raw_cache = None
+            self._frame_cache = self._png_cache = self._raw_cache = self._jpeg_cache = None
             self._changed()
 
     def _entries(self, raw: Any) -> list[Entry]:

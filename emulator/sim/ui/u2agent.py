@@ -11,7 +11,6 @@ real server's codes and exception names, which the client matches on.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import logging
 import re
@@ -214,16 +213,9 @@ class Agent:
         return self.ui.hierarchy_xml()
 
     def rpc_takeScreenshot(self, scale: float = 1, quality: int = 80) -> str:
-        img = self.ui.screenshot()
-        if scale and float(scale) != 1:
-            size = (max(1, int(img.width * scale)), max(1, int(img.height * scale)))
-            factor = round(1 / float(scale))
-            if float(scale) < 1 and abs(factor * float(scale) - 1) < 1e-9:
-                img = img.reduce(factor)  # box-averaging by a whole factor: several times faster
-            img = img if img.size == size else img.resize(size)
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=max(1, min(100, int(quality))))
-        return base64.b64encode(buf.getvalue()).decode("ascii")
+        return base64.b64encode(self.ui.screenshot_jpeg(float(scale or 1), int(quality))).decode(
+            "ascii"
+        )
 
     def rpc_waitForIdle(self, timeout: int = 10_000) -> bool:
         """``UiDevice.waitForIdle(timeout ms)``: returns when no frame is pending. Like the

@@ -1,0 +1,235 @@
+"""What one agent step costs on the virtual phone, and how much of it is the rig.
+
+Prints, from one run:
+
+1. adb shell round trip: the rig's ``AdbAndroidDevice.shell`` against a raw smart
+   socket (``host:transport`` + ``shell:``) through the same adb server, and adbutils'
+   ``d.shell`` for reference (target: rig <= 3x raw);
+2. GUI steps (action + settle + screenshot, plus the UI tree the observation carries)
+   through ``TaskEnv`` and through the MCP server (``rig mcp serve`` over stdio, a real
+   MCP client), median and p90 per action and overall (target: median <= 150 ms, p90
+   <= 250 ms), and MCP / TaskEnv;
+3. with ``--before CHECKOUT``: the oracle's agent phase (``rig run``) on phone-only
+   suite tasks, this checkout and CHECKOUT alternately, side by side.
+
+    .venv/bin/python benchmarks/bench_step.py [--steps N] [--before DIR] [--tasks a,b]
+
+The load average is printed with the figures: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import median_ms
+
+ROOT = Path(__file__).resolve().parents[1]
+TASK = ROOT / "tasks" / "suite" / "dentist-moved-by-sms"
+PHONE_TASKS = ["dentist-moved-by-sms", "reply-jonas-from-calendar", "school-pickup-moved"]
+# The cycle of GUI actions timed: the screen changes (launch, home) and stays (a tap on
+# the launcher's empty top bar, a back key on the home screen).
+CYCLE: list[dict[str, Any]] = [
+    {"action": "launch", "device": "phone", "app": "com.android.contacts"},
+    {"action": "key", "device": "phone", "key": "home"},
+    {"action": "tap", "device": "phone", "x": 540, "y": 400},
+    {"action": "key", "device": "phone", "key": "back"},
+]
+
+
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+
+
+def raw_shell(port: int, serial: str, command: str) -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for req in (f"host:transport:{serial}", f"shell:{command}"):
+            s.sendall(f"{len(req):04x}{req}".encode())
+            assert s.recv(4) == b"OKAY"
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+        return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(label: str, times: dict[str, list[float]]) -> list[float]:
+    every = [t for ts in times.values() for t in ts]
+    for name, ts in times.items():
+        med, p90 = statistics.median(ts), pct(ts, 0.9)
+        print(f"  {label:8} {name:22} median {med:7.1f} ms  p90 {p90:7.1f} ms")
+    print(
+        f"  {label:8} {'all GUI steps':22} median {statistics.median(every):7.1f} ms  "
+        f"p90 {pct(every, 0.9):7.1f} ms  (n={len(every)})"
+    )
+    return every
+
+
+def action_name(action: dict[str, Any]) -> str:
+    rest = {k: v for k, v in action.items() if k not in ("action", "device")}
+    return f"{action['action']} {' '.join(str(v) for v in rest.values())}"[:22]
+
+
+def bench_taskenv(steps: int, rounds: int) -> tuple[list[float], float]:
+    from rig.api import TaskEnv
+
+    out = Path(tempfile.mkdtemp(prefix="bench-step-env-"))
+    times: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
+    try:
+        with TaskEnv(TASK, out=out) as env:
+            env.reset()
+            assert env.episode is not None and env.episode.env is not None
+            phone = env.episode.env.world["phone"]
+            port, serial = phone.server.port, phone.serial
+            t_raw = median_ms(lambda: raw_shell(port, serial, "echo hi"), rounds)
+            t_rig = median_ms(lambda: phone.shell("echo hi"), rounds)
+            import adbutils
+
+            dev = adbutils.AdbClient(host="127.0.0.1", port=port).device(serial)
+            t_adbutils = median_ms(lambda: dev.shell("echo hi"), max(20, rounds // 5))
+            print(f"adb shell 'echo hi' round trip (median of {rounds}), load {loadavg()}")
+            print(f"  raw smart socket            {t_raw:7.3f} ms   1.0x")
+            print(f"  rig AdbAndroidDevice.shell  {t_rig:7.3f} ms  {t_rig / t_raw:5.1f}x")
+            print(f"  adbutils d.shell            {t_adbutils:7.3f} ms  {t_adbutils / t_raw:5.1f}x")
+            for a in CYCLE:  # warm-up: first captures choose the screenshot path
+                env.step(a)
+            for i in range(steps):
+                action = CYCLE[i % len(CYCLE)]
+                t0 = time.perf_counter()
+                obs, _, _ = env.step(action)
+                times[action_name(action)].append((time.perf_counter() - t0) * 1000)
+                assert obs.ok and obs.screenshot_png, obs.error
+            env.step({"action": "finish", "device": "phone"})
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"GUI step (action + settle + screenshot + UI tree), {steps} steps, load {loadavg()}")
+    return summary("TaskEnv", times), t_rig / t_raw
+
+
+def bench_mcp(steps: int) -> list[float]:
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    out = Path(tempfile.mkdtemp(prefix="bench-step-mcp-"))
+    times: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "rig.cli", "mcp", "serve", str(TASK), "--out", str(out / "ep")],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=str(out),
+    )
+
+    async def session() -> None:
+        with (out / "stderr.txt").open("w") as err:
+            async with Client(stdio_client(params, errlog=err), read_timeout_seconds=300) as client:
+                await client.call_tool("get_task", {})
+
+                async def call(action: dict[str, Any]) -> None:
+                    args = {k: v for k, v in action.items() if k != "action"}
+                    result = await client.call_tool(action["action"], args)
+                    assert not result.is_error, result.content
+                    assert any(c.type == "image" for c in result.content)
+
+                for a in CYCLE:
+                    await call(a)
+                for i in range(steps):
+                    action = CYCLE[i % len(CYCLE)]
+                    t0 = time.perf_counter()
+                    await call(action)
+                    times[action_name(action)].append((time.perf_counter() - t0) * 1000)
+                await client.call_tool("finish", {"reason": "benchmark"})
+
+    try:
+        anyio.run(session)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return summary("MCP", times)
+
+
+def oracle_agent_seconds(checkout: Path, task: str, out: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rig.cli",
+            "run",
+            str(checkout / "tasks" / "suite" / task),
+            "--out",
+            str(out),
+            "--overwrite",
+        ],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        timeout=900,
+        check=False,
+    )
+    phases = json.loads((out / "episode.json").read_text())["phases"]
+    return float(phases["agent"]["seconds"])
+
+
+def bench_oracle(before: Path, tasks: list[str]) -> None:
+    print(f"oracle agent phase (rig run, seconds), this checkout vs {before}, load {loadavg()}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-step-oracle-"))
+    try:
+        total_b = total_a = 0.0
+        for task in tasks:
+            b = oracle_agent_seconds(before, task, tmp / f"before-{task}")
+            a = oracle_agent_seconds(ROOT, task, tmp / f"after-{task}")
+            steps = json.loads((tmp / f"after-{task}" / "episode.json").read_text())["phases"]
+            n = steps["agent"].get("steps", "?")
+            total_b, total_a = total_b + b, total_a + a
+            print(
+                f"  {task:30} before {b:6.1f} s  after {a:6.1f} s  {b / a:5.1f}x faster ({n} steps)"
+            )
+        print(
+            f"  {'total':30} before {total_b:6.1f} s  after {total_a:6.1f} s  "
+            f"{total_b / total_a:5.1f}x faster   load {loadavg()}"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=40, help="GUI steps timed per front end")
+    ap.add_argument("--rounds", type=int, default=200, help="shell round trips timed")
+    ap.add_argument("--before", type=Path, help="a checkout to compare the oracle's time with")
+    ap.add_argument("--tasks", default=",".join(PHONE_TASKS))
+    ap.add_argument("--skip-mcp", action="store_true")
+    args = ap.parse_args()
+    print(f"load average at start: {loadavg()}")
+    env_steps, shell_ratio = bench_taskenv(args.steps, args.rounds)
+    if not args.skip_mcp:
+        mcp_steps = bench_mcp(args.steps)
+        ratio = statistics.median(mcp_steps) / statistics.median(env_steps)
+        print(f"  MCP / TaskEnv median GUI step: {ratio:.2f}x")
+    ok = statistics.median(env_steps) <= 150 and pct(env_steps, 0.9) <= 250
+    print(
+        f"targets: shell <= 3x raw: {'met' if shell_ratio <= 3 else 'MISSED'}; "
+        f"TaskEnv GUI step median <= 150 ms, p90 <= 250 ms: {'met' if ok else 'MISSED'}"
+    )
+    if args.before:
+        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t])
+    print(f"load average at end: {loadavg()}")
+
+
+if __name__ == "__main__":
+    main()
