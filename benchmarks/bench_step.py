@@ -63,6 +63,52 @@ def raw_shell(port: int, serial: str, command: str) -> bytes:
         return out
 
 
+def raw_service(port: int, serial: str, service: str, payload: bytes = b"") -> bytes:
+    """One device service on a raw smart socket: everything it sends until it closes."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for req in (f"host:transport:{serial}", service):
+            s.sendall(f"{len(req):04x}{req}".encode())
+            assert s.recv(4) == b"OKAY"
+        if payload:
+            s.sendall(payload)
+        out = bytearray()
+        while chunk := s.recv(1 << 20):
+            out += chunk
+        return bytes(out)
+
+
+def raw_rpc(port: int, serial: str, method: str, *params: Any) -> bytes:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    head = f"POST /jsonrpc/0 HTTP/1.0\r\nContent-Length: {len(body)}\r\n\r\n"
+    return raw_service(port, serial, "tcp:9008", (head + body).encode())
+
+
+# What the device does for each action of CYCLE (the shell commands the rig sends).
+RAW_ACTION = {
+    "launch": ["monkey -p com.android.contacts -c android.intent.category.LAUNCHER 1"],
+    "key home": ["input keyevent 3"],
+    "tap": ["wm size; dumpsys display", "input tap 540 400"],
+    "key back": ["input keyevent 4"],
+}
+
+
+def raw_step(port: int, serial: str, action: dict[str, Any]) -> None:
+    """The requests of one GUI step with no rig code around them: the screenshot before
+    (for the record), the action, settle (small frame, waitForIdle, small frame), the
+    screenshot after, the UI tree. The floor the rig's step is measured against."""
+    name = action_name(action)
+    commands = next(v for k, v in RAW_ACTION.items() if name.startswith(k))
+    raw_service(port, serial, "exec:screencap -p")
+    for command in commands:
+        raw_service(port, serial, f"shell:{command}")
+    raw_rpc(port, serial, "takeScreenshot", 0.25, 50)
+    raw_rpc(port, serial, "waitForIdle", 5000)
+    raw_rpc(port, serial, "takeScreenshot", 0.25, 50)
+    raw_service(port, serial, "exec:screencap -p")
+    raw_rpc(port, serial, "dumpWindowHierarchy", False, 50)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -90,6 +136,7 @@ def bench_taskenv(steps: int, rounds: int) -> tuple[list[float], float]:
 
     out = Path(tempfile.mkdtemp(prefix="bench-step-env-"))
     times: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
+    floor: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
     try:
         with TaskEnv(TASK, out=out) as env:
             env.reset()
@@ -108,17 +155,31 @@ def bench_taskenv(steps: int, rounds: int) -> tuple[list[float], float]:
             print(f"  adbutils d.shell            {t_adbutils:7.3f} ms  {t_adbutils / t_raw:5.1f}x")
             for a in CYCLE:  # warm-up: first captures choose the screenshot path
                 env.step(a)
+            # TaskEnv steps and the same requests on raw sockets, a cycle of each in turn
+            # (so both see the same load).
             for i in range(steps):
                 action = CYCLE[i % len(CYCLE)]
                 t0 = time.perf_counter()
                 obs, _, _ = env.step(action)
                 times[action_name(action)].append((time.perf_counter() - t0) * 1000)
                 assert obs.ok and obs.screenshot_png, obs.error
+                if i % len(CYCLE) == len(CYCLE) - 1:
+                    for a in CYCLE:
+                        t0 = time.perf_counter()
+                        raw_step(port, serial, a)
+                        floor[action_name(a)].append((time.perf_counter() - t0) * 1000)
             env.step({"action": "finish", "device": "phone"})
     finally:
         shutil.rmtree(out, ignore_errors=True)
     print(f"GUI step (action + settle + screenshot + UI tree), {steps} steps, load {loadavg()}")
-    return summary("TaskEnv", times), t_rig / t_raw
+    every = summary("TaskEnv", times)
+    raw = summary("raw", floor)
+    med_env, med_raw = statistics.median(every), statistics.median(raw)
+    print(
+        f"  rig's own share of a TaskEnv step: {med_env - med_raw:.1f} ms of {med_env:.1f} ms "
+        "median (raw = the same device requests on raw sockets, no rig code)"
+    )
+    return every, t_rig / t_raw
 
 
 def bench_mcp(steps: int) -> list[float]:
