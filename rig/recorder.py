@@ -173,8 +173,6 @@ class Recorder:
             images.append((f"{stem}-after.png", obs.screenshot_png, touch))
             files["after"] = f"{stem}-after.png"
         shot = files.get("after") or files.get("before")
-        if shot:
-            make_thumbnail(self.root / shot)  # the report's timeline loads these, not the PNGs
         if rec.ui_tree_xml is not None:
             self.text(f"{stem}-ui.xml", rec.ui_tree_xml)
             files["ui_tree"] = f"{stem}-ui.xml"
@@ -193,15 +191,17 @@ class Recorder:
             "usage": dict(rec.usage) if rec.usage else None,
         }
         text = json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
-        self._later(images, swipe_end, text)
+        self._later(images, swipe_end, shot, text)
 
     def _later(
         self,
         images: list[tuple[str, bytes, tuple[int, int] | None]],
         end: tuple[int, int] | None,
+        thumb_of: str | None,
         line: str,
     ) -> None:
-        """Write a step's screenshots (the touch drawn on them), then its trajectory line,
+        """Write a step's screenshots (the touch drawn on them) and the report's thumbnail of
+        ``thumb_of``, then its trajectory line,
         off the agent's step: drawing means decoding and re-encoding a PNG, tens of
         milliseconds the agent need not wait for. One worker keeps the steps in order, and
         a line is written only after its images, so a crash still leaves a consistent
@@ -211,6 +211,8 @@ class Recorder:
             for name, png, touch in images:
                 data = draw_touch(png, touch, end) if touch is not None else png
                 _atomic_write(self.root / name, data)
+            if thumb_of:
+                make_thumbnail(self.root / thumb_of)  # the report's timeline loads these
             self._trajectory.write(line)
             self._trajectory.flush()
 
