@@ -17,17 +17,22 @@ import base64
 import json
 import re
 import shlex
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from linux_vm import readers, seeding
-from linux_vm.errors import DeviceLost, LinuxInputError
+from linux_vm.errors import DeviceLost, GuestRefused, LinuxInputError
 from linux_vm.helper import GuestPython
 from linux_vm.qemu import QemuProcess
 from linux_vm.serial import SerialConsole
 from linux_vm.snapshot import BootRecord
 from linux_vm.ssh import DEFAULT_CAP, CommandResult, PersistentShell, SshSession
+
+# The agent's shell may run this many processes (threads count too) of its user at once:
+# room for builds and pipelines, too little for a fork bomb to starve a 1 GiB guest.
+AGENT_MAX_PROCESSES = 256
 
 _TZ = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 
@@ -58,8 +63,10 @@ class SshLinuxDevice:
         shell_timeout: float = 60.0,
         output_cap: int = DEFAULT_CAP,
         helper_token: str | None = None,
+        max_processes: int | None = AGENT_MAX_PROCESSES,
     ) -> None:
         self.role = role
+        self.max_processes = max_processes
         self.session = session
         self.helper_token = helper_token
         self.shell_timeout = shell_timeout
@@ -72,16 +79,37 @@ class SshLinuxDevice:
     # -- commands ----------------------------------------------------------------------
 
     def shell(self, command: str, timeout: float | None = None) -> CommandResult:
-        """Run ``command`` in the agent's persistent shell (cwd and variables persist)."""
-        if self._shell is None:
-            self._shell = self.session.shell(self.output_cap)
-        return self._shell.run(command, timeout if timeout is not None else self.shell_timeout)
+        """Run ``command`` in the agent's persistent shell (cwd and variables persist).
+
+        A command that ends the shell's SSH connection (``kill -9 -1`` kills the user's
+        sshd process too) gets a result saying so and a new connection; only a machine
+        that does not answer again raises :class:`DeviceLost`.
+        """
+        started = time.monotonic()
+        try:
+            if self._shell is None:
+                self._shell = self.session.shell(self.output_cap, self.max_processes)
+            return self._shell.run(command, timeout if timeout is not None else self.shell_timeout)
+        except DeviceLost as exc:
+            self._reconnect_or_raise(exc)
+        note = b"[clawrig: the command ended the shell's SSH connection; reconnected, new shell]\n"
+        return CommandResult(b"", note, 255, seconds=time.monotonic() - started)
+
+    def _reconnect_or_raise(self, exc: DeviceLost) -> None:
+        """After :class:`DeviceLost` in an agent's action: connect again, or re-raise it."""
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
+        if self._helper is not None:
+            self._helper.close()
+        if not self.session.reconnect():
+            raise exc
 
     @property
     def prompt(self) -> str:
         """What a terminal would show before the next command, e.g. ``user@host:~/src$ ``."""
         if self._shell is None:
-            self._shell = self.session.shell(self.output_cap)
+            self._shell = self.session.shell(self.output_cap, self.max_processes)
         return self._shell.prompt
 
     def exec(
@@ -165,19 +193,37 @@ class SshLinuxDevice:
 
     # -- files -------------------------------------------------------------------------
 
-    def read_file(self, path: str) -> bytes:
-        """The file's bytes; falls back to root for files the user cannot read."""
+    def read_file(self, path: str, limit: int | None = None) -> bytes:
+        """The file's bytes (at most ``limit``); falls back to root for files the user
+        cannot read. For the rig's readers: the agent reads with :meth:`read_file_as_user`."""
         try:
-            return self.session.read_file(path)
+            return self.session.read_file(path, limit)
         except PermissionError:
-            r = self.privileged(f"base64 -w0 -- {shlex.quote(path)}", timeout=120)
+            quoted = shlex.quote(path)
+            read = f"cat -- {quoted}" if limit is None else f"head -c {int(limit)} -- {quoted}"
+            r = self.privileged(f"set -o pipefail; {read} | base64 -w0", timeout=120)
             if r.exit_code != 0:
                 raise FileNotFoundError(f"{path}: {r.stderr.strip()}") from None
             return base64.b64decode(r.stdout_bytes)
 
+    def read_file_as_user(self, path: str, limit: int | None = None) -> bytes:
+        """What the connected user (the agent's identity) may read: at most ``limit``
+        bytes, read on the guest side; no root fallback. Raises ``FileNotFoundError``,
+        ``PermissionError``, ``IsADirectoryError`` or ``GuestRefused`` (all ``OSError``)."""
+        try:
+            return self.session.read_file(path, limit)
+        except DeviceLost as exc:
+            self._reconnect_or_raise(exc)
+        raise GuestRefused(f"reading {path}: the SSH connection dropped; reconnected, try again")
+
     def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
         """Write as the connected user (the agent's identity), atomically."""
-        self.session.write_file(path, data, mode)
+        try:
+            self.session.write_file(path, data, mode)
+            return
+        except DeviceLost as exc:
+            self._reconnect_or_raise(exc)
+        raise GuestRefused(f"writing {path}: the SSH connection dropped; reconnected, try again")
 
     def list_dir(self, path: str) -> list[str]:
         return self.session.list_dir(path)

@@ -1,4 +1,8 @@
-"""Typed failures of the Linux layer (all infrastructure failures but :class:`LinuxInputError`)."""
+"""Typed failures of the Linux layer.
+
+All are infrastructure failures except :class:`LinuxInputError` (bad input) and
+:class:`GuestRefused` (the guest said no to a file operation on a machine that is fine).
+"""
 
 from __future__ import annotations
 
@@ -35,3 +39,9 @@ class SeedMismatch(VMError):
 
 class LinuxInputError(ValueError):
     """A caller asked for something invalid (path outside the allowed roots, bad mode)."""
+
+
+class GuestRefused(OSError):
+    """The guest refused a file operation and the machine is fine (a directory read as a
+    file, a rename onto a directory, an SFTP server that closed its channel): the caller's
+    problem, never the device's. Errors with an errno stay ``FileNotFoundError`` etc."""

@@ -120,6 +120,7 @@ class GuestPython:
         return True
 
     def _open(self) -> None:
+        self.session.revive("opening the guest helper")
         if self.resident is not False:
             self.resident = self.open_resident()
             if self.resident:

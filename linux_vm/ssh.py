@@ -17,8 +17,10 @@ so a VM killed mid-command is an infrastructure error, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
+import posixpath
 import re
 import secrets
 import select
@@ -34,9 +36,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from linux_vm.errors import BootError, DeviceLost
+from linux_vm.errors import BootError, DeviceLost, GuestRefused, LinuxInputError
 
 DEFAULT_CAP = 64 * 1024
+PATH_MAX = 4095  # bytes, without the terminating NUL (Linux's PATH_MAX is 4096 with it)
+NAME_MAX = 255  # bytes in one path component
 # paramiko logs every refused handshake with a traceback while a VM boots; the rig reports
 # failures through its own errors, so its transport log stays quiet.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -90,6 +94,8 @@ class CommandResult:
     truncated: bool = False
     cwd: str | None = None
     seconds: float = 0.0
+    stdout_cut: bool = False  # which stream ``truncated`` is about
+    stderr_cut: bool = False
 
     @property
     def stdout(self) -> str:
@@ -149,10 +155,13 @@ class SshSession:
         *,
         connect_timeout: float = 10.0,
         on_lost: Callable[[], str] | None = None,
+        machine_alive: Callable[[], bool] | None = None,
     ) -> None:
         self.host, self.port, self.user = host, port, user
         self.key_path = Path(key_path)
         self.on_lost = on_lost
+        self.machine_alive = machine_alive
+        self.reconnects = 0
         self._sftp: paramiko.SFTPClient | None = None
         self.client = paramiko.SSHClient()
         self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
@@ -208,7 +217,15 @@ class SshSession:
             # extra sshd connection, which is what a restored VM spends most time on.
             try:
                 wait = max(2.0, min(8.0, deadline - time.monotonic()))
-                return cls(host, port, user, key_path, connect_timeout=wait, on_lost=on_lost)
+                return cls(
+                    host,
+                    port,
+                    user,
+                    key_path,
+                    connect_timeout=wait,
+                    on_lost=on_lost,
+                    machine_alive=alive,
+                )
             except BootError as exc:
                 last = exc
                 time.sleep(0.1)
@@ -236,6 +253,37 @@ class SshSession:
     def alive(self) -> bool:
         return self.transport.is_active()
 
+    def reconnect(self, timeout: float = 30.0) -> bool:
+        """Connect again after the guest dropped this connection; False if it does not answer.
+
+        The connection's sshd process runs as the user, so whatever the user runs can
+        end it (``kill -9 -1``): that is the user's doing, not a machine gone.
+        """
+        self.close()
+        alive = self.machine_alive or (lambda: True)
+        if not alive():
+            return False
+        try:
+            fresh = SshSession.wait_ready(
+                self.host,
+                self.port,
+                self.user,
+                self.key_path,
+                timeout=timeout,
+                alive=alive,
+                on_lost=self.on_lost,
+            )
+        except BootError:
+            return False
+        self.client, self.transport, self._sftp = fresh.client, fresh.transport, None
+        self.reconnects += 1
+        return True
+
+    def revive(self, what: str) -> None:
+        """Before an operation: a dropped connection is made again, or the machine is lost."""
+        if not self.transport.is_active() and not self.reconnect():
+            raise self.lost(what)
+
     # -- one-off commands --------------------------------------------------------------
 
     def exec(
@@ -260,6 +308,7 @@ class SshSession:
         cap = output_cap if output_cap is not None else 1 << 62
         out, err = _Capped(cap, 0), _Capped(cap, 0)
         what = f"`{_short(command)}`"
+        self.revive(what)
         with self._guard(what):
             chan = self.transport.open_session(timeout=10)
             chan.exec_command(wrapped)
@@ -295,34 +344,103 @@ class SshSession:
         timed_out = timeout is not None and code in (124, 137) and elapsed >= timeout * 0.98
         if timed_out:
             stderr += f"\n[clawrig: command timed out after {timeout:g} s]\n".encode()
-        return CommandResult(stdout, stderr, code, timed_out, cut_out or cut_err, None, elapsed)
+        return CommandResult(
+            stdout, stderr, code, timed_out, cut_out or cut_err, None, elapsed, cut_out, cut_err
+        )
 
-    def shell(self, output_cap: int = DEFAULT_CAP) -> PersistentShell:
-        return PersistentShell(self, output_cap)
+    def shell(
+        self, output_cap: int = DEFAULT_CAP, max_processes: int | None = None
+    ) -> PersistentShell:
+        return PersistentShell(self, output_cap, max_processes)
 
     # -- files -------------------------------------------------------------------------
 
     @property
     def sftp(self) -> paramiko.SFTPClient:
         if self._sftp is None:
+            self.revive("opening SFTP")
             with self._guard("opening SFTP"):
                 self._sftp = self.client.open_sftp()
         return self._sftp
 
-    def read_file(self, path: str) -> bytes:
-        with self._guard(f"reading {path}"), self.sftp.open(path, "rb") as f:
-            f.prefetch()
-            return f.read()
+    @contextlib.contextmanager
+    def _file_guard(self, what: str, path: str) -> Iterator[None]:
+        """SFTP failures on a machine that still answers are the caller's, not infra.
+
+        An errno-mapped error (``FileNotFoundError``, ``PermissionError``) passes
+        through; a bare SFTP failure or a closed SFTP channel becomes
+        :class:`GuestRefused` once a fresh command proves the machine is fine (the
+        next file operation opens a new SFTP channel). Only a machine that does not
+        answer that probe is :class:`DeviceLost`.
+        """
+        check_path(path)
+        try:
+            yield
+        except DeviceLost:
+            raise
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None and self.alive():
+                raise
+            self._drop_sftp()
+            if not self._answers():
+                raise self.lost(what, exc) from exc
+            why = str(exc) or type(exc).__name__
+            raise GuestRefused(f"{what}: the guest refused ({why})") from exc
+
+    def _drop_sftp(self) -> None:
+        sftp, self._sftp = self._sftp, None
+        if sftp is not None:
+            with contextlib.suppress(Exception):
+                sftp.close()
+
+    def _answers(self) -> bool:
+        """Does the machine still run a command? (The probe after a failure.)"""
+        if not self.alive():
+            return False
+        try:
+            return self.exec("true", timeout=15, remote_timeout=False).exit_code == 0
+        except DeviceLost:
+            return False
+
+    def read_file(self, path: str, limit: int | None = None) -> bytes:
+        """The file's bytes; with ``limit``, at most that many (the guest reads no more).
+
+        A directory raises ``IsADirectoryError``; a missing file ``FileNotFoundError``.
+        """
+        with self._file_guard(f"reading {path}", path), self.sftp.open(path, "rb") as f:
+            st = f.stat()
+            if stat.S_ISDIR(st.st_mode or 0):
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+            size = st.st_size or 0
+            want = size if limit is None else min(size, limit)
+            if want > 0:
+                f.prefetch(want)
+            return f.read() if limit is None else f.read(limit)
 
     def write_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        """Write atomically: a temporary name beside ``path``, then rename over it."""
-        tmp = f"{path}.clawrig-{secrets.token_hex(4)}"
-        with self._guard(f"writing {path}"):
-            with self.sftp.open(tmp, "wb") as f:
-                f.set_pipelined(True)
-                f.write(data)
-            self.sftp.chmod(tmp, mode)
-            self.sftp.posix_rename(tmp, path)
+        """Write atomically: a temporary name beside ``path``, then rename over it.
+
+        A failed write leaves no temporary file; writing over a directory raises
+        ``IsADirectoryError``.
+        """
+        parent = posixpath.dirname(path) or "."
+        tmp = f"{parent.rstrip('/')}/.clawrig-{secrets.token_hex(4)}"
+        with self._file_guard(f"writing {path}", path):
+            try:
+                with self.sftp.open(tmp, "wb") as f:
+                    f.set_pipelined(True)
+                    f.write(data)
+                self.sftp.chmod(tmp, mode)
+                self.sftp.posix_rename(tmp, path)
+            except (OSError, paramiko.SSHException, EOFError):
+                is_dir = False
+                with contextlib.suppress(Exception):
+                    self.sftp.remove(tmp)
+                with contextlib.suppress(Exception):
+                    is_dir = stat.S_ISDIR(self.sftp.stat(path).st_mode or 0)
+                if is_dir:
+                    raise IsADirectoryError(errno.EISDIR, "Is a directory", path) from None
+                raise
 
     def list_dir(self, path: str) -> list[str]:
         with self._guard(f"listing {path}"):
@@ -347,12 +465,22 @@ class PersistentShell:
     """One long-lived ``bash`` on one channel: the agent's terminal, minus the terminal.
 
     ``cwd`` and ``prompt`` reflect the shell after the last command. If a command
-    ends the shell (``exit``), the next command starts a fresh one in the home dir.
+    ends the shell (``exit``, ``exec``, a signal), the next command starts a fresh one
+    in the home dir. Whatever the shell runs stays in its session (sshd makes it a
+    session leader): a command past its timeout is killed with everything it started,
+    fork bombs included, and ``max_processes`` (``ulimit -u``, soft and hard, so the
+    shell cannot raise it) keeps such a command from starving the machine meanwhile.
     """
 
-    def __init__(self, session: SshSession, output_cap: int = DEFAULT_CAP) -> None:
+    def __init__(
+        self,
+        session: SshSession,
+        output_cap: int = DEFAULT_CAP,
+        max_processes: int | None = None,
+    ) -> None:
         self.session = session
         self.output_cap = output_cap
+        self.max_processes = max_processes
         self.cwd = "~"
         self.home = "~"
         self.pid = 0
@@ -361,14 +489,25 @@ class PersistentShell:
         self._open()
 
     def _open(self) -> None:
-        with self.session._guard("starting the shell"):
-            chan = self.session.transport.open_session(timeout=10)
-            chan.exec_command("exec bash --login -s")
-            self._chan = chan
-        boot = self._round("printf '%s\\n' \"$$\"", timeout=30)
-        self.pid = int(boot.stdout.strip() or 0)
-        self.home = boot.cwd or "~"
-        self.cwd = self.home
+        limit = f"ulimit -S -H -u {self.max_processes}; " if self.max_processes else ""
+        boot = f"{limit}printf '%s\\n' \"$$\""
+        # A login shell reads the user's profile; one the user (or an agent) broke so that
+        # it exits or hangs must not cost the machine its shell: then no profile is read.
+        for start in ("exec bash --login -s", "exec bash --noprofile --norc -s"):
+            self.session.revive("starting the shell")
+            with self.session._guard("starting the shell"):
+                chan = self.session.transport.open_session(timeout=10)
+                chan.exec_command(start)
+                self._chan = chan
+            first = self._round(boot, timeout=30)
+            pid = first.stdout.strip()
+            if first.exit_code == 0 and pid.isdigit() and self._chan is not None:
+                self.pid = int(pid)
+                self.home = first.cwd or "~"
+                self.cwd = self.home
+                return
+            self.close()
+        raise self.session.lost("starting the shell (bash did not start, even without a profile)")
 
     @property
     def prompt(self) -> str:
@@ -424,14 +563,18 @@ class PersistentShell:
                     self._interrupt()
                     deadline = time.monotonic() + _KILL_GRACE_S + 5
                 elif deadline is not None and timed_out and time.monotonic() > deadline:
-                    # The shell itself is stuck: drop it; the next command gets a new one.
+                    # The shell itself is stuck: end its session, leader included; the next
+                    # command gets a new shell.
+                    self._kill_session(leader=True)
                     chan.close()
                     self._chan = None
                     stdout, cut = out.value()
                     note = f"\n[clawrig: command timed out after {timeout:g} s; shell restarted]\n"
                     stderr = err.value()[0] + note.encode()
                     elapsed = time.monotonic() - started
-                    return CommandResult(stdout, stderr, 124, True, cut, self.cwd, elapsed)
+                    return CommandResult(
+                        stdout, stderr, 124, True, cut, self.cwd, elapsed, cut, False
+                    )
                 select.select([chan], [], [], 0.05)
                 while chan.recv_ready():
                     out.add(chan.recv(65536))
@@ -452,6 +595,8 @@ class PersistentShell:
             cut_out or cut_err,
             self.cwd,
             time.monotonic() - started,
+            cut_out,
+            cut_err,
         )
 
     def _ended(self, out: _Capped, err: _Capped, started: float, what: str) -> CommandResult:
@@ -464,25 +609,67 @@ class PersistentShell:
             err.add(chan.recv_stderr(65536))
         code = chan.recv_exit_status() if chan.exit_status_ready() else -1
         self._chan = None
-        if code < 0 or not self.session.alive():
+        if not self.session._answers():
             raise self.session.lost(what)
         stdout, cut_out = out.value()
         stderr, cut_err = err.value()
+        if code < 0:  # killed by a signal: sshd sends no exit status (ssh(1) says 255)
+            code = 255
+            stderr += b"\n[clawrig: the shell was killed; the next command starts a new one]\n"
+        else:
+            stderr += b"\n[clawrig: the shell exited; the next command starts a new one]\n"
+        elapsed = time.monotonic() - started
         return CommandResult(
-            stdout, stderr, code, False, cut_out or cut_err, self.cwd, time.monotonic() - started
+            stdout, stderr, code, False, cut_out or cut_err, self.cwd, elapsed, cut_out, cut_err
         )
 
     def _interrupt(self) -> None:
-        """Kill what the shell is running (its children), leaving the shell itself alive."""
-        kill = f"pkill -TERM -P {self.pid}; sleep 1; pkill -KILL -P {self.pid}"
+        """Kill what the shell is running (everything in its session), leaving the shell."""
+        self._kill_session(leader=False)
+
+    def _kill_session(self, leader: bool) -> None:
+        """Kill every process in the shell's session (``leader``: the shell too).
+
+        TERM first, then KILL in rounds until nothing is left, so processes forked
+        while the previous round ran (a fork bomb) are caught by the next. Runs on a
+        fresh channel, outside the shell's process limit.
+        """
+        if self.pid <= 1:
+            return
+        # Zombies are dead already (and stay listed until reaped): only live ones count.
+        keep = "" if leader else f" && $1 != {self.pid}"
+        script = (
+            f"pids() {{ ps -o pid=,stat= -s {self.pid} | awk '$2 !~ /^Z/{keep} {{print $1}}'; }}; "
+            'p=$(pids); [ -n "$p" ] && kill -TERM $p 2>/dev/null && sleep 0.5; '
+            'for _ in $(seq 50); do p=$(pids); [ -z "$p" ] && exit 0; '
+            "kill -STOP $p 2>/dev/null; kill -KILL $p 2>/dev/null; done; exit 1"
+        )
         with contextlib.suppress(DeviceLost):
-            self.session.exec(kill, timeout=10)
+            self.session.exec(script, timeout=30, remote_timeout=False)
 
     def close(self) -> None:
         if self._chan is not None:
             with contextlib.suppress(Exception):
                 self._chan.close()
             self._chan = None
+
+
+def check_path(path: str) -> None:
+    """Refuse what no Linux file operation accepts, before it reaches the guest's SFTP
+    server (a NUL byte or an over-long path made it drop the channel)."""
+    if "\0" in path:
+        raise LinuxInputError(f"path contains a NUL byte: {path!r}")
+    try:
+        raw = path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LinuxInputError(f"path is not valid UTF-8 text: {path!r}") from None
+    if len(raw) > PATH_MAX:
+        raise LinuxInputError(f"path is {len(raw):,} bytes long; Linux allows {PATH_MAX:,}")
+    longest = max((len(part) for part in raw.split(b"/")), default=0)
+    if longest > NAME_MAX:
+        raise LinuxInputError(
+            f"a path component is {longest:,} bytes long; Linux allows {NAME_MAX}"
+        )
 
 
 def _short(command: str, width: int = 60) -> str:

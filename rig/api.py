@@ -22,7 +22,7 @@ from typing import Any
 
 from rig.config import RigConfig, load_config
 from rig.episode import Episode, EpisodeResult
-from rig.errors import RigError
+from rig.errors import EpisodeOver, RigError
 from rig.observation import Observation
 from tasks.folder import load_task
 
@@ -64,8 +64,15 @@ class TaskEnv:
         return env.first_observation, env.instruction
 
     def step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
+        """One action. A bad action is an error observation; an infrastructure failure
+        raises (the device layer's error), and every later step raises :class:`EpisodeOver`."""
         if self.episode is None or self.episode.env is None:
             raise RigError("call reset() before step()")
+        if self.result is not None:
+            why = self.result.infra_error or self.result.error or "it was scored"
+            raise EpisodeOver(
+                f"the episode is over ({why}); call reset() for a new one", self.result
+            )
         try:
             return self.episode.env.step(action)
         except Exception as exc:

@@ -9,6 +9,7 @@ as exceptions for the runner to record as ``infra_error``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import time
@@ -130,9 +131,12 @@ class Env:
             obs = Observation.failure(str(exc), getattr(action, "device", None), kind)
         except Exception as exc:
             if is_infra(exc):
+                # Recorded before the runner ends the episode: the action and its cause.
+                self._record_infra(record, exc, started)
                 raise
             if isinstance(exc, ValueError):  # device layers' input errors
-                obs = Observation.failure(str(exc), getattr(action, "device", None))
+                kind = getattr(action, "action", None)
+                obs = Observation.failure(str(exc), getattr(action, "device", None), kind)
             else:
                 raise
         self.steps += 1
@@ -148,6 +152,18 @@ class Env:
         if self.on_step is not None:
             self.on_step(record)
         return obs, self.done, self._info()
+
+    def _record_infra(self, record: StepRecord, exc: BaseException, started: float) -> None:
+        device = getattr(record.action, "device", None)
+        record.observation = Observation.failure(
+            f"infrastructure failure: {type(exc).__name__}: {exc}", device
+        )
+        record.duration_s = time.monotonic() - started
+        record.agent_message, record.usage = self._pending_note, self._pending_usage
+        self._pending_note = self._pending_usage = None
+        if self.on_step is not None:
+            with contextlib.suppress(Exception):  # the record must not hide the cause
+                self.on_step(record)
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -195,6 +211,8 @@ class Env:
         roots = self.allowed_roots.get(role) or (
             DEFAULT_LINUX_ROOTS if kind == "linux" else DEFAULT_ANDROID_ROOTS
         )
+        if "\0" in path:
+            raise ActionInvalid(f"path contains a NUL byte: {path!r}")
         if not path.startswith("/"):
             raise ActionInvalid(f"path must be absolute: {path!r}")
         norm = posixpath.normpath(path)
@@ -211,21 +229,26 @@ class Env:
             return Observation(
                 device=role,
                 action="shell",
-                stdout=_cap(out.stdout, cap),
-                stderr=_cap(out.stderr, cap),
+                stdout=_capped(out.stdout_bytes, cap, getattr(out, "stdout_cut", False)),
+                stderr=_capped(out.stderr_bytes, cap, getattr(out, "stderr_cut", False)),
                 exit_code=out.exit_code,
             )
         path = self._check_path(role, "linux", action.path)
-        if action.action == "read_file":
-            try:
-                data = device.read_file(path)
-            except FileNotFoundError:
-                return Observation.failure(f"no such file: {path}", role, "read_file")
-            return Observation(
-                device=role, action="read_file", text=_cap(data.decode("utf-8", "replace"), cap)
-            )
-        device.write_file(path, action.content.encode("utf-8"))
-        return Observation(device=role, action="write_file", text=f"wrote {path}")
+        kind = action.action
+        try:
+            if kind == "read_file":
+                # As the agent's user, and never more than the cap (+1 byte: is there more?).
+                read_as_user = getattr(device, "read_file_as_user", None)
+                if read_as_user is not None:
+                    data = read_as_user(path, cap + 1)
+                else:
+                    data = device.read_file(path)
+                return Observation(device=role, action=kind, text=_capped(data, cap, False, "file"))
+            data = action.content.encode("utf-8")
+            device.write_file(path, data)
+        except OSError as exc:  # the guest said no; the machine is fine (DeviceLost is not OSError)
+            return Observation.failure(_file_error(kind, path, exc), role, kind)
+        return Observation(device=role, action=kind, text=f"wrote {len(data):,} bytes to {path}")
 
     # -- Android ----------------------------------------------------------------------------
 
@@ -308,7 +331,41 @@ class Env:
         return obs
 
 
-def _cap(text: str, cap: int) -> str:
-    if len(text) <= cap:
-        return text
-    return text[:cap] + f"\n[... {len(text) - cap} more characters cut]"
+def _capped(data: bytes, cap: int, cut: bool, what: str = "output") -> str:
+    """``data`` as text, at most ``cap`` bytes; a cut says so (the agent and the record see it).
+
+    The device layer caps a stream itself (``cut``) and may then add its own note
+    (``[clawrig: command timed out …]``) past the cap: that note is kept, after ours.
+    """
+    note = b""
+    if len(data) > cap:
+        data, rest, cut = data[:cap], data[cap:], True
+        if rest.startswith(b"\n[clawrig: "):
+            note = rest
+    if not cut:
+        return data.decode("utf-8", errors="replace")
+    text = _whole_chars(data).decode("utf-8", errors="replace")
+    return text + f"\n[{what} cut at {cap:,} bytes]" + note.decode("utf-8", errors="replace")
+
+
+def _whole_chars(data: bytes) -> bytes:
+    """Drop a UTF-8 character cut in half at the end (it would decode as U+FFFD)."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # an ASCII byte or the lead byte of a sequence
+            need = 1 if byte < 0x80 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data[:-back] if need > back else data
+    return data
+
+
+def _file_error(kind: str, path: str, exc: OSError) -> str:
+    """What the agent is told when the guest refuses a file action."""
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a directory"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {path}"
+    if isinstance(exc, FileNotFoundError):
+        if kind == "read_file":
+            return f"no such file: {path}"
+        return f"cannot write {path}: no such directory {posixpath.dirname(path)}"
+    return f"{kind} {path} failed: {exc}"

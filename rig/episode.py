@@ -309,8 +309,14 @@ class Episode:
         return result
 
     def fail(self, exc: BaseException) -> EpisodeResult:
-        """Record ``exc`` as an infra error (never the agent's) or as a rig/task error."""
+        """Record ``exc`` as an infra error (never the agent's) or as a rig/task error.
+
+        What the agent did and said until then stays in the result and the record."""
         phase, rec, result = self.phase, self.recorder, self.result
+        if self.env is not None and not self._closed:
+            result.steps, result.done_reason = self.env.steps, self.env.done_reason
+            result.messages = [m.__dict__ for m in self.env.messages]
+            rec.json("messages.json", result.messages)
         if is_infra(exc) or _is_api_outage(exc):
             result.infra_error = f"{phase}: {type(exc).__name__}: {exc}"
             rec.phase_end(phase, status="infra_error")

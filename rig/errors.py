@@ -27,6 +27,15 @@ class ActionInvalid(RigError):
     """An agent action cannot be carried out as given; becomes an error observation."""
 
 
+class EpisodeOver(RigError):
+    """A step asked of an episode that already ended on an infrastructure failure or an
+    error; the verdict so far (what the agent said included) is in ``result``."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class NotBuiltYet(RigError):
     """A documented command whose implementation has not landed yet."""
 

@@ -1,0 +1,241 @@
+"""A hostile agent on a real VM: every action it can send comes back as an observation,
+is recorded, and leaves the world usable; only a machine really gone is infrastructure.
+
+One TaskEnv episode (a real QEMU VM) takes the actions in file order; `rig run` replays a
+hostile trajectory end to end; a second episode has its VM killed under it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rig.api import TaskEnv
+from rig.config import RigConfig
+from rig.errors import EpisodeOver, is_infra
+
+TASK = Path(__file__).parents[1] / "episode" / "fixtures" / "laptop-answer"
+pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    task_env = TaskEnv(TASK, config=RigConfig(), out=tmp_path_factory.mktemp("hostile") / "ep")
+    task_env.reset()
+    yield task_env
+    task_env.close()
+
+
+def step(env: TaskEnv, **action):
+    action.setdefault("device", "laptop")
+    obs, _done, _info = env.step(action)
+    return obs
+
+
+def assert_usable(env: TaskEnv) -> None:
+    """The next action works: the agent's shell answers, and so does the rig's own channel."""
+    started = time.monotonic()
+    obs = step(env, action="shell", command="echo still-here", timeout=60)
+    assert obs.ok and obs.stdout == "still-here\n" and obs.exit_code == 0, obs
+    assert time.monotonic() - started < 60
+    laptop = env.episode.world["laptop"]
+    assert laptop.exec("true", timeout=30).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "error"),
+    [
+        ({"action": "read_file", "path": "/tmp"}, "/tmp is a directory"),
+        ({"action": "read_file", "path": "/tmp/a\x00b"}, "NUL byte"),
+        ({"action": "read_file", "path": "/tmp/" + "a" * 5000}, "Linux allows 4,095"),
+        ({"action": "read_file", "path": "/tmp/" + "b" * 300}, "Linux allows 255"),
+        ({"action": "read_file", "path": "/tmp/missing"}, "no such file: /tmp/missing"),
+        ({"action": "write_file", "path": "/tmp/a\x00b", "content": "x"}, "NUL byte"),
+        ({"action": "write_file", "path": "/tmp", "content": "x"}, "/tmp is a directory"),
+        (
+            {"action": "write_file", "path": "/tmp/no/such/dir/f", "content": "x"},
+            "no such directory /tmp/no/such/dir",
+        ),
+        ({"action": "write_file", "path": "/opt/f", "content": "x"}, "permission denied: /opt/f"),
+    ],
+)
+def test_file_actions_the_guest_refuses_are_observations(env, action, error):
+    obs = step(env, **action)
+    assert not obs.ok and error in obs.error, obs
+    assert obs.action == action["action"] and obs.device == "laptop"
+    assert_usable(env)
+
+
+def test_a_failed_write_leaves_no_temporary_file(env):
+    laptop = env.episode.world["laptop"]
+    left = laptop.exec("ls -A / /tmp /opt | grep -c '^[.]clawrig-' || true").stdout
+    assert left.strip() == "0"
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [("exit", None), ("exit 5", 5), ("exec bash -c 'exit 7'", 7), ("kill -9 $$", 255)],
+)
+def test_ending_the_shell_gives_a_new_one(env, command, code):
+    obs = step(env, action="shell", command=command)
+    assert obs.ok and "the next command starts a new one" in obs.stderr, obs
+    if code is not None:
+        assert obs.exit_code == code
+    assert_usable(env)
+
+
+def test_killing_every_process_of_the_user_reconnects(env):
+    # The user's own sshd process dies too: the connection drops, the machine is fine.
+    obs = step(env, action="shell", command="kill -9 -1")
+    assert obs.ok and obs.exit_code == 255 and "reconnected" in obs.stderr, obs
+    assert_usable(env)
+    assert env.episode.world["laptop"].session.reconnects >= 1
+
+
+def test_the_agent_cannot_raise_its_process_limit(env):
+    obs = step(env, action="shell", command="ulimit -u; ulimit -u 100000")
+    assert obs.stdout.splitlines()[0] == "256" and obs.exit_code != 0, obs
+
+
+def test_a_foreground_fork_bomb_times_out_and_is_cleaned_up(env):
+    obs = step(env, action="shell", command=":(){ :|: & :; }; :", timeout=8)
+    assert obs.ok and obs.exit_code == 124 and "timed out" in obs.stderr, obs
+    assert_usable(env)
+    # Nothing of the bomb is left running (a VM at rest runs a few dozen processes).
+    left = step(env, action="shell", command="ps -e -o stat= | grep -vc '^Z'").stdout
+    assert int(left) < 100, left
+
+
+def test_big_output_and_big_files_say_they_were_cut(env):
+    obs = step(env, action="shell", command="seq 1 400000")
+    assert obs.stdout.endswith("\n[output cut at 65,536 bytes]") and obs.exit_code == 0
+    assert obs.stdout.startswith("1\n2\n3\n")
+    step(env, action="shell", command="head -c 300000000 /dev/zero | tr '\\0' y > /tmp/big")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    started = time.monotonic()
+    obs = step(env, action="read_file", path="/tmp/big")
+    took = time.monotonic() - started
+    rss_grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert obs.ok and obs.text.endswith("\n[file cut at 65,536 bytes]"), obs.text[-80:]
+    assert obs.text.startswith("y" * 65536)
+    # The guest sent at most the cap (+1 byte): the host never held the 300 MB.
+    assert rss_grew_mb < 100, (rss_grew_mb, took)
+    # A small file is not marked.
+    step(env, action="write_file", path="/tmp/small.txt", content="héllo\n")
+    assert step(env, action="read_file", path="/tmp/small.txt").text == "héllo\n"
+
+
+def test_a_background_fork_bomb_does_not_starve_the_machine(env):
+    obs = step(env, action="shell", command=":(){ :|:& };:", timeout=10)
+    assert obs.ok, obs
+    # The agent's own shell shares the bomb's process limit: slow, but it answers; the
+    # rig's channels (scoring) are outside that limit.
+    laptop = env.episode.world["laptop"]
+    started = time.monotonic()
+    assert laptop.exec("echo scoring-works", timeout=60).stdout == "scoring-works\n"
+    assert time.monotonic() - started < 30
+    obs = step(env, action="write_file", path="/home/user/answer.txt", content="done\n")
+    assert obs.ok, obs
+
+
+def test_the_episode_ran_and_every_action_is_recorded(env):
+    result = env.close()
+    assert result is not None and result.infra_error is None and result.error is None
+    assert result.passed, result.checks  # the answer was written under the bomb
+    lines = [json.loads(x) for x in (env.out / "trajectory.jsonl").read_text().splitlines()]
+    errors = [x["result"].get("error", "") for x in lines]
+    assert any("NUL byte" in e for e in errors)
+    assert any("permission denied: /opt/f" in e for e in errors)
+    assert any("no such directory" in e for e in errors)
+    cut = [x for x in lines if x["action"].get("path") == "/tmp/big"]
+    assert cut and cut[0]["result"]["text"].endswith("[file cut at 65,536 bytes]")
+    transcript = (env.out / "transcripts" / "laptop.log").read_text()
+    assert "[output cut at 65,536 bytes]" in transcript
+
+
+# -- `rig run` with a hostile replay -----------------------------------------------------
+
+HOSTILE = [
+    {"action": "read_file", "device": "laptop", "path": "/tmp"},
+    {"action": "read_file", "device": "laptop", "path": "/tmp/x\u0000y"},
+    {"action": "read_file", "device": "laptop", "path": "/tmp/" + "a" * 5000},
+    {"action": "write_file", "device": "laptop", "path": "/tmp/x\u0000y", "content": "x"},
+    {"action": "write_file", "device": "laptop", "path": "/tmp/none/f", "content": "x"},
+    {"action": "write_file", "device": "laptop", "path": "/opt/f", "content": "x"},
+    {"action": "shell", "device": "laptop", "command": "exit"},
+    {"action": "shell", "device": "laptop", "command": "exec bash -c 'exit 7'"},
+    {"action": "shell", "device": "laptop", "command": ":(){ :|: & :; }; :", "timeout": 5},
+    {"action": "tap", "device": "laptop", "x": True, "y": False},
+    {
+        "action": "write_file",
+        "device": "laptop",
+        "path": "/home/user/answer.txt",
+        "content": "done",
+    },
+    {"action": "finish"},
+]
+
+
+def test_rig_run_replays_a_hostile_trajectory_as_the_agents_attempt(tmp_path):
+    traj = tmp_path / "hostile.jsonl"
+    traj.write_text("".join(json.dumps({"action": a}) + "\n" for a in HOSTILE))
+    out = tmp_path / "ep"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "run", str(TASK), "--agent", f"replay:{traj}",
+         "--linux", "qemu", "--out", str(out)],
+        capture_output=True, text=True, timeout=900, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "PASS laptop-answer" in res.stderr and "Traceback" not in res.stderr
+    score = json.loads((out / "score.json").read_text())
+    assert score["passed"] and score["infra_error"] is None and score["error"] is None
+    lines = [json.loads(x) for x in (out / "trajectory.jsonl").read_text().splitlines()]
+    # Every action, in order, none lost (parsed ones are recorded with their defaults).
+    assert len(lines) == len(HOSTILE)
+    recorded = [{k: x["action"].get(k) for k in a} for x, a in zip(lines, HOSTILE, strict=True)]
+    assert recorded == HOSTILE
+    failed = [x["result"]["ok"] for x in lines]
+    assert failed == [False] * 6 + [True, True, True, False, True, True]
+    assert lines[8]["result"]["exit_code"] == 124
+
+
+# -- a machine really gone --------------------------------------------------------------
+
+
+def test_a_killed_vm_is_infra_and_later_steps_say_the_episode_is_over(tmp_path):
+    task_env = TaskEnv(TASK, config=RigConfig(), out=tmp_path / "ep")
+    task_env.reset()
+    try:
+        obs, _, _ = task_env.step({"action": "answer", "text": "Working on it [/]"})
+        assert obs.ok
+        task_env.episode.world["laptop"].kill()
+        started = time.monotonic()
+        with pytest.raises(Exception) as info:
+            step(task_env, action="shell", command="echo hi")
+        assert is_infra(info.value), info.value
+        assert time.monotonic() - started < 30  # no reconnecting to a dead machine
+        with pytest.raises(EpisodeOver, match="the episode is over"):
+            step(task_env, action="shell", command="echo again")
+        result = task_env.result
+        assert result is not None and result.infra_error.startswith("agent: DeviceLost")
+        assert result.messages and result.messages[0]["text"] == "Working on it [/]"
+        assert result.steps == 1  # the answer; the step the machine died in is recorded apart
+    finally:
+        task_env.close()
+    lines = (tmp_path / "ep" / "trajectory.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    assert last["action"]["command"] == "echo hi"
+    assert "infrastructure failure" in last["result"]["error"]
+    assert json.loads((tmp_path / "ep" / "messages.json").read_text())[0]["text"] == (
+        "Working on it [/]"
+    )
+    score = json.loads((tmp_path / "ep" / "score.json").read_text())
+    assert score["infra_error"] and score["error"] is None and score["messages"]
