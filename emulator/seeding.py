@@ -16,7 +16,6 @@ difference raises :class:`~emulator.errors.SeedMismatch` naming the record.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -24,9 +23,11 @@ import secrets
 import shlex
 import tarfile
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emulator.errors import AndroidInputError, SeedMismatch
 from emulator.readers import (
@@ -75,8 +76,24 @@ def to_ms(when: datetime | int) -> int:
 
 
 # -- records ----------------------------------------------------------------------
-@dataclass
-class Contact:
+class _Record(BaseModel):
+    """A seed record: a pydantic model (as ``linux_vm.seeding``'s are), validated on
+    construction; fields may also be given by position, in declaration order."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        names = list(type(self).model_fields)
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} fields")
+        for name, value in zip(names, args, strict=False):
+            if name in data:
+                raise TypeError(f"{type(self).__name__}: {name} given twice")
+            data[name] = value
+        super().__init__(**data)
+
+
+class Contact(_Record):
     """One raw contact: its rows in the contacts ``data`` table.
 
     ``org`` and ``title`` make one organization row (company in ``data1``, job
@@ -84,8 +101,8 @@ class Contact:
     """
 
     name: str
-    phones: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
     org: str | None = None
     title: str | None = None
     note: str | None = None
@@ -112,8 +129,7 @@ class Contact:
         ]
 
 
-@dataclass
-class Sms:
+class Sms(_Record):
     address: str
     body: str
     date: datetime | int
@@ -121,22 +137,19 @@ class Sms:
     read: bool = True
 
 
-@dataclass
-class Call:
+class Call(_Record):
     number: str
     date: datetime | int
     duration_s: int = 0
     type: Literal["incoming", "outgoing", "missed"] = "incoming"
 
 
-@dataclass
-class Attendee:
+class Attendee(_Record):
     name: str
     email: str
 
 
-@dataclass
-class CalendarEvent:
+class CalendarEvent(_Record):
     title: str
     start: datetime | int
     end: datetime | int
@@ -144,8 +157,8 @@ class CalendarEvent:
     location: str = ""
     timezone: str = "UTC"
     all_day: bool = False
-    reminders: list[int] = field(default_factory=list)  # minutes before start
-    attendees: list[Attendee] = field(default_factory=list)
+    reminders: list[int] = Field(default_factory=list)  # minutes before start
+    attendees: list[Attendee] = Field(default_factory=list)
     # RFC 5545 rule (``FREQ=WEEKLY;BYDAY=MO``): a series. As Android's provider requires,
     # a series is stored with a ``duration`` and no ``dtend``.
     rrule: str | None = None
@@ -172,8 +185,7 @@ EVENT_COLUMNS = [
 ]
 
 
-@dataclass
-class Alarm:
+class Alarm(_Record):
     hour: int
     minute: int
     label: str = ""
@@ -181,8 +193,7 @@ class Alarm:
     days: int = 0  # DeskClock bitmask: bit 0 Monday … bit 6 Sunday; 0 = once
 
 
-@dataclass
-class AlarmStore:
+class AlarmStore(_Record):
     """Where the device's clock app keeps alarms.
 
     The default is AOSP DeskClock's device-protected database (Android 7+).
@@ -193,7 +204,7 @@ class AlarmStore:
     package: str = "com.android.deskclock"
     db: str | None = "/data/user_de/0/com.android.deskclock/databases/alarms.db"
     table: str = "alarm_templates"
-    schema: str = ALARM_SCHEMA
+    ddl: str = Field(default=ALARM_SCHEMA, alias="schema")  # `schema` is a BaseModel name
 
 
 ALARM_DB_CANDIDATES = (
@@ -216,8 +227,7 @@ def resolve_alarm_db(device: AdbAndroidDevice) -> str:
     return ALARM_DB_CANDIDATES[0]  # DeskClock's own default since Android 7 (device-protected)
 
 
-@dataclass
-class FileItem:
+class FileItem(_Record):
     """A file to place on the device (notes, downloads, photos).
 
     ``mtime`` (aware datetime or epoch seconds) is when the user made the file; apps
@@ -238,68 +248,46 @@ class FileItem:
         return int(self.mtime.timestamp())
 
 
-@dataclass
-class Setting:
+class Setting(_Record):
     namespace: Literal["system", "secure", "global"]
     key: str
     value: str
 
 
-@dataclass
-class AppRows:
+class AppRows(_Record):
     """Rows for one table of an app's SQLite database, written as root in one transaction."""
 
     package: str
     db: str
     table: str
     rows: list[dict[str, Any]]
-    schema: str | None = None  # CREATE TABLE IF NOT EXISTS … when the app may not have run yet
+    # CREATE TABLE IF NOT EXISTS … when the app may not have run yet (``schema=`` to build)
+    ddl: str | None = Field(default=None, alias="schema")
 
 
-@dataclass
-class SeedPlan:
-    contacts: list[Contact] = field(default_factory=list)
-    sms: list[Sms] = field(default_factory=list)
-    calls: list[Call] = field(default_factory=list)
-    events: list[CalendarEvent] = field(default_factory=list)
-    alarms: list[Alarm] = field(default_factory=list)
-    files: list[FileItem] = field(default_factory=list)
-    settings: list[Setting] = field(default_factory=list)
-    app_rows: list[AppRows] = field(default_factory=list)
-    alarm_store: AlarmStore = field(default_factory=AlarmStore)
+class SeedPlan(_Record):
+    contacts: list[Contact] = Field(default_factory=list)
+    sms: list[Sms] = Field(default_factory=list)
+    calls: list[Call] = Field(default_factory=list)
+    events: list[CalendarEvent] = Field(default_factory=list)
+    alarms: list[Alarm] = Field(default_factory=list)
+    files: list[FileItem] = Field(default_factory=list)
+    settings: list[Setting] = Field(default_factory=list)
+    app_rows: list[AppRows] = Field(default_factory=list)
+    alarm_store: AlarmStore = Field(default_factory=AlarmStore)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SeedPlan:
         """A plan from JSON-like data (lists of record dicts; times as ISO strings or ms)."""
-        kinds: dict[str, type] = {
-            "contacts": Contact,
-            "sms": Sms,
-            "calls": Call,
-            "events": CalendarEvent,
-            "alarms": Alarm,
-            "files": FileItem,
-            "settings": Setting,
-            "app_rows": AppRows,
-        }
-        unknown = set(data) - set(kinds) - {"alarm_store"}
-        if unknown:
-            raise AndroidInputError(f"seed plan: unknown sections {sorted(unknown)}")
-        plan = cls()
-        for key, kind in kinds.items():
-            items = []
-            for i, raw in enumerate(data.get(key) or []):
-                if isinstance(raw, kind):
-                    items.append(raw)
-                    continue
-                try:
-                    items.append(kind(**_coerce(kind, dict(raw))))
-                except (TypeError, ValueError) as exc:
-                    raise AndroidInputError(f"seed plan: {key}[{i}]: {exc}") from None
-            setattr(plan, key, items)
-        if data.get("alarm_store"):
-            store = data["alarm_store"]
-            plan.alarm_store = store if isinstance(store, AlarmStore) else AlarmStore(**store)
-        return plan
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = err["loc"]
+            if err["type"] == "extra_forbidden" and len(loc) == 1:
+                raise AndroidInputError(f"seed plan: unknown sections {[loc[0]]}") from None
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+            raise AndroidInputError(f"seed plan: {where.lstrip('.')}: {err['msg']}") from None
 
     def all_app_rows(self) -> list[AppRows]:
         rows = list(self.app_rows)
@@ -322,23 +310,10 @@ class SeedPlan:
                         }
                         for a in self.alarms
                     ],
-                    s.schema,
+                    s.ddl,
                 )
             )
         return rows
-
-
-def _coerce(kind: type, raw: dict[str, Any]) -> dict[str, Any]:
-    for key in ("date", "start", "end", "mtime"):
-        if isinstance(raw.get(key), str):
-            raw[key] = datetime.fromisoformat(raw[key])
-    if kind is CalendarEvent:
-        raw["attendees"] = [
-            a if isinstance(a, Attendee) else Attendee(**a) for a in raw.get("attendees", [])
-        ]
-    if kind is FileItem and isinstance(raw.get("data"), str):
-        raw["data"] = raw["data"].encode("utf-8")
-    return raw
 
 
 # -- script building --------------------------------------------------------------
@@ -388,8 +363,8 @@ def sql_literal(value: Any) -> str:
 
 def app_rows_sql(target: AppRows) -> str:
     lines = ["BEGIN IMMEDIATE;"]
-    if target.schema:
-        lines.append(target.schema.rstrip("; \n") + ";")
+    if target.ddl:
+        lines.append(target.ddl.rstrip("; \n") + ";")
     for row in target.rows:
         cols = ", ".join(row)
         vals = ", ".join(sql_literal(v) for v in row.values())
@@ -812,7 +787,7 @@ def plan_digest(plan: SeedPlan) -> str:
             return o.isoformat()
         raise TypeError(type(o))
 
-    blob = json.dumps(asdict(plan), default=default, sort_keys=True, ensure_ascii=False)
+    blob = json.dumps(plan.model_dump(), default=default, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -888,8 +863,8 @@ def apply_plan(
     start = device.round_trips
     original = plan
     if plan.alarms and plan.alarm_store.db is None:
-        store = dataclasses.replace(plan.alarm_store, db=resolve_alarm_db(device))
-        plan = dataclasses.replace(plan, alarm_store=store)
+        store = plan.alarm_store.model_copy(update={"db": resolve_alarm_db(device)})
+        plan = plan.model_copy(update={"alarm_store": store})
     marks = _read_marks(device, plan)
     archived = archive and marks.has_tar
     nonce = secrets.token_hex(6)
