@@ -29,6 +29,7 @@ from linux_vm.qemu import QemuProcess
 from linux_vm.serial import SerialConsole
 from linux_vm.snapshot import BootRecord
 from linux_vm.ssh import DEFAULT_CAP, CommandResult, PersistentShell, SshSession
+from linux_vm.terminal import Terminal
 
 # The agent's shell may run this many processes (threads count too) of its user at once:
 # room for builds and pipelines, too little for a fork bomb to starve a 1 GiB guest.
@@ -73,6 +74,7 @@ class SshLinuxDevice:
         self.output_cap = output_cap
         self._shell: PersistentShell | None = None
         self._helper: GuestPython | None = None
+        self._terminal: Terminal | None = None
         self.use_helper = True
         self.clock: tuple[datetime, str] | None = None
 
@@ -104,6 +106,13 @@ class SshLinuxDevice:
             self._helper.close()
         if not self.session.reconnect():
             raise exc
+
+    def terminal(self) -> Terminal:
+        """The agent's terminal: a login shell on a pty, kept until :meth:`close`
+        (:mod:`linux_vm.terminal`); the same user and machine as :meth:`shell`."""
+        if self._terminal is None:
+            self._terminal = Terminal(self.session)
+        return self._terminal
 
     @property
     def prompt(self) -> str:
@@ -230,6 +239,9 @@ class SshLinuxDevice:
 
     def close(self) -> None:
         """Close the connection (the machine itself is the backend's to stop)."""
+        if self._terminal is not None:
+            self._terminal.close()
+            self._terminal = None
         if self._shell is not None:
             self._shell.close()
             self._shell = None

@@ -37,11 +37,14 @@ from linux_vm.kernel import INITRAMFS_MODULES, build_initramfs, extract_vmlinux
 
 Progress = Callable[[str], None]
 
-RECIPE_VERSION = 3  # bump when _build or _configure change what they write (3: resident helper)
+RECIPE_VERSION = 4  # bump when _build or _configure change what they write (4: sudo password)
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_SIZE_BYTES = 4 * 1024**3
 GUEST_USER = "user"
+# The user's login password, asked by ``sudo`` at a terminal (tasks tell the agent, as a
+# person knows their own). Not a secret of the rig: SSH takes keys only.
+GUEST_PASSWORD = "maple-Lantern-42"
 KEY_FILE = "id_rsa"
 HOSTNAME = "laptop"
 GUEST_IP = "10.0.2.15"
@@ -58,7 +61,9 @@ PACKAGES = (
     "curl",
     "git",
     "vim-tiny",
+    "vim",
     "nano",
+    "man-db",
     "mblaze",
     "msmtp",
     "cron",
@@ -122,6 +127,13 @@ PrintMotd no
 UsePAM no
 """
 
+# sudo asks the user's password (as on a person's laptop: a terminal's prompt), except for
+# the programs the rig itself runs as root with ``sudo -n`` (linux_vm/device.py, helper.py,
+# snapshot.py, backends.py), which have no terminal to answer one.
+_SUDOERS = f"""{GUEST_USER} ALL=(ALL:ALL) ALL
+{GUEST_USER} ALL=(root) NOPASSWD: /usr/bin/bash, /usr/bin/python3, /usr/bin/tee, /usr/bin/date
+"""
+
 GUEST_FILES: dict[str, tuple[str, int]] = {
     "etc/clawrig/rc.sh": (_RC, 0o755),
     "etc/inittab": (_INITTAB, 0o644),
@@ -131,7 +143,8 @@ GUEST_FILES: dict[str, tuple[str, int]] = {
     "etc/hosts": (f"127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n", 0o644),
     "etc/fstab": ("/dev/vda / ext4 rw,noatime 0 1\n", 0o644),
     "etc/resolv.conf": ("nameserver 10.0.2.3\n", 0o644),
-    "etc/sudoers.d/clawrig": (f"{GUEST_USER} ALL=(ALL) NOPASSWD:ALL\n", 0o440),
+    "etc/sudoers.d/clawrig": (_SUDOERS, 0o440),
+    "etc/profile.d/clawrig-editor.sh": ("export EDITOR=vim VISUAL=vim\n", 0o644),
     "etc/locale.gen": ("en_US.UTF-8 UTF-8\n", 0o644),
     "etc/default/locale": ("LANG=en_US.UTF-8\n", 0o644),
     "etc/timezone": ("Etc/UTC\n", 0o644),
@@ -149,6 +162,7 @@ def recipe_key() -> str:
         "initramfs": [INITRAMFS_INIT, INITRAMFS_MODULES],
         "size": IMAGE_SIZE_BYTES,
         "user": GUEST_USER,
+        "password": GUEST_PASSWORD,
     }
     blob = json.dumps(recipe, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
@@ -379,16 +393,19 @@ def _configure(rootfs: Path, work: Path, say: Progress) -> None:
         os.chmod(target, 0o600)
 
     chroot = ["chroot", str(rootfs)]
-    # Password field "*": no password, but not "locked" ("!"), which sshd refuses
-    # without PAM. PAM is off in sshd: its session stack (motd scripts …) cost seconds
-    # per connection under TCG.
+    # A real password (never locked, "!", which sshd refuses without PAM); SSH still takes
+    # keys only. PAM is off in sshd: its session stack (motd scripts …) cost seconds per
+    # connection under TCG. The password is what sudo asks at the agent's terminal.
     _run(
         [*chroot, "useradd", "-m", "-s", "/bin/bash", "-G", "sudo", "-p", "*", GUEST_USER],
         say,
         "useradd",
     )
     proc = subprocess.run(
-        [*chroot, "chpasswd"], input=f"root:{password}\n", text=True, capture_output=True
+        [*chroot, "chpasswd"],
+        input=f"root:{password}\n{GUEST_USER}:{GUEST_PASSWORD}\n",
+        text=True,
+        capture_output=True,
     )
     if proc.returncode != 0:
         raise ImageBuildError("chpasswd failed", log_tail=proc.stderr)

@@ -28,6 +28,8 @@ from rig.errors import ActionInvalid
 MAX_TEXT = 10_000
 MAX_COMMAND = 8_192
 MAX_WAIT_S = 30.0
+MAX_KEY_ITEMS = 200
+MAX_SCROLLBACK = 2000
 
 # Key names come from the device layer's table, so every name an agent may use is pressable.
 KEY_NAMES = key_names()
@@ -140,6 +142,64 @@ class WriteFile(_DeviceAction):
     content: str = Field(max_length=1_000_000)
 
 
+class Text(BaseModel):
+    """Text typed as it is, even when it spells a key name (``{"text": "Enter"}``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str = Field(max_length=MAX_TEXT)
+
+
+class _TerminalWait(_DeviceAction):
+    quiet_ms: int = Field(
+        default=150, ge=20, le=5_000, description="return once output was quiet this long"
+    )
+    timeout: float = Field(
+        default=5.0, gt=0, le=MAX_WAIT_S, description="longest wait (s) for output to settle"
+    )
+    until: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="instead of quiet, wait until this text is on the screen (up to timeout)",
+    )
+
+
+class TerminalKeys(_TerminalWait):
+    """Type into the Linux device's terminal (a pty running a login shell), then read it.
+
+    Each item of ``keys`` is a key name (Enter, Tab, Escape, Backspace, Up, PageDown, F1,
+    Home, C-c, C-d, M-x …; Android's names where they overlap) or text typed as it is;
+    ``{"text": …}`` types text even when it spells a key name.
+    """
+
+    action: Literal["terminal_keys"] = "terminal_keys"
+    keys: list[str | Text] = Field(min_length=1, max_length=MAX_KEY_ITEMS)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> TerminalKeys:
+        total = sum(len(k if isinstance(k, str) else k.text) for k in self.keys)
+        if total > MAX_TEXT:
+            raise ValueError(f"{total} characters of keys; at most {MAX_TEXT} per action")
+        if all(isinstance(k, str) and not k for k in self.keys):
+            raise ValueError("nothing to type")
+        return self
+
+    def items(self) -> list[str | tuple[str, str]]:
+        """For :meth:`linux_vm.terminal.Terminal.keys`: literal text as ``("text", s)``."""
+        return [k if isinstance(k, str) else ("text", k.text) for k in self.keys]
+
+
+class TerminalScreen(_TerminalWait):
+    """The terminal's screen as text with the cursor; ``scrollback`` lines scrolled off
+    the top come too when asked for."""
+
+    action: Literal["terminal_screen"] = "terminal_screen"
+    timeout: float = Field(
+        default=2.0, gt=0, le=MAX_WAIT_S, description="longest wait (s) for output to settle"
+    )
+    scrollback: int = Field(default=0, ge=0, le=MAX_SCROLLBACK)
+
+
 class Answer(_Action):
     """A reply to the user's request (reactive tasks are judged on it, among other things)."""
 
@@ -172,6 +232,8 @@ Action = Annotated[
     | Shell
     | ReadFile
     | WriteFile
+    | TerminalKeys
+    | TerminalScreen
     | Answer
     | Notify
     | Finish,
@@ -181,7 +243,8 @@ Action = Annotated[
 ANDROID_ACTIONS = frozenset(
     {"tap", "long_press", "swipe", "type", "key", "launch", "screenshot", "ui_tree", "wait"}
 )
-LINUX_ACTIONS = frozenset({"shell", "read_file", "write_file", "wait"})
+TERMINAL_ACTIONS = frozenset({"terminal_keys", "terminal_screen"})
+LINUX_ACTIONS = frozenset({"shell", "read_file", "write_file", "wait", *TERMINAL_ACTIONS})
 USER_ACTIONS = frozenset({"answer", "notify", "finish"})
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
@@ -217,7 +280,7 @@ def action_kind(action: Any) -> str:
 
 TOOL_ACTIONS: tuple[type[_Action], ...] = (
     Tap, LongPress, Swipe, Type, Key, Launch, Screenshot, UiTree, Wait,
-    Shell, ReadFile, WriteFile, Answer, Notify, Finish,
+    Shell, ReadFile, WriteFile, TerminalKeys, TerminalScreen, Answer, Notify, Finish,
 )  # fmt: skip
 
 # What a model needs to know to call each tool well (the field docs carry the rest).
@@ -234,6 +297,17 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
     "shell": "Run a shell command on a Linux device; returns stdout, stderr and exit code.",
     "read_file": "Read a text file on a Linux device (absolute path under an allowed root).",
     "write_file": "Write a text file on a Linux device (absolute path under an allowed root).",
+    "terminal_keys": (
+        "Type into a Linux device's terminal (a real pty: vim, less, top, sudo prompts, "
+        "read -p all work), then get its screen once output settles. keys: a list of key "
+        "names (Enter, Tab, Escape, Backspace, Up, Down, PageUp, PageDown, Home, End, F1-F12, "
+        "C-c, C-d, C-x, M-x) and text typed as it is; {\"text\": ...} types text that "
+        "spells a key name."
+    ),
+    "terminal_screen": (
+        "Read a Linux device's terminal screen (text, cursor row/column), once output "
+        "settles or `until` text shows; scrollback: lines scrolled off the top."
+    ),
     "answer": "Reply to the user's request (reactive tasks are judged on it, among other things).",
     "notify": "Send the user an unprompted message (proactive tasks are judged on these).",
     "finish": "End the episode: call it once the task is done (nothing can be done after it).",

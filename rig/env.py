@@ -70,6 +70,8 @@ class Env:
     ``record_before`` takes a screenshot before each GUI action for the record.
     ``auto_ui_tree`` adds the compact UI tree to the observation after each GUI
     action, so element ids stay current without a separate ``ui_tree`` step.
+    ``on_terminal`` receives ``(role, terminal)`` when a device's terminal is first
+    used (the recorder subscribes to its output).
     """
 
     world: World
@@ -79,6 +81,7 @@ class Env:
     on_step: Callable[[StepRecord], None] | None = None
     record_before: bool = False
     auto_ui_tree: bool = True
+    on_terminal: Callable[[str, Any], None] | None = None
 
     steps: int = 0
     done: bool = False
@@ -86,6 +89,7 @@ class Env:
     messages: list[Message] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
     _elements: dict[str, list[uitree.Element]] = field(default_factory=dict)
+    _terminals: set[str] = field(default_factory=set)
     _pending_note: str | None = None
     _pending_usage: Mapping[str, Any] | None = None
     first_observation: Observation | None = None
@@ -221,6 +225,8 @@ class Env:
         return norm
 
     def _linux(self, role: str, device: LinuxDevice, action: Any) -> Observation:
+        if action.action in A.TERMINAL_ACTIONS:
+            return self._terminal(role, device, action)
         cap = self.limits.shell_output_cap
         if action.action == "shell":
             timeout = min(action.timeout, self.limits.shell_timeout_s)
@@ -249,6 +255,55 @@ class Env:
         except OSError as exc:  # the guest said no; the machine is fine (DeviceLost is not OSError)
             return Observation.failure(_file_error(kind, path, exc), role, kind)
         return Observation(device=role, action=kind, text=f"wrote {len(data):,} bytes to {path}")
+
+    def _terminal(self, role: str, device: LinuxDevice, action: Any) -> Observation:
+        """Type and/or read the device's terminal. A shell that ended since the last action
+        gets a fresh terminal and an error observation (the keys are not sent into it)."""
+        opener = getattr(device, "terminal", None)
+        if opener is None:
+            raise ActionInvalid(f"{role!r} has no terminal (its backend offers none)")
+        term = opener()
+        if role not in self._terminals:
+            self._terminals.add(role)
+            if self.on_terminal is not None:
+                self.on_terminal(role, term)
+        quiet, kind = action.quiet_ms / 1000, action.action
+        error = None
+        if not term.alive:
+            status = term.exit_status
+            term.restart()  # returns once the new prompt is up
+            settled = term.wait(quiet=quiet, timeout=action.timeout)
+            error = (
+                f"the terminal's shell had ended (exit status {status}); a fresh terminal "
+                "was started" + ("; the keys were not typed" if kind == "terminal_keys" else "")
+            )
+        elif kind == "terminal_keys":
+            mark = term.mark()
+            term.keys(action.items())
+            settled = term.wait(quiet=quiet, timeout=action.timeout, since=mark, until=action.until)
+        else:
+            settled = term.wait(quiet=quiet, timeout=action.timeout, until=action.until)
+        shot = term.screen_shot(getattr(action, "scrollback", 0))
+        text = shot.text
+        if not shot.alive:
+            text += (
+                f"\n[the shell exited (status {term.exit_status}); "
+                "the next terminal action starts a fresh one]"
+            )
+        if action.until is not None and action.until not in "\n".join(shot.lines):
+            text += f"\n[{action.until!r} did not show within {action.timeout:g} s]"
+            settled = False
+        return Observation(
+            ok=error is None,
+            error=error,
+            device=role,
+            action=kind,
+            text=text,
+            cursor=shot.cursor,
+            scrollback="\n".join(shot.scrollback) if shot.scrollback else None,
+            settled=settled,
+            alternate_screen=shot.alternate,
+        )
 
     # -- Android ----------------------------------------------------------------------------
 

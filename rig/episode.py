@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hostproc.reaper import reap_orphans
+from linux_vm.image import GUEST_PASSWORD
+from linux_vm.terminal_keys import canonical as canonical_key
+from linux_vm.terminal_keys import encode_key
 from rig import snapshot
 from rig.agents import Agent
 from rig.config import RigConfig, parse_config
@@ -130,11 +133,29 @@ def _plans(loaded: LoadedTask, progress: Progress) -> Any:
 
 
 def _commands(records: list[StepRecord]) -> list[tuple[str, str]]:
+    """``(role, command)`` for every shell command, and every line typed into a terminal
+    (ended by Enter), so safety checks see what was run either way."""
     out = []
+    typing: dict[str, str] = {}
     for rec in records:
         action = rec.action
-        if getattr(action, "action", None) == "shell":
+        kind = getattr(action, "action", None)
+        if kind == "shell":
             out.append((action.device, action.command))
+        elif kind == "terminal_keys":
+            for item in action.items():
+                line = typing.get(action.device, "")
+                if isinstance(item, tuple):
+                    line += item[1]
+                elif canonical_key(item) == "enter":
+                    out.append((action.device, line))
+                    line = ""
+                elif encode_key(item) in ("\x03", "\x15"):  # C-c, C-u: the line is gone
+                    line = ""
+                elif encode_key(item) is None:
+                    line += item
+                typing[action.device] = line
+    out.extend((role, line) for role, line in typing.items() if line)
     return out
 
 
@@ -161,6 +182,9 @@ class Episode:
         out.mkdir(parents=True, exist_ok=True)
         self.recorder = Recorder(out)
         task = self.task
+        if "linux" in task.devices.values():
+            # The laptop user's password (sudo asks it at the terminal) never reaches the record.
+            self.recorder.redactor.add(GUEST_PASSWORD)
         self.recorder.json(
             "task.json",
             {
@@ -262,7 +286,12 @@ class Episode:
             shell_output_cap=self.config.limits.shell_output_cap,
         )
         self.env = Env(
-            world, task.instruction, limits=limits, on_step=self._on_step, record_before=True
+            world,
+            task.instruction,
+            limits=limits,
+            on_step=self._on_step,
+            record_before=True,
+            on_terminal=self.recorder.terminal,
         )
         self.env.reset()
         return self.env

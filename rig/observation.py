@@ -28,8 +28,15 @@ class Observation(BaseModel):
     exit_code: int | None = None
     screen_size: tuple[int, int] | None = None
     settled: bool | None = Field(
-        default=None, description="after a GUI action: False when the screen was still changing"
+        default=None,
+        description="False when the screen (after a GUI action) was still changing, or "
+        "terminal output was still arriving, when it was read",
     )
+    cursor: tuple[int, int] | None = Field(
+        default=None, description="terminal cursor, 0-based (row, column)"
+    )
+    scrollback: str | None = Field(default=None, description="terminal lines above the screen")
+    alternate_screen: bool | None = None
     screenshot_png: bytes | None = Field(default=None, exclude=True, repr=False)
 
     def for_model(self) -> dict[str, Any]:

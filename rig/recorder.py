@@ -7,6 +7,7 @@ Layout::
     trajectory.jsonl    one line per step, appended and flushed as it happens
     steps/0003-before.png, 0003-after.png, 0003-ui.xml, 0003-after.thumb.jpg
     transcripts/ROLE.log  every shell command on a device with its output
+    terminal/ROLE.cast    the device's terminal as an asciicast v2 (rig/cast.py)
     seed/               the seed plan and the read-back digest per device
     final_state.json    what scoring read from the devices
     state/              baseline.json and final.json (rig.snapshot), checks.json (what checks read)
@@ -34,6 +35,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from rig.actions import TERMINAL_ACTIONS
+from rig.cast import CastWriter
 from rig.env import StepRecord
 from rig.redact import Redactor
 from rig.report.steps import make_thumbnail
@@ -100,6 +103,8 @@ class Recorder:
         self._phase_started: dict[str, float] = {}
         self._images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder-images")
         self._pending: list[Future[None]] = []
+        self._casts: dict[str, CastWriter] = {}
+        self._cast_at: dict[str, float] = {}
         self.flush_episode()
 
     # -- episode-level ---------------------------------------------------------------------
@@ -147,10 +152,29 @@ class Recorder:
         except Exception as exc:
             self._episode["record_error"] = f"{type(exc).__name__}: {exc}"
         self._images.shutdown(wait=True)
+        for cast in self._casts.values():
+            cast.close()
         self._episode["status"] = status
         self._episode["ended"] = datetime.now(UTC).isoformat()
         self.flush_episode()
         self._trajectory.close()
+
+    def terminal(self, role: str, term: Any) -> None:
+        """Record ``term``'s output from now on as ``terminal/ROLE.cast`` (pass to
+        :class:`~rig.env.Env` as ``on_terminal``)."""
+        if role in self._casts:
+            return
+        writer = CastWriter(
+            self.root / "terminal" / f"{role}.cast",
+            term.columns,
+            term.lines,
+            self.redactor,
+            title=role,
+            repaint=term.repaint,
+        )
+        writer.output(writer.start, term.repaint())  # what the screen showed when it began
+        term.listeners.append(writer.output)
+        self._casts[role] = writer
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -178,6 +202,14 @@ class Recorder:
             files["ui_tree"] = f"{stem}-ui.xml"
         if obs.exit_code is not None and isinstance(action, Mapping):
             self._transcript(obs.device or "unknown", action.get("command", ""), obs)
+        terminal = None
+        if isinstance(action, Mapping) and action.get("action") in TERMINAL_ACTIONS:
+            role = str(action.get("device"))
+            cast = self._casts.get(role)
+            if cast is not None:
+                start = self._cast_at.get(role, 0.0)
+                end = self._cast_at[role] = cast.mark(f"step {rec.index}")
+                terminal = {"cast": f"terminal/{role}.cast", "from": start, "to": end}
         line = {
             "step": rec.index,
             "time": datetime.fromtimestamp(rec.started, UTC).isoformat(),
@@ -186,6 +218,7 @@ class Recorder:
             "result": obs.for_model(),
             "touch": list(rec.touch) if rec.touch else None,
             "files": files,
+            "terminal": terminal,
             "durations": {"step_s": round(rec.duration_s, 4)},
             "agent_message": rec.agent_message,
             "usage": dict(rec.usage) if rec.usage else None,

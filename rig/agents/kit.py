@@ -47,6 +47,31 @@ class Actions:
     def write_file(self, device: str, path: str, content: str) -> Observation:
         return self.do(A.WriteFile(device=device, path=path, content=content))
 
+    def keys(
+        self, device: str, *keys: str | A.Text, until: str | None = None, timeout: float = 5.0
+    ) -> Observation:
+        """Type into the terminal: key names (``"Enter"``, ``"C-c"``) and text, in order;
+        returns the screen once output settles (or ``until`` shows)."""
+        obs = self.do(A.TerminalKeys(device=device, keys=list(keys), until=until, timeout=timeout))
+        if until is not None and until not in (obs.text or ""):
+            raise OracleStuck(f"{until!r} not on the terminal of {device}: {obs.text}")
+        return obs
+
+    def type_line(self, device: str, line: str, until: str | None = None, timeout: float = 10.0):
+        """Type ``line`` as text (never read as a key name) and press Enter."""
+        return self.keys(device, A.Text(text=line), "Enter", until=until, timeout=timeout)
+
+    def screen(
+        self, device: str, until: str | None = None, timeout: float = 5.0, scrollback: int = 0
+    ) -> Observation:
+        """The terminal's screen; with ``until``, once that text shows (else OracleStuck)."""
+        obs = self.do(
+            A.TerminalScreen(device=device, until=until, timeout=timeout, scrollback=scrollback)
+        )
+        if until is not None and until not in (obs.text or ""):
+            raise OracleStuck(f"{until!r} not on the terminal of {device}: {obs.text}")
+        return obs
+
     def mail(self, device: str, marker: str) -> str:
         """The decoded text (``mshow``) of the inbox mail whose file contains ``marker``
         (a Message-ID is a good one): a person opening the one mail they look for."""
