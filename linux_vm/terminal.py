@@ -399,4 +399,3 @@ def feed_screen(chunks: Iterable[str], columns: int = COLUMNS, lines: int = LINE
     for chunk in chunks:
         stream.feed(chunk)
     return screen
-

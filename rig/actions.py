@@ -301,7 +301,7 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
         "Type into a Linux device's terminal (a real pty: vim, less, top, sudo prompts, "
         "read -p all work), then get its screen once output settles. keys: a list of key "
         "names (Enter, Tab, Escape, Backspace, Up, Down, PageUp, PageDown, Home, End, F1-F12, "
-        "C-c, C-d, C-x, M-x) and text typed as it is; {\"text\": ...} types text that "
+        'C-c, C-d, C-x, M-x) and text typed as it is; {"text": ...} types text that '
         "spells a key name."
     ),
     "terminal_screen": (

@@ -66,6 +66,7 @@ def load_episode(run_dir: Path) -> dict[str, Any]:
         "steps": steps,
         "changes": None,
         "evidence": {},
+        "casts": _casts(run_dir, steps),
     }
     base, final = (_load_json(run_dir / "state" / f"{n}.json") for n in ("baseline", "final"))
     if base is not None and final is not None:
@@ -74,6 +75,22 @@ def load_episode(run_dir: Path) -> dict[str, Any]:
             _load_json(run_dir / "state" / "checks.json"), rec["score"], rec["changes"], steps
         )
     return rec
+
+
+CAST_EMBED_MAX = 40 * 1024 * 1024
+
+
+def _casts(run_dir: Path, steps: list[dict[str, Any]]) -> dict[str, str]:
+    """Terminal recordings the steps play (embedded: a page from disk cannot fetch files)."""
+    out: dict[str, str] = {}
+    for step in steps:
+        name = (step.get("terminal") or {}).get("cast")
+        path = run_dir / str(name)
+        inside = run_dir.resolve() in path.resolve().parents
+        fits = inside and path.is_file() and path.stat().st_size <= CAST_EMBED_MAX
+        if name and name not in out and fits:
+            out[name] = path.read_text(encoding="utf-8", errors="replace")
+    return out
 
 
 _ASSETS = resources.files("rig") / "assets"
@@ -145,6 +162,8 @@ def checks_table(
 def page_payload(rec: dict[str, Any]) -> str:
     """The record the step view's script reads (JSON, safe inside a script element)."""
     data = {k: rec[k] for k in ("task", "steps", "t0")}
+    if rec.get("casts"):
+        data["casts"] = rec["casts"]  # the terminal player's recordings (rig/assets/terminal.js)
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
@@ -166,7 +185,8 @@ def render_episode(run_dir: Path) -> str:
         for p in transcripts
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{title} — clawrig episode</title><style>{asset("report.css")}</style></head><body>
+<title>{title} — clawrig episode</title><style>{asset("report.css")}</style>
+<style>{asset("terminal.css")}</style></head><body>
 <header><h1>{title}</h1>
 <div>{verdict(score, episode)} · {len(rec["steps"])} steps · {html.escape(phase_text)} {links}</div>
 {_agent_error(score, episode)}
@@ -178,6 +198,7 @@ def render_episode(run_dir: Path) -> str:
 <main id="steps"><nav id="nav"><input id="search" type="search" placeholder="search steps (/)">
 <div id="list"></div></nav><section id="step"></section></main>
 <script type="application/json" id="record">{page_payload(rec)}</script>
+<script>{asset("terminal.js")}</script>
 <script>{asset("report.js")}</script></body></html>"""
 
 

@@ -37,8 +37,22 @@ def test_named_keys_are_the_bytes_an_xterm_sends():
 def test_names_shared_with_android_mean_the_same_key():
     """One schema: a name both tables know is spelled alike (Android's DEL is backspace)."""
     shared = {n for n in KEYCODES if canonical(n) is not None}
-    assert {"enter", "tab", "escape", "space", "del", "forward_del", "page_up", "page_down",
-            "move_home", "move_end", "dpad_up", "dpad_down", "dpad_left", "dpad_right"} <= shared
+    assert {
+        "enter",
+        "tab",
+        "escape",
+        "space",
+        "del",
+        "forward_del",
+        "page_up",
+        "page_down",
+        "move_home",
+        "move_end",
+        "dpad_up",
+        "dpad_down",
+        "dpad_left",
+        "dpad_right",
+    } <= shared
     # "home" is Android's home *button*; a terminal has none, so there it is the Home key.
     assert canonical("home") == "move_home"
     for name in shared - {"home"}:
