@@ -220,7 +220,7 @@ class Terminal:
 
     def _start(self) -> None:
         self.screen = TerminalScreen(self.columns, self.lines, self.scrollback_lines, self._reply)
-        self.stream = pyte.Stream(self.screen)
+        self.stream = _stream(self.screen)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         with self.session._guard("opening a terminal"):
             chan = self.session.transport.open_session(window_size=self.window, timeout=10)
@@ -392,10 +392,18 @@ class Terminal:
             return self.screen.repaint()
 
 
+def _stream(screen: TerminalScreen) -> pyte.Stream:
+    stream = pyte.Stream(screen)
+    # The text is already decoded; "not UTF-8" here only tells pyte to honour charset
+    # switches (``ESC ( 0`` line drawing, as ncurses draws boxes), as xterm does.
+    stream.use_utf8 = False
+    return stream
+
+
 def feed_screen(chunks: Iterable[str], columns: int = COLUMNS, lines: int = LINES):
     """A fresh screen after ``chunks`` of output: how a recording plays back."""
     screen = TerminalScreen(columns, lines)
-    stream = pyte.Stream(screen)
+    stream = _stream(screen)
     for chunk in chunks:
         stream.feed(chunk)
     return screen

@@ -19,7 +19,7 @@ const ClawrigTerm = (() => {
     constructor(cols, rows){this.cols=cols;this.rows=rows;this.reset();}
     reset(){this.main=this.blank();this.grid=this.main;this.alt=null;this.x=0;this.y=0;
       this.top=0;this.bot=this.rows-1;this.attr={};this.saved=null;this.wrap=false;
-      this.g0=false;this.state=0;this.buf='';this.cursorOn=true;}
+      this.g=[false,false];this.gl=0;this.state=0;this.buf='';this.cursorOn=true;}
     blank(){const g=[];for(let i=0;i<this.rows;i++)g.push(this.line());return g;}
     line(){const l=[];for(let i=0;i<this.cols;i++)l.push({c:' ',a:this.attr||{}});return l;}
     feed(s){for(const ch of s)this.step(ch);}
@@ -42,21 +42,23 @@ const ClawrigTerm = (() => {
         else if(o===24||o===26)this.state=0; else this.buf+=ch; return;}
       if(st===3){if(ch==='\x07'){this.state=0;}else if(ch==='\x1b'){this.state=5;}
         else if(this.buf.length<512)this.buf+=ch;return;}
-      if(st===4){this.state=0;if(this.charsetFor==='(')this.g0=(ch==='0');return;}
+      if(st===4){this.state=0;this.g[this.charsetFor==='('?0:1]=(ch==='0');return;}
       if(st===5){this.state=ch==='\\'?0:3;}}
     control(o){this.wrap=o===8?false:this.wrap;
       if(o===13){this.x=0;this.wrap=false;}
       else if(o===10||o===11||o===12){this.index();this.wrap=false;}
       else if(o===8){if(this.x>0)this.x--;}
       else if(o===9){this.x=Math.min(this.cols-1,(Math.floor(this.x/8)+1)*8);}
-      else if(o===14)this.g0=true; else if(o===15)this.g0=false;}
-    print(ch){if(this.g0&&DRAW[ch])ch=DRAW[ch];const w=wide(ch.codePointAt(0))?2:1;
+      else if(o===14)this.gl=1; else if(o===15)this.gl=0;}
+    print(ch){if(this.g[this.gl]&&DRAW[ch])ch=DRAW[ch];const w=wide(ch.codePointAt(0))?2:1;
       if(this.wrap||this.x+w>this.cols){this.x=0;this.index();}
       this.wrap=false;const row=this.grid[this.y];row[this.x]={c:ch,a:this.attr};
       if(w===2&&this.x+1<this.cols)row[this.x+1]={c:'',a:this.attr};
       this.x+=w;if(this.x>=this.cols){this.x=this.cols-1;this.wrap=true;}}
-    index(){if(this.y===this.bot)this.scroll(1);else if(this.y<this.rows-1)this.y++;}
-    rindex(){if(this.y===this.top)this.scroll(-1);else if(this.y>0)this.y--;}
+    // As pyte (what the agent was shown) does: outside the scroll region the cursor is
+    // pulled back into it.
+    index(){if(this.y===this.bot)this.scroll(1);else this.y=Math.min(this.y+1,this.bot);}
+    rindex(){if(this.y===this.top)this.scroll(-1);else this.y=Math.max(this.y-1,this.top);}
     scroll(n){for(let i=0;i<Math.abs(n);i++){if(n>0){this.grid.splice(this.top,1);
       this.grid.splice(this.bot,0,this.line());}else{this.grid.splice(this.bot,1);
       this.grid.splice(this.top,0,this.line());}}}
@@ -65,8 +67,8 @@ const ClawrigTerm = (() => {
       const a=p.split(';').map(v=>parseInt(v,10));const n=(i,d)=>(isNaN(a[i])||a[i]===0)?d:a[i];
       const Y=this.y,X=this.x;if(f!=='m')this.wrap=false;
       switch(f){
-      case 'A':this.y=Math.max(Y<this.top?0:this.top,Y-n(0,1));break;
-      case 'B':case 'e':this.y=Math.min(Y>this.bot?this.rows-1:this.bot,Y+n(0,1));break;
+      case 'A':this.y=Math.max(this.top,Y-n(0,1));break;
+      case 'B':case 'e':this.y=Math.min(this.bot,Y+n(0,1));break;
       case 'C':case 'a':this.x=Math.min(this.cols-1,X+n(0,1));break;
       case 'D':this.x=Math.max(0,X-n(0,1));break;
       case 'E':this.x=0;this.y=Math.min(this.rows-1,Y+n(0,1));break;
@@ -89,7 +91,9 @@ const ClawrigTerm = (() => {
         for(let i=0;i<k;i++)row.splice(X,0,{c:' ',a:this.attr});row.length=this.cols;break;}
       case 'S':{const s=this.y;this.y=this.bot;for(let i=0;i<n(0,1);i++)this.scroll(1);this.y=s;break;}
       case 'T':for(let i=0;i<n(0,1);i++)this.scroll(-1);break;
-      case 'r':if(!priv){const t=n(0,1)-1,b=n(1,this.rows)-1;if(b-t>=1&&b<this.rows){this.top=t;this.bot=b;this.x=0;this.y=0;}}break;
+      case 'r':if(priv)break;if(!p||p==='0'){this.top=0;this.bot=this.rows-1;break;}
+        {const t=Math.max(0,Math.min(n(0,1)-1,this.rows-1)),b=Math.min(this.rows-1,n(1,this.rows)-1);
+        if(b-t>=1){this.top=t;this.bot=b;this.x=0;this.y=0;}}break;
       case 's':this.saved={x:X,y:Y,a:this.attr};break;
       case 'u':if(this.saved){this.x=this.saved.x;this.y=this.saved.y;}break;
       case 'm':if(!priv)this.sgr(a);break;
