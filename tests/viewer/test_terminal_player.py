@@ -65,7 +65,8 @@ def _random_case(seed: int) -> list[str]:
             parts.append(f"\x1b[{rnd.choice(['?1049h', '?1049l'])}")
         elif op == "r":
             top = rnd.randint(1, 20)
-            parts.append(f"\x1b[{top};{rnd.randint(top + 1, 40)}r" if rnd.random() < 0.7 else "\x1b[r")
+            bottom = rnd.randint(top + 1, 40)
+            parts.append(f"\x1b[{top};{bottom}r" if rnd.random() < 0.7 else "\x1b[r")
         else:
             parts.append(f"\x1b[{rnd.randint(1, 5)}{op}")
     return parts
