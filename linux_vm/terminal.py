@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import inspect
 import threading
 import time
 from collections import deque
@@ -38,6 +39,7 @@ from linux_vm.terminal_keys import encode_key
 
 COLUMNS, LINES = 120, 40
 TERM = "xterm-256color"
+LANG = "C.UTF-8"
 SCROLLBACK_LINES = 2000
 # The SSH window: how far the guest may run ahead of the host's screen. Small, so that
 # after C-c on a flood the backlog still to be drawn is a fraction of a second.
@@ -155,6 +157,26 @@ class TerminalScreen(pyte.Screen):
         return f"\x1b[0m\x1b[H\x1b[2J{rows}\x1b[{self.cursor.y + 1};{self.cursor.x + 1}H"
 
 
+def _ignore_private(name: str):
+    """A screen method that drops the private form of its sequence (``ESC [ > 4 ; 2 m``,
+    vim's modifyOtherKeys), which pyte would pass it as a keyword it does not take."""
+    method = getattr(pyte.Screen, name)
+
+    def handler(self, *params, private: bool = False):
+        if not private:
+            method(self, *params)
+
+    handler.__name__ = name
+    return handler
+
+
+for _name in set(pyte.Stream.csi.values()):
+    _params = inspect.signature(getattr(pyte.Screen, _name)).parameters
+    takes = any(p == "private" or v.kind is v.VAR_KEYWORD for p, v in _params.items())
+    if not takes and _name not in TerminalScreen.__dict__:
+        setattr(TerminalScreen, _name, _ignore_private(_name))
+
+
 @dataclass
 class ScreenShot:
     """The terminal as a person sees it: ``lines`` rows of text, the cursor (0-based
@@ -225,6 +247,8 @@ class Terminal:
         with self.session._guard("opening a terminal"):
             chan = self.session.transport.open_session(window_size=self.window, timeout=10)
             chan.get_pty(term=TERM, width=self.columns, height=self.lines)
+            # sshd passes LANG (AcceptEnv) where PAM would have set it: programs draw UTF-8.
+            chan.update_environment({"LANG": LANG})
             chan.invoke_shell()
         self._chan = chan
         self.exit_status = None
@@ -270,7 +294,7 @@ class Terminal:
             with self._cond:
                 self.bytes_in += len(data)
                 if chan is self._chan and text:
-                    self.stream.feed(text)
+                    _feed(self.stream, text)
                 self._last_output = time.monotonic()
                 self._outputs += 1
                 self._cond.notify_all()
@@ -405,5 +429,12 @@ def feed_screen(chunks: Iterable[str], columns: int = COLUMNS, lines: int = LINE
     screen = TerminalScreen(columns, lines)
     stream = _stream(screen)
     for chunk in chunks:
-        stream.feed(chunk)
+        _feed(stream, chunk)
     return screen
+
+
+def _feed(stream: pyte.Stream, text: str) -> None:
+    """Feed the screen; a sequence pyte cannot take loses the rest of its chunk, never the
+    terminal (pyte resets its parser before raising)."""
+    with contextlib.suppress(Exception):
+        stream.feed(text)

@@ -220,7 +220,10 @@ def task_text(loaded: LoadedTask) -> str:
             "from the last UI tree), type, key, swipe, long_press, launch."
         )
     if "linux" in kinds:
-        how.append("Linux: shell, read_file, write_file.")
+        how.append(
+            "Linux: shell, read_file, write_file; terminal_keys and terminal_screen for "
+            "a real terminal (interactive programs: vim, less, top, sudo's password prompt)."
+        )
     how.append("Tell the user things with answer or notify. Call finish when the task is done.")
     return (
         f"{task.instruction.strip()}\n\n"
@@ -280,7 +283,7 @@ def observation_result(obs: Observation, info: dict[str, Any]) -> types.CallTool
 
 
 def tool_list() -> list[types.Tool]:
-    read_only = {"screenshot", "ui_tree", "read_file", "wait"}
+    read_only = {"screenshot", "ui_tree", "read_file", "wait", "terminal_screen"}
     tools = [
         types.Tool(
             name=spec["name"],

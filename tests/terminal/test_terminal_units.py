@@ -94,6 +94,12 @@ def test_any_bytes_are_shown_not_crashed_on(data):
     assert len(screen.lines_text()) == 40
 
 
+def test_private_forms_pyte_does_not_know_are_ignored_not_fatal():
+    """vim sends ``ESC [ > 4 ; 2 m`` (modifyOtherKeys): pyte raised on it, killing the reader."""
+    screen = feed_screen(["a\x1b[>4;2mb\x1b[?1;2Ac\x1b[?5Xd", "\x1b[?4m\x1b[>1de"])
+    assert screen.lines_text()[0] == "abcde"
+
+
 def test_repaint_reproduces_the_screen_text():
     screen = feed_screen(["héllo 世界\r\n\x1b[31mred\x1b[0m", "\x1b[5;10Hx"])
     again = feed_screen([screen.repaint()])
