@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import paramiko
 import pyte
-from wcwidth import wcwidth
 
 from linux_vm.ssh import SshSession
 from linux_vm.terminal_keys import encode_key
@@ -45,6 +44,7 @@ SCROLLBACK_LINES = 2000
 # after C-c on a flood the backlog still to be drawn is a fraction of a second.
 WINDOW_BYTES = 128 * 1024
 OPEN_WAIT_S = 15.0
+_LOOK_EVERY_S = 0.005
 _ALT_MODES = frozenset({47 << 5, 1047 << 5, 1049 << 5})
 _DECCKM = 1 << 5
 
@@ -132,16 +132,9 @@ class TerminalScreen(pyte.Screen):
         self.dirty.update(range(self.lines))
 
     def _render(self, line) -> str:
-        out = []
-        is_wide = False
-        for x in range(self.columns):
-            if is_wide:  # the empty cell after a wide character
-                is_wide = False
-                continue
-            char = line[x].data
-            is_wide = wcwidth(char[0]) == 2 if char else False
-            out.append(char)
-        return "".join(out).rstrip()
+        # A wide character's second cell holds "" in pyte, so joining the cells is the text
+        # (and is what the report's player draws); no per-character width lookups.
+        return "".join([line[x].data for x in range(self.columns)]).rstrip()
 
     @property
     def app_cursor(self) -> bool:
@@ -370,13 +363,15 @@ class Terminal:
         an answer to start before quiet counts. True when it settled; False when output
         was still arriving (a flood, ``top``) at the deadline.
         """
-        start = time.monotonic()
+        start = next_look = time.monotonic()
         deadline = start + timeout
         with self._cond:
             while True:
                 now = time.monotonic()
-                if until is not None and until in "\n".join(self.screen.lines_text()):
-                    return True
+                if until is not None and now >= next_look:
+                    if until in "\n".join(self.screen.lines_text()):
+                        return True
+                    next_look = now + _LOOK_EVERY_S  # a flood must not cost a render per chunk
                 if not self.alive:
                     return True
                 waiting_first = (
@@ -388,9 +383,9 @@ class Terminal:
                 if until is None and not waiting_first and now - self._last_output >= quiet:
                     return True
                 if now >= deadline:
-                    return False
+                    return until is not None and until in "\n".join(self.screen.lines_text())
                 if until is not None:
-                    step = deadline - now
+                    step = min(deadline, next_look) - now
                 elif waiting_first:
                     step = min(start + first, deadline) - now
                 else:
