@@ -25,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pyte  # noqa: E402
+import pyte
 
-from linux_vm.backends import QemuBackend  # noqa: E402
-from linux_vm.terminal import TerminalScreen, _stream  # noqa: E402
-from rig import actions as A  # noqa: E402
-from rig.config import RigConfig  # noqa: E402
-from rig.env import Env  # noqa: E402
-from rig.world import World  # noqa: E402
+from linux_vm.backends import QemuBackend
+from linux_vm.terminal import TerminalScreen, _stream
+from rig import actions as A
+from rig.config import RigConfig
+from rig.env import Env
+from rig.world import World
 
 
 def _ms(values: list[float]) -> str:
