@@ -1,6 +1,10 @@
 """What changed: snapshot differences, the step behind each change, evidence for checks."""
 
 import json
+from html.parser import HTMLParser
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rig import snapshot
 from rig.report import changes as ch
@@ -193,3 +197,43 @@ def test_live_events_and_heartbeats_get_lanes_of_their_own(tmp_path):
     assert [(i["t"], i["label"]) for i in lanes["events"]] == [(2.0, "sms.received: Running late")]
     assert [i["t"] for i in lanes["heartbeats"]] == [4.0]
     assert list(lanes) == ["phone", "events", "heartbeats", "agent"]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(), st.text(min_size=1))
+def test_hostile_text_survives_the_page_and_never_becomes_markup(before, after):
+    from rig.viewer import page_payload
+
+    rec = {"task": {"title": after}, "t0": None,
+           "steps": [{"step": 0, "action": {"action": "type", "text": after}}]}  # fmt: skip
+    payload = page_payload(rec)
+    assert "</" not in payload and json.loads(payload) == rec  # what JSON.parse reads back
+    base = _snap({}, {"/sdcard/x.md": {"hash": "a", "text": before}})
+    final = _snap({"1": {"_id": "1", "type": "2", "address": "+49", "body": after}},
+                  {"/sdcard/x.md": {"hash": "b", "text": after}})  # fmt: skip
+    parser = _Tags()
+    parser.feed(render(ch.diff_snapshots(base, final)))
+    parser.close()
+    assert parser.tags <= {"section", "h2", "h3", "h4", "div", "span", "table", "tr", "td",
+                           "ul", "li", "a", "details", "summary", "pre"}  # fmt: skip
+    shown = "".join(parser.text)
+    assert all(line in shown for line in after.splitlines() if len(line) < 100)
+    from rig.report import timeline
+
+    rec["steps"][0].update(device=after, t=0.0, agent_message=before)
+    lanes = _Tags()
+    lanes.feed(timeline.render(rec))
+    assert lanes.tags <= {"section", "h2", "div", "span", "a"}
