@@ -24,6 +24,7 @@ import shlex
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,19 +234,28 @@ def device_snapshot(
 def take(world: Any, task: Any, baseline: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A snapshot of every device (and every service that can take its own).
 
-    With ``baseline`` given, file texts are read only where a file changed.
+    With ``baseline`` given, file texts are read only where a file changed. Devices and
+    services are read side by side (threads: each waits on its own connection, as in seeding).
     """
-    devices = {}
-    for role, device in world.devices.items():
+
+    def device(role: str, dev: Any) -> dict[str, Any]:
         old = ((baseline or {}).get("devices") or {}).get(role) if baseline is not None else None
-        roots = (old or {}).get("roots") or file_roots(device, task, role)
-        devices[role] = device_snapshot(device, roots, old if baseline is not None else None)
-    services = {}
-    for name, service in getattr(world, "services", {}).items():
+        roots = (old or {}).get("roots") or file_roots(dev, task, role)
+        return device_snapshot(dev, roots, old if baseline is not None else None)
+
+    def service(svc: Any) -> dict[str, Any]:
         try:
-            services[name] = service_snapshot(service)
-        except Exception as exc:
-            services[name] = {"errors": {"snapshot": f"{type(exc).__name__}: {exc}"}}
+            return service_snapshot(svc)
+        except Exception as exc:  # evidence is best effort, as for devices
+            return {"errors": {"snapshot": f"{type(exc).__name__}: {exc}"}}
+
+    services_in = getattr(world, "services", {})
+    jobs = len(world.devices) + len(services_in)
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="snapshot") as pool:
+        devs = {r: pool.submit(device, r, d) for r, d in world.devices.items()}
+        svcs = {n: pool.submit(service, s) for n, s in services_in.items()}
+        devices = {r: f.result() for r, f in devs.items()}
+        services = {n: f.result() for n, f in svcs.items()}
     return {"taken": datetime.now(UTC).isoformat(), "devices": devices, "services": services}
 
 
