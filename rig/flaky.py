@@ -130,7 +130,8 @@ def replay_run(
                 while pending:
                     complete, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in complete:
-                        spec, r, _, recorded = pending.pop(future)
+                        item = pending.pop(future)
+                        spec, r, _trajectory, recorded = item
                         try:
                             row = future.result()
                         except Exception as exc:  # the worker process (or its node) died
@@ -151,7 +152,7 @@ def replay_run(
                         fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                         fh.flush()
                         if row.get("infra_error") and attempts[key] <= retries:
-                            queue.append((spec, r, _, recorded))
+                            queue.append(item)
                         if on_result is not None:
                             on_result(row)
                     submit()
