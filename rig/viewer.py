@@ -69,7 +69,17 @@ def load_episode(run_dir: Path) -> dict[str, Any]:
         "casts": _casts(run_dir, steps),
     }
     base, final = (_load_json(run_dir / "state" / f"{n}.json") for n in ("baseline", "final"))
-    if base is not None and final is not None:
+    if base is None:
+        rec["missing"] = (
+            "No baseline state in this record: the episode ended before seeding was verified, "
+            "or an older rig recorded it."
+        )
+    elif final is None:
+        rec["missing"] = (
+            "Only the baseline state was read: the episode ended before the final state "
+            "(see the verdict above)."
+        )
+    else:
         rec["changes"] = ch.attribute_all(ch.diff_snapshots(base, final), steps)
         rec["evidence"] = ch.check_evidence(
             _load_json(run_dir / "state" / "checks.json"), rec["score"], rec["changes"], steps
@@ -159,6 +169,13 @@ def checks_table(
     )
 
 
+def _changes(rec: dict[str, Any], run_dir: Path) -> str:
+    shift = world_shift(rec["task"], rec["episode"])
+    return changes_view.render(
+        rec["changes"], run_dir, rec["steps"], shift=shift, missing=rec.get("missing", "")
+    )
+
+
 def page_payload(rec: dict[str, Any]) -> str:
     """The record the step view's script reads (JSON, safe inside a script element)."""
     data = {k: rec[k] for k in ("task", "steps", "t0")}
@@ -194,7 +211,7 @@ def render_episode(run_dir: Path) -> str:
 {checks_table(score, rec["evidence"])}
 <p class="kbd">←/→ or j/k: previous/next step · Home/End · t: UI tree · /: search steps</p></header>
 {timeline.render(rec)}
-{changes_view.render(rec["changes"], run_dir, rec["steps"], shift=world_shift(task, episode))}
+{_changes(rec, run_dir)}
 <main id="steps"><nav id="nav"><input id="search" type="search" placeholder="search steps (/)">
 <div id="list"></div></nav><section id="step"></section></main>
 <script type="application/json" id="record">{page_payload(rec)}</script>

@@ -90,6 +90,7 @@ def render(
     section_id: str = "changes",
     base: str = "",
     shift: float = 0.0,
+    missing: str = "No state snapshots in this record.",
 ) -> str:
     """The section; ``base`` (a report's path) makes step links open that report instead, and
     ids are prefixed by ``section_id`` when it is not ``changes`` (two sections on one page)."""
@@ -97,8 +98,7 @@ def render(
     if diff is None:
         return (
             f'<section id="{section_id}"><h2>What changed</h2><p class="kbd">'
-            "No baseline/final state in this record (recorded before state snapshots)."
-            "</p></section>"
+            f"{_e(missing)}</p></section>"
         )
     parts = []
     sent = [

@@ -87,7 +87,8 @@ def _checks(rec: dict[str, Any], name: str, base: str) -> str:
 def _changes(rec: dict[str, Any], run: Path, section: str, base: str) -> str:
     shift = world_shift(rec["task"], rec["episode"])
     page = base + "report.html"
-    return changes_view.render(rec["changes"], run, rec["steps"], section, page, shift)
+    missing = rec.get("missing", "")
+    return changes_view.render(rec["changes"], run, rec["steps"], section, page, shift, missing)
 
 
 def _rel(target: Path, start: Path) -> str:

@@ -142,7 +142,7 @@ def test_the_section_shows_sent_messages_diffs_and_step_links():
     assert '→ <a class="sl" href="#step-4" data-step="4"' in page
     assert '<span class="add">+- eggs</span>' in page
     assert "contents withheld" in page
-    assert "No baseline" in render(None)
+    assert "ended before" in render(None, missing="the episode ended before")
 
 
 def test_service_audit_is_placed_by_world_time_and_seeding_is_set_apart(tmp_path):

@@ -103,6 +103,7 @@ def test_report_in_headless_chromium(episode):
         page.goto(page_path.as_uri())
         assert "PASS" in page.inner_text("header")
         assert "Demo <task>" in page.inner_text("h1")
+        assert "No baseline state" in page.inner_text("#changes")  # a record without snapshots
         assert page.inner_text("#step h2").startswith("Step 0")
         widths = page.eval_on_selector_all("#step img", "els => els.map(e => e.naturalWidth)")
         assert widths == [108, 108]
