@@ -80,7 +80,8 @@ class _Record(BaseModel):
     """A seed record: a pydantic model (as ``linux_vm.seeding``'s are), validated on
     construction; fields may also be given by position, in declaration order."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # ser_json_bytes: file contents (JPEG photos) go into the JSON record as base64.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, ser_json_bytes="base64")
 
     def __init__(self, *args: Any, **data: Any) -> None:
         names = list(type(self).model_fields)
