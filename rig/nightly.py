@@ -9,6 +9,7 @@ One night is one dated folder under the config's ``out``::
     OUT/2026-03-16/agents/NAME/               the agent's suite run (+ replay/, replay.json)
     OUT/2026-03-16/compare/NAME.{json,html}   against the last complete night
     OUT/2026-03-16/index.html                 the morning page
+    OUT/index.html                            every night's verdict and the history charts
 
 Every stage is a suite run with resume, so a night killed at any point (SIGKILL, a
 reboot) continues where it stopped when the same command runs again: a finished trial
@@ -409,9 +410,11 @@ def _run_night(
         reasons=reasons,
     )
     night.save()
+    history = _history_rows(cfg.out)
     (folder / "index.html").write_text(
-        render_night(folder, night.data, soundness, _history_rows(cfg.out)), encoding="utf-8"
+        render_night(folder, night.data, soundness, history), encoding="utf-8"
     )
+    (cfg.out / "index.html").write_text(render_nights(cfg.out, history), encoding="utf-8")
     return night.data
 
 
@@ -508,6 +511,36 @@ def render_night(
     if history:
         parts.append("<h2>History</h2>" + history_charts(history))
     parts.append("</body></html>")
+    return "".join(parts)
+
+
+def render_nights(out: Path, history: list[dict[str, Any]]) -> str:
+    """``OUT/index.html``: every night, newest first, with its verdict, and the history."""
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>clawrig nightly</title><style>",
+        "body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d1d1f}",
+        "table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #eee;"
+        "text-align:left}.bad{color:#b3261e;font-weight:600}.ok{color:#0a7d32}</style>",
+        "</head><body><h1>Nightly runs</h1>",
+    ]
+    if history:
+        parts.append(history_charts(history))
+    parts.append("<table><tr><th>night</th><th>verdict</th><th>why</th></tr>")
+    for night in reversed(_nights(out)):
+        data = _read(night / NIGHT)
+        if data.get("status") != "complete":
+            verdict = f"<td>{e(str(data.get('status', 'unknown')))}</td>"
+        elif data.get("regressed"):
+            verdict = "<td class='bad'>regressed</td>"
+        else:
+            verdict = "<td class='ok'>no regression</td>"
+        parts.append(
+            f"<tr><td><a href='{e(night.name)}/index.html'>{e(night.name)}</a></td>{verdict}"
+            f"<td>{e('; '.join(data.get('reasons') or []))}</td></tr>"
+        )
+    parts.append("</table></body></html>")
     return "".join(parts)
 
 

@@ -130,6 +130,9 @@ def test_a_task_made_unsound_is_reported_first_and_gates(private_adb, tmp_path):
     page = (night / "index.html").read_text()
     assert "unsound (new)" in page and "Regressed" in page
     assert page.count("<polyline") >= 3  # pass@1, pass^k and infra over two nights
+    nights = (tmp_path / "nights" / "index.html").read_text()
+    assert nights.index("2026-03-16/index.html") < nights.index("2026-03-15/index.html")
+    assert "regressed" in nights and "task mcp-add-contact became unsound" in nights
     history = lines(tmp_path / "nights" / "history.jsonl")
     assert [(r["night"], r["untrusted"]) for r in history] == [("2026-03-15", 0), ("2026-03-16", 1)]
 
