@@ -11,9 +11,8 @@ steps) that hold the state they read.
 from __future__ import annotations
 
 import difflib
-import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 SENT_SMS_TYPES = {"2", "4", "5", "6"}
@@ -325,14 +324,3 @@ def check_evidence(
             if spec is not None:
                 out[str(c.get("name"))] = evidence(spec, diff, steps)
     return out
-
-
-def sent_messages(diff: Mapping[str, Any]) -> Iterable[tuple[str, int, dict[str, Any]]]:
-    for target, entry in diff["targets"].items():
-        for i, c in enumerate(entry["changes"]):
-            if c.get("sent"):
-                yield target, i, c
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str)
