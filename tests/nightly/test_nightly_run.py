@@ -208,3 +208,17 @@ def test_which_night_runs(tmp_path):
     assert previous_night(out, out / "2026-03-15") is None
     with pytest.raises(ConfigInvalid, match="YYYY-MM-DD"):
         pick_night(out, "tomorrow")
+
+
+def test_a_night_still_running_is_not_started_twice(tmp_path):
+    from rig.errors import RigError
+    from rig.farm import hold_out_folder
+    from rig.nightly import run_night
+
+    config = setup(tmp_path, trials=1)
+    night = tmp_path / "nights" / "2026-03-16"
+    night.mkdir(parents=True)
+    # The first driver holds the night; the second is refused.
+    with hold_out_folder(night), pytest.raises(RigError, match="in use"):
+        run_night(config, RigConfig(), "2026-03-16")
+    assert not (night / "night.json").exists()  # the second driver touched nothing
