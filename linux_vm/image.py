@@ -251,6 +251,9 @@ def apt_mirror(sources: Path = Path("/etc/apt")) -> str:
     return DEFAULT_MIRROR
 
 
+BUILD_STEPS = 4  # debootstrap, configure, kernel + initramfs, filesystem
+
+
 def build_image(
     cache: Path,
     name: str = SUITE,
@@ -284,7 +287,7 @@ def build_image(
             if isinstance(exc, ImageBuildError | KeyboardInterrupt):
                 raise
             raise ImageBuildError(f"building image {name!r} failed: {exc}") from exc
-    say(f"image ready: {final}")
+    say(f"[{BUILD_STEPS}/{BUILD_STEPS}] image ready: {final}")
     return Image(name, key, final)
 
 
@@ -319,7 +322,8 @@ def _build(work: Path, mirror: str, say: Progress) -> None:
     if os.geteuid() != 0:
         raise ImageBuildError("building the image needs root (debootstrap, chroot)")
     started = time.monotonic()
-    say(f"debootstrap {SUITE} from {mirror} ({len(PACKAGES)} extra packages)")
+    # "[i/n] what": i of the n build steps done, ``what`` now (the CLI draws a bar from it).
+    say(f"[0/{BUILD_STEPS}] debootstrap {SUITE} from {mirror} ({len(PACKAGES)} extra packages)")
     _run(
         [
             "debootstrap",
@@ -332,9 +336,9 @@ def _build(work: Path, mirror: str, say: Progress) -> None:
         say,
         "debootstrap",
     )
-    say("configuring the guest")
+    say(f"[1/{BUILD_STEPS}] configuring the guest")
     _configure(rootfs, work, say)
-    say("extracting the kernel and writing the initramfs")
+    say(f"[2/{BUILD_STEPS}] extracting the kernel and writing the initramfs")
     vmlinuz = sorted((rootfs / "boot").glob("vmlinuz-*"))
     if not vmlinuz:
         raise ImageBuildError("no kernel in /boot after debootstrap")
@@ -343,7 +347,7 @@ def _build(work: Path, mirror: str, say: Progress) -> None:
     build_initramfs(rootfs, kver, work / "initrd.img")
     for initrd in (rootfs / "boot").glob("initrd.img-*"):
         initrd.unlink()
-    say("writing the ext4 filesystem")
+    say(f"[3/{BUILD_STEPS}] writing the ext4 filesystem")
     base = work / "base.raw"
     with open(base, "wb") as f:
         f.truncate(IMAGE_SIZE_BYTES)

@@ -18,6 +18,7 @@ from rig.commands import doctor, events, mcp, nightly, phone, run, suite, view, 
 from rig.commands import tasks as tasks_cmd
 from rig.config import load_config
 from rig.errors import ConfigInvalid, NotBuiltYet, RigError, is_infra
+from rig.progress import setup_logging
 
 EXIT_BAD_INPUT = 2
 EXIT_INFRA = 3
@@ -27,7 +28,7 @@ app = typer.Typer(
     help="clawrig: bring up worlds of Android phones and Linux VMs, seed them, "
     "let an agent act, and score the devices' real state.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -42,8 +43,13 @@ def _root(
         help="rig.toml to use (default: ./rig.toml, then $XDG_CONFIG_HOME/clawrig/rig.toml)",
         dir_okay=False,
     ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="log what happens (-vv: debug detail) to stderr"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display, errors only"),
 ) -> None:
-    ctx.obj = {"config_path": config}
+    setup_logging(verbose, quiet)
+    ctx.obj = {"config_path": config, "verbose": verbose, "quiet": quiet}
     # Validate eagerly so a broken config is reported before any work starts.
     ctx.obj["config"] = load_config(config)
 

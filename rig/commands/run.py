@@ -13,9 +13,11 @@ from rich.text import Text
 from rig.agents import make_agent
 from rig.episode import EpisodeResult, backend_overrides, run_episode
 from rig.errors import RigError
+from rig.progress import Reporter, forward_device_logs, log_to_file
 from tasks.loader import ProblemsFound
 
 EXIT_INFRA = 3
+LOG_NAME = "rig.log"  # the run's whole log, beside its record
 
 
 def run(
@@ -50,15 +52,20 @@ def run(
         shutil.rmtree(out)
     the_agent = make_agent(agent, loaded.path.parent, config)
     console = Console(stderr=True, soft_wrap=True)
-    with console.status(Text(f"{loaded.task.id}: starting"), spinner="dots") as status:
-
-        def progress(message: str) -> None:
-            status.update(Text(f"{loaded.task.id}: {message}"))
-
+    quiet = bool((ctx.obj or {}).get("quiet"))
+    log = out / LOG_NAME
+    with (
+        log_to_file(log),
+        Reporter(console, loaded.task.id, quiet=quiet) as progress,
+        forward_device_logs(progress),
+    ):
+        progress("starting (the first run builds the VM image: minutes)")
         result = run_episode(loaded, the_agent, config, out, progress)
     for line in result_lines(loaded.task.id, result):
         console.print(line)
     typer.echo(f"report: {out / 'report.html'}")
+    if result.infra_error or result.error:
+        console.print(Text(f"log: {log}"))
     if result.infra_error:
         raise typer.Exit(EXIT_INFRA)
     if result.error:

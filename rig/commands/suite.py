@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from rig.config import check_ray_address
@@ -57,8 +64,11 @@ def run(
         MofNCompleteColumn(),
         TextColumn("{task.fields[counts]}"),
         TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as progress:
+    quiet = bool((ctx.obj or {}).get("quiet"))
+    with Progress(*columns, console=console, disable=quiet) as progress:
         bar = progress.add_task("suite", total=None, counts="")
 
         def on_result(row: dict, finished: int, total: int) -> None:
@@ -74,7 +84,8 @@ def run(
             counts[key] += 1
             text = " ".join(f"{k} {v}" for k, v in counts.items())
             progress.update(bar, completed=finished, total=total, counts=text)
-            progress.console.print(Text(f"{row['task_id']} #{row['trial']}: {key}"))
+            if not quiet:
+                progress.console.print(Text(f"{row['task_id']} #{row['trial']}: {key}"))
 
         try:
             summary = run_suite(
