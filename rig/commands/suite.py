@@ -16,6 +16,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from rig.commands.nightly import compare, replay
 from rig.config import check_ray_address
 from rig.episode import backend_overrides
 from rig.errors import RigError
@@ -117,9 +118,6 @@ def run(
     typer.echo(f"summary: {out / 'summary.json'}\nindex: {out / 'index.html'}")
 
 
-# Night-to-night comparison and replay live in their own module (rig.commands.nightly).
-from rig.commands.nightly import compare as _compare  # noqa: E402
-from rig.commands.nightly import replay as _replay  # noqa: E402
-
-app.command("compare")(_compare)
-app.command("replay")(_replay)
+# Night-to-night comparison and replay live beside the nightly (rig.commands.nightly).
+app.command("compare")(compare)
+app.command("replay")(replay)
