@@ -112,6 +112,7 @@ def _run_trial(
             score=result.score,
             infra_error=result.infra_error,
             error=result.error,
+            agent_error=result.agent_error,
             steps=result.steps,
             seconds=sum(p.get("seconds", 0) for p in result.phases.values() if isinstance(p, dict)),
         )

@@ -86,7 +86,10 @@ def run(
             text = " ".join(f"{k} {v}" for k, v in counts.items())
             progress.update(bar, completed=finished, total=total, counts=text)
             if not quiet:
-                progress.console.print(Text(f"{row['task_id']} #{row['trial']}: {key}"))
+                line = f"{row['task_id']} #{row['trial']}: {key}"
+                if row.get("agent_error"):
+                    line += f" (agent error: {row['agent_error']})"
+                progress.console.print(Text(line))
 
         try:
             summary = run_suite(

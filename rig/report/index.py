@@ -109,9 +109,13 @@ def per_task(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, A
         for t in sorted(ts, key=lambda t: t.get("trial", 0)):
             v = trial_verdict(t)
             why = t.get("infra_error") or t.get("error") or f"score {t.get('score', 0):.2f}"
+            raised = t.get("agent_error")
+            if raised:  # scored as the agent's attempt, but never hidden
+                why = f"{why}; agent error: {raised}"
+            label = "not judged" if v == "error" else v
             chips.append(
                 f'<a class="chip trial {v}" {_attrs(t)} href="{_e(t.get("report", ""))}" '
-                f'title="{_e(why)}">#{t.get("trial")} {"not judged" if v == "error" else v}</a>'
+                f'title="{_e(why)}">#{t.get("trial")} {label}{" (raised)" if raised else ""}</a>'
             )
         first = ts[0]
         valid = [t for t in ts if not t.get("infra_error") and not t.get("error")]

@@ -136,6 +136,21 @@ def test_run_prints_the_agent_error_and_markup_literally(tmp_path, cli_env):
     assert "AGENT ERROR" in report and "oracle bug after solving: [/] and [\\] and" in report
 
 
+def test_suite_run_shows_the_agent_error_of_a_trial(tmp_path, cli_env):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    _task(suite, "crashing-oracle", CRASHING_ORACLE)
+    out = tmp_path / "suite-out"
+    res = _rig(
+        "suite", "run", str(suite), "--agent", "oracle", "--android", "sim",
+        "--out", str(out), env=cli_env, cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"crashing-oracle #0: pass (agent error: {ORACLE_ERROR})" in res.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "(raised)" in index and "agent error: RuntimeError: oracle bug after solving" in index
+
+
 _LITERAL = st.text(
     alphabet=st.one_of(
         st.sampled_from("[]/\\@#=:'\" bold red link"),
