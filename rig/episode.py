@@ -265,6 +265,14 @@ class Episode:
             for role, future in running.items():
                 digests[role] = dict(future.result())
                 rec.json(f"seed/{role.replace(':', '-')}-digest.json", digests[role])
+        if world.services:
+            # Each device's own clients on the (seeded) services, as a person sets them up.
+            from rig.service_clients import connect_devices
+
+            self.progress("seed: service accounts on the devices")
+            persona = self.loaded.persona
+            clients = connect_devices(world, persona.name if persona else "", rec.redactor)
+            rec.json("seed/service-clients.json", clients)
         rec.phase_end(
             "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
         )

@@ -212,3 +212,5 @@ class PhoneContext:
     tcp_ports: dict[int, tuple[str, int]] = field(default_factory=dict)
     reverse_connect: Callable[[int], Any] | None = None
     clipboard: str = ""
+    # The accounts and their syncs (emulator.sim.sync.SyncManager); set with the UI.
+    sync: Any = None

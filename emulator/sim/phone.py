@@ -240,8 +240,11 @@ class Phone:
             from emulator.sim.shell import Shell
         except ImportError as exc:
             raise BootError(f"the virtual phone's shell is not installed: {exc}") from exc
+        from emulator.sim.sync import SyncManager
         from emulator.sim.ui import UiSystem
 
+        self.ctx.sync = SyncManager(self.ctx)
+        self.ctx.providers.on_change = self.ctx.sync.local_change  # type: ignore[attr-defined]
         self.ctx.ui = UiSystem(self.ctx)
         self.ctx.shell = Shell(self.ctx)
 
@@ -297,6 +300,8 @@ class Phone:
             close = getattr(self.ctx.providers, "close", None)
             if close is not None:
                 close()
+            if self.ctx.sync is not None:
+                self.ctx.sync.close()
 
     def __enter__(self) -> Phone:
         return self.start()
@@ -429,6 +434,8 @@ class Phone:
         close = getattr(self.ctx.providers, "close", None) if self.ctx else None
         if close is not None:
             close()
+        if self.ctx is not None and self.ctx.sync is not None:
+            self.ctx.sync.close()  # the mail cache is a database in fs/ too
 
 
 def _check_snapshot_name(name: str) -> None:

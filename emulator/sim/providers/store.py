@@ -12,7 +12,7 @@ import functools
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -73,6 +73,45 @@ class SqliteProviders:
         self._conns: dict[str, sqlite3.Connection] = {}
         self._locks: dict[str, threading.RLock] = {db: threading.RLock() for db in self._SCRIPTS}
         self._open_lock = threading.Lock()
+        # Called with a database's device path after a write commits (a content observer:
+        # the phone's sync starts from it); writes under as_sync_adapter() do not call it.
+        self.on_change: Callable[[str], None] | None = None
+        self._adapter = threading.local()
+
+    @contextmanager
+    def as_sync_adapter(self) -> Iterator[None]:
+        """Writes in this block are a sync adapter's (``caller_is_syncadapter``): no observer."""
+        depth = getattr(self._adapter, "depth", 0)
+        self._adapter.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._adapter.depth = depth
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Observers hear of the writes in this block once, at its end (an app's save is
+        several rows, and one sync after them all is what a phone does)."""
+        outer = getattr(self._adapter, "pending", None)
+        if outer is not None:
+            yield
+            return
+        self._adapter.pending = pending = set()
+        try:
+            yield
+        finally:
+            self._adapter.pending = None
+            for db in sorted(pending):
+                self._changed(db)
+
+    def _changed(self, db: str) -> None:
+        if self.on_change is None or getattr(self._adapter, "depth", 0):
+            return
+        pending = getattr(self._adapter, "pending", None)
+        if pending is not None:
+            pending.add(db)
+            return
+        self.on_change(db)
 
     # -- connections ----------------------------------------------------------
     def _conn(self, db: str) -> sqlite3.Connection:
@@ -168,7 +207,9 @@ class SqliteProviders:
         row = {**route.defaults, **dict(values)}
         self._check_columns(row)
         with self._transaction(route.db) as conn:
-            return self._insert(conn, route, row)
+            uri = self._insert(conn, route, row)
+        self._changed(route.db)
+        return uri
 
     def update(
         self,
@@ -209,6 +250,8 @@ class SqliteProviders:
                     [*row.values(), *ids],
                 )
                 self._after_write(conn, route, ids, row)
+        if ids:
+            self._changed(route.db)
         return len(ids)
 
     # Tables with columns computed from others on every write, not only on insert.
@@ -266,6 +309,8 @@ class SqliteProviders:
         with self._transaction(route.db) as conn:
             ids = self._ids(conn, route, clause, params)
             self._delete(conn, route, ids)
+        if ids:
+            self._changed(route.db)
         return len(ids)
 
     # -- conveniences for apps and the shell -------------------------------

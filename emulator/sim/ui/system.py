@@ -348,8 +348,13 @@ class UiSystem:
     def _run(self, action: Any) -> None:
         """Run an app's handler; one that fails stops its app, like a crash on a phone."""
         pkg = self.top["pkg"]
+        batch = getattr(self.ctx.providers, "batch", None)
         try:
-            action()
+            if batch is None:
+                action()
+            else:
+                with batch():  # the app's writes reach the sync once, after the handler
+                    action()
         except Exception:
             self._crash(pkg, "handling input")
 
@@ -399,6 +404,17 @@ class UiSystem:
                 return
             frame = self._frame()
             sx1, sy1, sx2, sy2 = frame.scroll.bounds
+            if (
+                frame.screen.on_refresh is not None
+                and frame.screen.dialog is None
+                and frame.scroll.offset == 0
+                and y2 - y1 > self.m.dp(100)
+                and sx1 <= x1 < sx2
+                and sy1 <= y1 < sy2
+            ):
+                self._run(frame.screen.on_refresh)  # pull to refresh, at the top of a list
+                self._changed()
+                return
             if frame.screen.dialog is not None or not frame.scroll.scrollable:
                 return  # a dialog is modal; a list that fits does not move
             if not (sx1 <= x1 < sx2 and sy1 <= y1 < sy2):
@@ -604,6 +620,10 @@ class UiSystem:
                 saved = self.recents.pop(package, None)
                 app_stack = saved if saved and screen == app.main_screen else [app.entry(screen)]
                 self.stack = [self.apps[LAUNCHER].entry("home"), *app_stack]
+                try:
+                    app.on_start(self.top)
+                except Exception:
+                    log.exception("%s: starting failed", package)
             self._changed()
             return True
 

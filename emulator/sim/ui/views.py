@@ -161,6 +161,8 @@ class Screen:
     # Wall-clock time (``time.time()``) until which the screen keeps drawing new frames (an
     # animation); ``math.inf`` for one that never ends, None when nothing moves.
     frames_until: float | None = None
+    # What pulling the list down from its top does (a sync, in apps that have one).
+    on_refresh: Action | None = None
 
 
 def walk(view: View) -> Iterator[View]:

@@ -7,6 +7,7 @@ import zlib
 from emulator.sim.shell.commands import command
 from emulator.sim.shell.commands.android_pm import installed
 from emulator.sim.shell.interp import CommandError, Interp, Io
+from emulator.sim.sync import SYNC_ACTION
 
 # Intent actions whose handler is found by what the app does (package name fragment).
 _ACTION_HANDLERS = {
@@ -146,7 +147,17 @@ def am(sh: Interp, io: Io, argv: list[str]) -> int:
     if verb == "broadcast":
         intent, _flags = _intent(rest)
         intent.setdefault("flg", "0x400000")
-        io.out(f"Broadcasting: {describe(intent)}\nBroadcast completed: result=0\n")
+        io.out(f"Broadcasting: {describe(intent)}\n")
+        sync = getattr(sh.ctx, "sync", None)
+        if intent.get("act") == SYNC_ACTION and sync is not None:
+            # The accounts' sync adapters run before the broadcast completes; a failed
+            # sync is result=1 with the reason, as an ordered broadcast's result data.
+            errors = {k: e for k, e in sync.sync_all().items() if e}
+            if errors:
+                data = "; ".join(f"{k}: {e}" for k, e in errors.items())
+                io.out(f'Broadcast completed: result=1, data="{data}"\n')
+                return 0
+        io.out("Broadcast completed: result=0\n")
         return 0
     if verb == "get-current-user":
         io.out("0\n")

@@ -12,6 +12,7 @@ def all_apps() -> list[type[App]]:
     from emulator.sim.ui.apps.contacts import ContactsApp
     from emulator.sim.ui.apps.files import FilesApp
     from emulator.sim.ui.apps.launcher import LauncherApp
+    from emulator.sim.ui.apps.mail import MailApp
     from emulator.sim.ui.apps.messages import MessagesApp
     from emulator.sim.ui.apps.motion import MotionApp
     from emulator.sim.ui.apps.notes import NotesApp
@@ -21,6 +22,7 @@ def all_apps() -> list[type[App]]:
         LauncherApp,
         ContactsApp,
         MessagesApp,
+        MailApp,
         CalendarApp,
         ClockApp,
         NotesApp,

@@ -67,6 +67,9 @@ class App:
             "dialog": None,
         }
 
+    def on_start(self, entry: Entry) -> None:
+        """Called when the app comes to the front (launcher, ``am start``); most do nothing."""
+
     def build(self, entry: Entry) -> Screen:
         builder: Callable[[Entry], Screen] | None = getattr(self, f"screen_{entry['screen']}", None)
         if builder is None:

@@ -130,7 +130,11 @@ class CalendarApp(App):
         return [int(r["minutes"]) for r in rows if r["minutes"] is not None]
 
     def calendar_id(self) -> int:
-        rows = self.ctx.providers.query(f"{CAL}/calendars", ["_id"], "visible=1", sort="_id ASC")
+        # New events go to a synced account's calendar when there is one, as on a phone
+        # whose default calendar is the account's; else to the phone's own.
+        rows = self.ctx.providers.query(
+            f"{CAL}/calendars", ["_id"], "visible=1", sort="account_type = 'LOCAL' ASC, _id ASC"
+        )
         if rows:
             return int(rows[0]["_id"])
         uri = self.ctx.providers.insert(
@@ -252,6 +256,7 @@ class CalendarApp(App):
             ),
             body,
             fab=self.fab("New event", lambda: self.ui.push(self, "edit")),
+            on_refresh=self._refresh,
         )
 
     def screen_day(self, entry: Entry) -> Screen:
@@ -285,7 +290,13 @@ class CalendarApp(App):
             ),
             body,
             fab=self.fab("New event", lambda: self.ui.push(self, "edit", day=day.isoformat())),
+            on_refresh=self._refresh,
         )
+
+    def _refresh(self) -> None:
+        """Pull to refresh: the calendar account's sync (DAVx5's), when there is one."""
+        if self.ctx.sync is not None:
+            self.ctx.sync.sync_kind("calendar")
 
     def screen_event(self, entry: Entry) -> Screen:
         event_id = entry["args"]["event_id"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from typing import Any, ClassVar
 
+from emulator.sim.accounts import DAV_ACCOUNT_TYPE
 from emulator.sim.ui.apps.base import App, Entry
 from emulator.sim.ui.views import Screen, View
 from emulator.sim.ui.widgets import ListRow, Text
@@ -88,7 +89,13 @@ class ContactsApp(App):
             return
         p = self.ctx.providers
         if raw_id is None:
-            uri = p.insert(f"{AUTH}/raw_contacts", {"account_name": None, "account_type": None})
+            # A new contact goes to the synced account when the phone has one (as the
+            # Contacts app's default account), else it stays on the phone.
+            dav = self.ctx.sync.accounts.dav("contacts") if self.ctx.sync is not None else None
+            owner = (dav.user, DAV_ACCOUNT_TYPE) if dav is not None else (None, None)
+            uri = p.insert(
+                f"{AUTH}/raw_contacts", {"account_name": owner[0], "account_type": owner[1]}
+            )
             raw_id = int(uri.rsplit("/", 1)[1])
         name = " ".join(x for x in (first, last) if x)
         self._put(
@@ -145,11 +152,14 @@ class ContactsApp(App):
             )
         if len(rows) == 1:
             rows.append(self.empty_note("No matches" if query else "No contacts yet"))
-        return Screen(
+        screen = Screen(
             self.toolbar("Contacts", up=False),
             rows,
             fab=self.fab("Add contact", lambda: self.ui.push(self, "edit")),
         )
+        if self.ctx.sync is not None:
+            screen.on_refresh = lambda: self.ctx.sync.sync_kind("contacts")
+        return screen
 
     def screen_detail(self, entry: Entry) -> Screen:
         raw_id = entry["args"]["raw_id"]

@@ -1,0 +1,84 @@
+"""Hand every device of a world its accounts on the world's services.
+
+After the services are up (and seeded), each device gets what a person would
+set up by hand: the phone an accounts file pushed over adb and a first sync
+(:mod:`emulator.service_accounts`), the laptop its guest ports pointed at the
+world's servers and the configuration of neomutt, msmtp, mbsync, vdirsyncer,
+khal and khard, then a first sync (:mod:`linux_vm.service_clients`). Both
+devices then read and change the same server state through their own clients.
+A first sync that fails is an infra error naming the device: the rig's fault,
+never the agent's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rig.errors import InfraError
+
+
+def client_access(services: Mapping[str, Any], name: str = "") -> dict[str, dict[str, Any]]:
+    """What a client needs of each service: credentials, host ports, collection paths."""
+    access: dict[str, dict[str, Any]] = {}
+    mail = services.get("mail")
+    if mail is not None:
+        account = mail.account
+        access["mail"] = {
+            "user": account.user,
+            "password": account.password,
+            "address": account.addresses[0] if account.addresses else "",
+            "name": name,
+            "imap_port": mail.imap_port,
+            "smtp_port": mail.smtp_port,
+        }
+    for kind in ("calendar", "contacts"):
+        dav = services.get(kind)
+        if dav is not None:
+            access[kind] = {
+                "user": dav.account.user,
+                "password": dav.account.password,
+                "port": dav.port,
+                "path": dav.path(),
+            }
+    return access
+
+
+def _host_ports(access: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    ports: dict[tuple[str, str], int] = {}
+    if "mail" in access:
+        ports[("mail", "imap")] = int(access["mail"]["imap_port"])
+        ports[("mail", "smtp")] = int(access["mail"]["smtp_port"])
+    for kind in ("calendar", "contacts"):
+        if kind in access:
+            ports[(kind, "http")] = int(access[kind]["port"])
+    return ports
+
+
+def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[str, Any]:
+    """Configure every device of ``world`` for its services; returns what each got."""
+    if not world.services:
+        return {}
+    access = client_access(world.services, name)
+    if redactor is not None:
+        for entry in access.values():
+            redactor.add(entry.get("password"))
+    done: dict[str, Any] = {}
+    for role, device in world.devices.items():
+        try:
+            if device.kind == "android":
+                from emulator.service_accounts import provision
+
+                done[role] = provision(device, access)
+            elif device.kind == "linux" and getattr(device, "vm", None) is not None:
+                from linux_vm import service_clients
+
+                service_clients.connect(device.vm.workdir, _host_ports(access))
+                done[role] = service_clients.configure(device, access, world.timezone)
+            else:
+                done[role] = {"skipped": "no guest forwarding to the world's services"}
+        except RuntimeError as exc:
+            raise InfraError(
+                f"{role}: setting up the service clients failed: {exc}", device=role
+            ) from exc
+    return done
