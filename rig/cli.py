@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rig.commands import config as config_cmd
-from rig.commands import doctor, events, mcp, nightly, phone, run, suite, view, vm
+from rig.commands import doctor, events, mcp, nightly, phone, run, suite, view, vm, world
 from rig.commands import tasks as tasks_cmd
 from rig.config import load_config
 from rig.errors import ConfigInvalid, NotBuiltYet, RigError, is_infra
@@ -66,6 +66,7 @@ app.add_typer(
 app.command("view", help="Write (and serve) the HTML report of an episode or suite.")(view.view)
 app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
 app.add_typer(config_cmd.app, name="config", help="Show the effective configuration and every key.")
+app.add_typer(world.app, name="world", help="A task's world up and seeded, for a person.")
 app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK).")(doctor.doctor)
 
 
