@@ -10,8 +10,9 @@ devices as before, and events aimed at an undeclared ``service:…`` are skipped
   mail in INBOX (``\\Seen`` when read), sent mail in Sent. Header fields are one
   line: line breaks in a subject or address are unfolded to spaces.
 - calendar: one VCALENDAR with a VEVENT per entry (moved ones at their new time,
-  cancelled ones not at all); times in the task's zone by TZID, all-day entries as
-  dates, series rules, attendees; DTSTAMP is the world's now.
+  cancelled ones not at all); single entries in UTC, series in the task's zone
+  (TZID with a VTIMEZONE, so they keep their wall-clock time across DST changes),
+  all-day entries as dates, series rules, attendees; DTSTAMP is the world's now.
 - contacts: one vCard 3.0 per contact (the last edit wins), every number and address.
 
 Text values cannot hold a carriage return in iCalendar or vCard: ``\\r\\n`` and lone
@@ -128,6 +129,49 @@ def _lines(lines: list[str]) -> str:
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def vtimezone(tz: ZoneInfo, first: datetime, last: datetime) -> list[str]:
+    """A VTIMEZONE for ``tz`` with every UTC-offset change between ``first`` and ``last``
+    (a TZID with no VTIMEZONE is not valid iCalendar, and servers are slow to guess it)."""
+    lo = first.astimezone(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    hi = last.astimezone(UTC) + timedelta(days=1)
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{tz.key}"]
+
+    def observance(at_utc: datetime, before: timedelta | None) -> list[str]:
+        local = at_utc.astimezone(tz)
+        kind = "DAYLIGHT" if local.dst() else "STANDARD"
+        start = (at_utc + (before if before is not None else local.utcoffset())).replace(
+            tzinfo=None
+        )
+        return [
+            f"BEGIN:{kind}",
+            f"DTSTART:{start:%Y%m%dT%H%M%S}",
+            f"TZOFFSETFROM:{_offset(before if before is not None else local.utcoffset())}",
+            f"TZOFFSETTO:{_offset(local.utcoffset())}",
+            f"TZNAME:{_text(local.tzname() or tz.key)}",
+            f"END:{kind}",
+        ]
+
+    lines += observance(lo, None)
+    t, prev = lo, lo.astimezone(tz).utcoffset()
+    while t < hi:
+        nxt = t + timedelta(days=1)
+        if nxt.astimezone(tz).utcoffset() != prev:
+            h = t
+            while h.astimezone(tz).utcoffset() == prev:
+                h += timedelta(minutes=15)
+            lines += observance(h, prev)
+            prev = h.astimezone(tz).utcoffset()
+        t = nxt
+    lines.append("END:VTIMEZONE")
+    return lines
+
+
 def _param(value: str) -> str:
     value = one_line(value).replace('"', "'")
     return f'"{value}"'
@@ -163,6 +207,10 @@ class ServiceFold:
         plan = DavPlan("calendar")
         stamp = self.now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//clawrig//seed//EN"]
+        series = [c for c in self.events.values() if c.rrule and not c.all_day]
+        if series:
+            first = min(c.start for c in series)
+            lines += vtimezone(self.tz, first, max(c.end for c in series) + timedelta(days=400))
         for c in self.events.values():
             start, end = c.start.astimezone(self.tz), c.end.astimezone(self.tz)
             if c.all_day:
@@ -174,10 +222,15 @@ class ServiceFold:
                     f"DTSTART;VALUE=DATE:{start:%Y%m%d}",
                     f"DTEND;VALUE=DATE:{end:%Y%m%d}",
                 ]
-            else:
+            elif c.rrule:  # a series keeps its wall-clock time across DST changes
                 span = [
                     f"DTSTART;TZID={self.tz.key}:{start:%Y%m%dT%H%M%S}",
                     f"DTEND;TZID={self.tz.key}:{end:%Y%m%dT%H%M%S}",
+                ]
+            else:  # one instant: UTC is exact and needs no VTIMEZONE
+                span = [
+                    f"DTSTART:{start.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+                    f"DTEND:{end.astimezone(UTC):%Y%m%dT%H%M%SZ}",
                 ]
             lines += ["BEGIN:VEVENT", f"UID:{_text(c.event_id)}", f"DTSTAMP:{stamp}", *span]
             lines.append(f"SUMMARY:{_text(c.title)}")

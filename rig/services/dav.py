@@ -98,9 +98,8 @@ class DavService:
     def import_collection(self, text: str, account: Account | None = None) -> None:
         """Replace the whole collection with ``text`` (many objects) in one PUT."""
         path = self.path(account)
-        status, _h, body = self.request(
-            "PUT", path, text, {"Content-Type": f"{self.content_type}; charset=utf-8"}, account
-        )
+        headers = {"Content-Type": f"{self.content_type}; charset=utf-8"}
+        status, _h, body = self.request("PUT", path, text, headers, account, timeout=600)
         if status not in (200, 201, 204):
             raise ServiceDown(self.name, f"PUT {path} answered {status}: {body[:300]!r}")
 

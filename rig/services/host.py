@@ -42,6 +42,17 @@ async def _serve(config: dict[str, Any]) -> int:
     parent = os.getppid()
     current = None
     try:
+        dovecot = None
+        if "mail" in config["services"]:
+            # Dovecot starts first: it comes up while this process imports the Python servers.
+            from rig.services.mail_server import Dovecot
+
+            current = "mail"
+            state = Path(config["services"]["mail"]["state"])
+            state.mkdir(parents=True, exist_ok=True)
+            dovecot = Dovecot(state, runtime, accounts)
+            closers.append(dovecot.stop)
+            dovecot.spawn()
         for name, spec in config["services"].items():
             current = name
             state = Path(spec["state"])
@@ -49,7 +60,8 @@ async def _serve(config: dict[str, Any]) -> int:
             audit = AuditLog(Path(spec["audit"]), clock, name)
             closers.append(audit.close)
             if name == "mail":
-                ready[name] = await _start_mail(state, runtime, accounts, clock, audit, closers)
+                assert dovecot is not None
+                ready[name] = await _start_mail(dovecot, clock, audit, closers)
             elif name in ("calendar", "contacts"):
                 from rig.services.dav_server import DavServer
 
@@ -79,20 +91,14 @@ async def _serve(config: dict[str, Any]) -> int:
 
 
 async def _start_mail(
-    state: Path,
-    runtime: Path,
-    accounts: list[dict[str, Any]],
-    clock: WorldClock,
-    audit: AuditLog,
-    closers: list[Any],
+    dovecot: Any, clock: WorldClock, audit: AuditLog, closers: list[Any]
 ) -> dict[str, int]:
     from aiosmtpd.smtp import SMTP
 
-    from rig.services.mail_server import Dovecot, ImapRelay, SubmissionHandler, smtp_authenticator
+    from rig.services.mail_server import ImapRelay, SubmissionHandler, smtp_authenticator
 
-    dovecot = Dovecot(state, runtime, accounts)
-    closers.append(dovecot.stop)
-    dovecot.start()  # from the main thread: PR_SET_PDEATHSIG is tied to the spawning thread
+    state, accounts = dovecot.store.parent, dovecot.accounts
+    await asyncio.to_thread(dovecot.wait_ready)
     relay = ImapRelay(dovecot.socket, audit)
     imap = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
     closers.append(imap.close)

@@ -123,6 +123,12 @@ class Dovecot:
         self.live = self.store
 
     def start(self, timeout: float = 10.0) -> None:
+        self.spawn()
+        self.wait_ready(timeout)
+
+    def spawn(self) -> None:
+        """Write the config and start Dovecot (from the main thread: PR_SET_PDEATHSIG is
+        tied to the spawning thread); :meth:`wait_ready` waits for its socket."""
         # Dovecot refuses uid 0 for mail, so as root the mail processes run as nobody;
         # when nobody cannot reach the episode folder, the live store sits in the
         # runtime folder (linked from the state folder) and moves back at stop.
@@ -162,6 +168,9 @@ class Dovecot:
                 stderr=err,
                 preexec_fn=die_with_parent(),
             )
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while not self.socket.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:

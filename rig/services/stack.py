@@ -23,6 +23,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class ServiceStack:
         self.runtime: Path | None = None
         self.ports: dict[str, Any] = {}
         self.run_id = uuid.uuid4().hex
+        self.ready_s = 0.0
 
     def state_dir(self, name: str) -> Path:
         return self.out / name
@@ -112,7 +114,9 @@ class ServiceStack:
                     env=env,
                     preexec_fn=die_with_parent() if in_main else None,
                 )
+            t0 = time.perf_counter()
             reply = self._first_line()
+            self.ready_s = time.perf_counter() - t0  # host up to its ready line (benchmarks)
             if "error" in reply:
                 name = reply.get("service") or ",".join(self.names)
                 raise ServiceDown(name, f"did not start: {reply['error']}", self._log_tail(name))
@@ -120,11 +124,7 @@ class ServiceStack:
             for name in self.names:
                 cls = service_class(name)
                 self.services[name] = cls(self, self.ports[name])
-            for name, service in self.services.items():
-                try:
-                    service.health()
-                except ServiceDown as exc:
-                    raise ServiceDown(name, exc.reason, self._log_tail(name)) from exc
+            self._health_all()
         except BaseException:
             self.stop()
             raise
@@ -162,11 +162,18 @@ class ServiceStack:
         """Raise :class:`ServiceDown` if the host or any service stopped answering."""
         if self.process is None or self.process.poll() is not None:
             raise ServiceDown(",".join(self.names), "service host is gone", _tail(self.log))
-        for name, service in self.services.items():
-            try:
-                service.health()
-            except ServiceDown as exc:
+        self._health_all()
+
+    def _health_all(self) -> None:
+        """Every service's health round trip, side by side (threads: no process starts)."""
+        with ThreadPoolExecutor(max_workers=len(self.services) or 1) as pool:
+            futures = {name: pool.submit(s.health) for name, s in self.services.items()}
+        for name, future in futures.items():
+            exc = future.exception()
+            if isinstance(exc, ServiceDown):
                 raise ServiceDown(name, exc.reason, self._log_tail(name)) from exc
+            if exc is not None:
+                raise exc
 
     def stop(self) -> None:
         """Stop the host (and with it Dovecot and Radicale); idempotent, never raises."""

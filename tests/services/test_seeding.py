@@ -158,3 +158,48 @@ def test_mail_plan_lands_in_its_folders_with_flags(stack):
     assert by_folder == want
     for m in got:  # INTERNALDATE is the event's time, not the host's clock
         assert m.internaldate is not None and m.internaldate.year == 2026
+
+
+def test_a_seeded_series_keeps_its_wall_clock_time_across_dst(stack):
+    import caldav
+
+    raw = [
+        {
+            "t": at(0),
+            "kind": "calendar.created",
+            "target": "service:calendar",
+            "event_id": "physio",
+            "title": "Physio",
+            "start": "2026-03-19T08:15:00+01:00",
+            "end": "2026-03-19T09:00:00+01:00",
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+        },
+        {
+            "t": at(0),
+            "kind": "calendar.created",
+            "target": "service:calendar",
+            "event_id": "once",
+            "title": "Dentist",
+            "start": "2026-04-02T15:00:00+02:00",
+            "end": "2026-04-02T15:30:00+02:00",
+        },
+    ]
+    plans = compile_stream({}, TZ, events(raw), services=("calendar",), now=NOW)
+    assert "BEGIN:VTIMEZONE" in plans.services["calendar"].text
+    stack["calendar"].seed(plan := plans.services["calendar"])
+    ep = stack["calendar"].endpoint()
+    client = caldav.DAVClient(url=ep["url"], username=ep["user"], password=ep["password"])
+    found = client.calendar(url=ep["url"]).search(
+        start=datetime(2026, 3, 1, tzinfo=ZoneInfo(TZ)),
+        end=datetime(2026, 5, 1, tzinfo=ZoneInfo(TZ)),
+        event=True,
+        expand=True,
+    )
+    berlin = ZoneInfo(TZ)
+    starts = sorted(
+        e.icalendar_component["dtstart"].dt.astimezone(berlin).strftime("%m-%d %H:%M")
+        for e in found
+    )
+    # 03-29 is the switch to summer time: the series stays at 08:15 local.
+    assert starts == ["03-19 08:15", "03-26 08:15", "04-02 08:15", "04-02 15:00", "04-09 08:15"]
+    assert {e.uid for e in plan.events} == {"physio", "once"}
