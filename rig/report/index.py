@@ -53,8 +53,17 @@ def header(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, Any
         f"<p>{summary.get('trials', 0)} trials · {summary.get('infra_errors', 0)} infra errors · "
         f"{summary.get('errors', 0)} not judged (rig or task error) · "
         f"pass rate {summary.get('pass_rate', 0):.3f} · "
-        f"{_e(pass_at)} · {_e(pass_hat)}</p></header>"
+        f"{_e(pass_at)} · {_e(pass_hat)}</p>{_unjudged(summary)}</header>"
     )
+
+
+def _unjudged(summary: dict[str, Any]) -> str:
+    """Each trial the rig could not judge, named with its error: counted, never hidden."""
+    items = "".join(
+        f"<li>not judged: {_e(e.get('task_id'))} #{_e(e.get('trial'))} — {_e(e.get('error'))}</li>"
+        for e in summary.get("error_trials") or []
+    )
+    return f'<ul class="unjudged" id="unjudged">{items}</ul>' if items else ""
 
 
 def filters(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, Any]) -> str:
