@@ -33,6 +33,10 @@ from rig.services.audit import AuditLog, WorldClock
 DOVECOT = os.environ.get("CLAWRIG_DOVECOT", "dovecot")  # tests point it elsewhere
 SOCKET = "imap"  # Unix socket name under the runtime folder
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\r?\n$")
+_APPEND = re.compile(
+    rb"^(?P<head>\S+ APPEND )(?P<args>.*?) ?(?P<literal>~?\{\d+\+?\}\r?\n)$", re.IGNORECASE
+)
+_DATE_TIME = re.compile(rb'"[ \d]\d-[A-Za-z]{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}"')
 
 
 def reachable_by_others(path: Path) -> bool:
@@ -197,7 +201,7 @@ class ImapRelay:
     """The public IMAP port: bytes pass through unchanged; client commands are audited."""
 
     def __init__(self, socket_path: Path, audit: AuditLog) -> None:
-        self.socket_path, self.audit = socket_path, audit
+        self.socket_path, self.audit, self.clock = socket_path, audit, audit.clock
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
@@ -223,6 +227,8 @@ class ImapRelay:
                 line = await reader.readline()
                 if not line:
                     break
+                if not continuing:
+                    line = self._dated(line)
                 up_w.write(line)
                 await up_w.drain()
                 if not continuing:
@@ -237,6 +243,15 @@ class ImapRelay:
             down.cancel()
             with contextlib.suppress(Exception):
                 writer.close()
+
+    def _dated(self, line: bytes) -> bytes:
+        """An APPEND without a date-time gets the world's time, so INTERNALDATE follows the
+        world clock (Dovecot would use the host's)."""
+        m = _APPEND.match(line)
+        if m is None or _DATE_TIME.search(m.group("args")):
+            return line
+        stamp = self.clock.now().strftime("%d-%b-%Y %H:%M:%S %z")
+        return m.group("head") + m.group("args") + f' "{stamp}" '.encode() + m.group("literal")
 
     def _audit_line(self, client: str, line: bytes, session: dict[str, Any]) -> None:
         text = line.rstrip(b"\r\n").decode("utf-8", "replace")

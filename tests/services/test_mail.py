@@ -139,3 +139,14 @@ def test_audit_records_every_operation_and_no_password(stack):
     text = stack.audit_path("mail").read_text()
     assert mail.account.password not in text
     assert text.splitlines()[0].startswith('{"t": "2026-03-16T')
+
+
+def test_append_without_a_date_gets_the_world_clock(stack):
+    mail = stack["mail"]
+    with mail.imap() as conn:
+        conn.append("Sent", "(\\Seen)", None, _mail("kopie", [JONAS], "x").as_bytes())
+        dated = imaplib.Time2Internaldate(1700000000)
+        conn.append("Drafts", None, dated, _mail("alt", [JONAS], "y").as_bytes())
+    got = {m.folder: m.internaldate for m in mail.messages(("Sent", "Drafts"))}
+    assert abs((got["Sent"] - stack.now).total_seconds()) < 120  # not the host's clock
+    assert got["Drafts"].timestamp() == 1700000000  # a client's own date is kept
