@@ -9,6 +9,7 @@ not at all (the provider deletes it), a note with its last text. Where things li
 - alarms: the clock app's database, wherever this device keeps it (last ``alarm.set``
   per ``alarm_id`` wins).
 - notes: markdown under ``/sdcard/Documents/Notes`` (the notes app's folder).
+- files placed by ``file.placed``: at their own path under ``/sdcard``.
 - downloads: ``/sdcard/Download``; photos: JPEGs with EXIF under ``/sdcard/DCIM/Camera``.
 - todos: a markdown checklist, ``/sdcard/Documents/Todo.md`` (see ``compile_formats``).
 - chat messages: ``CHAT_DB`` (table ``messages``), a chat app's SQLite log.
@@ -187,6 +188,13 @@ def _download(f: AndroidFold, e: ev.FileDownloaded) -> None:
     f.files[path] = FileItem(path, e.text.encode("utf-8"), mtime=e.t)
 
 
+def _placed(f: AndroidFold, e: ev.FilePlaced) -> None:
+    why = e.device_problem("android")
+    if why:
+        raise ValueError(f"event {e.id}: {why}")
+    f.files[e.path] = FileItem(e.path, e.content(), mode=e.mode, mtime=e.mtime or e.t)
+
+
 def _photo(f: AndroidFold, e: ev.PhotoTaken) -> None:
     path = f"{CAMERA_DIR}/{e.name}"
     data = photo_jpeg(e.subject, e.t.astimezone(f.tz), e.width, e.height, e.lat, e.lon)
@@ -245,6 +253,7 @@ _HANDLERS = {
     ev.NoteWritten: _note,
     ev.NoteEdited: _note,
     ev.FileDownloaded: _download,
+    ev.FilePlaced: _placed,
     ev.PhotoTaken: _photo,
     ev.TodoAdded: _todo_added,
     ev.TodoDone: _todo_done,

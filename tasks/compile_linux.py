@@ -3,6 +3,7 @@
 - mail: Maildir ``~/Mail/INBOX`` (received; unread ones in ``new/``) and ``~/Mail/Sent``,
   readable with mblaze (``mlist ~/Mail/INBOX | mscan``) and any Maildir client.
 - notes: markdown under ``~/notes`` (last text of each; mtime = last edit).
+- files placed by ``file.placed``: at their own path under ``~``, with their mode.
 - downloads: ``~/Downloads``; bank transactions: one CSV export per account under
   ``~/Documents/Bank`` (``compile_formats.bank_csv``).
 - shell commands: ``~/.bash_history`` with ``#epoch`` lines (bash's HISTTIMEFORMAT form).
@@ -134,6 +135,15 @@ def _download(f: LinuxFold, e: ev.FileDownloaded) -> None:
     _file(f, f"{DOWNLOAD_DIR}/{e.name}", e.text, e.t)
 
 
+def _placed(f: LinuxFold, e: ev.FilePlaced) -> None:
+    why = e.device_problem("linux")
+    if why:
+        raise ValueError(f"event {e.id}: {why}")
+    f.files[e.path] = FileRecord(
+        path=e.path, content=e.content(), mode=e.mode, mtime=e.mtime or e.t
+    )
+
+
 def _shell(f: LinuxFold, e: ev.ShellCommand) -> None:
     f.history.append(HistoryEntry(at=e.t, command=e.command))
 
@@ -166,6 +176,7 @@ _HANDLERS = {
     ev.NoteWritten: _note,
     ev.NoteEdited: _note,
     ev.FileDownloaded: _download,
+    ev.FilePlaced: _placed,
     ev.ShellCommand: _shell,
     ev.TodoAdded: _todo_added,
     ev.TodoDone: _todo_done,

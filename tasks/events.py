@@ -13,6 +13,8 @@ streams on disk hold absolute ISO 8601 times only.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
@@ -26,6 +28,7 @@ from pydantic import (
     PlainSerializer,
     TypeAdapter,
     ValidationInfo,
+    model_validator,
 )
 
 from tasks.loader import register_branch_labels
@@ -102,6 +105,10 @@ class EventBase(BaseModel):
     device_kinds: ClassVar[tuple[str, ...]] = ()
     services: ClassVar[tuple[str, ...]] = ()
     text_fields: ClassVar[tuple[str, ...]] = ()
+
+    def device_problem(self, kind: str) -> str | None:
+        """Why this event cannot go to a device of ``kind`` beyond its kind list, or None."""
+        return None
 
     def words(self) -> int:
         """Whitespace-separated words of the human-readable text this event carries."""
@@ -265,6 +272,106 @@ class FileDownloaded(_Either):
     text_fields: ClassVar[tuple[str, ...]] = ("text",)
 
 
+HOME = "~/"
+SDCARD = "/sdcard/"
+PLACE_ROOTS = {"linux": HOME, "android": SDCARD}
+MAX_PLACED_BYTES = 16 * 1024 * 1024
+
+
+def _placed_path(value: str) -> str:
+    root = next((r for r in PLACE_ROOTS.values() if value.startswith(r)), None)
+    if root is None:
+        raise ValueError(
+            f"{value!r} must start with ~/ (the laptop user's home) or /sdcard/ (the phone's "
+            "shared storage)"
+        )
+    _relative_path(value[len(root) :])
+    return value
+
+
+def _octal_mode(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.removeprefix("0o")
+        if not text or any(ch not in "01234567" for ch in text):
+            raise ValueError(f"mode {value!r} is not octal (write e.g. 0o644 or '0644')")
+        return int(text, 8)
+    return value
+
+
+def _mode_range(value: int) -> int:
+    if not 0 <= value <= 0o777:
+        raise ValueError(
+            f"mode {value} is not a permission mode; write it in octal, e.g. 0o644 or '0644' "
+            "(YAML reads 644 as decimal)"
+        )
+    return value
+
+
+def _blob(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"data is not base64: {exc}") from None
+    return value
+
+
+Blob = Annotated[
+    bytes,
+    BeforeValidator(_blob),
+    PlainSerializer(lambda b: base64.b64encode(b).decode("ascii"), return_type=str),
+]
+Mode = Annotated[int, BeforeValidator(_octal_mode), AfterValidator(_mode_range)]
+
+
+class FilePlaced(_Either):
+    """A file at any path under the laptop user's home (``~/…``) or the phone's ``/sdcard/…``.
+
+    Its bytes are ``text`` (UTF-8) or ``source``, a file bundled in the task folder
+    (``files/invoice.pdf``) that loading reads into ``data`` (base64 in a stream), so a
+    stream on disk carries the bytes it seeds. ``mtime`` defaults to ``t``.
+    """
+
+    kind: Literal["file.placed"]
+    path: Annotated[str, AfterValidator(_placed_path)]
+    text: str | None = None
+    source: RelPath | None = None
+    data: Blob | None = None
+    mode: Mode = 0o644
+    mtime: When | None = None
+    text_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> FilePlaced:
+        if (self.text is None) == (self.source is None):
+            raise ValueError("give exactly one of text or source (a file in the task folder)")
+        if self.data is not None and self.source is None:
+            raise ValueError("data comes from source; write text for inline content")
+        if self.data is not None and len(self.data) > MAX_PLACED_BYTES:
+            raise ValueError(f"data is larger than {MAX_PLACED_BYTES} bytes")
+        return self
+
+    def device_problem(self, kind: str) -> str | None:
+        root = PLACE_ROOTS.get(kind)
+        if root is not None and not self.path.startswith(root):
+            where = "the laptop user's home" if kind == "linux" else "the phone's shared storage"
+            article = "an" if kind[0] in "aeiou" else "a"
+            return (
+                f"a file on {article} {kind} device goes under {root} ({where}); got {self.path!r}"
+            )
+        return None
+
+    def content(self) -> bytes:
+        """The bytes to seed; a ``source`` must have been read by loading the task."""
+        if self.text is not None:
+            return self.text.encode("utf-8")
+        if self.data is None:
+            raise ValueError(
+                f"event {self.id}: {self.source!r} was not read; load the task folder to seed it"
+            )
+        return self.data
+
+
 class PhotoTaken(_Android):
     """A camera photo; the picture is generated from ``subject`` and carries ``t`` as EXIF time."""
 
@@ -377,6 +484,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     NoteWritten,
     NoteEdited,
     FileDownloaded,
+    FilePlaced,
     PhotoTaken,
     MailReceived,
     MailSent,
@@ -393,6 +501,8 @@ KINDS: dict[str, type[EventBase]] = {
 }
 
 register_branch_labels(KINDS)
+# Kinds only a task's plot writes (the generator's lives use the specific kinds).
+PLOT_ONLY = frozenset({"file.placed"})
 
 Event = Annotated[
     ContactAdded
@@ -409,6 +519,7 @@ Event = Annotated[
     | NoteWritten
     | NoteEdited
     | FileDownloaded
+    | FilePlaced
     | PhotoTaken
     | MailReceived
     | MailSent

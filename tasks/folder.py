@@ -19,7 +19,9 @@ from pydantic import TypeAdapter, ValidationError
 from tasks.checks import CheckSpec, SafetySpec
 from tasks.events import (
     EVENT_ADAPTER,
+    MAX_PLACED_BYTES,
     EventBase,
+    FilePlaced,
     dangling_references,
     duplicate_names,
     target_problem,
@@ -149,6 +151,23 @@ def _events(
         except ValidationError as exc:
             src.problems.extend(problems_from(exc, src, (*prefix, i), (*shown, i)))
     return out
+
+
+def _read_source(event: FilePlaced, folder: Path) -> tuple[FilePlaced, str | None]:
+    """The event with its bundled file's bytes, or why they cannot be read."""
+    assert event.source is not None
+    path = folder / event.source
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except OSError as exc:
+        return event, f"{event.source!r}: {exc}"
+    if not inside:
+        return event, f"{event.source!r} leads outside the task folder"
+    if not path.is_file():
+        return event, f"{event.source!r}: no such file in the task folder"
+    if path.stat().st_size > MAX_PLACED_BYTES:
+        return event, f"{event.source!r} is larger than {MAX_PLACED_BYTES} bytes"
+    return event.model_copy(update={"data": path.read_bytes()}), None
 
 
 def _role_problem(devices: dict[str, str], spec: Any, what: str) -> str | None:
@@ -311,6 +330,12 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
         why = target_problem(event, devices)
         if why:
             at((*loc, "target"), f"{label}.target", why, file)
+        elif event.target in devices and (why := event.device_problem(devices[event.target])):
+            at((*loc, "path"), f"{label}.path", why, file)
+        if isinstance(event, FilePlaced) and event.source is not None:
+            event, why = _read_source(event, Path(file.file).parent)
+            if why:
+                at((*loc, "source"), f"{label}.source", why, file)
         if ctx is not None and event.t > ctx["now"]:
             at(
                 (*loc, "t"),
