@@ -24,6 +24,7 @@ from typing import Any
 
 from linux_vm import readers, seeding
 from linux_vm.errors import DeviceLost, GuestRefused, LinuxInputError
+from linux_vm.guest import source
 from linux_vm.helper import GuestPython
 from linux_vm.qemu import QemuProcess
 from linux_vm.serial import SerialConsole
@@ -36,19 +37,6 @@ from linux_vm.terminal import Terminal
 AGENT_MAX_PROCESSES = 256
 
 _TZ = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
-
-_SET_CLOCK = r"""
-import json, os, sys, time
-zone, epoch = json.load(sys.stdin)
-path = "/usr/share/zoneinfo/" + zone
-if not os.path.isfile(path):
-    sys.exit(3)
-tmp = "/etc/.localtime.clawrig"
-if os.path.lexists(tmp): os.unlink(tmp)
-os.symlink(path, tmp); os.replace(tmp, "/etc/localtime")
-with open("/etc/timezone", "w") as f: f.write(zone + "\n")
-time.clock_settime(time.CLOCK_REALTIME, epoch)
-"""
 
 
 class SshLinuxDevice:
@@ -180,7 +168,7 @@ class SshLinuxDevice:
             raise LinuxInputError(f"set_clock: {timezone!r} is not an IANA timezone name")
         # Through the root helper that seeding uses next, not a `sudo` of its own.
         r = self.privileged_python(
-            _SET_CLOCK, stdin=json.dumps([timezone, now.timestamp()]).encode(), timeout=30
+            source("set_clock"), stdin=json.dumps([timezone, now.timestamp()]).encode(), timeout=30
         )
         if r.exit_code == 3:
             raise LinuxInputError(f"set_clock: unknown timezone {timezone!r} on {self.role}")

@@ -23,68 +23,11 @@ import time
 import paramiko
 
 from linux_vm.errors import DeviceLost
+from linux_vm.guest import source
 from linux_vm.ssh import CommandResult, SshSession
 
-# The guest side. Run with no arguments it serves its stdin/stdout (started per SSH
-# session with sudo); with ``--listen PORT TOKEN_FILE`` it is the image's resident root
-# helper on the guest's loopback, started at boot, so a restored VM has it already
-# running and warm. Programs run one at a time: they swap sys.stdin/sys.stdout.
-SERVER_SOURCE = r"""
-import base64, hmac, io, json, os, socket, struct, sys, threading, traceback
-import email, grp, hashlib, pwd, sqlite3, subprocess, tarfile, time, urllib.parse  # noqa
-RUN = threading.Lock()
-class Closed(Exception):
-    pass
-def read(src, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = src.read(n - len(buf))
-        if not chunk: raise Closed()
-        buf += chunk
-    return buf
-def frame(src):
-    return read(src, struct.unpack(">Q", read(src, 8))[0])
-def serve(src, dst):
-    while True:
-        req = json.loads(frame(src))
-        out, err, code = io.StringIO(), "", 0
-        with RUN:
-            saved = sys.stdin, sys.stdout
-            given = io.BytesIO(base64.b64decode(req["input"]))
-            sys.stdin = io.TextIOWrapper(given, encoding="utf-8")
-            sys.stdout = out
-            try:
-                exec(compile(req["program"], "<clawrig>", "exec"), {"__name__": "__main__"})
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            except BaseException:
-                err, code = traceback.format_exc(), 1
-            finally:
-                sys.stdin, sys.stdout = saved
-        blob = json.dumps({"stdout": out.getvalue(), "stderr": err, "code": code}).encode()
-        dst.write(struct.pack(">Q", len(blob)) + blob); dst.flush()
-def client(conn, token):
-    with conn, conn.makefile("rb") as src, conn.makefile("wb") as dst:
-        try:
-            if hmac.compare_digest(frame(src), token):
-                serve(src, dst)
-        except (Closed, OSError, ValueError):
-            pass
-if sys.argv[1:2] == ["--listen"]:
-    os.chdir("/")
-    os.environ.update(HOME="/root", LANG="C.UTF-8", PATH="/usr/sbin:/usr/bin:/sbin:/bin")
-    with open(sys.argv[3], "rb") as f:
-        token = f.read().strip()
-    lsock = socket.create_server(("127.0.0.1", int(sys.argv[2])))
-    while True:
-        conn, _ = lsock.accept()
-        threading.Thread(target=client, args=(conn, token), daemon=True).start()
-else:
-    try:
-        serve(sys.stdin.buffer, sys.stdout.buffer)
-    except Closed:
-        pass
-"""
+# The guest side is linux_vm/guest/helper_server.py (written into the image).
+SERVER_SOURCE = source("helper_server")
 HELPER_PORT = 7171
 HELPER_PATH = "/usr/local/lib/clawrig/helper.py"
 TOKEN_PATH = "/etc/clawrig/helper.token"

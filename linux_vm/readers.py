@@ -4,7 +4,7 @@ Queries are typed (``kind`` picks one): a file's bytes, its SHA-256, the
 SHA-256 of every file under a folder, a directory listing, a command's output,
 SQLite rows, the messages of a Maildir folder, a user's crontab. Reads that need
 more than SFTP run a short Python program in the guest as root and return JSON,
-one command per read.
+one command per read (the programs are modules of :mod:`linux_vm.guest`).
 
 The kinds every device answers alike (the Android readers too, see
 ``rig.world.Device.read_state``): ``file`` (bytes; ``FileNotFoundError`` when
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from linux_vm.errors import DeviceLost, LinuxInputError, VMError
+from linux_vm.guest import source
 
 if TYPE_CHECKING:
     from linux_vm.device import SshLinuxDevice
@@ -182,51 +183,21 @@ def _decode(v: Any) -> Any:
     return base64.b64decode(v["$b64"]) if isinstance(v, dict) and "$b64" in v else v
 
 
-_SQLITE = r"""
-import base64, json, sqlite3, sys, urllib.parse
-a = json.load(sys.stdin)
-try:
-    db = sqlite3.connect("file:" + urllib.parse.quote(a["path"]) + "?mode=ro", uri=True)
-    rows = db.execute(a["sql"], a["params"]).fetchall()
-except sqlite3.Error as e:
-    print(json.dumps({"error": str(e)})); sys.exit(0)
-enc = lambda v: {"$b64": base64.b64encode(v).decode()} if isinstance(v, bytes) else v
-print(json.dumps([[enc(v) for v in r] for r in rows]))
-"""
-
-
 def sqlite_rows(
     device: SshLinuxDevice, path: str, sql: str, params: list | None = None
 ) -> list[list[Any]]:
     """Rows of a read-only query (BLOBs come back as bytes)."""
-    rows = _guest(device, _SQLITE, {"path": path, "sql": sql, "params": params or []}, path)
+    rows = _guest(
+        device, source("sqlite_rows"), {"path": path, "sql": sql, "params": params or []}, path
+    )
     return [[_decode(v) for v in row] for row in rows]
-
-
-_MAILDIR = r"""
-import base64, json, os, pwd, sys
-a = json.load(sys.stdin)
-home = pwd.getpwnam(a["user"]).pw_dir
-box = a["path"].replace("~", home, 1) if a["path"].startswith("~/") else a["path"]
-if a["folder"]: box = os.path.join(box, a["folder"])
-out = []
-for sub in ("new", "cur"):
-    d = os.path.join(box, sub)
-    if not os.path.isdir(d): continue
-    for name in sorted(os.listdir(d)):
-        p = os.path.join(d, name)
-        with open(p, "rb") as f: raw = f.read()
-        out.append({"sub": sub, "name": name, "mtime": int(os.stat(p).st_mtime),
-                    "raw": base64.b64encode(raw).decode()})
-print(json.dumps(out))
-"""
 
 
 def maildir_messages(
     device: SshLinuxDevice, path: str = "~/Maildir", folder: str = "", user: str = "user"
 ) -> list[dict[str, Any]]:
     """Messages of a Maildir folder, parsed: headers, decoded body, flags, file name."""
-    items = _guest(device, _MAILDIR, {"path": path, "folder": folder, "user": user}, path)
+    items = _guest(device, source("maildir"), {"path": path, "folder": folder, "user": user}, path)
     out = []
     for item in items:
         raw = base64.b64decode(item["raw"])
@@ -272,69 +243,12 @@ def canonical_rows(rows: list[list[Any]]) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
-_FACTS = r"""
-import base64, grp, hashlib, json, os, pwd, sqlite3, subprocess, sys, urllib.parse
-checks = json.load(sys.stdin)
-def who(uid, gid):
-    try: u = pwd.getpwuid(uid).pw_name
-    except KeyError: u = str(uid)
-    try: g = grp.getgrgid(gid).gr_name
-    except KeyError: g = str(gid)
-    return u, g
-def expand(path, owner):
-    if not path.startswith("~/"): return path
-    try: return pwd.getpwnam(owner).pw_dir + path[1:]
-    except KeyError: return path
-enc = lambda v: {"$b64": base64.b64encode(v).decode()} if isinstance(v, bytes) else v
-out = []
-for c in checks:
-    k = c["kind"]
-    if k == "file":
-        p = expand(c["path"], c["owner"])
-        try:
-            st = os.stat(p)
-            with open(p, "rb") as f: data = f.read()
-        except OSError:
-            out.append({"kind": k, "path": c["path"], "missing": True}); continue
-        u, g = who(st.st_uid, st.st_gid)
-        out.append({"kind": k, "path": c["path"], "sha256": hashlib.sha256(data).hexdigest(),
-                    "size": len(data), "owner": u, "group": g, "mode": st.st_mode & 0o7777,
-                    "mtime": int(st.st_mtime)})
-    elif k == "crontab":
-        p = subprocess.run(["crontab", "-l", "-u", c["user"]], capture_output=True)
-        if p.returncode:
-            out.append({"kind": k, "user": c["user"], "missing": True}); continue
-        out.append({"kind": k, "user": c["user"], "sha256": hashlib.sha256(p.stdout).hexdigest()})
-    elif k == "sqlite":
-        p = expand(c["path"], c["owner"])
-        if not os.path.isfile(p):
-            out.append({"kind": k, "path": c["path"], "missing": True}); continue
-        st = os.stat(p)
-        u, g = who(st.st_uid, st.st_gid)
-        db = sqlite3.connect("file:" + urllib.parse.quote(p) + "?mode=ro", uri=True)
-        tables = {}
-        for t, cols in c["columns"].items():
-            q = lambda s: '"' + s.replace('"', '""') + '"'
-            sql = f"SELECT {', '.join(q(x) for x in cols)} FROM {q(t)} ORDER BY rowid"
-            try:
-                rows = db.execute(sql).fetchall()
-            except sqlite3.Error:
-                tables[t] = None; continue
-            blob = json.dumps([[enc(v) for v in r] for r in rows], sort_keys=True).encode()
-            tables[t] = hashlib.sha256(blob).hexdigest()
-        db.close()
-        out.append({"kind": k, "path": c["path"], "owner": u, "group": g,
-                    "mode": st.st_mode & 0o7777, "tables": tables})
-print(json.dumps(out))
-"""
-
-
 def facts(device: SshLinuxDevice, checks: list[dict]) -> list[dict]:
     """What is really there for each check (files, crontabs, SQLite tables), one command."""
     if not checks:
         return []
     try:
-        return _guest(device, _FACTS, checks, "reading seeded state back")
+        return _guest(device, source("facts"), checks, "reading seeded state back")
     except LinuxInputError as exc:  # pragma: no cover - the program reports no input errors
         raise VMError(str(exc)) from exc
     except DeviceLost:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from linux_vm.errors import LinuxInputError, SeedMismatch
+from linux_vm.guest import source
 from linux_vm.readers import canonical_rows, facts
 
 if TYPE_CHECKING:
@@ -364,91 +365,12 @@ def bundle(ops: Sequence[dict]) -> bytes:
     return buf.getvalue()
 
 
-# -- guest side: apply (runs as root under the guest's python3) -------------------------
-
-GUEST_APPLY = r"""
-import base64, grp, io, json, os, pwd, sqlite3, subprocess, sys, tarfile
-tar = tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()))
-ops = json.load(tar.extractfile("ops.json"))
-def blob(op): return tar.extractfile(op["blob"]).read()
-def fail(kind, msg):
-    print(json.dumps({"error": kind, "message": msg})); sys.exit(0)
-# Lookups and directories are remembered: a stream seeds thousands of files into a few
-# folders, and under TCG each /etc/passwd parse or stat costs the guest real time.
-users, groups, dirs = {}, {}, set()
-def user(name, i):
-    if name not in users:
-        try: users[name] = pwd.getpwnam(name)
-        except KeyError: fail("input", f"operation #{i}: no user {name!r} on this machine")
-    return users[name]
-def expand(path, pw): return pw.pw_dir + path[1:] if path.startswith("~/") else path
-def mkdirs(d, pw):
-    missing, top = [], d
-    while d and d not in dirs and not os.path.isdir(d):
-        missing.append(d); d = os.path.dirname(d)
-    for m in reversed(missing):
-        os.mkdir(m, 0o755)
-        if m.startswith(pw.pw_dir + "/"): os.chown(m, pw.pw_uid, pw.pw_gid)
-    dirs.add(top)
-def owned(path, pw, group, mode, i):
-    gid = pw.pw_gid
-    if group:
-        if group not in groups:
-            try: groups[group] = grp.getgrnam(group).gr_gid
-            except KeyError: fail("input", f"operation #{i}: no group {group!r}")
-        gid = groups[group]
-    os.chown(path, pw.pw_uid, gid); os.chmod(path, mode)
-def decode(v): return base64.b64decode(v["$b64"]) if isinstance(v, dict) else v
-for i, op in enumerate(ops):
-    kind = op["op"]
-    if kind == "dir":
-        pw = user(op["owner"], i); path = expand(op["path"], pw)
-        mkdirs(os.path.dirname(path), pw)
-        if not os.path.isdir(path): os.mkdir(path)
-        owned(path, pw, None, op["mode"], i)
-    elif kind == "file":
-        pw = user(op["owner"], i); path = expand(op["path"], pw)
-        mkdirs(os.path.dirname(path), pw)
-        tmp = path + ".clawrig-seed"
-        with open(tmp, "wb") as f: f.write(blob(op))
-        owned(tmp, pw, op.get("group"), op["mode"], i)
-        if op.get("mtime") is not None: os.utime(tmp, (op["mtime"], op["mtime"]))
-        os.replace(tmp, path)
-    elif kind == "crontab":
-        user(op["user"], i)
-        p = subprocess.run(["crontab", "-u", op["user"], "-"], input=blob(op), capture_output=True)
-        if p.returncode:
-            why = p.stderr.decode(errors="replace").strip()
-            fail("input", f"operation #{i}: crontab refused: {why}")
-    elif kind == "sqlite":
-        pw = user(op["owner"], i); path = expand(op["path"], pw)
-        mkdirs(os.path.dirname(path), pw)
-        spec = json.loads(blob(op))
-        db = sqlite3.connect(path)
-        try:
-            with db:
-                for stmt in spec["schema"]: db.execute(stmt)
-                for t in spec["tables"]:
-                    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in t["columns"])
-                    marks = ", ".join("?" for _ in t["columns"])
-                    name = '"' + t["table"].replace('"', '""') + '"'
-                    db.executemany(f"INSERT INTO {name} ({cols}) VALUES ({marks})",
-                                   [[decode(v) for v in row] for row in t["rows"]])
-        except sqlite3.Error as e:
-            fail("input", f"operation #{i}: sqlite {path}: {e}")
-        finally:
-            db.close()
-        owned(path, pw, None, op["mode"], i)
-print(json.dumps({"ok": len(ops)}))
-"""
-
-
 def apply_plan(device: SshLinuxDevice, plan: LinuxSeedPlan | dict | list) -> dict[str, Any]:
     """Seed ``device`` with ``plan`` (one transfer + one command), verify, return the digest."""
     plan = as_plan(plan)
     ops, expect = compile_plan(plan)
     if ops:
-        result = device.privileged_python(GUEST_APPLY, stdin=bundle(ops), timeout=300)
+        result = device.privileged_python(source("apply_seed"), stdin=bundle(ops), timeout=300)
         reply = _last_json(result.stdout, result.stderr, result.exit_code)
         if "error" in reply:
             if reply["error"] == "input":
