@@ -153,6 +153,15 @@ def test_terminal_keys_schema():
     names = {t["name"] for t in A.tool_specs()}
     assert {"terminal_keys", "terminal_screen"} <= names
     json.dumps(A.tool_specs())
+    from rig.agents.openai_agent import tool_definitions
+    from rig.mcp_server import tool_list
+
+    assert {"terminal_keys", "terminal_screen"} <= {
+        t["function"]["name"] for t in tool_definitions()
+    }
+    mcp = {t.name: t for t in tool_list()}
+    assert mcp["terminal_screen"].annotations.read_only_hint is True
+    assert mcp["terminal_keys"].annotations.read_only_hint is False
 
 
 def test_lines_typed_into_the_terminal_count_as_commands_for_safety():
