@@ -13,7 +13,8 @@ function label(s){const a=s.action||{};let t=(a.action||'?');
  if(a.device)t+=' @'+a.device; if(a.x!==undefined&&a.x!==null)t+=' ('+a.x+','+a.y+')';
  if(a.element!==undefined&&a.element!==null)t+=' #'+a.element;
  if(a.command)t+=': '+a.command.slice(0,40); if(a.text)t+=': '+a.text.slice(0,40);
- if(a.app)t+=': '+a.app; if(a.path)t+=': '+a.path; return t;}
+ if(a.app)t+=': '+a.app; if(a.path)t+=': '+a.path;
+ if(a.keys)t+=': '+a.keys.map(k=>typeof k==='string'?k:k.text).join(' ').slice(0,40); return t;}
 function haystack(s){return [label(s),JSON.stringify(s.action||{}),JSON.stringify(s.result||{}),
  s.agent_message||''].join(' ').toLowerCase();}
 const hay = steps.map(haystack);

@@ -91,6 +91,13 @@ def test_less_pages_and_quits(term, laptop):
     term.prompt()
 
 
+def test_a_man_page_opens_in_its_pager_and_quits(term):
+    obs = term.line("man ls", until="NAME", timeout=30)
+    assert obs.alternate_screen and "list directory contents" in obs.text
+    term.keys("q")
+    term.prompt()
+
+
 def test_top_runs_and_stops_with_q(term):
     obs = term.line("top -d 1", until="load average")
     assert "PID" in term.screen(until="PID").text
