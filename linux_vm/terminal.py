@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import inspect
+import re
 import threading
 import time
 from collections import deque
@@ -45,6 +46,9 @@ SCROLLBACK_LINES = 2000
 WINDOW_BYTES = 128 * 1024
 OPEN_WAIT_S = 15.0
 _LOOK_EVERY_S = 0.005
+_RECENT_CHARS = 16384
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_()].?)")
+_VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f]")
 _ALT_MODES = frozenset({47 << 5, 1047 << 5, 1049 << 5})
 _DECCKM = 1 << 5
 
@@ -221,7 +225,8 @@ class Terminal:
         self._chan: paramiko.Channel | None = None
         self._reader: threading.Thread | None = None
         self._last_output = 0.0
-        self._outputs = 0  # chunks received (to tell "something came" from "nothing did")
+        self._chars = 0  # characters received, all sessions (marks count in these)
+        self._recent = ""  # the last characters received, to see what came after a mark
         self._open()
 
     def _open(self) -> None:
@@ -229,7 +234,7 @@ class Terminal:
         late prompt still lands on the screen, just after this returns)."""
         mark = self.mark()
         self._start()
-        self.wait(quiet=0.2, timeout=OPEN_WAIT_S, since=mark, first=OPEN_WAIT_S)
+        self.wait(quiet=0.2, timeout=OPEN_WAIT_S, since=mark, first=OPEN_WAIT_S, line=False)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -289,7 +294,8 @@ class Terminal:
                 if chan is self._chan and text:
                     _feed(self.stream, text)
                 self._last_output = time.monotonic()
-                self._outputs += 1
+                self._chars += len(text)
+                self._recent = (self._recent + text)[-_RECENT_CHARS:]
                 self._cond.notify_all()
             if text and chan is self._chan:
                 self._emit(text)
@@ -348,7 +354,7 @@ class Terminal:
     def mark(self) -> int:
         """A token for :meth:`wait`: output that arrives after it counts as an answer."""
         with self._cond:
-            return self._outputs
+            return self._chars
 
     def wait(
         self,
@@ -357,11 +363,15 @@ class Terminal:
         since: int | None = None,
         first: float = 1.0,
         until: str | None = None,
+        line: bool = False,
     ) -> bool:
         """Wait until output has been quiet for ``quiet`` s (or ``until`` is on the screen),
         at most ``timeout`` s. With ``since`` (a :meth:`mark`), wait up to ``first`` s for
-        an answer to start before quiet counts. True when it settled; False when output
-        was still arriving (a flood, ``top``) at the deadline.
+        an answer to start before quiet counts: any output, or with ``line`` (a line was
+        entered) visible text after the echoed line break, since the echo of what was
+        typed is not yet the program's answer (the next prompt is, if nothing else). True
+        when it settled; False when output was still arriving (a flood, ``top``) at the
+        deadline.
         """
         start = next_look = time.monotonic()
         deadline = start + timeout
@@ -377,7 +387,7 @@ class Terminal:
                 waiting_first = (
                     until is None
                     and since is not None
-                    and self._outputs == since
+                    and not self._answered(since, line)
                     and now - start < first
                 )
                 if until is None and not waiting_first and now - self._last_output >= quiet:
@@ -391,6 +401,16 @@ class Terminal:
                 else:
                     step = min(self._last_output + quiet, deadline) - now
                 self._cond.wait(max(0.001, step))
+
+    def _answered(self, since: int, line: bool) -> bool:
+        new = self._chars - since
+        if new <= 0:
+            return False
+        if not line or new > len(self._recent):
+            return True
+        text = self._recent[-new:]
+        cut = text.find("\n")
+        return cut >= 0 and bool(_VISIBLE.search(_ESCAPES.sub("", text[cut + 1 :])))
 
     def screen_shot(self, scrollback: int = 0) -> ScreenShot:
         with self._cond:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from linux_vm.terminal_keys import canonical as canonical_key
 from rig import actions as A
 from rig import uitree
 from rig.errors import ActionInvalid, is_infra
@@ -280,7 +281,17 @@ class Env:
         elif kind == "terminal_keys":
             mark = term.mark()
             term.keys(action.items())
-            settled = term.wait(quiet=quiet, timeout=action.timeout, since=mark, until=action.until)
+            entered = any(
+                isinstance(k, str) and canonical_key(k) == "enter" for k in action.items()
+            )
+            settled = term.wait(
+                quiet=quiet,
+                timeout=action.timeout,
+                since=mark,
+                first=action.timeout if entered else 1.0,
+                until=action.until,
+                line=entered,
+            )
         else:
             settled = term.wait(quiet=quiet, timeout=action.timeout, until=action.until)
         shot = term.screen_shot(getattr(action, "scrollback", 0))

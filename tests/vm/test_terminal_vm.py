@@ -91,6 +91,16 @@ def test_less_pages_and_quits(term, laptop):
     term.prompt()
 
 
+def test_an_entered_line_waits_for_the_answer_not_just_its_echo(term):
+    """The echo of a typed command is not its answer: a command that is slow to print is
+    waited for (within the timeout), and so is the prompt after a silent one."""
+    obs = term.keys("sleep 1.5; echo late-''answer", "Enter")
+    assert "\nlate-answer" in obs.text and obs.settled
+    assert obs.text.rstrip().endswith("$")  # the prompt is back
+    obs = term.keys("sleep 1", "Enter")
+    assert obs.text.rstrip().endswith("$") and obs.text.count("sleep 1\n") == 1
+
+
 def test_a_man_page_opens_in_its_pager_and_quits(term):
     obs = term.line("man ls", until="NAME", timeout=30)
     assert obs.alternate_screen and "list directory contents" in obs.text
