@@ -25,11 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from emulator.adb import AdbServer
 from emulator.device import AdbAndroidDevice
+from emulator.readers import MIME_NAME, MIME_PHONE
 from emulator.seeding import (
-    CALENDAR,
-    CONTACTS,
-    MIME_NAME,
-    MIME_PHONE,
     CalendarEvent,
     Contact,
     FileItem,
@@ -40,6 +37,7 @@ from emulator.seeding import (
     insert_command,
     to_ms,
 )
+from emulator.seeding.records import CALENDAR, CONTACTS
 
 T0 = datetime(2026, 1, 5, 8, 30, tzinfo=UTC)
 
