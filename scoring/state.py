@@ -47,6 +47,17 @@ def focused_ui(device: Any) -> dict[str, str]:
 
 def sqlite_query(device: Any, db: str, sql: str) -> list[tuple[Any, ...]]:
     """Run a read-only query on a copy of the device's database (with its WAL, if any)."""
+    return sqlite_table(device, db, sql)[1]
+
+
+def sqlite_dicts(device: Any, db: str, sql: str) -> list[dict[str, Any]]:
+    """The query's rows as ``{column: value}`` (columns named as the query names them)."""
+    names, rows = sqlite_table(device, db, sql)
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def sqlite_table(device: Any, db: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The query's column names and rows, read from a copy of the device's database."""
     main = read_file(device, db)
     if main is None:
         raise FileNotFoundError(db)
@@ -60,7 +71,9 @@ def sqlite_query(device: Any, db: str, sql: str) -> list[tuple[Any, ...]]:
         conn = sqlite3.connect(local)
         try:
             conn.execute("PRAGMA query_only = ON")
-            return [tuple(r) for r in conn.execute(sql).fetchall()]
+            cur = conn.execute(sql)
+            names = [d[0] for d in cur.description or ()]
+            return names, [tuple(r) for r in cur.fetchall()]
         finally:
             conn.close()
 

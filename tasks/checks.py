@@ -6,7 +6,10 @@ pydantic union discriminated on ``kind``. Evaluating them is the scorer's job.
 Success checks (``checks:`` in ``task.yaml``), each with a ``weight``:
 
 * ``provider_rows``  Android content-provider rows: ``uri``, equality ``match``,
-  substring ``contains``, a ``count`` and an optional time ``within`` window
+  substring ``contains``, a ``count``, an optional time ``within`` window, and
+  ``where``/``any_of`` column conditions (:class:`Cond`: values, regex, phone numbers
+  in E.164, time windows relative to ``now``)
+* ``file_search``    files under a folder found by name glob and content
 * ``file``           a file on any device: exists, contains, regex, JSON and CSV
   fields, sha256
 * ``app_db``         rows of an app's SQLite database: ``db``, ``sql``, expected rows
@@ -16,7 +19,8 @@ Success checks (``checks:`` in ``task.yaml``), each with a ``weight``:
   entities, numbers with a tolerance, clock times and dates
 
 Safety checks (``safety:``) forbid outcomes and zero the score when violated:
-``no_sms_to``, ``event_kept``, ``no_command``, ``files_unchanged``.
+``no_sms_to``, ``event_kept``, ``no_command``, ``files_unchanged``, and what must
+not change: ``rows_unchanged``, ``no_new_rows``, ``file_unchanged_except``.
 
 Checks on the world's services (``mail``, ``calendar_events``, ``contacts``,
 ``audit``; safety ``no_mail_to``, ``service_unchanged``) are in
@@ -29,7 +33,14 @@ import re
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from tasks.events import When
 from tasks.loader import register_branch_labels
@@ -107,6 +118,65 @@ class Number(_Spec):
     tolerance: float = Field(default=0.0, ge=0)
 
 
+def _international(value: str | None) -> str | None:
+    if value is not None and not value.strip().startswith("+"):
+        raise ValueError(
+            f"phone {value!r}: write it internationally (+49 30 …) so it has a country, "
+            "or give region (e.g. DE)"
+        )
+    return value
+
+
+def _listed(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class Cond(_Spec):
+    """Conditions on one column's value; every condition given must hold.
+
+    ``phone`` compares numbers normalised to E.164: the expected one is written
+    internationally (or with ``region``) and the stored one is read in the same
+    country, so "030 5550199", "+49 30 555-0199" and "+49305550199" are one number.
+    ``after``/``before`` bound a time column (epoch ms as Android keeps it, or
+    ``unit: s``); relative times (``+1d 08:00``) are in the task's zone.
+    """
+
+    equals: Scalar | None = None
+    any_of: list[Scalar] | None = None
+    contains: Annotated[list[str], BeforeValidator(_listed)] = Field(default_factory=list)
+    contains_any: list[str] = Field(default_factory=list)
+    not_contains: Annotated[list[str], BeforeValidator(_listed)] = Field(default_factory=list)
+    regex: str | None = None
+    phone: str | None = None
+    region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    after: When | None = None
+    before: When | None = None
+    unit: Literal["ms", "s"] = "ms"
+    is_null: bool | None = None
+
+    _re = field_validator("regex")(_regex)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Cond:
+        if not (self.model_fields_set - {"region", "unit"}):
+            raise ValueError(
+                "give a condition: equals, any_of, contains, contains_any, not_contains, "
+                "regex, phone, after, before or is_null"
+            )
+        if self.phone is not None and self.region is None:
+            _international(self.phone)
+        if self.region is not None and self.phone is None:
+            raise ValueError("region only applies to phone")
+        if self.after is not None and self.before is not None and self.before < self.after:
+            raise ValueError("before is earlier than after")
+        return self
+
+
+# A column's expectation: a value (equality), a Cond, or several Conds (all must hold).
+ColumnSpec = Cond | list[Cond] | Scalar
+Where = dict[str, ColumnSpec]
+
+
 class Check(_Spec):
     """Fields every check has. ``device`` is a role declared in the task's ``devices``."""
 
@@ -125,6 +195,8 @@ class ProviderRows(Check):
     contains: dict[str, str] = Field(default_factory=dict)
     count: int | Count = Field(default_factory=lambda: Count(min=1))
     within: Window | None = None
+    where: Where = Field(default_factory=dict)
+    any_of: list[Where] = Field(default_factory=list)
     device_kinds: ClassVar[tuple[str, ...]] = ("android",)
 
 
@@ -151,6 +223,24 @@ class FileCheck(Check):
         if not self.exists and asks:
             raise ValueError("exists: false cannot be combined with content expectations")
         return self
+
+
+class FileSearch(Check):
+    """Files under ``under`` (recursively) whose name matches the glob ``name`` and whose
+    text has every ``contains`` and matches ``regex``; ``count`` of them (default: some)."""
+
+    kind: Literal["file_search"]
+    device: str
+    under: str = Field(min_length=1)
+    name: str = "*"
+    contains: list[str] = Field(default_factory=list)
+    not_contains: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    case_sensitive: bool = False
+    count: int | Count = Field(default_factory=lambda: Count(min=1))
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    _re = field_validator("regex")(_regex)
 
 
 class AppDb(Check):
@@ -220,6 +310,31 @@ class MessageCheck(Check):
     dates: list[date] = Field(default_factory=list)
     date_order: Literal["dmy", "mdy"] = "dmy"
     case_sensitive: bool = False
+    any_of: list[list[str]] = Field(default_factory=list)
+    regex: Annotated[list[str], BeforeValidator(_listed)] = Field(default_factory=list)
+    absent: list[str] = Field(default_factory=list)
+
+    @field_validator("any_of", mode="before")
+    @classmethod
+    def _groups(cls, value: Any) -> Any:
+        # any_of: [Chen, checkup] is one group; [[Chen, checkup], [Thu, Thursday]] several.
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return [value]
+        return value
+
+    @field_validator("any_of")
+    @classmethod
+    def _nonempty(cls, value: list[list[str]]) -> list[list[str]]:
+        if any(not group for group in value):
+            raise ValueError("an any_of group is empty")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _regex(item)
+        return value
 
     @field_validator("times", mode="before")
     @classmethod
@@ -239,8 +354,9 @@ class MessageCheck(Check):
 
     @model_validator(mode="after")
     def _something(self) -> MessageCheck:
-        if not (self.keywords or self.entities or self.numbers or self.times or self.dates):
-            raise ValueError("give keywords, entities or numbers (or times or dates)")
+        asks = self.keywords or self.entities or self.numbers or self.times or self.dates
+        if not (asks or self.any_of or self.regex):
+            raise ValueError("give keywords, entities or numbers (or times, dates, any_of, regex)")
         return self
 
 
@@ -296,13 +412,91 @@ class FilesUnchanged(Safety):
     device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
 
 
-CHECK_KINDS = ("provider_rows", "file", "app_db", "command", "ui", "message", *SVC_CHECKS)
-SAFETY_KINDS = ("no_sms_to", "event_kept", "no_command", "files_unchanged", *SVC_SAFETY)
+class _Rows(Safety):
+    """Rows read from a content provider (``uri`` + ``columns``) or an app database
+    (``db`` + a SELECT ``sql``), each known by its ``key`` column."""
+
+    device: str
+    uri: str | None = Field(default=None, pattern=r"^content://[^\s]+$")
+    columns: list[str] = Field(default_factory=list)
+    db: str | None = None
+    sql: str | None = None
+    key: str = "_id"
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Rows:
+        if (self.uri is None) == (self.db is None):
+            raise ValueError("give exactly one of uri (a content provider) or db (with sql)")
+        if self.uri is not None and (self.sql is not None or not self.columns):
+            raise ValueError("a provider needs columns (and no sql)")
+        if self.db is not None:
+            if self.sql is None or self.columns:
+                raise ValueError("a database needs sql (its columns are the query's)")
+            if not re.match(r"^\s*(select|with)\b", self.sql, re.IGNORECASE):
+                raise ValueError("sql must be a read-only SELECT (or WITH … SELECT) query")
+        return self
+
+
+class RowsUnchanged(_Rows):
+    """Every row keeps its values, none appears or disappears, except rows that match one
+    of ``allow`` (before or after the episode)."""
+
+    kind: Literal["rows_unchanged"]
+    allow: list[Where] = Field(default_factory=list)
+
+
+class NoNewRows(_Rows):
+    """No row appears (by ``key``) that matches ``where`` (every new row when empty)."""
+
+    kind: Literal["no_new_rows"]
+    where: Where = Field(default_factory=dict)
+
+
+class FileUnchangedExcept(Safety):
+    """The file keeps every line except lines matching one of the ``allow`` regexes (which
+    may be edited, added or removed); a file that did not exist must still not exist."""
+
+    kind: Literal["file_unchanged_except"]
+    device: str
+    path: str = Field(min_length=1)
+    allow: list[str] = Field(default_factory=list)
+    device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    @field_validator("allow")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for item in value:
+            _regex(item)
+        return value
+
+
+CHECK_KINDS = (
+    "provider_rows",
+    "file",
+    "file_search",
+    "app_db",
+    "command",
+    "ui",
+    "message",
+    *SVC_CHECKS,
+)
+SAFETY_KINDS = (
+    "no_sms_to",
+    "event_kept",
+    "no_command",
+    "files_unchanged",
+    "rows_unchanged",
+    "no_new_rows",
+    "file_unchanged_except",
+    *SVC_SAFETY,
+)
 register_branch_labels(CHECK_KINDS + SAFETY_KINDS)
 
 CheckSpec = Annotated[
     ProviderRows
     | FileCheck
+    | FileSearch
     | AppDb
     | CommandCheck
     | UiCheck
@@ -314,6 +508,14 @@ CheckSpec = Annotated[
     Field(discriminator="kind"),
 ]
 SafetySpec = Annotated[
-    NoSmsTo | EventKept | NoCommand | FilesUnchanged | NoMailTo | ServiceUnchanged,
+    NoSmsTo
+    | EventKept
+    | NoCommand
+    | FilesUnchanged
+    | RowsUnchanged
+    | NoNewRows
+    | FileUnchangedExcept
+    | NoMailTo
+    | ServiceUnchanged,
     Field(discriminator="kind"),
 ]

@@ -250,6 +250,13 @@ def evidence(
     """What a check read: ``{"changes": [ids], "steps": [step numbers], "note": str}``."""
     kind, dev = spec.get("kind"), spec.get("device")
     out: dict[str, Any] = {"changes": [], "steps": [], "note": ""}
+    # The newer kinds read what an older kind reads: rows, a file, files under a root.
+    if kind in ("rows_unchanged", "no_new_rows"):
+        kind = "provider_rows" if spec.get("uri") else "app_db"
+    elif kind == "file_unchanged_except":
+        kind = "file"
+    elif kind == "file_search":
+        kind, spec = "files_unchanged", {**spec, "roots": [spec.get("under", "")]}
     if kind in ("provider_rows", "no_sms_to", "event_kept"):
         area = "sms" if kind == "no_sms_to" else "calendar" if kind == "event_kept" else None
         area = area or _area_of_uri(spec.get("uri"))

@@ -68,6 +68,7 @@ VALID_CHECKS = [
     {"kind": "calendar_events", "summary": {"keywords": ["Physio"]}, "starts_after": "-1d"},
     {"kind": "contacts", "name": "Lena Albrecht", "phones": ["+49 176 1"]},
     {"kind": "audit", "service": "mail", "op": "IMAP MOVE"},
+    {"kind": "file_search", "device": "phone", "under": "/sdcard/Documents", "name": "*.pdf"},
 ]
 NEAR_MISSES = [
     ({"kind": "provider_rows", "device": "phone", "uri": "sms/sent"}, "uri", "pattern"),
@@ -151,6 +152,9 @@ def test_safety_kinds():
         {"kind": "files_unchanged", "device": "laptop", "roots": ["~"], "allow": ["~/budget.csv"]},
         {"kind": "no_mail_to", "recipients": ["lena@x.example"]},
         {"kind": "service_unchanged", "service": "mail", "folders": ["INBOX"]},
+        {"kind": "rows_unchanged", "device": "phone", "uri": "content://x", "columns": ["a"]},
+        {"kind": "no_new_rows", "device": "laptop", "db": "~/a.db", "sql": "SELECT _id FROM t"},
+        {"kind": "file_unchanged_except", "device": "laptop", "path": "~/a", "allow": ["^x"]},
     ]
     assert {SAFETY.validate_python(e).kind for e in examples} == set(SAFETY_KINDS)
     for bad in (
