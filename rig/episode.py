@@ -260,6 +260,7 @@ class Episode:
                 self.progress(f"seed: {role}")
                 running[role] = pool.submit(world[role].seed, plan)
             for name, plan in plans.services.items():
+                _record_service_plan(rec, name, plan)
                 self.progress(f"seed: service {name}")
                 running[f"service:{name}"] = pool.submit(world.services[name].seed, plan)
             for role, future in running.items():
@@ -419,6 +420,24 @@ def _is_api_outage(exc: BaseException) -> bool:
     return isinstance(
         exc, openai.APIConnectionError | openai.RateLimitError | openai.InternalServerError
     )
+
+
+def _record_service_plan(rec: Recorder, name: str, plan: Any) -> None:
+    """What a service is seeded with: the mail index, or the DAV collection as imported."""
+    if hasattr(plan, "messages"):
+        index = [
+            {
+                "folder": m.folder,
+                "message_id": m.message_id,
+                "flags": list(m.flags),
+                "date": m.when.isoformat(),
+                "bytes": len(m.raw),
+            }
+            for m in plan.messages
+        ]
+        rec.json(f"seed/service-{name}-plan.json", {"messages": index})
+    else:
+        rec.text(f"seed/service-{name}-plan.{'ics' if name == 'calendar' else 'vcf'}", plan.text)
 
 
 def _public(endpoint: dict[str, Any]) -> dict[str, Any]:

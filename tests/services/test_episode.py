@@ -45,6 +45,10 @@ def test_episode_seeds_records_and_stops_its_services(tmp_path):
     assert mail["messages"] == 1
     cal = json.loads((out / "seed" / "service-calendar-digest.json").read_text())
     assert cal["objects"] == 1 and cal["round_trips"] == 2
+    plan = json.loads((out / "seed" / "service-mail-plan.json").read_text())
+    assert plan["messages"][0]["message_id"] == "<physio-1@praxis.example>"
+    assert "RRULE:FREQ=WEEKLY;COUNT=4" in (out / "seed" / "service-calendar-plan.ics").read_text()
+    assert "Praxis Brandt" in (out / "seed" / "service-contacts-plan.vcf").read_text()
     skipped = json.loads((out / "seed" / "skipped.json").read_text())
     assert skipped["skipped"] == {}
     for name in ("mail", "calendar", "contacts"):
