@@ -84,3 +84,74 @@ def _soundness(
         console.print(f"episodes: {root}", markup=False)
         raise SystemExit(3 if infra else 2)
     typer.echo(f"ok: {len(valid)} tasks, all sound (episodes: {root})")
+
+
+@app.command("list")
+def list_tasks(
+    paths: list[Path] = typer.Argument(None, help="suites or task folders (default: tasks/suite)"),
+) -> None:
+    """A table of tasks: id, mode, surfaces, devices, services, step limit."""
+    from rich.table import Table
+
+    from tasks.authoring import list_rows
+
+    suite = Path(__file__).resolve().parents[2] / "tasks" / "suite"
+    rows, problems = list_rows(paths or [suite])
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("id", "mode", "surfaces", "devices", "services", "steps"):
+        table.add_column(col, justify="right" if col == "steps" else "left")
+    for row in rows:
+        if "problems" in row:
+            table.add_row(row["path"], f"invalid ({row['problems']} problems)", "", "", "", "")
+        else:
+            table.add_row(
+                row["id"],
+                row["mode"],
+                row["surfaces"],
+                row["devices"],
+                row["services"],
+                str(row["max_steps"]),
+            )
+    Console(highlight=False, soft_wrap=True, width=200).print(table)
+    typer.echo(f"{len(rows)} tasks")
+    if problems:
+        _print(problems, len(rows), sum(1 for r in rows if "problems" in r))
+        raise SystemExit(2)
+
+
+@app.command("show")
+def show(task: Path = typer.Argument(..., help="a task folder or its task.yaml")) -> None:
+    """Instruction, world, checks and what the stream seeds per device and service."""
+    from tasks.authoring import show_text
+    from tasks.folder import TASK_FILE, check_task
+
+    yaml_path = task / TASK_FILE if task.is_dir() else task
+    loaded, problems = check_task(yaml_path)
+    if loaded is None:
+        _print(problems, 1, 1)
+        raise SystemExit(2)
+    typer.echo(show_text(loaded), nl=False)
+
+
+@app.command("new")
+def new(
+    folder: Path = typer.Argument(..., help="the new task's folder; its name is the task id"),
+    devices: str = typer.Option(
+        "phone,laptop", help="roles, e.g. phone,laptop or phone:android,work:linux"
+    ),
+    services: str = typer.Option("", help="world services, e.g. mail,calendar"),
+) -> None:
+    """Write a task scaffold that validates, with a commented example of every section and
+    an oracle stub that does nothing (so the task is not sound until it is written)."""
+    from tasks.authoring import parse_devices, write_scaffold
+
+    try:
+        roles = parse_devices(devices)
+        wanted = [s.strip() for s in services.split(",") if s.strip()]
+        written = write_scaffold(folder, roles, wanted)
+    except (ValueError, FileExistsError) as exc:
+        Console(stderr=True, highlight=False).print(f"rig tasks new: {exc}", markup=False)
+        raise SystemExit(2) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"next: edit them, then rig tasks validate --run {folder}")
