@@ -9,6 +9,7 @@ as the agent's failure.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import traceback
@@ -445,9 +446,28 @@ def _public(endpoint: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in endpoint.items() if k != "password"}
 
 
+def _binary_safe(value: Any) -> Any:
+    """JSON-able data where bytes that are not UTF-8 become ``{"base64": …}``."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {k: _binary_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_binary_safe(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
 def _jsonable(plan: Any) -> Any:
     if hasattr(plan, "model_dump"):
-        return plan.model_dump(mode="json")
+        try:
+            return plan.model_dump(mode="json")
+        except UnicodeDecodeError:  # a placed binary file (a git object, a PDF)
+            return _binary_safe(plan.model_dump(mode="python"))
     try:
         from dataclasses import asdict, is_dataclass
 

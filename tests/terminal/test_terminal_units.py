@@ -178,3 +178,17 @@ def test_lines_typed_into_the_terminal_count_as_commands_for_safety():
         ("laptop", "sudo useradd Enterx"),
         ("laptop", "half typed"),
     ]
+
+
+def test_a_seed_plan_with_a_binary_file_is_recorded_as_base64():
+    """A placed git object (zlib) is not UTF-8: the episode's seed/ROLE-plan.json keeps it."""
+    import base64
+
+    from linux_vm.seeding import FileRecord, LinuxSeedPlan
+    from rig.episode import _jsonable
+
+    blob = b"x\x01\x82\xff\x00git"
+    plan = LinuxSeedPlan(records=[FileRecord(path="~/src/r/.git/objects/ab/cd", content=blob)])
+    data = _jsonable(plan)
+    json.dumps(data)
+    assert base64.b64decode(data["records"][0]["content"]["base64"]) == blob
