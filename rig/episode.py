@@ -14,7 +14,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,9 +264,14 @@ class Episode:
                 _record_service_plan(rec, name, plan)
                 self.progress(f"seed: service {name}")
                 running[f"service:{name}"] = pool.submit(world.services[name].seed, plan)
-            for role, future in running.items():
+            # "[k/n]": the display draws a bar (with an estimate of the rest) as each is verified.
+            roles = {future: role for role, future in running.items()}
+            self.progress(f"[0/{len(roles)}] seeding " + ", ".join(running))
+            for k, future in enumerate(as_completed(roles), 1):
+                role = roles[future]
                 digests[role] = dict(future.result())
                 rec.json(f"seed/{role.replace(':', '-')}-digest.json", digests[role])
+                self.progress(f"[{k}/{len(roles)}] seeded and verified: {role}")
         if world.services:
             # Each device's own clients on the (seeded) services, as a person sets them up.
             from rig.service_clients import connect_devices
