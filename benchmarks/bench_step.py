@@ -47,6 +47,17 @@ CYCLE: list[dict[str, Any]] = [
 ]
 
 
+def bench_task(tmp: Path) -> Path:
+    """A copy of TASK whose step limit leaves room for the timed steps."""
+    task = tmp / TASK.name
+    shutil.copytree(TASK, task)
+    text = (task / "task.yaml").read_text(encoding="utf-8")
+    (task / "task.yaml").write_text(
+        text.replace("limits: {max_steps: 40,", "limits: {max_steps: 5000,"), encoding="utf-8"
+    )
+    return task
+
+
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
 
@@ -138,7 +149,7 @@ def bench_taskenv(steps: int, rounds: int) -> tuple[list[float], float]:
     times: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
     floor: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
     try:
-        with TaskEnv(TASK, out=out) as env:
+        with TaskEnv(bench_task(out), out=out / "ep") as env:
             env.reset()
             assert env.episode is not None and env.episode.env is not None
             phone = env.episode.env.world["phone"]
@@ -191,7 +202,7 @@ def bench_mcp(steps: int) -> list[float]:
     times: dict[str, list[float]] = {action_name(a): [] for a in CYCLE}
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "rig.cli", "mcp", "serve", str(TASK), "--out", str(out / "ep")],
+        args=["-m", "rig.cli", "mcp", "serve", str(bench_task(out)), "--out", str(out / "ep")],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=str(out),
     )
@@ -275,8 +286,12 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="a checkout to compare the oracle's time with")
     ap.add_argument("--tasks", default=",".join(PHONE_TASKS))
     ap.add_argument("--skip-mcp", action="store_true")
+    ap.add_argument("--oracle-only", action="store_true", help="only the --before comparison")
     args = ap.parse_args()
     print(f"load average at start: {loadavg()}")
+    if args.oracle_only and args.before:
+        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t])
+        return
     env_steps, shell_ratio = bench_taskenv(args.steps, args.rounds)
     if not args.skip_mcp:
         mcp_steps = bench_mcp(args.steps)

@@ -91,6 +91,7 @@ class Env:
     _started: float = field(default_factory=time.monotonic)
     _elements: dict[str, list[uitree.Element]] = field(default_factory=dict)
     _terminals: set[str] = field(default_factory=set)
+    _screen_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
     _pending_note: str | None = None
     _pending_usage: Mapping[str, Any] | None = None
     first_observation: Observation | None = None
@@ -332,8 +333,11 @@ class Env:
         return action.x, action.y
 
     def _on_screen(self, device: AndroidDevice, *xy: int) -> None:
-        width, height = device.window_size()
         pairs = list(zip(xy[::2], xy[1::2], strict=True))
+        seen = self._screen_sizes.get(id(device))  # from the last screenshot of this device
+        if seen is not None and all(0 <= x < seen[0] and 0 <= y < seen[1] for x, y in pairs):
+            return
+        width, height = device.window_size()  # none yet, or the screen may have rotated since
         for x, y in pairs:
             if not (0 <= x < width and 0 <= y < height):
                 raise ActionInvalid(f"({x}, {y}) is off the screen ({width}x{height})")
@@ -347,6 +351,7 @@ class Env:
             buf = io.BytesIO()
             image.save(buf, format="PNG", compress_level=1)
             png, size = buf.getvalue(), image.size
+        self._screen_sizes[id(device)] = size
         return Observation(device=role, action=kind, screenshot_png=png, screen_size=size)
 
     def _android(

@@ -102,3 +102,25 @@ def test_env_reports_whether_the_screen_settled(phone: AdbAndroidDevice) -> None
     assert obs.ok and obs.settled is True and "Loaded" in (obs.text or "")
     assert obs.for_model()["settled"] is True
     env.step({"action": "key", "device": "phone", "key": "back"})
+
+
+def test_env_checks_taps_against_the_last_screenshot(phone: AdbAndroidDevice, monkeypatch) -> None:
+    """A tap inside the screen the last observation showed needs no ``wm size`` request;
+    one outside it is checked against the device's current size (it may have rotated)."""
+    world = World()
+    world.add(phone)
+    env = Env(world, "tap around")
+    env.reset()  # a screenshot: its size is the screen's
+    w, h = phone.window_size()  # the device object's own check caches the size too
+    asked: list[tuple[int, int]] = []
+    real = phone.window_size
+
+    def counting() -> tuple[int, int]:
+        asked.append(real())
+        return asked[-1]
+
+    monkeypatch.setattr(phone, "window_size", counting)
+    assert env.step({"action": "tap", "device": "phone", "x": w // 2, "y": 5})[0].ok
+    assert asked == []
+    obs, _, _ = env.step({"action": "tap", "device": "phone", "x": w + 3, "y": 5})
+    assert not obs.ok and "off the screen" in (obs.error or "") and asked == [(w, h)]
