@@ -106,6 +106,7 @@ class SimBackend(_AndroidBackend):
         try:
             serial = self.server.connect(phone.serial)
             device = self._device(serial, role)
+            device.console = (phone.console_port, token)
             device.disable_animations()
         except BaseException:
             phone.stop()
@@ -211,6 +212,7 @@ class AvdBackend(_AndroidBackend):
             snapshot=self.snapshot,
         )
         device = self._device(inst.serial, role)
+        device.console = (inst.console_port, self._console_token)
         self._instances[inst.serial] = (inst, workdir)
         try:
             device.ensure_root()

@@ -219,6 +219,9 @@ class AdbAndroidDevice:
         self.screenshot_path: Literal["raw", "png"] | None = None  # chosen by screenshot("auto")
         self.png_path: Literal["raw", "png"] | None = None  # chosen by screenshot_png()
         self.round_trips = 0  # adb requests made through this object (for benchmarks)
+        # (console port, auth token file) when the backend knows them: the world's services
+        # deliver SMS (a bank's one-time code) through the phone's console like a carrier.
+        self.console: tuple[int, Path | None] | None = None
 
     def __repr__(self) -> str:
         return f"AdbAndroidDevice(role={self.role!r}, serial={self.serial!r})"
