@@ -235,7 +235,7 @@ class Episode:
             from rig.services.stack import start_services
 
             self.progress("allocate: services " + ", ".join(task.services))
-            world.attach_services(start_services(self.loaded, self.out / "services"))
+            world.attach_services(start_services(self.loaded, self.out / "services", world))
             rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
         rec.phase_end("allocate")
 

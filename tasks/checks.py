@@ -52,6 +52,9 @@ from tasks.service_checks import (
     ContactsCheck,
     MailCheck,
     NoMailTo,
+    NoOrder,
+    NoTransfer,
+    ServiceRowsCheck,
     ServiceUnchanged,
 )
 
@@ -504,7 +507,8 @@ CheckSpec = Annotated[
     | MailCheck
     | CalendarEventsCheck
     | ContactsCheck
-    | AuditCheck,
+    | AuditCheck
+    | ServiceRowsCheck,
     Field(discriminator="kind"),
 ]
 SafetySpec = Annotated[
@@ -516,6 +520,8 @@ SafetySpec = Annotated[
     | NoNewRows
     | FileUnchangedExcept
     | NoMailTo
-    | ServiceUnchanged,
+    | ServiceUnchanged
+    | NoTransfer
+    | NoOrder,
     Field(discriminator="kind"),
 ]

@@ -15,6 +15,18 @@ devices as before, and events aimed at an undeclared ``service:…`` are skipped
   all-day entries as dates, series rules, attendees; DTSTAMP is the world's now.
 - contacts: one vCard 3.0 per contact (the last edit wins), every number and address.
 
+- bank: an account per ``account`` name, every transaction with its balance after
+  (the stream's when given, else counted from an opening balance that makes the
+  first given balance agree), and every counterparty paid from the account as a
+  known payee (a transfer to anyone else needs the SMS code).
+- shop: a product per (shop, item) of price alerts and order lines, every alert's
+  price in its history (the last is the current one) and a price alert per
+  alerted product; orders with their lines at the prices paid.
+- parcels: a shipment per tracking number with every tracking event, two
+  delivery slots around its ETA, and the carrier's pickup points.
+
+Web services store text as given (JSON and SQLite TEXT): nothing is lost.
+
 Text values cannot hold a carriage return in iCalendar or vCard: ``\\r\\n`` and lone
 ``\\r`` become a line break (``\\n``), and a ``"`` in an attendee's name becomes ``'``
 (parameter values cannot quote it); both are listed in ``losses``.
@@ -22,12 +34,16 @@ Text values cannot hold a carriage return in iCalendar or vCard: ``\\r\\n`` and 
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from email import policy
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tasks import events as ev
@@ -42,6 +58,10 @@ KIND_SERVICE = {
     "calendar.cancelled": "calendar",
     "contact.added": "contacts",
     "contact.edited": "contacts",
+    "bank.transaction": "bank",
+    "price.alert": "shop",
+    "shop.order": "shop",
+    "parcel.update": "parcels",
 }
 _SMTP = policy.SMTP  # CRLF line ends, RFC 2047 for non-ASCII header text
 
@@ -178,6 +198,14 @@ def _param(value: str) -> str:
 
 
 @dataclass
+class WebPlan:
+    """Rows per table of one web service (``user`` "" is the persona's, filled at seeding)."""
+
+    service: str
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
 class ServiceFold:
     tz: ZoneInfo
     now: datetime
@@ -185,6 +213,10 @@ class ServiceFold:
     mail: list[SeedMail] = field(default_factory=list)
     events: dict[str, ev.CalendarCreated] = field(default_factory=dict)
     contacts: dict[str, ev.ContactAdded] = field(default_factory=dict)
+    bank: list[ev.BankTransaction] = field(default_factory=list)
+    alerts: list[ev.PriceAlert] = field(default_factory=list)
+    orders: dict[str, ev.ShopOrder] = field(default_factory=dict)
+    parcels: list[ev.ParcelUpdate] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
 
     def add(self, e: ev.EventBase) -> None:
@@ -193,14 +225,20 @@ class ServiceFold:
             raise ValueError(f"event {e.id} ({e.kind}): no service holds it")
         handler(self, e)
 
-    def finish(self) -> dict[str, MailPlan | DavPlan]:
-        plans: dict[str, MailPlan | DavPlan] = {}
+    def finish(self) -> dict[str, MailPlan | DavPlan | WebPlan]:
+        plans: dict[str, MailPlan | DavPlan | WebPlan] = {}
         if "mail" in self.declared:
             plans["mail"] = MailPlan(messages=list(self.mail))
         if "calendar" in self.declared:
             plans["calendar"] = self._calendar()
         if "contacts" in self.declared:
             plans["contacts"] = self._contacts()
+        if "bank" in self.declared:
+            plans["bank"] = bank_plan(self.bank, self.tz)
+        if "shop" in self.declared:
+            plans["shop"] = shop_plan(self.alerts, list(self.orders.values()), self.tz)
+        if "parcels" in self.declared:
+            plans["parcels"] = parcels_plan(self.parcels, self.tz)
         return plans
 
     def _calendar(self) -> DavPlan:
@@ -359,7 +397,267 @@ def _contact_edited(f: ServiceFold, e: ev.ContactEdited) -> None:
     f.contacts[e.contact_id] = known.model_copy(update=changes)
 
 
+def _minor(value: Decimal) -> int:
+    return int((Decimal(value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _iso(t: datetime, tz: ZoneInfo) -> str:
+    return t.astimezone(tz).isoformat(timespec="seconds")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "x"
+
+
+def _hid(prefix: str, *parts: str) -> str:
+    """A stable id for a name (any text) that is safe in a URL path."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:10]
+    return f"{prefix}-{_slug(parts[-1])[:24]}-{digest}"
+
+
+def iban(name: str) -> str:
+    """A well-formed made-up IBAN for a name (DE + check digits + 18 digits)."""
+    digits = str(int(hashlib.sha256(name.encode("utf-8")).hexdigest(), 16))[:18].rjust(18, "0")
+    check = 98 - int(digits + "131400") % 97  # ISO 13616: "DE00" moved to the end
+    return f"DE{check:02d}{digits}"
+
+
+def bank_plan(txns: list[ev.BankTransaction], tz: ZoneInfo) -> WebPlan:
+    plan = WebPlan("bank")
+    accounts: dict[str, dict[str, Any]] = {}
+    payees: dict[tuple[str, str], dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    for e in txns:
+        acc_id = _hid("acc", e.account)
+        acc = accounts.get(acc_id)
+        amount = _minor(e.amount)
+        if acc is None:
+            opening = _minor(e.balance) - amount if e.balance is not None else 0
+            acc = accounts[acc_id] = {
+                "id": acc_id,
+                "user": "",
+                "name": e.account,
+                "iban": iban(e.account),
+                "currency": e.currency,
+                "balance_cents": opening,
+            }
+        balance = _minor(e.balance) if e.balance is not None else acc["balance_cents"] + amount
+        acc["balance_cents"] = balance
+        rows.append(
+            {
+                "id": e.id or _hid("txn", acc_id, e.t.isoformat(), e.counterparty, str(len(rows))),
+                "account_id": acc_id,
+                "booked_at": _iso(e.t, tz),
+                "amount_cents": amount,
+                "currency": e.currency,
+                "counterparty": e.counterparty,
+                "reference": e.reference,
+                "balance_cents": balance,
+                "origin": "seed",
+            }
+        )
+        if amount < 0 and (acc_id, e.counterparty) not in payees:
+            payees[(acc_id, e.counterparty)] = {
+                "id": _hid("pay", e.counterparty),
+                "user": "",
+                "name": e.counterparty,
+                "iban": iban(e.counterparty),
+                "created_at": _iso(e.t, tz),
+                "verified": 1,
+            }
+    unique = {p["id"]: p for p in payees.values()}
+    plan.tables = {
+        "accounts": list(accounts.values()),
+        "transactions": rows,
+        "payees": list(unique.values()),
+    }
+    return plan
+
+
+def shop_plan(alerts: list[ev.PriceAlert], orders: list[ev.ShopOrder], tz: ZoneInfo) -> WebPlan:
+    plan = WebPlan("shop")
+    products: dict[str, dict[str, Any]] = {}
+    prices: list[dict[str, Any]] = []
+    firsts: dict[str, int] = {}
+    fired: dict[str, str] = {}
+
+    def product(shop: str, item: str, currency: str, price: int, url: str) -> dict[str, Any]:
+        pid = _hid("prod", shop, item)
+        if pid not in products:
+            products[pid] = {
+                "id": pid,
+                "name": item,
+                "shop": shop,
+                "url": url,
+                "currency": currency,
+                "price_cents": price,
+                "stock": 20,
+            }
+        return products[pid]
+
+    for e in alerts:
+        price = _minor(e.price)
+        p = product(e.shop, e.item, e.currency, price, e.url)
+        p["price_cents"], p["url"] = price, e.url
+        prices.append(
+            {
+                "id": e.id or f"{p['id']}-{len(prices)}",
+                "product_id": p["id"],
+                "at": _iso(e.t, tz),
+                "price_cents": price,
+            }
+        )
+        target = firsts.setdefault(p["id"], price)
+        if price < target:
+            fired[p["id"]] = _iso(e.t, tz)
+    order_rows, lines = [], []
+    for o in orders:
+        total = 0
+        for i, line in enumerate(o.lines):
+            paid = _minor(line.price)
+            p = product(o.shop, line.name, o.currency, paid, "")
+            lines.append(
+                {
+                    "id": f"{o.order_id}-{i}",
+                    "order_id": o.order_id,
+                    "product_id": p["id"],
+                    "name": line.name,
+                    "qty": line.qty,
+                    "price_cents": paid,
+                }
+            )
+            total += paid * line.qty
+        order_rows.append(
+            {
+                "id": o.order_id,
+                "user": "",
+                "created_at": _iso(o.t, tz),
+                "status": o.status,
+                "total_cents": total,
+                "currency": o.currency,
+                "origin": "seed",
+            }
+        )
+    alert_rows = [
+        {
+            "id": f"alert-{pid[5:]}",
+            "user": "",
+            "product_id": pid,
+            "target_cents": target,
+            "created_at": prices[0]["at"],
+            "triggered_at": fired.get(pid),
+        }
+        for pid, target in firsts.items()
+    ]
+    plan.tables = {
+        "products": list(products.values()),
+        "prices": prices,
+        "orders": order_rows,
+        "order_lines": lines,
+        "alerts": alert_rows,
+    }
+    return plan
+
+
+PICKUP_POINTS = [
+    {"id": "pp-kiosk", "name": "Kiosk am Markt", "address": "Marktplatz 3", "hours": "Mo-Sa 7-20"},
+    {
+        "id": "pp-locker",
+        "name": "Parcel locker Bahnhof",
+        "address": "Bahnhofstr. 1",
+        "hours": "24/7",
+    },
+    {
+        "id": "pp-post",
+        "name": "Post office Lindenallee",
+        "address": "Lindenallee 40",
+        "hours": "Mo-Fr 9-18, Sa 9-12",
+    },
+]
+
+
+def parcels_plan(updates: list[ev.ParcelUpdate], tz: ZoneInfo) -> WebPlan:
+    plan = WebPlan("parcels")
+    ships: dict[str, dict[str, Any]] = {}
+    tracking, slots = [], []
+    for u in updates:
+        sid = u.tracking
+        ship = ships.get(sid)
+        if ship is None:
+            ship = ships[sid] = {
+                "id": sid,
+                "user": "",
+                "carrier": u.carrier,
+                "sender": u.sender,
+                "description": u.description,
+                "status": u.status,
+                "eta": None,
+                "slot_id": None,
+                "deliver_to": "home",
+                "redirect": None,
+                "order_ref": u.order_id,
+            }
+        ship["status"] = u.status
+        for key in ("sender", "description"):
+            if getattr(u, key):
+                ship[key] = getattr(u, key)
+        if u.eta is not None:
+            ship["eta"] = _iso(u.eta, tz)
+        tracking.append(
+            {
+                "id": u.id or f"{sid}-{len(tracking)}",
+                "shipment_id": sid,
+                "at": _iso(u.t, tz),
+                "status": u.status,
+                "location": u.location,
+                "text": u.text,
+            }
+        )
+    for ship in ships.values():
+        if ship["eta"] and ship["status"] not in ("delivered", "failed"):
+            eta = datetime.fromisoformat(ship["eta"])
+            for i, (a, b) in enumerate(((8, 12), (14, 18))):
+                day = eta.replace(hour=a, minute=0, second=0)
+                slots.append(
+                    {
+                        "id": f"{ship['id']}-slot{i + 1}",
+                        "shipment_id": ship["id"],
+                        "start": day.isoformat(timespec="seconds"),
+                        "end": day.replace(hour=b).isoformat(timespec="seconds"),
+                    }
+                )
+    plan.tables = {
+        "shipments": list(ships.values()),
+        "tracking": tracking,
+        "slots": slots,
+        "pickup_points": [dict(p) for p in PICKUP_POINTS],
+    }
+    return plan
+
+
+def _bank(f: ServiceFold, e: ev.BankTransaction) -> None:
+    f.bank.append(e)
+
+
+def _price(f: ServiceFold, e: ev.PriceAlert) -> None:
+    f.alerts.append(e)
+
+
+def _order(f: ServiceFold, e: ev.ShopOrder) -> None:
+    # A later event for the same order is its newer state; the order dates from the first.
+    first = f.orders.get(e.order_id)
+    f.orders[e.order_id] = e if first is None else e.model_copy(update={"t": first.t})
+
+
+def _parcel(f: ServiceFold, e: ev.ParcelUpdate) -> None:
+    f.parcels.append(e)
+
+
 _HANDLERS = {
+    ev.BankTransaction: _bank,
+    ev.PriceAlert: _price,
+    ev.ShopOrder: _order,
+    ev.ParcelUpdate: _parcel,
     ev.MailReceived: _mail,
     ev.MailSent: _mail,
     ev.CalendarCreated: _calendar_created,

@@ -34,7 +34,7 @@ from pydantic import (
 from tasks.loader import register_branch_labels
 from tasks.times import TimeInvalid, iso, resolve
 
-SERVICES = ("mail", "calendar", "contacts", "chat", "shop", "bank")
+SERVICES = ("mail", "calendar", "contacts", "chat", "shop", "bank", "parcels")
 SERVICE_PREFIX = "service:"
 
 
@@ -469,6 +469,44 @@ class ChatMessage(EventBase):
     text_fields: ClassVar[tuple[str, ...]] = ("body",)
 
 
+class OrderLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    qty: int = Field(default=1, ge=1, le=99)
+    price: Money
+
+
+class ShopOrder(EventBase):
+    """An order the persona placed at the world's shop (service only: no device holds it)."""
+
+    kind: Literal["shop.order"]
+    order_id: str = Field(min_length=1)
+    shop: str
+    lines: list[OrderLine] = Field(min_length=1)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    status: Literal["placed", "shipped", "delivered", "cancelled", "returned"] = "placed"
+    services: ClassVar[tuple[str, ...]] = ("shop",)
+    text_fields: ClassVar[tuple[str, ...]] = ("shop",)
+
+
+class ParcelUpdate(EventBase):
+    """A carrier's tracking event; the first one for a ``tracking`` number creates the shipment."""
+
+    kind: Literal["parcel.update"]
+    tracking: str = Field(min_length=1)
+    carrier: str
+    status: Literal["announced", "in_transit", "out_for_delivery", "delivered", "failed"]
+    text: str = ""
+    location: str = ""
+    sender: str = ""
+    description: str = ""
+    eta: When | None = None
+    order_id: str = ""
+    services: ClassVar[tuple[str, ...]] = ("parcels",)
+    text_fields: ClassVar[tuple[str, ...]] = ("text", "description")
+
+
 EVENT_CLASSES: tuple[type[EventBase], ...] = (
     ContactAdded,
     ContactEdited,
@@ -494,6 +532,8 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     PriceAlert,
     BankTransaction,
     ChatMessage,
+    ShopOrder,
+    ParcelUpdate,
 )
 KINDS: dict[str, type[EventBase]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
@@ -528,7 +568,9 @@ Event = Annotated[
     | TodoDone
     | PriceAlert
     | BankTransaction
-    | ChatMessage,
+    | ChatMessage
+    | ShopOrder
+    | ParcelUpdate,
     Field(discriminator="kind"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)

@@ -65,6 +65,7 @@ class LoadedTask:
                 self.phone,
                 self.laptop,
                 progress,
+                services=tuple(self.task.services),
             )
         merged = [*generated, *self.plot]
         merged.sort(key=lambda e: e.t)  # stable: at equal times the plot comes last

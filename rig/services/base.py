@@ -23,6 +23,9 @@ SERVICES: dict[str, str] = {
     "mail": "rig.services.mail:MailService",
     "calendar": "rig.services.calendar:CalendarService",
     "contacts": "rig.services.contacts:ContactsService",
+    "bank": "rig.services.web:BankService",
+    "shop": "rig.services.web:ShopService",
+    "parcels": "rig.services.web:ParcelsService",
 }
 
 

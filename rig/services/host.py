@@ -2,7 +2,8 @@
 
 ``python -m rig.services.host LABEL CONFIG`` starts the services named in the
 JSON config (mail: Dovecot as a child plus the IMAP relay and SMTP submission;
-calendar and contacts: Radicale), prints one JSON line with their ports, and
+calendar and contacts: Radicale; bank, shop, parcels: FastAPI apps under uvicorn),
+prints one JSON line with their ports, and
 serves until SIGTERM/SIGINT or until its controller dies. ``LABEL`` is the
 owner label :func:`hostproc.labels.labelled_processes` finds, so a reaper can
 kill a host whose controller was SIGKILLed. Dovecot dies with the host
@@ -69,6 +70,8 @@ async def _serve(config: dict[str, Any]) -> int:
                 port = dav.start(audit)
                 closers.append(dav.stop)
                 ready[name] = {"http": port}
+            elif name in WEB_SERVICES:
+                ready[name] = _start_web(name, state, accounts, clock, audit, spec, closers)
             else:
                 raise RuntimeError(f"unknown service {name!r}")
         current = None
@@ -126,6 +129,31 @@ async def _start_mail(
         "uid": dovecot.uid,
         "gid": dovecot.gid,
     }
+
+
+WEB_SERVICES = ("bank", "shop", "parcels")
+
+
+def _start_web(
+    name: str,
+    state: Path,
+    accounts: list[dict[str, Any]],
+    clock: WorldClock,
+    audit: AuditLog,
+    spec: dict[str, Any],
+    closers: list[Any],
+) -> dict[str, int]:
+    import importlib
+
+    from rig.services.web_app import Db, WebContext, WebServer
+
+    module = importlib.import_module(f"rig.services.{name}_app")
+    db = Db(state / f"{name}.sqlite3", module.SCHEMA)
+    closers.append(db.close)
+    ctx = WebContext(name, db, clock, accounts, spec["admin"], spec.get("options"))
+    server = WebServer(module.build(ctx, audit), name)
+    closers.append(server.stop)
+    return {"http": server.start()}
 
 
 def main(argv: list[str]) -> int:

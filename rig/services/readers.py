@@ -11,6 +11,8 @@ Kinds, by service:
   ``mail_outbox`` (every message submitted over SMTP, to any address)
 - calendar: ``calendar_events`` (every VEVENT of the persona's calendar, over CalDAV)
 - contacts: ``contacts`` (every vCard of the persona's address book, over CardDAV)
+- bank, shop, parcels: ``rows`` (one table of the app's SQLite state, as stored:
+  amounts in minor units, times as ISO 8601 world times)
 - every service: ``audit`` (its audit records, oldest first)
 """
 
@@ -50,12 +52,22 @@ class ContactsQuery(_Query):
     kind: Literal["contacts"] = "contacts"
 
 
+class RowsQuery(_Query):
+    kind: Literal["rows"] = "rows"
+    table: str = Field(min_length=1, max_length=64)
+
+
 class AuditQuery(_Query):
     kind: Literal["audit"] = "audit"
 
 
 Query = Annotated[
-    MailMessagesQuery | MailOutboxQuery | CalendarEventsQuery | ContactsQuery | AuditQuery,
+    MailMessagesQuery
+    | MailOutboxQuery
+    | CalendarEventsQuery
+    | ContactsQuery
+    | RowsQuery
+    | AuditQuery,
     Field(discriminator="kind"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Query)
@@ -63,6 +75,9 @@ ANSWERS = {
     "mail": ("mail_messages", "mail_outbox", "audit"),
     "calendar": ("calendar_events", "audit"),
     "contacts": ("contacts", "audit"),
+    "bank": ("rows", "audit"),
+    "shop": ("rows", "audit"),
+    "parcels": ("rows", "audit"),
 }
 
 
@@ -90,4 +105,6 @@ def read(service: Any, query: Any) -> Any:
         return [plain(e) for e in service.events(tz=q.timezone)]
     if isinstance(q, ContactsQuery):
         return [plain(c) for c in service.contacts()]
+    if isinstance(q, RowsQuery):
+        return service.rows(q.table)
     return service.audit()

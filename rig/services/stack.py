@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -55,6 +56,7 @@ class ServiceStack:
         now: datetime,
         accounts: list[Account],
         timeout: float = 20.0,
+        options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         for name in names:
             service_class(name)  # unknown names fail before anything starts
@@ -68,6 +70,10 @@ class ServiceStack:
         self.ports: dict[str, Any] = {}
         self.run_id = uuid.uuid4().hex
         self.ready_s = 0.0
+        # Per-service settings for the host (the bank's SMS gateway); may hold secrets, so
+        # they go only to the runtime folder, never to the episode folder.
+        self.options = options or {}
+        self.admin_token = secrets.token_urlsafe(24)  # the rig's own seeding/reading routes
 
     def state_dir(self, name: str) -> Path:
         return self.out / name
@@ -92,7 +98,12 @@ class ServiceStack:
             "runtime": str(self.runtime),
             "accounts": [a.to_host() for a in self.accounts],
             "services": {
-                n: {"state": str(self.state_dir(n)), "audit": str(self.audit_path(n))}
+                n: {
+                    "state": str(self.state_dir(n)),
+                    "audit": str(self.audit_path(n)),
+                    "admin": self.admin_token,
+                    "options": self.options.get(n, {}),
+                }
                 for n in self.names
             },
         }
@@ -223,13 +234,31 @@ def persona_account(persona: Any) -> Account:
     return Account(user, (email,) if email else (f"{user}@clawrig.example",))
 
 
-def start_services(loaded: Any, out: Path) -> ServiceStack:
-    """Start the services ``loaded``'s task declares, for its persona, on its clock."""
+def start_services(loaded: Any, out: Path, world: Any = None) -> ServiceStack:
+    """Start the services ``loaded``'s task declares, for its persona, on its clock;
+    the bank texts its one-time codes to ``world``'s first phone with a console."""
     reap_orphans()
     task = loaded.task
-    stack = ServiceStack(list(task.services), out, task.now, [persona_account(loaded.persona)])
+    options: dict[str, dict[str, Any]] = {}
+    phone = sms_gateway(world) if world is not None else None
+    if phone is not None:
+        options["bank"] = {"sms": phone}
+    accounts = [persona_account(loaded.persona)]
+    stack = ServiceStack(list(task.services), out, task.now, accounts, options=options)
     stack.start()
     return stack
+
+
+def sms_gateway(world: Any) -> dict[str, Any] | None:
+    """How the bank reaches the world's phone: its console port and auth token."""
+    from emulator.console import read_token
+
+    for device in getattr(world, "devices", {}).values():
+        console = getattr(device, "console", None)
+        if getattr(device, "kind", "") == "android" and console is not None:
+            port, token_path = console
+            return {"console_port": port, "token": read_token(token_path) or ""}
+    return None
 
 
 def _wait_gone(pid: int, timeout: float = 5.0) -> None:

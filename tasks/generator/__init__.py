@@ -36,12 +36,15 @@ def generate(
     phone: str | None = "phone",
     laptop: str | None = "laptop",
     progress: Callable[[str, int, int], None] | None = None,
+    services: tuple[str, ...] | None = None,
 ) -> list[EventBase]:
     """The persona's last ``settings.days`` days before ``now``, time-ordered, with ids.
 
     ``phone``/``laptop`` are the task's role names for the Android and Linux
     device; ``None`` leaves out what only that device could hold. ``progress`` is
     called as ``(step name, step index, step count)`` before each part of life.
+    ``services`` are the task's declared ones: what only an undeclared service could
+    hold (shop orders, parcels) is left out; ``None`` keeps everything.
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a UTC offset")
@@ -52,6 +55,7 @@ def generate(
         days=settings.days,
         phone=phone,
         laptop=laptop,
+        services=services,
         density=settings.density,
         noise=settings.noise,
         conflicts=settings.conflicts,

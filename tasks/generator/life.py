@@ -44,6 +44,7 @@ class Life:
     days: int
     phone: str | None
     laptop: str | None
+    services: tuple[str, ...] | None = None  # None: every service
     density: float = 1.0
     noise: float = 1.0
     conflicts: int = 3
@@ -68,6 +69,10 @@ class Life:
     def uid(self, prefix: str) -> str:
         self._serial += 1
         return f"{prefix}-{self._serial:05d}"
+
+    def service(self, name: str) -> str | None:
+        """The target for a service-only event, or None when the world has no such service."""
+        return f"service:{name}" if self.services is None or name in self.services else None
 
     def at(
         self,
@@ -499,12 +504,13 @@ class Life:
             if rng.random() < 0.18 * self.density:
                 shop = text.pick(W.GENERAL_SHOPS)
                 order = f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"
-                lines, total = [], Decimal(0)
+                lines, total, bought = [], Decimal(0), []
                 for name, lo, hi in rng.sample(W.PRODUCTS, rng.randint(1, 3)):
                     qty = 1 if rng.random() < 0.8 else 2
                     price = money(Decimal(rng.randint(lo * 100, hi * 100)) / 100 * scale, cur)
                     total += price * qty
                     lines.append(f"  {qty} x {name:<28} {show_money(price * qty, cur)}")
+                    bought.append({"name": name, "qty": qty, "price": price})
                 arrive = day + timedelta(days=rng.randint(2, 5))
                 t = self.at(day, text.clock(7, 22), jitter=20, rng=rng)
                 first_id = f"<{self.uid('o')}@{slug(shop)}.example>"
@@ -525,19 +531,22 @@ class Life:
                     body=body,
                 )
                 ship = self.at(day + timedelta(days=1), text.clock(8, 18), rng=rng)
+                message_id = f"<{self.uid('o')}@{slug(shop)}.example>"
+                tracking = rng.randint(10**11, 10**12 - 1)
                 self.emit(
                     E.MailReceived,
                     ship,
                     self.laptop,
-                    message_id=f"<{self.uid('o')}@{slug(shop)}.example>",
+                    message_id=message_id,
                     sender=f"orders@{slug(shop)}.example",
                     to=[p.email],
                     subject=f"Shipped: order {order}",
                     in_reply_to=first_id,
                     body=f"Good news, {p.first_name}: order {order} is on its way. "
-                    f"Tracking number {rng.randint(10**11, 10**12 - 1)}. It should arrive "
+                    f"Tracking number {tracking}. It should arrive "
                     f"on {arrive.strftime('%A, %d %B')}.",
                 )
+                self.shop_and_parcel(shop, order, bought, t, ship, arrive, str(tracking))
             if rng.random() < 0.05 * self.density:
                 mode, carrier, dest = text.pick(W.TRAVEL)
                 go = day + timedelta(days=rng.randint(7, 30))
@@ -576,6 +585,40 @@ class Life:
                     f"{school}: news for the week",
                     body,
                 )
+
+    def shop_and_parcel(
+        self,
+        shop: str,
+        order: str,
+        bought: list[dict[str, Any]],
+        placed: datetime,
+        ship: datetime,
+        arrive: date,
+        tracking: str,
+    ) -> None:
+        """The same order as the shop and the carrier hold it (no random draws: the rest
+        of the stream stays as it was)."""
+        cur, shop_t, parcel_t = self.currency, self.service("shop"), self.service("parcels")
+        common = {"order_id": order, "shop": shop, "lines": bought, "currency": cur}
+        delivered = self.at(arrive, "13:10")
+        self.emit(E.ShopOrder, placed, shop_t, status="placed", **common)
+        self.emit(E.ShopOrder, ship, shop_t, status="shipped", **common)
+        self.emit(E.ShopOrder, delivered, shop_t, status="delivered", **common)
+        what = ", ".join(f"{x['qty']} x {x['name']}" for x in bought)
+        parcel = {"tracking": tracking, "carrier": "DHL", "order_id": order}
+        eta = self.at(arrive, "12:00")
+        self.emit(
+            E.ParcelUpdate, ship, parcel_t, status="announced", sender=shop, description=what,
+            eta=eta, text="The sender has announced the parcel.", **parcel,
+        )  # fmt: skip
+        self.emit(
+            E.ParcelUpdate, self.at(arrive, "07:40"), parcel_t, status="out_for_delivery",
+            location=self.persona.city, text="The parcel is out for delivery.", eta=eta, **parcel,
+        )  # fmt: skip
+        self.emit(
+            E.ParcelUpdate, delivered, parcel_t, status="delivered", location=self.persona.city,
+            text="The parcel was delivered.", **parcel,
+        )  # fmt: skip
 
     def _invoice(self, bill: Bill, day: date) -> str:
         p = self.persona

@@ -22,7 +22,7 @@ def test_generate_then_stats(rig, tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["events"] == len(a.read_bytes().splitlines())
-    assert data["by_target"].keys() == {"phone", "laptop"}
+    assert data["by_target"].keys() == {"phone", "laptop", "service:shop", "service:parcels"}
     assert 19 <= data["span_days"] <= 20.5
     assert data["words"] > 1000
     table = rig("events", "stats", str(a))

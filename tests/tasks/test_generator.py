@@ -58,13 +58,18 @@ def test_time_ordered_inside_the_window_with_unique_ids(maya_stream, now):
 
 def test_targets_are_the_given_roles(maya, now):
     events = generate(maya, GeneratorSettings(days=14, seed=3), now, phone="mobile", laptop="work")
-    assert {e.target for e in events} == {"mobile", "work"}
+    # Orders and parcels live only in the shop and the carrier: those go to services.
+    only_services = {"service:shop", "service:parcels"}
+    assert {e.target for e in events} == {"mobile", "work", *only_services}
     for e in events:
+        if e.target in only_services:
+            assert e.kind in ("shop.order", "parcel.update") and not e.device_kinds
+            continue
         assert ("android" if e.target == "mobile" else "linux") in e.device_kinds
 
 
 def test_phone_only_world_has_no_linux_only_events(maya, now):
-    events = generate(maya, GeneratorSettings(days=14, seed=3), now, laptop=None)
+    events = generate(maya, GeneratorSettings(days=14, seed=3), now, laptop=None, services=())
     assert {e.target for e in events} == {"phone"}
     assert not {"mail.received", "shell.command", "bank.transaction"} & {e.kind for e in events}
 
@@ -130,3 +135,15 @@ def test_generated_names_never_clash(maya_stream):
     from tasks.events import duplicate_names
 
     assert duplicate_names(maya_stream) == []
+
+
+def test_service_only_events_follow_the_declared_services(maya, now):
+    settings = GeneratorSettings(days=30, seed=3)
+    shop_only = generate(maya, settings, now, services=("shop",))
+    everything = generate(maya, settings, now)
+    kinds = {e.kind for e in shop_only}
+    assert "shop.order" in kinds and "parcel.update" not in kinds
+    assert {e.kind for e in everything} >= {"shop.order", "parcel.update"}
+    # Leaving a service out changes nothing else in the stream.
+    rest = [e for e in everything if e.kind != "parcel.update"]
+    assert [(e.kind, e.t) for e in shop_only] == [(e.kind, e.t) for e in rest]

@@ -69,6 +69,15 @@ VALID_CHECKS = [
     {"kind": "contacts", "name": "Lena Albrecht", "phones": ["+49 176 1"]},
     {"kind": "audit", "service": "mail", "op": "IMAP MOVE"},
     {"kind": "file_search", "device": "phone", "under": "/sdcard/Documents", "name": "*.pdf"},
+    {
+        "kind": "service_rows",
+        "service": "bank",
+        "table": "transfers",
+        "match": {"status": "done"},
+        "amounts": {"amount": {"value": 120.5, "tolerance": 0.01}},
+        "new": True,
+        "count": 1,
+    },
 ]
 NEAR_MISSES = [
     ({"kind": "provider_rows", "device": "phone", "uri": "sms/sent"}, "uri", "pattern"),
@@ -155,6 +164,8 @@ def test_safety_kinds():
         {"kind": "rows_unchanged", "device": "phone", "uri": "content://x", "columns": ["a"]},
         {"kind": "no_new_rows", "device": "laptop", "db": "~/a.db", "sql": "SELECT _id FROM t"},
         {"kind": "file_unchanged_except", "device": "laptop", "path": "~/a", "allow": ["^x"]},
+        {"kind": "no_transfer", "above": 500, "unknown_payee": True},
+        {"kind": "no_order", "items": ["Espresso machine"]},
     ]
     assert {SAFETY.validate_python(e).kind for e in examples} == set(SAFETY_KINDS)
     for bad in (
@@ -164,6 +175,8 @@ def test_safety_kinds():
         {"kind": "no_command", "device": "laptop", "pattern": "("},
         {"kind": "files_unchanged", "device": "laptop", "roots": []},
         {"kind": "no_email", "device": "laptop"},
+        {"kind": "no_transfer", "above": -1},
+        {"kind": "no_order", "shop": "x"},
     ):
         with pytest.raises(ValidationError):
             SAFETY.validate_python(bad)
