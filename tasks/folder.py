@@ -8,6 +8,7 @@ that the file parses and defines ``def solve(env)``.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,14 +27,16 @@ from tasks.events import (
     duplicate_names,
     target_problem,
 )
-from tasks.generator import generate
+from tasks.generator import generate, without_contradictions
 from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
-from tasks.persona import Persona, check_persona, resolve_persona_path
+from tasks.persona import Persona, check_persona, override_persona, resolve_persona_path
 from tasks.service_checks import needed_services
 from tasks.times import TimeInvalid, iso, zone
 
 TASK_FILE = "task.yaml"
+# Which persona field a shorthand override changes (errors point at the task's line).
+_SHORTHAND_FIELD = {"bills": "rent", "bank": "salary", "employer": "employer_name"}
 CHECKS: TypeAdapter[Any] = TypeAdapter(CheckSpec)
 SAFETY: TypeAdapter[Any] = TypeAdapter(SafetySpec)
 SURFACE_NEEDS: dict[str, tuple[str, Callable[[Task], bool]]] = {
@@ -67,6 +70,7 @@ class LoadedTask:
                 progress,
                 services=tuple(self.task.services),
             )
+            generated = without_contradictions(generated, self.plot)
         merged = [*generated, *self.plot]
         merged.sort(key=lambda e: e.t)  # stable: at equal times the plot comes last
         return merged
@@ -278,6 +282,16 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
 
     persona: Persona | None = None
     persona_ref = raw_events.get("persona")
+    changes: dict[str, Any] | None = None
+    if isinstance(persona_ref, dict):
+        changes = {k: v for k, v in persona_ref.items() if k != "base"}
+        persona_ref = persona_ref.get("base")
+        if not isinstance(persona_ref, str):
+            at(
+                ("events", "persona"),
+                "events.persona.base",
+                "name the persona the facts change, e.g. {base: ravi, rent: 1450}",
+            )
     if isinstance(persona_ref, str):
         persona_path = resolve_persona_path(persona_ref, yaml_path.parent)
         if not persona_path.is_file():
@@ -288,8 +302,22 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
             )
         else:
             psrc = load_yaml(persona_path)
+            if changes is not None and isinstance(psrc.data, dict):
+                psrc.data, wrong = override_persona(psrc.data, changes)
+                for key, why in wrong:
+                    at(("events", "persona", key), f"events.persona.{key}", why)
             persona = check_persona(psrc)
-            problems.extend(psrc.problems)
+            for problem in psrc.problems:
+                head = re.split(r"[.\[]", problem.field)[0]
+                key = head if changes and head in changes else _SHORTHAND_FIELD.get(head)
+                if changes and key in changes:
+                    at(
+                        ("events", "persona", key),
+                        f"events.persona.{key}",
+                        f"{problem.field}: {problem.message}",
+                    )
+                else:
+                    problems.append(problem)
             tz = raw.get("timezone")
             if persona is not None and isinstance(tz, str) and persona.timezone != tz:
                 at(
@@ -298,7 +326,7 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
                     f"{persona.name} lives in {persona.timezone}, the task's timezone is {tz}; "
                     "the generated days would not line up with the task's clock",
                 )
-    elif "generator" in raw_events:
+    elif "generator" in raw_events and changes is None:
         at(
             ("events", "generator"),
             "events.generator",
@@ -354,7 +382,7 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
         e.id: (file, loc, dotted(shown))
         for e, (file, loc, shown, _) in zip(plot_events, located, strict=True)
     }
-    persona_ok = persona is not None or not isinstance(persona_ref, str)
+    persona_ok = persona is not None or not isinstance(raw_events.get("persona"), str | dict)
     if task is not None and persona_ok and plot_events:
         # Plot events may refer to generated ones (move a generated meeting) or clash
         # with them (a file name taken), so check them against the whole stream.

@@ -59,7 +59,8 @@ class EventsSpec(_M):
     by default the first declared android and linux roles.
     """
 
-    persona: str | None = None
+    # A bundled persona's name or a file, or {base: NAME, FACT: VALUE, …} overriding facts.
+    persona: str | dict[str, Any] | None = None
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     plot: list[dict[str, Any]] = Field(default_factory=list)
     plot_file: str | None = None

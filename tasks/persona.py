@@ -50,6 +50,9 @@ class Person(_M):
     phone: str | None = None
     email: str | None = None
     nickname: str | None = None
+    abroad: bool = Field(
+        default=False, description="lives in another country: a foreign number is intended"
+    )
 
 
 class Place(_M):
@@ -137,6 +140,26 @@ class Persona(_M):
         return self.name.split()[0]
 
     @property
+    def calling_code(self) -> int | None:
+        """The country calling code of the persona's own number (49, 1, 81 …)."""
+        import phonenumbers
+
+        try:
+            return phonenumbers.parse(self.phone, None).country_code
+        except phonenumbers.NumberParseException:
+            return None
+
+    @property
+    def region(self) -> str | None:
+        """The persona's country (ISO 3166 alpha-2), from their own number."""
+        import phonenumbers
+
+        try:
+            return phonenumbers.region_code_for_number(phonenumbers.parse(self.phone, None))
+        except phonenumbers.NumberParseException:
+            return None
+
+    @property
     def people(self) -> list[Person]:
         return [*self.family, *self.colleagues, *self.friends]
 
@@ -221,3 +244,41 @@ def load_persona(path: Path) -> Persona:
     if persona is None:
         raise ProblemsFound(src.problems)
     return persona
+
+
+# Facts a task may override by a short name: (field path in the persona, how to find it).
+SHORTHANDS = ("rent", "salary", "employer_name")
+
+
+def override_persona(base: dict, changes: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """The persona ``base`` (raw YAML data) with a task's ``changes``; and what cannot apply.
+
+    ``rent`` sets the amount of the bill whose category is rent, ``salary`` the bank's
+    salary, ``employer_name`` the employer's name; any persona field may be given whole
+    (``family: [...]``, ``bills: [...]``), and mapping fields (``employer``, ``bank``,
+    ``routines``) merge key by key. The result is validated like a persona file.
+    """
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    problems: list[tuple[str, str]] = []
+    fields = set(Persona.model_fields)
+    for key, value in changes.items():
+        if key == "rent":
+            bills = [dict(b) for b in data.get("bills") or [] if isinstance(b, dict)]
+            rent = [b for b in bills if b.get("category") == "rent"]
+            if not rent:
+                problems.append((key, "the persona pays no bill with category rent"))
+                continue
+            rent[0]["amount"] = str(value)
+            data["bills"] = bills
+        elif key == "salary":
+            data["bank"] = {**(data.get("bank") or {}), "salary": str(value)}
+        elif key == "employer_name":
+            data["employer"] = {**(data.get("employer") or {}), "name": value}
+        elif key not in fields:
+            known = ", ".join([*SHORTHANDS, *sorted(fields)])
+            problems.append((key, f"unknown persona fact; expected one of {known}"))
+        elif isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data, problems

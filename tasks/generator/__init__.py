@@ -67,4 +67,33 @@ def generate(
     return [e.model_copy(update={"id": f"g{i:0{width}d}"}) for i, e in enumerate(events, 1)]
 
 
-__all__ = ["GeneratorSettings", "generate", "sort_key"]
+def _words_of(event: EventBase) -> str:
+    return " ".join(
+        str(getattr(event, f)) for f in event.text_fields if getattr(event, f, None) is not None
+    )
+
+
+def without_contradictions(generated: list[EventBase], plot: list[EventBase]) -> list[EventBase]:
+    """``generated`` minus the planted conflicts about a subject the plot speaks of.
+
+    A planted conflict (a rent change by SMS, a meeting moved by mail …) carries
+    ``about:SUBJECT`` tags; when any plot event's text names a subject as a word, every
+    event of that conflict is left out, so the generator never contradicts the task.
+    """
+    import re
+
+    told = "\n".join(_words_of(e) for e in plot).lower()
+    subjects = {
+        tag
+        for e in generated
+        if "conflict" in e.tags
+        for tag in e.tags
+        if tag.startswith("about:")
+        and re.search(rf"(?<!\w){re.escape(tag[6:].lower())}(?!\w)", told)
+    }
+    if not subjects:
+        return generated
+    return [e for e in generated if not subjects.intersection(e.tags)]
+
+
+__all__ = ["GeneratorSettings", "generate", "sort_key", "without_contradictions"]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from tasks import events as E
 from tasks.generator import words as W
+from tasks.generator.locale import local_number, plumber
 from tasks.generator.text import TextMaker, money, show_money, slug
 from tasks.persona import WEEKDAYS, Bill, Person, Persona
 
@@ -326,8 +327,8 @@ class Life:
                 else:
                     self.emit(E.CallMissed, t, self.phone, number=person.phone)
             if rng.random() < 0.2 * self.noise:
-                number = f"+{rng.randint(10, 99)} {rng.randint(100, 999)} "
-                number += str(rng.randint(1000000, 9999999))
+                rng.randint(10, 99)  # was a random country code; the draw keeps the seed's stream
+                number = local_number(p, rng.randint(100, 999), rng.randint(1000000, 9999999))
                 t = self.at(day, text.clock(9, 19), jitter=25, rng=rng)
                 self.emit(E.CallMissed, t, self.phone, number=number, tags=["noise"])
 
@@ -873,19 +874,21 @@ class Life:
                 phones=[new_number],
             )
         day = self.start + timedelta(days=self.days // 3)
+        name, number = plumber(p)
         self.emit(
             E.ContactAdded,
             self.at(day, "16:20"),
             self.phone,
             contact_id="c-plumber",
-            name="Notdienst Klempner",
-            phones=["+49 30 555 0199"],
+            name=name,
+            phones=[number],
             note="plumber",
         )
 
     # -- conflicting signals ----------------------------------------------------
     def conflicting_signals(self) -> None:
-        """Facts that disagree between sources, as real life has them (tagged ``conflict``)."""
+        """Facts that disagree between sources, as real life has them (tagged ``conflict``
+        and ``about:SUBJECT``, so a task whose plot speaks of that subject drops them)."""
         p, rng = self.persona, self.rng("conflicts")
         text = TextMaker(p, rng)
         appts = [a for a in self.appointments if a[2] > self.begin + timedelta(days=3)]
@@ -918,7 +921,7 @@ class Life:
             attendees=[E.Attendee(name=colleague.name, email=colleague.email)]
             if colleague.email
             else [],
-            tags=["conflict"],
+            tags=["conflict", f"about:{title}"],
         )
         new = start + timedelta(days=rng.choice((1, 2, -1)), hours=rng.choice((1, 2, -2)))
         sent = self.local_now - timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
@@ -939,7 +942,7 @@ class Life:
             subject=f"Moving: {title}",
             body=body,
             read=False,
-            tags=["conflict", f"ref:{event_id}"],
+            tags=["conflict", f"ref:{event_id}", f"about:{title}"],
         )
 
     def _two_prices(
@@ -961,7 +964,7 @@ class Life:
             price=a,
             currency=self.currency,
             url=f"https://{slug(wish.shop)}.example/p/{slug(wish.item)}",
-            tags=["conflict"],
+            tags=["conflict", f"about:{wish.item}"],
         )
         other = "Marktplatz24" if wish.shop != "Marktplatz24" else "Nordhaus"
         body = (
@@ -976,7 +979,7 @@ class Life:
             f"deals@{slug(other)}.example",
             f"{wish.item}: price drop",
             body,
-            tags=["conflict"],
+            tags=["conflict", f"about:{wish.item}"],
         )
 
     def _rent_change(
@@ -1001,7 +1004,7 @@ class Life:
             self.phone,
             address=bill.payee[:11],
             body=body,
-            tags=["conflict"],
+            tags=["conflict", f"about:{bill.payee}", f"about:{bill.category}"],
         )
 
     def _reminder_time(
@@ -1022,5 +1025,5 @@ class Life:
             self.phone,
             address="Reminder",
             body=body,
-            tags=["conflict", f"ref:{event_id}"],
+            tags=["conflict", f"ref:{event_id}", f"about:{title}"],
         )
