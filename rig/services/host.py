@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ async def _serve(config: dict[str, Any]) -> int:
         loop.add_signal_handler(sig, stop.set)
     parent = os.getppid()
     current = None
+    warm = None
+    if web_services_in(config):
+        # FastAPI and uvicorn take a second or more to import: do it while Dovecot and
+        # Radicale start (the main thread mostly waits on their sockets then).
+        warm = threading.Thread(target=_import_web, name="import-web", daemon=True)
+        warm.start()
     try:
         dovecot = None
         if "mail" in config["services"]:
@@ -71,6 +78,8 @@ async def _serve(config: dict[str, Any]) -> int:
                 closers.append(dav.stop)
                 ready[name] = {"http": port}
             elif name in WEB_SERVICES:
+                if warm is not None:
+                    warm.join()
                 ready[name] = _start_web(name, state, accounts, clock, audit, spec, closers)
             else:
                 raise RuntimeError(f"unknown service {name!r}")
@@ -132,6 +141,19 @@ async def _start_mail(
 
 
 WEB_SERVICES = ("bank", "shop", "parcels")
+
+
+def web_services_in(config: dict[str, Any]) -> bool:
+    return any(n in WEB_SERVICES for n in config["services"])
+
+
+def _import_web() -> None:
+    with contextlib.suppress(Exception):  # a real import error shows when the service starts
+        import uvicorn.server  # noqa: F401
+
+        import rig.services.bank_app
+        import rig.services.parcels_app
+        import rig.services.shop_app  # noqa: F401
 
 
 def _start_web(
