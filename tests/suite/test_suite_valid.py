@@ -55,7 +55,7 @@ def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
         exact = False
         for c in lt.task.checks:
             if isinstance(c, S.ProviderRows):
-                exact |= c.within is not None or bool(c.match)
+                exact |= c.within is not None or bool(c.match or c.where or c.any_of)
             elif isinstance(c, S.FileCheck):
                 exact |= bool(c.sha256 or c.csv_fields or c.regex or c.json_fields)
             elif isinstance(c, S.AppDb):
@@ -63,7 +63,9 @@ def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
             elif isinstance(c, S.CommandCheck):
                 exact |= c.regex is not None
             elif isinstance(c, S.MessageCheck):
-                exact |= bool(c.numbers or c.keywords)
+                exact |= bool(c.numbers or c.keywords or c.any_of or c.regex)
+            elif isinstance(c, S.FileSearch):
+                exact |= bool(c.contains or c.regex)
         assert exact, f"{lt.task.id}: no exact (near-miss resistant) check"
 
 
