@@ -173,7 +173,9 @@ def test_reaper_kills_a_host_whose_controller_is_gone(out_dir):
         while orphan.pid not in {h.pid for h in labelled_processes(LABEL)}:
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert orphan.pid in reap_orphans()
+        stopped = reap_orphans()
+        # Every episode on the machine reaps when it starts: another may have been first.
+        assert orphan.pid in stopped or orphan.wait(5) is not None
         orphan.wait(5)
     finally:
         orphan.kill()
