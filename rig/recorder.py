@@ -5,7 +5,7 @@ Layout::
     episode.json        status, phases with timings, infra error (rewritten at each phase)
     task.json           the task as the agent met it
     trajectory.jsonl    one line per step, appended and flushed as it happens
-    steps/0003-before.png, 0003-after.png, 0003-ui.xml, 0003-after.thumb.jpg
+    steps/0003-before.png, 0003-after.png, 0003-ui.xml, 0003-after.thumb.jpg (by the report)
     transcripts/ROLE.log  every shell command on a device with its output
     terminal/ROLE.cast    the device's terminal as an asciicast v2 (rig/cast.py)
     seed/               the seed plan and the read-back digest per device
@@ -39,7 +39,6 @@ from rig.actions import TERMINAL_ACTIONS
 from rig.cast import CastWriter
 from rig.env import StepRecord
 from rig.redact import Redactor
-from rig.report.steps import make_thumbnail
 
 TOUCH_COLOUR = (255, 40, 90)
 
@@ -196,7 +195,6 @@ class Recorder:
             touch = rec.touch if rec.before_png is None else None
             images.append((f"{stem}-after.png", obs.screenshot_png, touch))
             files["after"] = f"{stem}-after.png"
-        shot = files.get("after") or files.get("before")
         if rec.ui_tree_xml is not None:
             self.text(f"{stem}-ui.xml", rec.ui_tree_xml)
             files["ui_tree"] = f"{stem}-ui.xml"
@@ -224,28 +222,25 @@ class Recorder:
             "usage": dict(rec.usage) if rec.usage else None,
         }
         text = json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
-        self._later(images, swipe_end, shot, text)
+        self._later(images, swipe_end, text)
 
     def _later(
         self,
         images: list[tuple[str, bytes, tuple[int, int] | None]],
         end: tuple[int, int] | None,
-        thumb_of: str | None,
         line: str,
     ) -> None:
-        """Write a step's screenshots (the touch drawn on them) and the report's thumbnail of
-        ``thumb_of``, then its trajectory line,
+        """Write a step's screenshots (the touch drawn on them), then its trajectory line,
         off the agent's step: drawing means decoding and re-encoding a PNG, tens of
-        milliseconds the agent need not wait for. One worker keeps the steps in order, and
-        a line is written only after its images, so a crash still leaves a consistent
-        record. :meth:`close` waits for all of it and names anything that was not written."""
+        milliseconds the agent need not wait for (the report's thumbnails are made when the
+        report is written). One worker keeps the steps in order, and a line is written only
+        after its images, so a crash still leaves a consistent record. :meth:`close` waits
+        for all of it and names anything that was not written."""
 
         def write() -> None:
             for name, png, touch in images:
                 data = draw_touch(png, touch, end) if touch is not None else png
                 _atomic_write(self.root / name, data)
-            if thumb_of:
-                make_thumbnail(self.root / thumb_of)  # the report's timeline loads these
             self._trajectory.write(line)
             self._trajectory.flush()
 
