@@ -18,27 +18,40 @@ from typing import Any
 from rig.errors import InfraError
 
 
-def client_access(services: Mapping[str, Any], name: str = "") -> dict[str, dict[str, Any]]:
-    """What a client needs of each service: credentials, host ports, collection paths."""
+def client_access(
+    services: Mapping[str, Any], name: str = "", role: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """What a client needs of each service: credentials, host ports, collection paths.
+
+    With a device ``role``, the ports are that role's own (the services' audit logs
+    then name the role); a role the services have no ports for gets the shared ones."""
     access: dict[str, dict[str, Any]] = {}
     mail = services.get("mail")
     if mail is not None:
         account = mail.account
+        try:
+            ports = mail.ports_for(role)
+        except KeyError:
+            ports = mail.ports_for(None)
         access["mail"] = {
             "user": account.user,
             "password": account.password,
             "address": account.addresses[0] if account.addresses else "",
             "name": name,
-            "imap_port": mail.imap_port,
-            "smtp_port": mail.smtp_port,
+            "imap_port": ports["imap"],
+            "smtp_port": ports["smtp"],
         }
     for kind in ("calendar", "contacts"):
         dav = services.get(kind)
         if dav is not None:
+            try:
+                port = dav.port_for(role)
+            except KeyError:
+                port = dav.port
             access[kind] = {
                 "user": dav.account.user,
                 "password": dav.account.password,
-                "port": dav.port,
+                "port": port,
                 "path": dav.path(),
             }
     return access
@@ -59,12 +72,12 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
     """Configure every device of ``world`` for its services; returns what each got."""
     if not world.services:
         return {}
-    access = client_access(world.services, name)
     if redactor is not None:
-        for entry in access.values():
+        for entry in client_access(world.services, name).values():
             redactor.add(entry.get("password"))
     done: dict[str, Any] = {}
     for role, device in world.devices.items():
+        access = client_access(world.services, name, role)  # the role's own ports
         try:
             if device.kind == "android":
                 from emulator.service_accounts import provision

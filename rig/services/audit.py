@@ -4,7 +4,8 @@ A world starts at the task's ``now``; services count world time from there with
 the host's monotonic clock, so Date headers, INTERNALDATE, DTSTAMP and audit times
 all agree with the devices' frozen (or running) clocks, never with the host's wall
 clock. An audit record is one JSON line: world time, client address, operation,
-object ids; secrets (passwords, AUTH payloads) never reach it.
+object ids; secrets (passwords, AUTH payloads) never reach it. The client is the
+device role when it came in on that role's own port, else its address.
 """
 
 from __future__ import annotations
@@ -36,8 +37,16 @@ class AuditLog:
     def __init__(self, path: Path, clock: WorldClock, service: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path, self.clock, self.service = path, clock, service
+        self.roles: dict[int, str] = {}  # the host's listening port -> the device role it serves
         self._lock = threading.Lock()
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def client(self, local_port: int | None, peer: Any) -> str:
+        """Who is calling: the device role whose own port was used, else the peer address."""
+        role = self.roles.get(local_port) if local_port is not None else None
+        if role is not None:
+            return role
+        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
     def write(self, client: str, operation: str, **objects: Any) -> None:
         record = {"t": self.clock.now().isoformat(), "service": self.service}

@@ -68,8 +68,9 @@ class Service(Protocol):
         """Apply a compiled plan in a batch, read it back over the protocol, return a digest."""
         ...
 
-    def endpoint(self) -> dict[str, Any]:
-        """Where and how a client logs in (what ``rig world up`` prints)."""
+    def endpoint(self, role: str | None = None) -> dict[str, Any]:
+        """Where and how a client logs in (what ``rig world up`` prints); with a device
+        ``role``, that role's own ports, so the audit log names the role."""
         ...
 
     def audit(self) -> list[dict[str, Any]]:

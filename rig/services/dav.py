@@ -46,20 +46,35 @@ class DavService:
     def __init__(self, stack: Any, ports: Mapping[str, Any]) -> None:
         self.stack = stack
         self.port = int(ports["http"])
+        self.client_ports: dict[str, dict[str, int]] = dict(ports.get("clients") or {})
         self.account: Account = stack.accounts[0]
         self.state: Path = stack.state_dir(self.name)
         self.audit_path: Path = stack.audit_path(self.name)
         self.collection = COLLECTIONS[self.name][0]
         self.round_trips = 0
 
-    def url(self, account: Account | None = None) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path(account)}"
+    def port_for(self, role: str | None = None) -> int:
+        """The host port for a device role (its own, so the audit names it), or the rig's."""
+        if role is None:
+            return self.port
+        try:
+            return int(self.client_ports[role]["http"])
+        except KeyError:
+            known = ", ".join(sorted(self.client_ports)) or "none"
+            raise KeyError(f"{self.name} has no port for role {role!r} (roles: {known})") from None
+
+    def url(self, account: Account | None = None, role: str | None = None) -> str:
+        return f"http://127.0.0.1:{self.port_for(role)}{self.path(account)}"
 
     def path(self, account: Account | None = None) -> str:
         return f"/{quote((account or self.account).user)}/{self.collection}/"
 
-    def endpoint(self) -> dict[str, Any]:
-        return {"url": self.url(), "user": self.account.user, "password": self.account.password}
+    def endpoint(self, role: str | None = None) -> dict[str, Any]:
+        return {
+            "url": self.url(role=role),
+            "user": self.account.user,
+            "password": self.account.password,
+        }
 
     def request(
         self,

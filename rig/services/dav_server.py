@@ -104,7 +104,8 @@ def audited(app: Any, audit: AuditLog) -> Any:
             )
 
         body = app(environ, capture)
-        client = f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
+        peer = (environ.get("REMOTE_ADDR", "?"), environ.get("REMOTE_PORT", "?"))
+        client = audit.client(int(environ.get("SERVER_PORT", 0)), peer)
         path = unquote(environ.get("PATH_INFO", ""))
         audit.write(
             client,
@@ -123,25 +124,31 @@ class DavServer:
 
     def __init__(self, service: str, state: Path, runtime: Path, accounts: list[dict[str, Any]]):
         self.service, self.state, self.runtime, self.accounts = service, state, runtime, accounts
-        self.httpd: WSGIServer | None = None
-        self.thread: threading.Thread | None = None
+        self.servers: list[WSGIServer] = []
 
-    def start(self, audit: AuditLog) -> int:
+    def start(self, audit: AuditLog, roles: list[str] = ()) -> dict[str, Any]:
+        """Serve on one port for the rig and one per device role (the audit names the role);
+        returns ``{"http": PORT, "clients": {ROLE: {"http": PORT}}}``."""
         store = self.state / "dav"
         make_collections(store, self.service, [a["user"] for a in self.accounts])
         htpasswd = self.runtime / f"{self.service}.htpasswd"
         htpasswd.write_text("".join(f"{a['user']}:{a['password']}\n" for a in self.accounts))
         app = audited(radicale_app(store, htpasswd), audit)
-        self.httpd = make_server(
-            "127.0.0.1", 0, app, server_class=_Threaded, handler_class=_QuietHandler
-        )
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, name=f"dav-{self.service}", daemon=True
-        )
-        self.thread.start()
-        return self.httpd.server_address[1]
+        ports: dict[str | None, int] = {}
+        for role in [None, *roles]:
+            httpd = make_server(
+                "127.0.0.1", 0, app, server_class=_Threaded, handler_class=_QuietHandler
+            )
+            name = f"dav-{self.service}-{role or 'rig'}"
+            threading.Thread(target=httpd.serve_forever, name=name, daemon=True).start()
+            self.servers.append(httpd)
+            ports[role] = httpd.server_address[1]
+            if role is not None:
+                audit.roles[ports[role]] = role
+        clients = {role: {"http": port} for role, port in ports.items() if role is not None}
+        return {"http": ports[None], "clients": clients}
 
     def stop(self) -> None:
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+        for httpd in self.servers:
+            httpd.shutdown()
+            httpd.server_close()

@@ -35,6 +35,7 @@ async def _serve(config: dict[str, Any]) -> int:
     clock = WorldClock(datetime.fromisoformat(config["now"]))
     runtime = Path(config["runtime"])
     accounts = config["accounts"]
+    roles: list[str] = config.get("clients", [])  # device roles: one port each per service
     ready: dict[str, Any] = {}
     closers: list[Any] = []
     stop = asyncio.Event()
@@ -69,14 +70,13 @@ async def _serve(config: dict[str, Any]) -> int:
             closers.append(audit.close)
             if name == "mail":
                 assert dovecot is not None
-                ready[name] = await _start_mail(dovecot, clock, audit, closers)
+                ready[name] = await _start_mail(dovecot, clock, audit, closers, roles)
             elif name in ("calendar", "contacts"):
                 from rig.services.dav_server import DavServer
 
                 dav = DavServer(name, state, runtime, accounts)
-                port = dav.start(audit)
+                ready[name] = dav.start(audit, roles)
                 closers.append(dav.stop)
-                ready[name] = {"http": port}
             elif name in WEB_SERVICES:
                 if warm is not None:
                     warm.join()
@@ -103,8 +103,8 @@ async def _serve(config: dict[str, Any]) -> int:
 
 
 async def _start_mail(
-    dovecot: Any, clock: WorldClock, audit: AuditLog, closers: list[Any]
-) -> dict[str, int]:
+    dovecot: Any, clock: WorldClock, audit: AuditLog, closers: list[Any], roles: list[str]
+) -> dict[str, Any]:
     from aiosmtpd.smtp import SMTP
 
     from rig.services.mail_server import ImapRelay, SubmissionHandler, smtp_authenticator
@@ -112,28 +112,38 @@ async def _start_mail(
     state, accounts = dovecot.store.parent, dovecot.accounts
     await asyncio.to_thread(dovecot.wait_ready)
     relay = ImapRelay(dovecot.socket, audit)
-    imap = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
-    closers.append(imap.close)
     handler = SubmissionHandler(
         state, dovecot.store, accounts, clock, audit, (dovecot.uid, dovecot.gid)
     )
     authenticator = smtp_authenticator(accounts, audit)
-    smtp = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(
-            handler,
-            hostname="mail.clawrig.world",
-            auth_required=True,
-            auth_require_tls=False,
-            authenticator=authenticator,
-            enable_SMTPUTF8=True,
-        ),
-        "127.0.0.1",
-        0,
-    )
-    closers.append(smtp.close)
+    loop = asyncio.get_running_loop()
+    ports: dict[str | None, dict[str, int]] = {}
+    for role in [None, *roles]:  # one pair for the rig, one per device role
+        imap = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
+        closers.append(imap.close)
+        smtp = await loop.create_server(
+            lambda: SMTP(
+                handler,
+                hostname="mail.clawrig.world",
+                auth_required=True,
+                auth_require_tls=False,
+                authenticator=authenticator,
+                enable_SMTPUTF8=True,
+            ),
+            "127.0.0.1",
+            0,
+        )
+        closers.append(smtp.close)
+        pair = {
+            "imap": imap.sockets[0].getsockname()[1],
+            "smtp": smtp.sockets[0].getsockname()[1],
+        }
+        ports[role] = pair
+        if role is not None:
+            audit.roles.update({pair["imap"]: role, pair["smtp"]: role})
     return {
-        "imap": imap.sockets[0].getsockname()[1],
-        "smtp": smtp.sockets[0].getsockname()[1],
+        **ports[None],
+        "clients": {role: pair for role, pair in ports.items() if role is not None},
         "dovecot_pid": dovecot.process.pid if dovecot.process else None,
         "uid": dovecot.uid,
         "gid": dovecot.gid,

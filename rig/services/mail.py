@@ -113,6 +113,7 @@ class MailService:
         self.stack = stack
         self.imap_port = int(ports["imap"])
         self.smtp_port = int(ports["smtp"])
+        self.client_ports: dict[str, dict[str, int]] = dict(ports.get("clients") or {})
         self.account: Account = stack.accounts[0]
         self.state: Path = stack.state_dir("mail")
         self.store = self.state / "maildir"
@@ -121,10 +122,22 @@ class MailService:
         self.round_trips = 0  # IMAP/SMTP commands this controller sent (for the benchmarks)
 
     # -- access -------------------------------------------------------------------------
-    def endpoint(self) -> dict[str, Any]:
+    def ports_for(self, role: str | None = None) -> dict[str, int]:
+        """``{"imap", "smtp"}`` host ports for a device role (its own, so the audit names it),
+        or the rig's own when ``role`` is None."""
+        if role is None:
+            return {"imap": self.imap_port, "smtp": self.smtp_port}
+        try:
+            return dict(self.client_ports[role])
+        except KeyError:
+            known = ", ".join(sorted(self.client_ports)) or "none"
+            raise KeyError(f"mail has no ports for role {role!r} (roles: {known})") from None
+
+    def endpoint(self, role: str | None = None) -> dict[str, Any]:
+        ports = self.ports_for(role)
         return {
-            "imap": f"127.0.0.1:{self.imap_port}",
-            "smtp": f"127.0.0.1:{self.smtp_port}",
+            "imap": f"127.0.0.1:{ports['imap']}",
+            "smtp": f"127.0.0.1:{ports['smtp']}",
             "user": self.account.user,
             "password": self.account.password,
             "address": self.account.addresses[0] if self.account.addresses else "",

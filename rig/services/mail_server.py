@@ -204,8 +204,8 @@ class ImapRelay:
         self.socket_path, self.audit, self.clock = socket_path, audit, audit.clock
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        client = f"{peer[0]}:{peer[1]}" if peer else "?"
+        local = writer.get_extra_info("sockname")
+        client = self.audit.client(local[1] if local else None, writer.get_extra_info("peername"))
         try:
             up_r, up_w = await asyncio.open_unix_connection(str(self.socket_path))
         except OSError:
@@ -346,21 +346,19 @@ class SubmissionHandler:
         }
         self.seq = len(list(self.outbox.glob("*.eml")))
 
-    @staticmethod
-    def _client(session: Any) -> str:
-        peer = session.peer
-        return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+    def _client(self, server: Any, session: Any) -> str:
+        return smtp_client(self.audit, server, session)
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
-        self.audit.write(self._client(session), "SMTP MAIL", sender=address)
+        self.audit.write(self._client(server, session), "SMTP MAIL", sender=address)
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        self.audit.write(self._client(session), "SMTP RCPT", recipient=address)
+        self.audit.write(self._client(server, session), "SMTP RCPT", recipient=address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
@@ -395,7 +393,7 @@ class SubmissionHandler:
                 maildir.deliver(self.store, user, "INBOX", data, now, owner=self.owner)
                 delivered.append(user)
         self.audit.write(
-            self._client(session),
+            self._client(server, session),
             "SMTP DATA",
             message_id=entry["message_id"],
             outbox=name,
@@ -403,6 +401,12 @@ class SubmissionHandler:
             size=len(data),
         )
         return "250 Message accepted"
+
+
+def smtp_client(audit: AuditLog, server: Any, session: Any) -> str:
+    transport = getattr(server, "transport", None)
+    local = transport.get_extra_info("sockname") if transport is not None else None
+    return audit.client(local[1] if local else None, session.peer)
 
 
 def smtp_authenticator(accounts: list[dict[str, Any]], audit: AuditLog) -> Any:
@@ -419,9 +423,9 @@ def smtp_authenticator(accounts: list[dict[str, Any]], audit: AuditLog) -> Any:
         if isinstance(auth_data, LoginPassword):
             user = auth_data.login.decode("utf-8", "replace")
             ok = known.get(user) == auth_data.password.decode("utf-8", "replace")
-        peer = session.peer
-        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        audit.write(client, "SMTP AUTH", mechanism=mechanism, user=user, ok=ok)
+        audit.write(
+            smtp_client(audit, server, session), "SMTP AUTH", mechanism=mechanism, user=user, ok=ok
+        )
         return AuthResult(success=ok, handled=False, auth_data=user if ok else None)
 
     return check

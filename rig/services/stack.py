@@ -57,6 +57,7 @@ class ServiceStack:
         accounts: list[Account],
         timeout: float = 20.0,
         options: dict[str, dict[str, Any]] | None = None,
+        clients: list[str] | tuple[str, ...] = (),
     ) -> None:
         for name in names:
             service_class(name)  # unknown names fail before anything starts
@@ -64,6 +65,7 @@ class ServiceStack:
             raise ValueError("a world's services need at least the persona's account")
         self.names, self.out, self.now = list(names), Path(out), now
         self.accounts, self.timeout = accounts, timeout
+        self.clients = list(clients)  # device roles that get their own ports (audit names them)
         self.services: dict[str, Any] = {}
         self.process: subprocess.Popen[str] | None = None
         self.runtime: Path | None = None
@@ -97,6 +99,7 @@ class ServiceStack:
             "now": self.now.isoformat(),
             "runtime": str(self.runtime),
             "accounts": [a.to_host() for a in self.accounts],
+            "clients": self.clients,
             "services": {
                 n: {
                     "state": str(self.state_dir(n)),
@@ -244,7 +247,9 @@ def start_services(loaded: Any, out: Path, world: Any = None) -> ServiceStack:
     if phone is not None:
         options["bank"] = {"sms": phone}
     accounts = [persona_account(loaded.persona)]
-    stack = ServiceStack(list(task.services), out, task.now, accounts, options=options)
+    stack = ServiceStack(
+        list(task.services), out, task.now, accounts, options=options, clients=list(task.devices)
+    )
     stack.start()
     return stack
 

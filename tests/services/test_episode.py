@@ -53,6 +53,9 @@ def test_episode_seeds_records_and_stops_its_services(tmp_path):
     assert skipped["skipped"] == {}
     for name in ("mail", "calendar", "contacts"):
         assert (out / "services" / name / "audit.jsonl").stat().st_size > 0
+    # The phone's first sync came in on the phone's own port: the audit names the role.
+    audit = (out / "services" / "calendar" / "audit.jsonl").read_text().splitlines()
+    assert any(json.loads(line)["client"] == "phone" for line in audit)
     inbox = out / "services" / "mail" / "maildir" / "user" / "INBOX" / "new"
     assert len(list(inbox.iterdir())) == 1  # the state stays in the record
     assert _my_hosts() == []

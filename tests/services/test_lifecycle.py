@@ -180,3 +180,42 @@ def test_reaper_kills_a_host_whose_controller_is_gone(out_dir):
     finally:
         orphan.kill()
         orphan.wait(5)
+
+
+def test_each_device_role_has_its_own_ports_and_the_audit_names_it(out_dir):
+    import http.client
+    import imaplib
+    import smtplib
+    from base64 import b64encode
+
+    stack = ServiceStack(
+        ["mail", "calendar"], out_dir, NOW, accounts(), clients=["phone", "laptop"]
+    )
+    with stack:
+        mail, cal = stack["mail"], stack["calendar"]
+        ports = [mail.imap_port, mail.smtp_port, cal.port]
+        for role in ("phone", "laptop"):
+            ports += [*mail.ports_for(role).values(), cal.port_for(role)]
+        assert len(set(ports)) == len(ports) == 9
+        maya = mail.account
+        conn = imaplib.IMAP4("127.0.0.1", mail.ports_for("phone")["imap"])
+        conn.login(maya.user, maya.password)
+        conn.select("INBOX")
+        conn.logout()
+        with smtplib.SMTP("127.0.0.1", mail.ports_for("laptop")["smtp"]) as smtp:
+            smtp.login(maya.user, maya.password)
+            smtp.sendmail(maya.addresses[0], [maya.addresses[0]], b"Subject: x\r\n\r\ny\r\n")
+        dav = http.client.HTTPConnection("127.0.0.1", cal.port_for("laptop"))
+        token = b64encode(f"{maya.user}:{maya.password}".encode()).decode()
+        dav.request("PROPFIND", cal.path(), headers={"Authorization": f"Basic {token}"})
+        assert dav.getresponse().status == 207
+        assert cal.endpoint("phone")["url"].startswith(f"http://127.0.0.1:{cal.port_for('phone')}/")
+        with pytest.raises(KeyError, match="roles: laptop, phone"):
+            mail.ports_for("tablet")
+        by_client = {}
+        for r in mail.audit() + cal.audit():
+            by_client.setdefault(r["client"], set()).add(r["op"])
+        assert {"IMAP LOGIN", "IMAP SELECT"} <= by_client["phone"]
+        assert {"SMTP AUTH", "SMTP MAIL", "SMTP DATA", "DAV PROPFIND"} <= by_client["laptop"]
+        rig = [c for c in by_client if c not in ("phone", "laptop")]
+        assert rig and all(c.startswith("127.0.0.1:") for c in rig)  # the rig's own health checks
