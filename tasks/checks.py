@@ -30,7 +30,7 @@ Checks on the world's services (``mail``, ``calendar_events``, ``contacts``,
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -38,6 +38,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -57,6 +58,7 @@ from tasks.service_checks import (
     ServiceRowsCheck,
     ServiceUnchanged,
 )
+from tasks.times import TimeInvalid, resolve, zone
 
 Scalar = str | int | float | bool | None
 
@@ -141,7 +143,8 @@ class Cond(_Spec):
     internationally (or with ``region``) and the stored one is read in the same
     country, so "030 5550199", "+49 30 555-0199" and "+49305550199" are one number.
     ``after``/``before`` bound a time column (epoch ms as Android keeps it, or
-    ``unit: s``); relative times (``+1d 08:00``) are in the task's zone.
+    ``unit: s``); relative times (``+1d 08:00``) are in the task's zone, and ``day``
+    (``2026-03-20`` or ``+4d``) is that whole day there.
     """
 
     equals: Scalar | None = None
@@ -154,17 +157,38 @@ class Cond(_Spec):
     region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     after: When | None = None
     before: When | None = None
+    day: str | None = None
     unit: Literal["ms", "s"] = "ms"
     is_null: bool | None = None
 
     _re = field_validator("regex")(_regex)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_day(cls, data: Any, info: ValidationInfo) -> Any:
+        """``day: 2026-03-20`` or ``day: +4d``: that whole day in the task's zone."""
+        if not isinstance(data, dict) or data.get("day") is None:
+            return data
+        if "after" in data or "before" in data:
+            raise ValueError("give day, or after/before, not both")
+        ctx = info.context or {}
+        if ctx.get("now") is None or ctx.get("tz") is None:
+            raise ValueError("day needs the task's now and timezone")
+        try:
+            zi = zone(ctx["tz"])
+            first = resolve(str(data["day"]), ctx["now"], zi).astimezone(zi).date()
+        except TimeInvalid as exc:
+            raise ValueError(str(exc)) from None
+        start = datetime.combine(first, time(0, 0), tzinfo=zi)
+        end = datetime.combine(first + timedelta(days=1), time(0, 0), tzinfo=zi)
+        return {**data, "after": start, "before": end - timedelta(milliseconds=1)}
 
     @model_validator(mode="after")
     def _sensible(self) -> Cond:
         if not (self.model_fields_set - {"region", "unit"}):
             raise ValueError(
                 "give a condition: equals, any_of, contains, contains_any, not_contains, "
-                "regex, phone, after, before or is_null"
+                "regex, phone, after, before, day or is_null"
             )
         if self.phone is not None and self.region is None:
             _international(self.phone)

@@ -99,6 +99,15 @@ def test_provider_rows_with_conditions_any_of_phone_and_relative_windows(world):
     assert not _ok(world, {**ev, "where": {"title": title, "dtstart": {"after": "+3d 09:01"}}})
     assert not _ok(world, {**ev, "where": {"dtstart": {"after": "+4d 00:00"}}})
     assert not _ok(world, {**ev, "where": {"title": {"any_of": ["Dentist"]}}})
+    # a whole day in the task's zone, by date or relative to now
+    assert _ok(world, {**ev, "where": {"title": title, "dtstart": {"day": "2026-03-19"}}})
+    assert _ok(world, {**ev, "where": {"title": title, "dtstart": {"day": "+3d"}}})
+    assert not _ok(world, {**ev, "where": {"title": title, "dtstart": {"day": "2026-03-20"}}})
+    assert not _ok(world, {**ev, "where": {"title": title, "dtstart": {"day": "+2d"}}})
+    with pytest.raises(ValidationError, match="not both"):
+        CHECK.validate_python(
+            {**ev, "where": {"dtstart": {"day": "+3d", "after": "now"}}}, context=CTX
+        )
     # any_of alternatives at row level
     alt = [{"title": {"contains": "dentist"}}, {"title": {"contains": "zahnarzt"}}]
     assert _ok(world, {**ev, "any_of": alt})
