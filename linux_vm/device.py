@@ -14,6 +14,7 @@ console and the record of how it booted.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import shlex
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from linux_vm import readers, seeding
-from linux_vm.errors import DeviceLost, GuestRefused, LinuxInputError
+from linux_vm.errors import DeviceLost, GuestRefused, LinuxInputError, VMError
 from linux_vm.guest import source
 from linux_vm.helper import GuestPython
 from linux_vm.qemu import QemuProcess
@@ -266,6 +267,10 @@ class LinuxVM(SshLinuxDevice):
         self.boot = boot
         self.overlay = overlay
         self._console_password = console_password
+        # A guest that shuts itself down is then told apart from a VM that died.
+        with contextlib.suppress(VMError):
+            vm.hold_on_guest_shutdown()
+            session.guest_ended = vm.guest_shut_down
 
     @property
     def ssh_port(self) -> int:

@@ -41,6 +41,12 @@ class LinuxInputError(ValueError):
     """A caller asked for something invalid (path outside the allowed roots, bad mode)."""
 
 
+class GuestShutDown(ValueError):
+    """The machine powered off, rebooted or panicked from inside (``sudo poweroff``):
+    whatever ran in it did that, so it is not infrastructure. The machine takes no
+    more commands; QEMU holds it paused so the rig can tell this from a killed VM."""
+
+
 class GuestRefused(OSError):
     """The guest refused a file operation and the machine is fine (a directory read as a
     file, a rename onto a directory, an SFTP server that closed its channel): the caller's

@@ -164,6 +164,8 @@ class QemuProcess:
         self.ssh_port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self._qmp: QMP | None = None
+        self._guest_lock = threading.Lock()
+        self._guest_ended: str | None = None
 
     def command(self, ssh_port: int) -> list[str]:
         """The QEMU command line. Disks use ``cache=unsafe``: every overlay is thrown away
@@ -353,6 +355,32 @@ class QemuProcess:
                 return status
             time.sleep(poll)
         raise BootError(f"QEMU stayed in status {status!r}", log_tail=self.log_tail())
+
+    def hold_on_guest_shutdown(self) -> None:
+        """From now on a guest that powers off or reboots (a panic reboots) is paused, not
+        ended: QEMU exits with status 0 on a host SIGTERM too, so only a QEMU still there
+        can tell what the guest did to itself (:meth:`guest_shut_down`)."""
+        self.qmp.execute("set-action", shutdown="pause", reboot="shutdown")
+
+    def guest_shut_down(self) -> str | None:
+        """The reason QEMU gave if the guest ended itself (``guest-shutdown``,
+        ``guest-reset``, ``guest-panic``), else None."""
+        with self._guest_lock:  # asked from the threads that drive the guest
+            if self._guest_ended is not None or not self.alive() or self._qmp is None:
+                return self._guest_ended
+            try:
+                status = self._qmp.execute("query-status")["status"]
+            except VMError:
+                return None
+            for event in reversed(self._qmp.events):
+                data = event.get("data") or {}
+                if event.get("event") == "SHUTDOWN" and data.get("guest"):
+                    self._guest_ended = str(data.get("reason") or "guest-shutdown")
+                    break
+            else:
+                if status == "shutdown":
+                    self._guest_ended = "guest-shutdown"
+            return self._guest_ended
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask QEMU to quit (it flushes the disk), then terminate, then kill. Never raises."""

@@ -36,11 +36,12 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from linux_vm.errors import BootError, DeviceLost, GuestRefused, LinuxInputError
+from linux_vm.errors import BootError, DeviceLost, GuestRefused, GuestShutDown, LinuxInputError
 
 DEFAULT_CAP = 64 * 1024
 PATH_MAX = 4095  # bytes, without the terminating NUL (Linux's PATH_MAX is 4096 with it)
 NAME_MAX = 255  # bytes in one path component
+SFTP_TIMEOUT_S = 120.0
 # paramiko logs every refused handshake with a traceback while a VM boots; the rig reports
 # failures through its own errors, so its transport log stays quiet.
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -161,6 +162,8 @@ class SshSession:
         self.key_path = Path(key_path)
         self.on_lost = on_lost
         self.machine_alive = machine_alive
+        # Set by a VM: how the guest ended itself (poweroff, reboot, panic), or None.
+        self.guest_ended: Callable[[], str | None] | None = None
         self.reconnects = 0
         self._sftp: paramiko.SFTPClient | None = None
         self.client = paramiko.SSHClient()
@@ -231,7 +234,10 @@ class SshSession:
                 time.sleep(0.1)
         raise BootError(f"SSH on {host}:{port} did not answer within {timeout:.0f} s ({last})")
 
-    def lost(self, what: str, exc: BaseException | None = None) -> DeviceLost:
+    def lost(self, what: str, exc: BaseException | None = None) -> DeviceLost | GuestShutDown:
+        ended = self.guest_ended() if self.guest_ended else None
+        if ended:
+            return GuestShutDown(f"the machine shut itself down ({ended}) during {what}")
         why = f": {exc}" if exc else ""
         extra = self.on_lost() if self.on_lost else ""
         msg = f"SSH connection to {self.where} lost during {what}{why}"
@@ -261,7 +267,7 @@ class SshSession:
         """
         self.close()
         alive = self.machine_alive or (lambda: True)
-        if not alive():
+        if not alive() or (self.guest_ended is not None and self.guest_ended()):
             return False
         try:
             fresh = SshSession.wait_ready(
@@ -280,9 +286,21 @@ class SshSession:
         return True
 
     def revive(self, what: str) -> None:
-        """Before an operation: a dropped connection is made again, or the machine is lost."""
+        """Before an operation: a dropped connection is made again, or the machine is lost
+        (a guest that shut itself down keeps its TCP connection open, paused: asked first)."""
+        if self.guest_ended is not None and self.guest_ended():
+            raise self.lost(what)
         if not self.transport.is_active() and not self.reconnect():
             raise self.lost(what)
+
+    def ended_itself(self, last_check: list[float]) -> bool:
+        """Polled while waiting on a command: has the guest shut itself down? (At most once
+        a second; ``last_check`` holds the time of the last poll.)"""
+        now = time.monotonic()
+        if self.guest_ended is None or now - last_check[0] < 1.0:
+            return False
+        last_check[0] = now
+        return self.guest_ended() is not None
 
     # -- one-off commands --------------------------------------------------------------
 
@@ -316,6 +334,7 @@ class SshSession:
                 chan.sendall(stdin)
             chan.shutdown_write()
             hard = None if timeout is None else started + timeout + _KILL_GRACE_S + 10
+            polled = [started]
             while True:
                 select.select([chan], [], [], 0.2)
                 while chan.recv_ready():
@@ -329,6 +348,9 @@ class SshSession:
                 if hard is not None and time.monotonic() > hard:
                     chan.close()
                     raise self.lost(f"{what}: no answer {timeout:g} s after its timeout")
+                if self.ended_itself(polled):
+                    chan.close()
+                    raise self.lost(what)
             while chan.recv_ready():
                 out.add(chan.recv(65536))
             while chan.recv_stderr_ready():
@@ -361,6 +383,8 @@ class SshSession:
             self.revive("opening SFTP")
             with self._guard("opening SFTP"):
                 self._sftp = self.client.open_sftp()
+                # paramiko waits for an SFTP reply forever: a hung guest must surface.
+                self._sftp.get_channel().settimeout(SFTP_TIMEOUT_S)
         return self._sftp
 
     @contextlib.contextmanager
@@ -374,6 +398,7 @@ class SshSession:
         answer that probe is :class:`DeviceLost`.
         """
         check_path(path)
+        self.revive(what)
         try:
             yield
         except DeviceLost:
@@ -543,6 +568,7 @@ class PersistentShell:
         deadline = None if timeout is None else started + timeout
         timed_out = False
         what = f"`{_short(command)}`"
+        polled = [started]
         with self.session._guard(what):
             chan.sendall(script.encode())
             m = None
@@ -556,7 +582,7 @@ class PersistentShell:
                     break
                 if chan.closed or (chan.exit_status_ready() and not chan.recv_ready()):
                     return self._ended(out, err, started, what)
-                if not self.session.transport.is_active():
+                if not self.session.transport.is_active() or self.session.ended_itself(polled):
                     raise self.session.lost(what)
                 if deadline is not None and time.monotonic() > deadline and not timed_out:
                     timed_out = True

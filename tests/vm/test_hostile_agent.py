@@ -239,3 +239,35 @@ def test_a_killed_vm_is_infra_and_later_steps_say_the_episode_is_over(tmp_path):
     )
     score = json.loads((tmp_path / "ep" / "score.json").read_text())
     assert score["infra_error"] and score["error"] is None and score["messages"]
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ("sudo -n bash -c 'busybox poweroff -f'", "guest-shutdown"),
+        ("sudo -n bash -c 'echo c > /proc/sysrq-trigger'", "guest-"),  # a kernel panic
+    ],
+)
+def test_a_guest_that_shuts_itself_down_is_the_agents_failure(tmp_path, command, reason):
+    # QEMU exits with status 0 on a host SIGTERM as on a guest poweroff: the rig holds a
+    # guest that ended itself paused, so it can tell the agent's doing from a machine gone.
+    task_env = TaskEnv(TASK, config=RigConfig(), out=tmp_path / "ep")
+    task_env.reset()
+    try:
+        assert step(task_env, action="write_file", path="/home/user/answer.txt", content="done").ok
+        started = time.monotonic()
+        obs = step(task_env, action="shell", command=command)
+        assert not obs.ok and "the machine shut itself down (" + reason in obs.error, obs
+        assert time.monotonic() - started < 30
+        for action in (
+            {"action": "shell", "command": "echo hi"},
+            {"action": "read_file", "path": "/home/user/answer.txt"},
+            {"action": "write_file", "path": "/tmp/x", "content": "x"},
+        ):
+            obs = step(task_env, **action)
+            assert not obs.ok and "shut itself down" in obs.error, obs
+    finally:
+        result = task_env.close()
+    assert result is not None and result.infra_error is None and result.error is None
+    assert not result.passed  # its answer file cannot be read any more: the agent's failure
+    assert "shut itself down" in result.checks[0]["detail"]
