@@ -34,6 +34,8 @@ from linux_vm.errors import ImageBuildError, LinuxInputError
 from linux_vm.helper import HELPER_PATH, HELPER_PORT, SERVER_SOURCE, TOKEN_PATH
 from linux_vm.kernel import _INIT as INITRAMFS_INIT
 from linux_vm.kernel import INITRAMFS_MODULES, build_initramfs, extract_vmlinux
+from linux_vm.qemu import SERVICE_ADDR
+from linux_vm.service_clients import SERVICE_HOSTS, SYNC_CRON
 
 Progress = Callable[[str], None]
 
@@ -66,6 +68,14 @@ PACKAGES = (
     "man-db",
     "mblaze",
     "msmtp",
+    # The world's services with the tools people use (linux_vm/service_clients.py
+    # writes their configuration at seed time): IMAP, SMTP, a local Maildir mirror,
+    # CalDAV and CardDAV.
+    "neomutt",
+    "isync",
+    "khal",
+    "vdirsyncer",
+    "khard",
     "cron",
     "tzdata",
     "locales",
@@ -140,7 +150,11 @@ GUEST_FILES: dict[str, tuple[str, int]] = {
     "sbin/clawrig-init": (_INIT, 0o755),
     "etc/ssh/sshd_config.d/clawrig.conf": (_SSHD, 0o644),
     "etc/hostname": (HOSTNAME + "\n", 0o644),
-    "etc/hosts": (f"127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n", 0o644),
+    "etc/hosts": (
+        f"127.0.0.1 localhost\n127.0.1.1 {HOSTNAME}\n{SERVICE_ADDR} {' '.join(SERVICE_HOSTS)}\n",
+        0o644,
+    ),
+    "etc/cron.d/clawrig-sync": (SYNC_CRON, 0o644),
     "etc/fstab": ("/dev/vda / ext4 rw,noatime 0 1\n", 0o644),
     "etc/resolv.conf": ("nameserver 10.0.2.3\n", 0o644),
     "etc/sudoers.d/clawrig": (_SUDOERS, 0o440),

@@ -31,6 +31,7 @@ from hostproc.parent import die_with_parent
 from hostproc.ports import free_port
 from hostproc.reaper import reap_orphans as reap
 from linux_vm.errors import BootError, DeviceLost, LinuxInputError, VMError
+from linux_vm.service_clients import GUEST_PORTS, MAP_FILE
 
 LABEL = PREFIXES["vm"]
 OWNER_FILE = "owner"
@@ -136,6 +137,10 @@ class VMSpec:
     cpus: int = 1
     accel: str = "tcg"
     forwards: Mapping[int, int] = field(default_factory=dict)
+    # Guest ports on SERVICE_ADDR whose host port is looked up per connection in
+    # ``service_map`` (see linux_vm/service_clients.py): the world's services.
+    service_ports: tuple[int, ...] = tuple(GUEST_PORTS.values())
+    service_map: Path | None = None  # default: WORKDIR/services.json
     incoming: Path | None = None
     # Guest RAM in a file: ``shared`` writes it through (the VM a snapshot is saved
     # from); otherwise the file is mapped copy-on-write, so restored VMs start with its
@@ -181,6 +186,10 @@ class QemuProcess:
         for guest_port, host_port in sorted(s.forwards.items()):
             relay = f"{sys.executable} {_RELAY} {int(host_port)}".replace(",", ",,")
             net += f",guestfwd=tcp:{SERVICE_ADDR}:{int(guest_port)}-cmd:{relay}"
+        mapping = shlex.quote(str(s.service_map or self.workdir / MAP_FILE))
+        for guest_port in sorted(set(s.service_ports) - set(s.forwards)):
+            relay = f"{sys.executable} {_RELAY} --map {mapping} {int(guest_port)}"
+            net += f",guestfwd=tcp:{SERVICE_ADDR}:{int(guest_port)}-cmd:{relay.replace(',', ',,')}"
         append = KERNEL_CMDLINE + (" " + s.extra_append if s.extra_append else "")
         machine = "q35"
         memory: list[str] = []

@@ -1,0 +1,211 @@
+"""The laptop's mail, calendar and contacts clients, configured for the world's services.
+
+The guest reaches every service of its world at one fixed address
+(:data:`linux_vm.qemu.SERVICE_ADDR`, named ``mail.clawrig.world`` and
+``dav.clawrig.world`` in the image's ``/etc/hosts``) on fixed ports
+(:data:`GUEST_PORTS`); QEMU's ``guestfwd`` hands each connection to
+``linux_vm/relay.py``, which looks the service's host port up in the VM's
+``services.json`` when the connection opens. So a VM booted (or restored from
+the snapshot) before the services started reaches them as soon as
+:func:`connect` wrote that file, and a VM of a world without services finds
+nothing there.
+
+:func:`configure` writes the persona's configuration for the tools people use
+(neomutt on IMAP, msmtp for SMTP, mbsync keeping ``~/Maildir`` in step with
+the server, vdirsyncer mirroring CalDAV/CardDAV into ``~/.calendars`` and
+``~/.contacts`` for khal and khard) and runs the first sync. A cron entry in
+the image repeats both syncs every minute, as a person's laptop would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MAIL_HOST = "mail.clawrig.world"
+DAV_HOST = "dav.clawrig.world"
+SERVICE_HOSTS = (MAIL_HOST, DAV_HOST)
+# (service, endpoint) -> the guest port the VM dials on SERVICE_ADDR
+GUEST_PORTS: dict[tuple[str, str], int] = {
+    ("mail", "imap"): 143,
+    ("mail", "smtp"): 587,
+    ("calendar", "http"): 5232,
+    ("contacts", "http"): 5233,
+}
+MAP_FILE = "services.json"  # in the VM's workdir: guest port -> host port, read per connection
+MAILDIR = "~/Maildir"  # where today's Maildir tasks read and seed mail
+CALENDARS = "~/.calendars/calendar"
+CONTACTS = "~/.contacts/contacts"
+
+# Every minute, for the guest user: whatever of mbsync and vdirsyncer is configured.
+# flock -n: a sync still running (slow under TCG) is not started twice.
+SYNC_CRON = (
+    "SHELL=/bin/bash\n"
+    "* * * * * user test -f ~/.mbsyncrc && flock -n ~/.cache/mbsync.lock mbsync -aq "
+    ">/dev/null 2>&1\n"
+    "* * * * * user test -f ~/.config/vdirsyncer/config && flock -n ~/.cache/vdirsyncer.lock "
+    "vdirsyncer -v ERROR sync >/dev/null 2>&1\n"
+)
+
+
+def connect(workdir: Path, host_ports: Mapping[tuple[str, str], int]) -> dict[int, int]:
+    """Point the VM's fixed guest ports at the world's host ports (``services.json``).
+
+    ``host_ports`` maps ``(service, endpoint)`` (e.g. ``("mail", "imap")``) to the
+    loopback port the world's server listens on; returns guest port -> host port.
+    """
+    mapping = {}
+    for key, port in host_ports.items():
+        if key not in GUEST_PORTS:
+            raise ValueError(f"no guest port for {key[0]} {key[1]}; known: {sorted(GUEST_PORTS)}")
+        mapping[GUEST_PORTS[key]] = int(port)
+    path = Path(workdir) / MAP_FILE
+    tmp = path.with_name(MAP_FILE + ".tmp")
+    tmp.write_text(json.dumps({str(k): v for k, v in mapping.items()}))
+    os.replace(tmp, path)
+    return mapping
+
+
+def _quote_conf(value: str) -> str:
+    """A double-quoted value for neomutt, mbsync and vdirsyncer (backslash and quote escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def config_files(access: Mapping[str, Mapping[str, Any]], timezone: str) -> dict[str, str]:
+    """The persona's client configuration, by path under the home directory.
+
+    ``access`` holds what each declared service gives a client: ``mail`` -> ``user``,
+    ``password``, ``address`` and ``name``; ``calendar`` / ``contacts`` -> ``user``,
+    ``password`` and ``path`` (the collection's path on the server).
+    """
+    files: dict[str, str] = {}
+    mail = access.get("mail")
+    if mail:
+        imap, smtp = GUEST_PORTS[("mail", "imap")], GUEST_PORTS[("mail", "smtp")]
+        user, password, address = mail["user"], mail["password"], mail["address"]
+        name = str(mail.get("name") or "")
+        sender = f"{name} <{address}>" if name else address
+        files[".config/neomutt/neomuttrc"] = (
+            "# The world's mail (written by clawrig at seed time)\n"
+            f"set imap_user = {_quote_conf(user)}\n"
+            f"set imap_pass = {_quote_conf(password)}\n"
+            f'set folder = "imap://{MAIL_HOST}:{imap}/"\n'
+            'set spoolfile = "+INBOX"\n'
+            'set record = "+Sent"\n'
+            'set postponed = "+Drafts"\n'
+            'set trash = "+Trash"\n'
+            "mailboxes =INBOX =Sent =Archive =Drafts =Trash\n"
+            f"set from = {_quote_conf(address)}\n"
+            f"set real_name = {_quote_conf(name)}\n"
+            "set use_from = yes\n"
+            'set sendmail = "/usr/bin/msmtp"\n'
+            "set ssl_starttls = no\n"
+            "set ssl_force_tls = no\n"
+            "set imap_check_subscribed = yes\n"
+            "set mail_check = 30\n"
+            "set charset = utf-8\n"
+            "set send_charset = utf-8\n"
+        )
+        files[".msmtprc"] = (
+            "# The world's SMTP submission (written by clawrig at seed time)\n"
+            "defaults\nauth plain\ntls off\nlogfile ~/.msmtp.log\n\n"
+            f"account world\nhost {MAIL_HOST}\nport {smtp}\n"
+            f"from {address}\nuser {user}\npassword {password}\n\n"
+            "account default : world\n"
+        )
+        files[".mbsyncrc"] = (
+            "# ~/Maildir kept in step with the world's IMAP server (mbsync -a)\n"
+            f"IMAPAccount world\nHost {MAIL_HOST}\nPort {imap}\n"
+            f"User {_quote_conf(user)}\nPass {_quote_conf(password)}\n"
+            "SSLType None\nAuthMechs LOGIN\n\n"
+            "IMAPStore world-remote\nAccount world\n\n"
+            # Maildir++: the inbox is the store's root, folders are .Sent, .Archive …
+            f"MaildirStore world-local\nInbox {MAILDIR}\nSubFolders Maildir++\n\n"
+            "Channel world\nFar :world-remote:\nNear :world-local:\n"
+            "Patterns *\nCreate Both\nExpunge Both\nSyncState *\n"
+        )
+        sender_line = f"# sent as {sender}\n"
+        files[".msmtprc"] = sender_line + files[".msmtprc"]
+    pairs = []
+    for service, local, kind, ext in (
+        ("calendar", CALENDARS, "caldav", ".ics"),
+        ("contacts", CONTACTS, "carddav", ".vcf"),
+    ):
+        dav = access.get(service)
+        if not dav:
+            continue
+        port = GUEST_PORTS[(service, "http")]
+        url = f"http://{DAV_HOST}:{port}{dav['path']}"
+        pairs.append(
+            f'[pair {service}]\na = "{service}_local"\nb = "{service}_remote"\n'
+            'collections = null\nconflict_resolution = "b wins"\n\n'
+            f'[storage {service}_local]\ntype = "filesystem"\npath = "{local}/"\n'
+            f'fileext = "{ext}"\n\n'
+            f'[storage {service}_remote]\ntype = "{kind}"\nurl = {_quote_conf(url)}\n'
+            f"username = {_quote_conf(dav['user'])}\npassword = {_quote_conf(dav['password'])}\n"
+        )
+    if pairs:
+        files[".config/vdirsyncer/config"] = (
+            "# The world's CalDAV/CardDAV mirrored locally (vdirsyncer sync)\n"
+            '[general]\nstatus_path = "~/.local/share/vdirsyncer/status/"\n\n' + "\n".join(pairs)
+        )
+    if "calendar" in access:
+        files[".config/khal/config"] = (
+            f"[calendars]\n[[calendar]]\npath = {CALENDARS}/\ncolor = dark green\n\n"
+            f"[locale]\nlocal_timezone = {timezone}\ndefault_timezone = {timezone}\n"
+            "timeformat = %H:%M\ndateformat = %Y-%m-%d\nlongdateformat = %Y-%m-%d\n"
+            "datetimeformat = %Y-%m-%d %H:%M\nlongdatetimeformat = %Y-%m-%d %H:%M\n\n"
+            "[default]\ndefault_calendar = calendar\n"
+        )
+    if "contacts" in access:
+        files[".config/khard/khard.conf"] = (
+            f"[addressbooks]\n[[contacts]]\npath = {CONTACTS}/\n\n"
+            "[general]\ndefault_action = list\neditor = vim\nmerge_editor = vimdiff\n\n"
+            "[vcard]\npreferred_version = 3.0\n"
+        )
+    return files
+
+
+# Files holding a password: readable by the user only (msmtp refuses anything looser).
+_PRIVATE = frozenset({".msmtprc", ".mbsyncrc", ".config/neomutt/neomuttrc"})
+
+
+def sync_command(access: Mapping[str, Any]) -> str:
+    """The first sync after configuration: what a person runs once after setting up."""
+    steps = []
+    if "mail" in access:
+        steps.append("mbsync -a")
+    if "calendar" in access or "contacts" in access:
+        steps.append("yes | vdirsyncer -v ERROR discover >/dev/null && vdirsyncer -v ERROR sync")
+    return " && ".join(steps)
+
+
+def configure(
+    device: Any, access: Mapping[str, Mapping[str, Any]], timezone: str, timeout: float = 300.0
+) -> dict[str, Any]:
+    """Write the client configuration into ``device`` (a LinuxDevice) and sync once.
+
+    Raises ``RuntimeError`` naming the command and its output when the first sync
+    fails (the rig reports that as a service that does not work for the laptop).
+    """
+    files = config_files(access, timezone)
+    if not files:
+        return {"files": [], "synced": False}
+    dirs = {str(Path(p).parent) for p in files if str(Path(p).parent) != "."}
+    local = [d.removeprefix("~/") for d in (MAILDIR, CALENDARS, CONTACTS)]
+    made = " ".join(shlex.quote(d) for d in sorted(dirs | set(local) | {".cache"}))
+    r = device.exec(f"cd ~ && mkdir -p {made}", timeout=timeout)
+    if r.exit_code != 0:
+        raise RuntimeError(f"mkdir for the service clients failed: {r.stderr.strip()}")
+    for path, text in files.items():
+        device.write_file(path, text.encode("utf-8"), 0o600 if path in _PRIVATE else 0o644)
+    command = sync_command(access)
+    r = device.exec(f"cd ~ && {command}", timeout=timeout)
+    if r.exit_code != 0:
+        output = (r.stdout + r.stderr).strip()[-2000:]
+        raise RuntimeError(f"first sync on the laptop failed ({command}): {output}")
+    return {"files": sorted(files), "synced": True}
