@@ -72,6 +72,8 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
     """Configure every device of ``world`` for its services; returns what each got."""
     if not world.services:
         return {}
+    if not client_access(world.services, name):
+        return {}  # services without accounts on the devices (bank, shop …)
     if redactor is not None:
         for entry in client_access(world.services, name).values():
             redactor.add(entry.get("password"))
