@@ -91,6 +91,9 @@ def config_files(access: Mapping[str, Mapping[str, Any]], timezone: str) -> dict
         sender = f"{name} <{address}>" if name else address
         files[".config/neomutt/neomuttrc"] = (
             "# The world's mail (written by clawrig at seed time)\n"
+            # Plain IMAP on the world's own network: before anything that connects.
+            "set ssl_starttls = no\n"
+            "set ssl_force_tls = no\n"
             f"set imap_user = {_quote_conf(user)}\n"
             f"set imap_pass = {_quote_conf(password)}\n"
             f'set folder = "imap://{MAIL_HOST}:{imap}/"\n'
@@ -98,17 +101,14 @@ def config_files(access: Mapping[str, Mapping[str, Any]], timezone: str) -> dict
             'set record = "+Sent"\n'
             'set postponed = "+Drafts"\n'
             'set trash = "+Trash"\n'
-            "mailboxes =INBOX =Sent =Archive =Drafts =Trash\n"
             f"set from = {_quote_conf(address)}\n"
             f"set real_name = {_quote_conf(name)}\n"
             "set use_from = yes\n"
             'set sendmail = "/usr/bin/msmtp"\n'
-            "set ssl_starttls = no\n"
-            "set ssl_force_tls = no\n"
-            "set imap_check_subscribed = yes\n"
             "set mail_check = 30\n"
             "set charset = utf-8\n"
             "set send_charset = utf-8\n"
+            "mailboxes =INBOX =Sent =Archive =Drafts =Trash\n"
         )
         files[".msmtprc"] = (
             "# The world's SMTP submission (written by clawrig at seed time)\n"
