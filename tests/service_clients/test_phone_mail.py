@@ -92,3 +92,45 @@ def test_archive_and_search_on_the_phone_change_the_server(stack, world, phone):
 def test_no_account_shows_a_note_not_a_crash(phone):
     phone.launch("com.android.email")
     assert ui.find(phone, rid="no_account")
+
+
+def test_forward_carries_the_attachment_and_reply_all_keeps_the_others(stack, world, phone):
+    pdf = b"%PDF-1.4 quote"
+    msg = EmailMessage()
+    msg["From"] = "jonas.fischer@mailbox.example"
+    msg["To"] = "maya.fischer@posteo.example, anna@example.org"
+    msg["Cc"] = "ben@example.org"
+    msg["Subject"] = "Quote"
+    msg["Message-ID"] = "<quote-1@mailbox.example>"
+    msg.set_content("See the quote.")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="quote.pdf")
+    with stack["mail"].smtp(stack.accounts[1]) as smtp:
+        smtp.send_message(msg)
+    connect_devices(world, "Maya Fischer")
+    phone.launch("com.android.email")
+    ui.tap(phone, contains="Quote")
+    ui.tap(phone, rid="forward")
+    phone.type_text("accountant@example.org")  # the caret waits in To
+    ui.tap(phone, desc="Send")
+    ui.tap(phone, rid="reply_all")
+    phone.type_text("Thanks all.")
+    ui.tap(phone, desc="Send")
+    out = {m.subject: m for m in stack["mail"].outbox()}
+    forwarded = out["Fwd: Quote"]
+    assert forwarded.envelope_to == ["accountant@example.org"]
+    assert forwarded.attachments == [("quote.pdf", hashlib.sha256(pdf).hexdigest())]
+    replied = out["Re: Quote"]
+    assert replied.to == ["jonas.fischer@mailbox.example"]
+    assert sorted(replied.cc) == ["anna@example.org", "ben@example.org"]  # not Maya herself
+    assert replied.in_reply_to == "<quote-1@mailbox.example>"
+
+
+def test_pulling_the_inbox_down_fetches_new_mail(stack, world, phone):
+    connect_devices(world, "Maya Fischer")
+    phone.launch("com.android.email")
+    assert not ui.find(phone, rid="message_row")
+    _send_to_maya(stack, "Arrived later", "Fresh.")
+    assert not ui.find(phone, rid="message_row")  # the list is the phone's copy
+    w, h = phone.window_size()
+    phone.swipe(w // 2, h // 3, w // 2, h * 2 // 3, 400)
+    assert ui.find(phone, contains="Arrived later")
