@@ -212,8 +212,10 @@ class Terminal:
         *,
         scrollback: int = SCROLLBACK_LINES,
         window: int = WINDOW_BYTES,
+        max_processes: int | None = None,
     ) -> None:
         self.session = session
+        self.max_processes = max_processes
         self.columns, self.lines = columns, lines
         self.scrollback_lines = scrollback
         self.window = window
@@ -242,12 +244,21 @@ class Terminal:
         self.screen = TerminalScreen(self.columns, self.lines, self.scrollback_lines, self._reply)
         self.stream = _stream(self.screen)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # A connection the last shell ended (`kill -9 -1` kills the user's sshd) is made
+        # again; only a machine that does not answer is DeviceLost.
+        self.session.revive("opening a terminal")
         with self.session._guard("opening a terminal"):
             chan = self.session.transport.open_session(window_size=self.window, timeout=10)
             chan.get_pty(term=TERM, width=self.columns, height=self.lines)
             # sshd passes LANG (AcceptEnv) where PAM would have set it: programs draw UTF-8.
             chan.update_environment({"LANG": LANG})
-            chan.invoke_shell()
+            if self.max_processes:
+                # The user's interactive login shell, under the agent's process limit
+                # (soft and hard: the shell cannot raise it), as the shell action's.
+                limit = f"ulimit -S -H -u {int(self.max_processes)}"
+                chan.exec_command(f"{limit} 2>/dev/null; exec bash --login -i")
+            else:
+                chan.invoke_shell()
         self._chan = chan
         self.exit_status = None
         self.started += 1

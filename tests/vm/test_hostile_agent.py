@@ -99,9 +99,34 @@ def test_killing_every_process_of_the_user_reconnects(env):
     assert env.episode.world["laptop"].session.reconnects >= 1
 
 
+def test_killing_every_process_from_the_terminal_reconnects(env):
+    session = env.episode.world["laptop"].session
+    before = session.reconnects
+    keys = {"action": "terminal_keys", "device": "laptop", "timeout": 5}
+    obs, _, _ = env.step({**keys, "keys": ["kill -9 -1", "Enter"]})
+    assert obs.action == "terminal_keys"  # an observation, whatever the terminal saw
+    for _ in range(2):  # the first keys may only start a fresh terminal (and say so)
+        obs, _, _ = env.step({**keys, "keys": ["echo back-$((6*7))", "Enter"], "until": "back-42"})
+        if obs.ok:
+            break
+        assert "fresh terminal" in obs.error, obs
+    assert obs.ok and "back-42" in obs.text, obs
+    assert_usable(env)
+    assert session.reconnects > before
+
+
 def test_the_agent_cannot_raise_its_process_limit(env):
     obs = step(env, action="shell", command="ulimit -u; ulimit -u 100000")
     assert obs.stdout.splitlines()[0] == "256" and obs.exit_code != 0, obs
+
+
+def test_the_terminal_has_the_same_process_limit(env):
+    term = env.episode.world["laptop"].terminal()
+    mark = term.mark()
+    term.send("ulimit -u; ulimit -u 100000 2>/dev/null || echo refused-$((6*7))\n")
+    term.wait(quiet=0.5, timeout=20, since=mark, first=10)
+    lines = term.screen_shot().text.splitlines()
+    assert "256" in lines and "refused-42" in lines, lines
 
 
 def test_a_foreground_fork_bomb_times_out_and_is_cleaned_up(env):
