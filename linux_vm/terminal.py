@@ -375,8 +375,10 @@ class Terminal:
         first: float = 1.0,
         until: str | None = None,
         line: bool = False,
+        stale: bool = False,
     ) -> bool:
-        """Wait until output has been quiet for ``quiet`` s (or ``until`` is on the screen),
+        """Wait until output has been quiet for ``quiet`` s (or ``until`` shows: see
+        :meth:`_shows`; ``stale`` says it was on the screen before, so only a new one counts),
         at most ``timeout`` s. With ``since`` (a :meth:`mark`), wait up to ``first`` s for
         an answer to start before quiet counts: any output, or with ``line`` (a line was
         entered) visible text after the echoed line break, since the echo of what was
@@ -390,7 +392,7 @@ class Terminal:
             while True:
                 now = time.monotonic()
                 if until is not None and now >= next_look:
-                    if until in "\n".join(self.screen.lines_text()):
+                    if self._shows(until, since, stale):
                         return True
                     next_look = now + _LOOK_EVERY_S  # a flood must not cost a render per chunk
                 if not self.alive:
@@ -404,7 +406,7 @@ class Terminal:
                 if until is None and not waiting_first and now - self._last_output >= quiet:
                     return True
                 if now >= deadline:
-                    return until is not None and until in "\n".join(self.screen.lines_text())
+                    return until is not None and self._shows(until, since, stale)
                 if until is not None:
                     step = min(deadline, next_look) - now
                 elif waiting_first:
@@ -412,6 +414,24 @@ class Terminal:
                 else:
                     step = min(self._last_output + quiet, deadline) - now
                 self._cond.wait(max(0.001, step))
+
+    def shows(self, text: str) -> bool:
+        """Whether ``text`` is on the screen now."""
+        with self._cond:
+            return text in "\n".join(self.screen.lines_text())
+
+    def _shows(self, until: str, since: int | None, stale: bool) -> bool:
+        """``until`` is on the screen (and was not already, when ``stale``), or is in the
+        text printed since the mark ``since`` (escape sequences and CRs taken out)."""
+        if (not stale or since is None) and until in "\n".join(self.screen.lines_text()):
+            return True
+        if since is None:
+            return False
+        new = self._chars - since
+        if new <= 0:
+            return False
+        printed = _ESCAPES.sub("", self._recent[-new:]).replace("\r", "")
+        return until in printed
 
     def _answered(self, since: int, line: bool) -> bool:
         new = self._chars - since

@@ -280,6 +280,9 @@ class Env:
                 "was started" + ("; the keys were not typed" if kind == "terminal_keys" else "")
             )
         elif kind == "terminal_keys":
+            # An `until` already on the screen (an old prompt, an earlier answer) is stale:
+            # only one printed or drawn after these keys counts.
+            stale = action.until is not None and term.shows(action.until)
             mark = term.mark()
             term.keys(action.items())
             entered = any(
@@ -292,6 +295,7 @@ class Env:
                 first=action.timeout if entered else 1.0,
                 until=action.until,
                 line=entered,
+                stale=stale,
             )
         else:
             settled = term.wait(quiet=quiet, timeout=action.timeout, until=action.until)
@@ -302,9 +306,8 @@ class Env:
                 f"\n[the shell exited (status {term.exit_status}); "
                 "the next terminal action starts a fresh one]"
             )
-        if action.until is not None and action.until not in "\n".join(shot.lines):
+        if action.until is not None and not settled and shot.alive:
             text += f"\n[{action.until!r} did not show within {action.timeout:g} s]"
-            settled = False
         return Observation(
             ok=error is None,
             error=error,

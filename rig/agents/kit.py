@@ -53,7 +53,7 @@ class Actions:
         """Type into the terminal: key names (``"Enter"``, ``"C-c"``) and text, in order;
         returns the screen once output settles (or ``until`` shows)."""
         obs = self.do(A.TerminalKeys(device=device, keys=list(keys), until=until, timeout=timeout))
-        if until is not None and until not in (obs.text or ""):
+        if until is not None and not obs.settled:  # settled: `until` showed
             raise OracleStuck(f"{until!r} not on the terminal of {device}: {obs.text}")
         return obs
 
@@ -68,7 +68,7 @@ class Actions:
         obs = self.do(
             A.TerminalScreen(device=device, until=until, timeout=timeout, scrollback=scrollback)
         )
-        if until is not None and until not in (obs.text or ""):
+        if until is not None and not obs.settled:
             raise OracleStuck(f"{until!r} not on the terminal of {device}: {obs.text}")
         return obs
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linux_vm.image import GUEST_PASSWORD
 from linux_vm.terminal import feed_screen
@@ -63,6 +65,8 @@ def term(laptop, tmp_path):
     env.reset()
     t = Term(env)
     t.recorder, t.root = recorder, tmp_path / "ep"
+    t.keys("C-c")  # the terminal is the session's: start each test at an idle prompt
+    t.prompt()
     yield t
     recorder.close("done")
     world.devices.clear()  # the session-wide laptop is not this test's to close
@@ -157,7 +161,14 @@ def test_non_utf8_bytes_resize_requests_and_a_dead_shell_do_not_break_the_episod
     assert len(obs.text.splitlines()[0]) <= 120
     term.line("stty cols 120")
     obs = term.line("exit")
-    assert "shell exited" in obs.text
+    # The note when the channel closed within the action; else it closes a moment later.
+    assert "shell exited" in obs.text or obs.text.endswith("logout")
+    terminal = term.env.world["laptop"].terminal()
+    for _ in range(100):
+        if not terminal.alive:
+            break
+        time.sleep(0.05)
+    assert not terminal.alive
     obs = term.keys("echo hi", "Enter", ok=False)
     assert "fresh terminal" in obs.error and "not typed" in obs.error
     term.prompt()
@@ -172,8 +183,9 @@ def test_terminal_and_shell_are_the_same_user_on_the_same_machine(term, laptop):
 
 def test_the_cast_plays_back_to_the_screen_the_agent_saw(term):
     term.line("printf '\\e[1;31mred\\e[0m plain 世界\\n'; ls -la /etc | head -60")
-    term.line("vim -c 'normal 5ihello ' /tmp/cast-demo.txt", until="hello")
+    term.line("vim -c 'normal 5ihello ' /tmp/cast-demo.txt", until="hello hello")
     obs = term.keys("Escape", ":q!", "Enter")
+    term.prompt()
     last = term.screen()
     term.recorder.close("done")
     header, events = read_cast(term.root / "terminal" / "laptop.cast")
@@ -184,3 +196,28 @@ def test_the_cast_plays_back_to_the_screen_the_agent_saw(term):
     markers = [e[2] for e in events if e[1] == "m"]
     assert markers[-1] == f"step {term.env.steps - 1}"
     del obs
+
+
+HOSTILE = st.lists(
+    st.one_of(
+        st.sampled_from(list("'\"$`%\\!*?;&|<>(){}[]~#^ \t")),
+        st.sampled_from(["Enter", "C-c", "ü", "ß", "é", "张伟", "🦊", "👍🏽", "ｱ", "\u200b"]),
+        st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn")),
+    ),
+    min_size=1,
+    max_size=60,
+).map("".join)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=HOSTILE)
+def test_typed_text_arrives_byte_for_byte(term, laptop, text):
+    """Quotes, $, backticks, %, emoji, CJK, key names as text: what is typed is what the
+    program reads (a line into `cat`, ended by Enter and C-d)."""
+    # "go!" is output, so bash has left readline's raw mode when the text is typed.
+    term.line("printf 'go''!\\n'; cat > /tmp/typed.txt", until="\ngo!")
+    term.keys(A.Text(text=text), "Enter", "C-d")
+    term.prompt()
+    assert laptop.read_file("/tmp/typed.txt").decode("utf-8") == text + "\n"

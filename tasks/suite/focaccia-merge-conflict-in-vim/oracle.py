@@ -12,6 +12,6 @@ def solve(env):
     assert "- Oven: 220 °C\n- Bake: 25 min\n- Olive oil" in screen, screen
     env.keys("laptop", "Escape", ":wq", "Enter")
     env.type_line("laptop", "git add focaccia.md && git commit", until="Merge branch 'oven-fix'")
-    env.keys("laptop", "Escape", ":wq", "Enter", until="[main ")
+    env.keys("laptop", "Escape", ":wq", "Enter", until="] Merge branch 'oven-fix'")
     log = env.shell("laptop", "git -C ~/src/recipes log --oneline -3").stdout
     assert "Merge branch 'oven-fix'" in log, log
