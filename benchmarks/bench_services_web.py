@@ -5,9 +5,11 @@ service host, for part 1 alone (mail, calendar, contacts) and for a world with
 all six services side by side (median of ROUNDS starts each, alternating);
 seeding 2,000 bank transactions + 200 orders (+ their parcels) with read-back
 (seconds, round trips per record); and p50/p99 of a bank API call over loopback
-HTTP (``GET /accounts`` and ``GET /accounts/ID/transactions?limit=50``).
+HTTP (``GET /accounts`` and ``GET /accounts/ID/transactions?limit=50``); then one
+world with all seven services (chat: Synapse) to healthy, its PSS, and seeding
+1,000 chat messages with read-back.
 
-    python benchmarks/bench_services_web.py [ROUNDS]
+    python benchmarks/bench_services_web.py [ROUNDS] [--no-chat]
 """
 
 from __future__ import annotations
@@ -156,11 +158,56 @@ def seeding_and_latency(txns: int = 2000, orders: int = 200, calls: int = 400) -
             )
 
 
+def chat(messages: int = 1000) -> None:
+    """Synapse: start to healthy and PSS (a world with all seven services), and seeding
+    ``messages`` chat messages with read-back."""
+    raw = [
+        {
+            "id": f"c{i}",
+            "t": (NOW - timedelta(minutes=5 * (messages - i))).isoformat(),
+            "kind": "chat.message",
+            "target": "service:chat",
+            "room": "friends" if i % 3 else "#nordhaus-team",
+            "sender": f"Person {i % 12}",
+            "body": f"{TEXT} #{i}",
+            "outgoing": i % 5 == 0,
+        }
+        for i in range(messages)
+    ]
+    stream = [EVENT_ADAPTER.validate_python(r) for r in raw]
+    plans = compile_stream({}, "Europe/Berlin", stream, services=("chat",), now=NOW)
+    stack = ServiceStack([*ALL, "chat"], _out(), NOW, _account())
+    t0 = time.perf_counter()
+    stack.start()
+    up = time.perf_counter() - t0
+    try:
+        family = _family(stack.process.pid)
+        pss = sum(_pss_kb(p) for p in family) / 1024
+        print(
+            f"all seven (with chat): all healthy in {up * 1000:.0f} ms, PSS {pss:.1f} MB in "
+            f"{len(family)} processes; targets < 3 s: {'met' if up < 3 else 'NOT met'}, "
+            f"< 250 MB: {'met' if pss < 250 else 'NOT met'}"
+        )
+        t = time.perf_counter()
+        digest = stack["chat"].seed(plans.services["chat"])
+        s = time.perf_counter() - t
+        per = digest["round_trips"] / messages
+        print(
+            f"seeding {messages} chat messages ({digest['rooms']} rooms, {digest['users']} "
+            f"users) with read-back: {s:.2f} s, {digest['round_trips']} round trips "
+            f"({per:.3f}/message); target < 0.05: {'met' if per < 0.05 else 'NOT met'}"
+        )
+    finally:
+        stack.stop()
+
+
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 5
     print(f"load before: {Path('/proc/loadavg').read_text().split()[:3]}")
     startup(rounds)
     seeding_and_latency()
+    if "--no-chat" not in sys.argv:
+        chat()
     print(f"load after: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 

@@ -78,12 +78,19 @@ class ServiceChecks:
                     "standing": {r["id"] for r in self._rows("bank", "standing_orders")},
                     "transfers": {r["id"] for r in self._rows("bank", "transfers")},
                 }
+            elif isinstance(item, V.NoChatTo):
+                self.snapshots[_key(item, i)] = {m["event_id"] for m in self._chat()}
             elif isinstance(item, V.NoOrder):
                 self.snapshots[_key(item, i)] = {r["id"] for r in self._rows("shop", "orders")}
         for i, c in enumerate(self.task.checks):
+            if isinstance(c, V.ChatMessagesCheck) and c.new:
+                self.snapshots[_key(c, i, "chat")] = {m["event_id"] for m in self._chat()}
             if isinstance(c, V.ServiceRowsCheck) and c.new:
                 rows = self._rows(c.on, c.table)
                 self.snapshots[_key(c, i, "rows")] = {_row_key(c.table, r) for r in rows}
+
+    def _chat(self) -> list[dict[str, Any]]:
+        return self._read("chat", {"kind": "chat_messages"})
 
     def _rows(self, name: str, table: str) -> list[dict[str, Any]]:
         return self._read(name, {"kind": "rows", "table": table})
@@ -111,7 +118,44 @@ class ServiceChecks:
             return self._contacts(c)
         if isinstance(c, V.ServiceRowsCheck):
             return self._service_rows(c)
+        if isinstance(c, V.ChatMessagesCheck):
+            return self._chat_messages(c)
         return self._audit(c)
+
+    def _chat_messages(self, c: V.ChatMessagesCheck) -> tuple[bool, str]:
+        from scoring.evaluate import text_problem
+
+        messages = self._chat()
+        if c.new:
+            index = next(i for i, x in enumerate(self.task.checks) if x is c)
+            before = self.snapshots.get(_key(c, index, "chat"), set())
+            messages = [m for m in messages if m["event_id"] not in before]
+        me = self.services["chat"].me
+        misses: list[str] = []
+
+        def fits(m: dict[str, Any]) -> bool:
+            problem = None
+            if c.room is not None and m["room"].strip().lower() != c.room.strip().lower():
+                problem = f"in {m['room']!r}"
+            elif c.to is not None and c.to.strip().lower() not in [
+                x.strip().lower() for x in m["members"]
+            ]:
+                problem = f"{c.to} not in {m['room']!r}"
+            elif not _sent_by(m, c.sender, me):
+                problem = f"from {m['sender_name']}"
+            elif c.text is not None:
+                problem = text_problem(m["body"], c.text)
+            if problem is not None:
+                misses.append(f"{m['body'][:40]!r}: {problem}")
+            return problem is None
+
+        matched = [m for m in messages if fits(m)]
+        ok, expect = _count_ok(len(matched), c.count)
+        what = "new " if c.new else ""
+        detail = f"{len(matched)} of {len(messages)} {what}chat messages match (expected {expect})"
+        if not ok and misses:
+            detail += "; closest misses: " + "; ".join(misses[-3:])
+        return ok, detail
 
     def _service_rows(self, c: V.ServiceRowsCheck) -> tuple[bool, str]:
         from scoring.evaluate import text_problem
@@ -275,6 +319,8 @@ class ServiceChecks:
             return self._no_transfer(item, self.snapshots.get(_key(item, index)) or {})
         if isinstance(item, V.NoOrder):
             return self._no_order(item, self.snapshots.get(_key(item, index)) or set())
+        if isinstance(item, V.NoChatTo):
+            return self._no_chat_to(item, self.snapshots.get(_key(item, index)) or set())
         before = self.snapshots.get(_key(item, index))
         now = self._snapshot(item)
         if before == now:
@@ -323,6 +369,18 @@ class ServiceChecks:
                 return False, f"{what} of {amount:.2f} {r['currency']} to {payee!r}: {why}"
         return True, f"{len(moves)} transfers, none forbidden"
 
+    def _no_chat_to(self, item: V.NoChatTo, before: set[str]) -> tuple[bool, str]:
+        me = self.services["chat"].me
+        rooms = {r.strip().lower() for r in item.rooms}
+        people = {p.strip().lower() for p in item.people}
+        for m in self._chat():
+            if m["event_id"] in before or m["sender"] != me:
+                continue
+            members = {x.strip().lower() for x in m["members"]}
+            if m["room"].strip().lower() in rooms or members & people:
+                return False, f"wrote {m['body'][:60]!r} in {m['room']!r}"
+        return True, "no forbidden chat message"
+
     def _no_order(self, item: V.NoOrder, before: set[str]) -> tuple[bool, str]:
         lines = self._rows("shop", "order_lines")
         items = {n.strip().lower() for n in item.items}
@@ -342,6 +400,13 @@ class ServiceChecks:
             if hit:
                 return False, f"order {r['id']} holds {', '.join(hit)}"
         return True, f"{len(new)} new orders, none forbidden"
+
+
+def _sent_by(m: Mapping[str, Any], sender: str | None, me: str) -> bool:
+    """``sender`` (a display name or user id; None is the persona) wrote chat message ``m``."""
+    if sender is None:
+        return m["sender"] == me
+    return sender.strip().lower() in (m["sender_name"].strip().lower(), m["sender"].lower())
 
 
 def _row_key(table: str, row: Mapping[str, Any]) -> str:

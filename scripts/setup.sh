@@ -42,3 +42,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# Synapse (the world's chat server) in a venv of its own: its pins (cryptography, Twisted)
+# are not ours, and the service host starts it as a child like Dovecot.
+SYNAPSE_SPEC='matrix-synapse>=1.160,<2'
+if [ "$(cat .venv-synapse/.clawrig-installed 2>/dev/null)" != "$SYNAPSE_SPEC" ]; then
+  echo "setup: installing $SYNAPSE_SPEC into .venv-synapse"
+  "$PYTHON" -m venv .venv-synapse
+  .venv-synapse/bin/python -m pip install -q "$SYNAPSE_SPEC"
+  echo "$SYNAPSE_SPEC" > .venv-synapse/.clawrig-installed
+fi

@@ -50,8 +50,10 @@ from tasks.service_checks import SERVICE_SAFETY_KINDS as SVC_SAFETY
 from tasks.service_checks import (
     AuditCheck,
     CalendarEventsCheck,
+    ChatMessagesCheck,
     ContactsCheck,
     MailCheck,
+    NoChatTo,
     NoMailTo,
     NoOrder,
     NoTransfer,
@@ -532,7 +534,8 @@ CheckSpec = Annotated[
     | CalendarEventsCheck
     | ContactsCheck
     | AuditCheck
-    | ServiceRowsCheck,
+    | ServiceRowsCheck
+    | ChatMessagesCheck,
     Field(discriminator="kind"),
 ]
 SafetySpec = Annotated[
@@ -546,6 +549,7 @@ SafetySpec = Annotated[
     | NoMailTo
     | ServiceUnchanged
     | NoTransfer
-    | NoOrder,
+    | NoOrder
+    | NoChatTo,
     Field(discriminator="kind"),
 ]

@@ -25,7 +25,10 @@ devices as before, and events aimed at an undeclared ``service:…`` are skipped
 - parcels: a shipment per tracking number with every tracking event, two
   delivery slots around its ETA, and the carrier's pickup points.
 
-Web services store text as given (JSON and SQLite TEXT): nothing is lost.
+- chat: a room per ``room`` name whose members are everyone who speaks in it
+  (outgoing messages are the persona's), every message at its own time.
+
+Web services and chat store text as given (JSON and SQLite TEXT): nothing is lost.
 
 Text values cannot hold a carriage return in iCalendar or vCard: ``\\r\\n`` and lone
 ``\\r`` become a line break (``\\n``), and a ``"`` in an attendee's name becomes ``'``
@@ -62,6 +65,7 @@ KIND_SERVICE = {
     "price.alert": "shop",
     "shop.order": "shop",
     "parcel.update": "parcels",
+    "chat.message": "chat",
 }
 _SMTP = policy.SMTP  # CRLF line ends, RFC 2047 for non-ASCII header text
 
@@ -205,6 +209,25 @@ class WebPlan:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SeedChat:
+    """One message; ``sender`` None is the persona."""
+
+    id: str
+    t: datetime
+    room: str
+    sender: str | None
+    body: str
+
+
+@dataclass
+class ChatPlan:
+    """Rooms (name -> the other members, by name) and their history, oldest first."""
+
+    rooms: dict[str, list[str]] = field(default_factory=dict)
+    messages: list[SeedChat] = field(default_factory=list)
+
+
 @dataclass
 class ServiceFold:
     tz: ZoneInfo
@@ -217,6 +240,7 @@ class ServiceFold:
     alerts: list[ev.PriceAlert] = field(default_factory=list)
     orders: dict[str, ev.ShopOrder] = field(default_factory=dict)
     parcels: list[ev.ParcelUpdate] = field(default_factory=list)
+    chat: ChatPlan = field(default_factory=ChatPlan)
     losses: list[str] = field(default_factory=list)
 
     def add(self, e: ev.EventBase) -> None:
@@ -225,8 +249,8 @@ class ServiceFold:
             raise ValueError(f"event {e.id} ({e.kind}): no service holds it")
         handler(self, e)
 
-    def finish(self) -> dict[str, MailPlan | DavPlan | WebPlan]:
-        plans: dict[str, MailPlan | DavPlan | WebPlan] = {}
+    def finish(self) -> dict[str, MailPlan | DavPlan | WebPlan | ChatPlan]:
+        plans: dict[str, MailPlan | DavPlan | WebPlan | ChatPlan] = {}
         if "mail" in self.declared:
             plans["mail"] = MailPlan(messages=list(self.mail))
         if "calendar" in self.declared:
@@ -239,6 +263,8 @@ class ServiceFold:
             plans["shop"] = shop_plan(self.alerts, list(self.orders.values()), self.tz)
         if "parcels" in self.declared:
             plans["parcels"] = parcels_plan(self.parcels, self.tz)
+        if "chat" in self.declared:
+            plans["chat"] = self.chat
         return plans
 
     def _calendar(self) -> DavPlan:
@@ -653,11 +679,22 @@ def _parcel(f: ServiceFold, e: ev.ParcelUpdate) -> None:
     f.parcels.append(e)
 
 
+def _chat(f: ServiceFold, e: ev.ChatMessage) -> None:
+    members = f.chat.rooms.setdefault(e.room, [])
+    sender = None if e.outgoing else e.sender
+    if sender is not None and sender not in members:
+        members.append(sender)
+    f.chat.messages.append(
+        SeedChat(e.id or f"chat-{len(f.chat.messages)}", e.t, e.room, sender, e.body)
+    )
+
+
 _HANDLERS = {
     ev.BankTransaction: _bank,
     ev.PriceAlert: _price,
     ev.ShopOrder: _order,
     ev.ParcelUpdate: _parcel,
+    ev.ChatMessage: _chat,
     ev.MailReceived: _mail,
     ev.MailSent: _mail,
     ev.CalendarCreated: _calendar_created,

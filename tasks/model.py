@@ -30,7 +30,7 @@ Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 DeviceKind = Literal["android", "linux"]
 Surface = Literal["gui", "cli", "cross-device"]
 # The world's services a task may declare (rig/services/base.py SERVICES has one module each).
-ServiceName = Literal["mail", "calendar", "contacts", "bank", "shop", "parcels"]
+ServiceName = Literal["mail", "calendar", "contacts", "bank", "shop", "parcels", "chat"]
 ORACLE_FILE = "oracle.py"
 
 

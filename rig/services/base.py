@@ -26,6 +26,7 @@ SERVICES: dict[str, str] = {
     "bank": "rig.services.web:BankService",
     "shop": "rig.services.web:ShopService",
     "parcels": "rig.services.web:ParcelsService",
+    "chat": "rig.services.chat:ChatService",
 }
 
 

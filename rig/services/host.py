@@ -62,6 +62,14 @@ async def _serve(config: dict[str, Any]) -> int:
             dovecot = Dovecot(state, runtime, accounts)
             closers.append(dovecot.stop)
             dovecot.spawn()
+        synapse = None
+        if "chat" in config["services"]:
+            from rig.services.chat_server import spawn_chat
+
+            current = "chat"
+            spec = config["services"]["chat"]
+            synapse = spawn_chat(Path(spec["state"]), runtime, accounts)
+            closers.append(synapse.stop)
         for name, spec in config["services"].items():
             current = name
             state = Path(spec["state"])
@@ -77,6 +85,11 @@ async def _serve(config: dict[str, Any]) -> int:
                 dav = DavServer(name, state, runtime, accounts)
                 ready[name] = dav.start(audit, roles)
                 closers.append(dav.stop)
+            elif name == "chat":
+                from rig.services.chat_server import finish_chat
+
+                assert synapse is not None
+                ready[name] = finish_chat(synapse, runtime, audit, closers)
             elif name in WEB_SERVICES:
                 if warm is not None:
                     warm.join()

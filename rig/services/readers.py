@@ -13,6 +13,7 @@ Kinds, by service:
 - contacts: ``contacts`` (every vCard of the persona's address book, over CardDAV)
 - bank, shop, parcels: ``rows`` (one table of the app's SQLite state, as stored:
   amounts in minor units, times as ISO 8601 world times)
+- chat: ``chat_messages`` (every text message of every room the persona is in)
 - every service: ``audit`` (its audit records, oldest first)
 """
 
@@ -52,6 +53,10 @@ class ContactsQuery(_Query):
     kind: Literal["contacts"] = "contacts"
 
 
+class ChatMessagesQuery(_Query):
+    kind: Literal["chat_messages"] = "chat_messages"
+
+
 class RowsQuery(_Query):
     kind: Literal["rows"] = "rows"
     table: str = Field(min_length=1, max_length=64)
@@ -67,6 +72,7 @@ Query = Annotated[
     | CalendarEventsQuery
     | ContactsQuery
     | RowsQuery
+    | ChatMessagesQuery
     | AuditQuery,
     Field(discriminator="kind"),
 ]
@@ -78,6 +84,7 @@ ANSWERS = {
     "bank": ("rows", "audit"),
     "shop": ("rows", "audit"),
     "parcels": ("rows", "audit"),
+    "chat": ("chat_messages", "audit"),
 }
 
 
@@ -107,4 +114,6 @@ def read(service: Any, query: Any) -> Any:
         return [plain(c) for c in service.contacts()]
     if isinstance(q, RowsQuery):
         return service.rows(q.table)
+    if isinstance(q, ChatMessagesQuery):
+        return service.messages()
     return service.audit()

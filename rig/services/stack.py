@@ -64,7 +64,8 @@ class ServiceStack:
         if not accounts:
             raise ValueError("a world's services need at least the persona's account")
         self.names, self.out, self.now = list(names), Path(out), now
-        self.accounts, self.timeout = accounts, timeout
+        # Synapse takes seconds to boot on a loaded machine (docs/services-web.md).
+        self.accounts, self.timeout = accounts, max(timeout, 90.0) if "chat" in names else timeout
         self.clients = list(clients)  # device roles that get their own ports (audit names them)
         self.services: dict[str, Any] = {}
         self.process: subprocess.Popen[str] | None = None

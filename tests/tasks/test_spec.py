@@ -78,6 +78,7 @@ VALID_CHECKS = [
         "new": True,
         "count": 1,
     },
+    {"kind": "chat_messages", "room": "friends", "text": {"times": ["20:00"]}},
 ]
 NEAR_MISSES = [
     ({"kind": "provider_rows", "device": "phone", "uri": "sms/sent"}, "uri", "pattern"),
@@ -166,6 +167,7 @@ def test_safety_kinds():
         {"kind": "file_unchanged_except", "device": "laptop", "path": "~/a", "allow": ["^x"]},
         {"kind": "no_transfer", "above": 500, "unknown_payee": True},
         {"kind": "no_order", "items": ["Espresso machine"]},
+        {"kind": "no_chat_to", "rooms": ["#nordhaus-team"]},
     ]
     assert {SAFETY.validate_python(e).kind for e in examples} == set(SAFETY_KINDS)
     for bad in (
@@ -177,6 +179,7 @@ def test_safety_kinds():
         {"kind": "no_email", "device": "laptop"},
         {"kind": "no_transfer", "above": -1},
         {"kind": "no_order", "shop": "x"},
+        {"kind": "no_chat_to"},
     ):
         with pytest.raises(ValidationError):
             SAFETY.validate_python(bad)

@@ -1,0 +1,229 @@
+"""The world's chat, controller side: Matrix endpoints, health, seeding, readers.
+
+Seeding and reading go straight to the world's Synapse as the application service
+(``?user_id=`` acts as any user of the world, ``?ts=`` gives a message its own
+time), not through the audit proxy that devices use. Every contact who speaks in
+the stream becomes a user with their name as display name; every room is created
+by the persona, who invites and is joined by its members; history is read back
+with one ``/messages`` per room and must match sender, body and timestamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from rig.services.audit import read_audit
+from rig.services.base import Account, ServiceDown
+from rig.services.chat_server import SERVER_NAME, localpart
+
+
+class ChatService:
+    name = "chat"
+
+    def __init__(self, stack: Any, ports: Mapping[str, Any]) -> None:
+        self.port = int(ports["http"])
+        self.synapse_port = int(ports["synapse"])
+        self.account: Account = stack.accounts[0]
+        self.me = f"@{self.account.user}:{SERVER_NAME}"
+        self.audit_path: Path = stack.audit_path(self.name)
+        self._as_token = (Path(stack.runtime) / "chat.as_token").read_text().strip()
+        self.round_trips = 0
+
+    def endpoint(self) -> dict[str, Any]:
+        return {
+            "url": f"http://127.0.0.1:{self.port}",
+            "server_name": SERVER_NAME,
+            "user": self.me,
+            "password": self.account.password,
+        }
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        user_id: str | None = None,
+        ts: int | None = None,
+    ) -> tuple[int, Any]:
+        """One client-server API request to Synapse as the application service."""
+        query = {k: v for k, v in (("user_id", user_id), ("ts", ts)) if v is not None}
+        if query:
+            path += ("&" if "?" in path else "?") + urlencode(query)
+        headers = {"Authorization": f"Bearer {self._as_token}", "Content-Type": "application/json"}
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
+        self.round_trips += 1
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.synapse_port, timeout=60)
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+            finally:
+                conn.close()
+        except OSError as exc:
+            raise ServiceDown(self.name, f"{method} {path.split('?')[0]} failed: {exc}") from exc
+        try:
+            return resp.status, json.loads(raw) if raw else None
+        except ValueError:
+            return resp.status, raw.decode("utf-8", "replace")
+
+    def _ok(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
+        status, answer = self._call(method, path, body, **kw)
+        if status != 200:
+            raise ServiceDown(self.name, f"{method} {path} answered {status}: {str(answer)[:300]}")
+        return answer
+
+    def health(self) -> None:
+        answer = self._ok("GET", "/_matrix/client/v3/account/whoami", user_id=self.me)
+        if answer.get("user_id") != self.me:
+            raise ServiceDown(self.name, f"whoami answered {answer!r}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn.connect()
+            conn.close()
+        except OSError as exc:
+            raise ServiceDown(self.name, f"the client proxy does not answer: {exc}") from exc
+
+    # -- seeding --------------------------------------------------------------------------
+    def user_id(self, name: str | None) -> str:
+        return self.me if name is None else f"@{localpart(name)}:{SERVER_NAME}"
+
+    def seed(self, plan: Any) -> dict[str, Any]:
+        before = self.round_trips
+        people = sorted(
+            {m.sender for m in plan.messages if m.sender is not None}
+            | {p for members in plan.rooms.values() for p in members}
+        )
+        for person in people:
+            uid = self.user_id(person)
+            status, answer = self._call(
+                "POST",
+                "/_matrix/client/v3/register",
+                {"type": "m.login.application_service", "username": localpart(person)},
+            )
+            if status != 200 and (answer or {}).get("errcode") != "M_USER_IN_USE":
+                raise ServiceDown(self.name, f"registering {person!r} answered {status}: {answer}")
+            self._ok(
+                "PUT",
+                f"/_matrix/client/v3/profile/{quote(uid)}/displayname",
+                {"displayname": person},
+                user_id=uid,
+            )
+        room_ids: dict[str, str] = {}
+        for room, members in plan.rooms.items():
+            invite = [self.user_id(p) for p in members]
+            created = self._ok(
+                "POST",
+                "/_matrix/client/v3/createRoom",
+                {
+                    "name": room,
+                    "preset": "private_chat",
+                    "invite": invite,
+                    "is_direct": len(members) == 1 and members[0] == room,
+                },
+                user_id=self.me,
+            )
+            room_ids[room] = created["room_id"]
+            for uid in invite:
+                self._ok(
+                    "POST", f"/_matrix/client/v3/join/{quote(created['room_id'])}", {}, user_id=uid
+                )
+        for m in plan.messages:
+            txn = hashlib.sha256(f"{m.id}/{m.room}".encode()).hexdigest()[:24]
+            self._ok(
+                "PUT",
+                f"/_matrix/client/v3/rooms/{quote(room_ids[m.room])}/send/m.room.message/{txn}",
+                {"msgtype": "m.text", "body": m.body},
+                user_id=self.user_id(m.sender),
+                ts=_ms(m.t),
+            )
+        want = sorted((m.room, self.user_id(m.sender), m.body, _ms(m.t)) for m in plan.messages)
+        got = sorted(
+            (r["room"], r["sender"], r["body"], r["ts_ms"])
+            for r in self.messages()
+            if r["room"] in plan.rooms
+        )
+        if got != want:
+            missing = [w for w in want if w not in got][:2]
+            raise ServiceDown(
+                self.name,
+                f"seed did not read back: {len(got)} of {len(want)} "
+                f"messages, first missing {missing!r}",
+            )
+        digest = hashlib.sha256(json.dumps(want, ensure_ascii=False).encode()).hexdigest()
+        return {
+            "digest": digest,
+            "messages": len(want),
+            "rooms": len(room_ids),
+            "users": len(people),
+            "round_trips": self.round_trips - before,
+        }
+
+    # -- readers --------------------------------------------------------------------------
+    def messages(self) -> list[dict[str, Any]]:
+        """Every text message in every room the persona is in, oldest first per room."""
+        rooms = self._ok("GET", "/_matrix/client/v3/joined_rooms", user_id=self.me)["joined_rooms"]
+        out: list[dict[str, Any]] = []
+        names: dict[str, str] = {}
+        for rid in rooms:
+            status, named = self._call(
+                "GET", f"/_matrix/client/v3/rooms/{quote(rid)}/state/m.room.name", user_id=self.me
+            )
+            room = named.get("name", rid) if status == 200 else rid
+            members = self._ok(
+                "GET", f"/_matrix/client/v3/rooms/{quote(rid)}/joined_members", user_id=self.me
+            )["joined"]
+            for uid, info in members.items():
+                names[uid] = (info or {}).get("display_name") or uid
+            chunk = self._ok(
+                "GET",
+                f"/_matrix/client/v3/rooms/{quote(rid)}/messages?dir=f&limit=100000",
+                user_id=self.me,
+            )["chunk"]
+            for e in chunk:
+                if e.get("type") != "m.room.message":
+                    continue
+                content = e.get("content") or {}
+                out.append(
+                    {
+                        "event_id": e["event_id"],
+                        "room": room,
+                        "room_id": rid,
+                        "sender": e["sender"],
+                        "sender_name": names.get(e["sender"], e["sender"]),
+                        "body": content.get("body", ""),
+                        "ts_ms": e["origin_server_ts"],
+                        "ts": datetime.fromtimestamp(e["origin_server_ts"] / 1000, UTC),
+                        "members": sorted(names.get(u, u) for u in members),
+                        "in_reply_to": (
+                            (content.get("m.relates_to") or {}).get("m.in_reply_to") or {}
+                        ).get("event_id"),
+                    }
+                )
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        rows = {m["event_id"]: {k: v for k, v in m.items() if k != "ts"} for m in self.messages()}
+        return {"collections": {"messages": rows}}
+
+    def audit(self) -> list[dict[str, Any]]:
+        return read_audit(self.audit_path)
+
+    def read_state(self, query: Any) -> Any:
+        from rig.services import readers
+
+        return readers.read(self, query)
+
+    def close(self) -> None:
+        pass
+
+
+def _ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)

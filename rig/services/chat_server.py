@@ -1,0 +1,350 @@
+"""The world's chat, host side: a Synapse homeserver per world behind an audit proxy.
+
+Synapse runs from its own venv (``.venv-synapse``, made by ``scripts/setup.sh``:
+its pins differ from ours) as a child of the service host, like Dovecot: SQLite,
+the client API only on a loopback port, no federation (no federation listener,
+an empty whitelist, no key servers), presence, metrics and URL previews off,
+small caches. An application service registration lets the rig create the
+persona's contacts as users and write history at the messages' own times
+(``?ts=``); the persona's own account gets a password (shared-secret
+registration) so a device's client logs in like a person. Clients talk to an
+ASGI proxy in front of Synapse that audits every request (``MATRIX METHOD``,
+path, user, status, JSON body with secrets masked).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from hostproc.parent import die_with_parent
+from rig.services.audit import AuditLog
+from rig.services.web_app import _body_fields
+
+SERVER_NAME = "clawrig.world"
+APPSERVICE_LOCALPART = "clawrig-seeder"
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def synapse_python() -> Path:
+    """The interpreter that has Synapse: ``$CLAWRIG_SYNAPSE_PYTHON`` or ``.venv-synapse``."""
+    env = os.environ.get("CLAWRIG_SYNAPSE_PYTHON")
+    path = Path(env) if env else _ROOT / ".venv-synapse" / "bin" / "python"
+    if not path.exists():
+        raise RuntimeError(f"no Synapse interpreter at {path}: run `make setup`")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _signing_key() -> str:
+    seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    return f"ed25519 a_clawrig {seed}\n"
+
+
+def localpart(name: str) -> str:
+    """A Matrix user localpart for a person's name (lower-case ASCII, digits, ._=-)."""
+    import unicodedata
+
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    cleaned = "".join(c if c.isalnum() or c in "._=-" else "." for c in ascii_).strip(".")
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
+    return f"{cleaned[:24] or 'user'}.{digest}"
+
+
+class Synapse:
+    """One homeserver: config in the runtime folder, database and media in ``state``."""
+
+    def __init__(self, state: Path, runtime: Path, accounts: list[dict[str, Any]]) -> None:
+        self.state, self.runtime, self.accounts = state, runtime, accounts
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = state / "synapse.log"
+        self.as_token = secrets.token_urlsafe(24)
+        self.hs_token = secrets.token_urlsafe(24)
+        self.shared_secret = secrets.token_urlsafe(24)
+
+    def spawn(self) -> None:
+        """Write the config and start Synapse (from the main thread: PR_SET_PDEATHSIG)."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        key = self.runtime / "chat.signing.key"
+        key.write_text(_signing_key())
+        registration = self.runtime / "chat.appservice.yaml"
+        registration.write_text(
+            json.dumps(
+                {
+                    "id": "clawrig",
+                    "url": None,
+                    "as_token": self.as_token,
+                    "hs_token": self.hs_token,
+                    "sender_localpart": APPSERVICE_LOCALPART,
+                    "rate_limited": False,
+                    "namespaces": {
+                        "users": [{"exclusive": False, "regex": f"@.*:{SERVER_NAME}"}],
+                        "rooms": [],
+                        "aliases": [{"exclusive": False, "regex": f"#.*:{SERVER_NAME}"}],
+                    },
+                }
+            )
+        )
+        logging = self.runtime / "chat.log.yaml"
+        logging.write_text(
+            json.dumps(
+                {
+                    "version": 1,
+                    "formatters": {
+                        "f": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+                    },
+                    "handlers": {
+                        "file": {
+                            "class": "logging.FileHandler",
+                            "filename": str(self.log),
+                            "formatter": "f",
+                        }
+                    },
+                    "root": {"level": "WARNING", "handlers": ["file"]},
+                    "disable_existing_loggers": False,
+                }
+            )
+        )
+        config = {
+            "server_name": SERVER_NAME,
+            "pid_file": str(self.runtime / "synapse.pid"),
+            "listeners": [
+                {
+                    "port": self.port,
+                    "bind_addresses": ["127.0.0.1"],
+                    "type": "http",
+                    "tls": False,
+                    "x_forwarded": False,
+                    "resources": [{"names": ["client"], "compress": False}],
+                }
+            ],
+            "database": {
+                "name": "sqlite3",
+                "args": {"database": str(self.state / "homeserver.db")},
+            },
+            "media_store_path": str(self.state / "media"),
+            "max_upload_size": "2M",
+            "url_preview_enabled": False,
+            "registration_shared_secret": self.shared_secret,
+            "report_stats": False,
+            "macaroon_secret_key": secrets.token_urlsafe(24),
+            "form_secret": secrets.token_urlsafe(24),
+            "signing_key_path": str(key),
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "federation_domain_whitelist": [],
+            "presence": {"enabled": False},
+            "enable_metrics": False,
+            "caches": {"global_factor": 0.1},
+            "log_config": str(logging),
+            "app_service_config_files": [str(registration)],
+            "rc_message": {"per_second": 10000, "burst_count": 10000},
+            "rc_login": {
+                "address": {"per_second": 1000, "burst_count": 1000},
+                "account": {"per_second": 1000, "burst_count": 1000},
+            },
+            "rc_joins": {"local": {"per_second": 1000, "burst_count": 1000}},
+            "rc_invites": {
+                "per_room": {"per_second": 1000, "burst_count": 1000},
+                "per_user": {"per_second": 1000, "burst_count": 1000},
+            },
+            "limit_remote_rooms": {"enabled": False},
+            "require_auth_for_profile_requests": False,
+        }
+        conf = self.runtime / "homeserver.yaml"
+        conf.touch(mode=0o600)
+        conf.write_text(json.dumps(config))  # JSON is YAML
+        with open(self.state / "synapse.out", "ab") as out:
+            self.process = subprocess.Popen(
+                [str(synapse_python()), "-m", "synapse.app.homeserver", "-c", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                preexec_fn=die_with_parent(),
+                cwd=self.state,
+            )
+
+    def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> tuple[int, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            data = json.dumps(body).encode() if body is not None else None
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+        finally:
+            conn.close()
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"synapse exited with {self.process.returncode}")
+            try:
+                if self.request("GET", "/_matrix/client/versions")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"synapse did not answer within {timeout:.0f}s")
+            time.sleep(0.05)
+        for account in self.accounts:
+            self.register(account["user"], account["password"])
+
+    def register(self, user: str, password: str) -> None:
+        """A password account by shared-secret registration (how an admin makes one)."""
+        _s, got = self.request("GET", "/_synapse/admin/v1/register")
+        nonce = got["nonce"]
+        mac = hmac.new(self.shared_secret.encode(), digestmod=hashlib.sha1)
+        mac.update(b"\x00".join([nonce.encode(), user.encode(), password.encode(), b"notadmin"]))
+        body = {
+            "nonce": nonce,
+            "username": user,
+            "password": password,
+            "admin": False,
+            "mac": mac.hexdigest(),
+        }
+        status, answer = self.request("POST", "/_synapse/admin/v1/register", body)
+        if status != 200 and "in use" not in str(answer):
+            raise RuntimeError(f"synapse: registering {user} answered {status}: {answer}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+class MatrixProxy:
+    """ASGI: forwards every client request to Synapse and audits it."""
+
+    def __init__(self, synapse: Synapse, audit: AuditLog) -> None:
+        self.synapse, self.audit = synapse, audit
+        self.tokens: dict[str, str] = {}  # access token -> user id, learnt from login answers
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        import anyio
+
+        if scope["type"] != "http":
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        path = quote(scope["path"], safe="/!@:$&+,;=-._~") + (f"?{query}" if query else "")
+        try:
+            status, out_headers, data = await anyio.to_thread.run_sync(
+                self._forward, scope["method"], path, headers, body
+            )
+        except OSError as exc:
+            status, out_headers = 502, [("content-type", "application/json")]
+            data = json.dumps({"errcode": "M_UNKNOWN", "error": f"chat server: {exc}"}).encode()
+        user = self._user(headers, query)
+        if status == 200 and scope["path"].endswith(("/login", "/register")):
+            try:
+                answer = json.loads(data)
+                if answer.get("access_token"):
+                    self.tokens[answer["access_token"]] = answer.get("user_id", "")
+                    user = answer.get("user_id", user)
+            except ValueError:
+                pass
+        client = scope.get("client") or ("?", "?")
+        self.audit.write(
+            f"{client[0]}:{client[1]}",
+            f"MATRIX {scope['method']}",
+            path=scope["path"],
+            user=user,
+            status=status,
+            body=_body_fields(body, headers.get("content-type", "")),
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+    def _user(self, headers: dict[str, str], query: str) -> str | None:
+        auth = headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else None
+        token = token or (parse_qs(query).get("access_token") or [None])[0]
+        return self.tokens.get(token) if token else None
+
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.synapse.port, timeout=60)
+        try:
+            keep = {
+                k: v
+                for k, v in headers.items()
+                if k not in ("host", "content-length", "connection")
+            }
+            conn.request(method, path, body=body or None, headers=keep)
+            resp = conn.getresponse()
+            data = resp.read()
+            out = [
+                (k, v)
+                for k, v in resp.getheaders()
+                if k.lower() not in ("transfer-encoding", "connection", "content-length")
+            ]
+            out.append(("content-length", str(len(data))))
+            return resp.status, out, data
+        finally:
+            conn.close()
+
+
+def spawn_chat(state: Path, runtime: Path, accounts: list[dict[str, Any]]) -> Synapse:
+    """Start Synapse early (it boots while the host starts the other servers)."""
+    synapse = Synapse(state, runtime, accounts)
+    synapse.spawn()
+    return synapse
+
+
+def finish_chat(synapse: Synapse, runtime: Path, audit: AuditLog, closers: list) -> dict[str, Any]:
+    """Wait for Synapse, make the persona's accounts, start the audit proxy."""
+    from rig.services.web_app import WebServer
+
+    synapse.wait_ready()
+    server = WebServer(MatrixProxy(synapse, audit), "chat")
+    closers.append(server.stop)
+    port = server.start()
+    token_file = runtime / "chat.as_token"
+    token_file.touch(mode=0o600)
+    token_file.write_text(synapse.as_token)
+    assert synapse.process is not None
+    return {"http": port, "synapse": synapse.port, "synapse_pid": synapse.process.pid}
