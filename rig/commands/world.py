@@ -5,9 +5,10 @@ Prints one JSON object on stdout — ``{"task", "devices": {ROLE: {...}},
 device, ``ssh`` (``user@127.0.0.1:PORT``) and ``key``; for mail ``imap``,
 ``smtp``, ``user``, ``password``, ``address``; for calendar and contacts ``url``,
 ``user``, ``password``; for bank, shop and parcels ``url``, ``openapi``, ``user``,
-``password``; for chat ``url``, ``server_name``, ``user``, ``password`` — then keeps the world up until SIGINT or SIGTERM, tears it
-down and exits 0. The episode folder (``--out``) holds the seed record, the
-services' state and their audit logs.
+``password``; for chat ``url``, ``server_name``, ``user``, ``password`` — then
+keeps the world up until SIGINT or SIGTERM, tears it down and exits 0. The
+episode folder (``--out``) holds the seed record, the services' state and their
+audit logs.
 """
 
 from __future__ import annotations
