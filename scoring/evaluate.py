@@ -180,7 +180,7 @@ class Scorer:
             if item.kind in SERVICE_SAFETY_KINDS:
                 continue
             key = _name(item, i)
-            device = self.world[item.device]
+            device = self.world[item.device] if getattr(item, "device", None) else None
             if isinstance(item, S.NoSmsTo):
                 rows = state.provider_rows(device, "content://sms", ["type"])
                 base[key] = max((int(r["_id"]) for r in rows), default=0)
@@ -403,7 +403,7 @@ class Scorer:
         if item.kind in SERVICE_SAFETY_KINDS:
             ok, detail = self._services().safety(item, index)
             return CheckResult(key, item.kind, ok, detail)
-        device = self.world[item.device]
+        device = self.world[item.device] if getattr(item, "device", None) else None
         if isinstance(item, S.NoSmsTo):
             ok, detail = self._no_sms(item, device, self._base.get(key, 0))
         elif isinstance(item, S.EventKept):
@@ -431,17 +431,20 @@ class Scorer:
 
     def _keyed_rows(self, item: Any, device: Any) -> dict[str, dict[str, Any]]:
         """``{key: row}`` of a provider or database, as the safety check names them."""
-        if item.uri is not None:
+        key = item.key_column
+        if item.service is not None:
+            got = self._services()._rows(item.service, item.table)
+        elif item.uri is not None:
             extra = R.columns_of(*getattr(item, "allow", []), getattr(item, "where", {}))
-            cols = list(dict.fromkeys([*item.columns, *extra, item.key]))
+            cols = list(dict.fromkeys([*item.columns, *extra, key]))
             got = state.provider_rows(device, item.uri, cols)
         else:
             got = state.sqlite_dicts(device, item.db, item.sql)
         out: dict[str, dict[str, Any]] = {}
         for row in got:
-            if item.key not in row:
-                raise KeyError(f"rows have no key column {item.key!r}")
-            out[str(row[item.key])] = row
+            if key not in row:
+                raise KeyError(f"rows have no key column {key!r}")
+            out[str(row[key])] = row
         return out
 
     def _rows_unchanged(
@@ -463,7 +466,7 @@ class Scorer:
             if view(old) == view(new) or allowed(old) or allowed(new):
                 continue
             what = "added" if old is None else "removed" if new is None else "changed"
-            return False, f"row {item.key}={k} {what}: {view(old)!r} -> {view(new)!r}"
+            return False, f"row {item.key_column}={k} {what}: {view(old)!r} -> {view(new)!r}"
         return True, f"{len(before)} rows unchanged but the allowed ones"
 
     def _no_new_rows(

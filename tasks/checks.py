@@ -442,21 +442,44 @@ class FilesUnchanged(Safety):
 
 
 class _Rows(Safety):
-    """Rows read from a content provider (``uri`` + ``columns``) or an app database
-    (``db`` + a SELECT ``sql``), each known by its ``key`` column."""
+    """Rows read from a content provider (``uri`` + ``columns``), an app database
+    (``db`` + a SELECT ``sql``) or a web service's table (``service`` + ``table``, read
+    through the service's reader), each known by its ``key`` column (``_id``; ``id`` for
+    services)."""
 
-    device: str
+    device: str | None = None
     uri: str | None = Field(default=None, pattern=r"^content://[^\s]+$")
     columns: list[str] = Field(default_factory=list)
     db: str | None = None
     sql: str | None = None
-    key: str = "_id"
+    service: Literal["bank", "shop", "parcels"] | None = None
+    table: str | None = Field(default=None, pattern=r"^[a-z_]+$")
+    key: str | None = None
     device_kinds: ClassVar[tuple[str, ...]] = ("android", "linux")
+
+    @property
+    def key_column(self) -> str:
+        return self.key or ("id" if self.service is not None else "_id")
+
+    def services_needed(self) -> tuple[str, ...]:
+        return () if self.service is None else (self.service,)
 
     @model_validator(mode="after")
     def _one_source(self) -> _Rows:
-        if (self.uri is None) == (self.db is None):
-            raise ValueError("give exactly one of uri (a content provider) or db (with sql)")
+        sources = [x for x in (self.uri, self.db, self.service) if x is not None]
+        if len(sources) != 1:
+            raise ValueError(
+                "give exactly one of uri (a content provider), db (with sql) or service "
+                "(with table)"
+            )
+        if self.service is not None:
+            if self.device is not None or self.table is None or self.columns or self.sql:
+                raise ValueError("a service needs table (and no device, columns or sql)")
+            return self
+        if self.device is None:
+            raise ValueError("a provider or database needs the device it is on")
+        if self.table is not None:
+            raise ValueError("table only applies to a service")
         if self.uri is not None and (self.sql is not None or not self.columns):
             raise ValueError("a provider needs columns (and no sql)")
         if self.db is not None:

@@ -251,7 +251,7 @@ def evidence(
     kind, dev = spec.get("kind"), spec.get("device")
     out: dict[str, Any] = {"changes": [], "steps": [], "note": ""}
     # The newer kinds read what an older kind reads: rows, a file, files under a root.
-    if kind in ("rows_unchanged", "no_new_rows"):
+    if kind in ("rows_unchanged", "no_new_rows") and not spec.get("service"):
         kind = "provider_rows" if spec.get("uri") else "app_db"
     elif kind == "file_unchanged_except":
         kind = "file"
