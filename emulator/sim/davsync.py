@@ -278,6 +278,43 @@ def vcf_to_contact(text: str) -> tuple[str, dict[str, Any]] | None:
     }
 
 
+# What the phone's rows hold; on upload only these replace the server's copy.
+EVENT_PROPS = (
+    "summary", "location", "description", "dtstart", "dtend", "duration", "rrule",
+    "attendee", "valarm", "dtstamp",
+)  # fmt: skip
+CARD_PROPS = ("fn", "n", "tel", "email", "org", "note")
+
+
+def merge_objects(base: str, fresh: str, component: str | None, props: tuple[str, ...]) -> str:
+    """Put ``props`` of ``fresh`` into ``base``: in its master ``component`` (a VEVENT
+    without RECURRENCE-ID, whose overrides stay) or in the vCard itself."""
+    import vobject
+
+    try:
+        old, new = vobject.readOne(base), vobject.readOne(fresh)
+    except Exception:
+        return fresh  # a server copy the phone cannot read is replaced whole
+    if component is None:
+        target, source = old, new
+    else:
+        target = next(
+            (c for c in old.contents.get(component, []) if not hasattr(c, "recurrence_id")), None
+        )
+        source = new.contents[component][0]
+        if target is None:
+            return fresh
+        have = {str(t.tzid.value) for t in old.contents.get("vtimezone", []) if hasattr(t, "tzid")}
+        for tz in new.contents.get("vtimezone", []):
+            if hasattr(tz, "tzid") and str(tz.tzid.value) not in have:
+                old.add(tz)
+    for prop in props:
+        target.contents.pop(prop, None)
+        for child in source.contents.get(prop, []):
+            target.add(child)
+    return old.serialize()
+
+
 # -- the sync engine --------------------------------------------------------------------------
 class DavSync:
     """Two-way sync of one collection kind (``calendar`` or ``contacts``) for the account."""
@@ -382,6 +419,11 @@ class DavSync:
     def encode(self, row: dict[str, Any], uid: str) -> str:
         raise NotImplementedError
 
+    def merge(self, base: str, fresh: str) -> str:
+        """``base`` (the server's copy) with the properties the phone maps taken from
+        ``fresh``; everything else in ``base`` is kept, as DAVx5 keeps unknown properties."""
+        return fresh
+
     def decode(self, text: str) -> tuple[str, dict[str, Any]] | None:
         raise NotImplementedError
 
@@ -416,9 +458,17 @@ class DavSync:
             state[str(new_id)] = {"href": href, "etag": etag, "uid": uid, "hash": _digest(fresh)}
 
         def upload(
-            local_id: int, row: dict[str, Any], href: str, uid: str, etag: str | None
+            local_id: int,
+            row: dict[str, Any],
+            href: str,
+            uid: str,
+            etag: str | None,
+            base: str | None = None,
         ) -> bool:
-            new_etag = self.put(account, href, self.encode(row, uid), etag)
+            data = self.encode(row, uid)
+            if base is not None:  # keep what the phone does not map (overrides, addresses …)
+                data = self.merge(base, data)
+            new_etag = self.put(account, href, data, etag)
             if new_etag is None:
                 return False
             state[str(local_id)] = {
@@ -450,7 +500,7 @@ class DavSync:
                     del state[key]
                 continue
             if changed_here and theirs[0] == known["etag"]:
-                if upload(local_id, mine, href, known["uid"], known["etag"]):
+                if upload(local_id, mine, href, known["uid"], known["etag"], theirs[1]):
                     continue
                 theirs = self.remote(account).get(href, theirs)
             if theirs[0] != known["etag"] or changed_here:
@@ -598,6 +648,9 @@ class CalendarSync(DavSync):
     def encode(self, row: dict[str, Any], uid: str) -> str:
         return event_to_ics(row, uid, self.ctx.clock.now())
 
+    def merge(self, base: str, fresh: str) -> str:
+        return merge_objects(base, fresh, "vevent", EVENT_PROPS)
+
     def decode(self, text: str) -> tuple[str, dict[str, Any]] | None:
         return ics_to_event(text, self.ctx.clock.timezone)
 
@@ -711,6 +764,9 @@ class ContactsSync(DavSync):
 
     def encode(self, row: dict[str, Any], uid: str) -> str:
         return contact_to_vcf(row, uid)
+
+    def merge(self, base: str, fresh: str) -> str:
+        return merge_objects(base, fresh, None, CARD_PROPS)
 
     def decode(self, text: str) -> tuple[str, dict[str, Any]] | None:
         return vcf_to_contact(text)

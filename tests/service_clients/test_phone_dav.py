@@ -121,3 +121,50 @@ def test_a_contact_deleted_on_the_phone_is_deleted_on_the_server(stack, world, p
     assert [r.name for r in rows] == ["Kim Ode"]
     phone.shell("content delete --uri content://com.android.contacts/raw_contacts")
     assert stack["contacts"].contacts() == []
+
+
+SERIES = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//test//EN
+BEGIN:VEVENT
+UID:yoga@test
+DTSTAMP:20260301T080000Z
+DTSTART;TZID=Europe/Berlin:20260317T180000
+DTEND;TZID=Europe/Berlin:20260317T190000
+RRULE:FREQ=WEEKLY;COUNT=4
+SUMMARY:Yoga
+CATEGORIES:Sport
+END:VEVENT
+BEGIN:VEVENT
+UID:yoga@test
+DTSTAMP:20260301T080000Z
+RECURRENCE-ID;TZID=Europe/Berlin:20260324T180000
+DTSTART;TZID=Europe/Berlin:20260324T190000
+DTEND;TZID=Europe/Berlin:20260324T200000
+SUMMARY:Yoga (late)
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_phone_edit_keeps_what_the_phone_does_not_show(stack, world, phone):
+    _put(stack, "calendar", "yoga.ics", SERIES, "text/calendar")
+    lines = ["BEGIN:VCARD", "VERSION:3.0", "UID:k2", "FN:Kim Ode", "N:Ode;Kim;;;"]
+    lines += ["TEL;TYPE=cell:+491111", "ADR;TYPE=home:;;Weg 1;Berlin;;10115;DE"]
+    card = "\r\n".join([*lines, "BDAY:1990-04-01", "END:VCARD", ""])
+    _put(stack, "contacts", "k2.vcf", card, "text/vcard")
+    connect_devices(world, "Maya Fischer")
+    phone.shell("content update --uri content://com.android.calendar/events --bind title:s:Yoga+")
+    number = "vnd.android.cursor.item/phone_v2"
+    phone.shell(
+        "content update --uri content://com.android.contacts/data "
+        f"--where \"mimetype='{number}'\" --bind data1:s:+492222"
+    )
+    events = stack["calendar"].events(tz="Europe/Berlin")
+    assert sorted(e.summary for e in events) == ["Yoga (late)", "Yoga+"]  # the override stays
+    text = stack["calendar"].objects()[0].data
+    assert "CATEGORIES:Sport" in text
+    cards = stack["contacts"].contacts()
+    assert cards[0].phones == ["+492222"]
+    raw = stack["contacts"].objects()[0].data
+    assert "ADR;TYPE=home:;;Weg 1;Berlin;;10115;DE" in raw and "BDAY:1990-04-01" in raw
