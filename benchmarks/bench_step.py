@@ -262,7 +262,8 @@ def bench_gui(steps: int, rounds: int, with_mcp: bool) -> tuple[list[float], flo
     return every, result["shell"]
 
 
-def oracle_agent_seconds(checkout: Path, task: str, out: Path) -> float:
+def oracle_agent_seconds(checkout: Path, task_dir: Path, out: Path) -> float:
+    """The agent phase of ``rig run`` with ``checkout``'s code on ``task_dir``."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     subprocess.run(
         [
@@ -270,7 +271,7 @@ def oracle_agent_seconds(checkout: Path, task: str, out: Path) -> float:
             "-m",
             "rig.cli",
             "run",
-            str(checkout / "tasks" / "suite" / task),
+            str(task_dir),
             "--out",
             str(out),
             "--overwrite",
@@ -291,13 +292,22 @@ def bench_oracle(before: Path, tasks: list[str]) -> None:
     try:
         total_b = total_a = 0.0
         for task in tasks:
-            b = oracle_agent_seconds(before, task, tmp / f"before-{task}")
-            a = oracle_agent_seconds(ROOT, task, tmp / f"after-{task}")
+            # The same task folder (the older checkout's) for both: tasks change too.
+            folder = before / "tasks" / "suite" / task
+            b = oracle_agent_seconds(before, folder, tmp / f"before-{task}")
+            a = oracle_agent_seconds(ROOT, folder, tmp / f"after-{task}")
             steps = json.loads((tmp / f"after-{task}" / "episode.json").read_text())["phases"]
             n = steps["agent"].get("steps", "?")
+            verdicts = "/".join(
+                "pass"
+                if json.loads((tmp / f"{w}-{task}" / "score.json").read_text())["passed"]
+                else "FAIL"
+                for w in ("before", "after")
+            )
             total_b, total_a = total_b + b, total_a + a
             print(
-                f"  {task:30} before {b:6.1f} s  after {a:6.1f} s  {b / a:5.1f}x faster ({n} steps)"
+                f"  {task:30} before {b:6.1f} s  after {a:6.1f} s  {b / a:5.1f}x faster "
+                f"({n} steps; oracle {verdicts})"
             )
         print(
             f"  {'total':30} before {total_b:6.1f} s  after {total_a:6.1f} s  "
