@@ -24,9 +24,7 @@ class AvdConfig(_Section):
     sdk: Path | None = Field(
         default=None, description="defaults to $ANDROID_HOME / $ANDROID_SDK_ROOT"
     )
-    snapshot: str | None = Field(
-        default=None, description="created once, then every boot loads it"
-    )
+    snapshot: str | None = Field(default=None, description="created once, then every boot loads it")
     accel: Literal["auto", "on", "off"] = Field(
         default="auto", description="the emulator's -accel (KVM or not)"
     )
