@@ -35,7 +35,13 @@ GUEST_PORTS: dict[tuple[str, str], int] = {
     ("mail", "smtp"): 587,
     ("calendar", "http"): 5232,
     ("contacts", "http"): 5233,
+    ("bank", "http"): 8081,
+    ("shop", "http"): 8082,
+    ("parcels", "http"): 8083,
+    ("chat", "http"): 8008,
 }
+# The web services and chat: one name each on SERVICE_ADDR, added to /etc/hosts at setup.
+WEB_HOSTS = {name: f"{name}.clawrig.world" for name in ("bank", "shop", "parcels", "chat")}
 MAP_FILE = "services.json"  # in the VM's workdir: guest port -> host port, read per connection
 MAILDIR = "~/Maildir"  # where today's Maildir tasks read and seed mail
 CALENDARS = "~/.calendars/calendar"
@@ -172,6 +178,96 @@ def config_files(access: Mapping[str, Mapping[str, Any]], timezone: str) -> dict
 
 # Files holding a password: readable by the user only (msmtp refuses anything looser).
 _PRIVATE = frozenset({".msmtprc", ".mbsyncrc", ".config/neomutt/neomuttrc"})
+
+
+def web_files(web: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """``~/.netrc`` (how a person keeps API logins for curl: ``curl -n``) and a short
+    ``~/docs/SERVICE.md`` per web service or chat, with the URL and a few commands."""
+    files: dict[str, str] = {}
+    netrc = []
+    for name, entry in sorted(web.items()):
+        host = WEB_HOSTS[name]
+        base = f"http://{host}:{GUEST_PORTS[(name, 'http')]}"
+        netrc.append(f"machine {host} login {entry['user']} password {entry['password']}")
+        files[f"docs/{name}.md"] = _DOCS[name].format(base=base, user=entry["user"])
+    if netrc:
+        files[".netrc"] = "\n".join(netrc) + "\n"
+    return files
+
+
+_COMMON = (
+    "Log in: HTTP Basic, user {user}; the password is in ~/.netrc, so `curl -n` sends it.\n"
+    "Every route and body: `curl -sn {base}/openapi.json | jq '.paths | keys'`.\n"
+    "Writes take an `Idempotency-Key: <any unique text>` header: repeating a request with\n"
+    'the same key does not do it twice. Errors are JSON: {{"error": ...}}.\n'
+)
+_DOCS = {
+    "bank": "# Bank\n\nAPI: {base}\n"
+    + _COMMON
+    + (
+        "\n    curl -sn {base}/accounts | jq\n"
+        "    curl -sn '{base}/accounts/ACCOUNT/transactions?q=plumber' | jq\n"
+        "    curl -sn {base}/payees | jq\n"
+        "    curl -sn -X POST {base}/transfers -H 'Content-Type: application/json' \\\n"
+        '      -d \'{{"from_account": "ACCOUNT", "payee_id": "PAYEE", "amount": 12.50,'
+        ' "reference": "Invoice 17"}}\'\n\n'
+        'A transfer to a new payee ("payee": {{"name": ..., "iban": ...}}) answers\n'
+        "status code_required and the bank texts a 6-digit code to your phone; then\n"
+        "    curl -sn -X POST {base}/transfers/TRANSFER/confirm -H 'Content-Type: "
+        'application/json\' -d \'{{"code": "123456"}}\'\n'
+    ),
+    "shop": "# Shop\n\nAPI: {base}\n"
+    + _COMMON
+    + (
+        "\n    curl -sn '{base}/products?q=espresso' | jq\n"
+        "    curl -sn {base}/products/PRODUCT/prices | jq     # price history\n"
+        "    curl -sn -X PUT {base}/cart/items/PRODUCT -H 'Content-Type: application/json'"
+        " -d '{{\"qty\": 1}}'\n"
+        "    curl -sn -X POST {base}/orders -H 'Content-Type: application/json' -d '{{}}'\n"
+        "    curl -sn {base}/orders | jq; curl -sn {base}/alerts | jq\n"
+    ),
+    "parcels": "# Parcels\n\nAPI: {base}\n"
+    + _COMMON
+    + (
+        "\n    curl -sn {base}/shipments | jq\n"
+        "    curl -sn {base}/shipments/TRACKING/slots | jq\n"
+        "    curl -sn {base}/pickup-points | jq\n"
+        "    curl -sn -X POST {base}/shipments/TRACKING/redirect -H 'Content-Type: "
+        'application/json\' -d \'{{"to": "pickup_point", "pickup_point_id": "ID"}}\'\n'
+    ),
+    "chat": "# Chat (Matrix)\n\nHomeserver: {base} (server name clawrig.world),\n"
+    "user @{user}:clawrig.world;\n"
+    "the password is in ~/.netrc (machine chat.clawrig.world).\n\n"
+    "    curl -s -X POST {base}/_matrix/client/v3/login -H 'Content-Type: application/json' \\\n"
+    '      -d \'{{"type": "m.login.password", "identifier": {{"type": "m.id.user",'
+    ' "user": "{user}"}}, "password": "PASSWORD"}}\' | jq -r .access_token\n'
+    '    curl -s -H "Authorization: Bearer $TOKEN" {base}/_matrix/client/v3/joined_rooms | jq\n'
+    '    curl -s -H "Authorization: Bearer $TOKEN" '
+    "'{base}/_matrix/client/v3/rooms/ROOM/messages?dir=b&limit=20' | jq\n"
+    '    curl -s -X PUT -H "Authorization: Bearer $TOKEN" '
+    "{base}/_matrix/client/v3/rooms/ROOM/send/m.room.message/TXN \\\n"
+    '      -d \'{{"msgtype": "m.text", "body": "Hi"}}\'\n',
+}
+
+
+def configure_web(device: Any, web: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Name the web services in ``/etc/hosts`` and write ``~/.netrc`` and ``~/docs``."""
+    if not web:
+        return {"files": []}
+    names = " ".join(WEB_HOSTS[n] for n in sorted(web))
+    from linux_vm.qemu import SERVICE_ADDR
+
+    line = shlex.quote(f"{SERVICE_ADDR} {names}")
+    r = device.privileged(f"grep -qxF {line} /etc/hosts || echo {line} >> /etc/hosts")
+    if r.exit_code != 0:
+        raise RuntimeError(f"naming the web services in /etc/hosts failed: {r.stderr.strip()}")
+    files = web_files(web)
+    r = device.exec("mkdir -p ~/docs")
+    if r.exit_code != 0:
+        raise RuntimeError(f"mkdir ~/docs failed: {r.stderr.strip()}")
+    for path, text in files.items():
+        device.write_file(path, text.encode("utf-8"), 0o600 if path == ".netrc" else 0o644)
+    return {"files": sorted(files)}
 
 
 def sync_command(access: Mapping[str, Any]) -> str:

@@ -57,6 +57,22 @@ def client_access(
     return access
 
 
+WEB = ("bank", "shop", "parcels", "chat")
+
+
+def web_access(services: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The web services and chat as the laptop reaches them: login and host port."""
+    return {
+        name: {
+            "user": services[name].account.user,
+            "password": services[name].account.password,
+            "port": services[name].port,
+        }
+        for name in WEB
+        if name in services
+    }
+
+
 def _host_ports(access: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], int]:
     ports: dict[tuple[str, str], int] = {}
     if "mail" in access:
@@ -72,10 +88,11 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
     """Configure every device of ``world`` for its services; returns what each got."""
     if not world.services:
         return {}
-    if not client_access(world.services, name):
-        return {}  # services without accounts on the devices (bank, shop …)
+    web = web_access(world.services)
+    if not client_access(world.services, name) and not web:
+        return {}
     if redactor is not None:
-        for entry in client_access(world.services, name).values():
+        for entry in [*client_access(world.services, name).values(), *web.values()]:
             redactor.add(entry.get("password"))
     done: dict[str, Any] = {}
     for role, device in world.devices.items():
@@ -84,12 +101,16 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
             if device.kind == "android":
                 from emulator.service_accounts import provision
 
-                done[role] = provision(device, access)
+                # The phone's apps know mail and DAV; the web services have no app yet.
+                done[role] = provision(device, access) if access else {"skipped": "no app"}
             elif device.kind == "linux" and getattr(device, "vm", None) is not None:
                 from linux_vm import service_clients
 
-                service_clients.connect(device.vm.workdir, _host_ports(access))
+                ports = _host_ports(access)
+                ports.update({(n, "http"): int(entry["port"]) for n, entry in web.items()})
+                service_clients.connect(device.vm.workdir, ports)
                 done[role] = service_clients.configure(device, access, world.timezone)
+                done[role]["web"] = service_clients.configure_web(device, web)["files"]
             else:
                 done[role] = {"skipped": "no guest forwarding to the world's services"}
         except RuntimeError as exc:

@@ -59,7 +59,7 @@ def test_the_relay_looks_the_port_up_when_the_connection_opens(tmp_path: Path):
 
 def test_connect_refuses_a_service_without_a_guest_port(tmp_path: Path):
     with pytest.raises(ValueError, match="no guest port"):
-        connect(tmp_path, {("chat", "http"): 8008})
+        connect(tmp_path, {("fax", "http"): 8008})
 
 
 def test_every_vm_forwards_the_service_ports_through_the_map(tmp_path: Path):
@@ -83,3 +83,17 @@ def test_configs_quote_what_a_persona_may_hold():
     assert ".config/khard/khard.conf" not in files  # no contacts service, no khard config
     assert "[pair calendar]" in files[".config/vdirsyncer/config"]
     assert "[pair contacts]" not in files[".config/vdirsyncer/config"]
+
+
+def test_web_files_keep_logins_in_netrc_and_name_each_service():
+    from linux_vm.service_clients import web_files
+
+    files = web_files({"bank": {"user": "maya", "password": "pw-$x_9"}, "shop": {"user": "maya",
+                       "password": "x"}})  # fmt: skip
+    assert files[".netrc"].splitlines() == [
+        "machine bank.clawrig.world login maya password pw-$x_9",
+        "machine shop.clawrig.world login maya password x",
+    ]
+    assert "http://bank.clawrig.world:8081" in files["docs/bank.md"]
+    assert "http://shop.clawrig.world:8082" in files["docs/shop.md"]
+    assert "docs/parcels.md" not in files
