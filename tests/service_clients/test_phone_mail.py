@@ -134,3 +134,14 @@ def test_pulling_the_inbox_down_fetches_new_mail(stack, world, phone):
     w, h = phone.window_size()
     phone.swipe(w // 2, h // 3, w // 2, h * 2 // 3, 400)
     assert ui.find(phone, contains="Arrived later")
+
+
+def test_a_server_that_went_away_is_a_banner_not_a_crash(stack, world, phone):
+    _send_to_maya(stack, "Before the outage", "x")
+    connect_devices(world, "Maya Fischer")
+    stack.stop()
+    phone.launch("com.android.email")
+    assert ui.find(phone, rid="error_banner")
+    assert ui.find(phone, contains="Before the outage")  # the phone's copy is still there
+    assert phone.current_app()[0] == "com.android.email"
+    assert "result=1" in phone.shell("am broadcast -a android.intent.action.SYNC").stdout
