@@ -392,7 +392,16 @@ class Episode:
         self.result.phases = self.recorder.phases
         self.recorder.json("score.json", self.result.to_dict())
         self.recorder.close(status)
-        write_report(self.out)
+        try:
+            write_report(self.out)
+        except Exception:  # the page is a view of the record: its failure never voids a verdict
+            (self.out / "report_error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+            (self.out / "report.html").write_text(
+                "<!doctype html><meta charset='utf-8'><title>no report</title>"
+                "<p>The report could not be drawn; see report_error.txt. The record and "
+                "score.json are complete.</p>",
+                encoding="utf-8",
+            )
 
 
 def run_episode(

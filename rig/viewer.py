@@ -41,10 +41,34 @@ def load_steps(run_dir: Path) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                steps.append(json.loads(line))
+                step = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a crash
+            if isinstance(step, dict):
+                step["action"] = _action_mapping(step.get("action"))
+                steps.append(step)
     return steps
+
+
+def _action_mapping(action: Any) -> dict[str, Any]:
+    """A step's action as a mapping, whatever the agent sent.
+
+    An action that failed validation is recorded as the agent sent it (a string, a list);
+    every part of the page reads actions as mappings, so such a step becomes
+    ``{"action": "invalid", "raw": ...}`` here, once, instead of crashing the report.
+    """
+    if isinstance(action, dict):
+        return action
+    if action is None:
+        return {}
+    if isinstance(action, str):
+        try:
+            parsed = json.loads(action)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return {**parsed, "raw": action}
+    return {"action": "invalid", "raw": action if isinstance(action, str) else json.dumps(action)}
 
 
 def load_episode(run_dir: Path) -> dict[str, Any]:

@@ -34,7 +34,9 @@ def _label(step: dict[str, Any]) -> str:
     if a.get("element") is not None:
         return f"{kind} #{a['element']}"
     if a.get("x") is not None:
-        return f"{kind} ({a['x']},{a['y']})"
+        return f"{kind} ({a['x']},{a.get('y')})"
+    if a.get("raw") is not None:
+        return f"{kind}: {str(a['raw'])[:60]}"
     return str(kind)
 
 

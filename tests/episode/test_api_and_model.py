@@ -86,3 +86,19 @@ def test_openai_agent_completes_an_episode(tmp_path, monkeypatch):
     assert "sk-standin" not in (tmp_path / "ep" / "trajectory.jsonl").read_text()
     first = server.requests[0]["messages"][1]["content"]
     assert any(part["type"] == "image_url" for part in first)  # the first screen as an image
+
+
+def test_a_report_that_cannot_be_drawn_leaves_the_verdict(tmp_path, monkeypatch):
+    """The report is a view of the record: a bug in it must not turn a scored trial into a
+    rig error, which suites leave out of the pass rate."""
+    import rig.episode as episode_mod
+    from rig.agents.noop import NoopAgent
+
+    def broken(_run_dir):
+        raise RuntimeError("viewer bug")
+
+    monkeypatch.setattr(episode_mod, "write_report", broken)
+    result = run_episode(load_task(FIXTURE), NoopAgent(), RigConfig(), tmp_path / "ep")
+    assert result.ran and not result.passed and result.error is None
+    assert "viewer bug" in (tmp_path / "ep" / "report_error.txt").read_text()
+    assert "report_error.txt" in (tmp_path / "ep" / "report.html").read_text()

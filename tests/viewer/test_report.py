@@ -132,3 +132,22 @@ def test_screenshots_are_written_off_the_step_and_close_waits_for_them(tmp_path)
     episode = json.loads((tmp_path / "ep" / "episode.json").read_text())
     assert episode["status"] == "finished" and "0001-after.png" in episode["record_error"]
     assert len((tmp_path / "ep" / "trajectory.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_step_recorded_as_the_agent_sent_it_is_drawn(tmp_path):
+    """An action that failed validation is recorded raw (a string): the page still draws."""
+    import json as _json
+
+    from rig.viewer import load_steps, write_report
+
+    lines = [
+        {"step": 0, "device": None, "action": '{"action": "tap", "x": -4}', "result": {"ok": False}},
+        {"step": 1, "device": None, "action": "not json at all [/]", "result": {"ok": False}},
+        {"step": 2, "device": None, "action": ["a", "list"], "result": {"ok": False}},
+    ]
+    (tmp_path / "trajectory.jsonl").write_text("".join(_json.dumps(x) + "\n" for x in lines))
+    steps = load_steps(tmp_path)
+    assert [s["action"].get("action") for s in steps] == ["tap", "invalid", "invalid"]
+    page = write_report(tmp_path).read_text()
+    assert "not json at all [/]" in page
+
