@@ -141,7 +141,12 @@ def test_a_step_recorded_as_the_agent_sent_it_is_drawn(tmp_path):
     from rig.viewer import load_steps, write_report
 
     lines = [
-        {"step": 0, "device": None, "action": '{"action": "tap", "x": -4}', "result": {"ok": False}},
+        {
+            "step": 0,
+            "device": None,
+            "action": '{"action": "tap", "x": -4}',
+            "result": {"ok": False},
+        },
         {"step": 1, "device": None, "action": "not json at all [/]", "result": {"ok": False}},
         {"step": 2, "device": None, "action": ["a", "list"], "result": {"ok": False}},
     ]
@@ -150,4 +155,3 @@ def test_a_step_recorded_as_the_agent_sent_it_is_drawn(tmp_path):
     assert [s["action"].get("action") for s in steps] == ["tap", "invalid", "invalid"]
     page = write_report(tmp_path).read_text()
     assert "not json at all [/]" in page
-
