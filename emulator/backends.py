@@ -107,6 +107,7 @@ class SimBackend(_AndroidBackend):
             serial = self.server.connect(phone.serial)
             device = self._device(serial, role)
             device.console = (phone.console_port, token)
+            device.host_logs = {"sim-stderr.txt": phone.log_path}
             device.disable_animations()
         except BaseException:
             phone.stop()
@@ -213,6 +214,7 @@ class AvdBackend(_AndroidBackend):
         )
         device = self._device(inst.serial, role)
         device.console = (inst.console_port, self._console_token)
+        device.host_logs = {"emulator-stderr.txt": inst.log_path}
         self._instances[inst.serial] = (inst, workdir)
         try:
             device.ensure_root()

@@ -161,6 +161,15 @@ def decode_raw_screencap(data: bytes) -> Image.Image:
     return img.convert("RGB")
 
 
+def _tail_bytes(path: Path, cap: int) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, fh.seek(0, 2) - cap))
+            return fh.read()
+    except OSError as exc:
+        return f"(cannot read {path}: {exc})\n".encode()
+
+
 def png_size(data: bytes) -> tuple[int, int] | None:
     """``(width, height)`` from a PNG's IHDR chunk; None when ``data`` is not a PNG."""
     if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
@@ -222,6 +231,24 @@ class AdbAndroidDevice:
         # (console port, auth token file) when the backend knows them: the world's services
         # deliver SMS (a bank's one-time code) through the phone's console like a carrier.
         self.console: tuple[int, Path | None] | None = None
+        # Host files the backend's own process writes (the virtual phone's or the
+        # emulator's stderr), by the name a record keeps them under.
+        self.host_logs: dict[str, Path] = {}
+
+    def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
+        """The device's logs for the record: ``logcat.txt`` and the backend's host logs.
+
+        Never raises: a device that is gone still leaves its host logs, and a note
+        saying why its logcat could not be read.
+        """
+        out: dict[str, bytes] = {}
+        try:
+            out["logcat.txt"] = self.exec_out("logcat -d -v threadtime", timeout=20.0)[-cap:]
+        except Exception as exc:
+            out["logcat.txt"] = f"(logcat unavailable: {type(exc).__name__}: {exc})\n".encode()
+        for name, path in self.host_logs.items():
+            out[name] = _tail_bytes(path, cap)
+        return out
 
     def __repr__(self) -> str:
         return f"AdbAndroidDevice(role={self.role!r}, serial={self.serial!r})"

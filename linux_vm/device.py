@@ -226,6 +226,10 @@ class SshLinuxDevice:
     def list_dir(self, path: str) -> list[str]:
         return self.session.list_dir(path)
 
+    def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
+        """Logs for the record: none for a host reached only over SSH (a VM adds its own)."""
+        return {}
+
     def close(self) -> None:
         """Close the connection (the machine itself is the backend's to stop)."""
         if self._terminal is not None:
@@ -275,6 +279,22 @@ class LinuxVM(SshLinuxDevice):
     @property
     def ssh_port(self) -> int:
         return self.vm.ssh_port
+
+    def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
+        """The serial console (kernel, boot, guest agent) and QEMU's own stderr: host
+        files, so a VM that died still leaves them."""
+        out: dict[str, bytes] = {}
+        for name, path in (
+            ("serial.log", self.vm.console_log),
+            ("qemu-stderr.txt", self.vm.qemu_log),
+        ):
+            try:
+                with open(path, "rb") as fh:
+                    fh.seek(max(0, fh.seek(0, 2) - cap))
+                    out[name] = fh.read()
+            except OSError as exc:
+                out[name] = f"(cannot read {path}: {exc})\n".encode()
+        return out
 
     def serial_console(self, login: bool = True) -> SerialConsole:
         """A root shell on ``ttyS0`` over pexpect (works when SSH does not)."""

@@ -26,6 +26,7 @@ from linux_vm.terminal_keys import encode_key
 from rig import snapshot
 from rig.agents import Agent
 from rig.config import RigConfig, parse_config
+from rig.device_logs import explaining_log, save_logs
 from rig.env import Env, Limits, StepRecord
 from rig.errors import RigError, is_infra
 from rig.recorder import Recorder
@@ -220,6 +221,14 @@ class Episode:
         self.records: list[StepRecord] = []
         self.baseline: dict[str, Any] | None = None
         self._closed = False
+        self._logs: dict[str, Path] | None = None
+
+    def _save_logs(self) -> dict[str, Path]:
+        """Write the devices' logs into ``logs/`` once, while the devices are still held."""
+        if self._logs is None:
+            devices = dict(self.world.devices) if self.world is not None else {}
+            self._logs = save_logs(devices, self.out / "devices", self.out, self.recorder.redactor)
+        return self._logs
 
     def _start(self, phase: str) -> None:
         self.phase = phase
@@ -363,6 +372,9 @@ class Episode:
             rec.json("messages.json", result.messages)
         if is_infra(exc) or _is_api_outage(exc):
             result.infra_error = f"{phase}: {type(exc).__name__}: {exc}"
+            hint = explaining_log(self._save_logs(), result.infra_error)
+            if hint:  # the device's own log says why it went away
+                result.infra_error += f" ({hint})"
             rec.phase_end(phase, status="infra_error")
             rec.set(infra_error=result.infra_error)
             status = "infra_error"
@@ -380,6 +392,7 @@ class Episode:
         if self._closed:
             return
         self._closed = True
+        self._save_logs()
         if self.world is not None:
             try:
                 self.world.close()

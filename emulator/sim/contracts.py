@@ -214,3 +214,5 @@ class PhoneContext:
     clipboard: str = ""
     # The accounts and their syncs (emulator.sim.sync.SyncManager); set with the UI.
     sync: Any = None
+    # The system log (emulator.sim.logbuf.LogBuffer): what ``logcat -d`` prints.
+    log: Any = None

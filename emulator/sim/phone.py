@@ -31,6 +31,7 @@ from emulator.errors import BootError
 from emulator.sim.adb import AdbServer
 from emulator.sim.clock import PhoneClock, update_json
 from emulator.sim.contracts import Display, PhoneContext
+from emulator.sim.logbuf import LogBuffer
 from emulator.sim.providers import SqliteProviders
 from emulator.sim.vfs import LocalFS
 from hostproc.labels import ENV as LABEL_ENV
@@ -203,6 +204,8 @@ class Phone:
         vfs = LocalFS(self.state_dir / "fs")
         clock = PhoneClock(self.system_json)
         providers = SqliteProviders(vfs, clock)
+        syslog = LogBuffer(clock)
+        providers.log = syslog
         self.ctx = PhoneContext(
             state_dir=self.state_dir,
             serial="",
@@ -211,6 +214,7 @@ class Phone:
             clock=clock,
             providers=providers,
             props=props,
+            log=syslog,
         )
         self._write_system()
         self._build_shell_and_ui()
@@ -483,6 +487,7 @@ class SpawnedPhone:
         self.adb_port = adb_port
         self.console_port = console_port
         self.state_dir = state_dir
+        self.log_path = state_dir / "phone.log"  # its stderr (spawn_phone may choose another)
 
     @property
     def serial(self) -> str:
@@ -575,7 +580,9 @@ def spawn_phone(
                     proc.kill()
                     raise BootError(f"virtual phone port {port} does not answer") from None
                 time.sleep(0.05)
-    return SpawnedPhone(proc, adb, console, state)
+    spawned = SpawnedPhone(proc, adb, console, state)
+    spawned.log_path = log_file
+    return spawned
 
 
 def _read_lines(proc: subprocess.Popen, lines: list[str], count: int) -> None:

@@ -77,6 +77,8 @@ class SqliteProviders:
         # the phone's sync starts from it); writes under as_sync_adapter() do not call it.
         self.on_change: Callable[[str], None] | None = None
         self._adapter = threading.local()
+        # The phone's system log (emulator.sim.logbuf.LogBuffer): one line per committed write.
+        self.log: Any = None
 
     @contextmanager
     def as_sync_adapter(self) -> Iterator[None]:
@@ -208,6 +210,7 @@ class SqliteProviders:
         self._check_columns(row)
         with self._transaction(route.db) as conn:
             uri = self._insert(conn, route, row)
+        self._logged("insert", uri, 1)
         self._changed(route.db)
         return uri
 
@@ -251,6 +254,7 @@ class SqliteProviders:
                 )
                 self._after_write(conn, route, ids, row)
         if ids:
+            self._logged("update", uri, len(ids))
             self._changed(route.db)
         return len(ids)
 
@@ -310,8 +314,15 @@ class SqliteProviders:
             ids = self._ids(conn, route, clause, params)
             self._delete(conn, route, ids)
         if ids:
+            self._logged("delete", uri, len(ids))
             self._changed(route.db)
         return len(ids)
+
+    def _logged(self, op: str, uri: str, rows: int) -> None:
+        """The URI and row count only: values stay in the databases, never in the log."""
+        if self.log is not None:
+            who = "sync" if getattr(self._adapter, "depth", 0) else "app"
+            self.log.write("D", "ContentProvider", f"{op} {uri} rows={rows} by={who}")
 
     # -- conveniences for apps and the shell -------------------------------
     def setting(self, namespace: str, name: str) -> str | None:

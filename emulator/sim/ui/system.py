@@ -20,6 +20,7 @@ import struct
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -121,11 +122,18 @@ class UiSystem:
         self._jpeg_cache: tuple[tuple[str, float, int], bytes] | None = None
         self._state_path = ctx.state_dir / "ui.json" if persist else None
         self._saved = ""
+        self._last_focus: tuple[str, str] | None = None
         if self._state_path is not None and self._state_path.exists():
             try:
                 self.restore(json.loads(self._state_path.read_text(encoding="utf-8")))
             except (ValueError, KeyError, TypeError):
                 pass  # a damaged ui.json means a fresh home screen, not a dead phone
+        self._last_focus = self.focus()  # what the phone shows once booted
+        self._syslog("I", "ActivityTaskManager", "Displayed {}/{}".format(*self._last_focus))
+
+    def _syslog(self, level: str, tag: str, message: str) -> None:
+        if self.ctx.log is not None:
+            self.ctx.log.write(level, tag, message)
 
     # -- geometry -----------------------------------------------------------------
     # Read from the context each time: ``wm size``/``wm density`` or a snapshot may change it.
@@ -360,6 +368,13 @@ class UiSystem:
 
     def _crash(self, package: str, doing: str) -> None:
         log.exception("app %s crashed while %s; back to the home screen", package, doing)
+        self._syslog(
+            "E",
+            "AndroidRuntime",
+            f"FATAL EXCEPTION: main\nProcess: {package}\n"
+            + "".join(traceback.format_exc(limit=-3)).rstrip(),
+        )
+        self._syslog("I", "ActivityManager", f"Process {package} has died (crash while {doing})")
         self.recents.pop(package, None)
         self.stack = [e for e in self.stack if e["pkg"] != package] or [
             self.apps[LAUNCHER].entry("home")
@@ -617,6 +632,11 @@ class UiSystem:
                 self.home()
             else:
                 self._stash()
+                self._syslog(
+                    "I",
+                    "ActivityTaskManager",
+                    f"START u0 {{cmp={package}/{activity or app.activity(screen)}}}",
+                )
                 saved = self.recents.pop(package, None)
                 app_stack = saved if saved and screen == app.main_screen else [app.entry(screen)]
                 self.stack = [self.apps[LAUNCHER].entry("home"), *app_stack]
@@ -629,6 +649,7 @@ class UiSystem:
 
     def force_stop(self, package: str) -> None:
         with self._lock:
+            self._syslog("I", "ActivityManager", f"Force stopping {package}")
             self.recents.pop(package, None)
             if any(e["pkg"] == package for e in self.stack) and package != LAUNCHER:
                 self.stack = [self.apps[LAUNCHER].entry("home")]
@@ -712,7 +733,12 @@ class UiSystem:
         return out
 
     def _changed(self) -> None:
-        """Persist app state (atomically) when it differs from what is on disk."""
+        """Log a change of the focused activity; persist app state (atomically) when it
+        differs from what is on disk."""
+        focus = self.focus()
+        if focus != self._last_focus:
+            self._last_focus = focus
+            self._syslog("I", "ActivityTaskManager", f"Displayed {focus[0]}/{focus[1]}")
         if self._state_path is None:
             return
         text = json.dumps(self.state(), ensure_ascii=False, sort_keys=True)

@@ -434,7 +434,43 @@ def kill(sh: Interp, io: Io, argv: list[str]) -> int:
 
 @command("logcat")
 def logcat(sh: Interp, io: Io, argv: list[str]) -> int:
-    """The phone keeps no system log; ``logcat -d`` prints nothing, ``-c`` clears nothing."""
+    """The phone's system log in ``threadtime`` layout: ``-c`` clears it, ``-t N`` keeps the
+    last N entries, ``*:W``-style filters set the lowest level. Without ``-d`` a phone
+    would follow the log for ever; this one prints what it has and returns, so a
+    caller that forgot ``-d`` does not hang."""
+    buf = sh.ctx.log
+    tail: int | None = None
+    floor = "V"
+    args = argv[1:]
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "-c":
+            if buf is not None:
+                buf.clear()
+            return 0
+        if a in ("-t", "-T", "-v", "-b", "-s"):
+            if i + 1 >= len(args):
+                io.err(f"logcat: option {a} needs an argument\n")
+                return 1
+            if a in ("-t", "-T"):
+                try:
+                    tail = int(args[i + 1])
+                except ValueError:
+                    io.err(f"logcat: -t {args[i + 1]!r}: not a count\n")
+                    return 1
+            i += 2
+            continue
+        if ":" in a and not a.startswith("-"):
+            level = a.rsplit(":", 1)[1].upper()[:1]
+            if level in "VDIWEF" and level:
+                floor = level
+        i += 1
+    if buf is not None:
+        from emulator.sim.logbuf import LEVELS
+
+        floor = floor if floor in LEVELS else "V"
+        io.out(buf.dump(tail=tail, min_level=floor))
     return 0
 
 
