@@ -451,7 +451,18 @@ def _is_api_outage(exc: BaseException) -> bool:
 
 
 def _record_service_plan(rec: Recorder, name: str, plan: Any) -> None:
-    """What a service is seeded with: the mail index, or the DAV collection as imported."""
+    """What a service is seeded with: the mail index, the DAV collection as imported, the
+    web services' rows, or the chat's rooms and history."""
+    if hasattr(plan, "tables"):  # bank, shop, parcels
+        rec.json(f"seed/service-{name}-plan.json", {"tables": plan.tables})
+        return
+    if hasattr(plan, "rooms"):  # chat
+        history = [
+            {"id": m.id, "t": m.t.isoformat(), "room": m.room, "sender": m.sender, "body": m.body}
+            for m in plan.messages
+        ]
+        rec.json(f"seed/service-{name}-plan.json", {"rooms": plan.rooms, "messages": history})
+        return
     if hasattr(plan, "messages"):
         index = [
             {

@@ -75,3 +75,27 @@ def test_a_service_killed_mid_episode_ends_it_as_infra_error(tmp_path):
     assert result.infra_error and "service mail" in result.infra_error
     assert not result.passed
     assert _my_hosts() == []
+
+
+def test_episode_with_web_services_seeds_scores_and_records_them(tmp_path):
+    out = tmp_path / "ep"
+    task = load_task(Path(__file__).parent / "fixtures" / "bank-world")
+    result = run_episode(task, NoopAgent(), RigConfig(), out)
+    assert result.ran and not result.passed, result.infra_error or result.error
+    services = json.loads((out / "services.json").read_text())
+    assert set(services) == {"bank", "shop", "parcels", "chat"}
+    assert "password" not in json.dumps(services)
+    chat = json.loads((out / "seed" / "service-chat-digest.json").read_text())
+    assert chat["messages"] == 1 and chat["rooms"] == 1
+    plan = json.loads((out / "seed" / "service-chat-plan.json").read_text())
+    assert plan["messages"][0]["body"] == 'Hat der Klempner "endlich" geschickt? 🔧'
+    bank = json.loads((out / "seed" / "service-bank-digest.json").read_text())
+    assert bank["rows"] == {"accounts": 1, "transactions": 1, "payees": 1}
+    assert bank["round_trips"] == 2
+    skipped = json.loads((out / "seed" / "skipped.json").read_text())
+    assert skipped["skipped"] == {}
+    checks = {c["kind"]: c["passed"] for c in result.checks}
+    assert checks == {"message": False, "service_rows": True}  # the noop agent said nothing
+    assert all(s["passed"] for s in result.safety), result.safety
+    for name in ("bank", "shop", "parcels"):
+        assert (out / "services" / name / f"{name}.sqlite3").stat().st_size > 0
