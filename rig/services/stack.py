@@ -63,7 +63,8 @@ class ServiceStack:
             service_class(name)  # unknown names fail before anything starts
         if not accounts:
             raise ValueError("a world's services need at least the persona's account")
-        self.names, self.out, self.now = list(names), Path(out), now
+        # Absolute: Dovecot and the servers do not run in our working directory.
+        self.names, self.out, self.now = list(names), Path(out).resolve(), now
         # Synapse takes seconds to boot on a loaded machine (docs/services-web.md).
         self.accounts, self.timeout = accounts, max(timeout, 90.0) if "chat" in names else timeout
         self.clients = list(clients)  # device roles that get their own ports (audit names them)

@@ -219,3 +219,14 @@ def test_each_device_role_has_its_own_ports_and_the_audit_names_it(out_dir):
         assert {"SMTP AUTH", "SMTP MAIL", "SMTP DATA", "DAV PROPFIND"} <= by_client["laptop"]
         rig = [c for c in by_client if c not in ("phone", "laptop")]
         assert rig and all(c.startswith("127.0.0.1:") for c in rig)  # the rig's own health checks
+
+
+def test_a_relative_episode_folder_still_brings_mail_up(out_dir, monkeypatch):
+    # `rig tasks validate` writes to runs/validate, relative to the caller's directory;
+    # Dovecot runs elsewhere and could not open a relative log path.
+    monkeypatch.chdir(out_dir.parent)
+    with ServiceStack(["mail"], Path("services"), NOW, accounts()) as stack:
+        stack["mail"].health()
+        with stack["mail"].imap() as imap:
+            assert imap.noop()[0] == "OK"
+    assert (out_dir / "mail" / "dovecot.log").exists()
