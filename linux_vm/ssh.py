@@ -555,7 +555,10 @@ class PersistentShell:
         tag = "__CLAWRIG_" + secrets.token_hex(8)
         script = (
             f"IFS= read -r -d '' __rig_c <<'{tag}'\n{command}\n{tag}\n"
-            f'eval "$__rig_c" </dev/null; __rig_s=$?\n'
+            # `$?` as the command starts: 0 or 1 as the previous one ended (the status of
+            # `read` otherwise; a bare `exit` exited 1), with builtins only (no fork), and
+            # a `!` so that `set -e` cannot end the shell over it.
+            f'! [ "${{__rig_s:-0}}" != 0 ]; eval "$__rig_c" </dev/null; __rig_s=$?\n'
             f'printf \'\\n{tag}:%s:%s\\n{tag}END\\n\' "$__rig_s" "$PWD"; '
             f"printf '\\n{tag}\\n' >&2\n"
         )

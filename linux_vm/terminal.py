@@ -212,10 +212,8 @@ class Terminal:
         *,
         scrollback: int = SCROLLBACK_LINES,
         window: int = WINDOW_BYTES,
-        max_processes: int | None = None,
     ) -> None:
         self.session = session
-        self.max_processes = max_processes
         self.columns, self.lines = columns, lines
         self.scrollback_lines = scrollback
         self.window = window
@@ -252,13 +250,7 @@ class Terminal:
             chan.get_pty(term=TERM, width=self.columns, height=self.lines)
             # sshd passes LANG (AcceptEnv) where PAM would have set it: programs draw UTF-8.
             chan.update_environment({"LANG": LANG})
-            if self.max_processes:
-                # The user's interactive login shell, under the agent's process limit
-                # (soft and hard: the shell cannot raise it), as the shell action's.
-                limit = f"ulimit -S -H -u {int(self.max_processes)}"
-                chan.exec_command(f"{limit} 2>/dev/null; exec bash --login -i")
-            else:
-                chan.invoke_shell()
+            chan.invoke_shell()
         self._chan = chan
         self.exit_status = None
         self.started += 1
