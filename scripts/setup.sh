@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   adb qemu-system-x86 qemu-utils debootstrap e2fsprogs sqlite3 openssh-client lz4
-  fonts-dejavu-core fonts-noto-cjk python3-venv
+  fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji python3-venv
   chromium
   dovecot-imapd
 )
