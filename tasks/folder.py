@@ -30,7 +30,13 @@ from tasks.events import (
 from tasks.generator import generate, without_contradictions
 from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
-from tasks.persona import Persona, check_persona, override_persona, resolve_persona_path
+from tasks.persona import (
+    Persona,
+    check_persona,
+    fill_facts,
+    override_persona,
+    resolve_persona_path,
+)
 from tasks.service_checks import needed_services
 from tasks.times import TimeInvalid, iso, zone
 
@@ -334,8 +340,21 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
         )
 
     located: list[tuple[Located, tuple, tuple, EventBase]] = []
+
+    def facts(items: Any, file: Located, prefix: tuple) -> Any:
+        """Plot data with ``{{persona.FACT}}`` filled from the (overridden) persona."""
+        if persona is None or not isinstance(items, list):
+            return items
+        out = []
+        for i, item in enumerate(items):
+            filled, wrong = fill_facts(item, persona)
+            for why in wrong:
+                at((*prefix, i), dotted((*prefix, i)) if prefix else f"plot[{i}]", why, file)
+            out.append(filled)
+        return out
+
     if ctx is not None:
-        plot = raw_events.get("plot", [])
+        plot = facts(raw_events.get("plot", []), src, ("events", "plot"))
         for loc, event in _events(plot, src, ("events", "plot"), ("events", "plot"), ctx):
             located.append((src, loc, loc, event))
         plot_file = raw_events.get("plot_file")
@@ -348,7 +367,7 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
                     f"{plot_file}: {psrc.problems[0].message}",
                 )
             else:
-                for loc, event in _events(psrc.data, psrc, (), ("plot",), ctx):
+                for loc, event in _events(facts(psrc.data, psrc, ()), psrc, (), ("plot",), ctx):
                     located.append((psrc, loc, ("plot", *loc), event))
                 problems.extend(psrc.problems)
 

@@ -8,6 +8,7 @@ reads nothing else, so a persona file is the whole of a stream's cast.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -250,6 +251,13 @@ def load_persona(path: Path) -> Persona:
 SHORTHANDS = ("rent", "salary", "employer_name")
 
 
+def _money_text(value: object) -> str:
+    """``1890`` -> ``"1890.00"`` (as persona files write amounts); other text unchanged."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)
+
+
 def override_persona(base: dict, changes: dict) -> tuple[dict, list[tuple[str, str]]]:
     """The persona ``base`` (raw YAML data) with a task's ``changes``; and what cannot apply.
 
@@ -268,10 +276,10 @@ def override_persona(base: dict, changes: dict) -> tuple[dict, list[tuple[str, s
             if not rent:
                 problems.append((key, "the persona pays no bill with category rent"))
                 continue
-            rent[0]["amount"] = str(value)
+            rent[0]["amount"] = _money_text(value)
             data["bills"] = bills
         elif key == "salary":
-            data["bank"] = {**(data.get("bank") or {}), "salary": str(value)}
+            data["bank"] = {**(data.get("bank") or {}), "salary": _money_text(value)}
         elif key == "employer_name":
             data["employer"] = {**(data.get("employer") or {}), "name": value}
         elif key not in fields:
@@ -282,3 +290,56 @@ def override_persona(base: dict, changes: dict) -> tuple[dict, list[tuple[str, s
         else:
             data[key] = value
     return data, problems
+
+
+FACT = re.compile(r"\{\{\s*persona\.([A-Za-z0-9_.]+)\s*\}\}")
+
+
+def persona_fact(persona: Persona, path: str) -> str:
+    """A persona fact by dotted name, as text: ``rent``, ``name``, ``employer.name``,
+    ``bank.account``, ``bills.<category>.payee``, ``family.<relation>.phone`` …"""
+    parts = path.split(".")
+    if parts == ["rent"]:
+        parts = ["bills", "rent", "amount"]
+    if parts == ["salary"]:
+        parts = ["bank", "salary"]
+    value: object = persona
+    for i, part in enumerate(parts):
+        if isinstance(value, list):
+            key = "category" if parts[i - 1] == "bills" else "relation"
+            hits = [x for x in value if getattr(x, key, None) == part]
+            if not hits:
+                raise KeyError(f"no {parts[i - 1]} entry with {key} {part!r}")
+            value = hits[0]
+        elif isinstance(value, BaseModel) and part in type(value).model_fields:
+            value = getattr(value, part)
+        elif isinstance(value, Persona) and part == "first_name":
+            value = value.first_name
+        else:
+            raise KeyError(f"no persona fact {path!r}")
+    if isinstance(value, BaseModel | list) or value is None:
+        raise KeyError(f"persona fact {path!r} is not a single value")
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def fill_facts(data: object, persona: Persona) -> tuple[object, list[str]]:
+    """``data`` with every ``{{persona.FACT}}`` in its strings replaced; and what failed."""
+    wrong: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        try:
+            return persona_fact(persona, m.group(1))
+        except KeyError as exc:
+            wrong.append(str(exc.args[0]))
+            return m.group(0)
+
+    def walk(x: object) -> object:
+        if isinstance(x, str):
+            return FACT.sub(sub, x)
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, dict):
+            return {k: walk(v) for k, v in x.items()}
+        return x
+
+    return walk(data), wrong

@@ -149,3 +149,33 @@ def test_planted_conflicts_never_contradict_the_plot():
     assert len(stream) - len(kept) == len(planted)
     unrelated = sms.model_copy(update={"body": "Paket liegt bei den Nachbarn."})
     assert without_contradictions(stream, [unrelated]) == stream
+
+
+def test_plot_events_read_persona_facts(tmp_path):
+    plot = (
+        "  plot:\n"
+        "    - t: -1d 10:00\n"
+        "      kind: sms.received\n"
+        "      target: phone\n"
+        '      address: "{{persona.bills.rent.payee}}"\n'
+        '      body: "Rent for {{ persona.home_address }} stays {{persona.rent}} $ 100%"\n'
+        "    - t: -1d 11:00\n"  # line 18
+        "      kind: sms.received\n"
+        "      target: phone\n"
+        '      address: "{{persona.family.mother.phone}}"\n'
+        '      body: "{{persona.pets}} {{persona.first_name}}"\n'
+    )
+    body = TASK.replace("PERSONA", "{base: ravi, rent: 1890}").replace(
+        "checks:\n", plot + "checks:\n", 1
+    )
+    (tmp_path / "task.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    _, problems = check_task(tmp_path / "task.yaml")
+    assert [(p.line, p.field, p.message) for p in problems] == [
+        (18, "events.plot[1]", "no persona fact 'pets'")
+    ]
+    (tmp_path / "task.yaml").write_text(body.replace("{{persona.pets}} ", ""), encoding="utf-8")
+    first, second = load_task(tmp_path).plot
+    assert first.address == "Harbord Properties Ltd"
+    assert first.body == "Rent for 88 Harbord St, Apt 3, Toronto ON M5S 1G5 stays 1890.00 $ 100%"
+    assert (second.address, second.body) == ("+1 905 555 0178", "Ravi")
