@@ -66,6 +66,12 @@ def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
                 exact |= bool(c.numbers or c.keywords or c.any_of or c.regex)
             elif isinstance(c, S.FileSearch):
                 exact |= bool(c.contains or c.regex)
+            elif isinstance(c, S.MailCheck):
+                exact |= bool(c.to or c.sender or c.in_reply_to or c.attachments)
+            elif isinstance(c, S.CalendarEventsCheck):
+                exact |= bool(c.start or c.starts_after or c.starts_before or c.attendees)
+            elif isinstance(c, S.ContactsCheck):
+                exact |= bool(c.phones or c.emails)
         assert exact, f"{lt.task.id}: no exact (near-miss resistant) check"
 
 
