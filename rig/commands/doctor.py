@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -73,8 +74,21 @@ def findings() -> list[Finding]:
     return out
 
 
-def doctor(ctx: typer.Context) -> None:
+def doctor(
+    ctx: typer.Context,
+    android: str | None = typer.Option(
+        None, "--android", help="run the conformance battery on sim | avd:NAME | attach:SERIAL"
+    ),
+    linux: str | None = typer.Option(
+        None, "--linux", help="run the conformance battery on qemu | attach:USER@HOST:PORT"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="where devices keep their files (default: a temporary folder)"
+    ),
+) -> None:
     cfg = ctx.obj["config"]
+    if android or linux:
+        raise typer.Exit(battery(cfg, android, linux, out))
     table = Table(title="clawrig doctor")
     for col in ("part", "ok", "detail", "needed for"):
         table.add_column(col)
@@ -97,3 +111,44 @@ def doctor(ctx: typer.Context) -> None:
     if missing:
         console.print(f"[red]missing for the configured world:[/red] {', '.join(missing)}")
         raise typer.Exit(1)
+
+
+def battery(cfg: Any, android: str | None, linux: str | None, out: Path | None) -> int:
+    """Bring each named device up (or attach), run its checks, print one table each;
+    0 only when every check passed."""
+    import tempfile
+
+    from rig.conformance import bring_up, run_battery
+    from rig.episode import backend_overrides
+
+    console = Console()
+    cfg = backend_overrides(cfg, android=android, linux=linux)
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="clawrig-doctor-") as tmp:
+        root = out or Path(tmp)
+        for kind, spec in (("android", android), ("linux", linux)):
+            if not spec:
+                continue
+            table = Table(title=f"conformance: {kind} {spec}")
+            for col in ("check", "result", "evidence", "s"):
+                table.add_column(col, overflow="fold")
+            try:
+                with bring_up(kind, cfg, root / kind) as device:
+                    checks = run_battery(device)
+            except Exception as exc:  # the device did not come up: one failed row says why
+                table.add_row(
+                    "bring up", "[red]FAIL[/red]", Text(f"{type(exc).__name__}: {exc}"), ""
+                )
+                console.print(table)
+                failed += 1
+                continue
+            for c in checks:
+                mark = "[green]pass[/green]" if c.ok else "[red]FAIL[/red]"
+                table.add_row(c.name, mark, Text(c.evidence), f"{c.seconds:.1f}")
+            console.print(table)
+            bad = [c.name for c in checks if not c.ok]
+            failed += len(bad)
+            console.print(
+                Text(f"{kind} {spec}: {len(checks) - len(bad)}/{len(checks)} checks passed")
+            )
+    return 1 if failed else 0
