@@ -82,6 +82,8 @@ class Synapse:
     def spawn(self) -> None:
         """Write the config and start Synapse (from the main thread: PR_SET_PDEATHSIG)."""
         self.state.mkdir(parents=True, exist_ok=True)
+        for old in self.state.glob("homeserver.db*"):
+            old.unlink()  # every world starts empty, even in a reused out folder
         self.port = _free_port()
         key = self.runtime / "chat.signing.key"
         key.write_text(_signing_key())

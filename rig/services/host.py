@@ -193,7 +193,10 @@ def _start_web(
     from rig.services.web_app import Db, WebContext, WebServer
 
     module = importlib.import_module(f"rig.services.{name}_app")
-    db = Db(state / f"{name}.sqlite3", module.SCHEMA)
+    path = state / f"{name}.sqlite3"
+    for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        old.unlink(missing_ok=True)  # every world starts empty, even in a reused out folder
+    db = Db(path, module.SCHEMA)
     closers.append(db.close)
     ctx = WebContext(name, db, clock, accounts, spec["admin"], spec.get("options"))
     server = WebServer(module.build(ctx, audit), name)

@@ -269,3 +269,11 @@ def test_amounts_are_exact_cents():
     from rig.services.web_app import cents
 
     assert cents(Decimal("0.1") + Decimal("0.2")) == 30 and cents("19.995") == 2000
+
+
+def test_a_new_world_in_a_reused_folder_starts_empty(out_dir):
+    with ServiceStack(["bank"], out_dir, NOW, accounts()) as first:
+        seeded(first, [e for e in STREAM if e["kind"] == "bank.transaction"])
+        assert first["bank"].rows("transactions")
+    with ServiceStack(["bank"], out_dir, NOW, accounts()) as second:
+        assert second["bank"].rows("transactions") == []

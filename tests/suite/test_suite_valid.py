@@ -72,6 +72,10 @@ def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
                 exact |= bool(c.start or c.starts_after or c.starts_before or c.attendees)
             elif isinstance(c, S.ContactsCheck):
                 exact |= bool(c.phones or c.emails)
+            elif isinstance(c, S.ServiceRowsCheck):
+                exact |= bool(c.match or c.amounts or c.text)
+            elif isinstance(c, S.ChatMessagesCheck):
+                exact |= c.text is not None and bool(c.room or c.to)
         assert exact, f"{lt.task.id}: no exact (near-miss resistant) check"
 
 
