@@ -214,6 +214,19 @@ class Notify(_Action):
     text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
+class AskUser(_Action):
+    """A question to the user; the observation carries their reply (``user:`` in task.yaml)."""
+
+    action: Literal["ask_user"] = "ask_user"
+    question: str = Field(min_length=1, max_length=2_000)
+
+    @model_validator(mode="after")
+    def _said(self) -> AskUser:
+        if not self.question.strip():
+            raise ValueError("the question is blank")
+        return self
+
+
 class Finish(_Action):
     action: Literal["finish"] = "finish"
     reason: str = ""
@@ -236,6 +249,7 @@ Action = Annotated[
     | TerminalScreen
     | Answer
     | Notify
+    | AskUser
     | Finish,
     Field(discriminator="action"),
 ]
@@ -245,7 +259,7 @@ ANDROID_ACTIONS = frozenset(
 )
 TERMINAL_ACTIONS = frozenset({"terminal_keys", "terminal_screen"})
 LINUX_ACTIONS = frozenset({"shell", "read_file", "write_file", "wait", *TERMINAL_ACTIONS})
-USER_ACTIONS = frozenset({"answer", "notify", "finish"})
+USER_ACTIONS = frozenset({"answer", "notify", "ask_user", "finish"})
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Action)
 
@@ -280,7 +294,7 @@ def action_kind(action: Any) -> str:
 
 TOOL_ACTIONS: tuple[type[_Action], ...] = (
     Tap, LongPress, Swipe, Type, Key, Launch, Screenshot, UiTree, Wait,
-    Shell, ReadFile, WriteFile, TerminalKeys, TerminalScreen, Answer, Notify, Finish,
+    Shell, ReadFile, WriteFile, TerminalKeys, TerminalScreen, Answer, Notify, AskUser, Finish,
 )  # fmt: skip
 
 # What a model needs to know to call each tool well (the field docs carry the rest).
@@ -310,6 +324,10 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
     ),
     "answer": "Reply to the user's request (reactive tasks are judged on it, among other things).",
     "notify": "Send the user an unprompted message (proactive tasks are judged on these).",
+    "ask_user": (
+        "Ask the user a question when only they can settle it (which of two people, a "
+        "preference); returns their reply. Ask sparingly: they are busy."
+    ),
     "finish": "End the episode: call it once the task is done (nothing can be done after it).",
 }
 

@@ -73,6 +73,17 @@ class AgentConfig(_Section):
     request_timeout_s: float = Field(default=120.0, gt=0, description="one API request")
 
 
+class UserConfig(_Section):
+    """The simulated user's model: answers questions no scripted answer of the task matches.
+
+    It speaks through the ``[agent]`` endpoint and key; unset, unmatched questions get
+    the task's default reply."""
+
+    model: str | None = Field(default=None, description="model name; unset: scripted only")
+    temperature: float = Field(default=0.0, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(default=200, ge=16, description="per reply")
+
+
 RAY_ADDRESS = re.compile(r"^(local|auto|[\w.\-\[\]:]+:\d{1,5})$")
 
 
@@ -102,6 +113,7 @@ class RigConfig(_Section):
     paths: PathsConfig = Field(default_factory=PathsConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    user: UserConfig = Field(default_factory=UserConfig)
     suite: SuiteConfig = Field(default_factory=SuiteConfig)
 
     source: Path | None = Field(default=None, exclude=True)

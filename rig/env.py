@@ -48,6 +48,17 @@ class Message:
 
 
 @dataclass
+class Question:
+    """The agent asked its person (``ask_user``) and what came back, from where."""
+
+    question: str
+    answer: str
+    source: str  # "script" | "model" | "default"
+    step: int
+    at: str
+
+
+@dataclass
 class StepRecord:
     """What the recorder receives for each step (before/after screens for GUI actions)."""
 
@@ -83,11 +94,13 @@ class Env:
     record_before: bool = False
     auto_ui_tree: bool = True
     on_terminal: Callable[[str, Any], None] | None = None
+    user: Any = None  # answers ask_user: .answer(question) -> Reply(text, source)
 
     steps: int = 0
     done: bool = False
     done_reason: str | None = None
     messages: list[Message] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
     _elements: dict[str, list[uitree.Element]] = field(default_factory=dict)
     _terminals: set[str] = field(default_factory=set)
@@ -103,6 +116,7 @@ class Env:
         self._started = time.monotonic()
         self.steps, self.done, self.done_reason = 0, False, None
         self.messages.clear()
+        self.questions.clear()
         roles = ", ".join(f"{r} ({self.world[r].kind})" for r in self.world)
         obs = Observation(text=f"devices: {roles}")
         phone = next((r for r in self.world if self.world[r].kind == "android"), None)
@@ -190,6 +204,8 @@ class Env:
                 Message(kind, action.text, self.steps, datetime.now(UTC).isoformat())
             )
             return Observation(action=kind, text="delivered to the user")
+        if kind == "ask_user":
+            return self._ask(action.question)
         if kind == "finish":
             self._end("finish")
             return Observation(action=kind, text="episode finished")
@@ -210,6 +226,18 @@ class Env:
         if device.kind == "linux":
             return self._linux(role, device, action)  # type: ignore[arg-type]
         return self._android(role, device, action, record)  # type: ignore[arg-type]
+
+    def _ask(self, question: str) -> Observation:
+        if self.user is None:
+            from rig.simulated_user import SimulatedUser
+            from tasks.user import UserSpec
+
+            self.user = SimulatedUser(UserSpec())
+        reply = self.user.answer(question)
+        self.questions.append(
+            Question(question, reply.text, reply.source, self.steps, datetime.now(UTC).isoformat())
+        )
+        return Observation(action="ask_user", text=f"the user replies: {reply.text}")
 
     # -- Linux ------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from rig.device_logs import explaining_log, save_logs
 from rig.env import Env, Limits, StepRecord
 from rig.errors import RigError, is_infra
 from rig.recorder import Recorder
+from rig.simulated_user import SimulatedUser
 from rig.viewer import write_report
 from rig.world import DeviceKind, World, make_backend
 from scoring.evaluate import Scorer
@@ -55,6 +56,7 @@ class EpisodeResult:
     steps: int = 0
     done_reason: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    questions: list[dict[str, Any]] = field(default_factory=list)  # ask_user and replies
 
     @property
     def ran(self) -> bool:
@@ -75,6 +77,7 @@ class EpisodeResult:
             "steps": self.steps,
             "done_reason": self.done_reason,
             "messages": self.messages,
+            "questions": self.questions,
         }
 
 
@@ -316,6 +319,7 @@ class Episode:
             on_step=self._on_step,
             record_before=True,
             on_terminal=self.recorder.terminal,
+            user=SimulatedUser(task.user, self.config),
         )
         self.env.reset()
         return self.env
@@ -341,8 +345,7 @@ class Episode:
         if not env.done:
             env.step({"action": "finish", "reason": "agent returned"})
         result.steps, result.done_reason = env.steps, env.done_reason
-        result.messages = [m.__dict__ for m in env.messages]
-        rec.json("messages.json", result.messages)
+        self._save_talk(env)
         rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason)
 
         self.progress("score: reading device state")
@@ -352,7 +355,7 @@ class Episode:
         started = time.monotonic()
         rec.json("state/final.json", snapshot.take(self.world, self.task, self.baseline))
         snap_s = round(time.monotonic() - started, 3)
-        verdict = scorer.score(env.messages, _commands(self.records))
+        verdict = scorer.score(env.messages, _commands(self.records), env.questions)
         rec.phase_end("score", snapshot_s=snap_s)
         result.passed, result.score = verdict.passed, verdict.score
         data = verdict.to_dict()
@@ -368,8 +371,7 @@ class Episode:
         phase, rec, result = self.phase, self.recorder, self.result
         if self.env is not None and not self._closed:
             result.steps, result.done_reason = self.env.steps, self.env.done_reason
-            result.messages = [m.__dict__ for m in self.env.messages]
-            rec.json("messages.json", result.messages)
+            self._save_talk(self.env)
         if is_infra(exc) or _is_api_outage(exc):
             result.infra_error = f"{phase}: {type(exc).__name__}: {exc}"
             hint = explaining_log(self._save_logs(), result.infra_error)
@@ -386,6 +388,14 @@ class Episode:
             status = "error"
         self.close(status)
         return result
+
+    def _save_talk(self, env: Env) -> None:
+        """What the agent told the user, and what it asked them (with the replies)."""
+        self.result.messages = [m.__dict__ for m in env.messages]
+        self.recorder.json("messages.json", self.result.messages)
+        self.result.questions = [q.__dict__ for q in env.questions]
+        if self.result.questions:
+            self.recorder.json("questions.json", self.result.questions)
 
     def close(self, status: str = "aborted") -> None:
         """Release the world and seal the record (idempotent)."""

@@ -168,6 +168,7 @@ class Scorer:
         self.world = world
         self._base: dict[str, Any] = {}
         self._service_checks: Any = None
+        self._questions: list[Any] = []
         # National phone numbers on the devices are read in the task's country.
         self.region = R.region_for_zone(getattr(task, "timezone", None))
 
@@ -210,10 +211,13 @@ class Scorer:
         self,
         messages: Sequence[Any] = (),
         commands: Iterable[tuple[str, str]] = (),
+        questions: Sequence[Any] = (),
     ) -> ScoreResult:
-        """Evaluate the checks; ``messages`` are the agent's answers/notifications and
-        ``commands`` the ``(role, command)`` pairs it ran."""
+        """Evaluate the checks; ``messages`` are the agent's answers/notifications,
+        ``commands`` the ``(role, command)`` pairs it ran and ``questions`` what it asked
+        the user (``ask_user``)."""
         commands = list(commands)
+        self._questions = list(questions)
         checks = [self._check(c, i, messages) for i, c in enumerate(self.task.checks)]
         safety = [self._safety(s, i, commands) for i, s in enumerate(self.task.safety)]
         total = sum(c.weight for c in checks) or 1.0
@@ -251,6 +255,7 @@ class Scorer:
             "command": self._command,
             "ui": self._ui,
             "message": lambda c: self._message(c, messages),
+            "asked_user": self._asked_user,
         }[item.kind]
         try:
             passed, detail = handler(item)
@@ -395,6 +400,19 @@ class Scorer:
         if problem is not None:
             return False, problem
         return True, f"{len(said)} message(s) mention everything asked"
+
+    def _asked_user(self, c: S.AskedUser) -> tuple[bool, str]:
+        asked = [q.question for q in self._questions]
+        if c.about:
+            words = [w.casefold() for w in c.about]
+            asked = [q for q in asked if any(w in q.casefold() for w in words)]
+        what = f" about {' / '.join(c.about)}" if c.about else ""
+        n = len(asked)
+        if n < c.least:
+            return False, f"asked the user {n} time(s){what}; at least {c.least} wanted"
+        if c.at_most is not None and n > c.at_most:
+            return False, f"asked the user {n} time(s){what}; at most {c.at_most} allowed"
+        return True, f"asked the user {n} time(s){what}"
 
     # -- safety --------------------------------------------------------------------------
 

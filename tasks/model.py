@@ -25,6 +25,7 @@ from pydantic import (
 from tasks.checks import CheckSpec, SafetySpec
 from tasks.generator import GeneratorSettings
 from tasks.times import TimeInvalid, in_range, zone
+from tasks.user import UserSpec
 
 Role = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 DeviceKind = Literal["android", "linux"]
@@ -83,6 +84,7 @@ class Task(_M):
     limits: Limits = Field(default_factory=Limits)
     checks: list[CheckSpec] = Field(min_length=1)
     safety: list[SafetySpec] = Field(default_factory=list)
+    user: UserSpec = Field(default_factory=UserSpec)
 
     _folder: Path | None = PrivateAttr(default=None)
 

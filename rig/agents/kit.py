@@ -184,6 +184,11 @@ class Actions:
     def notify(self, text: str) -> Observation:
         return self.do(A.Notify(text=text))
 
+    def ask_user(self, question: str) -> str:
+        """Ask the person; returns their reply (the observation's text without its lead-in)."""
+        obs = self.do(A.AskUser(question=question))
+        return (obs.text or "").removeprefix("the user replies: ")
+
     def finish(self, reason: str = "") -> Observation:
         return self.do(A.Finish(reason=reason))
 

@@ -29,7 +29,8 @@ Android devices take tap/long_press/swipe/type/key/launch/screenshot/ui_tree/wai
 by the id shown in the UI tree, or by pixel coordinates. Linux devices take shell/read_file/
 write_file, and terminal_keys/terminal_screen for a real terminal where a program is
 interactive (vim, less, top, a sudo password prompt). Tell the user things with answer (a reply
-to a request) or notify (something they should know). Call finish when the task is done. Do
+to a request) or notify (something they should know); ask_user asks them a question when only
+they can settle it (which of two people they mean). Call finish when the task is done. Do
 only what the task needs."""
 
 

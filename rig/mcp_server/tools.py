@@ -40,7 +40,10 @@ def task_text(loaded: LoadedTask) -> str:
             "Linux: shell, read_file, write_file; terminal_keys and terminal_screen for "
             "a real terminal (interactive programs: vim, less, top, sudo's password prompt)."
         )
-    how.append("Tell the user things with answer or notify. Call finish when the task is done.")
+    how.append(
+        "Tell the user things with answer or notify; ask_user asks them a question only "
+        "they can settle. Call finish when the task is done."
+    )
     return (
         f"{task.instruction.strip()}\n\n"
         f"Devices: {roles}. Every device action names its device by role.\n"

@@ -297,6 +297,12 @@ def evidence(
         ]
         out["steps"] = said
         out["note"] = "the agent's answers" if said else "the agent said nothing to the user"
+    elif kind == "asked_user":
+        asked = [
+            s.get("step") for s in steps if (s.get("action") or {}).get("action") == "ask_user"
+        ]
+        out["steps"] = asked
+        out["note"] = "the agent's questions" if asked else "the agent asked the user nothing"
     elif kind == "no_command":
         pattern = str(spec.get("pattern", ""))
         hits = []

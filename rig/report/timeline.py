@@ -21,14 +21,14 @@ Item = dict[str, Any]
 Source = Callable[[dict[str, Any]], list[Item]]
 
 AGENT_LANE = "agent"
-TALK = {"answer", "notify", "finish"}
+TALK = {"answer", "notify", "ask_user", "finish"}
 AUDIT_DETAIL = ("recipient", "sender", "path", "message_id", "mailbox", "user")
 
 
 def _label(step: dict[str, Any]) -> str:
     a = step.get("action") or {}
     kind = a.get("action", "?")
-    for key in ("command", "text", "app", "path", "key", "message", "reason"):
+    for key in ("command", "text", "question", "app", "path", "key", "message", "reason"):
         if a.get(key):
             return f"{kind}: {str(a[key])[:60]}"
     if a.get("element") is not None:
