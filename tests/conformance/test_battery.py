@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from emulator.adb import AdbServer
 from emulator.device import AdbAndroidDevice
 from rig.cli import app
-from rig.config import RigConfig
+from rig.config import RigConfig, parse_config
 from rig.conformance import Check, bring_up, run_battery
 from rig.episode import backend_overrides
 
@@ -87,11 +87,25 @@ def test_android_battery_passes(backend, tmp_path, adb_port, request) -> None:
 
 
 @pytest.mark.vm
-def test_linux_battery_passes_on_qemu(tmp_path) -> None:
-    with bring_up("linux", backend_overrides(RigConfig(), linux="qemu"), tmp_path) as device:
-        checks = run_battery(device)
-    assert len(checks) == LINUX_CHECKS
-    assert all(c.ok for c in checks), _table(checks)
+def test_linux_battery_passes_on_qemu_and_on_attach_to_it(tmp_path) -> None:
+    """One VM: the battery through the ``qemu`` backend, then through ``attach`` over
+    SSH to the same VM (as a user's own host would be reached)."""
+    from linux_vm.image import find_image
+
+    cfg = RigConfig()
+    with bring_up("linux", backend_overrides(cfg, linux="qemu"), tmp_path / "q") as vm:
+        checks = run_battery(vm)
+        assert len(checks) == LINUX_CHECKS
+        assert all(c.ok for c in checks), _table(checks)
+        image = find_image(cfg.backend_config("linux").cache.expanduser(), cfg.linux.qemu.image)
+        assert image is not None
+        data = backend_overrides(cfg, linux=f"attach:user@127.0.0.1:{vm.ssh_port}").model_dump()
+        data["linux"]["attach"]["key"] = str(image.ssh_key)
+        with bring_up("linux", parse_config(data, None), tmp_path / "a") as host:
+            assert type(host).__name__ == "SshLinuxDevice"
+            attached = run_battery(host)
+    assert len(attached) == LINUX_CHECKS
+    assert all(c.ok for c in attached), _table(attached)
 
 
 def test_doctor_prints_the_table_and_exits_zero(tmp_path, adb_port) -> None:
