@@ -67,7 +67,11 @@ app.command("view", help="Write (and serve) the HTML report of an episode or sui
 app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
 app.add_typer(config_cmd.app, name="config", help="Show the effective configuration and every key.")
 app.add_typer(world.app, name="world", help="A task's world up and seeded, for a person.")
-app.command("doctor", help="Check what this machine can run (adb, QEMU, KVM, SDK).")(doctor.doctor)
+app.command(
+    "doctor",
+    help="Check what this machine can run (adb, QEMU, KVM, SDK); with --android/--linux, "
+    "run the conformance battery on a device (it writes test data there).",
+)(doctor.doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,6 +30,8 @@ HOSTILE = 'Zoë "Z" O\'Neil $HOME `id` $(true) %s %n \\n 100% 🦊👩\u200d💻
 HOSTILE_LINES = HOSTILE + "\nsecond line\twith tab"
 CLOCK_AT = datetime(2026, 3, 16, 9, 30, 15, tzinfo=ZoneInfo("Europe/Berlin"))
 CLOCK_TZ = "Europe/Berlin"
+# The contacts app's "new contact" button: the virtual phone's, AOSP's and Google's.
+_ADD_CONTACT = ("Add contact", "Create contact", "Create new contact")
 
 
 @dataclass
@@ -271,14 +273,10 @@ def android_checks(device: Any) -> list[tuple[str, Callable[[], str]]]:
         device.launch("com.android.contacts")
         root = ET.fromstring(device.ui_tree().encode())
         add = next(
-            (
-                n
-                for n in root.iter("node")
-                if n.get("content-desc") in ("Add contact", "Create contact")
-            ),
+            (n for n in root.iter("node") if n.get("content-desc") in _ADD_CONTACT),
             None,
         )
-        expect(add is not None, "contacts shows no 'Add contact' / 'Create contact' button")
+        expect(add is not None, f"contacts shows no button described as one of {_ADD_CONTACT}")
         assert add is not None
         _tap_node(device, add)
         time.sleep(0.5)
