@@ -95,6 +95,7 @@ class Env:
     auto_ui_tree: bool = True
     on_terminal: Callable[[str, Any], None] | None = None
     user: Any = None  # answers ask_user: .answer(question) -> Reply(text, source)
+    clock: Any = None  # rig.world_clock.WorldTime: a stepped world advances on `wait`
 
     steps: int = 0
     done: bool = False
@@ -221,6 +222,10 @@ class Env:
                 f"use one of {', '.join(sorted(allowed))}"
             )
         if kind == "wait":
+            if self.clock is not None and self.clock.mode == "stepped":
+                moved = self.clock.advance(action.seconds)
+                text = f"the world clock advanced {action.seconds}s to {moved.isoformat()}"
+                return Observation(device=role, action=kind, text=text)
             time.sleep(action.seconds)
             return Observation(device=role, action=kind, text=f"waited {action.seconds}s")
         if device.kind == "linux":

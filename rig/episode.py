@@ -33,6 +33,7 @@ from rig.recorder import Recorder
 from rig.simulated_user import SimulatedUser
 from rig.viewer import write_report
 from rig.world import DeviceKind, World, make_backend
+from rig.world_clock import WorldTime
 from scoring.evaluate import Scorer
 from tasks.folder import LoadedTask
 
@@ -306,6 +307,8 @@ class Episode:
         rec.phase_end("baseline", snapshot_s=snap_s)
 
         self._start("agent")
+        clock = WorldTime(world, task.clock.mode, task.clock.speed)
+        clock.start()  # running/stepped: devices and services on one world time from here
         limits = Limits(
             max_steps=task.limits.max_steps,
             max_seconds=task.limits.max_seconds,
@@ -320,6 +323,7 @@ class Episode:
             record_before=True,
             on_terminal=self.recorder.terminal,
             user=SimulatedUser(task.user, self.config),
+            clock=clock,
         )
         self.env.reset()
         return self.env

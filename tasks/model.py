@@ -52,6 +52,25 @@ class Limits(_M):
     max_seconds: float = Field(default=900.0, gt=0, le=86_400)
 
 
+class ClockSpec(_M):
+    """How world time moves during the agent phase (docs/always-on.md).
+
+    ``frozen``: as before (the phone stands at ``now``). ``running``: every device and
+    service runs on from ``now`` with real time. ``stepped``: the world stands still
+    until the controller advances it (a ``wait`` action advances it by its seconds)."""
+
+    mode: Literal["frozen", "running", "stepped"] = "frozen"
+    speed: float = Field(default=1.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _speed(self) -> ClockSpec:
+        if self.speed != 1.0 and self.mode != "running":
+            raise ValueError(f"speed applies to the running clock, not {self.mode}")
+        if self.speed != 1.0:
+            raise ValueError("only speed 1 is supported yet (devices run at real time)")
+        return self
+
+
 class EventsSpec(_M):
     """The task's world before it starts: a persona's generated life plus the task's plot.
 
@@ -85,6 +104,7 @@ class Task(_M):
     checks: list[CheckSpec] = Field(min_length=1)
     safety: list[SafetySpec] = Field(default_factory=list)
     user: UserSpec = Field(default_factory=UserSpec)
+    clock: ClockSpec = Field(default_factory=ClockSpec)
 
     _folder: Path | None = PrivateAttr(default=None)
 

@@ -11,6 +11,7 @@ device role when it came in on that role's own port, else its address.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -19,16 +20,52 @@ from typing import Any
 
 
 class WorldClock:
-    """The world's time: the task's ``now`` plus the time the world has been up."""
+    """The world's time: the task's ``now`` plus the time the world has been up — until
+    the controller writes ``state`` (:func:`write_clock`); from then on the world time it
+    says: standing (frozen, stepped) or running from an anchor at a speed."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, state: Path | None = None) -> None:
         if now.tzinfo is None:
             raise ValueError("the world clock needs an aware datetime")
         self.start = now
         self._t0 = time.monotonic()
+        self._state = state
+        self._seen: tuple[int, dict[str, Any]] | None = None
+
+    def _anchor(self) -> dict[str, Any] | None:
+        if self._state is None:
+            return None
+        try:
+            mtime = self._state.stat().st_mtime_ns
+        except OSError:
+            return None
+        if self._seen is None or self._seen[0] != mtime:
+            try:
+                self._seen = (mtime, json.loads(self._state.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                return self._seen[1] if self._seen else None
+        return self._seen[1]
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+        anchor = self._anchor()
+        if anchor is None:
+            return self.start + timedelta(seconds=time.monotonic() - self._t0)
+        world_s = anchor["world"]
+        if not anchor["frozen"]:
+            world_s += anchor["speed"] * (time.time() - anchor["host"])
+        return datetime.fromtimestamp(world_s, tz=self.start.tzinfo)
+
+
+def write_clock(
+    path: Path, world: datetime, frozen: bool, speed: float = 1.0, host: float | None = None
+) -> None:
+    """Anchor every :class:`WorldClock` reading ``path``: world time ``world`` at host wall
+    time ``host`` (default: now), standing or running at ``speed``. Atomic."""
+    host = time.time() if host is None else host
+    data = {"world": world.timestamp(), "host": host, "frozen": frozen, "speed": speed}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 class AuditLog:

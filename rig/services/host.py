@@ -32,7 +32,8 @@ from rig.services.audit import AuditLog, WorldClock
 
 
 async def _serve(config: dict[str, Any]) -> int:
-    clock = WorldClock(datetime.fromisoformat(config["now"]))
+    state = config.get("clock")
+    clock = WorldClock(datetime.fromisoformat(config["now"]), Path(state) if state else None)
     runtime = Path(config["runtime"])
     accounts = config["accounts"]
     roles: list[str] = config.get("clients", [])  # device roles: one port each per service

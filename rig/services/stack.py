@@ -82,6 +82,13 @@ class ServiceStack:
     def state_dir(self, name: str) -> Path:
         return self.out / name
 
+    @property
+    def clock_path(self) -> Path:
+        """The world clock's anchor (:func:`rig.services.audit.write_clock`); the
+        controller writes it, the host's servers read it."""
+        assert self.runtime is not None, "the stack has not started"
+        return self.runtime / "clock.json"
+
     def audit_path(self, name: str) -> Path:
         return self.out / name / "audit.jsonl"
 
@@ -99,6 +106,7 @@ class ServiceStack:
         write_owner(self.runtime)
         config = {
             "now": self.now.isoformat(),
+            "clock": str(self.clock_path),
             "runtime": str(self.runtime),
             "accounts": [a.to_host() for a in self.accounts],
             "clients": self.clients,

@@ -1,0 +1,94 @@
+"""World time during the agent phase: one clock for the phone, the VM and the services.
+
+Before the agent starts, devices are set to the task's ``now`` (:meth:`World.freeze_clocks`)
+and seeding happens. At the agent's first step the clock is *started* in the task's mode:
+
+* ``frozen`` — as before: nothing changes (the virtual phone stands at ``now``).
+* ``running`` — every device is set to ``now`` and runs on with real time; a device whose
+  clock stands still after being set (the virtual phone) is told to run
+  (``settings put global auto_time 1``, which the virtual phone reads as "run from here");
+  the services' clocks are anchored at ``now`` and run.
+* ``stepped`` — every device is set to ``now``; the services' clocks stand. Only
+  :meth:`WorldTime.advance` moves them: it sets every device and the services to the
+  new world time. A Linux VM's kernel clock cannot be stopped: it ticks on from each
+  step (at most the time between two steps ahead).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from rig.services.audit import write_clock
+
+
+@dataclass
+class WorldTime:
+    world: Any  # rig.world.World
+    mode: str = "frozen"
+    speed: float = 1.0
+    _anchor_world: datetime | None = None
+    _anchor_host: float = 0.0
+    _running_roles: set[str] = field(default_factory=set)
+
+    def _clock_path(self) -> Any:
+        stack = getattr(self.world, "_service_stack", None)
+        return None if stack is None or not stack.names else stack.clock_path
+
+    def now(self) -> datetime | None:
+        """World time now (None before :meth:`start` or in frozen mode)."""
+        if self._anchor_world is None:
+            return None
+        if self.mode == "running":
+            return self._anchor_world + timedelta(
+                seconds=self.speed * (time.time() - self._anchor_host)
+            )
+        return self._anchor_world
+
+    def start(self) -> None:
+        """Set every device and service to the task's ``now`` and let time move per mode."""
+        if self.mode == "frozen" or self.world.now is None:
+            return
+        if self.mode == "stepped":
+            self._set_all(self.world.now)
+            return
+        # Running: which devices stand when set (the virtual phone) — they are told to run.
+        still = {
+            r for r, d in self.world.devices.items() if d.kind == "android" and _stands_still(d)
+        }
+        t0 = time.time()
+        for role, device in self.world.devices.items():
+            device.set_clock(
+                self.world.now + timedelta(seconds=time.time() - t0), self.world.timezone
+            )
+            if role in still:
+                device.shell("settings put global auto_time 1", timeout=10)
+                self._running_roles.add(role)
+        self._anchor(self.world.now, t0)
+
+    def advance(self, seconds: float) -> datetime | None:
+        """Stepped mode: move the world ``seconds`` ahead (devices and services)."""
+        if self.mode != "stepped" or self._anchor_world is None:
+            return None
+        self._set_all(self._anchor_world + timedelta(seconds=seconds))
+        return self._anchor_world
+
+    def _set_all(self, when: datetime) -> None:
+        for device in self.world.devices.values():
+            device.set_clock(when, self.world.timezone)
+        self._anchor(when, time.time())
+
+    def _anchor(self, when: datetime, host: float) -> None:
+        self._anchor_world, self._anchor_host = when, host
+        path = self._clock_path()
+        if path is not None:
+            write_clock(path, when, self.mode != "running", self.speed, host)
+
+
+def _stands_still(device: Any) -> bool:
+    """Whether the device's clock is stopped (read twice, a second and a bit apart)."""
+    first = device.shell("date +%s", timeout=10).stdout.strip()
+    time.sleep(1.2)
+    return device.shell("date +%s", timeout=10).stdout.strip() == first

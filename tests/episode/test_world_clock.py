@@ -1,0 +1,102 @@
+"""World clock modes on the virtual phone and the services together (task.yaml ``clock:``).
+
+Real parts: the virtual phone behind the real adb server, the world's service host
+(the bank under uvicorn) in its own process; time is read on the phone with ``date``
+and on the bank from its own audit log (what the host's clock said for a request).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from rig.api import TaskEnv
+from rig.services.audit import read_audit
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+TASK = """\
+id: clock-{mode}
+title: Clock mode {mode}
+mode: reactive
+surfaces: [gui]
+instruction: Look at the phone.
+now: 2026-03-16T09:00:00+01:00
+timezone: Europe/Berlin
+devices: {{phone: android}}
+services: [bank]
+events:
+  persona: maya
+  generator: {{days: 2, seed: 5}}
+clock: {{mode: {mode}}}
+checks:
+  - {{kind: message, keywords: [phone]}}
+"""
+NOW = datetime.fromisoformat("2026-03-16T09:00:00+01:00").timestamp()
+
+
+def _task(tmp_path: Path, mode: str) -> Path:
+    folder = tmp_path / f"clock-{mode}"
+    folder.mkdir()
+    (folder / "task.yaml").write_text(TASK.format(mode=mode), encoding="utf-8")
+    (folder / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    return folder
+
+
+def _phone_s(env: TaskEnv) -> float:
+    out = env.episode.world["phone"].shell("date +%s.%N", timeout=10).stdout.strip()
+    return float(out)
+
+
+def _bank_s(env: TaskEnv) -> float:
+    """World time on the service host: its audit stamp for a request made now."""
+    bank = env.episode.world.services["bank"]
+    bank.request("GET", "/accounts")
+    last = read_audit(bank.stack.audit_path("bank"))[-1]
+    return datetime.fromisoformat(last["t"]).timestamp()
+
+
+def test_running_clock_phone_and_services_agree_and_advance(tmp_path):
+    with TaskEnv(_task(tmp_path, "running"), out=tmp_path / "run") as env:
+        env.reset()
+        phone, bank = _phone_s(env), _bank_s(env)
+        assert abs(phone - bank) < 1.0, (phone, bank)
+        assert 0 <= phone - NOW < 30  # started at the task's now, not the host's date
+        time.sleep(2.0)
+        phone2, bank2 = _phone_s(env), _bank_s(env)
+        assert abs(phone2 - bank2) < 1.0, (phone2, bank2)
+        assert 1.5 < phone2 - phone < 4.0 and 1.5 < bank2 - bank < 4.0  # both run
+
+
+def test_stepped_clock_stands_until_wait_advances_phone_and_services(tmp_path):
+    with TaskEnv(_task(tmp_path, "stepped"), out=tmp_path / "run") as env:
+        env.reset()
+        phone, bank = _phone_s(env), _bank_s(env)
+        assert phone == pytest.approx(NOW, abs=0.01) and bank == pytest.approx(NOW, abs=0.01)
+        time.sleep(1.5)
+        assert _phone_s(env) == pytest.approx(NOW, abs=0.01)  # stands
+        assert _bank_s(env) == pytest.approx(NOW, abs=0.01)
+        started = time.monotonic()
+        obs, _, _ = env.step({"action": "wait", "device": "phone", "seconds": 30})
+        assert obs.ok and "advanced 30" in obs.text
+        assert time.monotonic() - started < 10  # no real 30 s wait
+        assert _phone_s(env) == pytest.approx(NOW + 30, abs=0.01)
+        assert _bank_s(env) == pytest.approx(NOW + 30, abs=0.01)
+
+
+@pytest.mark.vm
+def test_running_clock_vm_phone_and_services_agree(tmp_path):
+    folder = _task(tmp_path, "running")
+    text = (folder / "task.yaml").read_text(encoding="utf-8")
+    text = text.replace("devices: {phone: android}", "devices: {phone: android, laptop: linux}")
+    (folder / "task.yaml").write_text(text, encoding="utf-8")
+    with TaskEnv(folder, out=tmp_path / "run") as env:
+        env.reset()
+        time.sleep(1.0)
+        laptop = env.episode.world["laptop"].shell("date +%s.%N", timeout=30).stdout
+        phone, bank = _phone_s(env), _bank_s(env)
+        assert abs(float(laptop) - phone) < 1.0, (laptop, phone)
+        assert abs(phone - bank) < 1.0, (phone, bank)
