@@ -55,7 +55,8 @@ class Question:
     answer: str
     source: str  # "script" | "model" | "default"
     step: int
-    at: str
+    at: str  # host time
+    world_time: str | None = None  # the world clock's time (running/stepped clocks)
 
 
 @dataclass
@@ -239,8 +240,16 @@ class Env:
 
             self.user = SimulatedUser(UserSpec())
         reply = self.user.answer(question)
+        world = self.clock.now() if self.clock is not None else None
         self.questions.append(
-            Question(question, reply.text, reply.source, self.steps, datetime.now(UTC).isoformat())
+            Question(
+                question,
+                reply.text,
+                reply.source,
+                self.steps,
+                datetime.now(UTC).isoformat(),
+                world.isoformat() if world is not None else None,
+            )
         )
         return Observation(action="ask_user", text=f"the user replies: {reply.text}")
 

@@ -85,6 +85,9 @@ def test_stepped_clock_stands_until_wait_advances_phone_and_services(tmp_path):
         assert time.monotonic() - started < 10  # no real 30 s wait
         assert _phone_s(env) == pytest.approx(NOW + 30, abs=0.01)
         assert _bank_s(env) == pytest.approx(NOW + 30, abs=0.01)
+        env.step({"action": "ask_user", "question": "What time is it for you?"})
+        (asked,) = env.episode.env.questions
+        assert datetime.fromisoformat(asked.world_time).timestamp() == pytest.approx(NOW + 30)
 
 
 @pytest.mark.vm
