@@ -4,7 +4,8 @@
 
 def solve(env):
     env.shell("laptop", "mbsync -a", timeout=120)
-    found = env.shell("laptop", "grep -l 'alumni-call-march@hannah-cole.example' ~/Maildir/cur/* ~/Maildir/new/*")
+    inbox = "~/Maildir/cur/* ~/Maildir/new/*"  # the mbsync mirror's inbox
+    found = env.shell("laptop", f"grep -l 'alumni-call-march@hannah-cole.example' {inbox}")
     paths = found.stdout.split()
     assert len(paths) == 1, paths
     mail = env.shell("laptop", f"mshow {paths[0]}").stdout

@@ -6,7 +6,8 @@ import shlex
 
 def solve(env):
     env.shell("laptop", "mbsync -a && vdirsyncer sync", timeout=120)
-    found = env.shell("laptop", "grep -l 'neue-nummer@kletterfreunde.example' ~/Maildir/cur/* ~/Maildir/new/*")
+    inbox = "~/Maildir/cur/* ~/Maildir/new/*"  # the mbsync mirror's inbox
+    found = env.shell("laptop", f"grep -l 'neue-nummer@kletterfreunde.example' {inbox}")
     paths = found.stdout.split()
     assert len(paths) == 1, paths
     mail = env.shell("laptop", f"mshow {paths[0]}").stdout
