@@ -108,6 +108,9 @@ class SimBackend(_AndroidBackend):
             device = self._device(serial, role)
             device.console = (phone.console_port, token)
             device.host_logs = {"sim-stderr.txt": phone.log_path}
+            # Where the console's ``avd snapshot save`` writes: world checkpoints copy from
+            # and into it (an AVD keeps its snapshots in its own folder, not offered yet).
+            device.snapshot_dir = workdir / "phone" / "snapshots"
             device.disable_animations()
         except BaseException:
             phone.stop()

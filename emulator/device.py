@@ -234,6 +234,8 @@ class AdbAndroidDevice:
         # Host files the backend's own process writes (the virtual phone's or the
         # emulator's stderr), by the name a record keeps them under.
         self.host_logs: dict[str, Path] = {}
+        # The host folder the console's ``avd snapshot save`` writes, when the backend has one.
+        self.snapshot_dir: Path | None = None
 
     def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
         """The device's logs for the record: ``logcat.txt`` and the backend's host logs.

@@ -58,6 +58,8 @@ class EpisodeResult:
     done_reason: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     questions: list[dict[str, Any]] = field(default_factory=list)  # ask_user and replies
+    # How the world came to be: {"world": "fresh" | "restored", "seconds", "reason"?, "key"?}
+    setup: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ran(self) -> bool:
@@ -79,6 +81,7 @@ class EpisodeResult:
             "done_reason": self.done_reason,
             "messages": self.messages,
             "questions": self.questions,
+            "setup": self.setup,
         }
 
 
@@ -182,7 +185,11 @@ class Episode:
         out: Path,
         agent_name: str = "agent",
         progress: Progress = lambda _msg: None,
+        checkpoint: bool = False,
     ) -> None:
+        self.checkpoint = checkpoint
+        self._digest: str | None = None
+        self._seed_digests: dict[str, Any] = {}
         self.loaded, self.task, self.config, self.out = loaded, loaded.task, config, out
         self.progress = progress
         out.mkdir(parents=True, exist_ok=True)
@@ -239,7 +246,126 @@ class Episode:
         self.recorder.phase_start(phase)
 
     def setup(self) -> Env:
-        """allocate → clock → seed (verified) → safety baseline; returns the reset Env."""
+        """allocate → clock → seed (verified) → safety baseline; returns the reset Env.
+
+        With checkpoints on, a world saved after an earlier trial's seed is restored
+        instead of seeding (docs/checkpoints.md); the record says which, and how long.
+        """
+        started = time.monotonic()
+        info: dict[str, Any] = {"world": "fresh", "checkpoint": self.checkpoint}
+        if self.checkpoint:
+            self._checkpointed_setup(info)
+        else:
+            self._fresh_setup()
+        info["seconds"] = round(time.monotonic() - started, 3)
+        self.result.setup = info
+        self.recorder.json("checkpoint.json", info)
+        self.recorder.set(setup=info)
+        if info.get("reason"):
+            self.progress(f"checkpoint: {info['reason']}")
+        return self._agent_env()
+
+    def _checkpointed_setup(self, info: dict[str, Any]) -> None:
+        """Restore the task's checkpoint, or seed fresh (and save one) and say why."""
+        from rig import checkpoint as ckpt
+
+        task = self.task
+        reason = ckpt.unsupported(task, self.config)
+        if reason:
+            info["reason"] = reason
+            self._fresh_setup()
+            return
+        store = ckpt.Store(self.config.paths.cache)
+        parts = ckpt.key_parts(self.loaded, self.config)
+        key = info["key"] = ckpt.key_of(parts)
+        manifest = None
+        with store.lock(key):
+            try:
+                manifest = store.manifest(key)
+            except ckpt.CheckpointError as exc:
+                info["reason"] = f"{exc}; seeding fresh"
+            if manifest is None:
+                self._fresh_setup()
+                self._save_checkpoint(store, key, parts, info)
+                return
+        attempt = time.monotonic()
+        try:
+            self._restore_setup(store, key, manifest)
+            info["world"] = "restored"
+            return
+        except Exception as exc:
+            info["reason"] = f"restore failed ({type(exc).__name__}: {exc}); seeding fresh"
+            info["restore_attempt_s"] = round(time.monotonic() - attempt, 3)
+            self._drop_world()
+        with store.lock(key):
+            self._fresh_setup()
+            self._save_checkpoint(store, key, parts, info)
+
+    def _drop_world(self) -> None:
+        world, self.world = self.world, None
+        if world is not None:
+            try:
+                world.close()
+            except Exception as exc:
+                self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
+
+    def _save_checkpoint(self, store: Any, key: str, parts: Any, info: dict[str, Any]) -> None:
+        """Keep the freshly seeded world for later trials; failing to is a note, not an error."""
+        started = time.monotonic()
+        meta = {"digest": self._digest, "seed_digests": self._seed_digests}
+        try:
+            info["saved_bytes"] = store.save(key, parts, self.world, meta)
+            info["saved"] = True
+        except Exception as exc:  # a full disk, a console that said KO: the trial goes on
+            info["saved"] = False
+            info["save_error"] = f"{type(exc).__name__}: {exc}"
+        info["save_s"] = round(time.monotonic() - started, 3)
+
+    def _restore_setup(self, store: Any, key: str, manifest: dict[str, Any]) -> None:
+        """allocate → clock → restore → clock → baseline, proven equal to the checkpoint's."""
+        from rig import checkpoint as ckpt
+
+        task, rec = self.task, self.recorder
+        self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
+        self._start("allocate")
+        self.world = world = allocate(task, self.config, self.out / "devices")
+        rec.phase_end("allocate")
+        self._start("clock")
+        world.freeze_clocks()
+        rec.phase_end("clock")
+        self._start("seed")
+        self.progress("seed: restoring the checkpoint " + key[:12])
+        store.restore(key, manifest, world)
+        world.freeze_clocks()  # the snapshot carries its own clock: set the task's again
+        self._seed_digests = dict(manifest.get("seed_digests") or {})
+        for role, digest in self._seed_digests.items():
+            rec.json(f"seed/{role.replace(':', '-')}-digest.json", digest)
+        rec.phase_end(
+            "seed",
+            world="restored",
+            digests={r: d.get("digest") or d.get("sha256") for r, d in self._seed_digests.items()},
+        )
+        self._baseline_phase()
+        if self._digest != manifest["digest"]:
+            raise ckpt.CheckpointError(
+                f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
+            )
+
+    def _baseline_phase(self) -> None:
+        task, rec, world = self.task, self.recorder, self.world
+        self._start("baseline")
+        self.scorer = Scorer(task, world)
+        safety = self.scorer.baseline()
+        started = time.monotonic()
+        self.baseline = snapshot.take(world, task)
+        snap_s = round(time.monotonic() - started, 3)
+        from rig.checkpoint import world_digest
+
+        self._digest = world_digest(safety, self.baseline)
+        rec.json("state/baseline.json", self.baseline)
+        rec.phase_end("baseline", snapshot_s=snap_s, digest=self._digest)
+
+    def _fresh_setup(self) -> None:
         task, rec = self.task, self.recorder
         self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
         self._start("allocate")
@@ -297,15 +423,11 @@ class Episode:
             "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
         )
 
-        self._start("baseline")
-        self.scorer = Scorer(task, world)
-        self.scorer.baseline()
-        started = time.monotonic()
-        self.baseline = snapshot.take(world, task)
-        snap_s = round(time.monotonic() - started, 3)
-        rec.json("state/baseline.json", self.baseline)
-        rec.phase_end("baseline", snapshot_s=snap_s)
+        self._seed_digests = digests
+        self._baseline_phase()
 
+    def _agent_env(self) -> Env:
+        task = self.task
         self._start("agent")
         clock = WorldTime(world, task.clock.mode, task.clock.speed)
         clock.start()  # running/stepped: devices and services on one world time from here
@@ -316,7 +438,7 @@ class Episode:
             shell_output_cap=self.config.limits.shell_output_cap,
         )
         self.env = Env(
-            world,
+            self.world,
             task.instruction,
             limits=limits,
             on_step=self._on_step,
@@ -437,9 +559,14 @@ def run_episode(
     config: RigConfig,
     out: Path,
     progress: Progress = lambda _msg: None,
+    checkpoint: bool = False,
 ) -> EpisodeResult:
-    """Run one task with one agent; the record is written under ``out``."""
-    episode = Episode(loaded, config, out, getattr(agent, "name", "agent"), progress)
+    """Run one task with one agent; the record is written under ``out``.
+
+    ``checkpoint``: restore the task's world checkpoint (built by the first trial that
+    needs it) instead of seeding, when the world allows it (docs/checkpoints.md)."""
+    name = getattr(agent, "name", "agent")
+    episode = Episode(loaded, config, out, name, progress, checkpoint=checkpoint)
     try:
         env = episode.setup()
         try:

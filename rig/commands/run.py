@@ -30,6 +30,11 @@ def run(
     overwrite: bool = typer.Option(False, help="replace OUT if it already holds an episode"),
     android: str | None = typer.Option(None, help="sim | avd:NAME | attach:SERIAL"),
     linux: str | None = typer.Option(None, help="qemu | attach:USER@HOST:PORT"),
+    checkpoint: bool = typer.Option(
+        False,
+        "--checkpoint/--fresh",
+        help="restore the task's world checkpoint (built on first use) instead of seeding",
+    ),
 ) -> None:
     """Run TASK_DIR with AGENT; writes OUT/score.json, the record and OUT/report.html.
 
@@ -60,7 +65,7 @@ def run(
         forward_device_logs(progress),
     ):
         progress("starting (the first run builds the VM image: minutes)")
-        result = run_episode(loaded, the_agent, config, out, progress)
+        result = run_episode(loaded, the_agent, config, out, progress, checkpoint=checkpoint)
     for line in result_lines(loaded.task.id, result):
         console.print(line)
     typer.echo(f"report: {out / 'report.html'}")
@@ -96,4 +101,12 @@ def result_lines(task_id: str, result: EpisodeResult) -> list[Text]:
         if isinstance(info, dict)
     )
     lines.append(Text(f"phases: {phases}"))
+    if result.setup:
+        how = (
+            "restored from its checkpoint"
+            if result.setup.get("world") == "restored"
+            else ("freshly seeded")
+        )
+        why = f" ({result.setup['reason']})" if result.setup.get("reason") else ""
+        lines.append(Text(f"world: {how} in {result.setup.get('seconds', 0):.1f}s{why}"))
     return lines

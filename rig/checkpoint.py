@@ -1,0 +1,254 @@
+"""World checkpoints: seed a task's world once, restore it for every later trial.
+
+A checkpoint is what a world looked like after allocate → clock → seed → verify:
+each phone's console snapshot (``avd snapshot save``, the path an AVD takes too),
+the seed digests, and a digest of the safety baseline and the state snapshot.
+It lives in the cache under a content key (the task folder's files, the event
+stream, :data:`SEED_FORMAT`, the backends), so an edited task never finds a
+stale world. A restore is trusted only when the restored world's own digest
+equals the saved one; anything else (a missing part, a corrupt file, a digest
+that differs) is a clear reason and a fresh seed.
+
+Only worlds of virtual phones without services are checkpointed so far; any
+other world is seeded fresh with the reason in the record (docs/checkpoints.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+# Bump when what seeding writes changes in a way the task files do not show.
+SEED_FORMAT = 1
+SNAPSHOT_NAME = "clawrig-checkpoint"
+MANIFEST = "manifest.json"
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used (missing part, corrupt, digest differs)."""
+
+
+def root(cache: Path) -> Path:
+    return Path(cache).expanduser() / "checkpoints"
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def folder_hash(folder: Path) -> str:
+    """sha256 over every file's relative path and bytes (the task as written)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if "__pycache__" in rel:
+            continue
+        h.update(rel.encode("utf-8") + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def stream_hash(events: list[Any]) -> str:
+    dumped = [e.model_dump(mode="json") if hasattr(e, "model_dump") else e for e in events]
+    return hashlib.sha256(_canonical(dumped)).hexdigest()
+
+
+def unsupported(task: Any, config: Any) -> str | None:
+    """Why this task's world cannot be checkpointed here, or ``None`` when it can."""
+    kinds = set(task.devices.values())
+    if "linux" in kinds:
+        return "worlds with a Linux VM are not checkpointed yet"
+    if task.services:
+        return "worlds with services are not checkpointed yet"
+    if config.devices.android != "sim":
+        return f"the {config.devices.android!r} Android backend is not checkpointed yet"
+    return None
+
+
+def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
+    """What a checkpoint is keyed by; any change gives another key."""
+    task = loaded.task
+    sim = config.android.sim
+    return {
+        "seed_format": SEED_FORMAT,
+        "task_id": task.id,
+        "task_files": folder_hash(loaded.path.parent),
+        "stream": stream_hash(loaded.stream()),
+        "devices": dict(task.devices),
+        "backend": {"android": config.devices.android, "size": sim.size, "density": sim.density},
+        "vm_image": None,  # no VM in a checkpointed world yet
+    }
+
+
+def key_of(parts: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_canonical(parts)).hexdigest()[:32]
+
+
+def world_digest(scorer_baseline: Any, state: Mapping[str, Any]) -> str:
+    """The digest proving a world is the checkpoint's: the safety baseline and the state
+    snapshot (provider rows, file tree hashes, app databases), minus when it was taken."""
+    body = {k: v for k, v in state.items() if k != "taken"}
+    return hashlib.sha256(_canonical({"safety": scorer_baseline, "state": body})).hexdigest()
+
+
+@dataclass
+class Store:
+    """The checkpoints under ``<cache>/checkpoints``, one folder per key."""
+
+    cache: Path
+
+    @property
+    def dir(self) -> Path:
+        return root(self.cache)
+
+    def path(self, key: str) -> Path:
+        return self.dir / key
+
+    @contextmanager
+    def lock(self, key: str, timeout: float = 900.0) -> Iterator[None]:
+        """Held while a worker looks for, builds or restores ``key``: one build per key."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.dir / f".{key}.lock"), timeout=timeout):
+            yield
+
+    def manifest(self, key: str) -> dict[str, Any] | None:
+        """The manifest of a complete checkpoint; ``None`` when there is none.
+
+        Raises :class:`CheckpointError` when one is there but unreadable."""
+        path = self.path(key) / MANIFEST
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {key}: unreadable manifest ({exc})") from exc
+        if not isinstance(data, dict) or data.get("key") != key or "digest" not in data:
+            raise CheckpointError(f"checkpoint {key}: manifest is not this checkpoint's")
+        return data
+
+    def save(self, key: str, parts: Mapping[str, Any], world: Any, meta: Mapping[str, Any]) -> int:
+        """Snapshot every phone through its console and store it with ``meta``; returns bytes."""
+        from emulator.console import Console
+
+        tmp = self.dir / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.mkdir(parents=True)
+        try:
+            phones = {}
+            for role, device in world.devices.items():
+                port, token = _console(device)
+                with Console(port, token_path=token) as con:
+                    con.snapshot_save(SNAPSHOT_NAME)
+                src = Path(device.snapshot_dir) / SNAPSHOT_NAME
+                shutil.copytree(src, tmp / "phones" / role, symlinks=True)
+                phones[role] = {"files": _file_hashes(tmp / "phones" / role)}
+            manifest = {
+                "key": key,
+                "parts": dict(parts),
+                "created": time.time(),
+                "phones": phones,
+                **meta,
+            }
+            (tmp / MANIFEST).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+            )
+            target = self.path(key)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return _size(target)
+
+    def restore(self, key: str, manifest: Mapping[str, Any], world: Any) -> None:
+        """Load every phone of ``world`` from the checkpoint (its files checked first)."""
+        from emulator.console import Console
+
+        if set(manifest.get("phones", {})) != set(world.devices):
+            raise CheckpointError(f"checkpoint {key}: holds other roles than this world's")
+        for role, device in world.devices.items():
+            src = self.path(key) / "phones" / role
+            if _file_hashes(src) != manifest["phones"][role]["files"]:
+                raise CheckpointError(f"checkpoint {key}: the {role} snapshot's files differ")
+            dest = Path(device.snapshot_dir) / SNAPSHOT_NAME
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(src, dest, symlinks=True)
+            port, token = _console(device)
+            with Console(port, token_path=token) as con:
+                con.snapshot_load(SNAPSHOT_NAME)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every checkpoint: key, task, size in bytes, age in seconds, and whether it reads."""
+        out = []
+        if not self.dir.is_dir():
+            return out
+        now = time.time()
+        for entry in sorted(self.dir.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            row: dict[str, Any] = {"key": entry.name, "size": _size(entry)}
+            try:
+                manifest = self.manifest(entry.name)
+            except CheckpointError as exc:
+                manifest, row["error"] = None, str(exc)
+            created = (manifest or {}).get("created") or entry.stat().st_mtime
+            row["task_id"] = ((manifest or {}).get("parts") or {}).get("task_id", "?")
+            row["age_s"] = max(0.0, now - float(created))
+            out.append(row)
+        return out
+
+    def prune(self, older_than_s: float | None = None) -> list[dict[str, Any]]:
+        """Delete checkpoints older than ``older_than_s`` (all when ``None``); the deleted."""
+        gone = []
+        for row in self.entries():
+            if older_than_s is not None and row["age_s"] < older_than_s:
+                continue
+            with self.lock(row["key"], timeout=60):
+                shutil.rmtree(self.path(row["key"]), ignore_errors=True)
+            (self.dir / f".{row['key']}.lock").unlink(missing_ok=True)
+            gone.append(row)
+        return gone
+
+
+def _console(device: Any) -> tuple[int, Path | None]:
+    console = getattr(device, "console", None)
+    if console is None or getattr(device, "snapshot_dir", None) is None:
+        raise CheckpointError(f"{device.role}: this phone offers no console snapshots")
+    return console
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: missing")
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "snapshot.json"
+    }
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def parse_age(text: str) -> float:
+    """``30m``, ``12h``, ``7d``, ``90s`` (or plain seconds) -> seconds."""
+    text = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise ValueError(f"--older-than: {text!r} is not an age like 90s, 30m, 12h or 7d") from None
