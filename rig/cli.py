@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from rig.commands import cache as cache_cmd
 from rig.commands import config as config_cmd
 from rig.commands import doctor, events, mcp, nightly, phone, run, suite, view, vm, world
 from rig.commands import tasks as tasks_cmd
@@ -67,6 +68,7 @@ app.command("view", help="Write (and serve) the HTML report of an episode or sui
 app.add_typer(mcp.app, name="mcp", help="MCP server exposing a task's world to agent harnesses.")
 app.add_typer(config_cmd.app, name="config", help="Show the effective configuration and every key.")
 app.add_typer(world.app, name="world", help="A task's world up and seeded, for a person.")
+app.add_typer(cache_cmd.app, name="cache", help="World checkpoints in the cache: list, prune.")
 app.command(
     "doctor",
     help="Check what this machine can run (adb, QEMU, KVM, SDK); with --android/--linux, "

@@ -85,9 +85,16 @@ def read_results(out: Path) -> dict[tuple[str, int], dict[str, Any]]:
 
 
 def _run_trial(
-    spec: TrialSpec, agent: str, config_data: dict[str, Any], out: str
+    spec: TrialSpec,
+    agent: str,
+    config_data: dict[str, Any],
+    out: str,
+    checkpoint: bool = False,
 ) -> dict[str, Any]:
-    """Worker-process entry point: one episode, returned as a results row."""
+    """Worker-process entry point: one episode, returned as a results row.
+
+    ``checkpoint``: restore the task's world checkpoint (the first worker to need it
+    builds it under a lock; the others wait and restore it)."""
     from rig.agents import make_agent
     from rig.config import parse_config
     from rig.episode import run_episode
@@ -106,7 +113,8 @@ def _run_trial(
     try:
         config = parse_config(config_data)
         loaded = load_task(Path(spec.task_path))
-        result = run_episode(loaded, make_agent(agent, loaded.path.parent, config), config, folder)
+        the_agent = make_agent(agent, loaded.path.parent, config)
+        result = run_episode(loaded, the_agent, config, folder, checkpoint=checkpoint)
         row.update(
             passed=result.passed,
             score=result.score,
@@ -115,6 +123,8 @@ def _run_trial(
             agent_error=result.agent_error,
             steps=result.steps,
             seconds=sum(p.get("seconds", 0) for p in result.phases.values() if isinstance(p, dict)),
+            world=result.setup.get("world"),
+            setup_s=result.setup.get("seconds"),
         )
     except Exception as exc:  # the rig itself broke for this trial: report it, keep the suite going
         row.update(
@@ -139,8 +149,12 @@ def run_suite(
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
     ray: str | None = None,
     ray_cpus: float | None = None,
+    checkpoint: bool | None = None,
 ) -> dict[str, Any]:
     """Run the suite; returns the summary (also written to ``out/summary.json``).
+
+    ``checkpoint`` (default: when a task runs more than once) restores each task's world
+    checkpoint instead of seeding every trial; ``False`` seeds every trial fresh.
 
     ``ray`` (else ``[suite] ray`` in the config) sends trials to a Ray cluster instead
     of local processes; ``workers`` caps the trials in flight (default: 1 locally, the
@@ -149,11 +163,13 @@ def run_suite(
     """
     suite_dir, out = suite_dir.resolve(), out.resolve()
     specs = plan_trials(suite_dir, trials)
+    if checkpoint is None:
+        checkpoint = len({s.task_id for s in specs}) < len(specs)
     out.mkdir(parents=True, exist_ok=True)
     with hold_out_folder(out) as lock:
         return _run_suite(
             suite_dir, specs, agent, config, out, lock, trials, workers, resume, retries,
-            on_result, ray, ray_cpus,
+            on_result, ray, ray_cpus, checkpoint,
         )  # fmt: skip
 
 
@@ -171,6 +187,7 @@ def _run_suite(
     on_result: Callable[[dict[str, Any], int, int], None] | None,
     ray: str | None,
     ray_cpus: float | None,
+    checkpoint: bool = False,
 ) -> dict[str, Any]:
     if not resume and (out / RESULTS).exists():
         raise ValueError(f"{out} already holds results; pass --resume to continue them")
@@ -183,7 +200,13 @@ def _run_suite(
     farm_name = ray if ray not in (None, LOCAL) else LOCAL
     write_json(
         out / "suite.json",
-        {"suite": str(suite_dir), "agent": agent, "trials": trials, "farm": farm_name},
+        {
+            "suite": str(suite_dir),
+            "agent": agent,
+            "trials": trials,
+            "farm": farm_name,
+            "checkpoints": checkpoint,
+        },
     )
     finished = len(specs) - len(todo)
     if not todo:  # nothing to run: no farm to start (a Ray connection costs seconds)
@@ -198,7 +221,8 @@ def _run_suite(
                 while queue and len(pending) < farm.slots:
                     spec = queue.pop(0)
                     attempts[spec.key] += 1
-                    pending[farm.submit(_run_trial, spec, agent, config_data, str(out))] = spec
+                    job = (_run_trial, spec, agent, config_data, str(out), checkpoint)
+                    pending[farm.submit(*job)] = spec
 
             submit()
             while pending:

@@ -46,6 +46,12 @@ def run(
     ray_cpus: float | None = typer.Option(
         None, min=0.01, help="CPUs each trial reserves on Ray [default: 1]"
     ),
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="seed every trial's world fresh (default: with --trials > 1, later trials "
+        "restore the world checkpoint the first one saved)",
+    ),
 ) -> None:
     """Run every task TRIALS times across WORKERS processes (or a Ray cluster); writes
     summary.json, trials.csv, junit.xml and index.html under OUT."""
@@ -104,6 +110,7 @@ def run(
                 on_result,
                 ray=ray,
                 ray_cpus=ray_cpus,
+                checkpoint=False if fresh else None,
             )
         except ProblemsFound as exc:
             raise RigError(f"{suite_dir} holds invalid tasks:\n{exc}") from None

@@ -1,0 +1,178 @@
+"""World checkpoints on the virtual phone, through the real CLI: a restored world reads
+exactly like a freshly seeded one, an edited task gets a new checkpoint, racing workers
+build one, and a corrupt checkpoint is a fresh seed that says so."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from hostproc.ports import free_port
+from rig import checkpoint as ckpt
+from rig.config import parse_config
+from tasks.folder import load_task
+
+TASK = Path(__file__).parents[2] / "tasks" / "suite" / "delete-one-calendar-event"
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ENV: dict[str, str] = {}
+
+
+def rig(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rig.cli", "-q", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env=ENV,
+    )
+
+
+def run(work: Path, name: str, *flags: str, agent: str = "noop", task: Path = TASK) -> Path:
+    out = work / "runs" / name
+    res = rig("run", str(task), "--agent", agent, "--out", str(out), *flags, cwd=work)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return out
+
+
+def setup_of(out: Path) -> dict:
+    score = json.loads((out / "score.json").read_text())
+    assert score["setup"] == json.loads((out / "checkpoint.json").read_text())
+    return score["setup"]
+
+
+def state(out: Path, name: str) -> dict:
+    data = json.loads((out / "state" / f"{name}.json").read_text())
+    data.pop("taken")
+    return data
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    """A scratch folder with its own cache (rig.toml) and a private adb server."""
+    port = free_port()
+    ENV.clear()
+    ENV.update(os.environ, ANDROID_ADB_SERVER_PORT=str(port))
+    folder = tmp_path_factory.mktemp("checkpoints")
+    (folder / "rig.toml").write_text(f'[paths]\ncache = "{folder / "cache"}"\n')
+    yield folder
+    subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def first(work: Path) -> Path:
+    """The first trial: seeds fresh, saves the checkpoint, then the oracle changes the world."""
+    out = run(work, "first", "--checkpoint", agent="oracle")
+    assert setup_of(out)["world"] == "fresh" and setup_of(out)["saved"] is True
+    return out
+
+
+def test_restored_world_reads_like_a_fresh_one_after_an_agent_changed_it(work, first):
+    restored = run(work, "restored", "--checkpoint", agent="oracle")
+    fresh = run(work, "fresh", "--fresh", agent="oracle")
+    assert setup_of(restored)["world"] == "restored"
+    assert setup_of(restored)["key"] == setup_of(first)["key"]
+    assert setup_of(fresh)["world"] == "fresh" and setup_of(fresh)["checkpoint"] is False
+    # Every reader's output: the state before the agent, and after the same agent.
+    for name in ("baseline", "final"):
+        assert state(restored, name) == state(fresh, name) == state(first, name), name
+    scores = [json.loads((o / "score.json").read_text()) for o in (first, restored, fresh)]
+    assert [s["passed"] for s in scores] == [True, True, True]
+    assert scores[0]["checks"] == scores[1]["checks"] == scores[2]["checks"]
+    baseline_phase = [s["phases"]["baseline"]["digest"] for s in scores]
+    assert len(set(baseline_phase)) == 1
+
+
+def test_an_edited_task_never_finds_the_old_checkpoint(work, first, tmp_path):
+    config = parse_config({"paths": {"cache": str(work / "cache")}})
+    edited = tmp_path / "task"
+    shutil.copytree(TASK, edited)
+    key = ckpt.key_of(ckpt.key_parts(load_task(edited), config))
+    assert key == setup_of(first)["key"]  # the same files: the same key, wherever they lie
+    yaml = edited / "task.yaml"
+    text = yaml.read_text()
+    yaml.write_text(text.replace("Keep the other ones.", "Keep the other ones, please."))
+    assert yaml.read_text() != text
+    assert ckpt.key_of(ckpt.key_parts(load_task(edited), config)) != key
+    out = run(work, "edited", "--checkpoint", task=edited)
+    assert setup_of(out)["world"] == "fresh" and setup_of(out)["key"] != key
+
+
+def test_a_corrupt_checkpoint_is_a_fresh_seed_that_says_so(work, first):
+    key = setup_of(first)["key"]
+    folder = work / "cache" / "checkpoints" / key
+    backup = work / "backup"
+    shutil.copytree(folder, backup)
+    try:
+        # A file in the phone's snapshot changed behind the rig's back.
+        victim = next(p for p in sorted((folder / "phones").rglob("*.db")) if p.is_file())
+        victim.write_bytes(victim.read_bytes()[:-7] + b"garbage")
+        out = run(work, "corrupt-file", "--checkpoint")
+        setup = setup_of(out)
+        assert setup["world"] == "fresh" and "files differ" in setup["reason"]
+        assert setup["saved"] is True  # rebuilt: the next trial restores again
+        assert setup_of(run(work, "after-rebuild", "--checkpoint"))["world"] == "restored"
+        # The files intact but the world not the one recorded: the digest catches it.
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["digest"] = "0" * 64
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        setup = setup_of(run(work, "wrong-digest", "--checkpoint"))
+        assert setup["world"] == "fresh" and "digest differs" in setup["reason"]
+        (folder / "manifest.json").write_text("{not json")
+        setup = setup_of(run(work, "bad-manifest", "--checkpoint"))
+        assert setup["world"] == "fresh" and "unreadable manifest" in setup["reason"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(backup, folder)
+
+
+def test_two_workers_race_and_build_one_checkpoint(work, tmp_path):
+    cache = tmp_path / "race-cache"
+    (tmp_path / "rig.toml").write_text(f'[paths]\ncache = "{cache}"\n')
+    with ThreadPoolExecutor(2) as pool:
+        outs = list(pool.map(lambda n: run(tmp_path, n, "--checkpoint"), ["w1", "w2"]))
+    setups = sorted((setup_of(o) for o in outs), key=lambda s: s["world"])
+    assert [s["world"] for s in setups] == ["fresh", "restored"]
+    assert setups[0]["key"] == setups[1]["key"]
+    assert [e["key"] for e in ckpt.Store(cache).entries()] == [setups[0]["key"]]
+    assert state(outs[0], "baseline") == state(outs[1], "baseline")
+
+
+def test_cache_list_and_prune(work, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(work / "cache", cache)
+    (tmp_path / "rig.toml").write_text(f'[paths]\ncache = "{cache}"\n')
+    listed = rig("cache", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "delete-one-calendar-event" in listed.stdout
+    kept = rig("cache", "prune", "--older-than", "7d", cwd=tmp_path)
+    assert kept.returncode == 0 and ckpt.Store(cache).entries(), kept.stdout + kept.stderr
+    bad = rig("cache", "prune", "--older-than", "soon", cwd=tmp_path)
+    assert bad.returncode == 2 and "--older-than" in bad.stderr
+    gone = rig("cache", "prune", cwd=tmp_path)
+    assert gone.returncode == 0 and ckpt.Store(cache).entries() == [], gone.stderr
+
+
+def test_suite_trials_restore_the_first_trials_world_unless_fresh(work, tmp_path):
+    suite = tmp_path / "suite"
+    shutil.copytree(TASK, suite / TASK.name)
+    (tmp_path / "rig.toml").write_text(f'[paths]\ncache = "{tmp_path / "cache"}"\n')
+
+    def worlds(name: str, *flags: str) -> list[str]:
+        out = tmp_path / name
+        args = ("suite", "run", str(suite), "--agent", "noop", "--trials", "2", "--out", str(out))
+        res = rig(*args, "--workers", "2", *flags, cwd=tmp_path)
+        assert res.returncode == 0, res.stdout + res.stderr
+        rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+        assert all(r["setup_s"] > 0 for r in rows)
+        return sorted(r["world"] for r in rows)
+
+    assert worlds("checkpointed") == ["fresh", "restored"]
+    assert worlds("fresh", "--fresh") == ["fresh", "fresh"]
