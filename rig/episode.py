@@ -429,7 +429,7 @@ class Episode:
     def _agent_env(self) -> Env:
         task = self.task
         self._start("agent")
-        clock = WorldTime(world, task.clock.mode, task.clock.speed)
+        clock = WorldTime(self.world, task.clock.mode, task.clock.speed)
         clock.start()  # running/stepped: devices and services on one world time from here
         limits = Limits(
             max_steps=task.limits.max_steps,
