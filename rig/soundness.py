@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,9 @@ def check_soundness(task_path: Path, config: RigConfig, out: Path) -> Soundness:
     loaded = load_task(task_path)
     results = {}
     for agent in ("oracle", "noop"):
+        # A fresh folder: the last validation's service state (its Maildir) would be
+        # seeded into again, every mail twice.
+        shutil.rmtree(out / agent, ignore_errors=True)
         results[agent] = run_episode(
             loaded, make_agent(agent, loaded.path.parent, config), config, out / agent
         )

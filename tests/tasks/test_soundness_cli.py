@@ -85,3 +85,47 @@ def test_validate_run_judges_soundness(tmp_path, adb_env):
     assert "Traceback" not in out.stderr
     for agent in ("oracle", "noop"):
         assert (tmp_path / "runs" / "code-right" / agent / "score.json").is_file()
+
+
+MAIL_TASK = """\
+id: mail-twice
+title: Tell the user who mailed
+mode: reactive
+surfaces: [gui]
+instruction: Who mailed me about the key?
+now: 2026-03-16T09:00:00+01:00
+timezone: Europe/Berlin
+devices: {phone: android}
+services: [mail]
+events:
+  persona: maya
+  generator: {days: 2, seed: 1}
+  plot:
+    - {t: -1h, kind: mail.received, target: "service:mail", message_id: "<key@x.example>",
+       sender: "Ole <ole@x.example>", to: [maya.fischer@posteo.example],
+       subject: Key, body: "The key is under the mat."}
+limits: {max_steps: 10, max_seconds: 120}
+checks:
+  - {kind: message, channel: answer, keywords: [Ole]}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_validating_again_into_the_same_folder_starts_from_a_fresh_world(tmp_path, adb_env):
+    # The episode folder holds the services' state (the Maildir): a second validation into
+    # it used to find the first one's mail and seed every message a second time.
+    folder = tmp_path / "mail-twice"
+    folder.mkdir()
+    (folder / "task.yaml").write_text(MAIL_TASK, encoding="utf-8")
+    (folder / "oracle.py").write_text("def solve(env):\n    env.answer('Ole mailed.')\n")
+    command = [sys.executable, "-m", "rig.cli", "tasks", "validate", "--run", str(folder)]
+    command += ["--out", str(tmp_path / "runs")]
+    for _ in range(2):
+        out = subprocess.run(
+            command, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=adb_env
+        )
+        assert out.returncode == 0, out.stderr
+    inbox = tmp_path / "runs" / "mail-twice" / "oracle" / "services" / "mail" / "maildir"
+    copies = [p for p in inbox.rglob("*") if p.is_file() and b"<key@x.example>" in p.read_bytes()]
+    assert len(copies) == 1, copies
