@@ -76,15 +76,32 @@ def unsupported(task: Any, config: Any) -> str | None:
     return None
 
 
+def plans_hash(loaded: Any, events: list[Any]) -> str:
+    """sha256 of the compiled seed plans: exactly what seeding would write, so a persona
+    or compiler change that leaves the task folder alone still gives another key."""
+    from rig.episode import _jsonable
+    from tasks.compile import compile_plans
+
+    plans = compile_plans(loaded, events)
+    body = {
+        "devices": {role: _jsonable(plan) for role, plan in plans.items()},
+        "services": {name: _jsonable(plan) for name, plan in plans.services.items()},
+        "persona": loaded.persona.model_dump(mode="json") if loaded.persona else None,
+    }
+    return hashlib.sha256(_canonical(body)).hexdigest()
+
+
 def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
     """What a checkpoint is keyed by; any change gives another key."""
     task = loaded.task
     sim = config.android.sim
+    events = loaded.stream()
     return {
         "seed_format": SEED_FORMAT,
         "task_id": task.id,
         "task_files": folder_hash(loaded.path.parent),
-        "stream": stream_hash(loaded.stream()),
+        "stream": stream_hash(events),
+        "plans": plans_hash(loaded, events),
         "devices": dict(task.devices),
         "backend": {"android": config.devices.android, "size": sim.size, "density": sim.density},
         "vm_image": None,  # no VM in a checkpointed world yet

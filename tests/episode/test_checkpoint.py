@@ -105,6 +105,25 @@ def test_an_edited_task_never_finds_the_old_checkpoint(work, first, tmp_path):
     assert setup_of(out)["world"] == "fresh" and setup_of(out)["key"] != key
 
 
+def test_a_persona_edit_outside_the_task_folder_gives_another_key(tmp_path):
+    config = parse_config({"paths": {"cache": str(tmp_path / "cache")}})
+    task = tmp_path / "task"
+    shutil.copytree(TASK, task)
+    personas = tmp_path / "personas"
+    personas.mkdir()
+    persona = personas / "maya.yaml"
+    shutil.copy(TASK.parents[1] / "personas" / "maya.yaml", persona)
+    yaml = task / "task.yaml"
+    yaml.write_text(yaml.read_text().replace("persona: maya", "persona: ../personas/maya.yaml"))
+    before = ckpt.key_parts(load_task(task), config)
+    text = persona.read_text()
+    assert "name: Maya" in text
+    persona.write_text(text.replace("name: Maya", "name: Mayа", 1))  # a Cyrillic a
+    after = ckpt.key_parts(load_task(task), config)
+    assert before["task_files"] == after["task_files"]  # the task folder is untouched
+    assert ckpt.key_of(before) != ckpt.key_of(after)
+
+
 def test_a_corrupt_checkpoint_is_a_fresh_seed_that_says_so(work, first):
     key = setup_of(first)["key"]
     folder = work / "cache" / "checkpoints" / key
