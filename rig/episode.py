@@ -279,7 +279,10 @@ class Episode:
         parts = ckpt.key_parts(self.loaded, self.config)
         key = info["key"] = ckpt.key_of(parts)
         manifest = None
+        waited = time.monotonic()
         with store.lock(key):
+            # Another worker building this checkpoint holds the lock: the wait is shown.
+            info["lock_wait_s"] = round(time.monotonic() - waited, 3)
             try:
                 manifest = store.manifest(key)
             except ckpt.CheckpointError as exc:

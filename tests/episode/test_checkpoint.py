@@ -159,6 +159,9 @@ def test_two_workers_race_and_build_one_checkpoint(work, tmp_path):
         outs = list(pool.map(lambda n: run(tmp_path, n, "--checkpoint"), ["w1", "w2"]))
     setups = sorted((setup_of(o) for o in outs), key=lambda s: s["world"])
     assert [s["world"] for s in setups] == ["fresh", "restored"]
+    # The restoring worker waited for the build, or came after it; the wait is in the record.
+    assert all(s["lock_wait_s"] >= 0 for s in setups)
+    assert setups[1]["lock_wait_s"] <= setups[1]["seconds"]
     assert setups[0]["key"] == setups[1]["key"]
     assert [e["key"] for e in ckpt.Store(cache).entries()] == [setups[0]["key"]]
     assert state(outs[0], "baseline") == state(outs[1], "baseline")
