@@ -65,6 +65,7 @@ VALID_CHECKS = [
         "numbers": [{"value": 1295.8, "tolerance": 0.01}],
     },
     {"kind": "mail", "to": ["jonas@x.example"], "body": {"times": ["08:15"]}},
+    {"kind": "asked_user", "at_least": 1, "at_most": 3, "about": ["Jonas"]},
     {"kind": "calendar_events", "summary": {"keywords": ["Physio"]}, "starts_after": "-1d"},
     {"kind": "contacts", "name": "Lena Albrecht", "phones": ["+49 176 1"]},
     {"kind": "audit", "service": "mail", "op": "IMAP MOVE"},
