@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from hostproc.ports import free_port
@@ -395,7 +396,13 @@ def test_node_that_dies_mid_trial_is_infra_and_the_trial_moves_on(cluster: Clust
         while not (trial.is_dir() and any(trial.iterdir())):
             assert driver.poll() is None and time.monotonic() < deadline, driver.communicate()
             time.sleep(0.1)
-        os.killpg(doomed.pid, signal.SIGKILL)  # the node dies mid-trial
+        # The node dies mid-trial: its process group and every process it started (a Ray
+        # worker outside the group could otherwise finish the trial and report it).
+        victims = psutil.Process(doomed.pid).children(recursive=True)
+        os.killpg(doomed.pid, signal.SIGKILL)
+        for proc in victims:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
         doomed.wait(timeout=30)
         cluster.add_node(cpus=3)
         stdout, stderr = driver.communicate(timeout=240)
