@@ -10,7 +10,9 @@ readers for scoring, and its ``audit`` log.
 
 from __future__ import annotations
 
+import http.client
 import importlib
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,3 +87,32 @@ def service_class(name: str) -> type:
         raise ValueError(f"unknown service {name!r}; expected one of {', '.join(SERVICES)}")
     module_name, _, attr = target.partition(":")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def json_round_trip(
+    service: str,
+    port: int,
+    method: str,
+    path: str,
+    data: bytes | None,
+    headers: Mapping[str, str],
+    timeout: float,
+    what: str | None = None,
+) -> tuple[int, Any]:
+    """One HTTP request to a service on loopback: its status and its JSON answer (text
+    when the answer is not JSON). A refused or dropped connection is the service gone:
+    ``ServiceDown`` naming ``what`` (the request by default)."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=dict(headers))
+            resp = conn.getresponse()
+            raw = resp.read()
+        finally:
+            conn.close()
+    except OSError as exc:
+        raise ServiceDown(service, f"{what or f'{method} {path}'} failed: {exc}") from exc
+    try:
+        return resp.status, json.loads(raw) if raw else None
+    except ValueError:
+        return resp.status, raw.decode("utf-8", "replace")

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from rig.services.audit import read_audit
-from rig.services.base import Account, ServiceDown
+from rig.services.base import Account, ServiceDown, json_round_trip
 from rig.services.chat_server import SERVER_NAME, localpart
 
 
@@ -59,20 +59,10 @@ class ChatService:
         headers = {"Authorization": f"Bearer {self._as_token}", "Content-Type": "application/json"}
         data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
         self.round_trips += 1
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.synapse_port, timeout=60)
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-            finally:
-                conn.close()
-        except OSError as exc:
-            raise ServiceDown(self.name, f"{method} {path.split('?')[0]} failed: {exc}") from exc
-        try:
-            return resp.status, json.loads(raw) if raw else None
-        except ValueError:
-            return resp.status, raw.decode("utf-8", "replace")
+        what = f"{method} {path.split('?')[0]}"  # the query may carry an access token
+        return json_round_trip(
+            self.name, self.synapse_port, method, path, data, headers, 60, what=what
+        )
 
     def _ok(self, method: str, path: str, body: Any = None, **kw: Any) -> Any:
         status, answer = self._call(method, path, body, **kw)

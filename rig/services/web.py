@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from rig.services.audit import read_audit
-from rig.services.base import Account, ServiceDown
+from rig.services.base import Account, ServiceDown, json_round_trip
 
 # table -> the columns that name a row (the SQLite primary key)
 KEYS: dict[str, tuple[str, ...]] = {"cart": ("user", "product_id")}
@@ -77,20 +76,7 @@ class WebService:
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             sent["Content-Type"] = "application/json"
         self.round_trips += 1
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-            try:
-                conn.request(method, path, body=data or None, headers=sent)
-                resp = conn.getresponse()
-                raw = resp.read()
-            finally:
-                conn.close()
-        except OSError as exc:
-            raise ServiceDown(self.name, f"{method} {path} failed: {exc}") from exc
-        try:
-            return resp.status, json.loads(raw) if raw else None
-        except ValueError:
-            return resp.status, raw.decode("utf-8", "replace")
+        return json_round_trip(self.name, self.port, method, path, data or None, sent, timeout)
 
     def health(self) -> None:
         status, doc = self.request("GET", "/_rig/health", admin=True)
