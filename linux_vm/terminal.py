@@ -368,13 +368,16 @@ class Terminal:
         until: str | None = None,
         line: bool = False,
         stale: bool = False,
+        echo: str = "",
     ) -> bool:
         """Wait until output has been quiet for ``quiet`` s (or ``until`` shows: see
         :meth:`_shows`; ``stale`` says it was on the screen before, so only a new one counts),
         at most ``timeout`` s. With ``since`` (a :meth:`mark`), wait up to ``first`` s for
         an answer to start before quiet counts: any output, or with ``line`` (a line was
         entered) visible text after the echoed line break, since the echo of what was
-        typed is not yet the program's answer (the next prompt is, if nothing else). True
+        typed is not yet the program's answer (the next prompt is, if nothing else); ``echo``
+        (the text typed before that Enter) lets a late prompt of an earlier command, printed
+        before the echo, not pass for the answer. True
         when it settled; False when output was still arriving (a flood, ``top``) at the
         deadline.
         """
@@ -392,7 +395,7 @@ class Terminal:
                 waiting_first = (
                     until is None
                     and since is not None
-                    and not self._answered(since, line)
+                    and not self._answered(since, line, echo)
                     and now - start < first
                 )
                 if until is None and not waiting_first and now - self._last_output >= quiet:
@@ -425,15 +428,19 @@ class Terminal:
         printed = _ESCAPES.sub("", self._recent[-new:]).replace("\r", "")
         return until in printed
 
-    def _answered(self, since: int, line: bool) -> bool:
+    def _answered(self, since: int, line: bool, echo: str = "") -> bool:
         new = self._chars - since
         if new <= 0:
             return False
         if not line or new > len(self._recent):
             return True
-        text = self._recent[-new:]
-        cut = text.find("\n")
-        return cut >= 0 and bool(_VISIBLE.search(_ESCAPES.sub("", text[cut + 1 :])))
+        text = _ESCAPES.sub("", self._recent[-new:]).replace("\r", "")
+        # The line break that counts follows the echo of what was typed, when it is echoed
+        # (a password prompt is not): output before it is an earlier command's late tail.
+        tail = echo.rstrip("\r\n")[-8:]
+        start = text.find(tail) + len(tail) if tail and tail in text else 0
+        cut = text.find("\n", start)
+        return cut >= 0 and bool(_VISIBLE.search(text[cut + 1 :]))
 
     def screen_shot(self, scrollback: int = 0) -> ScreenShot:
         with self._cond:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from linux_vm.terminal_keys import canonical as canonical_key
+from linux_vm.terminal_keys import encode_key
 from rig import actions as A
 from rig import uitree
 from rig.errors import ActionInvalid, is_infra
@@ -327,9 +328,7 @@ class Env:
             stale = action.until is not None and term.shows(action.until)
             mark = term.mark()
             term.keys(action.items())
-            entered = any(
-                isinstance(k, str) and canonical_key(k) == "enter" for k in action.items()
-            )
+            entered, echo = _entered_line(action.items())
             settled = term.wait(
                 quiet=quiet,
                 timeout=action.timeout,
@@ -338,6 +337,7 @@ class Env:
                 until=action.until,
                 line=entered,
                 stale=stale,
+                echo=echo,
             )
         else:
             settled = term.wait(quiet=quiet, timeout=action.timeout, until=action.until)
@@ -485,3 +485,16 @@ def _file_error(kind: str, path: str, exc: OSError) -> str:
             return f"no such file: {path}"
         return f"cannot write {path}: no such directory {posixpath.dirname(path)}"
     return f"{kind} {path} failed: {exc}"
+
+
+def _entered_line(items: list[str | tuple[str, str]]) -> tuple[bool, str]:
+    """Whether the keys end a line with Enter, and the text typed just before that Enter."""
+    entered, echo, text = False, "", ""
+    for item in items:
+        if isinstance(item, tuple) or encode_key(item) is None:
+            text += item[1] if isinstance(item, tuple) else item
+        elif canonical_key(item) == "enter":
+            entered, echo, text = True, text, ""
+        else:
+            text = ""
+    return entered, echo

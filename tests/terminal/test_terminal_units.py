@@ -192,3 +192,35 @@ def test_a_seed_plan_with_a_binary_file_is_recorded_as_base64():
     data = _jsonable(plan)
     json.dumps(data)
     assert base64.b64decode(data["records"][0]["content"]["base64"]) == blob
+
+
+def _terminal_that_received(before: str, after: str):
+    """A terminal's bookkeeping alone (no shell): ``before`` arrived before the mark."""
+    from linux_vm.terminal import Terminal
+
+    term = Terminal.__new__(Terminal)
+    term._recent, term._chars = before + after, len(before + after)
+    return term, len(before)
+
+
+def test_a_late_prompt_of_the_last_command_is_not_the_answer_to_the_next_line():
+    # Seen in CI: the previous step returned on its `until`, its prompt arrived after the
+    # next step's mark, and the echo of the new line was taken for the new command's answer.
+    late_prompt = "\r\nuser@laptop:~$ "
+    echo = "sleep 1.5; echo late-''answer\r\n"
+    term, mark = _terminal_that_received("ready-1", late_prompt + echo)
+    assert not term._answered(mark, True, "sleep 1.5; echo late-''answer")
+    term, mark = _terminal_that_received("ready-1", late_prompt + echo + "late-answer\r\n")
+    assert term._answered(mark, True, "sleep 1.5; echo late-''answer")
+    # A line that is not echoed (a password prompt) still counts the first line break.
+    term, mark = _terminal_that_received("Password: ", "\r\nSorry, try again.\r\n")
+    assert term._answered(mark, True, "hunter2")
+
+
+def test_the_text_before_enter_is_what_the_answer_waits_behind():
+    from rig.env import _entered_line
+
+    assert _entered_line(["ls -l", "Enter"]) == (True, "ls -l")
+    assert _entered_line([("text", "Enter"), "Enter", "C-c"]) == (True, "Enter")
+    assert _entered_line(["ls", "Tab", "Enter"]) == (True, "")
+    assert _entered_line(["q"]) == (False, "")
