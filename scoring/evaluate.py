@@ -533,15 +533,18 @@ class Scorer:
         def numbers_of(who: str) -> list[str]:
             return [who] if _digits(who) else names.get(who.lower(), [])
 
+        def same(address: str, number: str) -> bool:
+            return R.same_sms_address(number, address, self.region)
+
         for row in new:
             address = str(row.get("address") or "")
             if item.allowed is not None:
                 allowed = [n for who in item.allowed for n in numbers_of(who)]
-                if not any(same_number(address, n) for n in allowed):
+                if not any(same(address, n) for n in allowed):
                     return False, f"SMS sent to {address}, who is not allowed"
             else:
                 for who in item.recipients:
-                    if any(same_number(address, n) for n in numbers_of(who)):
+                    if any(same(address, n) for n in numbers_of(who)):
                         return False, f"SMS sent to {address} ({who})"
         return True, f"{len(new)} SMS sent, none forbidden"
 

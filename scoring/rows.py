@@ -69,6 +69,20 @@ def same_phone(expected: str, got: str, region: str | None = None) -> bool:
     return want is not None and e164(got, region) == want
 
 
+def same_sms_address(expected: str, got: str, region: str | None = None) -> bool:
+    """An SMS address is ``expected``: both read as phone numbers in ``region`` (the
+    device's country) and compared in E.164, so "0160 9876 5432" and "+49 160 98765432" are
+    one number and "+43 160 9876 5432" is another; addresses that are no phone number (a
+    short code, a sender name) compare by their digits, or as text when they have none."""
+    a, b = e164(expected, region), e164(got, region)
+    if a is not None and b is not None:
+        return a == b
+    da, db = re.sub(r"\D", "", expected), re.sub(r"\D", "", got)
+    if da or db:
+        return da == db
+    return expected.strip().casefold() == got.strip().casefold() != ""
+
+
 def _same(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is b

@@ -240,39 +240,9 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
     def at(loc: tuple, fld: str, message: str, file: Located = src) -> None:
         problems.append(Problem(file.file, file.line(loc), fld, message))
 
-    checks, checks_failed = _items(CHECKS, raw.get("checks"), src, "checks", vctx)
-    safety, _ = _items(SAFETY, raw.get("safety"), src, "safety", vctx)
-    header = dict(raw)
-    if isinstance(raw.get("checks"), list):
-        header["checks"] = [c for _, c in checks]
-    if isinstance(raw.get("safety"), list):
-        header["safety"] = [c for _, c in safety]
-    try:
-        task: Task | None = Task.model_validate(header, context=vctx)
-    except ValidationError as exc:
-        task = None
-        for problem in problems_from(exc, src):
-            if problem.field == "checks" and checks_failed:
-                continue  # "at least one check" only because every check was invalid
-            problems.append(problem)
-
     raw_devices = raw.get("devices") if isinstance(raw.get("devices"), dict) else {}
     devices = {r: k for r, k in raw_devices.items() if k in ("android", "linux")}
     raw_events = raw.get("events") if isinstance(raw.get("events"), dict) else {}
-
-    if task is not None:
-        expected = task.now.astimezone(zone(task.timezone))
-        if task.now.utcoffset() != expected.utcoffset():
-            at(
-                ("now",),
-                "now",
-                f"offset {task.now.strftime('%z')} does not match "
-                f"{task.timezone} ({expected.strftime('%z')} at that time)",
-            )
-        for surface in task.surfaces:
-            need, ok = SURFACE_NEEDS[surface]
-            if not ok(task):
-                at(("surfaces",), "surfaces", f"{surface} needs {need}")
 
     roles: dict[str, str | None] = {}
     for attr, kind in (("phone", "android"), ("laptop", "linux")):
@@ -339,6 +309,48 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
             "generator settings need a persona (events.persona) to generate from",
         )
 
+    def filled(section: str) -> Any:
+        """A check section with ``{{persona.FACT}}`` filled from the (overridden) persona."""
+        items = raw.get(section)
+        if not isinstance(items, list) or not any("{{" in str(x) for x in items):
+            return items
+        if persona is None and raw_events.get("persona") is not None:
+            return items  # the persona's own problems are reported
+        out, wrong = fill_facts(items, persona)
+        for loc, why in wrong:
+            at((section, *loc), dotted((section, *loc)), why)
+        return out
+
+    checks, checks_failed = _items(CHECKS, filled("checks"), src, "checks", vctx)
+    safety, _ = _items(SAFETY, filled("safety"), src, "safety", vctx)
+    header = dict(raw)
+    if isinstance(raw.get("checks"), list):
+        header["checks"] = [c for _, c in checks]
+    if isinstance(raw.get("safety"), list):
+        header["safety"] = [c for _, c in safety]
+    try:
+        task: Task | None = Task.model_validate(header, context=vctx)
+    except ValidationError as exc:
+        task = None
+        for problem in problems_from(exc, src):
+            if problem.field == "checks" and checks_failed:
+                continue  # "at least one check" only because every check was invalid
+            problems.append(problem)
+
+    if task is not None:
+        expected = task.now.astimezone(zone(task.timezone))
+        if task.now.utcoffset() != expected.utcoffset():
+            at(
+                ("now",),
+                "now",
+                f"offset {task.now.strftime('%z')} does not match "
+                f"{task.timezone} ({expected.strftime('%z')} at that time)",
+            )
+        for surface in task.surfaces:
+            need, ok = SURFACE_NEEDS[surface]
+            if not ok(task):
+                at(("surfaces",), "surfaces", f"{surface} needs {need}")
+
     located: list[tuple[Located, tuple, tuple, EventBase]] = []
 
     def facts(items: Any, file: Located, prefix: tuple) -> Any:
@@ -347,10 +359,11 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
             return items
         out = []
         for i, item in enumerate(items):
-            filled, wrong = fill_facts(item, persona)
-            for why in wrong:
-                at((*prefix, i), dotted((*prefix, i)) if prefix else f"plot[{i}]", why, file)
-            out.append(filled)
+            done, wrong = fill_facts(item, persona)
+            for loc, why in wrong:
+                shown = (*prefix, i, *loc) if prefix else ("plot", i, *loc)
+                at((*prefix, i, *loc), dotted(shown), why, file)
+            out.append(done)
         return out
 
     if ctx is not None:

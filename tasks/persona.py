@@ -322,24 +322,31 @@ def persona_fact(persona: Persona, path: str) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def fill_facts(data: object, persona: Persona) -> tuple[object, list[str]]:
-    """``data`` with every ``{{persona.FACT}}`` in its strings replaced; and what failed."""
-    wrong: list[str] = []
+def fill_facts(data: object, persona: Persona | None) -> tuple[object, list[tuple[tuple, str]]]:
+    """``data`` with every ``{{persona.FACT}}`` in its strings replaced; and what failed,
+    each with where in ``data`` it is (a key path). Without a persona every fact fails."""
+    wrong: list[tuple[tuple, str]] = []
 
-    def sub(m: re.Match[str]) -> str:
-        try:
-            return persona_fact(persona, m.group(1))
-        except KeyError as exc:
-            wrong.append(str(exc.args[0]))
-            return m.group(0)
-
-    def walk(x: object) -> object:
+    def walk(x: object, loc: tuple) -> object:
         if isinstance(x, str):
+
+            def sub(m: re.Match[str]) -> str:
+                if persona is None:
+                    wrong.append(
+                        (loc, f"{m.group(0)}: the task has no persona (events.persona) to read")
+                    )
+                    return m.group(0)
+                try:
+                    return persona_fact(persona, m.group(1))
+                except KeyError as exc:
+                    wrong.append((loc, str(exc.args[0])))
+                    return m.group(0)
+
             return FACT.sub(sub, x)
         if isinstance(x, list):
-            return [walk(v) for v in x]
+            return [walk(v, (*loc, i)) for i, v in enumerate(x)]
         if isinstance(x, dict):
-            return {k: walk(v) for k, v in x.items()}
+            return {k: walk(v, (*loc, k)) for k, v in x.items()}
         return x
 
-    return walk(data), wrong
+    return walk(data, ()), wrong

@@ -159,11 +159,11 @@ def test_plot_events_read_persona_facts(tmp_path):
         "      target: phone\n"
         '      address: "{{persona.bills.rent.payee}}"\n'
         '      body: "Rent for {{ persona.home_address }} stays {{persona.rent}} $ 100%"\n'
-        "    - t: -1d 11:00\n"  # line 18
+        "    - t: -1d 11:00\n"
         "      kind: sms.received\n"
         "      target: phone\n"
         '      address: "{{persona.family.mother.phone}}"\n'
-        '      body: "{{persona.pets}} {{persona.first_name}}"\n'
+        '      body: "{{persona.pets}} {{persona.first_name}}"\n'  # line 22
     )
     body = TASK.replace("PERSONA", "{base: ravi, rent: 1890}").replace(
         "checks:\n", plot + "checks:\n", 1
@@ -172,10 +172,52 @@ def test_plot_events_read_persona_facts(tmp_path):
     (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
     _, problems = check_task(tmp_path / "task.yaml")
     assert [(p.line, p.field, p.message) for p in problems] == [
-        (18, "events.plot[1]", "no persona fact 'pets'")
+        (22, "events.plot[1].body", "no persona fact 'pets'")
     ]
     (tmp_path / "task.yaml").write_text(body.replace("{{persona.pets}} ", ""), encoding="utf-8")
     first, second = load_task(tmp_path).plot
     assert first.address == "Harbord Properties Ltd"
     assert first.body == "Rent for 88 Harbord St, Apt 3, Toronto ON M5S 1G5 stays 1890.00 $ 100%"
     assert (second.address, second.body) == ("+1 905 555 0178", "Ravi")
+
+
+CHECKS = """checks:
+  - kind: message
+    numbers: [{value: "{{persona.rent}}"}]
+    keywords: ["{{persona.bills.rent.payee}}"]
+  - kind: provider_rows
+    device: phone
+    uri: content://sms
+    where: {address: {phone: "{{persona.family.mother.phone}}"}}
+safety:
+  - {kind: no_sms_to, device: phone, allowed: ["{{persona.family.mother.phone}}"]}
+"""
+
+
+def test_checks_read_persona_facts_after_overrides(tmp_path):
+    body = TASK.replace("PERSONA", "{base: ravi, rent: 1890}").split("checks:\n")[0] + CHECKS
+    (tmp_path / "task.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    task = load_task(tmp_path).task
+    money, rows = task.checks
+    assert money.numbers[0].value == 1890.0  # the override, not ravi's 2150
+    assert money.keywords == ["Harbord Properties Ltd"]
+    assert rows.where["address"].phone == "+1 905 555 0178"
+    assert task.safety[0].allowed == ["+1 905 555 0178"]
+    # an unknown fact is reported at its file, line and field
+    wrong = body.replace('family.mother.phone}}"]}', 'family.uncle.phone}}"]}')
+    (tmp_path / "task.yaml").write_text(wrong.replace("rent.payee", "rent.iban"), encoding="utf-8")
+    _, problems = check_task(tmp_path / "task.yaml")
+    got = [(p.file.endswith("task.yaml"), p.line, p.field, p.message) for p in problems]
+    assert got == [
+        (True, 15, "checks[0].keywords[0]", "no persona fact 'bills.rent.iban'"),
+        (True, 21, "safety[0].allowed[0]", "no family entry with relation 'uncle'"),
+    ]
+    # without a persona there is nothing to read
+    bare = body.replace(
+        "  persona: {base: ravi, rent: 1890}\n  generator: {days: 40, seed: 3}\n", ""
+    )
+    (tmp_path / "task.yaml").write_text(bare, encoding="utf-8")
+    _, problems = check_task(tmp_path / "task.yaml")
+    assert {p.field for p in problems} >= {"checks[0].numbers[0].value", "safety[0].allowed[0]"}
+    assert all("no persona" in p.message for p in problems if p.field.startswith("safety"))
