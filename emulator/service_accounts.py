@@ -23,12 +23,15 @@ from emulator.sim.accounts import ACCOUNTS_PATH, parse
 from emulator.sim.net import HOST_ALIAS
 from emulator.sim.sync import SYNC_ACTION
 
+WEB_KINDS = ("bank", "shop", "parcels", "chat")  # the phone's Bank, Shop, Parcels, Chat apps
+
 
 def accounts_file(access: Mapping[str, Mapping[str, Any]], host: str = HOST_ALIAS) -> bytes:
     """The provisioning file for ``access`` (service -> what a client needs).
 
     ``mail``: ``user``, ``password``, ``address``, ``name``, ``imap_port``, ``smtp_port``;
-    ``calendar`` / ``contacts``: ``user``, ``password``, ``port``, ``path``.
+    ``calendar`` / ``contacts``: ``user``, ``password``, ``port``, ``path``;
+    ``bank`` / ``shop`` / ``parcels`` / ``chat``: ``user``, ``password``, ``port``.
     """
     out: dict[str, Any] = {}
     mail = access.get("mail")
@@ -48,6 +51,14 @@ def accounts_file(access: Mapping[str, Mapping[str, Any]], host: str = HOST_ALIA
                 "url": f"http://{host}:{int(dav['port'])}{dav['path']}",
                 "user": dav["user"],
                 "password": dav["password"],
+            }
+    for kind in WEB_KINDS:
+        web = access.get(kind)
+        if web:
+            out[kind] = {
+                "url": f"http://{host}:{int(web['port'])}",
+                "user": web["user"],
+                "password": web["password"],
             }
     data = json.dumps(out, ensure_ascii=False, indent=1).encode("utf-8")
     parse(data)  # what the phone will read must parse

@@ -60,17 +60,26 @@ def client_access(
 WEB = ("bank", "shop", "parcels", "chat")
 
 
-def web_access(services: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The web services and chat as the laptop reaches them: login and host port."""
-    return {
-        name: {
-            "user": services[name].account.user,
-            "password": services[name].account.password,
-            "port": services[name].port,
+def web_access(services: Mapping[str, Any], role: str | None = None) -> dict[str, dict[str, Any]]:
+    """The web services and chat as a device reaches them: login and host port (with a
+    ``role``, that role's own port when the service has one, so its audit names the role)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in WEB:
+        if name not in services:
+            continue
+        service = services[name]
+        port = service.port
+        if role is not None and hasattr(service, "port_for"):
+            try:
+                port = service.port_for(role)
+            except KeyError:
+                pass
+        out[name] = {
+            "user": service.account.user,
+            "password": service.account.password,
+            "port": port,
         }
-        for name in WEB
-        if name in services
-    }
+    return out
 
 
 def _host_ports(access: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], int]:
@@ -101,8 +110,9 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
             if device.kind == "android":
                 from emulator.service_accounts import provision
 
-                # The phone's apps know mail and DAV; the web services have no app yet.
-                done[role] = provision(device, access) if access else {"skipped": "no app"}
+                # Mail and DAV sync; Bank, Shop, Parcels and Chat log in with what they keep.
+                access.update(web_access(world.services, role))
+                done[role] = provision(device, access)
             elif device.kind == "linux" and getattr(device, "vm", None) is not None:
                 from linux_vm import service_clients
 

@@ -12,7 +12,13 @@ file (``adb push accounts.json /data/misc/clawrig/accounts.json``)::
      "calendar": {"url": "http://10.0.2.2:40125/maya/calendar/", "user": "maya",
                   "password": "…"},
      "contacts": {"url": "http://10.0.2.2:40126/maya/contacts/", "user": "maya",
-                  "password": "…"}}
+                  "password": "…"},
+     "bank": {"url": "http://10.0.2.2:40127", "user": "maya", "password": "…"},
+     "chat": {"url": "http://10.0.2.2:40130", "user": "maya", "password": "…"}}
+
+``bank``, ``shop``, ``parcels`` (HTTP Basic) and ``chat`` (a Matrix homeserver,
+``m.login.password``) are what a person types into those apps' login screens:
+the server's base URL, the user and the password.
 
 Every key is optional: an absent service is an account the phone does not have.
 The file is read again whenever it changed, so a push takes effect at once.
@@ -29,6 +35,8 @@ from urllib.parse import urlsplit
 ACCOUNTS_PATH = "/data/misc/clawrig/accounts.json"
 # The account type DAVx5 gives the calendars and address books it syncs.
 DAV_ACCOUNT_TYPE = "bitfire.at.davdroid"
+# Accounts that are a base URL, a user and a password: the DAV collections and the web apps.
+URL_KINDS = ("calendar", "contacts", "bank", "shop", "parcels", "chat")
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def parse(data: bytes) -> dict[str, Any]:
             smtp=_endpoint(mail.get("smtp"), "mail.smtp"),
             name=str(mail.get("name") or ""),
         )
-    for kind in ("calendar", "contacts"):
+    for kind in URL_KINDS:
         dav = raw.get(kind)
         if dav:
             out[kind] = DavAccount(str(dav["url"]), str(dav["user"]), str(dav["password"]))
@@ -119,4 +127,8 @@ class Accounts:
         return self._load().get("mail")
 
     def dav(self, kind: str) -> DavAccount | None:
+        return self._load().get(kind)
+
+    def web(self, kind: str) -> DavAccount | None:
+        """The account of a web app (``bank``, ``shop``, ``parcels``, ``chat``), or None."""
         return self._load().get(kind)

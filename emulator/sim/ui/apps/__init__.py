@@ -7,6 +7,7 @@ from emulator.sim.ui.apps.base import App
 
 def all_apps() -> list[type[App]]:
     """Every installed app class, launcher first."""
+    from emulator.sim.ui.apps.bank import BankApp
     from emulator.sim.ui.apps.calendar import CalendarApp
     from emulator.sim.ui.apps.clock import ClockApp
     from emulator.sim.ui.apps.contacts import ContactsApp
@@ -29,4 +30,5 @@ def all_apps() -> list[type[App]]:
         FilesApp,
         SettingsApp,
         MotionApp,
+        BankApp,
     ]
