@@ -17,7 +17,9 @@ def all_apps() -> list[type[App]]:
     from emulator.sim.ui.apps.messages import MessagesApp
     from emulator.sim.ui.apps.motion import MotionApp
     from emulator.sim.ui.apps.notes import NotesApp
+    from emulator.sim.ui.apps.parcels import ParcelsApp
     from emulator.sim.ui.apps.settings import SettingsApp
+    from emulator.sim.ui.apps.shop import ShopApp
 
     return [
         LauncherApp,
@@ -31,4 +33,6 @@ def all_apps() -> list[type[App]]:
         SettingsApp,
         MotionApp,
         BankApp,
+        ShopApp,
+        ParcelsApp,
     ]
