@@ -3,7 +3,7 @@
 An app calls :func:`call` with the account it keeps (:mod:`emulator.sim.accounts`):
 one JSON request through the phone's network (only ``10.0.2.2`` is routed), HTTP
 Basic with the account's user and password unless the caller gives its own
-``Authorization`` (Matrix's bearer token). Whatever the server answers comes back
+``Authorization`` (Matrix's bearer token; ``""`` for none). Whatever the server answers comes back
 as ``(status, json)``; a server that cannot be reached, or that answers something
 that is not JSON, is a :class:`ServiceUnreachable` for the app to show — never an
 exception that stops the phone.
@@ -42,6 +42,8 @@ def call(
     sent.update(headers or {})
     if "Authorization" not in sent:
         sent["Authorization"] = basic(account.user, account.password)
+    elif not sent["Authorization"]:
+        del sent["Authorization"]  # a request that must go without credentials (a login)
     data = None
     if body is not None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")

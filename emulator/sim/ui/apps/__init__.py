@@ -9,6 +9,7 @@ def all_apps() -> list[type[App]]:
     """Every installed app class, launcher first."""
     from emulator.sim.ui.apps.bank import BankApp
     from emulator.sim.ui.apps.calendar import CalendarApp
+    from emulator.sim.ui.apps.chat import ChatApp
     from emulator.sim.ui.apps.clock import ClockApp
     from emulator.sim.ui.apps.contacts import ContactsApp
     from emulator.sim.ui.apps.files import FilesApp
@@ -35,4 +36,5 @@ def all_apps() -> list[type[App]]:
         BankApp,
         ShopApp,
         ParcelsApp,
+        ChatApp,
     ]
