@@ -31,7 +31,8 @@ def test_pm(ui_run, providers) -> None:
     assert f"package:{SETTINGS}" in pkgs and "package:android" in pkgs
     assert all(p.startswith("package:") for p in pkgs)
     assert ui_run.out("pm list packages -3") == (  # installed under /data/app
-        "package:com.clawrig.motion\npackage:net.gsantner.markor\n"
+        "package:com.clawrig.motion\npackage:net.gsantner.markor\npackage:world.clawrig.bank\n"
+        "package:world.clawrig.chat\npackage:world.clawrig.parcels\npackage:world.clawrig.shop\n"
     )
     assert ui_run.out("pm list packages settings").splitlines() == [
         "package:com.android.providers.settings",
