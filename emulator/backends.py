@@ -26,6 +26,8 @@ from typing import Any, Literal
 from filelock import FileLock
 
 from emulator.adb import AdbServer
+from emulator.agent import start_agent, stop_agent
+from emulator.apks import install_apks
 from emulator.attach import SerialLeases, attach
 from emulator.avd import (
     EmulatorInstance,
@@ -71,6 +73,13 @@ class _AndroidBackend:
                 self._server.start()
             return self._server
 
+    def _prepare(self, device: AdbAndroidDevice) -> None:
+        """What every device needs before a world uses it: the configured APKs, then a way
+        to type any text (uiautomator2's agent, else the ADB Keyboard), or a
+        :class:`~emulator.errors.DeviceUnfit` saying what to install."""
+        device.apks = install_apks(device, list(self.config.android.apks))
+        device.text_input = start_agent(device)
+
     def _device(self, serial: str, role: str) -> AdbAndroidDevice:
         return AdbAndroidDevice(
             self.server,
@@ -112,6 +121,7 @@ class SimBackend(_AndroidBackend):
             # and into it (an AVD keeps its snapshots in its own folder, not offered yet).
             device.snapshot_dir = workdir / "phone" / "snapshots"
             device.disable_animations()
+            self._prepare(device)
         except BaseException:
             phone.stop()
             raise
@@ -222,6 +232,7 @@ class AvdBackend(_AndroidBackend):
         try:
             device.ensure_root()
             device.disable_animations()
+            self._prepare(device)
         except AndroidError:
             self.release(device)
             raise
@@ -231,6 +242,7 @@ class AvdBackend(_AndroidBackend):
         return self._instances[device.serial][0]
 
     def release(self, device: Any) -> None:
+        stop_agent(device)
         entry = self._instances.pop(device.serial, None)
         if entry is not None:
             self.launcher.stop(entry[0])
@@ -259,7 +271,14 @@ class AttachBackend(_AndroidBackend):
         except BaseException:
             self.leases.give_back(serial)
             raise
-        return self._device(serial, role)
+        device = self._device(serial, role)
+        try:
+            self._prepare(device)
+        except BaseException:
+            self.leases.give_back(serial)
+            raise
+        return device
 
     def release(self, device: Any) -> None:
+        stop_agent(device)
         self.leases.give_back(device.serial)

@@ -53,6 +53,11 @@ class AndroidConfig(_Section):
     attach: AttachAndroidConfig = Field(default_factory=AttachAndroidConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     adb: str | None = Field(default=None, description="adb binary; default: the one on PATH")
+    apks: list[Path] = Field(
+        default_factory=list,
+        description="APKs installed on every Android device at allocate (skipped when the "
+        "device has that versionCode), e.g. ADBKeyboard.apk",
+    )
 
 
 class AndroidBackendConfig(BaseModel):

@@ -224,6 +224,8 @@ class AdbAndroidDevice:
         self._adb: AdbDevice = server.device(serial)
         self._features: set[str] | None = None
         self._u2_ok: bool | None = None
+        # uiautomator2's client when emulator.agent.start_agent started its agent here.
+        self.u2_client: Any = None
         self._size: tuple[int, int] | None = None
         self.screenshot_path: Literal["raw", "png"] | None = None  # chosen by screenshot("auto")
         self.png_path: Literal["raw", "png"] | None = None  # chosen by screenshot_png()
@@ -236,6 +238,10 @@ class AdbAndroidDevice:
         self.host_logs: dict[str, Path] = {}
         # The host folder the console's ``avd snapshot save`` writes, when the backend has one.
         self.snapshot_dir: Path | None = None
+        # Set by the backend at allocate: the APKs it installed or found (emulator.apks),
+        # and how Unicode is typed ("uiautomator2" or "adbkeyboard", emulator.agent).
+        self.apks: list[Any] = []
+        self.text_input: str | None = None
 
     def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
         """The device's logs for the record: ``logcat.txt`` and the backend's host logs.
@@ -580,9 +586,15 @@ class AdbAndroidDevice:
         finally:
             sock.close()
 
-    def u2_available(self) -> bool:
-        """True when uiautomator2's agent already answers ``/ping`` (never installs it)."""
-        if self._u2_ok is None:
+    @property
+    def adb_device(self) -> AdbDevice:
+        """The adbutils device (on this object's adb server), for tools that take one."""
+        return self._adb
+
+    def u2_available(self, recheck: bool = False) -> bool:
+        """True when uiautomator2's agent already answers ``/ping`` (never installs it:
+        :func:`emulator.agent.start_agent` does)."""
+        if self._u2_ok is None or recheck:
             try:
                 self.round_trips += 1
                 status, body = self._http("GET", "/ping", b"", 3.0)

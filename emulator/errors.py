@@ -69,3 +69,8 @@ class BootTimeout(BootError):
 
 class ConsoleError(AndroidError):
     """The emulator console refused a command (``KO: ...``), rejected auth, or went away."""
+
+
+class DeviceUnfit(BootError):
+    """The device came up but lacks what the rig needs on it (uiautomator2's agent or the
+    ADB Keyboard, an APK that would not install); the message says what to install."""

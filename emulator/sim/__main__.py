@@ -22,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--density", type=int, default=None, help="screen dpi (default 420)")
     parser.add_argument("--serial", default=None, help="ro.serialno")
     parser.add_argument("--console-token-file", type=Path, default=None)
+    parser.add_argument(
+        "--u2-agent",
+        choices=("boot", "on-request", "none"),
+        default="boot",
+        help="uiautomator2's agent: serving from boot (default), started by uiautomator2's "
+        "setup as on an AVD, or unable to start",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -41,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             density=args.density,
             serial=args.serial,
             console_token_path=args.console_token_file,
+            u2_agent=args.u2_agent,
         )
         return serve_forever(phone, out=lambda line: print(line, flush=True))
     except (ValueError, AndroidError, OSError) as exc:

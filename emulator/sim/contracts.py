@@ -216,3 +216,6 @@ class PhoneContext:
     sync: Any = None
     # The system log (emulator.sim.logbuf.LogBuffer): what ``logcat -d`` prints.
     log: Any = None
+    # uiautomator2's agent: "boot" (serving from the start), "on-request" (started by
+    # uiautomator2's own setup, ``app_process``, as on an AVD) or "none" (cannot start).
+    u2_agent: str = "boot"

@@ -41,6 +41,7 @@ from hostproc.parent import die_with_parent
 log = logging.getLogger("emulator.sim")
 
 U2_PORT = 9008
+U2_AGENT_MODES = ("boot", "on-request", "none")
 
 # Props of a fresh phone: enough for adb's banner, getprop, adbutils and uiautomator2.
 DEFAULT_PROPS = {
@@ -97,6 +98,14 @@ def _check_density(density: int) -> int:
     return int(density)
 
 
+def _stop_agent_of(ctx: PhoneContext) -> None:
+    try:
+        from emulator.sim.ui.u2agent import stop_u2_agent
+    except ImportError:
+        return
+    stop_u2_agent(ctx)
+
+
 class Phone:
     """A virtual phone serving adb on ``adb_port`` and the emulator console on ``console_port``.
 
@@ -117,7 +126,11 @@ class Phone:
         *,
         console_token_path: Path | str | None = None,
         name: str | None = None,
+        u2_agent: str = "boot",
     ) -> None:
+        if u2_agent not in U2_AGENT_MODES:
+            raise ValueError(f"u2_agent must be one of {U2_AGENT_MODES}, not {u2_agent!r}")
+        self.u2_agent = u2_agent
         self.state_dir = Path(state_dir).expanduser().resolve()
         self.requested_adb_port = int(adb_port)
         self.requested_console_port = int(console_port)
@@ -231,7 +244,12 @@ class Phone:
             raise BootError(
                 f"console port {self.requested_console_port} is not free: {exc}"
             ) from exc
-        self._start_u2()
+        self.ctx.u2_agent = self.u2_agent
+        if self.u2_agent == "boot":
+            self._start_u2()
+        else:  # app_process may start it later: stop it with the phone all the same
+            ctx = self.ctx
+            self._u2_stop = lambda: _stop_agent_of(ctx)
         self.adb.start()
         self.console.start()
         self._saver_stop.clear()
@@ -527,6 +545,7 @@ def spawn_phone(
     console_token_path: Path | str | None = None,
     timeout: float = 60.0,
     log_path: Path | str | None = None,
+    u2_agent: str = "boot",
 ) -> SpawnedPhone:
     """Start a phone subprocess and return once its adb and console ports answer."""
     state = Path(state_dir).expanduser().resolve()
@@ -538,6 +557,8 @@ def spawn_phone(
         cmd += ["--density", str(density)]
     if console_token_path is not None:
         cmd += ["--console-token-file", str(console_token_path)]
+    if u2_agent != "boot":
+        cmd += ["--u2-agent", u2_agent]
     state.mkdir(parents=True, exist_ok=True)
     log_file = Path(log_path) if log_path else state / "phone.log"
     # From the main thread the phone dies with its parent (a crashed run leaks nothing); the

@@ -23,6 +23,9 @@ def test_battery_passes_through_the_avd_backend(
     backend = _backend(sdk, adb_server, tmp_path, snapshot="clean")
     phone = backend.acquire("phone", tmp_path / "w")
     try:
+        # The stand-in, like an AVD, runs no uiautomator2 agent at boot: the backend started
+        # it through uiautomator2's setup (without it, Unicode typing would fail).
+        assert phone.text_input == "uiautomator2"
         checks = run_battery(phone)
         logs = phone.logs()
     finally:

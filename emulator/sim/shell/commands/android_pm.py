@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 
+from emulator.sim import packages
 from emulator.sim.shell.commands import command, options
 from emulator.sim.shell.interp import CommandError, Interp, Io
 
@@ -27,10 +28,12 @@ PROVIDER_PACKAGES = {
 
 
 def installed(sh: Interp) -> list[tuple[str, str]]:
-    """``(package, apk path)`` pairs, the UI's apps first, without duplicates."""
+    """``(package, apk path)`` pairs, the UI's apps first, then ``pm install``-ed ones,
+    without duplicates."""
     seen: dict[str, str] = {}
     ui_pkgs = sh.ctx.ui.packages() if sh.ctx.ui is not None else []
-    for pkg, path in [*ui_pkgs, *BASE_PACKAGES]:
+    added = [(p.package, p.path) for p in packages.installed(sh.vfs).values()]
+    for pkg, path in [*ui_pkgs, *BASE_PACKAGES, *added]:
         seen.setdefault(pkg, path)
     return list(seen.items())
 
@@ -131,9 +134,22 @@ def pm(sh: Interp, io: Io, argv: list[str]) -> int:
         if not rest or rest[0] not in paths:
             return 0
         return sh.invoke(["dumpsys", "package", rest[0]], io)
-    if verb in ("install", "install-create", "install-multiple", "uninstall"):
+    if verb == "install":
+        return _install(sh, io, rest)
+    if verb == "uninstall":
+        pkg = next((a for a in rest if not a.startswith("-")), None)
+        if pkg is None:
+            raise CommandError("Error: package name not specified", 255)
+        if not packages.uninstall(sh.vfs, pkg):
+            io.out("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
+            return 1
+        _log(sh, f"uninstalled {pkg}")
+        io.out("Success\n")
+        return 0
+    if verb in ("install-create", "install-multiple"):
         raise CommandError(
-            f"Error: `pm {verb}` is not supported: the virtual phone has no package installer",
+            f"Error: `pm {verb}` is not supported: the virtual phone installs one APK "
+            "by path (pm install PATH)",
             1,
         )
     raise CommandError(f"Unknown command: {verb}", 255)
@@ -151,3 +167,30 @@ def _clear(sh: Interp, pkg: str) -> None:
             sh.vfs.remove(f"{base}/{name}", recursive=True)
     if sh.ctx.ui is not None:
         sh.ctx.ui.force_stop(pkg)
+
+
+def _install(sh: Interp, io: Io, rest: list[str]) -> int:
+    """``pm install [-r] [-t] [-g] [-d] PATH``: ``Success``, or ``Failure [CODE: why]``."""
+    paths = [a for a in rest if not a.startswith("-")]
+    if len(paths) != 1:
+        raise CommandError("Error: pm install takes one APK path", 255)
+    path = sh.path(paths[0])
+    if not sh.vfs.exists(path):
+        io.out(f"Failure [INSTALL_FAILED_INVALID_URI: Unable to open file: {paths[0]}]\n")
+        return 1
+    try:
+        entry = packages.install(sh.vfs, sh.vfs.read_bytes(path), allow_downgrade="-d" in rest)
+    except packages.ApkInvalid as exc:
+        io.out(f"Failure [INSTALL_PARSE_FAILED_NOT_APK: {exc}]\n")
+        return 1
+    except PermissionError as exc:
+        io.out(f"Failure [{exc}]\n")
+        return 1
+    _log(sh, f"installed {entry.package} versionCode={entry.version_code}")
+    io.out("Success\n")
+    return 0
+
+
+def _log(sh: Interp, message: str) -> None:
+    if sh.ctx.log is not None:
+        sh.ctx.log.i("PackageManager", message)

@@ -6,6 +6,7 @@ import io as _io
 import struct
 import time
 
+from emulator.sim import packages
 from emulator.sim.shell.commands import command
 from emulator.sim.shell.commands.android_am import record_id, short_activity
 from emulator.sim.shell.commands.android_pm import installed
@@ -413,6 +414,8 @@ def dumpsys_package(sh: Interp, pkg: str) -> str:
     if pkg not in paths:
         return ""
     path = paths[pkg]
+    added = packages.installed(sh.vfs).get(pkg)
+    code, name = (added.version_code, added.version_name) if added else (1, "1.0")
     flags = (
         "SYSTEM HAS_CODE ALLOW_CLEAR_USER_DATA"
         if not path.startswith("/data/")
@@ -423,7 +426,7 @@ def dumpsys_package(sh: Interp, pkg: str) -> str:
         f"  Package [{pkg}] ({record_id(pkg)}):\n"
         f"    userId=10150\n    pkg=Package{{{record_id('p' + pkg)} {pkg}}}\n"
         f"    codePath={path.rsplit('/', 1)[0]}\n"
-        "    versionCode=1 minSdk=28 targetSdk=34\n    versionName=1.0\n"
+        f"    versionCode={code} minSdk=28 targetSdk=34\n    versionName={name}\n"
         f"    pkgFlags=[ {flags} ]\n"
         "    timeStamp=2024-01-01 00:00:00\n"
         "    firstInstallTime=2024-01-01 00:00:00\n"
@@ -489,6 +492,9 @@ def app_process(sh: Interp, io: Io, argv: list[str]) -> int:
     """
     main = next((a for a in argv[1:] if not a.startswith("-") and a != "/"), None)
     classpath = sh.vars.get("CLASSPATH", "")
+    if getattr(sh.ctx, "u2_agent", "boot") == "none":
+        io.err("java.lang.SecurityException: this phone lets no UiAutomation connect\n")
+        return 1
     if main != U2_MAIN:
         io.err(f"Error: Could not find class '{main}' on CLASSPATH '{classpath}'\n")
         return 1
