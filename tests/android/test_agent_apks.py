@@ -101,9 +101,9 @@ def test_apks_install_once_per_version(fresh_phone: AdbAndroidDevice, tmp_path: 
 def test_a_bad_apk_is_named(fresh_phone: AdbAndroidDevice, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.apk"
     bogus.write_bytes(b"not a zip")
-    with pytest.raises(DeviceUnfit, match="notes.apk is not a readable APK"):
+    with pytest.raises(DeviceUnfit, match=r"notes\.apk is not a readable APK"):
         install_apks(fresh_phone, [bogus])
-    with pytest.raises(DeviceUnfit, match="missing.apk does not exist"):
+    with pytest.raises(DeviceUnfit, match=r"missing\.apk does not exist"):
         install_apks(fresh_phone, [tmp_path / "missing.apk"])
     # The phone's own installer refuses a downgrade, as a phone does.
     install_apks(fresh_phone, [with_version(APK, tmp_path / "v9.apk", 9_000_000)])
