@@ -23,6 +23,9 @@ from rig.services.audit import read_audit
 from rig.services.base import Account, ServiceDown, json_round_trip
 from rig.services.chat_server import SERVER_NAME, localpart
 
+SEED_PATH = "/_synapse/client/clawrig/seed"  # rig/services/synapse_modules/clawrig_seed.py
+SEED_BATCH = 500  # messages per seeding request (Synapse writes ~20-60 per second)
+
 
 class ChatService:
     name = "chat"
@@ -86,54 +89,39 @@ class ChatService:
         return self.me if name is None else f"@{localpart(name)}:{SERVER_NAME}"
 
     def seed(self, plan: Any) -> dict[str, Any]:
+        """Users, rooms, joins and messages through the homeserver's seed module (one request
+        per :data:`SEED_BATCH` messages), then every room read back over the client API."""
         before = self.round_trips
         people = sorted(
             {m.sender for m in plan.messages if m.sender is not None}
             | {p for members in plan.rooms.values() for p in members}
         )
-        for person in people:
-            uid = self.user_id(person)
-            status, answer = self._call(
-                "POST",
-                "/_matrix/client/v3/register",
-                {"type": "m.login.application_service", "username": localpart(person)},
-            )
-            if status != 200 and (answer or {}).get("errcode") != "M_USER_IN_USE":
-                raise ServiceDown(self.name, f"registering {person!r} answered {status}: {answer}")
-            self._ok(
-                "PUT",
-                f"/_matrix/client/v3/profile/{quote(uid)}/displayname",
-                {"displayname": person},
-                user_id=uid,
-            )
-        room_ids: dict[str, str] = {}
-        for room, members in plan.rooms.items():
-            invite = [self.user_id(p) for p in members]
-            created = self._ok(
-                "POST",
-                "/_matrix/client/v3/createRoom",
+        body: dict[str, Any] = {
+            "users": [{"localpart": localpart(p), "displayname": p} for p in people],
+            "rooms": [
                 {
+                    "key": room,
                     "name": room,
-                    "preset": "private_chat",
-                    "invite": invite,
+                    "creator": self.me,
+                    "invite": [self.user_id(p) for p in members],
                     "is_direct": len(members) == 1 and members[0] == room,
-                },
-                user_id=self.me,
-            )
-            room_ids[room] = created["room_id"]
-            for uid in invite:
-                self._ok(
-                    "POST", f"/_matrix/client/v3/join/{quote(created['room_id'])}", {}, user_id=uid
-                )
-        for m in plan.messages:
-            txn = hashlib.sha256(f"{m.id}/{m.room}".encode()).hexdigest()[:24]
-            self._ok(
-                "PUT",
-                f"/_matrix/client/v3/rooms/{quote(room_ids[m.room])}/send/m.room.message/{txn}",
-                {"msgtype": "m.text", "body": m.body},
-                user_id=self.user_id(m.sender),
-                ts=_ms(m.t),
-            )
+                }
+                for room, members in plan.rooms.items()
+            ],
+        }
+        room_ids: dict[str, str] = {}
+        messages = [
+            {"room": m.room, "sender": self.user_id(m.sender), "body": m.body, "ts": _ms(m.t)}
+            for m in plan.messages
+        ]
+        for start in range(0, max(len(messages), 1), SEED_BATCH):
+            batch = messages[start : start + SEED_BATCH]
+            body["messages"] = [{**m, "room": room_ids.get(m["room"], m["room"])} for m in batch]
+            answer = self._seed_request(body)
+            room_ids.update(answer["rooms"])
+            if len(answer["events"]) != len(batch):
+                raise ServiceDown(self.name, f"seed sent {len(answer['events'])} of {len(batch)}")
+            body = {}
         want = sorted((m.room, self.user_id(m.sender), m.body, _ms(m.t)) for m in plan.messages)
         got = sorted(
             (r["room"], r["sender"], r["body"], r["ts_ms"])
@@ -156,6 +144,17 @@ class ChatService:
             "round_trips": self.round_trips - before,
         }
 
+    def _seed_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Authorization": f"Bearer {self._as_token}", "Content-Type": "application/json"}
+        self.round_trips += 1
+        status, answer = json_round_trip(
+            self.name, self.synapse_port, "POST", SEED_PATH, data, headers, 600
+        )
+        if status != 200 or not isinstance(answer, dict):
+            raise ServiceDown(self.name, f"seeding answered {status}: {str(answer)[:300]}")
+        return answer
+
     # -- readers --------------------------------------------------------------------------
     def messages(self) -> list[dict[str, Any]]:
         """Every text message in every room the persona is in, oldest first per room."""
@@ -172,12 +171,7 @@ class ChatService:
             )["joined"]
             for uid, info in members.items():
                 names[uid] = (info or {}).get("display_name") or uid
-            chunk = self._ok(
-                "GET",
-                f"/_matrix/client/v3/rooms/{quote(rid)}/messages?dir=f&limit=100000",
-                user_id=self.me,
-            )["chunk"]
-            for e in chunk:
+            for e in self._history(rid):
                 if e.get("type") != "m.room.message":
                     continue
                 content = e.get("content") or {}
@@ -198,6 +192,21 @@ class ChatService:
                     }
                 )
         return out
+
+    def _history(self, rid: str) -> list[dict[str, Any]]:
+        """A room's events, oldest first (Synapse answers at most 1,000 per page)."""
+        events: list[dict[str, Any]] = []
+        since = ""
+        while True:
+            page = self._ok(
+                "GET",
+                f"/_matrix/client/v3/rooms/{quote(rid)}/messages?dir=f&limit=1000{since}",
+                user_id=self.me,
+            )
+            events.extend(page.get("chunk") or [])
+            if not page.get("chunk") or not page.get("end"):
+                return events
+            since = f"&from={quote(page['end'])}"
 
     def snapshot(self) -> dict[str, Any]:
         rows = {m["event_id"]: {k: v for k, v in m.items() if k != "ts"} for m in self.messages()}
