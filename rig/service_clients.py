@@ -117,10 +117,11 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
                 from linux_vm import service_clients
 
                 ports = _host_ports(access)
-                ports.update({(n, "http"): int(entry["port"]) for n, entry in web.items()})
+                own = web_access(world.services, role)  # the role's own ports
+                ports.update({(n, "http"): int(entry["port"]) for n, entry in own.items()})
                 service_clients.connect(device.vm.workdir, ports)
                 done[role] = service_clients.configure(device, access, world.timezone)
-                done[role]["web"] = service_clients.configure_web(device, web)["files"]
+                done[role]["web"] = service_clients.configure_web(device, own)["files"]
             else:
                 done[role] = {"skipped": "no guest forwarding to the world's services"}
         except RuntimeError as exc:

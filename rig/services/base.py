@@ -81,6 +81,18 @@ class Service(Protocol):
         ...
 
 
+def role_port(service: str, port: int, clients: Mapping[str, Any], role: str | None) -> int:
+    """The host port a device role uses (its own, so the audit names it), or the rig's
+    ``port`` for no role; an unknown role is a ``KeyError`` naming the known ones."""
+    if role is None:
+        return port
+    try:
+        return int(clients[role]["http"])
+    except KeyError:
+        known = ", ".join(sorted(clients)) or "none"
+        raise KeyError(f"{service} has no port for role {role!r} (roles: {known})") from None
+
+
 def service_class(name: str) -> type:
     target = SERVICES.get(name)
     if target is None:

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from rig.services.audit import read_audit
-from rig.services.base import Account, ServiceDown, json_round_trip
+from rig.services.base import Account, ServiceDown, json_round_trip, role_port
 from rig.services.chat_server import SERVER_NAME, localpart
 
 SEED_PATH = "/_synapse/client/clawrig/seed"  # rig/services/synapse_modules/clawrig_seed.py
@@ -32,6 +32,7 @@ class ChatService:
 
     def __init__(self, stack: Any, ports: Mapping[str, Any]) -> None:
         self.port = int(ports["http"])
+        self.client_ports: dict[str, dict[str, int]] = dict(ports.get("clients") or {})
         self.synapse_port = int(ports["synapse"])
         self.account: Account = stack.accounts[0]
         self.me = f"@{self.account.user}:{SERVER_NAME}"
@@ -39,9 +40,14 @@ class ChatService:
         self._as_token = (Path(stack.runtime) / "chat.as_token").read_text().strip()
         self.round_trips = 0
 
-    def endpoint(self) -> dict[str, Any]:
+    def port_for(self, role: str | None = None) -> int:
+        """A device role's own port on the audit proxy (the audit names the role), or the
+        rig's."""
+        return role_port(self.name, self.port, self.client_ports, role)
+
+    def endpoint(self, role: str | None = None) -> dict[str, Any]:
         return {
-            "url": f"http://127.0.0.1:{self.port}",
+            "url": f"http://127.0.0.1:{self.port_for(role)}",
             "server_name": SERVER_NAME,
             "user": self.me,
             "password": self.account.password,

@@ -21,6 +21,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -30,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 from hostproc.parent import die_with_parent
 from rig.services.audit import AuditLog
@@ -98,6 +99,7 @@ def _static_config() -> dict[str, Any]:
             "account": {"per_second": 1000, "burst_count": 1000},
         },
         "rc_joins": {"local": {"per_second": 1000, "burst_count": 1000}},
+        "rc_joins_per_room": {"per_second": 1000, "burst_count": 1000},
         "rc_invites": {
             "per_room": {"per_second": 1000, "burst_count": 1000},
             "per_user": {"per_second": 1000, "burst_count": 1000},
@@ -348,8 +350,19 @@ class Synapse:
                 self.process.wait(5)
 
 
+# A client's event sends: PUT …/rooms/ROOM/send/TYPE/TXN and …/rooms/ROOM/state/TYPE[/KEY]
+_TIMED = re.compile(r"^/_matrix/client/(?:v3|r0)/rooms/[^/]+/(send|state)/[^/]+(?:/([^/]*))?$")
+_RIG_ONLY = "/_synapse/client/clawrig/"  # the seed module: never for a device
+
+
 class MatrixProxy:
-    """ASGI: forwards every client request to Synapse and audits it."""
+    """ASGI: forwards every client request to Synapse and audits it.
+
+    A client's message or state event gets the **world's** time: Synapse stamps events
+    with its host clock, and only an application service may give one its own
+    ``ts``, so the proxy checks the client's token (``whoami``) and sends the event
+    as the application service on that user's behalf (``?user_id=USER&ts=WORLD``),
+    with the transaction id kept per token so a retried send is still sent once."""
 
     def __init__(self, synapse: Synapse, audit: AuditLog) -> None:
         self.synapse, self.audit = synapse, audit
@@ -357,6 +370,8 @@ class MatrixProxy:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         import anyio
+
+        from rig.services.web_app import request_client
 
         if scope["type"] != "http":
             return
@@ -369,14 +384,21 @@ class MatrixProxy:
         body = b"".join(chunks)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
-        path = quote(scope["path"], safe="/!@:$&+,;=-._~") + (f"?{query}" if query else "")
-        try:
-            status, out_headers, data = await anyio.to_thread.run_sync(
-                self._forward, scope["method"], path, headers, body
-            )
-        except OSError as exc:
-            status, out_headers = 502, [("content-type", "application/json")]
-            data = json.dumps({"errcode": "M_UNKNOWN", "error": f"chat server: {exc}"}).encode()
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else quote(scope["path"], safe="/!@:$&+,;=-._~")
+        if scope["path"].startswith(_RIG_ONLY):
+            status, out_headers = 404, [("content-type", "application/json")]
+            data = json.dumps({"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"})
+            data = data.encode()
+        else:
+            try:
+                status, out_headers, data = await anyio.to_thread.run_sync(
+                    self._forward, scope["method"], raw_path, query, headers, body
+                )
+            except OSError as exc:
+                status, out_headers = 502, [("content-type", "application/json")]
+                data = json.dumps({"errcode": "M_UNKNOWN", "error": f"chat server: {exc}"})
+                data = data.encode()
         user = self._user(headers, query)
         if status == 200 and scope["path"].endswith(("/login", "/register")):
             try:
@@ -386,9 +408,8 @@ class MatrixProxy:
                     user = answer.get("user_id", user)
             except ValueError:
                 pass
-        client = scope.get("client") or ("?", "?")
         self.audit.write(
-            f"{client[0]}:{client[1]}",
+            request_client(self.audit, scope),
             f"MATRIX {scope['method']}",
             path=scope["path"],
             user=user,
@@ -404,15 +425,51 @@ class MatrixProxy:
         )
         await send({"type": "http.response.body", "body": data})
 
-    def _user(self, headers: dict[str, str], query: str) -> str | None:
+    @staticmethod
+    def _token(headers: dict[str, str], query: str) -> str | None:
         auth = headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else None
-        token = token or (parse_qs(query).get("access_token") or [None])[0]
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        return token or (parse_qs(query).get("access_token") or [None])[0]
+
+    def _user(self, headers: dict[str, str], query: str) -> str | None:
+        token = self._token(headers, query)
         return self.tokens.get(token) if token else None
 
+    def _whoami(self, token: str) -> str | None:
+        """The user a client's token belongs to, asked of Synapse at every send (a token
+        logged out since must not send)."""
+        status, answer = self.synapse.request(
+            "GET", "/_matrix/client/v3/account/whoami", token=token
+        )
+        user = answer.get("user_id") if status == 200 and isinstance(answer, dict) else None
+        return user if isinstance(user, str) and user.endswith(f":{SERVER_NAME}") else None
+
+    def _at_world_time(
+        self, method: str, path: str, query: str, headers: dict[str, str]
+    ) -> tuple[str, dict[str, str]] | None:
+        """The request that sends a client's event at the world's time, or None to
+        forward it as it came (not an event send, or a token Synapse does not know)."""
+        found = _TIMED.match(path) if method == "PUT" else None
+        token = self._token(headers, query) if found else None
+        user = self._whoami(token) if token else None
+        if found is None or token is None or user is None:
+            return None
+        if found.group(1) == "send":
+            device = hashlib.sha256(token.encode()).hexdigest()[:12]
+            head, _, txn = path.rpartition("/")
+            path = f"{head}/{device}.{txn}"
+        ts = int(self.audit.clock.now().timestamp() * 1000)
+        path += "?" + urlencode({"user_id": user, "ts": ts})
+        return path, {**headers, "authorization": f"Bearer {self.synapse.as_token}"}
+
     def _forward(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
+        timed = self._at_world_time(method, path, query, headers)
+        if timed is not None:
+            path, headers = timed
+        elif query:
+            path = f"{path}?{query}"
         conn = http.client.HTTPConnection("127.0.0.1", self.synapse.port, timeout=60)
         try:
             keep = {
@@ -441,16 +498,23 @@ def spawn_chat(state: Path, runtime: Path, accounts: list[dict[str, Any]]) -> Sy
     return synapse
 
 
-def finish_chat(synapse: Synapse, runtime: Path, audit: AuditLog, closers: list) -> dict[str, Any]:
+def finish_chat(
+    synapse: Synapse, runtime: Path, audit: AuditLog, closers: list, roles: list[str] = ()
+) -> dict[str, Any]:
     """Wait for Synapse, make the persona's accounts, start the audit proxy."""
     from rig.services.web_app import WebServer
 
     synapse.wait_ready()
     server = WebServer(MatrixProxy(synapse, audit), "chat")
     closers.append(server.stop)
-    port = server.start()
+    port = server.start(audit=audit, roles=roles)
     token_file = runtime / "chat.as_token"
     token_file.touch(mode=0o600)
     token_file.write_text(synapse.as_token)
     assert synapse.process is not None
-    return {"http": port, "synapse": synapse.port, "synapse_pid": synapse.process.pid}
+    return {
+        "http": port,
+        "clients": server.clients(),
+        "synapse": synapse.port,
+        "synapse_pid": synapse.process.pid,
+    }

@@ -90,11 +90,11 @@ async def _serve(config: dict[str, Any]) -> int:
                 from rig.services.chat_server import finish_chat
 
                 assert synapse is not None
-                ready[name] = finish_chat(synapse, runtime, audit, closers)
+                ready[name] = finish_chat(synapse, runtime, audit, closers, roles)
             elif name in WEB_SERVICES:
                 if warm is not None:
                     warm.join()
-                ready[name] = _start_web(name, state, accounts, clock, audit, spec, closers)
+                ready[name] = _start_web(name, state, accounts, clock, audit, spec, closers, roles)
             else:
                 raise RuntimeError(f"unknown service {name!r}")
         current = None
@@ -188,7 +188,8 @@ def _start_web(
     audit: AuditLog,
     spec: dict[str, Any],
     closers: list[Any],
-) -> dict[str, int]:
+    roles: list[str],
+) -> dict[str, Any]:
     import importlib
 
     from rig.services.web_app import Db, WebContext, WebServer
@@ -202,7 +203,7 @@ def _start_web(
     ctx = WebContext(name, db, clock, accounts, spec["admin"], spec.get("options"))
     server = WebServer(module.build(ctx, audit), name)
     closers.append(server.stop)
-    return {"http": server.start()}
+    return {"http": server.start(audit=audit, roles=roles), "clients": server.clients()}
 
 
 def main(argv: list[str]) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.services.audit import read_audit
-from rig.services.base import Account, ServiceDown, json_round_trip
+from rig.services.base import Account, ServiceDown, json_round_trip, role_port
 
 # table -> the columns that name a row (the SQLite primary key)
 KEYS: dict[str, tuple[str, ...]] = {"cart": ("user", "product_id")}
@@ -36,6 +36,7 @@ class WebService:
     def __init__(self, stack: Any, ports: Mapping[str, Any]) -> None:
         self.stack = stack
         self.port = int(ports["http"])
+        self.client_ports: dict[str, dict[str, int]] = dict(ports.get("clients") or {})
         self.account: Account = stack.accounts[0]
         self.audit_path: Path = stack.audit_path(self.name)
         self._admin: str = stack.admin_token
@@ -45,10 +46,15 @@ class WebService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def endpoint(self) -> dict[str, Any]:
+    def port_for(self, role: str | None = None) -> int:
+        """A device role's own port (the audit names the role), or the rig's."""
+        return role_port(self.name, self.port, self.client_ports, role)
+
+    def endpoint(self, role: str | None = None) -> dict[str, Any]:
+        url = f"http://127.0.0.1:{self.port_for(role)}"
         return {
-            "url": self.url,
-            "openapi": f"{self.url}/openapi.json",
+            "url": url,
+            "openapi": f"{url}/openapi.json",
             "user": self.account.user,
             "password": self.account.password,
         }

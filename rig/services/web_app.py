@@ -219,9 +219,8 @@ class AuditAndIdempotency:
             if written:
                 return
             written.append(True)
-            client = scope.get("client") or ("?", "?")
             self.audit.write(
-                f"{client[0]}:{client[1]}",
+                request_client(self.audit, scope),
                 f"{'RIG' if path.startswith('/_rig/') else 'HTTP'} {method}",
                 path=path,
                 query=scope.get("query_string", b"").decode("latin-1") or None,
@@ -296,6 +295,14 @@ async def _send_raw(send: Any, status: int, body: bytes, replayed: bool = False)
         headers.append((b"idempotent-replayed", b"true"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def request_client(audit: AuditLog, scope: dict[str, Any]) -> str:
+    """Who made an ASGI request: the device role whose own port it came in on, else the
+    peer's address (the rig, or a person using ``rig world up``'s endpoints)."""
+    server = scope.get("server") or (None, None)
+    peer = tuple(scope.get("client") or ("?", "?"))
+    return audit.client(server[1], peer)
 
 
 def _body_fields(body: bytes, content_type: str) -> Any:
@@ -375,14 +382,29 @@ class WebServer:
         self.server: Any = None
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
+        self.ports: dict[str | None, int] = {}  # None: the rig's; else a device role's
 
-    def start(self, timeout: float = 10.0) -> int:
+    def clients(self) -> dict[str, dict[str, int]]:
+        """The device roles' own ports, as the host reports them (``{ROLE: {"http": PORT}}``)."""
+        return {role: {"http": port} for role, port in self.ports.items() if role is not None}
+
+    def start(
+        self, timeout: float = 10.0, audit: AuditLog | None = None, roles: Iterable[str] = ()
+    ) -> int:
+        """Serve on the rig's port and one more per device role (``audit`` then names the
+        role of a request by the port it came in on); returns the rig's port."""
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        sockets = []
+        for role in [None, *roles]:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", 0))
+            self.ports[role] = sock.getsockname()[1]
+            if role is not None and audit is not None:
+                audit.roles[self.ports[role]] = role
+            sockets.append(sock)
+        port = self.ports[None]
         config = uvicorn.Config(
             self.app, log_level="warning", access_log=False, lifespan="off", server_header=False
         )
@@ -390,7 +412,7 @@ class WebServer:
 
         def run() -> None:
             try:
-                asyncio.run(self.server.serve(sockets=[sock]))
+                asyncio.run(self.server.serve(sockets=sockets))
             except BaseException as exc:  # reported by start()
                 self.error = exc
 

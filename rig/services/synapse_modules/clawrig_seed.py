@@ -18,6 +18,7 @@ import hmac
 import json
 from typing import Any
 
+from twisted.internet import defer
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
@@ -52,21 +53,17 @@ class _SeedResource(Resource):
             body = json.loads(request.content.read())
         except ValueError:
             return _answer(request, 400, {"errcode": "M_NOT_JSON", "error": "not JSON"})
-        done = self.api.run_as_background_process("clawrig_seed", self._seed, body)
-        done.addCallbacks(
-            lambda result: _answer(request, 200, result),
-            lambda failure: _answer(
-                request,
-                400,
-                {"errcode": "M_UNKNOWN", "error": f"{failure.type.__name__}: {failure.value}"},
-            ),
+        done = self.api.run_as_background_process("clawrig_seed", _caught(self._setup), body)
+        done.addCallback(self._send, body)
+        done.addCallback(lambda result: _answer(request, 400 if "error" in result else 200, result))
+        done.addErrback(
+            lambda failure: _answer(request, 500, {"errcode": "M_UNKNOWN", "error": str(failure)})
         )
         return NOT_DONE_YET
 
-    async def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
-        """``users`` [{localpart, displayname}], ``rooms`` [{key, creator, name, invite,
-        is_direct}], ``messages`` [{room (a key or a room id), sender, body, ts}], in that
-        order; answers the rooms' ids and the messages' event ids."""
+    async def _setup(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``users`` [{localpart, displayname}], then ``rooms`` [{key, creator, name,
+        invite, is_direct}] with every invitee joined; answers the rooms' ids by key."""
         api = self.api
         for user in body.get("users", []):
             uid = api.get_qualified_user_id(user["localpart"])
@@ -85,19 +82,59 @@ class _SeedResource(Resource):
             )
             for uid in room["invite"]:
                 await api.update_room_membership(uid, uid, rooms[room["key"]], "join")
+        return {"rooms": rooms}
+
+    def _send(self, setup: dict[str, Any], body: dict[str, Any]) -> Any:
+        """``messages`` [{room (a key of this request's rooms, or a room id), sender, body,
+        ts}]: each room's in order, the rooms side by side (Synapse then overlaps one
+        room's database work with another's); answers the event ids in the given order."""
+        if "error" in setup:
+            return setup
+        rooms = setup["rooms"]
+        by_room: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for i, m in enumerate(body.get("messages", [])):
+            by_room.setdefault(rooms.get(m["room"], m["room"]), []).append((i, m))
+        runs = [
+            self.api.run_as_background_process("clawrig_seed_room", _caught(self._room), rid, ms)
+            for rid, ms in by_room.items()
+        ]
+
+        def combine(results: list[dict[str, Any]]) -> dict[str, Any]:
+            events: dict[int, str] = {}
+            for result in results:
+                if "error" in result:
+                    return result
+                events.update(result["events"])
+            return {"rooms": rooms, "events": [events[i] for i in sorted(events)]}
+
+        return defer.gatherResults(runs, consumeErrors=True).addCallback(combine)
+
+    async def _room(self, room_id: str, messages: list[tuple[int, dict[str, Any]]]) -> Any:
         events = []
-        for m in body.get("messages", []):
-            event = await api.create_and_send_event_into_room(
+        for i, m in messages:
+            event = await self.api.create_and_send_event_into_room(
                 {
                     "type": "m.room.message",
-                    "room_id": rooms.get(m["room"], m["room"]),
+                    "room_id": room_id,
                     "sender": m["sender"],
                     "content": {"msgtype": "m.text", "body": m["body"]},
                     "origin_server_ts": int(m["ts"]),
                 }
             )
-            events.append(event.event_id)
-        return {"rooms": rooms, "events": events}
+            events.append((i, event.event_id))
+        return {"events": events}
+
+
+def _caught(func: Any) -> Any:
+    """A background process answers None when it raises: keep the reason instead."""
+
+    async def run(*args: Any) -> dict[str, Any]:
+        try:
+            return await func(*args)
+        except Exception as exc:  # the caller answers it as a 400 with the reason
+            return {"errcode": "M_UNKNOWN", "error": f"{type(exc).__name__}: {exc}"}
+
+    return run
 
 
 def _answer(request: Any, status: int, value: Any) -> Any:
