@@ -67,12 +67,14 @@ def localpart(name: str) -> str:
     import unicodedata
 
     ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    cleaned = "".join(c if c.isalnum() or c in "._=-" else "." for c in ascii_).strip(".")
+    cleaned = "".join(c if c.isalnum() or c in "._=-" else "." for c in ascii_)
+    cleaned = cleaned.strip("._")  # Synapse keeps localparts that begin with _ for bridges
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:6]
     return f"{cleaned[:24] or 'user'}.{digest}"
 
 
-TEMPLATE_FORMAT = 1  # bump when what the template holds changes
+TEMPLATE_FORMAT = 2  # bump when what the template holds changes
+TEMPLATE_MARK = "clawrig_template"  # a table naming the template a world's database came from
 _MODULES = Path(__file__).resolve().parent / "synapse_modules"
 
 
@@ -158,6 +160,9 @@ def template_db(python: Path | None = None, root: Path | None = None) -> Path:
             built = work / "template.db"
             with contextlib.closing(sqlite3.connect(work / "state" / "homeserver.db")) as db:
                 db.execute("VACUUM INTO ?", (str(built),))
+            with contextlib.closing(sqlite3.connect(built)) as db, db:
+                db.execute(f"CREATE TABLE {TEMPLATE_MARK} (key TEXT NOT NULL)")
+                db.execute(f"INSERT INTO {TEMPLATE_MARK} VALUES (?)", (key,))
             os.replace(built, path)
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rig.services.base import Account, ServiceDown
+from rig.service_clients import web_access
+from rig.services.base import Account, ServiceDown, json_round_trip
 from rig.services.stack import ServiceStack
 from tasks.compile import compile_stream
 from tests.compile.streams import HOSTILE, at, events
@@ -277,3 +279,20 @@ def test_a_new_world_in_a_reused_folder_starts_empty(out_dir):
         assert first["bank"].rows("transactions")
     with ServiceStack(["bank"], out_dir, NOW, accounts()) as second:
         assert second["bank"].rows("transactions") == []
+
+
+def test_each_device_role_has_its_own_port_and_the_audit_names_it(out_dir):
+    with ServiceStack(["bank"], out_dir, NOW, accounts(), clients=["phone", "laptop"]) as s:
+        bank = s["bank"]
+        who = base64.b64encode(f"{bank.account.user}:{bank.account.password}".encode()).decode()
+        ports = {role: bank.port_for(role) for role in ("phone", "laptop", None)}
+        assert len(set(ports.values())) == 3 and ports[None] == bank.port
+        for port in ports.values():
+            headers = {"Authorization": f"Basic {who}"}
+            assert json_round_trip("bank", port, "GET", "/accounts", None, headers, 10)[0] == 200
+        clients = [r["client"] for r in bank.audit() if r["op"] == "HTTP GET"]
+        assert clients[:2] == ["phone", "laptop"] and clients[2].startswith("127.0.0.1:")
+        assert bank.endpoint("laptop")["url"] == f"http://127.0.0.1:{ports['laptop']}"
+        assert web_access(s.services, "phone")["bank"]["port"] == ports["phone"]
+        with pytest.raises(KeyError, match="laptop, phone"):
+            bank.port_for("watch")
