@@ -1,24 +1,31 @@
-"""The bank, shop and parcels: start time and memory per world, seeding, API latency.
+"""The world's services with chat: start time and memory, seeding, API latency per device.
 
 Prints, from one run: time to every service healthy and the PSS of the world's
-service host, for part 1 alone (mail, calendar, contacts) and for a world with
-all six services side by side (median of ROUNDS starts each, alternating);
-seeding 2,000 bank transactions + 200 orders (+ their parcels) with read-back
-(seconds, round trips per record); and p50/p99 of a bank API call over loopback
-HTTP (``GET /accounts`` and ``GET /accounts/ID/transactions?limit=50``); then one
-world with all seven services (chat: Synapse) to healthy, its PSS, and seeding
-1,000 chat messages with read-back.
+processes for part 1 alone, for all six web and part 1 services, and for all
+seven with chat (Synapse), alternating (median of ROUNDS starts each); Synapse
+alone from the template database and from a fresh schema, alternating; seeding
+1,000 chat messages + 2,000 bank transactions + 200 orders (+ their parcels) into
+one world with read-back (seconds, round trips per record), beside 200 chat
+messages sent the old way (one application-service request per message); and
+p50/p99 of a bank API call from the rig (loopback), from the phone's side (the
+phone apps' HTTP client, :mod:`emulator.sim.webclient`, on the phone's own port)
+and from the laptop (``curl`` in a restored VM, through guestfwd to the laptop's
+own port; skipped with ``--no-vm``).
 
-    python benchmarks/bench_services_web.py [ROUNDS] [--no-chat]
+    python benchmarks/bench_services_web.py [ROUNDS] [--no-vm]
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, installed or not
 
@@ -31,6 +38,8 @@ from tasks.events import EVENT_ADAPTER
 PART1 = ["mail", "calendar", "contacts"]
 WEB = ["bank", "shop", "parcels"]
 ALL = PART1 + WEB
+ROLES = ["phone", "laptop"]  # every service listens once more per device role
+ROOMS = ["friends", "#nordhaus-team", "Lena Albrecht", "family", "climbing"]
 
 
 def _account() -> list[Account]:
@@ -38,11 +47,12 @@ def _account() -> list[Account]:
 
 
 def startup(rounds: int) -> None:
-    times: dict[str, list[float]] = {"part 1": [], "all six": []}
-    pss: dict[str, list[int]] = {"part 1": [], "all six": []}
+    worlds = {"part 1": PART1, "all six": ALL, "all seven": [*ALL, "chat"]}
+    times: dict[str, list[float]] = {label: [] for label in worlds}
+    pss: dict[str, list[int]] = {label: [] for label in worlds}
     for _ in range(rounds):
-        for label, names in (("part 1", PART1), ("all six", ALL)):
-            stack = ServiceStack(names, _out(), NOW, _account())
+        for label, names in worlds.items():
+            stack = ServiceStack(names, _out(), NOW, _account(), clients=ROLES)
             t0 = time.perf_counter()
             stack.start()
             times[label].append(time.perf_counter() - t0)
@@ -51,15 +61,45 @@ def startup(rounds: int) -> None:
     for label in times:
         med, mem = statistics.median(times[label]), statistics.median(pss[label]) / 1024
         print(
-            f"{label:8}: all healthy median {med * 1000:.0f} ms over {rounds} starts "
+            f"{label:9}: all healthy median {med * 1000:.0f} ms over {rounds} starts "
             f"(min {min(times[label]) * 1000:.0f}, max {max(times[label]) * 1000:.0f}), "
             f"PSS {mem:.1f} MB"
         )
-    ratio = statistics.median(times["all six"]) / statistics.median(times["part 1"])
-    extra = (statistics.median(pss["all six"]) - statistics.median(pss["part 1"])) / 1024
-    print(f"all six / part 1 start time: {ratio:.2f}x; the web services add {extra:.1f} MB PSS")
-    med = statistics.median(times["all six"])
-    print(f"target < 3 s to healthy (parts 1 and 2): {'met' if med < 3 else 'NOT met'}")
+    med = statistics.median(times["all seven"])
+    mem = statistics.median(pss["all seven"]) / 1024
+    print(
+        f"all seven / all six start time: "
+        f"{med / statistics.median(times['all six']):.2f}x; targets < 3 s to healthy: "
+        f"{'met' if med < 3 else 'NOT met'}, < 250 MB PSS: {'met' if mem < 250 else 'NOT met'}"
+    )
+
+
+def synapse_alone(rounds: int) -> None:
+    """Synapse to ready from the template database and from a fresh schema, alternating."""
+    from rig.services.chat_server import Synapse, template_db
+
+    template = template_db()
+    got: dict[str, list[float]] = {"template": [], "fresh schema": []}
+    for _ in range(rounds):
+        for label, db in (("template", template), ("fresh schema", None)):
+            root = Path(tempfile.mkdtemp(prefix="bench-synapse-"))
+            (root / "rt").mkdir()
+            synapse = Synapse(root / "state", root / "rt", [], template=db)
+            t0 = time.perf_counter()
+            synapse.spawn()
+            try:
+                synapse.wait_ready()
+                got[label].append(time.perf_counter() - t0)
+            finally:
+                synapse.stop()
+                shutil.rmtree(root, ignore_errors=True)
+    for label, values in got.items():
+        print(
+            f"synapse alone, {label:12}: ready median {statistics.median(values) * 1000:.0f} ms "
+            f"(min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f})"
+        )
+    ratio = statistics.median(got["fresh schema"]) / statistics.median(got["template"])
+    print(f"fresh schema / template: {ratio:.2f}x")
 
 
 def _stream(txns: int, orders: int) -> list:
@@ -117,97 +157,173 @@ def _stream(txns: int, orders: int) -> list:
     return [EVENT_ADAPTER.validate_python(r) for r in raw]
 
 
-def seeding_and_latency(txns: int = 2000, orders: int = 200, calls: int = 400) -> None:
-    stream = _stream(txns, orders)
-    t0 = time.perf_counter()
-    plans = compile_stream({}, "Europe/Berlin", stream, services=tuple(WEB), now=NOW)
-    compiled = time.perf_counter() - t0
-    with ServiceStack(WEB, _out(), NOW, _account()) as stack:
-        records, trips, total = 0, 0, compiled
-        for name, plan in plans.services.items():
-            n = sum(len(rows) for rows in plan.tables.values())
-            t = time.perf_counter()
-            digest = stack[name].seed(plan)
-            s = time.perf_counter() - t
-            records, trips, total = records + n, trips + digest["round_trips"], total + s
-            print(
-                f"  seed {name:8} {n:5d} rows in {s:6.2f} s, {digest['round_trips']} round "
-                f"trips ({digest['round_trips'] / n:.4f}/row)"
-            )
-        per = trips / records
-        print(
-            f"seeding {txns} transactions + {orders} orders + {orders} parcels = {records} rows "
-            f"with read-back: {total:.2f} s (compile {compiled:.2f} s), {per:.4f} round "
-            f"trips/row; target < 0.05: {'met' if per < 0.05 else 'NOT met'}"
-        )
-        bank = stack["bank"]
-        acc = bank.request("GET", "/accounts")[1][0]["id"]
-        for path in ("/accounts", f"/accounts/{acc}/transactions?limit=50"):
-            lat = []
-            for _ in range(calls):
-                t = time.perf_counter()
-                status, _body = bank.request("GET", path)
-                lat.append(time.perf_counter() - t)
-                assert status == 200
-            lat.sort()
-            p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
-            shown = path.replace(acc, "ID")
-            print(
-                f"bank GET {shown}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
-                f"over {calls} calls (loopback HTTP, a new connection each)"
-            )
-
-
-def chat(messages: int = 1000) -> None:
-    """Synapse: start to healthy and PSS (a world with all seven services), and seeding
-    ``messages`` chat messages with read-back."""
+def _chat_stream(messages: int, tag: str = "") -> list:
     raw = [
         {
-            "id": f"c{i}",
+            "id": f"c{tag}{i}",
             "t": (NOW - timedelta(minutes=5 * (messages - i))).isoformat(),
             "kind": "chat.message",
             "target": "service:chat",
-            "room": "friends" if i % 3 else "#nordhaus-team",
+            "room": f"{tag}{ROOMS[i % len(ROOMS)]}",
             "sender": f"Person {i % 12}",
             "body": f"{TEXT} #{i}",
             "outgoing": i % 5 == 0,
         }
         for i in range(messages)
     ]
-    stream = [EVENT_ADAPTER.validate_python(r) for r in raw]
-    plans = compile_stream({}, "Europe/Berlin", stream, services=("chat",), now=NOW)
-    stack = ServiceStack([*ALL, "chat"], _out(), NOW, _account())
+    return [EVENT_ADAPTER.validate_python(r) for r in raw]
+
+
+def _one_by_one(chat: Any, plan: Any) -> int:
+    """The seeding before the batch module: one application-service request per message
+    (after the same users and rooms, made by the module) and the same read-back; returns
+    the messages sent."""
+    plan_rooms = type(plan)(rooms=plan.rooms, messages=[])
+    chat.seed(plan_rooms)
+    ids = {m["room"]: m["room_id"] for m in _rooms(chat)}
+    for n, m in enumerate(plan.messages):
+        chat._ok(
+            "PUT",
+            f"/_matrix/client/v3/rooms/{quote(ids[m.room])}/send/m.room.message/old{n}",
+            {"msgtype": "m.text", "body": m.body},
+            user_id=chat.user_id(m.sender),
+            ts=int(m.t.timestamp() * 1000),
+        )
+    chat.messages()  # the same read-back as the batch's
+    return len(plan.messages)
+
+
+def _rooms(chat: Any) -> list[dict[str, Any]]:
+    rooms = chat._ok("GET", "/_matrix/client/v3/joined_rooms", user_id=chat.me)["joined_rooms"]
+    out = []
+    for rid in rooms:
+        status, named = chat._call(
+            "GET", f"/_matrix/client/v3/rooms/{quote(rid)}/state/m.room.name", user_id=chat.me
+        )
+        out.append({"room_id": rid, "room": named.get("name") if status == 200 else rid})
+    return out
+
+
+def seeding(txns: int = 2000, orders: int = 200, messages: int = 1000, old: int = 200) -> None:
+    """Every kind into one world with chat; then ``old`` messages one request each."""
+    stream = sorted([*_stream(txns, orders), *_chat_stream(messages)], key=lambda e: e.t)
     t0 = time.perf_counter()
-    stack.start()
-    up = time.perf_counter() - t0
-    try:
-        family = _family(stack.process.pid)
-        pss = sum(_pss_kb(p) for p in family) / 1024
+    plans = compile_stream({}, "Europe/Berlin", stream, services=(*WEB, "chat"), now=NOW)
+    compiled = time.perf_counter() - t0
+    with ServiceStack([*WEB, "chat"], _out(), NOW, _account()) as stack:
+        records, trips, total = 0, 0, compiled
+        for name, plan in plans.services.items():
+            n = len(plan.messages) if name == "chat" else sum(map(len, plan.tables.values()))
+            t = time.perf_counter()
+            digest = stack[name].seed(plan)
+            s = time.perf_counter() - t
+            records, trips, total = records + n, trips + digest["round_trips"], total + s
+            print(
+                f"  seed {name:8} {n:5d} records in {s:6.2f} s, {digest['round_trips']} round "
+                f"trips ({digest['round_trips'] / n:.4f}/record)"
+            )
+        per = trips / records
         print(
-            f"all seven (with chat): all healthy in {up * 1000:.0f} ms, PSS {pss:.1f} MB in "
-            f"{len(family)} processes; targets < 3 s: {'met' if up < 3 else 'NOT met'}, "
-            f"< 250 MB: {'met' if pss < 250 else 'NOT met'}"
+            f"seeding {messages} chat messages + {txns} transactions + {orders} orders + "
+            f"{orders} parcels = {records} records with read-back: {total:.2f} s (compile "
+            f"{compiled:.2f} s), {trips} round trips, {per:.4f}/record; target < 0.05: "
+            f"{'met' if per < 0.05 else 'NOT met'}"
         )
+        side = compile_stream(
+            {}, "Europe/Berlin", _chat_stream(old, "old "), services=("chat",), now=NOW
+        ).services["chat"]
+        batch = compile_stream(
+            {}, "Europe/Berlin", _chat_stream(old, "new "), services=("chat",), now=NOW
+        ).services["chat"]
         t = time.perf_counter()
-        digest = stack["chat"].seed(plans.services["chat"])
-        s = time.perf_counter() - t
-        per = digest["round_trips"] / messages
+        sent = _one_by_one(stack["chat"], side)
+        one = time.perf_counter() - t
+        before = stack["chat"].round_trips
+        t = time.perf_counter()
+        stack["chat"].seed(batch)
+        both = time.perf_counter() - t
         print(
-            f"seeding {messages} chat messages ({digest['rooms']} rooms, {digest['users']} "
-            f"users) with read-back: {s:.2f} s, {digest['round_trips']} round trips "
-            f"({per:.3f}/message); target < 0.05: {'met' if per < 0.05 else 'NOT met'}"
+            f"{old} chat messages with read-back: one request each {one:.2f} s ({sent} sends) / "
+            f"batch module {both:.2f} s ({stack['chat'].round_trips - before} round trips) "
+            f"= {one / both:.2f}x"
         )
+
+
+def latency(calls: int = 300, vm: bool = True) -> None:
+    """p50/p99 of bank ``GET /accounts`` from the rig, the phone's side and the laptop."""
+    from emulator.sim.accounts import DavAccount
+    from emulator.sim.webclient import call
+
+    with ServiceStack(["bank"], _out(), NOW, _account(), clients=ROLES) as stack:
+        plans = compile_stream({}, "Europe/Berlin", _stream(200, 0), services=("bank",), now=NOW)
+        stack["bank"].seed(plans.services["bank"])
+        bank = stack["bank"]
+        user, password = bank.account.user, bank.account.password
+        phone = DavAccount(f"http://10.0.2.2:{bank.port_for('phone')}", user, password)
+        rows = {
+            "rig (loopback, a new connection each)": lambda: bank.request("GET", "/accounts")[0],
+            "phone side (the apps' HTTP client, phone port)": lambda: call(
+                phone, "GET", "/accounts"
+            )[0],
+        }
+        for label, fn in rows.items():
+            lat = []
+            for _ in range(calls):
+                t = time.perf_counter()
+                assert fn() == 200
+                lat.append(time.perf_counter() - t)
+            _print_latency(label, lat)
+        if vm:
+            _print_latency("laptop (curl in the VM, guestfwd)", _laptop(stack, calls))
+        clients = {r["client"] for r in bank.audit() if r["op"] == "HTTP GET"}
+        print(f"audit clients of those calls: {sorted(c for c in clients if ':' not in c)}")
+
+
+def _laptop(stack: ServiceStack, calls: int) -> list[float]:
+    from linux_vm.backends import QemuBackend
+    from rig.config import RigConfig
+    from rig.service_clients import connect_devices
+    from rig.world import World
+
+    backend = QemuBackend(RigConfig().backend_config("linux"), forwards={})
+    backend.prepare()
+    work = Path(tempfile.mkdtemp(prefix="bench-laptop-"))
+    vm = backend.acquire("laptop", work / "vm")
+    try:
+        world = World(now=NOW, timezone="Europe/Berlin")
+        world.devices["laptop"] = vm
+        world.services = dict(stack.services)
+        connect_devices(world, "Maya")
+        url = "http://bank.clawrig.world:8081/accounts"
+        r = vm.exec(
+            f"for i in $(seq {calls}); do curl -sn -o /dev/null -w '%{{http_code}} "
+            f"%{{time_total}}\\n' {url}; done",
+            timeout=600,
+        )
+        lines = [line.split() for line in r.stdout.splitlines() if line.strip()]
+        assert len(lines) == calls and all(code == "200" for code, _ in lines), r.stdout[-300:]
+        return [float(t) for _code, t in lines]
     finally:
-        stack.stop()
+        backend.release(vm)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _print_latency(label: str, lat: list[float]) -> None:
+    lat = sorted(lat)
+    p50, p99 = lat[len(lat) // 2], lat[max(int(len(lat) * 0.99) - 1, 0)]
+    print(
+        f"bank GET /accounts, {label}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+        f"over {len(lat)} calls"
+    )
 
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 5
     print(f"load before: {Path('/proc/loadavg').read_text().split()[:3]}")
     startup(rounds)
-    seeding_and_latency()
-    if "--no-chat" not in sys.argv:
-        chat()
+    synapse_alone(rounds)
+    seeding()
+    latency(vm="--no-vm" not in sys.argv)
     print(f"load after: {Path('/proc/loadavg').read_text().split()[:3]}")
 
 

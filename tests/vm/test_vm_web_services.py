@@ -46,7 +46,14 @@ def world(fresh_vm, tmp_path: Path) -> Iterator[World]:
         w.add(phone)
         w.devices["laptop"] = fresh_vm
         options = {"bank": {"sms": sms_gateway(w)}}
-        with ServiceStack(["bank"], out / "services", NOW, accounts(), options=options) as s:
+        with ServiceStack(
+            ["bank"],
+            out / "services",
+            NOW,
+            accounts(),
+            options=options,
+            clients=["phone", "laptop"],
+        ) as s:
             seeded(s, [e for e in STREAM if e["kind"] == "bank.transaction"])
             w.services = dict(s.services)
             yield w
@@ -101,3 +108,4 @@ def test_a_transfer_made_with_curl_on_the_laptop_needs_the_code_from_the_phone(w
     posts = [r for r in world.services["bank"].audit() if r["op"] == "HTTP POST"]
     assert [r["path"] for r in posts] == ["/transfers", f"/transfers/{pending['id']}/confirm"]
     assert all(r["user"] == "maya" for r in posts) and posts[1]["body"]["code"] == "***"
+    assert {r["client"] for r in posts} == {"laptop"}  # the laptop's own port, through guestfwd
