@@ -68,12 +68,10 @@ def web_access(services: Mapping[str, Any], role: str | None = None) -> dict[str
         if name not in services:
             continue
         service = services[name]
-        port = service.port
-        if role is not None and hasattr(service, "port_for"):
-            try:
-                port = service.port_for(role)
-            except KeyError:
-                pass
+        try:
+            port = service.port_for(role)
+        except KeyError:  # a role the service has no port of its own for uses the shared one
+            port = service.port
         out[name] = {
             "user": service.account.user,
             "password": service.account.password,

@@ -216,7 +216,6 @@ class BankApp(WebApp):
             self.field(entry, "iban", "IBAN"),
             self.field(entry, "amount", "Amount (EUR)"),
             self.field(entry, "reference", "Reference"),
-            self.button("Send money", lambda: self.send(entry), rid="send_money"),
         ]
         payees = self.payees()
         if payees:
@@ -238,7 +237,8 @@ class BankApp(WebApp):
                     on_click=lambda p=p: pick(p),
                 )
             )
-        return Screen(self.toolbar("New transfer"), body)
+        send = self.button("Send money", lambda: self.send(entry), rid="send_money")
+        return Screen(self.toolbar("New transfer"), body, bottom=[send])
 
     def send(self, entry: Entry) -> None:
         acc = self._from(entry)
@@ -393,8 +393,8 @@ class BankApp(WebApp):
             b.selected = interval == choice
             rows.append(b)
         body.append(ButtonRow(children=rows))
-        body.append(self.button("Create standing order", lambda: self.create_standing(entry)))
-        return Screen(self.toolbar("New standing order"), body)
+        create = self.button("Create standing order", lambda: self.create_standing(entry))
+        return Screen(self.toolbar("New standing order"), body, bottom=[create])
 
     def create_standing(self, entry: Entry) -> None:
         args = entry["args"]
