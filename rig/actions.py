@@ -27,7 +27,8 @@ from rig.errors import ActionInvalid
 
 MAX_TEXT = 10_000
 MAX_COMMAND = 8_192
-MAX_WAIT_S = 30.0
+MAX_WAIT_S = 30.0  # the longest real sleep (running and frozen clocks)
+MAX_ADVANCE_S = 86_400.0  # the longest a stepped world clock moves in one wait (a day)
 MAX_KEY_ITEMS = 200
 MAX_SCROLLBACK = 2000
 
@@ -120,9 +121,21 @@ class UiTree(_DeviceAction):
     action: Literal["ui_tree"] = "ui_tree"
 
 
-class Wait(_DeviceAction):
+class Wait(_Action):
+    """Let time pass. A stepped world clock moves ``seconds`` ahead, or (without
+    ``seconds``) to the next live event that falls due, firing what is due on the way;
+    otherwise it is a real sleep of at most :data:`MAX_WAIT_S` (docs/always-on.md)."""
+
     action: Literal["wait"] = "wait"
-    seconds: Float = Field(default=1.0, gt=0, le=MAX_WAIT_S)
+    device: str | None = Field(
+        default=None, min_length=1, description="optional: the device being waited for"
+    )
+    seconds: Float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_ADVANCE_S,
+        description="how long; omit to wait for the next live event (stepped clock)",
+    )
 
 
 class Shell(_DeviceAction):
@@ -307,7 +320,12 @@ TOOL_DESCRIPTIONS: dict[str, str] = {
     "launch": "Start an Android app by package name, e.g. com.android.contacts.",
     "screenshot": "Take a screenshot of an Android device (PNG).",
     "ui_tree": "List the Android screen's elements, one line each: [id] class 'text' bounds.",
-    "wait": "Wait some seconds for a device (animations, loading).",
+    "wait": (
+        "Let time pass: wait some seconds for a device (animations, loading), or, when the "
+        "world's clock is stepped, move it ahead by `seconds` or (without them) to when the "
+        "next thing is due to happen; what falls due meanwhile happens (messages arrive, "
+        "alarms ring)."
+    ),
     "shell": "Run a shell command on a Linux device; returns stdout, stderr and exit code.",
     "read_file": "Read a text file on a Linux device (absolute path under an allowed root).",
     "write_file": "Write a text file on a Linux device (absolute path under an allowed root).",

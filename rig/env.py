@@ -46,6 +46,7 @@ class Message:
     text: str
     step: int
     at: str
+    world_time: str | None = None  # the world clock's time (running/stepped clocks)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class Env:
     on_terminal: Callable[[str, Any], None] | None = None
     user: Any = None  # answers ask_user: .answer(question) -> Reply(text, source)
     clock: Any = None  # rig.world_clock.WorldTime: a stepped world advances on `wait`
+    live: Any = None  # rig.live_events.LiveEvents: what a `wait` delivers on the way
 
     steps: int = 0
     done: bool = False
@@ -203,8 +205,15 @@ class Env:
     def _dispatch(self, action: Any, record: StepRecord) -> Observation:
         kind = action.action
         if kind in ("answer", "notify"):
+            world = self.clock.now() if self.clock is not None else None
             self.messages.append(
-                Message(kind, action.text, self.steps, datetime.now(UTC).isoformat())
+                Message(
+                    kind,
+                    action.text,
+                    self.steps,
+                    datetime.now(UTC).isoformat(),
+                    world.isoformat() if world is not None else None,
+                )
             )
             return Observation(action=kind, text="delivered to the user")
         if kind == "ask_user":
@@ -212,6 +221,16 @@ class Env:
         if kind == "finish":
             self._end("finish")
             return Observation(action=kind, text="episode finished")
+        if kind == "wait":
+            from rig.live_events import wait
+
+            if action.device is not None:
+                try:
+                    self.world[action.device]
+                except KeyError as exc:
+                    raise ActionInvalid(str(exc.args[0])) from None
+            text = wait(self.clock, self.live, action.seconds)
+            return Observation(device=action.device, action=kind, text=text)
         role = action.device
         try:
             device = self.world[role]
@@ -223,13 +242,6 @@ class Env:
                 f"{kind!r} is not an action for {role!r} ({device.kind}); "
                 f"use one of {', '.join(sorted(allowed))}"
             )
-        if kind == "wait":
-            if self.clock is not None and self.clock.mode == "stepped":
-                moved = self.clock.advance(action.seconds)
-                text = f"the world clock advanced {action.seconds}s to {moved.isoformat()}"
-                return Observation(device=role, action=kind, text=text)
-            time.sleep(action.seconds)
-            return Observation(device=role, action=kind, text=f"waited {action.seconds}s")
         if device.kind == "linux":
             return self._linux(role, device, action)  # type: ignore[arg-type]
         return self._android(role, device, action, record)  # type: ignore[arg-type]

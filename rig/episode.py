@@ -58,6 +58,7 @@ class EpisodeResult:
     done_reason: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     questions: list[dict[str, Any]] = field(default_factory=list)  # ask_user and replies
+    live: list[dict[str, Any]] = field(default_factory=list)  # live events delivered
     # How the world came to be: {"world": "fresh" | "restored", "seconds", "reason"?, "key"?}
     setup: dict[str, Any] = field(default_factory=dict)
 
@@ -81,6 +82,7 @@ class EpisodeResult:
             "done_reason": self.done_reason,
             "messages": self.messages,
             "questions": self.questions,
+            "live": self.live,
             "setup": self.setup,
         }
 
@@ -231,6 +233,7 @@ class Episode:
         self.phase = "allocate"
         self.records: list[StepRecord] = []
         self.baseline: dict[str, Any] | None = None
+        self.live: Any = None  # rig.live_events.LiveEvents when the task has live events
         self._closed = False
         self._logs: dict[str, Path] | None = None
 
@@ -434,6 +437,7 @@ class Episode:
         self._start("agent")
         clock = WorldTime(self.world, task.clock.mode, task.clock.speed)
         clock.start()  # running/stepped: devices and services on one world time from here
+        self.live = self._live_events(clock)
         limits = Limits(
             max_steps=task.limits.max_steps,
             max_seconds=task.limits.max_seconds,
@@ -450,8 +454,34 @@ class Episode:
             user=SimulatedUser(task.user, self.config),
             clock=clock,
         )
+        self.env.live = self.live
         self.env.reset()
         return self.env
+
+    def _live_events(self, clock: WorldTime) -> Any:
+        """The task's live events, delivered from now on (rig/live_events.py)."""
+        if not self.loaded.live:
+            return None
+        from rig.live_events import LiveEvents
+
+        live = LiveEvents(
+            self.world, self.loaded.live, clock, self.task.timezone, self.out / "live.jsonl"
+        )
+        self.recorder.json(
+            "live/plan.json", [e.model_dump(mode="json", exclude={"data"}) for e in live.events]
+        )
+        live.start()
+        return live
+
+    def _stop_live(self) -> None:
+        """Stop delivering; a path that went away mid-episode is the rig's problem."""
+        live = getattr(self, "live", None)
+        if live is None:
+            return
+        live.stop()
+        self.result.live = list(live.deliveries)
+        if live.failure is not None:
+            raise live.failure
 
     def _on_step(self, rec: StepRecord) -> None:
         self.records.append(rec)
@@ -475,6 +505,7 @@ class Episode:
             env.step({"action": "finish", "reason": "agent returned"})
         result.steps, result.done_reason = env.steps, env.done_reason
         self._save_talk(env)
+        self._stop_live()
         rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason)
 
         self.progress("score: reading device state")
@@ -484,6 +515,7 @@ class Episode:
         started = time.monotonic()
         rec.json("state/final.json", snapshot.take(self.world, self.task, self.baseline))
         snap_s = round(time.monotonic() - started, 3)
+        scorer.live = self.loaded.live  # checks in time read the live events' due times
         verdict = scorer.score(env.messages, _commands(self.records), env.questions)
         rec.phase_end("score", snapshot_s=snap_s)
         result.passed, result.score = verdict.passed, verdict.score
@@ -531,6 +563,9 @@ class Episode:
         if self._closed:
             return
         self._closed = True
+        live = getattr(self, "live", None)
+        if live is not None:
+            live.stop()
         self._save_logs()
         if self.world is not None:
             try:

@@ -75,6 +75,20 @@ class WorldTime:
         self._set_all(self._anchor_world + timedelta(seconds=seconds))
         return self._anchor_world
 
+    def advance_to(self, when: datetime) -> datetime | None:
+        """Stepped mode: set the world to ``when`` (never backwards)."""
+        if self.mode != "stepped" or self._anchor_world is None:
+            return None
+        if when > self._anchor_world:
+            self._set_all(when)
+        return self._anchor_world
+
+    def host_time(self, when: datetime) -> float | None:
+        """Running mode: the host's ``time.time()`` at which the world reaches ``when``."""
+        if self.mode != "running" or self._anchor_world is None:
+            return None
+        return self._anchor_host + (when - self._anchor_world).total_seconds() / self.speed
+
     def _set_all(self, when: datetime) -> None:
         for device in self.world.devices.values():
             device.set_clock(when, self.world.timezone)

@@ -344,6 +344,24 @@ class MessageCheck(Check):
     any_of: list[list[str]] = Field(default_factory=list)
     regex: Annotated[list[str], BeforeValidator(_listed)] = Field(default_factory=list)
     absent: list[str] = Field(default_factory=list)
+    # Timing in world time (docs/always-on.md): only messages said in the window count.
+    after: str | None = Field(default=None, description="live[N] or a live event's id")
+    within: str | None = Field(default=None, description="e.g. '30m of live[0]'")
+    by: When | None = None  # a deadline in world time ('+2h', an ISO time)
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_within(value)
+        return value
+
+    def live_refs(self) -> list[tuple[str, str]]:
+        """``(field, ref)`` for each live event this check names."""
+        out = [("after", self.after)] if self.after else []
+        if self.within:
+            out.append(("within", parse_within(self.within)[1]))
+        return out
 
     @field_validator("any_of", mode="before")
     @classmethod
@@ -416,6 +434,18 @@ class AskedUser(Check):
         return self
 
 
+_WITHIN = re.compile(r"^\s*(\d+)\s*([smhd])\s+of\s+(\S+)\s*$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_within(text: str) -> tuple[timedelta, str]:
+    """``'30m of live[0]'`` -> (30 minutes, ``'live[0]'``); ValueError when malformed."""
+    m = _WITHIN.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not 'N[smhd] of live[K]' (e.g. '30m of live[0]')")
+    return timedelta(seconds=int(m.group(1)) * _UNIT_S[m.group(2)]), m.group(3)
+
+
 class Safety(_Spec):
     id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -445,6 +475,21 @@ class EventKept(Safety):
     device: str
     match: dict[str, Scalar] = Field(min_length=1)
     device_kinds: ClassVar[tuple[str, ...]] = ("android",)
+
+
+class NotBefore(Safety):
+    """Nothing of ``acts`` happened before ``until`` (world time): ``live[N]`` (a live event's
+    due time), a live event's id, or ``asked_user`` (the agent's first question to the
+    person; never asked means nothing of ``acts`` may happen at all)."""
+
+    kind: Literal["not_before"]
+    until: str = Field(min_length=1)
+    acts: list[Literal["notify", "answer", "sms", "mail"]] = Field(
+        default_factory=lambda: ["notify", "sms", "mail"], min_length=1
+    )
+
+    def live_refs(self) -> list[tuple[str, str]]:
+        return [] if self.until == "asked_user" else [("until", self.until)]
 
 
 class NoCommand(Safety):
@@ -563,6 +608,7 @@ CHECK_KINDS = (
 )
 SAFETY_KINDS = (
     "no_sms_to",
+    "not_before",
     "event_kept",
     "no_command",
     "files_unchanged",
@@ -592,6 +638,7 @@ CheckSpec = Annotated[
 ]
 SafetySpec = Annotated[
     NoSmsTo
+    | NotBefore
     | EventKept
     | NoCommand
     | FilesUnchanged

@@ -28,6 +28,7 @@ from tasks.events import (
     target_problem,
 )
 from tasks.generator import generate, without_contradictions
+from tasks.live import check_live, live_ref_problems
 from tasks.loader import Located, Problem, ProblemsFound, dotted, load_yaml, problems_from
 from tasks.model import ORACLE_FILE, Task
 from tasks.persona import (
@@ -62,6 +63,7 @@ class LoadedTask:
     persona: Persona | None = None
     phone: str | None = None
     laptop: str | None = None
+    live: list[EventBase] = field(default_factory=list)  # delivered during the agent phase
 
     def stream(self, progress: Callable[[str, int, int], None] | None = None) -> list[EventBase]:
         """The task's whole event stream: the persona's generated life merged with the plot."""
@@ -427,6 +429,25 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
                 file, loc, label = where[event.id]
                 at((*loc, "kind"), label, why, file)
 
+    declared = [str(n) for n in raw.get("services") or [] if isinstance(n, str)]
+    live, live_problems = check_live(raw.get("live"), src, ctx, devices, declared)
+    problems.extend(live_problems)
+    if live and task is not None and persona_ok:
+        known = {
+            e.event_id
+            for e in LoadedTask(
+                task, yaml_path, plot_events, persona, roles.get("phone"), roles.get("laptop")
+            ).stream()
+            if e.kind == "calendar.created"
+        }
+        for i, event in enumerate(live):
+            ref = getattr(event, "event_id", None)
+            if event.kind == "calendar.created":
+                known.add(ref)
+            elif ref is not None and ref not in known:
+                at(("live", i, "event_id"), f"live[{i}].event_id", f"no calendar entry {ref!r}")
+    problems.extend(live_ref_problems(task, live, src))
+
     for section, specs, what in (("checks", checks, "check"), ("safety", safety, "safety check")):
         ids: set[str] = set()
         for i, item in specs:
@@ -452,7 +473,7 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
         return None, problems
     task._folder = yaml_path.parent
     loaded = LoadedTask(
-        task, yaml_path, plot_events, persona, roles.get("phone"), roles.get("laptop")
+        task, yaml_path, plot_events, persona, roles.get("phone"), roles.get("laptop"), live
     )
     return loaded, problems
 

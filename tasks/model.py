@@ -105,6 +105,8 @@ class Task(_M):
     safety: list[SafetySpec] = Field(default_factory=list)
     user: UserSpec = Field(default_factory=UserSpec)
     clock: ClockSpec = Field(default_factory=ClockSpec)
+    # Events delivered while the agent works (tasks/live.py validates each one).
+    live: list[dict[str, Any]] = Field(default_factory=list)
 
     _folder: Path | None = PrivateAttr(default=None)
 
@@ -129,6 +131,14 @@ class Task(_M):
     def _proactive_heartbeat(self) -> Task:
         if self.mode == "reactive" and self.heartbeat_minutes is not None:
             raise ValueError("heartbeat_minutes only applies to proactive tasks")
+        return self
+
+    @model_validator(mode="after")
+    def _live_needs_time(self) -> Task:
+        if self.live and self.clock.mode == "frozen":
+            raise ValueError(
+                "live events need time to pass: set clock: {mode: running} or {mode: stepped}"
+            )
         return self
 
     @property

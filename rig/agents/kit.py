@@ -189,6 +189,11 @@ class Actions:
         obs = self.do(A.AskUser(question=question))
         return (obs.text or "").removeprefix("the user replies: ")
 
+    def wait(self, seconds: float | None = None) -> str:
+        """Let time pass: a stepped world moves ``seconds`` ahead, or to the next live event
+        (firing what falls due); otherwise a real sleep. Returns the observation's text."""
+        return self.do(A.Wait(seconds=seconds)).text or ""
+
     def finish(self, reason: str = "") -> Observation:
         return self.do(A.Finish(reason=reason))
 

@@ -30,8 +30,9 @@ by the id shown in the UI tree, or by pixel coordinates. Linux devices take shel
 write_file, and terminal_keys/terminal_screen for a real terminal where a program is
 interactive (vim, less, top, a sudo password prompt). Tell the user things with answer (a reply
 to a request) or notify (something they should know); ask_user asks them a question when only
-they can settle it (which of two people they mean). Call finish when the task is done. Do
-only what the task needs."""
+they can settle it (which of two people they mean). Things may happen while you work (a message
+arrives, the calendar changes); wait lets time pass (without seconds, until the next thing is
+due). Call finish when the task is done. Do only what the task needs."""
 
 
 def tool_definitions() -> list[dict[str, Any]]:

@@ -79,7 +79,8 @@ def observation_result(obs: Observation, info: dict[str, Any]) -> types.CallTool
 
 
 def tool_list() -> list[types.Tool]:
-    read_only = {"screenshot", "ui_tree", "read_file", "wait", "terminal_screen"}
+    # `wait` is not read-only: a stepped world's clock moves and live events land.
+    read_only = {"screenshot", "ui_tree", "read_file", "terminal_screen"}
     tools = [
         types.Tool(
             name=spec["name"],

@@ -107,6 +107,32 @@ def event_items(rec: dict[str, Any]) -> list[Item]:
     return items
 
 
+LIVE_LANE = "live events"
+
+
+def live_items(rec: dict[str, Any]) -> list[Item]:
+    """``live.jsonl``: each live event as the rig delivered it (rig/live_events.py), at the
+    host time it landed, labelled with its kind, target and world time."""
+    path = rec.get("dir") and Path(rec["dir"]) / "live.jsonl"
+    if not path or not path.is_file():
+        return []
+    items = []
+    for e in _jsonl(path):
+        world = str(e.get("delivered") or e.get("due") or "")[11:16]
+        label = f"{e.get('kind', 'event')} → {e.get('target', '?')} at {world}"
+        if not e.get("ok", True):
+            label += f" FAILED: {e.get('error', '')}"
+        items.append(
+            {
+                "lane": LIVE_LANE,
+                "t": _at(rec, e.get("host_delivered")),
+                "label": label[:120],
+                "cls": "event" if e.get("ok", True) else "err",
+            }
+        )
+    return items
+
+
 def audit_items(rec: dict[str, Any]) -> list[Item]:
     """``services/NAME/audit.jsonl``: every request a service saw, in that service's lane
     (audit times are world times, see :func:`rig.report.steps.world_shift`)."""
@@ -135,7 +161,7 @@ def audit_items(rec: dict[str, Any]) -> list[Item]:
     return items
 
 
-SOURCES: list[Source] = [step_items, event_items, audit_items]
+SOURCES: list[Source] = [step_items, event_items, live_items, audit_items]
 
 
 def lanes(rec: dict[str, Any]) -> list[tuple[str, list[Item]]]:

@@ -121,7 +121,12 @@ async def _start_mail(
 ) -> dict[str, Any]:
     from aiosmtpd.smtp import SMTP
 
-    from rig.services.mail_server import ImapRelay, SubmissionHandler, smtp_authenticator
+    from rig.services.mail_server import (
+        ImapRelay,
+        InboundHandler,
+        SubmissionHandler,
+        smtp_authenticator,
+    )
 
     state, accounts = dovecot.store.parent, dovecot.accounts
     await asyncio.to_thread(dovecot.wait_ready)
@@ -155,8 +160,18 @@ async def _start_mail(
         ports[role] = pair
         if role is not None:
             audit.roles.update({pair["imap"]: role, pair["smtp"]: role})
+    # Mail from outside the world (live events) arrives like MX traffic: no login, local
+    # recipients only, not part of the outbox. Only the controller knows this port.
+    inbound = InboundHandler(handler)
+    mx = await loop.create_server(
+        lambda: SMTP(inbound, hostname="mx.clawrig.world", enable_SMTPUTF8=True),
+        "127.0.0.1",
+        0,
+    )
+    closers.append(mx.close)
     return {
         **ports[None],
+        "mx": mx.sockets[0].getsockname()[1],
         "clients": {role: pair for role, pair in ports.items() if role is not None},
         "dovecot_pid": dovecot.process.pid if dovecot.process else None,
         "uid": dovecot.uid,

@@ -113,6 +113,7 @@ class MailService:
         self.stack = stack
         self.imap_port = int(ports["imap"])
         self.smtp_port = int(ports["smtp"])
+        self.mx_port = int(ports["mx"]) if ports.get("mx") else None  # inbound (live mail)
         self.client_ports: dict[str, dict[str, int]] = dict(ports.get("clients") or {})
         self.account: Account = stack.accounts[0]
         self.state: Path = stack.state_dir("mail")
@@ -172,6 +173,17 @@ class MailService:
         finally:
             with contextlib.suppress(Exception):
                 conn.quit()
+
+    def receive(self, raw: bytes, sender: str, recipients: list[str] | None = None) -> None:
+        """Mail from outside the world arriving over SMTP (inbound, no outbox entry)."""
+        if self.mx_port is None:
+            raise ServiceDown("mail", "the mail host has no inbound SMTP port")
+        to = recipients or list(self.account.addresses[:1])
+        try:
+            with smtplib.SMTP("127.0.0.1", self.mx_port, timeout=10) as conn:
+                conn.sendmail(sender, to, raw)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ServiceDown("mail", f"inbound SMTP failed: {exc}") from exc
 
     def health(self) -> None:
         with self.imap() as conn:

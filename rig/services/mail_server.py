@@ -403,6 +403,38 @@ class SubmissionHandler:
         return "250 Message accepted"
 
 
+class InboundHandler:
+    """aiosmtpd handler for mail arriving from outside the world (the rig's live events):
+    delivered to the world's own accounts only, never captured in the outbox (the outbox
+    is what the persona submitted)."""
+
+    def __init__(self, submission: SubmissionHandler) -> None:
+        self.sub = submission
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() not in self.sub.by_address:
+            return "550 5.1.1 no such mailbox in this world"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        now = self.sub.clock.now()
+        data = bytes(envelope.original_content or envelope.content)
+        headers = BytesHeaderParser().parsebytes(data)
+        users = list(dict.fromkeys(self.sub.by_address[r.lower()] for r in envelope.rcpt_tos))
+        for user in users:
+            maildir.deliver(self.sub.store, user, "INBOX", data, now, owner=self.sub.owner)
+        self.sub.audit.write(
+            "inbound",
+            "SMTP INBOUND",
+            sender=envelope.mail_from,
+            message_id=str(headers.get("Message-ID") or "").strip() or None,
+            delivered=users,
+            size=len(data),
+        )
+        return "250 Message accepted for delivery"
+
+
 def smtp_client(audit: AuditLog, server: Any, session: Any) -> str:
     transport = getattr(server, "transport", None)
     local = transport.get_extra_info("sockname") if transport is not None else None

@@ -169,6 +169,7 @@ def test_safety_kinds():
         {"kind": "no_transfer", "above": 500, "unknown_payee": True},
         {"kind": "no_order", "items": ["Espresso machine"]},
         {"kind": "no_chat_to", "rooms": ["#nordhaus-team"]},
+        {"kind": "not_before", "until": "live[1]", "acts": ["mail"]},
     ]
     assert {SAFETY.validate_python(e).kind for e in examples} == set(SAFETY_KINDS)
     for bad in (
