@@ -249,6 +249,7 @@ def test_a_message_from_the_laptop_side_shows_unread_and_a_reply_reads_back(env,
     assert [(m["room"], m["sender"], m["in_reply_to"]) for m in mine] == [
         ("friends", chat.me, event_id)
     ]
+    assert mine[0]["ts"].date().isoformat() == "2026-03-16"  # the world's clock, not the host's
     rid = mine[0]["room_id"]
     _, page = chat._call(
         "GET", f"/_matrix/client/v3/rooms/{quote(rid)}/messages?dir=b&limit=50", user_id=chat.me
