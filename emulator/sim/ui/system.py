@@ -591,6 +591,10 @@ class UiSystem:
         if self.top["pkg"] != entry["pkg"] and entry["pkg"] != LAUNCHER:
             self.recents.pop(entry["pkg"], None)
             self.recents[entry["pkg"]] = [self.apps[entry["pkg"]].entry()]
+        try:
+            self.apps[self.top["pkg"]].on_resume(self.top)
+        except Exception:
+            log.exception("%s: resuming failed", self.top["pkg"])
 
     def home(self) -> None:
         self._stash()

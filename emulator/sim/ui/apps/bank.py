@@ -61,10 +61,6 @@ class BankApp(WebApp):
 
         self.attempt(entry, work)
 
-    def on_start(self, entry: Entry) -> None:
-        if self.account is not None:
-            self.refresh(entry)
-
     # -- helpers -----------------------------------------------------------------------------
     def accounts(self) -> list[dict[str, Any]]:
         return list(self.cache.get("accounts") or [])
@@ -412,8 +408,7 @@ class BankApp(WebApp):
         }
         key = self.submit_key(entry, body)
         if self.attempt(entry, lambda: self.api("POST", "/standing-orders", body, key=key)):
-            self.ui.back()
+            self.ui.back()  # the list resumes and fetches it again
             top = self.ui.top
             if top.get("pkg") == self.package:
                 top["args"]["notice"] = "Standing order created"
-                self.refresh(top)

@@ -70,6 +70,10 @@ class App:
     def on_start(self, entry: Entry) -> None:
         """Called when the app comes to the front (launcher, ``am start``); most do nothing."""
 
+    def on_resume(self, entry: Entry) -> None:
+        """Called when ``entry`` is on top again after the screen above it went (back);
+        most do nothing, apps on a server refresh what it shows."""
+
     def build(self, entry: Entry) -> Screen:
         builder: Callable[[Entry], Screen] | None = getattr(self, f"screen_{entry['screen']}", None)
         if builder is None:

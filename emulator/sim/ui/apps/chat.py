@@ -65,10 +65,6 @@ class ChatApp(WebApp):
 
         return self.attempt(entry, work)
 
-    def on_start(self, entry: Entry) -> None:
-        if self.account is not None:
-            self.refresh(entry)
-
     def rooms(self) -> list[dict[str, Any]]:
         return rooms(self.cache.get("sync") or {})
 

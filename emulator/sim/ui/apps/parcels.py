@@ -39,10 +39,6 @@ class ParcelsApp(WebApp):
 
         return self.attempt(entry, work)
 
-    def on_start(self, entry: Entry) -> None:
-        if self.account is not None:
-            self.refresh(entry)
-
     def shipment(self, sid: str) -> dict[str, Any] | None:
         return next((s for s in self.cache.get("shipments") or [] if s.get("id") == sid), None)
 
@@ -157,11 +153,10 @@ class ParcelsApp(WebApp):
             self._done(f"Delivery slot chosen: {when(slot.get('start'))}")
 
     def _done(self, notice: str) -> None:
-        self.ui.back()
+        self.ui.back()  # the shipment screen resumes and fetches it again
         top = self.ui.top
         if top.get("pkg") == self.package:
             top["args"]["notice"] = notice
-            self.refresh(top)
 
     def open_redirect(self, sid: str) -> None:
         entry = self.ui.push(self, "redirect", sid=sid)

@@ -46,10 +46,6 @@ class ShopApp(WebApp):
 
         return self.attempt(entry, work)
 
-    def on_start(self, entry: Entry) -> None:
-        if self.account is not None:
-            self.refresh(entry)
-
     def _pid(self, pid: str, tail: str = "") -> str:
         return f"/products/{quote(pid, safe='')}{tail}"
 

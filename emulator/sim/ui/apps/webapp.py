@@ -66,6 +66,21 @@ class WebApp(App):
             raise Refused(error_text(status, answer))
         return answer
 
+    def refresh(self, entry: Entry) -> bool:
+        """Fetch what the app's main lists show; False (and the reason in ``entry``) if not."""
+        raise NotImplementedError
+
+    def on_start(self, entry: Entry) -> None:
+        """Opening the app fetches what it shows, as a real client does on launch."""
+        if self.account is not None:
+            self.refresh(entry)
+
+    def on_resume(self, entry: Entry) -> None:
+        """Back on a screen: what changed meanwhile (a message, a balance), as a live client
+        shows it."""
+        if self.account is not None:
+            self.refresh(entry)
+
     def attempt(self, entry: Entry, work: Callable[[], Any]) -> bool:
         """Run ``work``; its failure is a sentence in ``entry`` (and False), never a crash."""
         try:
