@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, installed or not
 
 from benchmarks.bench_services import NOW, TEXT, _family, _out, _pss_kb
@@ -50,20 +52,24 @@ def startup(rounds: int) -> None:
     worlds = {"part 1": PART1, "all six": ALL, "all seven": [*ALL, "chat"]}
     times: dict[str, list[float]] = {label: [] for label in worlds}
     pss: dict[str, list[int]] = {label: [] for label in worlds}
+    cpu: dict[str, list[float]] = {label: [] for label in worlds}
     for _ in range(rounds):
         for label, names in worlds.items():
             stack = ServiceStack(names, _out(), NOW, _account(), clients=ROLES)
             t0 = time.perf_counter()
             stack.start()
             times[label].append(time.perf_counter() - t0)
-            pss[label].append(sum(_pss_kb(p) for p in _family(stack.process.pid)))
+            family = _family(stack.process.pid)
+            pss[label].append(sum(_pss_kb(p) for p in family))
+            cpu[label].append(sum(_cpu_s(p) for p in family))
             stack.stop()
     for label in times:
         med, mem = statistics.median(times[label]), statistics.median(pss[label]) / 1024
         print(
             f"{label:9}: all healthy median {med * 1000:.0f} ms over {rounds} starts "
             f"(min {min(times[label]) * 1000:.0f}, max {max(times[label]) * 1000:.0f}), "
-            f"PSS {mem:.1f} MB"
+            f"PSS {mem:.1f} MB, CPU to healthy {statistics.median(cpu[label]) * 1000:.0f} ms "
+            f"(host and children, load-independent)"
         )
     med = statistics.median(times["all seven"])
     mem = statistics.median(pss["all seven"]) / 1024
@@ -74,12 +80,21 @@ def startup(rounds: int) -> None:
     )
 
 
+def _cpu_s(pid: int) -> float:
+    try:
+        used = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return used.user + used.system
+
+
 def synapse_alone(rounds: int) -> None:
     """Synapse to ready from the template database and from a fresh schema, alternating."""
     from rig.services.chat_server import Synapse, template_db
 
     template = template_db()
     got: dict[str, list[float]] = {"template": [], "fresh schema": []}
+    cpu: dict[str, list[float]] = {"template": [], "fresh schema": []}
     for _ in range(rounds):
         for label, db in (("template", template), ("fresh schema", None)):
             root = Path(tempfile.mkdtemp(prefix="bench-synapse-"))
@@ -90,13 +105,17 @@ def synapse_alone(rounds: int) -> None:
             try:
                 synapse.wait_ready()
                 got[label].append(time.perf_counter() - t0)
+                assert synapse.process is not None
+                used = psutil.Process(synapse.process.pid).cpu_times()
+                cpu[label].append(used.user + used.system)
             finally:
                 synapse.stop()
                 shutil.rmtree(root, ignore_errors=True)
     for label, values in got.items():
         print(
             f"synapse alone, {label:12}: ready median {statistics.median(values) * 1000:.0f} ms "
-            f"(min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f})"
+            f"(min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}), its CPU to "
+            f"ready {statistics.median(cpu[label]) * 1000:.0f} ms (load-independent)"
         )
     ratio = statistics.median(got["fresh schema"]) / statistics.median(got["template"])
     print(f"fresh schema / template: {ratio:.2f}x")
