@@ -24,7 +24,9 @@ import secrets
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from emulator.errors import AndroidError, AndroidInputError
 
@@ -349,68 +351,75 @@ def contacts(device: AdbAndroidDevice, where: str | None = None) -> list[Contact
 
 
 # -- typed queries for rig.world's read_state ---------------------------------------
-@dataclass
-class ProviderQuery:
+# The same shape as the Linux and service readers' queries: pydantic models told apart by
+# ``kind``, so a mapping from a task file and a typed query are one vocabulary.
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+class ProviderQuery(_Query):
+    kind: Literal["provider"] = "provider"
     uri: str
     projection: list[str]
     where: str | None = None
     sort: str | None = None
-    types: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+    types: dict[str, Callable[[str], Any]] = Field(default_factory=dict)
 
 
-@dataclass
-class FileQuery:
+class FileQuery(_Query):
+    kind: Literal["file"] = "file"
     path: str
 
 
-@dataclass
-class HashQuery:
+class HashQuery(_Query):
+    kind: Literal["sha256"] = "sha256"
     path: str
 
 
-@dataclass
-class TreeHashQuery:
+class TreeHashQuery(_Query):
+    kind: Literal["tree_hashes"] = "tree_hashes"
     root: str
 
 
-@dataclass
-class CommandQuery:
+class CommandQuery(_Query):
+    kind: Literal["command"] = "command"
     command: str
     timeout: float = 60.0
 
 
-@dataclass
-class FileHashQuery:
+class FileHashQuery(_Query):
+    kind: Literal["file_hashes"] = "file_hashes"
     paths: list[str]
 
 
-@dataclass
-class AppDbQuery:
+class AppDbQuery(_Query):
+    kind: Literal["app_db"] = "app_db"
     db: str
     table: str
     columns: list[str]
     where: str = ""
 
 
-@dataclass
-class SettingQuery:
+class SettingQuery(_Query):
+    kind: Literal["setting"] = "setting"
     namespace: str
     key: str
 
 
-@dataclass
-class UiQuery:
+class UiQuery(_Query):
     """The focused app and the UI tree."""
 
+    kind: Literal["ui"] = "ui"
 
-@dataclass
-class ContactsQuery:
+
+class ContactsQuery(_Query):
     """Raw contacts as :class:`ContactRecord` (name, phones, emails, org, title, note)."""
 
+    kind: Literal["contacts"] = "contacts"
     where: str | None = None
 
 
-StateQuery = (
+StateQuery = Annotated[
     ProviderQuery
     | FileQuery
     | HashQuery
@@ -420,34 +429,31 @@ StateQuery = (
     | AppDbQuery
     | SettingQuery
     | UiQuery
-    | ContactsQuery
-)
-
-_KINDS: dict[str, type] = {
-    "provider": ProviderQuery,
-    "file": FileQuery,
-    "sha256": HashQuery,
-    "tree_hashes": TreeHashQuery,
-    "command": CommandQuery,
-    "file_hashes": FileHashQuery,
-    "app_db": AppDbQuery,
-    "setting": SettingQuery,
-    "ui": UiQuery,
-    "contacts": ContactsQuery,
-}
+    | ContactsQuery,
+    Field(discriminator="kind"),
+]
 
 
-def read_state(device: AdbAndroidDevice, q: StateQuery | Mapping[str, Any]) -> Any:
+class _QueryBox(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    q: StateQuery
+
+
+def parse_query(query: Any) -> Any:
+    """A typed query from a typed one or a mapping (``{"kind": "provider", "uri": …}``)."""
+    if isinstance(query, _Query):
+        return query
+    if not isinstance(query, Mapping):
+        raise AndroidInputError(f"a state query is a mapping with a kind, not {query!r}")
+    try:
+        return _QueryBox.model_validate({"q": dict(query)}).q
+    except ValidationError as exc:
+        raise AndroidInputError(f"invalid Android state query {dict(query)!r}: {exc}") from None
+
+
+def read_state(device: AdbAndroidDevice, q: Any) -> Any:
     """Answer one state query; mappings name their kind: ``{"kind": "provider", "uri": …}``."""
-    if isinstance(q, Mapping):
-        data = dict(q)
-        kind = data.pop("kind", None)
-        if kind not in _KINDS:
-            raise AndroidInputError(f"state query kind {kind!r}; expected one of {sorted(_KINDS)}")
-        try:
-            q = _KINDS[kind](**data)
-        except TypeError as exc:
-            raise AndroidInputError(f"state query {kind!r}: {exc}") from None
+    q = parse_query(q)
     if isinstance(q, ProviderQuery):
         return query(device, q.uri, q.projection, q.where, q.sort, q.types)
     if isinstance(q, FileQuery):

@@ -42,8 +42,8 @@ def seed_and_read(phone, tag: str, text: str) -> None:
 
     rows = read(
         ProviderQuery(
-            "content://com.android.contacts/data",
-            ["raw_contact_id", "mimetype", "data1"],
+            uri="content://com.android.contacts/data",
+            projection=["raw_contact_id", "mimetype", "data1"],
             types={"raw_contact_id": int},
         )
     )
@@ -56,8 +56,8 @@ def seed_and_read(phone, tag: str, text: str) -> None:
 
     sms = read(
         ProviderQuery(
-            "content://sms",
-            ["address", "body", "type", "read", "date", "thread_id"],
+            uri="content://sms",
+            projection=["address", "body", "type", "read", "date", "thread_id"],
             types={"type": int, "read": int, "date": int, "thread_id": int},
         )
     )
@@ -69,8 +69,8 @@ def seed_and_read(phone, tag: str, text: str) -> None:
 
     calls = read(
         ProviderQuery(
-            "content://call_log/calls",
-            ["number", "type", "duration", "date"],
+            uri="content://call_log/calls",
+            projection=["number", "type", "duration", "date"],
             where=f"number='{inbox['address']}'",
             types={"type": int, "duration": int, "date": int},
         )
@@ -83,8 +83,15 @@ def seed_and_read(phone, tag: str, text: str) -> None:
 
     cal = read(
         ProviderQuery(
-            "content://com.android.calendar/events",
-            ["title", "dtstart", "dtend", "eventLocation", "description", "eventTimezone"],
+            uri="content://com.android.calendar/events",
+            projection=[
+                "title",
+                "dtstart",
+                "dtend",
+                "eventLocation",
+                "description",
+                "eventTimezone",
+            ],
             types={"dtstart": int, "dtend": int},
         )
     )
@@ -99,25 +106,33 @@ def seed_and_read(phone, tag: str, text: str) -> None:
 
     alarms = read(
         AppDbQuery(
-            resolve_alarm_db(phone), "alarm_templates", ["hour", "minutes", "label", "daysofweek"]
+            db=resolve_alarm_db(phone),
+            table="alarm_templates",
+            columns=["hour", "minutes", "label", "daysofweek"],
         )
     )
     assert {"hour": 7, "minutes": 15, "label": f"{text} {tag}", "daysofweek": 0b10001} in alarms
     assert not any(a["label"] == "first" and a["hour"] == 6 for a in alarms if tag in a["label"])
 
-    note = read(FileQuery(f'{A.NOTES_DIR}/Q1 "plan" $x {tag}.md'))
+    note = read(FileQuery(path=f'{A.NOTES_DIR}/Q1 "plan" $x {tag}.md'))
     assert note == f"# {text}\n\n{text}\n".encode()
-    assert read(FileQuery(f"{A.DOWNLOAD_DIR}/menu {tag}.txt")) == text.encode()
-    exif = photo_exif(read(FileQuery(f"{A.CAMERA_DIR}/IMG_{tag}.jpg")))
+    assert read(FileQuery(path=f"{A.DOWNLOAD_DIR}/menu {tag}.txt")) == text.encode()
+    exif = photo_exif(read(FileQuery(path=f"{A.CAMERA_DIR}/IMG_{tag}.jpg")))
     local = datetime.fromisoformat(at(15)).astimezone(ZoneInfo(TZ))
     assert exif["datetime_original"] == local.strftime("%Y:%m:%d %H:%M:%S")
     assert exif["gps"][0] == pytest.approx(52.5) and exif["gps"][1] == pytest.approx(13.25)
 
-    todos = parse_todo_markdown(read(FileQuery(A.TODO_FILE)))
+    todos = parse_todo_markdown(read(FileQuery(path=A.TODO_FILE)))
     assert (False, f"{text} {tag}") in [(d, t) for d, t, _ in todos]
     assert (True, f"second {tag}") in [(d, t) for d, t, _ in todos]
 
-    chat = read(AppDbQuery(A.CHAT_DB, "messages", ["room", "sender", "body", "outgoing", "date"]))
+    chat = read(
+        AppDbQuery(
+            db=A.CHAT_DB,
+            table="messages",
+            columns=["room", "sender", "body", "outgoing", "date"],
+        )
+    )
     assert {
         "room": f"{text} room",
         "sender": text,
@@ -125,7 +140,11 @@ def seed_and_read(phone, tag: str, text: str) -> None:
         "outgoing": 0,
         "date": ms(19),
     } in chat
-    prices = read(AppDbQuery(A.SHOP_DB, "price_alerts", ["item", "shop", "price", "currency"]))
+    prices = read(
+        AppDbQuery(
+            db=A.SHOP_DB, table="price_alerts", columns=["item", "shop", "price", "currency"]
+        )
+    )
     assert {"item": f"{text} {tag}", "shop": text, "price": "19.99", "currency": "EUR"} in prices
 
 

@@ -46,5 +46,7 @@ def test_example_task_seeds_and_verifies(phone, laptop) -> None:
     inbox = maildir_messages(laptop, L.MAIL_INBOX)
     (mail,) = [m for m in inbox if m["message_id"] == plot_mail]
     assert "Boxhagener Str. 12" in mail["body"] and "🦷" in mail["body"]
-    titles = phone.read_state(ProviderQuery("content://com.android.calendar/events", ["title"]))
+    titles = phone.read_state(
+        ProviderQuery(uri="content://com.android.calendar/events", projection=["title"])
+    )
     assert {"title": "Team standup"} in titles
