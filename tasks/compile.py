@@ -16,10 +16,12 @@ contact's org) is listed in ``plans.losses``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from tasks.compile_android import AndroidFold
@@ -136,8 +138,17 @@ def plan_fingerprint(plan: Any) -> str:
 
     if isinstance(plan, SeedPlan):
         return plan_digest(plan)
-    blob = plan.model_dump_json().encode("utf-8")
+    # Files may hold any bytes (a bundled PDF): JSON carries them as base64, not UTF-8.
+    blob = json.dumps(plan.model_dump(), sort_keys=True, default=_json_value).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$b64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)  # a path, an enum: their text is what they mean
 
 
 __all__ = ["CompileError", "CompiledPlans", "compile_plans", "compile_stream", "plan_fingerprint"]

@@ -229,3 +229,15 @@ def test_every_kind_has_a_home_on_each_device_kind_it_allows() -> None:
     for kind, handlers in homes.items():
         for cls in handlers:
             assert kind in cls.device_kinds, f"{cls.__name__} is compiled for {kind} needlessly"
+
+
+def test_a_plan_with_a_binary_file_has_a_fingerprint():
+    # A bundled PDF is bytes that are not UTF-8: the fingerprint must not crash on it, and
+    # it must tell two such plans apart.
+    from linux_vm.seeding import FileRecord, LinuxSeedPlan
+
+    def plan(tail: bytes) -> LinuxSeedPlan:
+        return LinuxSeedPlan(records=[FileRecord(path="~/a.pdf", content=b"%PDF\xff\xfe" + tail)])
+
+    assert plan_fingerprint(plan(b"\x00")) == plan_fingerprint(plan(b"\x00"))
+    assert plan_fingerprint(plan(b"\x00")) != plan_fingerprint(plan(b"\x01"))
