@@ -75,7 +75,13 @@ class Actions:
     def mail(self, device: str, marker: str) -> str:
         """The decoded text (``mshow``) of the inbox mail whose file contains ``marker``
         (a Message-ID is a good one): a person opening the one mail they look for."""
-        found = self.shell(device, f"grep -rl -- {shlex.quote(marker)} ~/Mail/INBOX")
+        # The generated Maildir (~/Mail/INBOX), or the IMAP mirror when the world has a mail
+        # service (~/Maildir: its inbox is cur/ and new/, folders are dot-directories).
+        found = self.shell(
+            device,
+            f"grep -rl -- {shlex.quote(marker)} ~/Mail/INBOX ~/Maildir/cur ~/Maildir/new "
+            "2>/dev/null",
+        )
         paths = found.stdout.split()
         if len(paths) != 1:
             raise OracleStuck(f"{len(paths)} mails contain {marker!r} on {device}: {paths}")
