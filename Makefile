@@ -7,8 +7,11 @@ setup:
 demo: setup
 	@scripts/demo.sh
 
+# The VM image is built (or found in the cache) before the tests, with its progress shown:
+# a changed image recipe is minutes of work no single test's timeout should pay.
 test: setup
 	.venv/bin/ruff check .
+	.venv/bin/rig vm image build
 	.venv/bin/python -m pytest
 
 lint: setup

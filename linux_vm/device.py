@@ -100,7 +100,7 @@ class SshLinuxDevice:
         """The agent's terminal: a login shell on a pty, kept until :meth:`close`
         (:mod:`linux_vm.terminal`); the same user and machine as :meth:`shell`."""
         if self._terminal is None:
-            self._terminal = Terminal(self.session)
+            self._terminal = Terminal(self.session, max_processes=self.max_processes)
         return self._terminal
 
     @property

@@ -39,7 +39,7 @@ from linux_vm.service_clients import SERVICE_HOSTS, SYNC_CRON
 
 Progress = Callable[[str], None]
 
-RECIPE_VERSION = 4  # bump when _build or _configure change what they write (4: sudo password)
+RECIPE_VERSION = 5  # bump when _build or _configure change what they write (5: sshd respawned)
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_SIZE_BYTES = 4 * 1024**3
@@ -108,8 +108,6 @@ ip link set lo up
 ip link set eth0 up
 ip addr add {GUEST_IP}/24 dev eth0
 ip route add default via {GATEWAY_IP}
-# -r: no re-exec of sshd per connection, which costs a whole program start under TCG.
-/usr/sbin/sshd -r
 /usr/sbin/cron
 # The rig's root helper (linux_vm/helper.py), on loopback, for the token's holder only.
 setsid /usr/bin/python3 {HELPER_PATH} --listen {HELPER_PORT} {TOKEN_PATH} \
@@ -117,10 +115,22 @@ setsid /usr/bin/python3 {HELPER_PATH} --listen {HELPER_PORT} {TOKEN_PATH} \
 echo clawrig-rc-done > /run/clawrig-ready
 """
 
+# sshd is respawned by init: an agent with root (sudo) that kills it has not taken the
+# machine away from the rig, which reconnects. -r: no re-exec of sshd per connection,
+# which costs a whole program start under TCG.
 _INITTAB = """::sysinit:/etc/clawrig/rc.sh
+::respawn:/usr/sbin/sshd -D -r
 ::respawn:/sbin/agetty -L 115200 ttyS0 vt100
 ::ctrlaltdel:/bin/busybox poweroff -f
 ::shutdown:/bin/sync
+"""
+
+# What the agent runs as `mbsync` or `vdirsyncer` waits for the sync cron may be running
+# (linux_vm/service_clients.py: same lock file), instead of failing on the tool's own lock
+# or racing it. Cron calls the real programs by their full path.
+_SYNC_WRAPPER = """#!/bin/sh
+mkdir -p "$HOME/.cache"
+exec flock -w 300 "$HOME/.cache/{name}.lock" /usr/bin/{name} "$@"
 """
 
 _INIT = """#!/bin/sh
@@ -158,6 +168,8 @@ GUEST_FILES: dict[str, tuple[str, int]] = {
     "etc/fstab": ("/dev/vda / ext4 rw,noatime 0 1\n", 0o644),
     "etc/resolv.conf": ("nameserver 10.0.2.3\n", 0o644),
     "etc/sudoers.d/clawrig": (_SUDOERS, 0o440),
+    "usr/local/bin/mbsync": (_SYNC_WRAPPER.format(name="mbsync"), 0o755),
+    "usr/local/bin/vdirsyncer": (_SYNC_WRAPPER.format(name="vdirsyncer"), 0o755),
     "etc/profile.d/clawrig-editor.sh": ("export EDITOR=vim VISUAL=vim\n", 0o644),
     "etc/locale.gen": ("en_US.UTF-8 UTF-8\n", 0o644),
     "etc/default/locale": ("LANG=en_US.UTF-8\n", 0o644),

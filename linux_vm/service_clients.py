@@ -51,10 +51,10 @@ CONTACTS = "~/.contacts/contacts"
 # flock -n: a sync still running (slow under TCG) is not started twice.
 SYNC_CRON = (
     "SHELL=/bin/bash\n"
-    "* * * * * user test -f ~/.mbsyncrc && flock -n ~/.cache/mbsync.lock mbsync -aq "
+    "* * * * * user test -f ~/.mbsyncrc && flock -n ~/.cache/mbsync.lock /usr/bin/mbsync -aq "
     ">/dev/null 2>&1\n"
     "* * * * * user test -f ~/.config/vdirsyncer/config && flock -n ~/.cache/vdirsyncer.lock "
-    "vdirsyncer -v ERROR sync >/dev/null 2>&1\n"
+    "/usr/bin/vdirsyncer -v ERROR sync >/dev/null 2>&1\n"
 )
 
 

@@ -640,6 +640,9 @@ class PersistentShell:
         self._chan = None
         if not self.session._answers():
             raise self.session.lost(what)
+        # What the shell left running goes with it, as when a terminal closes: a fork
+        # bomb whose shell gave up forking must not outlive it.
+        self._kill_session(leader=True)
         stdout, cut_out = out.value()
         stderr, cut_err = err.value()
         if code < 0:  # killed by a signal: sshd sends no exit status (ssh(1) says 255)

@@ -212,8 +212,10 @@ class Terminal:
         *,
         scrollback: int = SCROLLBACK_LINES,
         window: int = WINDOW_BYTES,
+        max_processes: int | None = None,
     ) -> None:
         self.session = session
+        self.max_processes = max_processes
         self.columns, self.lines = columns, lines
         self.scrollback_lines = scrollback
         self.window = window
@@ -250,7 +252,12 @@ class Terminal:
             chan.get_pty(term=TERM, width=self.columns, height=self.lines)
             # sshd passes LANG (AcceptEnv) where PAM would have set it: programs draw UTF-8.
             chan.update_environment({"LANG": LANG})
-            chan.invoke_shell()
+            if self.max_processes:
+                # The agent's shell's process limit (soft and hard: it cannot raise it),
+                # set before the login shell starts, as PersistentShell does.
+                chan.exec_command(f"ulimit -S -H -u {self.max_processes}; exec bash --login")
+            else:
+                chan.invoke_shell()
         self._chan = chan
         self.exit_status = None
         self.started += 1
@@ -302,10 +309,12 @@ class Terminal:
                 self._cond.notify_all()
             if text and chan is self._chan:
                 self._emit(text)
+        # The exit status follows the EOF on the wire (sshd sends EOF, then the status, then
+        # closes): wait for it, bounded, so an `exit 3` reads as 3, not as unknown.
+        chan.status_event.wait(timeout=5)
         with self._cond:
             if chan is self._chan:
-                status = chan.recv_exit_status() if chan.exit_status_ready() else -1
-                self.exit_status = status
+                self.exit_status = chan.exit_status if chan.status_event.is_set() else -1
             self._cond.notify_all()
 
     def _emit(self, text: str) -> None:

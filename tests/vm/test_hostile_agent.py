@@ -90,6 +90,13 @@ def test_ending_the_shell_gives_a_new_one(env, command, code):
     assert_usable(env)
 
 
+def test_what_an_ended_shell_left_running_ends_with_it(env):
+    obs = step(env, action="shell", command="sleep 987 & exit 0")
+    assert "the next command starts a new one" in obs.stderr, obs
+    running = step(env, action="shell", command="ps -eo args").stdout
+    assert "sleep 987" not in running, running
+
+
 def test_the_status_a_command_starts_with_is_the_previous_ones(env):
     step(env, action="shell", command="false")
     assert step(env, action="shell", command="echo $?").stdout == "1\n"
@@ -105,6 +112,34 @@ def test_killing_every_process_of_the_user_reconnects(env):
     assert obs.ok and obs.exit_code == 255 and "reconnected" in obs.stderr, obs
     assert_usable(env)
     assert env.episode.world["laptop"].session.reconnects >= 1
+
+
+def test_root_killing_every_sshd_reconnects(env):
+    # With the rig's passwordless sudo the agent is root: the listener dies too, and init
+    # starts it again, so the rig reconnects instead of calling the machine gone.
+    obs = step(env, action="shell", command="sudo -n bash -c 'pkill -9 -x sshd'")
+    assert obs.ok, obs
+    assert_usable(env)
+    listeners = step(env, action="shell", command="pgrep -c -x sshd")
+    assert listeners.ok and int(listeners.stdout) >= 1, listeners
+
+
+def test_the_terminal_has_the_shells_process_limit(env):
+    keys = {"action": "terminal_keys", "device": "laptop", "timeout": 10}
+    obs, _, _ = env.step({**keys, "keys": ["echo lim-$(ulimit -u)-$(ulimit -H -u)", "Enter"]})
+    assert obs.ok and "lim-256-256" in obs.text, obs
+
+
+def test_the_agents_mbsync_waits_for_the_sync_crons_lock(env):
+    # Cron's sync holds ~/.cache/mbsync.lock; the agent's `mbsync` waits for it (it would
+    # otherwise fail on mbsync's own state lock or race the cron's run).
+    command = (
+        "mkdir -p ~/.cache; rm -f /tmp/released; "
+        "(flock ~/.cache/mbsync.lock sh -c 'sleep 2; touch /tmp/released' &); sleep 0.5; "
+        "mbsync --version >/dev/null && cat /tmp/released && echo after-release"
+    )
+    obs = step(env, action="shell", command=command, timeout=30)
+    assert obs.ok and obs.exit_code == 0 and obs.stdout == "after-release\n", obs
 
 
 def test_killing_every_process_from_the_terminal_reconnects(env):
@@ -130,7 +165,11 @@ def test_the_agent_cannot_raise_its_process_limit(env):
 
 def test_a_foreground_fork_bomb_times_out_and_is_cleaned_up(env):
     obs = step(env, action="shell", command=":(){ :|: & :; }; :", timeout=8)
-    assert obs.ok and obs.exit_code == 124 and "timed out" in obs.stderr, obs
+    # The bomb runs in the agent's shell itself: either the timeout kills it, or bash
+    # gives up forking and exits first (under load); both are the agent's observation.
+    assert obs.ok, obs
+    timed_out = obs.exit_code == 124 and "timed out" in obs.stderr
+    assert timed_out or "the next command starts a new one" in obs.stderr, obs
     assert_usable(env)
     # Nothing of the bomb is left running (a VM at rest runs a few dozen processes).
     left = step(env, action="shell", command="ps -e -o stat= | grep -vc '^Z'").stdout

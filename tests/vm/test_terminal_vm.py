@@ -160,7 +160,7 @@ def test_non_utf8_bytes_resize_requests_and_a_dead_shell_do_not_break_the_episod
     obs = term.prompt()
     assert len(obs.text.splitlines()[0]) <= 120
     term.line("stty cols 120")
-    obs = term.line("exit")
+    obs = term.line("exit 3")
     # The note when the channel closed within the action; else it closes a moment later.
     assert "shell exited" in obs.text or obs.text.endswith("logout")
     terminal = term.env.world["laptop"].terminal()
@@ -171,6 +171,7 @@ def test_non_utf8_bytes_resize_requests_and_a_dead_shell_do_not_break_the_episod
     assert not terminal.alive
     obs = term.keys("echo hi", "Enter", ok=False)
     assert "fresh terminal" in obs.error and "not typed" in obs.error
+    assert "(exit status 3)" in obs.error  # the status follows the EOF on the wire
     term.prompt()
 
 
