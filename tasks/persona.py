@@ -94,10 +94,21 @@ class Meeting(_M):
 
 
 class Bill(_M):
+    """A recurring payment. ``private``: the payee is a person (a private landlord), who
+    texts from ``phone`` and sends no company invoices; otherwise a company that mails them."""
+
     payee: str
     amount: Decimal = Field(gt=0)
     day: int = Field(ge=1, le=28)
     category: str = "bills"
+    private: bool = False
+    phone: str | None = None
+
+    @model_validator(mode="after")
+    def _person_has_the_phone(self) -> Bill:
+        if self.phone is not None and not self.private:
+            raise ValueError("phone is for a private payee (private: true), a person")
+        return self
 
 
 class WishItem(_M):
@@ -118,6 +129,8 @@ class Bank(_M):
 class Persona(_M):
     name: str
     timezone: Annotated[str, AfterValidator(_tz)]
+    # The language family, friends and local senders write in (tasks/generator/lang.py).
+    language: Literal["en", "de", "ja"] = "en"
     phone: str
     email: str
     city: str

@@ -73,24 +73,46 @@ def _words_of(event: EventBase) -> str:
     )
 
 
+def _counterpart(event: EventBase) -> str | None:
+    """Who an SMS is from or to, comparable across spellings of one number."""
+    import re
+
+    who = getattr(event, "address", None)
+    if not isinstance(who, str) or not who.strip():
+        return None
+    digits = re.sub(r"\D", "", who)
+    return digits[-9:] if len(digits) >= 6 else who.strip().casefold()
+
+
+def _names(told: str, subject: str) -> bool:
+    """``told`` names ``subject`` as a word (or, in scripts without spaces, anywhere)."""
+    import re
+
+    subject = subject.lower()
+    if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", subject):  # Japanese has no word gaps
+        return subject in told
+    return re.search(rf"(?<!\w){re.escape(subject)}(?!\w)", told) is not None
+
+
 def without_contradictions(generated: list[EventBase], plot: list[EventBase]) -> list[EventBase]:
     """``generated`` minus the planted conflicts about a subject the plot speaks of.
 
     A planted conflict (a rent change by SMS, a meeting moved by mail …) carries
-    ``about:SUBJECT`` tags; when any plot event's text names a subject as a word, every
-    event of that conflict is left out, so the generator never contradicts the task.
+    ``about:SUBJECT`` tags (the payee, the bill's category also in the persona's language,
+    the meeting, the item); when any plot event's text names a subject as a word, or a
+    plot SMS is from (or to) the number one of the conflict's SMS came from (the
+    landlord's own), every event of that conflict is left out, so the
+    generator never contradicts the task.
     """
-    import re
-
     told = "\n".join(_words_of(e) for e in plot).lower()
-    subjects = {
-        tag
-        for e in generated
-        if "conflict" in e.tags
-        for tag in e.tags
-        if tag.startswith("about:")
-        and re.search(rf"(?<!\w){re.escape(tag[6:].lower())}(?!\w)", told)
-    }
+    voices = {who for e in plot if (who := _counterpart(e)) is not None}
+    subjects: set[str] = set()
+    for e in generated:
+        if "conflict" not in e.tags:
+            continue
+        about = {tag for tag in e.tags if tag.startswith("about:")}
+        if _counterpart(e) in voices or any(_names(told, tag[6:]) for tag in about):
+            subjects |= about
     if not subjects:
         return generated
     return [e for e in generated if not subjects.intersection(e.tags)]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from tasks import events as E
 from tasks.generator import words as W
+from tasks.generator.lang import PHRASES
 from tasks.generator.locale import local_number, plumber
 from tasks.generator.text import TextMaker, money, show_money, slug
 from tasks.persona import WEEKDAYS, Bill, Person, Persona
@@ -58,6 +59,7 @@ class Life:
         self.start = self.local_now.date() - timedelta(days=self.days)
         self.begin = datetime.combine(self.start, time(0, 0), tzinfo=self.tz)
         self.currency = self.persona.bank.currency
+        self.lang = PHRASES[self.persona.language]
         self.work_email = (
             ".".join(self.persona.name.lower().split()) + "@" + self.persona.employer.domain
         )
@@ -177,6 +179,17 @@ class Life:
                 org=p.employer.name if person in p.colleagues else None,
                 note=person.relation or person.role,
             )
+        for i, bill in enumerate(p.bills):
+            if bill.private and bill.phone:  # a private landlord is a person in the contacts
+                self.emit(
+                    E.ContactAdded,
+                    t + timedelta(minutes=20 + i),
+                    self.phone,
+                    contact_id=f"c-{slug(bill.payee)}",
+                    name=bill.payee,
+                    phones=[bill.phone],
+                    note=self.lang.category(bill.category),
+                )
         wake = p.routines.wake
         days = list(p.routines.workdays)
         self.emit(
@@ -261,6 +274,7 @@ class Life:
     def messages(self) -> None:
         p, rng = self.persona, self.rng("sms")
         text = TextMaker(p, rng)
+        L = self.lang
         close = [x for x in p.family if x.phone]
         personal = [x.nickname or x.name.split()[0] for x in (*p.family, *p.friends)]
         friends = [x for x in p.friends if x.phone]
@@ -268,17 +282,17 @@ class Life:
             talks: list[tuple[Person, tuple[str, ...], tuple[str, ...]]] = []
             for i, person in enumerate(close):
                 if rng.random() < (0.95 if i == 0 else 0.4):
-                    talks += [(person, W.FAMILY_SMS_IN + W.MORE_FAMILY_SMS, W.FAMILY_SMS_OUT)] * (
+                    talks += [(person, L.family_in, L.family_out)] * (
                         2 if i == 0 and rng.random() < 0.5 else 1
                     )
             for person in friends:
                 if rng.random() < 0.35:
-                    talks.append((person, W.FRIEND_SMS, W.FRIEND_SMS + W.FAMILY_SMS_OUT))
+                    talks.append((person, L.friend, L.friend + L.family_out))
             for person, incoming, outgoing in talks:
                 t = self.at(day, text.clock(7, 21), jitter=20, rng=rng)
                 mates = {"person": text.pick(personal)}
                 if rng.random() < 0.6:
-                    script = [(line[0] == ">", line[2:]) for line in text.pick(W.DIALOGUES)]
+                    script = [(line[0] == ">", line[2:]) for line in text.pick(L.dialogues)]
                 else:
                     first_in = rng.random() < 0.6
                     script = [
@@ -294,7 +308,7 @@ class Life:
                     self.emit(cls, t, self.phone, address=person.phone, body=body)
                     t += timedelta(minutes=rng.randint(1, 12), seconds=rng.randint(0, 59))
             for _ in range(self.count(rng, 0, 2, self.noise)):
-                sender_t, body_t = text.pick(W.SERVICE_SMS_BY_SENDER)
+                sender_t, body_t = text.pick(L.service_sms)
                 sender = text.fill(sender_t)
                 body = text.fill(body_t, shop=text.pick(W.SHOP_NAMES))
                 t = self.at(day, text.clock(8, 20), jitter=25, rng=rng)
@@ -472,14 +486,14 @@ class Life:
                         tags=["noise", "near-duplicate"],
                     )
             for bill in p.bills:
-                if day.day == max(1, bill.day - 4):
+                if day.day == max(1, bill.day - 4) and not bill.private:  # a person sends none
                     body = self._invoice(bill, day)
                     self.mail_in(
                         self.at(day, "06:10", jitter=30, rng=rng),
                         "b",
                         f"{slug(bill.payee)}.example",
                         f"billing@{slug(bill.payee)}.example",
-                        f"Your {bill.payee} invoice for {day.strftime('%B %Y')}",
+                        self.lang.invoice_subject.format(payee=bill.payee, month=self._month(day)),
                         body,
                     )
             if rng.random() < 0.15 * self.density:
@@ -621,17 +635,23 @@ class Life:
             text="The parcel was delivered.", **parcel,
         )  # fmt: skip
 
+    def _month(self, day: date) -> str:
+        """ "March 2026", "März 2026", "2026年3月" """
+        if self.persona.language == "ja":
+            return f"{day.year}年{self.lang.month(day.month)}"
+        return f"{self.lang.month(day.month)} {day.year}"
+
     def _invoice(self, bill: Bill, day: date) -> str:
         p = self.persona
-        return (
-            f"Dear {p.name},\n\nyour invoice for {day.strftime('%B %Y')} is ready. "
-            f"The amount of {show_money(bill.amount, self.currency)} will be collected from "
-            f"your account ending in {p.bank.account[-4:]} on or shortly after day {bill.day} "
-            f"of the month.\n\nCustomer number: {1000 + len(bill.payee) * 37}\n"
-            f"Category: {bill.category}\n\n"
-            "If you have questions about this invoice, reply to this message or call our "
-            "service line on weekdays between 8:00 and 18:00.\n\nKind regards,\n"
-            f"{bill.payee} customer service"
+        return self.lang.invoice_body.format(
+            name=p.name,
+            month=self._month(day),
+            amount=show_money(bill.amount, self.currency),
+            account=p.bank.account[-4:],
+            day=bill.day,
+            number=1000 + len(bill.payee) * 37,
+            category=self.lang.category(bill.category),
+            payee=bill.payee,
         )
 
     def shell(self) -> None:
@@ -925,7 +945,7 @@ class Life:
         )
         new = start + timedelta(days=rng.choice((1, 2, -1)), hours=rng.choice((1, 2, -2)))
         sent = self.local_now - timedelta(days=rng.randint(1, 3), hours=rng.randint(1, 6))
-        body = (
+        body = (  # work mail: in English, as the persona's team writes
             f'Hi {p.first_name},\n\nsomething came up, so I need to move our "{title}" from '
             f"{start.strftime('%A %d %B, %H:%M')} to {new.strftime('%A %d %B, %H:%M')}. "
             "Same place. "
@@ -992,19 +1012,32 @@ class Life:
         bill = p.bills[0]
         new = money(bill.amount * Decimal("1.045"), self.currency)
         day = self.local_now.date() - timedelta(days=rng.randint(2, 12))
-        body = (
-            f"Dear {p.name}, from next month the {bill.category} for {p.home_address} changes "
-            f"to {show_money(new, self.currency)} "
-            f"(currently {show_money(bill.amount, self.currency)}). "
-            f"Please adjust your standing order. {bill.payee}"
-        )
+        said = {
+            "name": p.name,
+            "first": p.first_name,
+            "category": self.lang.category(bill.category),
+            "address": p.home_address,
+            "new": show_money(new, self.currency),
+            "old": show_money(bill.amount, self.currency),
+            "payee": bill.payee,
+            "signed": bill.payee.split()[0],
+        }
+        if bill.private:  # a person texts from their own number and signs with their name
+            address = bill.phone or bill.payee
+            body = self.lang.change_private.format(**said)
+        else:
+            address = bill.payee[:11]
+            body = self.lang.change_company.format(**said)
+        about = [f"about:{bill.payee}", f"about:{bill.category}"]
+        if said["category"] != bill.category:  # "Miete" in a German plot is the rent too
+            about.append(f"about:{said['category']}")
         self.emit(
             E.SmsReceived,
             self.at(day, "11:20"),
             self.phone,
-            address=bill.payee[:11],
+            address=address,
             body=body,
-            tags=["conflict", f"about:{bill.payee}", f"about:{bill.category}"],
+            tags=["conflict", *about],
         )
 
     def _reminder_time(
@@ -1015,9 +1048,8 @@ class Life:
             return
         event_id, title, start, _end = appts[(i * 5 + 1) % len(appts)]
         other = start + timedelta(minutes=rng.choice((30, 60, -30)))
-        body = (
-            f"Reminder: {title} on {start.strftime('%d.%m.')} at {other.strftime('%H:%M')}. "
-            "Reply C to cancel."
+        body = self.lang.reminder.format(
+            title=title, date=start.strftime("%d.%m."), time=other.strftime("%H:%M")
         )
         self.emit(
             E.SmsReceived,

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from tasks.generator import words as W
+from tasks.generator.lang import PHRASES
 from tasks.persona import Persona
 
 
@@ -50,6 +51,7 @@ class TextMaker:
     def __init__(self, persona: Persona, rng: random.Random) -> None:
         self.p = persona
         self.rng = rng
+        self.lang = PHRASES[persona.language]
         self.first_names = [x.nickname or x.name.split()[0] for x in persona.people]
         self.friends = [x.name.split()[0] for x in persona.friends] or self.first_names
         self.colleague_names = [x.name.split()[0] for x in persona.colleagues]
@@ -72,7 +74,7 @@ class TextMaker:
         "child": lambda m: m.children,
         "project": lambda m: m.p.projects,
         "topic": lambda m: W.WORK_TOPICS,
-        "day": lambda m: W.DAY_NAMES,
+        "day": lambda m: m.lang.day_names,
         "interest": lambda m: m.p.interests,
         "shop": lambda m: W.SHOP_NAMES,
         "branch": lambda m: W.BRANCH_WORDS,

@@ -89,8 +89,33 @@ def test_suite_covers_modes_and_surfaces(loaded):
     assert kinds[("android",)] and kinds[("linux",)] and kinds[("android", "linux")], kinds
 
 
+def _foreign_numbers(lt, stream) -> list[tuple[str, str]]:
+    """Numbers in contacts, calls and SMS of ``stream`` outside the persona's country that
+    neither a plot event nor a person the persona marks ``abroad`` accounts for."""
+    import re
+
+    import phonenumbers
+
+    abroad = {p.phone for p in lt.persona.people if p.abroad}
+    out = []
+    for e in stream:
+        if "plot" in e.tags:
+            continue
+        numbers = [*(getattr(e, "phones", None) or []), getattr(e, "number", None)]
+        address = getattr(e, "address", None)
+        if address and re.fullmatch(r"\+?[\d ()-]{6,}", address):
+            numbers.append(address)
+        for n in numbers:
+            if n and n not in abroad and n.startswith("+"):
+                code = phonenumbers.parse(n, None).country_code
+                if code != lt.persona.calling_code:
+                    out.append((e.id, n))
+    return out
+
+
 def test_streams_generate_and_compile(loaded):
-    """The generated stream plus plot compiles into seed plans for every role."""
+    """The generated stream plus plot compiles into seed plans for every role; no generated
+    number is outside the persona's country unless the plot (or an ``abroad`` person) says so."""
     from tasks.compile import compile_plans
 
     for lt in loaded:
@@ -98,3 +123,4 @@ def test_streams_generate_and_compile(loaded):
         assert len(stream) > 100, f"{lt.task.id}: only {len(stream)} events"
         plans = compile_plans(lt, stream)
         assert set(plans) == set(lt.task.devices), lt.task.id
+        assert not _foreign_numbers(lt, stream), lt.task.id

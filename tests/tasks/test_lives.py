@@ -3,6 +3,7 @@ task can override, and planted conflicts that never contradict the task's plot."
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from tasks.events import EVENT_ADAPTER
 from tasks.folder import check_task, load_task
 from tasks.generator import GeneratorSettings, generate, without_contradictions
+from tasks.generator.lang import PHRASES
 from tasks.persona import BUILTIN, bundled_personas, load_persona
 
 PERSONAS = {name: load_persona(BUILTIN / f"{name}.yaml") for name in bundled_personas()}
@@ -30,7 +32,21 @@ def _numbers(stream) -> list[tuple[str, str]]:
             out += [(e.kind, n) for n in e.phones or []]
         elif e.kind.startswith("call."):
             out.append((e.kind, e.number))
+        elif e.kind.startswith("sms.") and re.fullmatch(r"\+?[\d ()-]{6,}", e.address):
+            out.append((e.kind, e.address))
     return out
+
+
+def _with_private_landlord(persona):
+    """The persona renting from a person whose number is in the persona's country."""
+    number = phonenumbers.example_number_for_type(
+        persona.region, phonenumbers.PhoneNumberType.MOBILE
+    )
+    phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    rent = persona.bills[0].model_copy(
+        update={"payee": "Erika Landlord", "private": True, "phone": phone}
+    )
+    return persona.model_copy(update={"bills": [rent, *persona.bills[1:]]})
 
 
 @settings(max_examples=12, deadline=None)
@@ -38,12 +54,21 @@ def _numbers(stream) -> list[tuple[str, str]]:
     name=st.sampled_from(sorted(PERSONAS)),
     seed=st.integers(0, 10_000),
     noise=st.floats(0.5, 3.0),
+    landlord=st.booleans(),
 )
-def test_no_number_outside_the_personas_country_unless_the_persona_says_so(name, seed, noise):
+def test_no_number_outside_the_personas_country_unless_the_persona_says_so(
+    name, seed, noise, landlord
+):
+    """Contacts, calls and SMS (a private landlord's too): every number is in the persona's
+    country, except a person the persona marks ``abroad``."""
     persona = PERSONAS[name]
+    if landlord:
+        persona = _with_private_landlord(persona)
     abroad = {p.phone for p in persona.people if p.abroad}
     stream = generate(persona, GeneratorSettings(days=30, seed=seed, noise=noise), _now(persona))
-    for kind, number in _numbers(stream):
+    numbers = _numbers(stream)
+    assert not landlord or persona.bills[0].phone in {n for _, n in numbers}
+    for kind, number in numbers:
         if number in abroad:
             continue
         code = phonenumbers.parse(number, None).country_code
@@ -221,3 +246,110 @@ def test_checks_read_persona_facts_after_overrides(tmp_path):
     _, problems = check_task(tmp_path / "task.yaml")
     assert {p.field for p in problems} >= {"checks[0].numbers[0].value", "safety[0].allowed[0]"}
     assert all("no persona" in p.message for p in problems if p.field.startswith("safety"))
+
+
+# -- languages and private landlords ---------------------------------------------------
+
+SPOKEN = {"DE": "de", "JP": "ja", "CA": "en"}  # the bundled personas' countries
+
+
+def test_each_bundled_persona_writes_the_language_of_its_country():
+    for name, persona in PERSONAS.items():
+        assert persona.language == SPOKEN[persona.region], name
+
+
+def _texts(stream, sender_numbers):
+    return [e.body for e in stream if e.kind == "sms.received" and e.address in sender_numbers]
+
+
+def _patterns(phrases, lettered: bool = False) -> list[re.Pattern]:
+    lines = [*phrases.family_in, *phrases.family_out, *phrases.friend]
+    lines += [line[2:] for dialogue in phrases.dialogues for line in dialogue]
+    return [
+        re.compile(".+".join(re.escape(x) for x in re.split(r"\{\w+\}", line)) + "$")
+        for line in lines
+        # a line of only slots and emoji ("👍") is in no language
+        if not lettered or re.search(r"[^\W\d_]", re.sub(r"\{\w+\}", "", line))
+    ]
+
+
+def test_family_sms_bills_and_reminders_come_in_the_personas_language():
+    english = _patterns(PHRASES["en"], lettered=True)
+    for name, persona in PERSONAS.items():
+        stream = generate(persona, GeneratorSettings(days=30, seed=4), _now(persona))
+        home = {p.phone for p in persona.family if p.phone}
+        sms = _texts(stream, home)
+        assert len(sms) > 20, name
+        own = _patterns(PHRASES[persona.language])
+        # every text from the family is one of its language's lines, with slots filled
+        assert all(any(p.match(s) for p in own) for s in sms), name
+        bills = [e for e in stream if e.kind == "mail.received" and "billing@" in e.sender]
+        assert bills, name
+        if persona.language == "en":
+            assert all(b.subject.startswith("Your ") for b in bills)
+            continue
+        assert not [s for s in sms if any(p.match(s) for p in english)], name
+        assert not [b for b in bills if b.subject.startswith("Your ")], name
+    maya = PERSONAS["maya"]
+    stream = generate(maya, GeneratorSettings(days=30, seed=4), _now(maya))
+    (rent,) = [e for e in stream if "about:rent" in e.tags]
+    assert "Miete" in rent.body and "about:Miete" in rent.tags
+    bill = next(e for e in stream if e.kind == "mail.received" and "billing@" in e.sender)
+    assert bill.subject.startswith("Ihre Rechnung von ") and "Kundennummer" in bill.body
+
+
+LANDLORD = (
+    "{base: ravi, bills: [{payee: Margaret Lee, private: true, phone: '+1 416 555 0142', "
+    "amount: '2150.00', day: 1, category: rent}, "
+    "{payee: Toronto Hydro, amount: '61.20', day: 12, category: utilities}]}"
+)
+
+
+def test_a_private_landlord_is_a_person(tmp_path):
+    stream = load_task(_task(tmp_path, LANDLORD)).stream()
+    (card,) = [e for e in stream if e.kind == "contact.added" and e.name == "Margaret Lee"]
+    assert card.phones == ["+1 416 555 0142"] and card.org is None and not card.emails
+    mails = [e for e in stream if e.kind.startswith("mail.")]
+    assert not [m for m in mails if "margaret" in m.sender.lower() or "Margaret" in m.subject]
+    assert [m for m in mails if m.sender == "billing@toronto-hydro.example"]  # a company
+    assert _rent_paid(stream) == set()  # paid to her, by name
+    assert {
+        format(e.amount, "f") for e in stream if getattr(e, "counterparty", "") == ("Margaret Lee")
+    } == {"-2150.00"}
+    (change,) = [e for e in stream if "conflict" in e.tags and "about:Margaret Lee" in e.tags]
+    assert change.address == "+1 416 555 0142"  # her own number, not a company's name
+    assert change.body.endswith("Thanks, Margaret") and "customer" not in change.body.lower()
+    _, problems = check_task(_task(tmp_path, LANDLORD.replace("private: true, ", "")) / "task.yaml")
+    assert any("phone is for a private payee" in p.message for p in problems)
+
+
+def test_the_landlords_own_sms_in_the_plot_drops_the_planted_rent_change(tmp_path):
+    loaded = load_task(_task(tmp_path, LANDLORD))
+    generated = generate(
+        loaded.persona, GeneratorSettings(days=40, seed=3), loaded.task.now, "phone", "laptop"
+    )
+    planted = [e for e in generated if "about:Margaret Lee" in e.tags]
+    assert planted
+    sms = EVENT_ADAPTER.validate_python(
+        {
+            "t": "2026-03-15T10:00:00-04:00",
+            "kind": "sms.received",
+            "target": "phone",
+            "address": "(416) 555-0142",  # her number, written another way; no subject named
+            "body": "Hi Ravi, the plumber comes Thursday about the tap.",
+        }
+    )
+    kept = without_contradictions(generated, [sms])
+    assert not [e for e in kept if "about:Margaret Lee" in e.tags]
+    # a German plot that says "Miete" speaks of maya's rent: the planted change goes
+    maya = PERSONAS["maya"]
+    stream = generate(maya, GeneratorSettings(days=40, seed=2, conflicts=4), _now(maya))
+    miete = sms.model_copy(update={"address": "Hausverwaltung", "body": "Die Miete bleibt."})
+    assert [e for e in stream if "about:Miete" in e.tags]
+    assert not [e for e in without_contradictions(stream, [miete]) if "about:Miete" in e.tags]
+    # Japanese has no spaces between words: 家賃 inside a sentence still names the rent
+    aiko = PERSONAS["aiko"]
+    stream = generate(aiko, GeneratorSettings(days=40, seed=2, conflicts=4), _now(aiko))
+    yachin = sms.model_copy(update={"address": "大家", "body": "来月の家賃について"})
+    assert [e for e in stream if "about:家賃" in e.tags]
+    assert not [e for e in without_contradictions(stream, [yachin]) if "about:家賃" in e.tags]
