@@ -63,7 +63,8 @@ def test_checks_read_state_or_messages_and_at_least_one_is_exact(loaded):
             elif isinstance(c, S.CommandCheck):
                 exact |= c.regex is not None
             elif isinstance(c, S.MessageCheck):
-                exact |= bool(c.numbers or c.keywords or c.any_of or c.regex)
+                # a keyword alone also matches the stale value said beside the right one
+                exact |= bool(c.numbers or c.times or c.dates or c.regex or c.absent)
             elif isinstance(c, S.FileSearch):
                 exact |= bool(c.contains or c.regex)
             elif isinstance(c, S.MailCheck):
