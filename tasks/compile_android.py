@@ -127,6 +127,7 @@ def _calendar(c: ev.CalendarCreated, tz: ZoneInfo) -> CalendarEvent:
         all_day=c.all_day,
         attendees=[Attendee(a.name, a.email) for a in c.attendees],
         rrule=c.rrule,
+        reminders=sorted(set(c.reminders)),
     )
 
 

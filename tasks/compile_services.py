@@ -308,6 +308,9 @@ class ServiceFold:
                 if '"' in a.name:
                     self.losses.append(f"calendar: {c.event_id}: '\"' in an attendee name")
                 lines.append(f"ATTENDEE;CN={_param(a.name)}:mailto:{one_line(a.email)}")
+            for minutes in sorted(set(c.reminders)):
+                lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"TRIGGER:-PT{minutes}M"]
+                lines += [f"DESCRIPTION:{_text(c.title)}", "END:VALARM"]
             lines.append("END:VEVENT")
             plan.events.append(
                 SeedEvent(

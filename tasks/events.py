@@ -197,7 +197,8 @@ class Attendee(BaseModel):
 
 
 class CalendarCreated(_Calendar):
-    """A calendar entry; ``rrule`` (RFC 5545, e.g. ``FREQ=WEEKLY;BYDAY=MO``) makes a series."""
+    """A calendar entry; ``rrule`` (RFC 5545, e.g. ``FREQ=WEEKLY;BYDAY=MO``) makes a series;
+    ``reminders`` are minutes before the start (the phone shows each as a notification)."""
 
     kind: Literal["calendar.created"]
     event_id: str
@@ -209,6 +210,10 @@ class CalendarCreated(_Calendar):
     description: str | None = None
     attendees: list[Attendee] = Field(default_factory=list)
     rrule: str | None = None
+    # Minutes before the start at which the phone's calendar reminds (VALARM on CalDAV).
+    reminders: list[Annotated[int, Field(ge=0, le=40320)]] = Field(
+        default_factory=list, max_length=5
+    )
     text_fields: ClassVar[tuple[str, ...]] = ("title", "location", "description")
 
     def model_post_init(self, _ctx: Any) -> None:

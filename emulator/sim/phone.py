@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.errors import BootError
+from emulator.sim import due
 from emulator.sim.adb import AdbServer
 from emulator.sim.clock import PhoneClock, update_json
 from emulator.sim.contracts import Display, PhoneContext
@@ -296,12 +297,17 @@ class Phone:
 
     def _save_loop(self) -> None:
         """Props (``setprop``) and display (``wm size``) change in memory; keep them on disk
-        within half a second, so a crash loses nothing the phone acknowledged."""
+        within half a second, so a crash loses nothing the phone acknowledged. The same
+        tick fires what a running clock brings due (:mod:`emulator.sim.due`)."""
         while not self._saver_stop.wait(0.5):
             try:
                 self._write_system()
             except Exception:
                 log.exception("phone %s: saving system.json failed", self.state_dir)
+            try:
+                due.tick(self.ctx)  # a running clock rings alarms on its own
+            except Exception:
+                log.exception("phone %s: due alarms and reminders failed", self.state_dir)
 
     def _teardown(self) -> None:
         self._saver_stop.set()

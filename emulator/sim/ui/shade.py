@@ -1,8 +1,9 @@
 """The notification shade: quick-settings tiles and notifications, pulled down from the status bar.
 
 Notifications come from the phone's data, the way Android's apps post them:
-each unread incoming SMS (Messages) and each new missed call (call log type 3,
-``new`` = 1). Tapping an SMS opens its conversation, which marks it read;
+each unread incoming SMS (Messages), each new missed call (call log type 3,
+``new`` = 1), and each alarm that rang or calendar reminder that came due as the
+clock moved (:mod:`emulator.sim.due`). Tapping an SMS opens its conversation, which marks it read;
 "Clear all" or tapping a missed call dismisses without touching the data, as
 on a phone. The tiles write the same ``Settings.Global`` rows as the Settings
 app. The status bar shows an icon while there is anything to see.
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from emulator.sim import due
 from emulator.sim.ui import render
 from emulator.sim.ui.chrome import SYSTEMUI, status_height
 from emulator.sim.ui.hierarchy import Window
@@ -82,6 +84,10 @@ def notifications(ui: UiSystem) -> list[dict[str, Any]]:
                 "text": messages.who(r["number"] or "", names),
             }
         )  # type: ignore
+    try:
+        out.extend(due.posted(ui.ctx))
+    except Exception:
+        log.warning("alarm and reminder notifications unavailable", exc_info=True)
     dismissed = set(ui.dismissed)
     out = [n for n in out if n["key"] not in dismissed]
     out.sort(key=lambda n: -int(n["date"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from emulator.sim import due
 from emulator.sim.shell.commands import command, options
 from emulator.sim.shell.interp import CommandError, Interp, Io
 
@@ -232,7 +233,9 @@ def date(sh: Interp, io: Io, argv: list[str]) -> int:
     )
     if target is not None:
         when = parse_date(str(target), now)
+        before = clock.now_ms()
         clock.set_ms(int(when.timestamp() * 1000))
+        due.clock_set(sh.ctx, before)  # alarms ring, reminders show (emulator/sim/due.py)
         when = clock.now()
     if opts.get("u"):
         when = when.astimezone(UTC)
