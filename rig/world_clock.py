@@ -39,12 +39,14 @@ class WorldTime:
 
     def now(self) -> datetime | None:
         """World time now (None before :meth:`start` or in frozen mode)."""
+        return self.at(time.time())
+
+    def at(self, host: float) -> datetime | None:
+        """World time at host wall time ``host`` (None before :meth:`start` or frozen)."""
         if self._anchor_world is None:
             return None
         if self.mode == "running":
-            return self._anchor_world + timedelta(
-                seconds=self.speed * (time.time() - self._anchor_host)
-            )
+            return self._anchor_world + timedelta(seconds=self.speed * (host - self._anchor_host))
         return self._anchor_world
 
     def start(self) -> None:

@@ -1,0 +1,76 @@
+"""How far apart the world's clocks are: every device and service read against world time.
+
+Each clock is read the way its users read it — ``date +%s.%N`` in a device's shell, a
+service's own audit stamp for a request it just served — and compared with the world
+time the controller (:class:`~rig.world_clock.WorldTime`) expects at the midpoint of the
+read. Half the read's round trip bounds the error of that midpoint, so a slow shell
+widens the error bar instead of passing for drift. Used by the drift test and the
+benchmark (``benchmarks/bench_always_on.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rig.services.audit import read_audit
+
+# Services read through an audited HTTP request: (method, path) per kind.
+_PROBES = {"bank": ("GET", "/accounts"), "shop": ("GET", "/"), "parcels": ("GET", "/")}
+
+
+@dataclass(frozen=True)
+class Reading:
+    clock: str  # a device role, or ``service:NAME``
+    offset_s: float  # what the clock said minus the world time expected at the midpoint
+    error_s: float  # half the read's round trip on the host
+
+
+def spread(readings: list[Reading]) -> float:
+    """The largest disagreement between any two clocks (seconds)."""
+    offsets = [r.offset_s for r in readings]
+    return max(offsets) - min(offsets) if offsets else 0.0
+
+
+def _timed(read: Any) -> tuple[float, float, float]:
+    before = time.time()
+    value = read()
+    return float(value), before, time.time()
+
+
+def _device_s(device: Any) -> float:
+    out = device.shell("date +%s.%N", timeout=30).stdout.strip()
+    return float(out)
+
+
+def _service_s(service: Any, name: str) -> float:
+    method, path = _PROBES.get(name, ("GET", "/"))
+    if name in ("calendar", "contacts"):
+        service.request("OPTIONS", service.path())
+    else:
+        service.request(method, path)
+    last = read_audit(service.stack.audit_path(name))[-1]
+    return datetime.fromisoformat(last["t"]).timestamp()
+
+
+def read_clocks(world: Any, clock: Any) -> list[Reading]:
+    """Read each device and each audited HTTP service of ``world`` once.
+
+    ``clock`` is the running or stepped :class:`~rig.world_clock.WorldTime`.
+    """
+    readers: list[tuple[str, Any]] = [
+        (role, lambda d=device: _device_s(d)) for role, device in world.devices.items()
+    ]
+    for name, service in getattr(world, "services", {}).items():
+        if name in _PROBES or name in ("calendar", "contacts"):
+            readers.append((f"service:{name}", lambda s=service, n=name: _service_s(s, n)))
+    out = []
+    for name, read in readers:
+        said, before, after = _timed(read)
+        expected = clock.at((before + after) / 2)
+        if expected is None:
+            raise ValueError("clock agreement needs a running or stepped world clock")
+        out.append(Reading(name, said - expected.timestamp(), (after - before) / 2))
+    return out
