@@ -38,6 +38,7 @@ from emulator.avd import (
     find_sdk,
     has_snapshot,
     list_avds,
+    reap,
 )
 from emulator.config import AndroidBackendConfig
 from emulator.device import AdbAndroidDevice
@@ -195,6 +196,8 @@ class AvdBackend(_AndroidBackend):
                 ports=ports,
                 console_token=self._console_token,
             )
+            # Emulators of crashed runs stop, and the registry forgets the dead ones.
+            reap(self._launcher)
         return self._launcher
 
     def ensure_snapshot(self, workdir: Path) -> None:

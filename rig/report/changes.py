@@ -82,6 +82,8 @@ def _summary(area: str, row: Mapping[str, Any]) -> str:
         kind = "sent" if str(row.get("type")) in SENT_SMS_TYPES else "received"
         to = "to" if kind == "sent" else "from"
         return f"SMS {kind} {to} {row.get('address')}: {row.get('body')}"
+    if area == "messages" and "room" in row:  # the chat service's messages
+        return f"chat in {row.get('room')}, {row.get('sender_name')}: {row.get('body')}"
     if area in ("sent", "messages"):
         return f"mail to {row.get('to')}: {row.get('subject')}"
     if area == "events":
@@ -128,6 +130,8 @@ def diff_snapshots(base: Mapping[str, Any], final: Mapping[str, Any]) -> dict[st
         for area, rows in (new.get("collections") or {}).items():
             for c in _rows_diff((old.get("collections") or {}).get(area) or {}, rows):
                 c.update(kind="service", area=area, summary=_summary(area, c["row"]))
+                if c["op"] == "added" and c["row"].get("from_me"):
+                    c["sent"] = True  # a chat message the persona's account sent
                 changes.append(c)
         for item in new.get("sent") or []:
             if item not in (old.get("sent") or []):
@@ -160,6 +164,8 @@ def _needles(change: Mapping[str, Any]) -> list[str]:
         values = [v[1] for v in cols.values()] if cols else list(row.values())
         if change.get("area") == "sms":
             values = [row.get("body"), row.get("address")]
+        elif "room" in row:  # chat: the words sent, not the ids
+            values = [row.get("body"), row.get("room")]
         for v in values:
             if isinstance(v, str) and len(v.strip()) >= 3:
                 out.append(v.strip()[:40])

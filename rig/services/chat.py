@@ -215,7 +215,13 @@ class ChatService:
             since = f"&from={quote(page['end'])}"
 
     def snapshot(self) -> dict[str, Any]:
-        rows = {m["event_id"]: {k: v for k, v in m.items() if k != "ts"} for m in self.messages()}
+        rows = {
+            m["event_id"]: {
+                **{k: v for k, v in m.items() if k != "ts"},
+                "from_me": m["sender"] == self.me,
+            }
+            for m in self.messages()
+        }
         return {"collections": {"messages": rows}}
 
     def audit(self) -> list[dict[str, Any]]:

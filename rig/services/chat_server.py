@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -34,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from hostproc.parent import die_with_parent
+from hostproc.ports import free_port
 from rig.services.audit import AuditLog
 from rig.services.web_app import _body_fields
 
@@ -49,12 +49,6 @@ def synapse_python() -> Path:
     if not path.exists():
         raise RuntimeError(f"no Synapse interpreter at {path}: run `make setup`")
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _signing_key() -> str:
@@ -201,7 +195,7 @@ class Synapse:
             old.unlink()  # every world starts empty, even in a reused out folder
         if self.template is not None:
             shutil.copyfile(self.template, self.db)
-        self.port = _free_port()
+        self.port = free_port()
         key = self.runtime / "chat.signing.key"
         key.write_text(_signing_key())
         registration = self.runtime / "chat.appservice.yaml"

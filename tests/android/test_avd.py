@@ -16,6 +16,7 @@ import pytest
 
 from emulator.adb import AdbServer
 from emulator.avd import (
+    EmulatorInstance,
     Launcher,
     PortAllocator,
     Sdk,
@@ -25,6 +26,7 @@ from emulator.avd import (
     installed_images,
     reap,
 )
+from emulator.avd.instances import Registry
 from emulator.backends import AvdBackend
 from emulator.config import AndroidBackendConfig
 from emulator.errors import (
@@ -205,6 +207,20 @@ def test_reaper_stops_emulators_a_crashed_run_left(
         assert launcher.registry.all() == [] and not {i.console_port for i in entries} & set(leased)
     finally:
         reap(launcher, run_id)  # whatever failed above, leave nothing running
+
+
+def test_a_backend_forgets_the_dead_emulators_of_crashed_runs(
+    sdk: Sdk, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    backend = _backend(sdk, adb_server, tmp_path)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = EmulatorInstance(
+        avd="clawrig_test", console_port=TEST_PORTS[1] - 1, adb_port=TEST_PORTS[1],
+        pid=gone.pid, run_id="crashed", log_path=tmp_path / "e.log", owner_pid=gone.pid,
+    )  # fmt: skip
+    Registry(tmp_path / "state").add(dead)
+    assert backend.launcher.registry.all() == []
 
 
 def _running(pid: int) -> bool:

@@ -95,6 +95,33 @@ def test_service_collections_and_sent_items():
     assert found[("service", "sent", "added", "")]["sent"] is True
 
 
+def test_chat_messages_read_as_chat_and_the_persona_s_own_are_sent():
+    def row(sender, body, mine):
+        return {"room": "Family", "sender": sender, "sender_name": sender.strip("@").split(":")[0],
+                "body": body, "from_me": mine}  # fmt: skip
+
+    old = {"collections": {"messages": {"$1": row("@mum:world", "Landing at 6?", False)}}}
+    new = {"collections": {"messages": {**old["collections"]["messages"],
+                                        "$2": row("@maya:world", "Yes, 18:05 💬", True),
+                                        "$3": row("@mum:world", "Great", False)}}}  # fmt: skip
+    base = {"devices": {}, "services": {"chat": old}}
+    final = {"devices": {}, "services": {"chat": new}}
+    steps = [{"step": 0, "device": "phone", "action": {"action": "type", "text": "Yes, 18:05 💬"},
+              "result": {}}]  # fmt: skip
+    diff = ch.attribute_all(ch.diff_snapshots(base, final), steps)
+    found = _by(diff, "chat")
+    mine, theirs = (
+        found[("service", "messages", "added", "$2")],
+        found[("service", "messages", "added", "$3")],
+    )
+    assert mine["summary"] == "chat in Family, maya: Yes, 18:05 💬" and mine["sent"] is True
+    assert theirs["summary"] == "chat in Family, mum: Great" and "sent" not in theirs
+    assert mine["step"] == 0
+    page = render(diff)
+    assert "<h3>Sent</h3>" in page and "chat in Family, maya: Yes, 18:05 💬" in page
+    assert "mail to None" not in page
+
+
 def test_each_change_is_tied_to_the_step_that_names_it():
     diff = ch.attribute_all(ch.diff_snapshots(BASE, FINAL), STEPS)
     found = _by(diff)
