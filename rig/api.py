@@ -10,12 +10,14 @@
 ``reset()`` brings the world up and seeds it; ``step()`` takes an action (a
 dict, JSON text, or a :mod:`rig.actions` model) and never raises for a bad
 one; ``close()`` (or leaving the ``with`` block) scores the episode by the
-devices' real state and writes the record.
+devices' real state and writes the record. A task with heartbeats is walked beat by
+beat with ``for beat in env.beats():`` (docs/always-on.md).
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from rig.config import RigConfig, load_config
 from rig.episode import Episode, EpisodeResult
 from rig.errors import EpisodeOver, RigError
+from rig.heartbeats import Beat
 from rig.observation import Observation
 from tasks.folder import load_task
 
@@ -78,6 +81,27 @@ class TaskEnv:
         except Exception as exc:
             self.result = self.episode.fail(exc)
             raise
+
+    @property
+    def beat(self) -> Beat | None:
+        """The heartbeat the episode is in (None without ``heartbeats:`` or once over)."""
+        env = self.episode.env if self.episode is not None else None
+        if env is None or env.beats is None or env.done:
+            return None
+        return env.beats.current
+
+    def beats(self) -> Iterator[Beat]:
+        """The episode's heartbeats in order, after :meth:`reset`.
+
+        Each beat is yielded while it is open: act with :meth:`step`, then ``finish``
+        (or just go on to the next iteration, which finishes the beat for you). The
+        world clock moves to the next beat's time in between, and what falls due fires.
+        ``step(finish)`` in the last beat ends the episode; :meth:`close` scores it.
+        A task without heartbeats has none: iterate ``step`` as usual."""
+        while (beat := self.beat) is not None:
+            yield beat
+            if self.beat is beat:  # the caller left the beat open: sleep until the next
+                self.step({"action": "finish", "reason": "beat done"})
 
     def close(self) -> EpisodeResult | None:
         """Score the episode (once) and release the world."""

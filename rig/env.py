@@ -75,6 +75,8 @@ class StepRecord:
     ui_tree_xml: str | None = None
     agent_message: str | None = None
     usage: Mapping[str, Any] | None = None
+    beat: int | None = None  # the heartbeat this step was taken in (rig/heartbeats.py)
+    beat_start: Mapping[str, Any] | None = None  # on a beat's first step: when it opened
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Env:
     user: Any = None  # answers ask_user: .answer(question) -> Reply(text, source)
     clock: Any = None  # rig.world_clock.WorldTime: a stepped world advances on `wait`
     live: Any = None  # rig.live_events.LiveEvents: what a `wait` delivers on the way
+    beats: Any = None  # rig.heartbeats.Heartbeats: `finish` ends a beat, not the episode
 
     steps: int = 0
     done: bool = False
@@ -112,6 +115,7 @@ class Env:
     _screen_sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
     _pending_note: str | None = None
     _pending_usage: Mapping[str, Any] | None = None
+    _beat_finished: bool = False
     first_observation: Observation | None = None
 
     # -- public API -------------------------------------------------------------------------
@@ -128,6 +132,8 @@ class Env:
         if phone is not None:
             obs = self._screen(phone, self.world[phone], "screenshot")
             obs.text = f"devices: {roles}"
+        if self.beats is not None:
+            obs.text += "\n" + self.beats.begin().text()
         self.first_observation = obs
         return obs, self.instruction
 
@@ -146,6 +152,8 @@ class Env:
             return obs, True, self._info()
         started = time.monotonic()
         record = StepRecord(self.steps, action, Observation(), time.time(), 0.0)
+        if self.beats is not None:
+            record.beat, record.beat_start = self.beats.current.index, self.beats.take_pending()
         try:
             if not isinstance(action, A._Action):
                 action = A.parse_action(action)
@@ -169,6 +177,8 @@ class Env:
         record.duration_s = time.monotonic() - started
         record.agent_message, record.usage = self._pending_note, self._pending_usage
         self._pending_note = self._pending_usage = None
+        if self.beats is not None:
+            self._beat_boundary(obs)
         if not self.done:
             if self.steps >= self.limits.max_steps:
                 self._end("step limit")
@@ -177,6 +187,22 @@ class Env:
         if self.on_step is not None:
             self.on_step(record)
         return obs, self.done, self._info()
+
+    def _beat_boundary(self, obs: Observation) -> None:
+        """After a step in a heartbeat episode: a beat that is over (``finish``, or its own
+        limit) gives way to the next one, whose prompt and world time the agent reads in
+        this step's observation; the last beat's end ends the episode."""
+        self.beats.count_step()
+        why = "finish" if self._beat_finished else self.beats.over()
+        self._beat_finished = False
+        if why is None or self.done:
+            return
+        if self.beats.last:
+            self._end(why)
+            return
+        beat = self.beats.next(why)
+        lead = "" if why == "finish" else f"[{why}: this heartbeat is over] "
+        obs.text = "\n".join(t for t in (obs.text, lead + beat.text()) if t)
 
     def _record_infra(self, record: StepRecord, exc: BaseException, started: float) -> None:
         device = getattr(record.action, "device", None)
@@ -219,6 +245,9 @@ class Env:
         if kind == "ask_user":
             return self._ask(action.question)
         if kind == "finish":
+            if self.beats is not None and not self.beats.last:
+                self._beat_finished = True  # the next beat opens after this step is counted
+                return Observation(action=kind, text="")
             self._end("finish")
             return Observation(action=kind, text="episode finished")
         if kind == "wait":

@@ -29,6 +29,8 @@ from rig.config import RigConfig, parse_config
 from rig.device_logs import explaining_log, save_logs
 from rig.env import Env, Limits, StepRecord
 from rig.errors import RigError, is_infra
+from rig.heartbeats import finish_all
+from rig.heartbeats import for_episode as heartbeats_for
 from rig.recorder import Recorder
 from rig.simulated_user import SimulatedUser
 from rig.viewer import write_report
@@ -444,6 +446,9 @@ class Episode:
             shell_timeout_s=self.config.limits.shell_timeout_s,
             shell_output_cap=self.config.limits.shell_output_cap,
         )
+        beats = heartbeats_for(task, clock, self.recorder, self.progress)
+        if beats is not None and self.live is not None:
+            beats.advance = self.live.advance_to  # what falls due between beats fires on the way
         self.env = Env(
             self.world,
             task.instruction,
@@ -453,6 +458,7 @@ class Episode:
             on_terminal=self.recorder.terminal,
             user=SimulatedUser(task.user, self.config),
             clock=clock,
+            beats=beats,
         )
         self.env.live = self.live
         self.env.reset()
@@ -501,8 +507,7 @@ class Episode:
         """End the agent phase, score by device state, write the record; returns the result."""
         env, scorer, rec, result = self.env, self.scorer, self.recorder, self.result
         assert env is not None and scorer is not None, "finish() before setup()"
-        if not env.done:
-            env.step({"action": "finish", "reason": "agent returned"})
+        finish_all(env, "agent returned")  # with heartbeats: the beats still to come too
         result.steps, result.done_reason = env.steps, env.done_reason
         self._save_talk(env)
         self._stop_live()
@@ -557,6 +562,8 @@ class Episode:
         self.result.questions = [q.__dict__ for q in env.questions]
         if self.result.questions:
             self.recorder.json("questions.json", self.result.questions)
+        if env.beats is not None:  # every heartbeat that opened, with its world time
+            self.recorder.json("beats.json", [b.record() for b in env.beats.history])
 
     def close(self, status: str = "aborted") -> None:
         """Release the world and seal the record (idempotent)."""

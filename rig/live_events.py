@@ -106,13 +106,16 @@ class LiveEvents:
         return done
 
     def advance_to(self, target: datetime) -> list[dict[str, Any]]:
-        """Stepped clock: move the world to ``target``, delivering each event at its time."""
+        """Move the world to ``target`` (a stepped ``wait``, a heartbeat's time), delivering
+        each event due on the way at its own time. A running clock jumps the same way; its
+        delivery thread is woken to reckon the rest from the new world time."""
         done = []
         with self._lock:
             while self.pending and self.events[self.pending[0]].t <= target:
                 self.clock.advance_to(self.events[self.pending[0]].t)
                 done += self.fire_due(self.clock.now())
             self.clock.advance_to(target)
+        self._wake.set()
         return done
 
     # -- delivery -----------------------------------------------------------------------

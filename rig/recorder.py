@@ -175,6 +175,14 @@ class Recorder:
         term.listeners.append(writer.output)
         self._casts[role] = writer
 
+    def event(self, **fields: Any) -> None:
+        """One line of ``events.jsonl`` (what the rig did to the world while the agent
+        worked: a heartbeat opening, a live event delivered), stamped with host time."""
+        line = {"time": datetime.now(UTC).isoformat(), **fields}
+        text = json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
+        with open(self.root / "events.jsonl", "a", encoding="utf-8") as f:
+            f.write(text)
+
     # -- steps -----------------------------------------------------------------------------
 
     def on_step(self, rec: StepRecord) -> None:
@@ -221,6 +229,10 @@ class Recorder:
             "agent_message": rec.agent_message,
             "usage": dict(rec.usage) if rec.usage else None,
         }
+        if rec.beat is not None:  # a heartbeat episode: which beat, and where each one opens
+            line["beat"] = rec.beat
+            if rec.beat_start is not None:
+                line["beat_start"] = dict(rec.beat_start)
         text = json.dumps(self.redactor.data(line), ensure_ascii=False, default=str) + "\n"
         self._later(images, swipe_end, text)
 

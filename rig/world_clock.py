@@ -78,12 +78,21 @@ class WorldTime:
         return self._anchor_world
 
     def advance_to(self, when: datetime) -> datetime | None:
-        """Stepped mode: set the world to ``when`` (never backwards)."""
-        if self.mode != "stepped" or self._anchor_world is None:
-            return None
-        if when > self._anchor_world:
+        """Move the world forward to ``when`` (a due live event, a heartbeat): a stepped world is set
+        there and stands; a running one is set there and runs on. Never backwards."""
+        now = self.now()
+        if now is None or when <= now:
+            return now
+        if self.mode == "stepped":
             self._set_all(when)
-        return self._anchor_world
+            return when
+        t0 = time.time()
+        for role, device in self.world.devices.items():
+            device.set_clock(when + timedelta(seconds=time.time() - t0), self.world.timezone)
+            if role in self._running_roles:
+                device.shell("settings put global auto_time 1", timeout=10)
+        self._anchor(when, t0)
+        return when
 
     def host_time(self, when: datetime) -> float | None:
         """Running mode: the host's ``time.time()`` at which the world reaches ``when``."""

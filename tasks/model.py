@@ -24,6 +24,7 @@ from pydantic import (
 
 from tasks.checks import CheckSpec, SafetySpec
 from tasks.generator import GeneratorSettings
+from tasks.heartbeats import HeartbeatSpec
 from tasks.times import TimeInvalid, in_range, zone
 from tasks.user import UserSpec
 
@@ -107,6 +108,7 @@ class Task(_M):
     clock: ClockSpec = Field(default_factory=ClockSpec)
     # Events delivered while the agent works (tasks/live.py validates each one).
     live: list[dict[str, Any]] = Field(default_factory=list)
+    heartbeats: HeartbeatSpec | None = None  # after mode and clock: its check reads both
 
     _folder: Path | None = PrivateAttr(default=None)
 
@@ -125,6 +127,23 @@ class Task(_M):
     def _distinct(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError(f"{info.field_name} are listed more than once")
+        return value
+
+    @field_validator("heartbeats")
+    @classmethod
+    def _beats_need_time(
+        cls, value: HeartbeatSpec | None, info: ValidationInfo
+    ) -> HeartbeatSpec | None:
+        if value is None:
+            return value
+        if info.data.get("mode") == "reactive":
+            raise ValueError("heartbeats only apply to proactive tasks (mode: proactive)")
+        clock = info.data.get("clock")
+        if clock is not None and clock.mode == "frozen":
+            raise ValueError(
+                "heartbeats need a clock that moves between beats: "
+                "clock: {mode: stepped} (or running)"
+            )
         return value
 
     @model_validator(mode="after")

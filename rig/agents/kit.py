@@ -203,6 +203,31 @@ class Actions:
     def finish(self, reason: str = "") -> Observation:
         return self.do(A.Finish(reason=reason))
 
+    # -- heartbeats ----------------------------------------------------------------------
+
+    @property
+    def beat(self) -> Any:
+        """The heartbeat the agent is in (``rig.heartbeats.Beat``: index, total, at,
+        prompt), or None when the task has no heartbeats or the episode is over."""
+        beats = self.env.beats
+        return None if beats is None or self.env.done else beats.current
+
+    def next_beat(self) -> Any:
+        """Finish this heartbeat and sleep until the next one; returns it (None once the
+        episode is over)."""
+        self.finish("nothing more for now")
+        return self.beat
+
+    def sleep_until(self, hhmm: str) -> Any:
+        """Sleep through heartbeats until the first one at or after ``hhmm`` (world time,
+        24-hour); returns it. A person's "look again after lunch"."""
+        hour, minute = (int(p) for p in hhmm.split(":"))
+        while (beat := self.beat) is not None and (beat.at.hour, beat.at.minute) < (hour, minute):
+            self.next_beat()
+        if beat is None:
+            raise OracleStuck(f"the episode ended before a heartbeat at {hhmm}")
+        return beat
+
 
 def _matches(value: str, wanted: str | None, regex: bool) -> bool:
     if wanted is None:

@@ -32,7 +32,8 @@ interactive (vim, less, top, a sudo password prompt). Tell the user things with 
 to a request) or notify (something they should know); ask_user asks them a question when only
 they can settle it (which of two people they mean). Things may happen while you work (a message
 arrives, the calendar changes); wait lets time pass (without seconds, until the next thing is
-due). Call finish when the task is done. Do only what the task needs."""
+due). Call finish when the task is done; when you are woken by heartbeats, finish sleeps until
+the next one (its result is the next heartbeat). Do only what the task needs."""
 
 
 def tool_definitions() -> list[dict[str, Any]]:
@@ -103,6 +104,10 @@ class OpenAIAgent:
             {"role": "system", "content": SYSTEM_PROMPT.format(devices=devices)},
         ]
         opening: list[dict[str, Any]] = [{"type": "text", "text": f"Task: {instruction}"}]
+        beats = getattr(env, "beats", None)
+        if beats is not None and beats.current is not None:
+            # Later beats come back as finish's tool result; the loop runs until the last.
+            opening.append({"type": "text", "text": beats.current.text()})
         if first is not None and first.screenshot_png:
             opening.append({"type": "text", "text": f"Screen of {first.device}:"})
             opening.append(_image_part(first.screenshot_png, self.image_width))
@@ -156,8 +161,12 @@ class OpenAIAgent:
                 idle += 1
                 env.annotate(choice.content, usage)
                 if idle >= 3:
-                    env.step(A.Finish(reason="model stopped calling tools"))
-                    return
+                    obs, _, _ = env.step(A.Finish(reason="model stopped calling tools"))
+                    if env.done:
+                        return
+                    idle = 0  # a heartbeat episode: that beat is over, the next one is here
+                    messages.append({"role": "user", "content": obs.text or ""})
+                    continue
                 messages.append(
                     {"role": "user", "content": "Use the tools to act; call finish when done."}
                 )

@@ -17,6 +17,7 @@ import mcp_types as types
 from rig.config import RigConfig
 from rig.episode import Episode, EpisodeResult
 from rig.errors import is_infra
+from rig.heartbeats import finish_all
 from rig.mcp_server.tools import (
     _TOOL_NAMES,
     GET_TASK,
@@ -101,7 +102,7 @@ class McpEpisode:
             if not episode.env.done:
                 self.say(f"{why}: scoring the episode")
                 try:
-                    episode.env.step({"action": "finish", "reason": why})
+                    finish_all(episode.env, why)  # with heartbeats: through the last beat
                 except Exception as exc:
                     return self._conclude(episode.fail(exc))
             try:
@@ -189,6 +190,8 @@ class McpEpisode:
         if env is None:
             return _error(f"the world did not come up: {self._verdict_note()}")
         content: list[Any] = [types.TextContent(text=task_text(self.loaded))]
+        if env.beats is not None and env.beats.current is not None and not env.done:
+            content.append(types.TextContent(text=env.beats.current.text()))
         first = env.first_observation
         if first is not None and first.screenshot_png:
             content.append(_image(first.screenshot_png))

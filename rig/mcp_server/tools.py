@@ -44,6 +44,15 @@ def task_text(loaded: LoadedTask) -> str:
         "Tell the user things with answer or notify; ask_user asks them a question only "
         "they can settle. Call finish when the task is done."
     )
+    beats = task.heartbeats
+    if beats is not None:
+        count = len(beats.offsets())
+        how.append(
+            f"This is a stretch of time: you are woken {count} times (a heartbeat every "
+            f"{beats.every}, until {beats.until}). At each heartbeat look around and act; "
+            "call finish to sleep until the next one — finish's result is the next "
+            "heartbeat's prompt and world time. Finish at the last heartbeat ends the task."
+        )
     return (
         f"{task.instruction.strip()}\n\n"
         f"Devices: {roles}. Every device action names its device by role.\n"
