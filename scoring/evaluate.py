@@ -401,7 +401,9 @@ class Scorer:
         said = [m.text for m in timed]
         if not said:
             if sent and when:
-                return False, f"{len(sent)} message(s), none {when}"
+                now = getattr(self.task, "now", None)
+                at = ", ".join(f"{timing.said_at(m, now):%H:%M}" for m in sent)
+                return False, f"{len(sent)} message(s) (world time {at}), none {when}"
             if c.channel == "any":
                 return False, "the agent sent the user no message"
             return False, f"the agent sent no {c.channel} message"

@@ -52,6 +52,9 @@ def window(c: Any, live: Sequence[Any]) -> tuple[datetime | None, datetime | Non
     if c.by is not None:
         end = min(end, c.by) if end is not None else c.by
         parts.append(f"by {c.by.isoformat()}")
+    if getattr(c, "sent_after", None) is not None:
+        start = max(start, c.sent_after) if start is not None else c.sent_after
+        parts.append(f"after {c.sent_after.isoformat()}")
     return start, end, ", ".join(parts)
 
 

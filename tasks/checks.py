@@ -347,7 +347,10 @@ class MessageCheck(Check):
     # Timing in world time (docs/always-on.md): only messages said in the window count.
     after: str | None = Field(default=None, description="live[N] or a live event's id")
     within: str | None = Field(default=None, description="e.g. '30m of live[0]'")
-    by: When | None = None  # a deadline in world time ('+2h', an ISO time)
+    by: When | None = None  # a deadline in world time ('+2h', '14:29', an ISO time)
+    # Not before this world time: with ``by``, a heartbeat task's "in the hour before the
+    # appointment" (needs a clock that moves).
+    sent_after: When | None = None
 
     @field_validator("within")
     @classmethod
@@ -400,6 +403,12 @@ class MessageCheck(Check):
             if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", item):
                 raise ValueError(f"time {item!r} is not HH:MM (24-hour)")
         return value
+
+    @model_validator(mode="after")
+    def _sent_window(self) -> MessageCheck:
+        if self.sent_after and self.by and self.by < self.sent_after:
+            raise ValueError("by is earlier than sent_after")
+        return self
 
     @model_validator(mode="after")
     def _something(self) -> MessageCheck:

@@ -178,3 +178,39 @@ def test_heartbeats_need_a_proactive_task_and_a_moving_clock(tmp_path):
     assert reactive.startswith(":10: heartbeats: heartbeats only apply to proactive tasks")
     (frozen,) = _task(tmp_path, beats, clock="frozen")
     assert frozen.startswith(":10: heartbeats: heartbeats need a clock that moves")
+
+
+def _message_check(messages, **window) -> tuple[bool, str]:
+    from types import SimpleNamespace
+
+    from pydantic import TypeAdapter
+
+    from scoring.evaluate import Scorer
+    from tasks.checks import CheckSpec
+
+    check = {"kind": "message", "channel": "notify", "keywords": ["dentist"], **window}
+    spec = TypeAdapter(CheckSpec).validate_python(check, context={"now": NOW, "tz": TZ})
+    task = SimpleNamespace(checks=[spec], safety=[], timezone=TZ, now=NOW)
+    scorer = Scorer(task, World())
+    scorer.baseline()
+    (result,) = scorer.score(messages, []).checks
+    return result.passed, result.detail
+
+
+def test_a_message_counts_only_when_sent_in_its_world_time_window():
+    """The near miss of a heartbeat task: the right words at the wrong beat."""
+    env = _env(until="+5h")
+    env.step({"action": "notify", "text": "Dentist at 13:30 today."})  # 09:00: hours early
+    window = {"sent_after": "12:30", "by": "13:30"}
+    passed, detail = _message_check(env.messages, **window)
+    assert not passed and "(world time 09:00)" in detail, detail
+    while env.beats.current.at.hour < 13:
+        env.step({"action": "finish"})
+    env.step({"action": "notify", "text": "Dentist at 13:30 today."})  # 13:00: in time
+    assert _message_check(env.messages, **window)[0]
+    assert not _message_check(env.messages[1:], by="12:59")[0]  # too late
+    frozen = Env(World(), "x")  # no world clock: a message is said at the task's now (09:00)
+    frozen.reset()
+    frozen.step({"action": "notify", "text": "Dentist!"})
+    assert not _message_check(frozen.messages, **window)[0]
+    assert _message_check(frozen.messages)[0]  # without a window, as before
