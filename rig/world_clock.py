@@ -78,8 +78,9 @@ class WorldTime:
         return self._anchor_world
 
     def advance_to(self, when: datetime) -> datetime | None:
-        """Move the world forward to ``when`` (a due live event, a heartbeat): a stepped world is set
-        there and stands; a running one is set there and runs on. Never backwards."""
+        """Move the world forward to ``when`` (a due live event, a heartbeat): a stepped
+        world is set there and stands; a running one is set there and runs on. Never
+        backwards."""
         now = self.now()
         if now is None or when <= now:
             return now

@@ -403,7 +403,7 @@ class Scorer:
             if sent and when:
                 now = getattr(self.task, "now", None)
                 at = ", ".join(f"{timing.said_at(m, now):%H:%M}" for m in sent)
-                return False, f"{len(sent)} message(s) (world time {at}), none {when}"
+                return False, f"{len(sent)} message(s), none {when}; said at {at} (world time)"
             if c.channel == "any":
                 return False, "the agent sent the user no message"
             return False, f"the agent sent no {c.channel} message"

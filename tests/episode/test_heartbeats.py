@@ -203,7 +203,7 @@ def test_a_message_counts_only_when_sent_in_its_world_time_window():
     env.step({"action": "notify", "text": "Dentist at 13:30 today."})  # 09:00: hours early
     window = {"sent_after": "12:30", "by": "13:30"}
     passed, detail = _message_check(env.messages, **window)
-    assert not passed and "(world time 09:00)" in detail, detail
+    assert not passed and "said at 09:00 (world time)" in detail, detail
     while env.beats.current.at.hour < 13:
         env.step({"action": "finish"})
     env.step({"action": "notify", "text": "Dentist at 13:30 today."})  # 13:00: in time
@@ -214,3 +214,62 @@ def test_a_message_counts_only_when_sent_in_its_world_time_window():
     frozen.step({"action": "notify", "text": "Dentist!"})
     assert not _message_check(frozen.messages, **window)[0]
     assert _message_check(frozen.messages)[0]  # without a window, as before
+
+
+def _sms(t: str) -> str:
+    return f"  - {{t: '{t}', kind: sms.received, target: phone, address: '+49 170 1', body: hi}}\n"
+
+
+@pytest.mark.parametrize("mode", ["stepped", "running"])
+def test_live_events_fire_between_beats_at_their_own_times(tmp_path, monkeypatch, mode):
+    """Beats at 09:00, 10:00, 11:00; SMS due 09:45, 10:10, 10:10 and 14:00. Each lands at
+    its own world time on the way to the next beat (an agent's wait in between too), never
+    twice; the one after the last beat never comes. Delivery paths are the engine's own
+    (tests/episode/test_live_events.py); here the clock's order is under test."""
+    from rig.live_events import LiveEvents
+
+    live_yaml = "live:\n" + "".join(_sms(t) for t in ("+45m", "+70m", "+70m", "+5h"))
+    (tmp_path / "task.yaml").write_text(
+        "id: c\ntitle: C\nmode: proactive\nsurfaces: [gui]\ninstruction: Look.\n"
+        "now: 2026-03-16T09:00:00+01:00\ntimezone: Europe/Berlin\n"
+        f"devices: {{phone: android}}\nclock: {{mode: {mode}}}\n"
+        "heartbeats: {every: 1h, until: +3h, prompt: Look.}\n"
+        f"{live_yaml}checks:\n  - {{kind: message, keywords: [x]}}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    loaded, problems = check_task(tmp_path / "task.yaml")
+    assert problems == []
+    world = World(now=NOW, timezone=TZ)
+    clock = WorldTime(world, mode)
+    clock.start()
+    live = LiveEvents(world, loaded.live, clock, TZ, tmp_path / "live.jsonl")
+    delivered: list[tuple[str, datetime]] = []
+    monkeypatch.setattr(
+        "rig.live_events.deliver", lambda engine, e: delivered.append((e.id, clock.now())) or "ok"
+    )
+    live.start()
+    beats = Heartbeats(HeartbeatSpec(every="1h", until="+3h", prompt="Look."), NOW, TZ, clock)
+    beats.advance = live.advance_to
+    env = Env(world, "Look.", Limits(max_steps=50), clock=clock, beats=beats)
+    env.live = live
+    env.reset()
+    try:
+        obs, _, _ = env.step({"action": "finish"})
+        assert "Heartbeat 2/3" in obs.text and [d[0] for d in delivered] == ["live0"]
+        if mode == "stepped":  # the agent's own wait within beat 2 takes the world to 10:10
+            obs, _, _ = env.step({"action": "wait"})
+            assert "advanced 10m" in obs.text, obs.text
+            assert [d[0] for d in delivered] == ["live0", "live1", "live2"]
+        obs, _, _ = env.step({"action": "finish"})
+        assert "Heartbeat 3/3" in obs.text
+        env.step({"action": "finish"})
+        assert env.done
+    finally:
+        live.stop()
+    assert [d[0] for d in delivered] == ["live0", "live1", "live2"]
+    wanted = [NOW + timedelta(minutes=m) for m in (45, 70, 70)]
+    slack = timedelta(0) if mode == "stepped" else timedelta(seconds=1)  # running runs on
+    assert all(w <= at <= w + slack for (_, at), w in zip(delivered, wanted, strict=True))
+    assert env.beats.history[-1].at >= NOW + timedelta(hours=2)
+    assert live.next_due() == NOW + timedelta(hours=5)  # after the last beat: not delivered
