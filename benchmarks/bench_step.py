@@ -286,16 +286,21 @@ def oracle_agent_seconds(checkout: Path, task_dir: Path, out: Path) -> float:
     return float(phases["agent"]["seconds"])
 
 
-def bench_oracle(before: Path, tasks: list[str]) -> None:
+def bench_oracle(before: Path, tasks: list[str], own_tasks: bool = False) -> None:
     print(f"oracle agent phase (rig run, seconds), this checkout vs {before}, load {loadavg()}")
+    if own_tasks:
+        print("  each checkout runs its own task folder (task and oracle as of that checkout)")
     tmp = Path(tempfile.mkdtemp(prefix="bench-step-oracle-"))
     try:
         total_b = total_a = 0.0
         for task in tasks:
-            # The same task folder (the older checkout's) for both: tasks change too.
+            # By default the same task folder (the older checkout's) for both, as tasks
+            # change too; an older oracle may not fit today's kit and format, hence
+            # --own-tasks.
             folder = before / "tasks" / "suite" / task
             b = oracle_agent_seconds(before, folder, tmp / f"before-{task}")
-            a = oracle_agent_seconds(ROOT, folder, tmp / f"after-{task}")
+            mine = ROOT / "tasks" / "suite" / task if own_tasks else folder
+            a = oracle_agent_seconds(ROOT, mine, tmp / f"after-{task}")
             steps = json.loads((tmp / f"after-{task}" / "episode.json").read_text())["phases"]
             n = steps["agent"].get("steps", "?")
             verdicts = "/".join(
@@ -324,10 +329,13 @@ def main() -> None:
     ap.add_argument("--before", type=Path, help="a checkout to compare the oracle's time with")
     ap.add_argument("--tasks", default=",".join(PHONE_TASKS))
     ap.add_argument("--oracle-only", action="store_true", help="only the --before comparison")
+    ap.add_argument(
+        "--own-tasks", action="store_true", help="each checkout runs its own task folders"
+    )
     args = ap.parse_args()
     print(f"load average at start: {loadavg()}")
     if args.oracle_only and args.before:
-        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t])
+        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t], args.own_tasks)
         return
     env_steps, shell_ratio = bench_gui(args.steps, args.rounds, True)
     ok = statistics.median(env_steps) <= 150 and pct(env_steps, 0.9) <= 250
@@ -336,7 +344,7 @@ def main() -> None:
         f"TaskEnv GUI step median <= 150 ms, p90 <= 250 ms: {'met' if ok else 'MISSED'}"
     )
     if args.before:
-        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t])
+        bench_oracle(args.before.resolve(), [t for t in args.tasks.split(",") if t], args.own_tasks)
     print(f"load average at end: {loadavg()}")
 
 

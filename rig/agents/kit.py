@@ -77,10 +77,11 @@ class Actions:
         (a Message-ID is a good one): a person opening the one mail they look for."""
         # The generated Maildir (~/Mail/INBOX), or the IMAP mirror when the world has a mail
         # service (~/Maildir: its inbox is cur/ and new/, folders are dot-directories).
+        # Only the folders this world has (grep exits 2 on a missing one, match or not).
         found = self.shell(
             device,
-            f"grep -rl -- {shlex.quote(marker)} ~/Mail/INBOX ~/Maildir/cur ~/Maildir/new "
-            "2>/dev/null",
+            "for d in ~/Mail/INBOX ~/Maildir/cur ~/Maildir/new; do "
+            f'[ -d "$d" ] && grep -rl -- {shlex.quote(marker)} "$d"; done; true',
         )
         paths = found.stdout.split()
         if len(paths) != 1:
