@@ -177,6 +177,15 @@ class SshLinuxDevice:
             raise DeviceLost(f"{self.role}: setting the clock failed: {r.stderr.strip()}")
         self.clock = (now, timezone)
 
+    def step_clock(self, seconds: float) -> None:
+        """Move the system clock ``seconds`` from where it is when the guest applies it
+        (a measured offset corrected without the transport's delay)."""
+        r = self.privileged_python(
+            source("set_clock"), stdin=json.dumps({"step": float(seconds)}).encode(), timeout=30
+        )
+        if r.exit_code != 0:
+            raise DeviceLost(f"{self.role}: stepping the clock failed: {r.stderr.strip()}")
+
     def seed(self, plan: Any) -> dict[str, Any]:
         """Apply a :class:`~linux_vm.seeding.LinuxSeedPlan`, verify it, return its digest."""
         return seeding.apply_plan(self, plan)

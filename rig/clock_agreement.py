@@ -1,10 +1,13 @@
 """How far apart the world's clocks are: every device and service read against world time.
 
-Each clock is read the way its users read it — ``date +%s.%N`` in a device's shell, a
-service's own audit stamp for a request it just served — and compared with the world
+Each clock is read the way its users read it — ``date +%s.%N`` in the phone's shell,
+``time.time()`` in the VM (its resident root python: no process to start, so a short
+round trip), a service's own audit stamp for a request it just served — and compared with the world
 time the controller (:class:`~rig.world_clock.WorldTime`) expects at the midpoint of the
 read. Half the read's round trip bounds the error of that midpoint, so a slow shell
-widens the error bar instead of passing for drift. Used by the drift test and the
+widens the error bar instead of passing for drift; a device is read three times and the
+read with the shortest round trip counts. Never in an agent's shell session. Used by the
+running clock's trim (:meth:`rig.world_clock.WorldTime.trim`), the drift test and the
 benchmark (``benchmarks/bench_always_on.py``).
 """
 
@@ -41,8 +44,11 @@ def _timed(read: Any) -> tuple[float, float, float]:
 
 
 def _device_s(device: Any) -> float:
-    out = device.shell("date +%s.%N", timeout=30).stdout.strip()
-    return float(out)
+    if hasattr(device, "privileged_python"):  # a VM: its resident root python, no new process
+        out = device.privileged_python("import time\nprint(repr(time.time()))", timeout=30)
+    else:
+        out = device.shell("date +%s.%N", timeout=30)
+    return float(out.stdout.strip())
 
 
 def _service_s(service: Any, name: str) -> float:
@@ -55,22 +61,30 @@ def _service_s(service: Any, name: str) -> float:
     return datetime.fromisoformat(last["t"]).timestamp()
 
 
+def device_offset(name: str, device: Any, clock: Any, samples: int = 3) -> Reading:
+    """One device's clock against world time (``clock``: a started WorldTime): the read
+    with the shortest round trip of ``samples`` (a loaded host delays some reads, and the
+    least delayed one brackets the clock best)."""
+    reads = [_reading(name, lambda: _device_s(device), clock) for _ in range(samples)]
+    return min(reads, key=lambda r: r.error_s)
+
+
+def _reading(name: str, read: Any, clock: Any) -> Reading:
+    said, before, after = _timed(read)
+    expected = clock.at((before + after) / 2)
+    if expected is None:
+        raise ValueError("clock agreement needs a running or stepped world clock")
+    return Reading(name, said - expected.timestamp(), (after - before) / 2)
+
+
 def read_clocks(world: Any, clock: Any) -> list[Reading]:
     """Read each device and each audited HTTP service of ``world`` once.
 
     ``clock`` is the running or stepped :class:`~rig.world_clock.WorldTime`.
     """
-    readers: list[tuple[str, Any]] = [
-        (role, lambda d=device: _device_s(d)) for role, device in world.devices.items()
-    ]
+    out = [device_offset(role, device, clock) for role, device in world.devices.items()]
     for name, service in getattr(world, "services", {}).items():
         if name in _PROBES or name in ("calendar", "contacts"):
-            readers.append((f"service:{name}", lambda s=service, n=name: _service_s(s, n)))
-    out = []
-    for name, read in readers:
-        said, before, after = _timed(read)
-        expected = clock.at((before + after) / 2)
-        if expected is None:
-            raise ValueError("clock agreement needs a running or stepped world clock")
-        out.append(Reading(name, said - expected.timestamp(), (after - before) / 2))
+            read = lambda s=service, n=name: _service_s(s, n)  # noqa: E731
+            out.append(_reading(f"service:{name}", read, clock))
     return out
