@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rig.api import TaskEnv
-from rig.clock_agreement import read_clocks, spread
+from rig.clock_agreement import device_offset, read_clocks, spread
 from rig.services.audit import read_audit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -111,3 +111,12 @@ def test_running_clock_vm_phone_and_services_agree(tmp_path):
             assert spread(readings) < 1.0, readings
             time.sleep(5.0)
         assert env.episode.world["laptop"].shell("date +%Y-%m-%d").stdout.strip() == "2026-03-16"
+
+        # The trim: a VM 3 s off is measured and stepped back in the guest.
+        laptop = env.episode.world["laptop"]
+        laptop.step_clock(3.0)
+        off = device_offset("laptop", laptop, clock)
+        assert abs(off.offset_s - 3.0) < 0.5 + off.error_s, off
+        clock.trim()
+        off = device_offset("laptop", laptop, clock)
+        assert abs(off.offset_s) < 0.25 + off.error_s, off
