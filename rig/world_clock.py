@@ -62,7 +62,7 @@ class WorldTime:
             r for r, d in self.world.devices.items() if d.kind == "android" and _stands_still(d)
         }
         t0 = time.time()
-        for role, device in self.world.devices.items():
+        for role, device in self._phones_first():
             device.set_clock(
                 self.world.now + timedelta(seconds=time.time() - t0), self.world.timezone
             )
@@ -105,12 +105,18 @@ class WorldTime:
             self._set_all(when)
             return when
         t0 = time.time()
-        for role, device in self.world.devices.items():
+        for role, device in self._phones_first():
             device.set_clock(when + timedelta(seconds=time.time() - t0), self.world.timezone)
             if role in self._running_roles:
                 device.shell("settings put global auto_time 1", timeout=10)
         self._anchor(when, t0)
+        self.trim()
         return when
+
+    def _phones_first(self) -> list[tuple[str, Any]]:
+        """Android devices first: ``date @EPOCH`` takes whole seconds, so a phone set after a
+        slow VM would start up to a second behind; set first, it is off by milliseconds."""
+        return sorted(self.world.devices.items(), key=lambda kv: kv[1].kind != "android")
 
     def host_time(self, when: datetime) -> float | None:
         """Running mode: the host's ``time.time()`` at which the world reaches ``when``."""
