@@ -9,6 +9,7 @@ dump; and ``adb logcat``.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,14 @@ def test_running_clock_rings_without_anyone_looking(tmp_path):
         assert "alarm due: Stand-up 🧍 · Alarm · 09:10" in log, log
         assert " 09:10:0" in log  # stamped by the phone's clock as it rang
         assert "Stand-up 🧍" in _shade(env)
+
+        # A running world jumps (as to a heartbeat): what it jumped over rings, and it runs on.
+        clock = env.episode.env.clock
+        clock.advance_to(datetime.fromisoformat("2026-03-16T09:45:00+01:00"))
+        shown = _shade(env)
+        assert "Tea" in shown and "Zahnarzt Dr. Baumann" in shown, shown
+        first = float(phone.shell("date +%s.%N").stdout)
+        deadline = time.monotonic() + 30
+        while float(phone.shell("date +%s.%N").stdout) == first and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert float(phone.shell("date +%s.%N").stdout) > first  # still running
