@@ -151,3 +151,30 @@ def test_a_running_clock_fires_on_the_phones_own_tick(ctx: PhoneContext, ui: UiS
     assert "AlarmClock: alarm due: Wake up · Alarm · 07:00" in ctx.log.dump()
     assert due.tick(ctx) == []  # once
     assert any("Wake up" in t for t in _shade(ui))
+
+
+def test_tapping_a_reminder_opens_its_event_and_an_alarm_opens_clock(
+    ctx: PhoneContext, ui: UiSystem
+):
+    ctx.clock.set_timezone("Europe/Paris")
+    _date(ctx, 8, 0)
+    _alarm(ctx, 8, 5, 0x7F, "Coffee")
+    ui.start("com.android.calendar")
+    tap(ui, text="New event")
+    type_into(ui, "title", "Dentist")
+    for fid, value in (("date", "2026-01-02"), ("start", "08:30"), ("end", "09:00")):
+        retype(ui, fid, value)
+    retype(ui, "reminder", "15")
+    tap(ui, text="Save")
+    ui.keyevent(3)
+    _date(ctx, 8, 20)
+    ui.swipe(540, 20, 540, 1400, 300)
+    tap(ui, desc="Calendar notification: Dentist: 08:30")
+    assert ui.focus()[0] == "com.android.calendar"
+    assert find_all(ui, text="Dentist") and find_all(ui, text="Edit")  # the event's screen
+    ui.keyevent(3)
+    ui.swipe(540, 20, 540, 1400, 300)
+    assert not find_all(ui, desc="Calendar notification: Dentist: 08:30")  # gone once opened
+    tap(ui, desc="Clock notification: Coffee: Alarm · 08:05")
+    assert ui.focus()[0] == "com.android.deskclock"
+    assert "Coffee" not in " ".join(_shade(ui))

@@ -4,6 +4,7 @@ Notifications come from the phone's data, the way Android's apps post them:
 each unread incoming SMS (Messages), each new missed call (call log type 3,
 ``new`` = 1), and each alarm that rang or calendar reminder that came due as the
 clock moved (:mod:`emulator.sim.due`). Tapping an SMS opens its conversation, which marks it read;
+tapping a reminder opens its event in Calendar, an alarm dismisses it and opens Clock;
 "Clear all" or tapping a missed call dismisses without touching the data, as
 on a phone. The tiles write the same ``Settings.Global`` rows as the Settings
 app. The status bar shows an icon while there is anything to see.
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGES = "com.google.android.apps.messaging"
+CALENDAR = "com.android.calendar"
+CLOCK = "com.android.deskclock"
 SETTINGS = "com.android.settings"
 MAX_SHOWN = 12
 # (Settings.Global name, tile label)
@@ -191,8 +194,13 @@ def _open(ui: UiSystem, n: dict[str, Any]) -> None:
         messages = ui.apps[MESSAGES]
         ui.start(MESSAGES)
         messages.open_thread(n["thread_id"], n["address"])  # type: ignore[attr-defined]
-    else:
-        ui.dismissed.append(n["key"])
+        return
+    ui.dismissed.append(n["key"])
+    if n["key"].startswith("reminder:"):  # the event it reminds of, as Calendar opens it
+        ui.start(CALENDAR)
+        ui.push(ui.apps[CALENDAR], "event", event_id=int(n["key"].split(":")[1]))
+    elif n["key"].startswith("alarm:"):  # the alarm is dismissed; Clock shows the list
+        ui.start(CLOCK)
 
 
 def _clear(ui: UiSystem, posted: list[dict[str, Any]]) -> None:
