@@ -15,7 +15,8 @@ Conventions (documented for task authors in the README's scoring section):
 * dates: ISO ``2026-03-04``, ``04.03.2026`` and ``04.03.`` (day first),
   ``4 March``, ``March 4th, 2026`` (English and German month names), and
   ``04/03`` read in the check's ``date_order`` (day first by default); without a
-  year, a dotted date needs two digits each (``17.03.``; ``3.5.`` stays a number),
+  year, a dotted date needs two digits each (``17.03.``, also before a comma as in
+  "Fr 20.03., 8–12 Uhr"; ``3.5.`` stays a number),
   and ``12.10.`` is read both as 12 October and as the number 12.1, since a
   sentence may end right after an amount;
 * numbers: ``1,234.50``, ``1.234,50``, ``1'234.50`` and ``12,50`` are one value;
@@ -59,7 +60,7 @@ _PATTERN = re.compile(
             # dates
             rf"{_START}(?P<iso_y>\d{{4}})-(?P<iso_m>{_MON})-(?P<iso_d>{_DAY})(?!\d)",
             rf"{_START}(?P<dot_d>{_DAY})\.(?P<dot_m>{_MON})\.(?P<dot_y>\d{{4}}|\d{{2}}){_END}",
-            rf"{_START}(?P<dd_d>0[1-9]|[12]\d|3[01])\.(?P<dd_m>0[1-9]|1[0-2])\.(?![\w.,])",
+            rf"{_START}(?P<dd_d>0[1-9]|[12]\d|3[01])\.(?P<dd_m>0[1-9]|1[0-2])\.(?![\w.])(?!,\d)",
             rf"{_START}(?P<sl_a>\d{{1,2}})/(?P<sl_b>\d{{1,2}})(?:/(?P<sl_y>\d{{4}}|\d{{2}}))?{_END}",
             rf"{_START}(?P<nd_d>{_DAY})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(?P<nd_m>{_MONTH})"
             rf"(?:,?\s+(?P<nd_y>\d{{4}}){_END})?",

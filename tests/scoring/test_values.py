@@ -62,6 +62,7 @@ def test_times_are_one_value(text, want):
         ("2026-03-04", [(2026, 3, 4)]),
         ("04.03.2026", [(2026, 3, 4)]),
         ("on 17.03. at 10:00", [(None, 3, 17)]),
+        ("Termin Fr 20.03., 8–12 Uhr", [(None, 3, 20)]),  # a comma after the date
         ("04/03", [(None, 3, 4)]),
         ("25/12/26", [(2026, 12, 25)]),
         ("Thursday, 19 March 2026", [(2026, 3, 19)]),
