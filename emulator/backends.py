@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -102,7 +103,11 @@ class SimBackend(_AndroidBackend):
         self.density = config.android.sim.density
         self._phones: dict[str, tuple[Any, Path]] = {}
 
-    def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+    def acquire(
+        self, role: str, workdir: Path, *, snapshot: Path | None = None
+    ) -> AdbAndroidDevice:
+        """A new virtual phone; with ``snapshot`` (a folder the console's ``avd snapshot
+        save`` wrote) it starts in that saved state, as ``emulator -snapshot NAME`` does."""
         from emulator.sim.console import write_token
         from emulator.sim.phone import spawn_phone
 
@@ -110,8 +115,16 @@ class SimBackend(_AndroidBackend):
         workdir.mkdir(parents=True, exist_ok=True)
         token = workdir / "console_token"
         write_token(token, secrets.token_urlsafe(12))
+        name = None
+        if snapshot is not None:
+            name = "clawrig-start"
+            shutil.copytree(snapshot, workdir / "phone" / "snapshots" / name, symlinks=True)
         phone = spawn_phone(
-            workdir / "phone", size=self.size, density=self.density, console_token_path=token
+            workdir / "phone",
+            size=self.size,
+            density=self.density,
+            console_token_path=token,
+            snapshot=name,
         )
         try:
             serial = self.server.connect(phone.serial)

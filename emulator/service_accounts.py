@@ -65,15 +65,21 @@ def accounts_file(access: Mapping[str, Mapping[str, Any]], host: str = HOST_ALIA
     return data
 
 
-def provision(device: Any, access: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def provision(
+    device: Any, access: Mapping[str, Mapping[str, Any]], first_sync: bool = True
+) -> dict[str, Any]:
     """Push the accounts to ``device`` (an AdbAndroidDevice) and run its first sync.
 
+    Without ``first_sync`` only the accounts change (a phone restored from a world
+    checkpoint already holds what its first sync fetched; its servers moved ports).
     Raises ``RuntimeError`` with the phone's answer when the first sync failed.
     """
     data = accounts_file(access)
     folder = ACCOUNTS_PATH.rsplit("/", 1)[0]
     device.shell(f"mkdir -p {folder}")
     device.push(data, ACCOUNTS_PATH, 0o600)
+    if not first_sync:
+        return {"accounts": sorted(json.loads(data)), "synced": False}
     answer = device.shell(f"am broadcast -a {SYNC_ACTION}")
     text = str(getattr(answer, "stdout", answer))
     if "result=0" not in text:

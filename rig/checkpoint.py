@@ -33,6 +33,10 @@ from filelock import FileLock
 SEED_FORMAT = 1
 SNAPSHOT_NAME = "clawrig-checkpoint"
 MANIFEST = "manifest.json"
+BASELINE = "baseline.json"
+ACCOUNTS = "accounts.json"  # the services' logins (passwords): never copied into a record
+# Bump when what a checkpoint holds or how its digest is taken changes.
+CHECKPOINT_FORMAT = 2
 
 
 class CheckpointError(Exception):
@@ -69,8 +73,6 @@ def unsupported(task: Any, config: Any) -> str | None:
     kinds = set(task.devices.values())
     if "linux" in kinds:
         return "worlds with a Linux VM are not checkpointed yet"
-    if task.services:
-        return "worlds with services are not checkpointed yet"
     if config.devices.android != "sim":
         return f"the {config.devices.android!r} Android backend is not checkpointed yet"
     return None
@@ -98,6 +100,7 @@ def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
     events = loaded.stream()
     return {
         "seed_format": SEED_FORMAT,
+        "checkpoint_format": CHECKPOINT_FORMAT,
         "task_id": task.id,
         "task_files": folder_hash(loaded.path.parent),
         "stream": stream_hash(events),
@@ -112,10 +115,26 @@ def key_of(parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical(parts)).hexdigest()[:32]
 
 
+def digest_view(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What a world digest covers of a state snapshot: every file's hash, every provider and
+    app database row, every service object; not when it was taken, nor the texts of files
+    (their hashes stand for them), so a snapshot taken without texts digests the same."""
+    devices = {}
+    for role, dev in (state.get("devices") or {}).items():
+        dev = dict(dev)
+        dev["files"] = {
+            path: {k: v for k, v in entry.items() if k != "text"}
+            for path, entry in (dev.get("files") or {}).items()
+        }
+        dev["errors"] = {k: v for k, v in (dev.get("errors") or {}).items() if k != "texts"}
+        devices[role] = dev
+    return {"devices": devices, "services": state.get("services") or {}}
+
+
 def world_digest(scorer_baseline: Any, state: Mapping[str, Any]) -> str:
     """The digest proving a world is the checkpoint's: the safety baseline and the state
-    snapshot (provider rows, file tree hashes, app databases), minus when it was taken."""
-    body = {k: v for k, v in state.items() if k != "taken"}
+    snapshot's :func:`digest_view` (file hashes, provider rows, app databases, services)."""
+    body = digest_view(state)
     return hashlib.sha256(_canonical({"safety": scorer_baseline, "state": body})).hexdigest()
 
 
@@ -154,8 +173,16 @@ class Store:
             raise CheckpointError(f"checkpoint {key}: manifest is not this checkpoint's")
         return data
 
-    def save(self, key: str, parts: Mapping[str, Any], world: Any, meta: Mapping[str, Any]) -> int:
-        """Snapshot every phone through its console and store it with ``meta``; returns bytes."""
+    def save(
+        self,
+        key: str,
+        parts: Mapping[str, Any],
+        world: Any,
+        meta: Mapping[str, Any],
+        baseline: Mapping[str, Any],
+    ) -> int:
+        """Snapshot every phone through its console, keep the state ``baseline`` (the
+        snapshot a restore hands on without reading it again) and ``meta``; returns bytes."""
         from emulator.console import Console
 
         tmp = self.dir / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
@@ -169,11 +196,29 @@ class Store:
                 src = Path(device.snapshot_dir) / SNAPSHOT_NAME
                 shutil.copytree(src, tmp / "phones" / role, symlinks=True)
                 phones[role] = {"files": _file_hashes(tmp / "phones" / role)}
+            services = None
+            stack = getattr(world, "service_stack", None)
+            if stack is not None and stack.names:
+                folder = tmp / "services"
+                stack.save_state(folder)
+                # The same logins as the first world: the servers' databases hold them.
+                accounts = [
+                    {"user": a.user, "addresses": list(a.addresses), "password": a.password}
+                    for a in stack.accounts
+                ]
+                secret = folder / ACCOUNTS
+                secret.touch(mode=0o600)
+                secret.write_text(json.dumps(accounts), encoding="utf-8")
+                services = {"names": list(stack.names), "files": _file_hashes(folder)}
+            body = _canonical(dict(baseline))
+            (tmp / BASELINE).write_bytes(body)
             manifest = {
                 "key": key,
                 "parts": dict(parts),
                 "created": time.time(),
                 "phones": phones,
+                "services": services,
+                "baseline_sha256": hashlib.sha256(body).hexdigest(),
                 **meta,
             }
             (tmp / MANIFEST).write_text(
@@ -188,22 +233,46 @@ class Store:
             raise
         return _size(target)
 
-    def restore(self, key: str, manifest: Mapping[str, Any], world: Any) -> None:
-        """Load every phone of ``world`` from the checkpoint (its files checked first)."""
-        from emulator.console import Console
-
-        if set(manifest.get("phones", {})) != set(world.devices):
+    def phone_states(self, key: str, manifest: Mapping[str, Any], roles: Any) -> dict[str, Path]:
+        """Each phone's saved state to start from, every file checked against the manifest."""
+        if set(manifest.get("phones", {})) != set(roles):
             raise CheckpointError(f"checkpoint {key}: holds other roles than this world's")
-        for role, device in world.devices.items():
+        out = {}
+        for role in roles:
             src = self.path(key) / "phones" / role
             if _file_hashes(src) != manifest["phones"][role]["files"]:
                 raise CheckpointError(f"checkpoint {key}: the {role} snapshot's files differ")
-            dest = Path(device.snapshot_dir) / SNAPSHOT_NAME
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(src, dest, symlinks=True)
-            port, token = _console(device)
-            with Console(port, token_path=token) as con:
-                con.snapshot_load(SNAPSHOT_NAME)
+            out[role] = src
+        return out
+
+    def service_states(
+        self, key: str, manifest: Mapping[str, Any], names: Any
+    ) -> tuple[Path, list[Any]] | None:
+        """The services' saved state folders and the accounts they hold, checked; ``None``
+        for a world without services."""
+        from rig.services.base import Account
+
+        saved = manifest.get("services")
+        if not names and not saved:
+            return None
+        if not saved or sorted(saved.get("names") or []) != sorted(names):
+            raise CheckpointError(f"checkpoint {key}: holds other services than this world's")
+        folder = self.path(key) / "services"
+        if _file_hashes(folder) != saved["files"]:
+            raise CheckpointError(f"checkpoint {key}: the services' saved files differ")
+        rows = json.loads((folder / ACCOUNTS).read_text(encoding="utf-8"))
+        accounts = [Account(r["user"], tuple(r["addresses"]), r["password"]) for r in rows]
+        return folder, accounts
+
+    def baseline(self, key: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """The state snapshot taken after the first seed (texts included), checked."""
+        try:
+            body = (self.path(key) / BASELINE).read_bytes()
+        except OSError as exc:
+            raise CheckpointError(f"checkpoint {key}: no baseline ({exc})") from exc
+        if hashlib.sha256(body).hexdigest() != manifest.get("baseline_sha256"):
+            raise CheckpointError(f"checkpoint {key}: the baseline's bytes differ")
+        return json.loads(body)
 
     def entries(self) -> list[dict[str, Any]]:
         """Every checkpoint: key, task, size in bytes, age in seconds, and whether it reads."""

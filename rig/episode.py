@@ -13,7 +13,7 @@ import base64
 import json
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,11 +113,14 @@ def backend_overrides(
     return parse_config(data, config.source)
 
 
-def allocate(task: Any, config: RigConfig, workdir: Path) -> World:
+def allocate(
+    task: Any, config: RigConfig, workdir: Path, saved: Mapping[str, Path] | None = None
+) -> World:
     """Bring up one device per task role with the configured backend for its kind.
 
     First the one reaper stops what crashed runs left behind (VMs, phones, emulators,
-    service hosts whose owner is gone), so they never pile up across episodes.
+    service hosts whose owner is gone), so they never pile up across episodes. A role in
+    ``saved`` starts from that saved state (a world checkpoint's) instead of a clean one.
     """
     reap_orphans()
     world = World(now=task.now, timezone=task.timezone)
@@ -130,7 +133,11 @@ def allocate(task: Any, config: RigConfig, workdir: Path) -> World:
             backend = backends[kind]
             role_dir = workdir / role
             role_dir.mkdir(parents=True, exist_ok=True)
-            world.add(backend.acquire(role, role_dir), owner=backend)
+            if saved and role in saved:
+                device = backend.acquire(role, role_dir, snapshot=saved[role])
+            else:
+                device = backend.acquire(role, role_dir)
+            world.add(device, owner=backend)
     except BaseException:
         world.close()
         raise
@@ -322,7 +329,7 @@ class Episode:
         started = time.monotonic()
         meta = {"digest": self._digest, "seed_digests": self._seed_digests}
         try:
-            info["saved_bytes"] = store.save(key, parts, self.world, meta)
+            info["saved_bytes"] = store.save(key, parts, self.world, meta, self.baseline or {})
             info["saved"] = True
         except Exception as exc:  # a full disk, a console that said KO: the trial goes on
             info["saved"] = False
@@ -330,46 +337,69 @@ class Episode:
         info["save_s"] = round(time.monotonic() - started, 3)
 
     def _restore_setup(self, store: Any, key: str, manifest: dict[str, Any]) -> None:
-        """allocate → clock → restore → clock → baseline, proven equal to the checkpoint's."""
+        """allocate (each phone started from its saved state) → clock → digest check.
+
+        The baseline is the checkpoint's (read once, after the first seed); the restored
+        world is trusted only when a snapshot without file texts digests like it."""
         from rig import checkpoint as ckpt
 
         task, rec = self.task, self.recorder
-        self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
+        self.progress("allocate: restoring the checkpoint " + key[:12])
         self._start("allocate")
-        self.world = world = allocate(task, self.config, self.out / "devices")
-        rec.phase_end("allocate")
+        saved = store.phone_states(key, manifest, task.devices)
+        services = store.service_states(key, manifest, task.services)
+        stored = store.baseline(key, manifest)
+        self.world = world = allocate(task, self.config, self.out / "devices", saved)
+        if services is not None:
+            from rig.services.stack import start_services
+
+            folder, accounts = services
+            self.progress("allocate: services " + ", ".join(task.services) + " (restored)")
+            stack = start_services(
+                self.loaded, self.out / "services", world, saved=folder, accounts=accounts
+            )
+            world.attach_services(stack)
+            rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
+        rec.phase_end("allocate", world="restored")
         self._start("clock")
-        world.freeze_clocks()
+        world.freeze_clocks()  # the snapshot carries its own clock: set the task's again
         rec.phase_end("clock")
         self._start("seed")
-        self.progress("seed: restoring the checkpoint " + key[:12])
-        store.restore(key, manifest, world)
-        world.freeze_clocks()  # the snapshot carries its own clock: set the task's again
         self._seed_digests = dict(manifest.get("seed_digests") or {})
         for role, digest in self._seed_digests.items():
             rec.json(f"seed/{role.replace(':', '-')}-digest.json", digest)
+        if world.services:
+            # The devices' clients point at this world's ports (the saved ones held the
+            # first world's): set them up again, as after a fresh seed.
+            self._connect_clients(world, restored=True)
         rec.phase_end(
             "seed",
             world="restored",
             digests={r: d.get("digest") or d.get("sha256") for r, d in self._seed_digests.items()},
         )
-        self._baseline_phase()
+        self._baseline_phase(stored)
         if self._digest != manifest["digest"]:
             raise ckpt.CheckpointError(
                 f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
             )
 
-    def _baseline_phase(self) -> None:
+    def _baseline_phase(self, stored: dict[str, Any] | None = None) -> None:
+        """The safety baseline and the state snapshot, and their digest. With ``stored`` (a
+        checkpoint's snapshot) the world is read without file texts, for the digest only."""
+        from rig.checkpoint import world_digest
+
         task, rec, world = self.task, self.recorder, self.world
         self._start("baseline")
         self.scorer = Scorer(task, world)
         safety = self.scorer.baseline()
         started = time.monotonic()
-        self.baseline = snapshot.take(world, task)
+        if stored is None:
+            self.baseline = snapshot.take(world, task)
+            self._digest = world_digest(safety, self.baseline)
+        else:
+            self._digest = world_digest(safety, snapshot.take(world, task, texts=False))
+            self.baseline = {**stored, "taken": snapshot.now_iso()}
         snap_s = round(time.monotonic() - started, 3)
-        from rig.checkpoint import world_digest
-
-        self._digest = world_digest(safety, self.baseline)
         rec.json("state/baseline.json", self.baseline)
         rec.phase_end("baseline", snapshot_s=snap_s, digest=self._digest)
 
@@ -420,19 +450,23 @@ class Episode:
                 rec.json(f"seed/{role.replace(':', '-')}-digest.json", digests[role])
                 self.progress(f"[{k}/{len(roles)}] seeded and verified: {role}")
         if world.services:
-            # Each device's own clients on the (seeded) services, as a person sets them up.
-            from rig.service_clients import connect_devices
-
-            self.progress("seed: service accounts on the devices")
-            persona = self.loaded.persona
-            clients = connect_devices(world, persona.name if persona else "", rec.redactor)
-            rec.json("seed/service-clients.json", clients)
+            self._connect_clients(world)
         rec.phase_end(
             "seed", digests={r: d.get("digest") or d.get("sha256") for r, d in digests.items()}
         )
 
         self._seed_digests = digests
         self._baseline_phase()
+
+    def _connect_clients(self, world: World, restored: bool = False) -> None:
+        """Each device's own clients on the (seeded) services, as a person sets them up."""
+        from rig.service_clients import connect_devices
+
+        self.progress("seed: service accounts on the devices")
+        persona = self.loaded.persona
+        name = persona.name if persona else ""
+        clients = connect_devices(world, name, self.recorder.redactor, restored=restored)
+        self.recorder.json("seed/service-clients.json", clients)
 
     def _agent_env(self) -> Env:
         task = self.task

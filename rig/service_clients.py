@@ -91,8 +91,13 @@ def _host_ports(access: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str]
     return ports
 
 
-def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[str, Any]:
-    """Configure every device of ``world`` for its services; returns what each got."""
+def connect_devices(
+    world: Any, name: str = "", redactor: Any = None, restored: bool = False
+) -> dict[str, Any]:
+    """Configure every device of ``world`` for its services; returns what each got.
+
+    ``restored``: the devices come from a world checkpoint and already hold their clients'
+    setup and first sync; only where the services now listen changes."""
     if not world.services:
         return {}
     web = web_access(world.services)
@@ -110,7 +115,7 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
 
                 # Mail and DAV sync; Bank, Shop, Parcels and Chat log in with what they keep.
                 access.update(web_access(world.services, role))
-                done[role] = provision(device, access)
+                done[role] = provision(device, access, first_sync=not restored)
             elif device.kind == "linux" and getattr(device, "vm", None) is not None:
                 from linux_vm import service_clients
 
@@ -118,6 +123,9 @@ def connect_devices(world: Any, name: str = "", redactor: Any = None) -> dict[st
                 own = web_access(world.services, role)  # the role's own ports
                 ports.update({(n, "http"): int(entry["port"]) for n, entry in own.items()})
                 service_clients.connect(device.vm.workdir, ports)
+                if restored:  # the guest's configuration names fixed guest addresses
+                    done[role] = {"connected": sorted(f"{n}:{k}" for n, k in ports)}
+                    continue
                 done[role] = service_clients.configure(device, access, world.timezone)
                 done[role]["web"] = service_clients.configure_web(device, own)["files"]
             else:

@@ -101,10 +101,15 @@ def read_texts(device: Any, paths: Iterable[str], cap: int = TEXT_CAP) -> dict[s
 
 
 def _files(
-    device: Any, roots: Iterable[str], old: Mapping[str, Any] | None, errors: dict[str, str]
+    device: Any,
+    roots: Iterable[str],
+    old: Mapping[str, Any] | None,
+    errors: dict[str, str],
+    texts: bool = True,
 ) -> dict[str, Any]:
     """``{path: {hash, text?, withheld?}}``; texts are read for every text file when ``old`` is
-    None (the baseline), else only for files that are new or whose hash changed."""
+    None (the baseline), else only for files that are new or whose hash changed; never when
+    ``texts`` is off (a checkpoint's digest check: the hashes prove the texts)."""
     hashes: dict[str, str] = {}
     for root in roots:
         for path, digest in state.tree_hashes(device, root).items():
@@ -114,7 +119,8 @@ def _files(
     want = [
         p
         for p, h in hashes.items()
-        if _is_text_name(p)
+        if texts
+        and _is_text_name(p)
         and not withheld(p)
         and (old is None or (old.get(p) or {}).get("hash") != h)
     ]
@@ -211,13 +217,13 @@ def file_roots(device: Any, task: Any, role: str) -> list[str]:
 
 
 def device_snapshot(
-    device: Any, roots: list[str], old: Mapping[str, Any] | None = None
+    device: Any, roots: list[str], old: Mapping[str, Any] | None = None, texts: bool = True
 ) -> dict[str, Any]:
     """One device's state; each part that fails is named in ``errors`` and left out."""
     snap: dict[str, Any] = {"kind": device.kind, "roots": roots, "errors": {}}
     parts: dict[str, Any] = {
         "files": lambda: _files(
-            device, roots, (old or {}).get("files") if old else None, snap["errors"]
+            device, roots, (old or {}).get("files") if old else None, snap["errors"], texts
         )
     }
     if device.kind == "android":
@@ -231,17 +237,20 @@ def device_snapshot(
     return snap
 
 
-def take(world: Any, task: Any, baseline: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def take(
+    world: Any, task: Any, baseline: Mapping[str, Any] | None = None, texts: bool = True
+) -> dict[str, Any]:
     """A snapshot of every device (and every service that can take its own).
 
-    With ``baseline`` given, file texts are read only where a file changed. Devices and
+    With ``baseline`` given, file texts are read only where a file changed; with ``texts``
+    off, none are (hashes, rows and service objects only: what a digest needs). Devices and
     services are read side by side (threads: each waits on its own connection, as in seeding).
     """
 
     def device(role: str, dev: Any) -> dict[str, Any]:
         old = ((baseline or {}).get("devices") or {}).get(role) if baseline is not None else None
         roots = (old or {}).get("roots") or file_roots(dev, task, role)
-        return device_snapshot(dev, roots, old if baseline is not None else None)
+        return device_snapshot(dev, roots, old if baseline is not None else None, texts)
 
     def service(svc: Any) -> dict[str, Any]:
         try:
@@ -256,7 +265,19 @@ def take(world: Any, task: Any, baseline: Mapping[str, Any] | None = None) -> di
         svcs = {n: pool.submit(service, s) for n, s in services_in.items()}
         devices = {r: f.result() for r, f in devs.items()}
         services = {n: f.result() for n, f in svcs.items()}
-    return {"taken": datetime.now(UTC).isoformat(), "devices": devices, "services": services}
+    return {"taken": now_iso(), "devices": devices, "services": services}
+
+
+def now_iso() -> str:
+    """When a snapshot was taken (host time, UTC)."""
+    return datetime.now(UTC).isoformat()
+
+
+def _flags(flags: Any) -> str:
+    """A message's flags, without ``\\Recent``: IMAP gives that to whichever session
+    opened the mailbox first (the reader's or a client's), so it says who looked, not
+    what the mailbox holds (IMAP4rev2 dropped it)."""
+    return " ".join(f for f in flags if f != "\\Recent")
 
 
 def _jsonable(value: Any) -> Any:
@@ -278,7 +299,7 @@ def service_snapshot(service: Any) -> dict[str, Any]:
             key = f"{getattr(m, 'folder', '')}:{m.message_id or m.uid}"
             messages[key] = {
                 "folder": getattr(m, "folder", ""), "from": m.sender, "to": ", ".join(m.to),
-                "subject": m.subject, "body": m.body[:TEXT_CAP], "flags": " ".join(m.flags),
+                "subject": m.subject, "body": m.body[:TEXT_CAP], "flags": _flags(m.flags),
             }  # fmt: skip
         sent = [
             {"to": ", ".join(m.envelope_to), "subject": m.subject, "body": m.body[:2000]}

@@ -223,6 +223,11 @@ class World:
         self._service_stack = stack
         self.services = dict(stack.services)
 
+    @property
+    def service_stack(self) -> Any:
+        """The :class:`rig.services.stack.ServiceStack` held (``None`` without services)."""
+        return self._service_stack
+
     def check_services(self) -> None:
         """Raise the services' infra error if any of them stopped answering."""
         if self._service_stack is not None:

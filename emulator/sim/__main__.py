@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         help="uiautomator2's agent: serving from boot (default), started by uiautomator2's "
         "setup as on an AVD, or unable to start",
     )
+    parser.add_argument(
+        "--snapshot", default=None, help="start from this saved state (like emulator -snapshot)"
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -49,9 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             serial=args.serial,
             console_token_path=args.console_token_file,
             u2_agent=args.u2_agent,
+            snapshot=args.snapshot,
         )
         return serve_forever(phone, out=lambda line: print(line, flush=True))
-    except (ValueError, AndroidError, OSError) as exc:
+    except (ValueError, KeyError, AndroidError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

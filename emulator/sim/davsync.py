@@ -392,7 +392,10 @@ class DavSync:
 
     # state -----------------------------------------------------------------------------------
     def _state_path(self, account: DavAccount) -> str:
-        key = hashlib.sha256(f"{account.url}|{account.user}".encode()).hexdigest()[:16]
+        # The account and its collection, not the server's port: a world restored from a
+        # checkpoint serves the same collection behind the host alias on another port.
+        key = hashlib.sha256(f"{account.host}{account.path}|{account.user}".encode()).hexdigest()
+        key = key[:16]
         return f"{STATE_DIR}/sync-{self.kind}-{key}.json"
 
     def _load(self, account: DavAccount) -> dict[str, dict[str, str]]:
@@ -524,11 +527,14 @@ class CalendarSync(DavSync):
         p = self.ctx.providers
         rows = p.query(
             f"{CAL}/calendars",
-            ["_id"],
-            "account_type=? AND account_name=? AND name=?",
-            [DAV_ACCOUNT_TYPE, account.user, account.url],
+            ["_id", "name"],
+            "account_type=? AND account_name=? AND _sync_id=?",
+            [DAV_ACCOUNT_TYPE, account.user, account.path],
         )
         if rows:
+            # The same collection on a moved server (a restored world's port): follow it.
+            if rows[0]["name"] != account.url:
+                p.update(f"{CAL}/calendars/{rows[0]['_id']}", {"name": account.url})
             return int(rows[0]["_id"])
         uri = p.insert(
             f"{CAL}/calendars",

@@ -128,11 +128,14 @@ class Phone:
         console_token_path: Path | str | None = None,
         name: str | None = None,
         u2_agent: str = "boot",
+        snapshot: str | None = None,
     ) -> None:
         if u2_agent not in U2_AGENT_MODES:
             raise ValueError(f"u2_agent must be one of {U2_AGENT_MODES}, not {u2_agent!r}")
         self.u2_agent = u2_agent
         self.state_dir = Path(state_dir).expanduser().resolve()
+        # Like the emulator's ``-snapshot NAME``: start from a saved state, not load it later.
+        self.boot_snapshot = snapshot
         self.requested_adb_port = int(adb_port)
         self.requested_console_port = int(console_port)
         self._size = parse_size(size) if size is not None else None
@@ -203,6 +206,8 @@ class Phone:
 
     def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.boot_snapshot:
+            self._load_snapshot_files(self.boot_snapshot)
         stored = self._read_system()
         display = Display(**{**asdict(Display()), **stored.get("display", {})})
         if self._size is not None:
@@ -232,6 +237,8 @@ class Phone:
         )
         self._write_system()
         self._build_shell_and_ui()
+        if self.boot_snapshot:
+            self._restore_ui()
         from emulator.sim.console import ConsoleServer
 
         try:
@@ -391,31 +398,10 @@ class Phone:
 
     def snapshot_load(self, name: str) -> None:
         """Put the phone back exactly as it was when ``name`` was saved."""
-        _check_snapshot_name(name)
-        source = self.snapshots_dir / name
-        if not (source / "snapshot.json").exists():
-            raise KeyError(name)
         assert self.ctx is not None
         with self._lock:
             self._quiesce()
-            fs = self.state_dir / "fs"
-            staging = self.state_dir / ".fs-loading"
-            shutil.rmtree(staging, ignore_errors=True)
-            if (source / "fs").exists():
-                shutil.copytree(source / "fs", staging, symlinks=True)
-            else:
-                staging.mkdir()
-            old = self.state_dir / ".fs-old"
-            shutil.rmtree(old, ignore_errors=True)
-            if fs.exists():
-                os.replace(fs, old)
-            os.replace(staging, fs)
-            shutil.rmtree(old, ignore_errors=True)
-            for fname in ("system.json", "ui.json"):
-                if (source / fname).exists():
-                    shutil.copy2(source / fname, self.state_dir / fname)
-                else:
-                    (self.state_dir / fname).unlink(missing_ok=True)
+            self._load_snapshot_files(name)
             stored = self._read_system()
             self.ctx.props.clear()
             self.ctx.props.update({**DEFAULT_PROPS, **stored.get("props", {})})
@@ -428,12 +414,40 @@ class Phone:
                 reload()
             else:
                 self.ctx.clock = PhoneClock(self.system_json)
-            if self.ctx.ui is not None:
-                ui_path = self.state_dir / "ui.json"
-                saved = {}
-                if ui_path.exists():
-                    saved = json.loads(ui_path.read_text(encoding="utf-8"))
-                self.ctx.ui.restore(saved)  # no saved UI state: a fresh home screen
+            self._restore_ui()
+
+    def _load_snapshot_files(self, name: str) -> None:
+        """Replace fs, system.json and ui.json with snapshot ``name``'s (``KeyError``: none)."""
+        _check_snapshot_name(name)
+        source = self.snapshots_dir / name
+        if not (source / "snapshot.json").exists():
+            raise KeyError(name)
+        fs = self.state_dir / "fs"
+        staging = self.state_dir / ".fs-loading"
+        shutil.rmtree(staging, ignore_errors=True)
+        if (source / "fs").exists():
+            shutil.copytree(source / "fs", staging, symlinks=True)
+        else:
+            staging.mkdir()
+        old = self.state_dir / ".fs-old"
+        shutil.rmtree(old, ignore_errors=True)
+        if fs.exists():
+            os.replace(fs, old)
+        os.replace(staging, fs)
+        shutil.rmtree(old, ignore_errors=True)
+        for fname in ("system.json", "ui.json"):
+            if (source / fname).exists():
+                shutil.copy2(source / fname, self.state_dir / fname)
+            else:
+                (self.state_dir / fname).unlink(missing_ok=True)
+
+    def _restore_ui(self) -> None:
+        if self.ctx is not None and self.ctx.ui is not None:
+            ui_path = self.state_dir / "ui.json"
+            saved = {}
+            if ui_path.exists():
+                saved = json.loads(ui_path.read_text(encoding="utf-8"))
+            self.ctx.ui.restore(saved)  # no saved UI state: a fresh home screen
 
     def snapshot_list(self) -> list[tuple[str, int, int]]:
         """``(name, size_bytes, saved_epoch_ms)`` of each saved snapshot, by name."""
@@ -552,8 +566,11 @@ def spawn_phone(
     timeout: float = 60.0,
     log_path: Path | str | None = None,
     u2_agent: str = "boot",
+    snapshot: str | None = None,
 ) -> SpawnedPhone:
-    """Start a phone subprocess and return once its adb and console ports answer."""
+    """Start a phone subprocess and return once its adb and console ports answer.
+
+    ``snapshot`` names a saved state under ``STATE/snapshots`` to start from."""
     state = Path(state_dir).expanduser().resolve()
     cmd = [sys.executable, "-m", "emulator.sim", "--state-dir", str(state)]
     cmd += ["--adb-port", str(adb_port), "--console-port", str(console_port)]
@@ -565,6 +582,8 @@ def spawn_phone(
         cmd += ["--console-token-file", str(console_token_path)]
     if u2_agent != "boot":
         cmd += ["--u2-agent", u2_agent]
+    if snapshot:
+        cmd += ["--snapshot", snapshot]
     state.mkdir(parents=True, exist_ok=True)
     log_file = Path(log_path) if log_path else state / "phone.log"
     # From the main thread the phone dies with its parent (a crashed run leaks nothing); the

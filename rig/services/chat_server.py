@@ -188,10 +188,10 @@ class Synapse:
     def db(self) -> Path:
         return self.state / "homeserver.db"
 
-    def spawn(self, background_sleep: bool = True) -> None:
+    def spawn(self, background_sleep: bool = True, resume: bool = False) -> None:
         """Write the config and start Synapse (from the main thread: PR_SET_PDEATHSIG)."""
         self.state.mkdir(parents=True, exist_ok=True)
-        for old in self.state.glob("homeserver.db*"):
+        for old in self.state.glob("homeserver.db*") if not resume else ():
             old.unlink()  # every world starts empty, even in a reused out folder
         if self.template is not None:
             shutil.copyfile(self.template, self.db)
@@ -490,10 +490,13 @@ class MatrixProxy:
             conn.close()
 
 
-def spawn_chat(state: Path, runtime: Path, accounts: list[dict[str, Any]]) -> Synapse:
-    """Start Synapse early (it boots while the host starts the other servers)."""
-    synapse = Synapse(state, runtime, accounts, template=template_db())
-    synapse.spawn()
+def spawn_chat(
+    state: Path, runtime: Path, accounts: list[dict[str, Any]], resume: bool = False
+) -> Synapse:
+    """Start Synapse early (it boots while the host starts the other servers); ``resume``:
+    on the database a world checkpoint left in ``state``, not the template's empty one."""
+    synapse = Synapse(state, runtime, accounts, template=None if resume else template_db())
+    synapse.spawn(resume=resume)
     return synapse
 
 

@@ -69,7 +69,9 @@ async def _serve(config: dict[str, Any]) -> int:
 
             current = "chat"
             spec = config["services"]["chat"]
-            synapse = spawn_chat(Path(spec["state"]), runtime, accounts)
+            synapse = spawn_chat(
+                Path(spec["state"]), runtime, accounts, resume=bool(spec.get("resume"))
+            )
             closers.append(synapse.stop)
         for name, spec in config["services"].items():
             current = name
@@ -211,8 +213,9 @@ def _start_web(
 
     module = importlib.import_module(f"rig.services.{name}_app")
     path = state / f"{name}.sqlite3"
-    for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        old.unlink(missing_ok=True)  # every world starts empty, even in a reused out folder
+    if not spec.get("resume"):  # a checkpoint's world resumes its database
+        for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            old.unlink(missing_ok=True)  # every world starts empty, even in a reused out folder
     db = Db(path, module.SCHEMA)
     closers.append(db.close)
     ctx = WebContext(name, db, clock, accounts, spec["admin"], spec.get("options"))

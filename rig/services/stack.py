@@ -58,6 +58,7 @@ class ServiceStack:
         timeout: float = 20.0,
         options: dict[str, dict[str, Any]] | None = None,
         clients: list[str] | tuple[str, ...] = (),
+        saved: Path | None = None,
     ) -> None:
         for name in names:
             service_class(name)  # unknown names fail before anything starts
@@ -78,6 +79,9 @@ class ServiceStack:
         # they go only to the runtime folder, never to the episode folder.
         self.options = options or {}
         self.admin_token = secrets.token_urlsafe(24)  # the rig's own seeding/reading routes
+        # A world checkpoint's state folders (one per service, :meth:`save_state`): the
+        # services resume from them instead of starting empty.
+        self.saved = Path(saved) if saved is not None else None
 
     def state_dir(self, name: str) -> Path:
         return self.out / name
@@ -101,6 +105,11 @@ class ServiceStack:
         if not self.names:
             return {}
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.saved is not None:
+            for name in self.names:
+                target = self.state_dir(name)
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(self.saved / name, target, symlinks=True)
         self.runtime = Path(tempfile.mkdtemp(prefix=RUNTIME_PREFIX))
         os.chmod(self.runtime, 0o711)  # an unprivileged Dovecot must reach its own folder
         write_owner(self.runtime)
@@ -116,6 +125,7 @@ class ServiceStack:
                     "audit": str(self.audit_path(n)),
                     "admin": self.admin_token,
                     "options": self.options.get(n, {}),
+                    "resume": self.saved is not None,
                 }
                 for n in self.names
             },
@@ -153,6 +163,17 @@ class ServiceStack:
             self.stop()
             raise
         return self.services
+
+    def save_state(self, dest: Path) -> None:
+        """Copy every service's state folder to ``dest/NAME`` while the world is idle (after
+        seeding, before the agent): SQLite databases through SQLite's online backup (a
+        consistent copy while the server holds them open), other files as they are; Dovecot's
+        indexes (rebuilt from the Maildir and its uidlist) and server logs are left out."""
+        for name in self.names:
+            src = self.state_dir(name)
+            if src.is_symlink() or not src.is_dir():
+                raise ServiceDown(name, f"its state folder {src} is not a folder")
+            _copy_state(src.resolve(), Path(dest) / name)
 
     def _first_line(self) -> dict[str, Any]:
         assert self.process is not None and self.process.stdout is not None
@@ -237,6 +258,36 @@ class ServiceStack:
             raise KeyError(f"no service {name!r} in this world (services: {known})") from None
 
 
+# Left out of a service checkpoint: logs of the servers, and Dovecot's index files.
+STATE_SKIP = ("*.log", "dovecot.index*", "dovecot.list.index*", "*-wal", "*-shm", "*-journal")
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def _copy_state(src: Path, dest: Path) -> None:
+    import fnmatch
+    import sqlite3
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(src.iterdir()):
+        target = dest / entry.name
+        if any(fnmatch.fnmatch(entry.name, g) for g in STATE_SKIP):
+            continue
+        if entry.is_dir():  # the live Maildir may be a link into the runtime folder
+            _copy_state(entry.resolve(), target)
+        elif entry.suffix in SQLITE_SUFFIXES:
+            source = sqlite3.connect(f"file:{entry}?mode=ro", uri=True, timeout=30)
+            try:
+                copy = sqlite3.connect(target)
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
+            finally:
+                source.close()
+        elif entry.is_file():
+            shutil.copy2(entry, target)
+
+
 def persona_account(persona: Any) -> Account:
     """The persona's login: user from the first name (ASCII), address from the persona."""
     if persona is None:
@@ -247,18 +298,31 @@ def persona_account(persona: Any) -> Account:
     return Account(user, (email,) if email else (f"{user}@clawrig.example",))
 
 
-def start_services(loaded: Any, out: Path, world: Any = None) -> ServiceStack:
+def start_services(
+    loaded: Any,
+    out: Path,
+    world: Any = None,
+    saved: Path | None = None,
+    accounts: list[Account] | None = None,
+) -> ServiceStack:
     """Start the services ``loaded``'s task declares, for its persona, on its clock;
-    the bank texts its one-time codes to ``world``'s first phone with a console."""
+    the bank texts its one-time codes to ``world``'s first phone with a console. With
+    ``saved`` (and the ``accounts`` they were saved with), they resume a checkpoint's state."""
     reap_orphans()
     task = loaded.task
     options: dict[str, dict[str, Any]] = {}
     phone = sms_gateway(world) if world is not None else None
     if phone is not None:
         options["bank"] = {"sms": phone}
-    accounts = [persona_account(loaded.persona)]
+    accounts = accounts or [persona_account(loaded.persona)]
     stack = ServiceStack(
-        list(task.services), out, task.now, accounts, options=options, clients=list(task.devices)
+        list(task.services),
+        out,
+        task.now,
+        accounts,
+        options=options,
+        clients=list(task.devices),
+        saved=saved,
     )
     stack.start()
     return stack
