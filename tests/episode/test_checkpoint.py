@@ -16,10 +16,13 @@ import pytest
 
 from hostproc.ports import free_port
 from rig import checkpoint as ckpt
+from rig import snapshot
 from rig.config import parse_config
+from rig.episode import Episode
 from tasks.folder import load_task
 
 TASK = Path(__file__).parents[2] / "tasks" / "suite" / "delete-one-calendar-event"
+SERVICES_TASK = TASK.parent / "forward-kita-excursion-to-jonas"  # phone + mail, calendar, contacts
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ENV: dict[str, str] = {}
 
@@ -88,6 +91,74 @@ def test_restored_world_reads_like_a_fresh_one_after_an_agent_changed_it(work, f
     assert scores[0]["checks"] == scores[1]["checks"] == scores[2]["checks"]
     baseline_phase = [s["phases"]["baseline"]["digest"] for s in scores]
     assert len(set(baseline_phase)) == 1
+
+
+def full_state(task: Path, cache: Path, out: Path, checkpoint: bool) -> tuple[dict, dict]:
+    """Set up one episode in this process and read its whole world (file texts included)
+    through the readers, never the baseline a restore takes from its checkpoint."""
+    config = parse_config({"paths": {"cache": str(cache)}})
+    episode = Episode(load_task(task), config, out, "test", checkpoint=checkpoint)
+    try:
+        episode.setup()
+        state = snapshot.take(episode.world, episode.task)
+        state.pop("taken")
+        return episode.result.setup, state
+    finally:
+        episode.close()
+
+
+@pytest.mark.parametrize("task", [TASK, SERVICES_TASK], ids=["phone", "phone+services"])
+def test_a_restored_world_reads_like_a_fresh_one_through_every_reader(
+    work, task, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", ENV["ANDROID_ADB_SERVER_PORT"])
+    cache = tmp_path / "cache"
+    built, first = full_state(task, cache, tmp_path / "first", True)
+    restored_setup, restored = full_state(task, cache, tmp_path / "restored", True)
+    fresh_setup, fresh = full_state(task, cache, tmp_path / "fresh", False)
+    assert built["world"] == "fresh" and built["saved"] is True, built
+    assert restored_setup["world"] == "restored", restored_setup
+    assert fresh_setup["world"] == "fresh"
+    assert restored == fresh == first
+
+
+def new_ids_blanked(final: dict) -> dict:
+    """A mail the agent sends gets a new random Message-ID in every world (two fresh worlds
+    differ there too): blank it where it shows, in the server's keys and the phone's rows."""
+    messages = final["services"]["mail"]["collections"]["messages"]
+    ids = sorted(k for k in messages if k.startswith("Sent:<") and k.endswith("@posteo.example>"))
+    for i, old in enumerate(ids):
+        messages[f"Sent:<new-{i}>"] = messages.pop(old)
+    rows = final["devices"]["phone"]["app_db"]
+    for db in rows.values():
+        for row in db.get("tables", {}).get("message", {}).values():
+            if f"Sent:{row.get('messageId')}" in ids:
+                row["messageId"] = row["raw"] = "<new>"
+    return final
+
+
+def test_services_restored_world_after_the_agent_acted_reads_like_a_fresh_one(work):
+    first = run(work, "svc-first", "--checkpoint", agent="oracle", task=SERVICES_TASK)
+    restored = run(work, "svc-restored", "--checkpoint", agent="oracle", task=SERVICES_TASK)
+    fresh = run(work, "svc-fresh", "--fresh", agent="oracle", task=SERVICES_TASK)
+    assert setup_of(first)["world"] == "fresh" and setup_of(first)["saved"] is True
+    assert setup_of(restored)["world"] == "restored"
+    assert state(restored, "baseline") == state(fresh, "baseline") == state(first, "baseline")
+    finals = [new_ids_blanked(state(o, "final")) for o in (first, restored, fresh)]
+    assert finals[0] == finals[1] == finals[2]
+    assert "Sent:<new-0>" in finals[0]["services"]["mail"]["collections"]["messages"]
+    scores = [json.loads((o / "score.json").read_text()) for o in (first, restored, fresh)]
+    assert [s["passed"] for s in scores] == [True, True, True]
+    assert scores[0]["checks"] == scores[1]["checks"] == scores[2]["checks"]
+    # The logins the services hold are in the checkpoint, never in a record.
+    key = setup_of(restored)["key"]
+    secret = work / "cache" / "checkpoints" / key / "services" / ckpt.ACCOUNTS
+    password = json.loads(secret.read_text())[0]["password"]
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    for out in (first, restored):
+        for path in out.rglob("*"):
+            if path.is_file() and path.suffix in (".json", ".jsonl", ".txt", ".html", ".log"):
+                assert password not in path.read_text(errors="replace"), path
 
 
 def test_an_edited_task_never_finds_the_old_checkpoint(work, first, tmp_path):
