@@ -25,7 +25,14 @@ from linux_vm.device import LinuxVM, SshLinuxDevice
 from linux_vm.errors import LinuxInputError, VMError
 from linux_vm.image import SETTIME, Image, build_image, find_image
 from linux_vm.qemu import SERVICE_ADDR, create_overlay, reap_orphans
-from linux_vm.snapshot import BootRecord, boot_cold, ensure_snapshot, restore
+from linux_vm.snapshot import (
+    BootRecord,
+    boot_cold,
+    ensure_snapshot,
+    restore,
+    restore_running,
+    snapshot_key,
+)
 from linux_vm.ssh import SshSession
 
 log = logging.getLogger(__name__)
@@ -102,10 +109,22 @@ class QemuBackend:
                 progress=self.progress,
             )
 
+    def snapshot_key(self) -> str:
+        """The booted state a VM of this backend starts from (a world checkpoint's VM is
+        saved over it, so the key names it)."""
+        return snapshot_key(self.image(), self.accel(), self.memory_mb, self.cpus)
+
     def acquire(
-        self, role: str, workdir: Path, *, forwards: Mapping[int, int] | None = None
+        self,
+        role: str,
+        workdir: Path,
+        *,
+        forwards: Mapping[int, int] | None = None,
+        snapshot: Path | None = None,
     ) -> LinuxVM:
-        """A VM in the clean state: restored from the snapshot, else cold-booted."""
+        """A VM in the clean state: restored from the snapshot, else cold-booted. With
+        ``snapshot`` (a folder :func:`~linux_vm.snapshot.save_running` wrote) it starts in
+        that saved state instead; a failure there is an error, not a cold boot."""
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
         image = self.image()
@@ -116,6 +135,20 @@ class QemuBackend:
         started = time.monotonic()
         fallback = None
         snap = None
+        if snapshot is not None:
+            booted = ensure_snapshot(image, self.cache, timeout=self.boot_timeout, **shape)  # type: ignore[arg-type]
+            vm, session = restore_running(
+                image,
+                booted,
+                Path(snapshot),
+                overlay,
+                workdir,
+                timeout=self.boot_timeout,
+                forwards=fwd,
+                **shape,  # type: ignore[arg-type]
+            )
+            boot = BootRecord("checkpoint", time.monotonic() - started, accel, booted.key)
+            return self._device(role, vm, session, boot, overlay)
         if self.use_snapshot:
             try:
                 self.prepare()
@@ -149,6 +182,12 @@ class QemuBackend:
             except VMError:
                 vm.kill()
                 raise
+        return self._device(role, vm, session, boot, overlay)
+
+    def _device(
+        self, role: str, vm: Any, session: SshSession, boot: BootRecord, overlay: Path
+    ) -> LinuxVM:
+        image = self.image()
         return LinuxVM(
             role,
             session,

@@ -21,6 +21,8 @@ import contextlib
 import json
 import os
 import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -411,3 +413,116 @@ def prune_cache(cache: Path) -> list[tuple[Path, int]]:
         remove_tree(path)
         Path(f"{path}.lock").unlink(missing_ok=True)
     return gone
+
+
+# -- a running world's VM: saved whole (devices, RAM, disk), started again from it --------------
+WORLD_STATE = "state.bin"
+WORLD_DISK = "disk.qcow2"
+WORLD_META = "vm.json"
+
+
+def save_running(vm: QemuProcess, overlay: Path, dest: Path, timeout: float = 300) -> dict[str, Any]:
+    """Save a running VM into ``dest`` and let it run on: ``state.bin`` (its devices and all
+    of its RAM: what it wrote since the booted state is its own, not the shared file's) and
+    ``disk.qcow2`` (its overlay, still backed by the booted state's disk).
+
+    The VM is paused for the migration; when it completes QEMU has written the disk's
+    metadata out (the image is inactive), so the overlay copied then is consistent with the
+    RAM; ``cont`` takes the disk back and the guest runs on, its connections open."""
+    dest.mkdir(parents=True, exist_ok=True)
+    state = dest / WORLD_STATE
+    started = time.monotonic()
+    vm.qmp.execute("stop")
+    try:
+        vm.qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(state))}")
+        deadline = time.monotonic() + timeout
+        while True:
+            info = vm.qmp.execute("query-migrate")
+            status = info.get("status")
+            if status == "completed":
+                break
+            if status in ("failed", "cancelled") or time.monotonic() > deadline:
+                raise VMError(f"saving the VM failed: {info}")
+            time.sleep(0.02)
+        shutil.copyfile(overlay, dest / WORLD_DISK)
+    finally:
+        vm.qmp.execute("cont")
+    os.chmod(state, 0o444)
+    os.chmod(dest / WORLD_DISK, 0o444)
+    meta = {"backing": str(backing_of(dest / WORLD_DISK)), "save_s": time.monotonic() - started}
+    (dest / WORLD_META).write_text(json.dumps(meta))
+    return meta
+
+
+def backing_of(disk: Path) -> Path | None:
+    """The backing file a qcow2 image names (``None`` for none)."""
+    proc = subprocess.run(
+        ["qemu-img", "info", "--output=json", str(disk)], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        raise VMError(f"qemu-img info {disk}: {proc.stderr.strip()}")
+    name = json.loads(proc.stdout).get("full-backing-filename")
+    return Path(name) if name else None
+
+
+def restore_running(
+    image: Image,
+    snap: Snapshot,
+    saved: Path,
+    disk: Path,
+    workdir: Path,
+    *,
+    accel: str,
+    memory_mb: int,
+    cpus: int,
+    timeout: float,
+    forwards: dict[int, int] | None = None,
+    user: str | None = None,
+) -> tuple[QemuProcess, SshSession]:
+    """Start a VM in the state :func:`save_running` left in ``saved``, on a fresh overlay over
+    its disk; the guest's clock is set to the host's now (the world's is set after).
+
+    The RAM file of the booted state is mapped as when the VM was first restored (the same
+    machine shape); every page the saved VM held comes from ``state.bin`` over it."""
+    want = json.loads((saved / WORLD_META).read_text())["backing"]
+    if want != str(snap.disk.resolve()):
+        raise BootError(f"{saved}: saved over another booted state ({want})")
+    create_overlay(saved / WORLD_DISK, disk, backing_format="qcow2")
+    vm = _launch(
+        image,
+        disk,
+        workdir,
+        accel=accel,
+        memory_mb=memory_mb,
+        cpus=cpus,
+        forwards=forwards,
+        incoming=saved / WORLD_STATE,
+        memory_file=snap.ram,
+    )
+    try:
+        if vm.wait_status({"paused", "postmigrate", "running"}, timeout=120, poll=0.01) != (
+            "running"
+        ):
+            vm.qmp.execute("cont")
+        session = SshSession.wait_ready(
+            "127.0.0.1",
+            vm.ssh_port,
+            user or image.user,
+            image.ssh_key,
+            timeout=min(timeout, 60),
+            alive=vm.alive,
+            on_lost=vm.exit_description,
+        )
+        check = session.exec(
+            f"read -r m <{MARKER_PATH} && echo \"$m\" && exec {SETTIME} -u -s "
+            f"@{time.time():.6f} >/dev/null",
+            timeout=30,
+            remote_timeout=False,
+        )
+        if check.stdout != f"{snap.key}\n" or check.exit_code != 0:
+            session.close()
+            raise BootError(f"restored VM is not the saved one (read {check.stdout!r})")
+    except VMError:
+        vm.kill()
+        raise
+    return vm, session

@@ -36,7 +36,7 @@ MANIFEST = "manifest.json"
 BASELINE = "baseline.json"
 ACCOUNTS = "accounts.json"  # the services' logins (passwords): never copied into a record
 # Bump when what a checkpoint holds or how its digest is taken changes.
-CHECKPOINT_FORMAT = 2
+CHECKPOINT_FORMAT = 3
 
 
 class CheckpointError(Exception):
@@ -71,9 +71,9 @@ def stream_hash(events: list[Any]) -> str:
 def unsupported(task: Any, config: Any) -> str | None:
     """Why this task's world cannot be checkpointed here, or ``None`` when it can."""
     kinds = set(task.devices.values())
-    if "linux" in kinds:
-        return "worlds with a Linux VM are not checkpointed yet"
-    if config.devices.android != "sim":
+    if "linux" in kinds and config.devices.linux != "qemu":
+        return f"the {config.devices.linux!r} Linux backend is not checkpointed"
+    if "android" in kinds and config.devices.android != "sim":
         return f"the {config.devices.android!r} Android backend is not checkpointed yet"
     return None
 
@@ -106,9 +106,21 @@ def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
         "stream": stream_hash(events),
         "plans": plans_hash(loaded, events),
         "devices": dict(task.devices),
-        "backend": {"android": config.devices.android, "size": sim.size, "density": sim.density},
-        "vm_image": None,  # no VM in a checkpointed world yet
+        "backend": {
+            "android": config.devices.android,
+            "linux": config.devices.linux,
+            "size": sim.size,
+            "density": sim.density,
+        },
+        "vm_image": _vm_key(config) if "linux" in task.devices.values() else None,
     }
+
+
+def _vm_key(config: Any) -> str:
+    """The booted VM state (image, its build, accel, RAM, CPUs, QEMU) a saved VM runs on."""
+    from linux_vm.backends import QemuBackend
+
+    return QemuBackend(config.backend_config("linux")).snapshot_key()
 
 
 def key_of(parts: Mapping[str, Any]) -> str:
@@ -143,10 +155,15 @@ class Store:
     """The checkpoints under ``<cache>/checkpoints``, one folder per key."""
 
     cache: Path
+    folder: Path | None = None  # ``paths.checkpoints``, when set
+
+    @classmethod
+    def of(cls, config: Any) -> Store:
+        return cls(config.paths.cache, config.paths.checkpoints)
 
     @property
     def dir(self) -> Path:
-        return root(self.cache)
+        return Path(self.folder).expanduser() if self.folder else root(self.cache)
 
     def path(self, key: str) -> Path:
         return self.dir / key
@@ -188,14 +205,18 @@ class Store:
         tmp = self.dir / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir(parents=True)
         try:
-            phones = {}
+            devices = {}
             for role, device in world.devices.items():
-                port, token = _console(device)
-                with Console(port, token_path=token) as con:
-                    con.snapshot_save(SNAPSHOT_NAME)
-                src = Path(device.snapshot_dir) / SNAPSHOT_NAME
-                shutil.copytree(src, tmp / "phones" / role, symlinks=True)
-                phones[role] = {"files": _file_hashes(tmp / "phones" / role)}
+                folder = tmp / "devices" / role
+                if device.kind == "linux":
+                    _save_vm(device, folder)
+                else:
+                    port, token = _console(device)
+                    with Console(port, token_path=token) as con:
+                        con.snapshot_save(SNAPSHOT_NAME)
+                    src = Path(device.snapshot_dir) / SNAPSHOT_NAME
+                    shutil.copytree(src, folder, symlinks=True)
+                devices[role] = {"kind": device.kind, "files": _file_hashes(folder)}
             services = None
             stack = getattr(world, "service_stack", None)
             if stack is not None and stack.names:
@@ -216,7 +237,7 @@ class Store:
                 "key": key,
                 "parts": dict(parts),
                 "created": time.time(),
-                "phones": phones,
+                "devices": devices,
                 "services": services,
                 "baseline_sha256": hashlib.sha256(body).hexdigest(),
                 **meta,
@@ -233,14 +254,15 @@ class Store:
             raise
         return _size(target)
 
-    def phone_states(self, key: str, manifest: Mapping[str, Any], roles: Any) -> dict[str, Path]:
-        """Each phone's saved state to start from, every file checked against the manifest."""
-        if set(manifest.get("phones", {})) != set(roles):
+    def device_states(self, key: str, manifest: Mapping[str, Any], roles: Any) -> dict[str, Path]:
+        """Each device's saved state to start from, every file checked against the manifest."""
+        saved = manifest.get("devices") or {}
+        if set(saved) != set(roles):
             raise CheckpointError(f"checkpoint {key}: holds other roles than this world's")
         out = {}
         for role in roles:
-            src = self.path(key) / "phones" / role
-            if _file_hashes(src) != manifest["phones"][role]["files"]:
+            src = self.path(key) / "devices" / role
+            if _file_hashes(src) != saved[role]["files"]:
                 raise CheckpointError(f"checkpoint {key}: the {role} snapshot's files differ")
             out[role] = src
         return out
@@ -305,6 +327,15 @@ class Store:
             (self.dir / f".{row['key']}.lock").unlink(missing_ok=True)
             gone.append(row)
         return gone
+
+
+def _save_vm(device: Any, folder: Path) -> None:
+    from linux_vm.snapshot import save_running
+
+    vm, overlay = getattr(device, "vm", None), getattr(device, "overlay", None)
+    if vm is None or overlay is None:
+        raise CheckpointError(f"{device.role}: this Linux machine is not a VM of the rig's")
+    save_running(vm, Path(overlay), folder)
 
 
 def _console(device: Any) -> tuple[int, Path | None]:

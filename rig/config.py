@@ -45,6 +45,11 @@ class PathsConfig(_Section):
         json_schema_extra={"shown_default": "$XDG_CACHE_HOME/clawrig (~/.cache/clawrig)"},
     )
     out: Path = Field(default=Path("runs"), description="episode folders without --out")
+    checkpoints: Path | None = Field(
+        default=None,
+        description="world checkpoints (docs/checkpoints.md)",
+        json_schema_extra={"shown_default": "<cache>/checkpoints"},
+    )
 
 
 class LimitsConfig(_Section):

@@ -287,7 +287,7 @@ class Episode:
             info["reason"] = reason
             self._fresh_setup()
             return
-        store = ckpt.Store(self.config.paths.cache)
+        store = ckpt.Store.of(self.config)
         parts = ckpt.key_parts(self.loaded, self.config)
         key = info["key"] = ckpt.key_of(parts)
         manifest = None
@@ -346,7 +346,7 @@ class Episode:
         task, rec = self.task, self.recorder
         self.progress("allocate: restoring the checkpoint " + key[:12])
         self._start("allocate")
-        saved = store.phone_states(key, manifest, task.devices)
+        saved = store.device_states(key, manifest, task.devices)
         services = store.service_states(key, manifest, task.services)
         stored = store.baseline(key, manifest)
         self.world = world = allocate(task, self.config, self.out / "devices", saved)

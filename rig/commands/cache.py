@@ -27,7 +27,7 @@ def _age(seconds: float) -> str:
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """Every world checkpoint: key, task, size, age (and why one cannot be used)."""
-    store = Store(ctx.obj["config"].paths.cache)
+    store = Store.of(ctx.obj["config"])
     rows = store.entries()
     if not rows:
         typer.echo(f"no checkpoints in {store.dir}")
@@ -50,7 +50,7 @@ def prune(
 ) -> None:
     """Delete world checkpoints (all of them, or those older than --older-than)."""
     age = parse_age(older_than) if older_than is not None else None
-    store = Store(ctx.obj["config"].paths.cache)
+    store = Store.of(ctx.obj["config"])
     gone = store.prune(age)
     for row in gone:
         typer.echo(f"deleted {row['key']}  {row['task_id']}  {_size(row['size'])}")

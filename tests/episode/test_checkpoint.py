@@ -202,7 +202,7 @@ def test_a_corrupt_checkpoint_is_a_fresh_seed_that_says_so(work, first):
     shutil.copytree(folder, backup)
     try:
         # A file in the phone's snapshot changed behind the rig's back.
-        victim = next(p for p in sorted((folder / "phones").rglob("*.db")) if p.is_file())
+        victim = next(p for p in sorted((folder / "devices").rglob("*.db")) if p.is_file())
         victim.write_bytes(victim.read_bytes()[:-7] + b"garbage")
         out = run(work, "corrupt-file", "--checkpoint")
         setup = setup_of(out)
