@@ -1,17 +1,20 @@
 """A task's world set up fresh (allocate + clock + seed + verify + baseline) against restored
-from its world checkpoint (allocate + clock + restore + digest check + baseline), side by side.
+from its world checkpoint (allocate from the saved states + clock + digest check), side by side.
 
     python benchmarks/bench_reset.py [--rounds 5] [TASK ...]
 
-Runs real episodes' setup phases on virtual phones (no agent), alternating fresh and
-restored so both see the same machine load; prints the medians and their ratio.
-Checkpoints go to a scratch cache, never the shared one.
+Runs real episodes' setup phases (no agent), alternating fresh and restored so both see the
+same machine load; prints the medians and their ratio. By default three bundled tasks: a
+phone only, a laptop only (QEMU), and a phone with a laptop and mail, calendar and contacts.
+Checkpoints go to a scratch folder (``paths.checkpoints``); the VM image and its booted
+state come from the usual cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,16 +29,22 @@ from rig.episode import Episode
 from tasks.folder import load_task
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = [ROOT / "tasks" / "suite" / "delete-one-calendar-event"]
+SUITE = ROOT / "tasks" / "suite"
+DEFAULT = [
+    SUITE / "delete-one-calendar-event",  # phone only
+    SUITE / "backup-log-failed-night",  # laptop only
+    SUITE / "mail-keybox-code-to-cleaner",  # phone + laptop + mail, calendar, contacts
+]
 
 
-def setup_seconds(task: Path, config, out: Path, checkpoint: bool) -> tuple[float, str]:
+def setup_seconds(task: Path, config, out: Path, checkpoint: bool) -> tuple[float, dict]:
     episode = Episode(load_task(task), config, out, "bench", checkpoint=checkpoint)
     try:
         episode.setup()
-        return episode.result.setup["seconds"], episode.result.setup["world"]
+        return episode.result.setup["seconds"], episode.result.setup
     finally:
         episode.close()
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def main() -> None:
@@ -47,22 +56,25 @@ def main() -> None:
     os.environ["ANDROID_ADB_SERVER_PORT"] = str(port)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reset-") as tmp:
-            config = parse_config({"paths": {"cache": f"{tmp}/cache"}})
+            config = parse_config({"paths": {"checkpoints": f"{tmp}/checkpoints"}})
             for task in args.tasks:
-                build, world = setup_seconds(task, config, Path(tmp) / "build", True)
-                assert world == "fresh", world
+                build, info = setup_seconds(task, config, Path(tmp) / "build", True)
+                assert info["world"] == "fresh" and info.get("saved"), info
                 fresh, restored = [], []
                 for i in range(args.rounds):
-                    s, world = setup_seconds(task, config, Path(tmp) / f"f{i}", False)
+                    s, info = setup_seconds(task, config, Path(tmp) / f"f{i}", False)
                     fresh.append(s)
-                    s, world = setup_seconds(task, config, Path(tmp) / f"r{i}", True)
-                    assert world == "restored", world
+                    s, info = setup_seconds(task, config, Path(tmp) / f"r{i}", True)
+                    assert info["world"] == "restored", info
                     restored.append(s)
                 f, r = statistics.median(fresh), statistics.median(restored)
                 print(
                     f"{task.name}: fresh {f:.2f}s, restored {r:.2f}s (median of {args.rounds}), "
-                    f"{f / r:.1f}x; first trial (seed + save) {build:.2f}s"
+                    f"{f / r:.1f}x; first trial (seed + save) {build:.2f}s; "
+                    f"fresh {sorted(fresh)}, restored {sorted(restored)}",
+                    flush=True,
                 )
+                print("load:", Path("/proc/loadavg").read_text().strip(), flush=True)
     finally:
         subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
     print("load:", Path("/proc/loadavg").read_text().strip())

@@ -1,16 +1,18 @@
 """World checkpoints: seed a task's world once, restore it for every later trial.
 
-A checkpoint is what a world looked like after allocate → clock → seed → verify:
-each phone's console snapshot (``avd snapshot save``, the path an AVD takes too),
-the seed digests, and a digest of the safety baseline and the state snapshot.
-It lives in the cache under a content key (the task folder's files, the event
-stream, :data:`SEED_FORMAT`, the backends), so an edited task never finds a
-stale world. A restore is trusted only when the restored world's own digest
-equals the saved one; anything else (a missing part, a corrupt file, a digest
-that differs) is a clear reason and a fresh seed.
+A checkpoint is what a world looked like after allocate → clock → seed → verify: each
+virtual phone's console snapshot (``avd snapshot save``), each QEMU laptop's saved run
+state and disk overlay, each service's state folder and logins, the seed digests, the
+state baseline and a digest of it and of the safety baseline. It lives under a content
+key (the task folder's files, the event stream and compiled plans, :data:`SEED_FORMAT`,
+the backends, the VM's booted state), so an edited task never finds a stale world. A
+restore starts every device from its saved state and the services from theirs, and is
+trusted only when the restored world, read again without file texts, digests like the
+saved one; anything else (a missing part, a changed file, a digest that differs) is a
+clear reason and a fresh seed.
 
-Only worlds of virtual phones without services are checkpointed so far; any
-other world is seeded fresh with the reason in the record (docs/checkpoints.md).
+AVDs and attached devices are seeded fresh with the reason in the record
+(docs/checkpoints.md).
 """
 
 from __future__ import annotations

@@ -290,6 +290,12 @@ class Episode:
         store = ckpt.Store.of(self.config)
         parts = ckpt.key_parts(self.loaded, self.config)
         key = info["key"] = ckpt.key_of(parts)
+        try:
+            store.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # no place for checkpoints: the trial seeds fresh, as without
+            info["reason"] = f"checkpoints unavailable ({type(exc).__name__}: {exc}); seeding fresh"
+            self._fresh_setup()
+            return
         manifest = None
         waited = time.monotonic()
         with store.lock(key):

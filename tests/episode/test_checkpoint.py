@@ -223,6 +223,16 @@ def test_a_corrupt_checkpoint_is_a_fresh_seed_that_says_so(work, first):
         shutil.copytree(backup, folder)
 
 
+def test_no_place_for_checkpoints_is_a_fresh_seed_that_says_so(work, tmp_path):
+    # What a full disk or a read-only cache gives: the folder cannot be made.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the checkpoints would go")
+    (tmp_path / "rig.toml").write_text(f'[paths]\ncheckpoints = "{blocker / "checkpoints"}"\n')
+    setup = setup_of(run(tmp_path, "unavailable", "--checkpoint"))
+    assert setup["world"] == "fresh" and "checkpoints unavailable" in setup["reason"], setup
+    assert "saved" not in setup
+
+
 def test_two_workers_race_and_build_one_checkpoint(work, tmp_path):
     cache = tmp_path / "race-cache"
     (tmp_path / "rig.toml").write_text(f'[paths]\ncache = "{cache}"\n')
