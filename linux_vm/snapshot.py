@@ -421,7 +421,9 @@ WORLD_DISK = "disk.qcow2"
 WORLD_META = "vm.json"
 
 
-def save_running(vm: QemuProcess, overlay: Path, dest: Path, timeout: float = 300) -> dict[str, Any]:
+def save_running(
+    vm: QemuProcess, overlay: Path, dest: Path, timeout: float = 300
+) -> dict[str, Any]:
     """Save a running VM into ``dest`` and let it run on: ``state.bin`` (its devices and all
     of its RAM: what it wrote since the booted state is its own, not the shared file's) and
     ``disk.qcow2`` (its overlay, still backed by the booted state's disk).
@@ -514,7 +516,7 @@ def restore_running(
             on_lost=vm.exit_description,
         )
         check = session.exec(
-            f"read -r m <{MARKER_PATH} && echo \"$m\" && exec {SETTIME} -u -s "
+            f'read -r m <{MARKER_PATH} && echo "$m" && exec {SETTIME} -u -s '
             f"@{time.time():.6f} >/dev/null",
             timeout=30,
             remote_timeout=False,
