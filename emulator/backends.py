@@ -132,7 +132,7 @@ class SimBackend(_AndroidBackend):
             device.console = (phone.console_port, token)
             device.host_logs = {"sim-stderr.txt": phone.log_path}
             # Where the console's ``avd snapshot save`` writes: world checkpoints copy from
-            # and into it (an AVD keeps its snapshots in its own folder, not offered yet).
+            # and into it (an AVD keeps its snapshots in its own folder).
             device.snapshot_dir = workdir / "phone" / "snapshots"
             device.disable_animations()
             self._prepare(device)
@@ -193,6 +193,7 @@ class AvdBackend(_AndroidBackend):
         self._console_token = console_token
         self._launcher: Launcher | None = None
         self._instances: dict[str, tuple[EmulatorInstance, Path]] = {}
+        self._started_from: dict[str, Path] = {}  # serial -> the snapshot it booted from
 
     @property
     def launcher(self) -> Launcher:
@@ -231,20 +232,42 @@ class AvdBackend(_AndroidBackend):
             finally:
                 self.launcher.stop(inst)
 
-    def acquire(self, role: str, workdir: Path) -> AdbAndroidDevice:
+    def acquire(
+        self, role: str, workdir: Path, *, snapshot: Path | None = None
+    ) -> AdbAndroidDevice:
+        """A read-only instance of the AVD, booted from ``android.avd.snapshot`` when set.
+
+        With ``snapshot`` (a folder the console's ``avd snapshot save`` wrote, a world
+        checkpoint's copy) it is put into the AVD's snapshots folder under a name of its own
+        and the instance boots from it (``-snapshot NAME``); the copy goes at release. A
+        snapshot the emulator cannot load is its :class:`SnapshotIncompatible`, not a cold
+        boot."""
         workdir = Path(workdir)
-        self.ensure_snapshot(workdir)
-        inst = self.launcher.boot(
-            self.avd,
-            workdir,
-            timeout=self.boot_timeout,
-            read_only=True,
-            snapshot=self.snapshot,
-        )
+        start = None
+        if snapshot is None:
+            self.ensure_snapshot(workdir)
+        else:
+            start = self._install_snapshot(Path(snapshot))
+        try:
+            inst = self.launcher.boot(
+                self.avd,
+                workdir,
+                timeout=self.boot_timeout,
+                read_only=True,
+                snapshot=start.name if start else self.snapshot,
+            )
+        except BaseException:
+            if start is not None:
+                shutil.rmtree(start, ignore_errors=True)
+            raise
         device = self._device(inst.serial, role)
         device.console = (inst.console_port, self._console_token)
         device.host_logs = {"emulator-stderr.txt": inst.log_path}
+        # The emulator keeps console-saved snapshots in the AVD's own folder.
+        device.snapshot_dir = avd_dir(self.sdk, self.avd) / "snapshots"
         self._instances[inst.serial] = (inst, workdir)
+        if start is not None:
+            self._started_from[inst.serial] = start
         try:
             device.ensure_root()
             device.disable_animations()
@@ -254,6 +277,20 @@ class AvdBackend(_AndroidBackend):
             raise
         return device
 
+    def _install_snapshot(self, source: Path) -> Path:
+        """Copy a saved snapshot into the AVD's snapshots folder under a fresh name."""
+        folder = avd_dir(self.sdk, self.avd) / "snapshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"clawrig-start-{uuid.uuid4().hex[:10]}"
+        staging = folder / f".{name}.tmp"
+        try:
+            shutil.copytree(source, staging, symlinks=True)
+            os.replace(staging, folder / name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return folder / name
+
     def instance(self, device: Any) -> EmulatorInstance:
         return self._instances[device.serial][0]
 
@@ -262,6 +299,9 @@ class AvdBackend(_AndroidBackend):
         entry = self._instances.pop(device.serial, None)
         if entry is not None:
             self.launcher.stop(entry[0])
+        start = self._started_from.pop(device.serial, None)
+        if start is not None:  # the instance is gone: nothing reads its snapshot any more
+            shutil.rmtree(start, ignore_errors=True)
 
 
 class AttachBackend(_AndroidBackend):

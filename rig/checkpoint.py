@@ -11,8 +11,9 @@ trusted only when the restored world, read again without file texts, digests lik
 saved one; anything else (a missing part, a changed file, a digest that differs) is a
 clear reason and a fresh seed.
 
-AVDs and attached devices are seeded fresh with the reason in the record
-(docs/checkpoints.md).
+An AVD's phone is saved and restored the same way (the emulator's console snapshot,
+booted with ``-snapshot``), tested against the stand-in SDK only. Attached devices are
+seeded fresh with the reason in the record (docs/checkpoints.md).
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def unsupported(task: Any, config: Any) -> str | None:
     kinds = set(task.devices.values())
     if "linux" in kinds and config.devices.linux != "qemu":
         return f"the {config.devices.linux!r} Linux backend is not checkpointed"
-    if "android" in kinds and config.devices.android != "sim":
-        return f"the {config.devices.android!r} Android backend is not checkpointed yet"
+    if "android" in kinds and config.devices.android not in ("sim", "avd"):
+        return f"the {config.devices.android!r} Android backend is not checkpointed"
     return None
 
 
@@ -115,6 +116,9 @@ def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
             "density": sim.density,
         },
         "vm_image": _vm_key(config) if "linux" in task.devices.values() else None,
+        "avd": _avd_key(config)
+        if "android" in task.devices.values() and config.devices.android == "avd"
+        else None,
     }
 
 
@@ -123,6 +127,29 @@ def _vm_key(config: Any) -> str:
     from linux_vm.backends import QemuBackend
 
     return QemuBackend(config.backend_config("linux")).snapshot_key()
+
+
+def _avd_key(config: Any) -> dict[str, Any]:
+    """The AVD a saved phone runs on: its name, its config.ini and system image (an emulator
+    snapshot loads only on the AVD and image that saved it), and its base snapshot."""
+    from emulator.avd import avd_dir, find_sdk
+
+    avd = config.android.avd
+    sdk = find_sdk(avd.sdk)
+    name = avd.name
+    if not name:
+        from emulator.avd import list_avds
+
+        found = list_avds(sdk)
+        name = found[0] if len(found) == 1 else None
+    if not name:
+        raise CheckpointError("android.avd.name is not set and the AVD is not the only one")
+    ini = (avd_dir(sdk, name) / "config.ini").read_bytes()
+    return {
+        "name": name,
+        "config": hashlib.sha256(ini).hexdigest(),
+        "base_snapshot": avd.snapshot,
+    }
 
 
 def key_of(parts: Mapping[str, Any]) -> str:
@@ -202,8 +229,6 @@ class Store:
     ) -> int:
         """Snapshot every phone through its console, keep the state ``baseline`` (the
         snapshot a restore hands on without reading it again) and ``meta``; returns bytes."""
-        from emulator.console import Console
-
         tmp = self.dir / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir(parents=True)
         try:
@@ -213,11 +238,7 @@ class Store:
                 if device.kind == "linux":
                     _save_vm(device, folder)
                 else:
-                    port, token = _console(device)
-                    with Console(port, token_path=token) as con:
-                        con.snapshot_save(SNAPSHOT_NAME)
-                    src = Path(device.snapshot_dir) / SNAPSHOT_NAME
-                    shutil.copytree(src, folder, symlinks=True)
+                    _save_phone(device, folder)
                 devices[role] = {"kind": device.kind, "files": _file_hashes(folder)}
             services = None
             stack = getattr(world, "service_stack", None)
@@ -338,6 +359,26 @@ def _save_vm(device: Any, folder: Path) -> None:
     if vm is None or overlay is None:
         raise CheckpointError(f"{device.role}: this Linux machine is not a VM of the rig's")
     save_running(vm, Path(overlay), folder)
+
+
+def _save_phone(device: Any, folder: Path) -> None:
+    """``avd snapshot save`` on the phone's console, then the snapshot copied to ``folder``
+    and dropped from the phone's (an AVD's shared) snapshots folder."""
+    from emulator.console import Console
+
+    port, token = _console(device)
+    name = f"{SNAPSHOT_NAME}-{uuid.uuid4().hex[:10]}"  # an AVD's folder is every instance's
+    src = Path(device.snapshot_dir) / name
+    try:
+        with Console(port, token_path=token) as con:
+            con.snapshot_save(name)
+        if not src.is_dir():
+            raise CheckpointError(
+                f"{device.role}: the console saved {name!r} but it is not in {src.parent}"
+            )
+        shutil.copytree(src, folder, symlinks=True)
+    finally:
+        shutil.rmtree(src, ignore_errors=True)
 
 
 def _console(device: Any) -> tuple[int, Path | None]:

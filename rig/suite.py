@@ -124,6 +124,8 @@ def _run_trial(
             steps=result.steps,
             seconds=sum(p.get("seconds", 0) for p in result.phases.values() if isinstance(p, dict)),
             world=result.setup.get("world"),
+            # Why a checkpointed trial seeded fresh (a fallback, an unsupported backend).
+            world_reason=result.setup.get("reason"),
             setup_s=result.setup.get("seconds"),
         )
     except Exception as exc:  # the rig itself broke for this trial: report it, keep the suite going
