@@ -4,8 +4,9 @@ from its world checkpoint (allocate from the saved states + clock + digest check
     python benchmarks/bench_reset.py [--rounds 5] [TASK ...]
 
 Runs real episodes' setup phases (no agent), alternating fresh and restored so both see the
-same machine load; prints the medians and their ratio. By default three bundled tasks: a
-phone only, a laptop only (QEMU), and a phone with a laptop and mail, calendar and contacts.
+same machine load; prints the medians, their ratio and each phase's median. By default four
+bundled tasks: a phone only, a phone with mail, calendar and contacts, a laptop only (QEMU),
+and a phone with a laptop and mail, calendar and contacts.
 Checkpoints go to a scratch folder (``paths.checkpoints``); the VM image and its booted
 state come from the usual cache.
 """
@@ -32,16 +33,23 @@ ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "tasks" / "suite"
 DEFAULT = [
     SUITE / "delete-one-calendar-event",  # phone only
+    SUITE / "forward-kita-excursion-to-jonas",  # phone + mail, calendar, contacts
     SUITE / "backup-log-failed-night",  # laptop only
     SUITE / "mail-keybox-code-to-cleaner",  # phone + laptop + mail, calendar, contacts
 ]
+
+
+PHASES = ("allocate", "clock", "seed", "baseline")
 
 
 def setup_seconds(task: Path, config, out: Path, checkpoint: bool) -> tuple[float, dict]:
     episode = Episode(load_task(task), config, out, "bench", checkpoint=checkpoint)
     try:
         episode.setup()
-        return episode.result.setup["seconds"], episode.result.setup
+        info = dict(episode.result.setup)
+        phases = episode.recorder.phases
+        info["phases"] = {p: (phases.get(p) or {}).get("seconds", 0.0) for p in PHASES}
+        return info["seconds"], info
     finally:
         episode.close()
         shutil.rmtree(out, ignore_errors=True)
@@ -60,13 +68,15 @@ def main() -> None:
             for task in args.tasks:
                 build, info = setup_seconds(task, config, Path(tmp) / "build", True)
                 assert info["world"] == "fresh" and info.get("saved"), info
-                fresh, restored = [], []
+                fresh, restored, fresh_ph, restored_ph = [], [], [], []
                 for i in range(args.rounds):
                     s, info = setup_seconds(task, config, Path(tmp) / f"f{i}", False)
                     fresh.append(s)
+                    fresh_ph.append(info["phases"])
                     s, info = setup_seconds(task, config, Path(tmp) / f"r{i}", True)
                     assert info["world"] == "restored", info
                     restored.append(s)
+                    restored_ph.append(info["phases"])
                 f, r = statistics.median(fresh), statistics.median(restored)
                 print(
                     f"{task.name}: fresh {f:.2f}s, restored {r:.2f}s (median of {args.rounds}), "
@@ -74,6 +84,9 @@ def main() -> None:
                     f"fresh {sorted(fresh)}, restored {sorted(restored)}",
                     flush=True,
                 )
+                for label, rows in (("fresh", fresh_ph), ("restored", restored_ph)):
+                    medians = {p: statistics.median(row[p] for row in rows) for p in PHASES}
+                    print(f"  {label} phases (median s): {medians}", flush=True)
                 print("load:", Path("/proc/loadavg").read_text().strip(), flush=True)
     finally:
         subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
