@@ -115,6 +115,9 @@ def check_live(
             at("source", "a live file carries its text inline (text:), not a source file")
         if event.kind == "sms.received" and re.search(r"[\r\n]", getattr(event, "body", "")):
             at("body", "a live SMS is one line (the console's sms send takes one line)")
+        if event.kind == "sms.received" and not re.search(r"\d", getattr(event, "address", "")):
+            # The console sends from a number: a name like 'DHL' would arrive from elsewhere.
+            at("address", "a live SMS comes from a number (the console's sms send has no names)")
         if event.t < now:
             at("t", f"{iso(event.t)} is before now ({iso(now)}); a live event happens later")
         elif event.t - now > MAX_AHEAD:

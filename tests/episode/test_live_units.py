@@ -79,6 +79,11 @@ def test_a_live_section_loads_with_offsets_after_now(tmp_path):
             "live[0].body: a live SMS is one line",
         ),
         (
+            GOOD.replace("address: '+49 170 1'", "address: DHL"),
+            12,
+            "live[0].address: a live SMS comes from a number",
+        ),
+        (
             GOOD.replace("keywords: [x]", "keywords: [x], within: '30m of live[3]'"),
             14,
             "checks[0].within: 'live[3]' is not a live event of the task (live: live0)",
