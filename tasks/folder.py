@@ -430,7 +430,9 @@ def check_task(yaml_path: Path) -> tuple[LoadedTask | None, list[Problem]]:
                 at((*loc, "kind"), label, why, file)
 
     declared = [str(n) for n in raw.get("services") or [] if isinstance(n, str)]
-    live, live_problems = check_live(raw.get("live"), src, ctx, devices, declared)
+    # Live events read the persona's facts as plot events do ({{persona.bank.account}}).
+    live_raw = facts(raw.get("live"), src, ("live",))
+    live, live_problems = check_live(live_raw, src, ctx, devices, declared)
     problems.extend(live_problems)
     if live and task is not None and persona_ok:
         known = {

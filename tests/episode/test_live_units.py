@@ -317,3 +317,26 @@ def test_live_deliveries_get_their_lane_in_the_report_timeline(tmp_path):
         (3.5, "mail.received → service:mail at 09:05 FAILED: down", "err"),
     ]
     assert list(lanes) == ["phone", "live events", "agent"]
+
+
+def test_live_events_read_the_personas_facts_as_plot_events_do(tmp_path):
+    bank = (
+        "events: {persona: maya}\nservices: [bank]\nclock: {mode: stepped}\nlive:\n"
+        "  - {t: +1h, kind: bank.transaction, target: service:bank, account: '__ACC__',"
+        " amount: -59.00, currency: EUR, counterparty: Urban Sports Club}\n"
+        "checks:\n  - {kind: message, keywords: [x]}\n"
+    )
+    head = HEAD.replace("services: [mail]\n", "")
+    (tmp_path / "task.yaml").write_text(
+        head + bank.replace("__ACC__", "{{persona.bank.account}}"), encoding="utf-8"
+    )
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    loaded, problems = check_task(tmp_path / "task.yaml")
+    assert problems == []
+    assert loaded.live[0].account == "DE44 4306 0967 1234 5678 00"  # maya's own account
+    (tmp_path / "task.yaml").write_text(
+        head + bank.replace("__ACC__", "{{persona.bank.iban_typo}}"), encoding="utf-8"
+    )
+    _, problems = check_task(tmp_path / "task.yaml")
+    shown = [str(p).removeprefix(str(tmp_path / "task.yaml")) for p in problems]
+    assert len(shown) == 1 and shown[0].startswith(":13: live[0].account: no persona fact"), shown
