@@ -12,7 +12,7 @@ def solve(env):
     env.launch("phone", "com.android.email")
     env.tap_text("phone", "^Ausflug Freitag: Wer holt Emil im Tierpark ab", regex=True)
     env.see("phone", "wer Emil")
-    reply = env.ask_user("The Kita asks who collects Emil at the Tierpark on Friday at 14:00 — who?")
+    reply = env.ask_user("The Kita asks: who collects Emil at the Tierpark on Friday at 14:00?")
     name = re.search(r"Renate Fischer|Oma Renate", reply)
     assert name, reply
     env.tap_text("phone", "Reply")
