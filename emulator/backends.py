@@ -29,6 +29,7 @@ from filelock import FileLock
 from emulator.adb import AdbServer
 from emulator.agent import start_agent, stop_agent
 from emulator.apks import install_apks
+from emulator.apps import apps_for
 from emulator.attach import SerialLeases, attach
 from emulator.avd import (
     EmulatorInstance,
@@ -79,8 +80,10 @@ class _AndroidBackend:
         """What every device needs before a world uses it: the configured APKs, then a way
         to type any text (uiautomator2's agent, else the ADB Keyboard), or a
         :class:`~emulator.errors.DeviceUnfit` saying what to install."""
-        device.apks = install_apks(device, list(self.config.android.apks))
+        android = self.config.android
+        device.apks = install_apks(device, list(android.apks))
         device.text_input = start_agent(device)
+        device.apps = apps_for(device, android.app_profile, android.app_profiles)
 
     def _device(self, serial: str, role: str) -> AdbAndroidDevice:
         return AdbAndroidDevice(

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from emulator.apps import PACKAGE_NAME
 
 
 class _Section(BaseModel):
@@ -53,11 +55,36 @@ class AndroidConfig(_Section):
     attach: AttachAndroidConfig = Field(default_factory=AttachAndroidConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     adb: str | None = Field(default=None, description="adb binary; default: the one on PATH")
+    app_profile: str = Field(
+        default="auto",
+        description="which packages fill the app roles (messages, contacts, clock, ...): "
+        "auto (virtual-phone on the virtual phone, else aosp), virtual-phone, aosp, or a "
+        "name under [android.app_profiles]",
+    )
+    app_profiles: dict[str, dict[str, str | list[str]]] = Field(
+        default_factory=dict,
+        description="profiles of one's own: role = package (or a list, the first installed "
+        "wins); roles not named fall back to aosp",
+    )
     apks: list[Path] = Field(
         default_factory=list,
         description="APKs installed on every Android device at allocate (skipped when the "
         "device has that versionCode), e.g. ADBKeyboard.apk",
     )
+
+    @model_validator(mode="after")
+    def _known_profile(self) -> AndroidConfig:
+        known = ["auto", "virtual-phone", "aosp", *self.app_profiles]
+        if self.app_profile not in known:
+            raise ValueError(f"unknown app_profile {self.app_profile!r}; known: {', '.join(known)}")
+        for name, roles in self.app_profiles.items():
+            for role, packages in roles.items():
+                for package in [packages] if isinstance(packages, str) else packages:
+                    if not PACKAGE_NAME.match(package):
+                        raise ValueError(
+                            f"app_profiles.{name}.{role}: {package!r} is not a package name"
+                        )
+        return self
 
 
 class AndroidBackendConfig(BaseModel):

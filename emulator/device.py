@@ -242,6 +242,9 @@ class AdbAndroidDevice:
         # and how Unicode is typed ("uiautomator2" or "adbkeyboard", emulator.agent).
         self.apks: list[Any] = []
         self.text_input: str | None = None
+        # Which packages fill the app roles here (emulator.apps.Apps): the backend sets it
+        # from rig.toml; a device made by hand gets the ``auto`` profile on first use.
+        self._apps: Any = None
 
     def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
         """The device's logs for the record: ``logcat.txt`` and the backend's host logs.
@@ -707,8 +710,33 @@ class AdbAndroidDevice:
     def has_package(self, package: str) -> bool:
         return self.shell(f"pm path {shlex.quote(package)}").stdout.startswith("package:")
 
-    def launch(self, package: str) -> None:
-        """Start ``package`` (its launcher activity) or ``package/activity``."""
+    @property
+    def apps(self) -> Any:
+        if self._apps is None:
+            from emulator.apps import apps_for
+
+            self._apps = apps_for(self, "auto", {})
+        return self._apps
+
+    @apps.setter
+    def apps(self, value: Any) -> None:
+        self._apps = value
+
+    def launch(self, app: str) -> None:
+        """Start the app that fills a role here (``messages``, ``clock`` …:
+        :mod:`emulator.apps`), or ``package`` (its launcher activity) or
+        ``package/activity``."""
+        package = self.apps.resolve(app)
+        try:
+            self._launch(package)
+        except AndroidInputError:
+            # The packages seen earlier may be stale (an app removed or added since).
+            again = self.apps.resolve(app, refresh=True)
+            if again == package:
+                raise
+            self._launch(again)
+
+    def _launch(self, package: str) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.]+(/[A-Za-z0-9_.$]+)?", package):
             raise AndroidInputError(f"not a package name: {package!r}")
         if "/" in package:

@@ -110,7 +110,11 @@ class Key(_DeviceAction):
 
 class Launch(_DeviceAction):
     action: Literal["launch"] = "launch"
-    app: str = Field(min_length=1, description="package name, e.g. com.android.contacts")
+    app: str = Field(
+        min_length=1,
+        description="an app role (messages, contacts, calendar, clock, files, notes, mail, "
+        "chat, settings …) or a package name, e.g. com.android.contacts",
+    )
 
 
 class Screenshot(_DeviceAction):

@@ -223,9 +223,10 @@ def android_checks(device: Any) -> list[tuple[str, Callable[[], str]]]:
         return f"{len(nodes)} nodes, focus {device.current_app()}"
 
     def taps_and_keys() -> str:
-        device.launch("com.android.settings")
+        settings = app_package(device, "settings")
+        device.launch(settings)
         before = device.current_app()
-        expect(before[0] == "com.android.settings", f"launch settings: focus {before}")
+        expect(before[0] == settings, f"launch settings: focus {before}")
         root = ET.fromstring(device.ui_tree().encode())
         # A list row that opens a page: clickable, below the top quarter (not a toolbar),
         # with a label inside.
@@ -235,7 +236,7 @@ def android_checks(device: Any) -> list[tuple[str, Callable[[], str]]]:
                 n
                 for n in root.iter("node")
                 if n.get("clickable") == "true"
-                and n.get("package") == "com.android.settings"
+                and n.get("package") == settings
                 and _bounds(n)[1] > height // 4
                 and any(c.get("text") for c in n.iter("node"))
                 # not a switch: toggling airplane mode on a lent phone is not a check's business
@@ -266,11 +267,11 @@ def android_checks(device: Any) -> list[tuple[str, Callable[[], str]]]:
         device.key("HOME")
         time.sleep(0.3)
         home = device.current_app()
-        expect(home[0] != "com.android.settings", f"HOME left focus on {home}")
+        expect(home[0] != settings, f"HOME left focus on {home}")
         return f"tap on {label!r} -> {after[1]}; BACK -> {back[1]}; HOME -> {home[0]}"
 
     def typing() -> str:
-        device.launch("com.android.contacts")
+        device.launch(app_package(device, "contacts"))
         root = ET.fromstring(device.ui_tree().encode())
         add = next(
             (n for n in root.iter("node") if n.get("content-desc") in _ADD_CONTACT),
@@ -326,6 +327,16 @@ def android_checks(device: Any) -> list[tuple[str, Callable[[], str]]]:
         ("taps, keys, swipes", taps_and_keys),
         ("typing ASCII and Unicode", typing),
     ]
+
+
+def app_package(device: Any, role: str) -> str:
+    """The package that fills ``role`` on the device (its app profile), else the virtual
+    phone's package for it (a device object made by hand has no profile)."""
+    from emulator.apps import VIRTUAL_PHONE
+
+    apps = getattr(device, "apps", None)
+    found = apps.package(role) if apps is not None else None
+    return found or VIRTUAL_PHONE[role][0]
 
 
 def _bounds(node: ET.Element) -> tuple[int, int, int, int]:

@@ -386,7 +386,7 @@ class Scorer:
     def _ui(self, c: S.UiCheck) -> tuple[bool, str]:
         ui = state.focused_ui(self.world[c.device])
         package, activity = ui["package"], ui["activity"]
-        if c.app is not None and package != c.app:
+        if c.app is not None and not _is_app(self.world[c.device], c.app, package):
             return False, f"focused app is {package}, want {c.app}"
         if c.screen_text:
             shown = _visible_text(ui["tree"])
@@ -594,3 +594,10 @@ class Scorer:
             if changed:
                 return False, f"{len(changed)} file(s) under {root} changed, e.g. {changed[0]}"
         return True, "files unchanged"
+
+
+def _is_app(device: Any, app: str, package: str) -> bool:
+    """Whether the focused ``package`` is ``app``: a role (``messages``) or a package name,
+    through the device's app profile when it has one (emulator.apps)."""
+    apps = getattr(device, "apps", None)
+    return app == package if apps is None else apps.matches(app, package)

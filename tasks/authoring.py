@@ -255,7 +255,7 @@ def scaffold(name: str, devices: dict[str, str], services: list[str]) -> tuple[s
         "def solve(env):\n"
         "    # TODO act as the agent would, e.g.\n"
         '    #   env.shell("laptop", "cat ~/Documents/TODO.md")\n'
-        '    #   env.launch("phone", "com.google.android.apps.messaging")\n'
+        '    #   env.launch("phone", "messages")  # an app role, or a package name\n'
         '    #   env.answer("...")\n'
         "    # Until then this oracle does nothing, so the task is not sound yet\n"
         "    # (rig tasks validate --run says: oracle fails).\n"

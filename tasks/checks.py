@@ -309,7 +309,10 @@ class CommandCheck(Check):
 class UiCheck(Check):
     kind: Literal["ui"]
     device: str
-    app: str | None = Field(default=None, description="package of the focused app")
+    app: str | None = Field(
+        default=None,
+        description="the focused app: a role (messages, calendar, clock …) or a package name",
+    )
     screen_text: list[str] = Field(default_factory=list)
     device_kinds: ClassVar[tuple[str, ...]] = ("android",)
 

@@ -94,3 +94,19 @@ def uninstall(vfs: Any, package: str) -> bool:
         vfs.remove(folder, recursive=True)
     _save(vfs, packages)
     return True
+
+
+HIDDEN = "/data/system/removed-for-user.json"
+
+
+def removed_for_user(vfs: Any) -> set[str]:
+    """System packages ``pm uninstall --user 0`` removed for the user (still on /system)."""
+    if not vfs.exists(HIDDEN):
+        return set()
+    return set(json.loads(vfs.read_bytes(HIDDEN).decode("utf-8")))
+
+
+def remove_for_user(vfs: Any, package: str) -> None:
+    gone = removed_for_user(vfs) | {package}
+    vfs.mkdir("/data/system")
+    vfs.write_bytes(HIDDEN, json.dumps(sorted(gone)).encode("utf-8"), 0o600)

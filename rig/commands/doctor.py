@@ -132,9 +132,12 @@ def battery(cfg: Any, android: str | None, linux: str | None, out: Path | None) 
             table = Table(title=f"conformance: {kind} {spec}")
             for col in ("check", "result", "evidence", "s"):
                 table.add_column(col, overflow="fold")
+            roles: dict[str, str | None] = {}
             try:
                 with bring_up(kind, cfg, root / kind) as device:
                     checks = run_battery(device)
+                    if getattr(device, "apps", None) is not None:
+                        roles = device.apps.table()
             except Exception as exc:  # the device did not come up: one failed row says why
                 table.add_row(
                     "bring up", "[red]FAIL[/red]", Text(f"{type(exc).__name__}: {exc}"), ""
@@ -151,4 +154,18 @@ def battery(cfg: Any, android: str | None, linux: str | None, out: Path | None) 
             console.print(
                 Text(f"{kind} {spec}: {len(checks) - len(bad)}/{len(checks)} checks passed")
             )
+            if roles:
+                print_roles(console, f"{kind} {spec}", device.apps.profile, roles)
     return 1 if failed else 0
+
+
+def print_roles(console: Console, name: str, profile: str, roles: dict[str, str | None]) -> None:
+    """Which app roles the device can fill (tasks name apps by role), and with what."""
+    table = Table(title=f"app roles: {name} (profile {profile})")
+    for col in ("role", "package"):
+        table.add_column(col)
+    for role, package in roles.items():
+        table.add_row(role, package or "[yellow]none installed[/yellow]")
+    console.print(table)
+    filled = [r for r, p in roles.items() if p]
+    console.print(Text(f"roles filled: {len(filled)}/{len(roles)}: {', '.join(filled)}"))

@@ -113,6 +113,9 @@ def test_doctor_prints_the_table_and_exits_zero(tmp_path, adb_port) -> None:
     assert result.exit_code == 0, result.output
     assert "conformance: android sim" in result.output
     assert f"{ANDROID_CHECKS}/{ANDROID_CHECKS} checks passed" in result.output
+    # Which app roles the phone fills (tasks name apps by role), and with which package.
+    assert "app roles: android sim (profile virtual-phone)" in result.output
+    assert "roles filled: 13/13: messages, contacts, calendar, clock, files" in result.output
 
 
 def test_doctor_exits_one_when_the_device_does_not_come_up(tmp_path, adb_port) -> None:

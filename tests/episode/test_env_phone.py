@@ -32,8 +32,9 @@ def _text_of(env: Env, role: str, cls: str = "EditText") -> list[str]:
 def test_type_then_delete_key_edits_the_field(world):
     env = Env(world, "edit a field")
     env.reset()
-    obs, _, _ = env.step({"action": "launch", "device": "phone", "app": "com.android.contacts"})
+    obs, _, _ = env.step({"action": "launch", "device": "phone", "app": "contacts"})  # a role
     assert obs.ok and obs.screenshot_png
+    assert world["phone"].current_app()[0] == "com.android.contacts"
     add = next(e for e in env.elements("phone") if e.desc == "Add contact")
     assert env.step({"action": "tap", "device": "phone", "element": add.id})[0].ok
     first = next(e for e in env.elements("phone") if e.text == "First name")
@@ -54,6 +55,10 @@ def test_type_then_delete_key_edits_the_field(world):
         ({"action": "shell", "device": "phone", "command": "ls"}, "not an action for 'phone'"),
         ({"action": "tap", "device": "tablet", "x": 1, "y": 1}, "no device with role 'tablet'"),
         ({"action": "key", "device": "phone", "key": "warp"}, "unknown key 'warp'"),
+        (
+            {"action": "launch", "device": "phone", "app": "weather"},
+            "'weather' is neither a package name nor an app role; roles: messages, contacts",
+        ),
         (
             {"action": "swipe", "device": "phone", "x1": 0, "y1": 0, "x2": 0, "y2": 9000},
             "off the screen",

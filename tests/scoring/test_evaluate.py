@@ -162,6 +162,9 @@ def test_app_db_and_command_and_ui(world):
         world, {**ui, "app": "com.android.contacts", "screen_text": ["Lena Schmidt"]}
     ).passed
     assert not _one(world, {**ui, "app": "com.android.calendar"}).passed
+    assert _one(world, {**ui, "app": "contacts"}).passed  # a role, through the app profile
+    wrong = _one(world, {**ui, "app": "calendar"})
+    assert not wrong.passed and wrong.detail == "focused app is com.android.contacts, want calendar"
     assert not _one(world, {**ui, "screen_text": ["Lena Schmitt"]}).passed
 
 

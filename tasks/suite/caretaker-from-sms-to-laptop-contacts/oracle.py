@@ -5,7 +5,7 @@ import re
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"WBG Friedrichshain|030 2901 4400|\+49 30 2901 4400", regex=True)
     texts = env.see("phone", "Dariusz Nowicki")
     sms = next(t for t in texts if "Dariusz Nowicki" in t)

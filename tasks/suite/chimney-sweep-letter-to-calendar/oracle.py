@@ -14,7 +14,7 @@ def solve(env):
     hh, mm = (int(x) for x in start.split(":"))
     end_min = hh * 60 + mm + int(minutes)
     end = f"{end_min // 60:02d}:{end_min % 60:02d}"
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.tap_desc("phone", "New event")
     texts = env.screen_text("phone")
     date = next(t for t in texts if re.fullmatch(r"\d{4}-\d\d-\d\d", t))

@@ -8,7 +8,7 @@ def solve(env):
     mail = env.mail("laptop", "q-8841@hikari")
     number = re.search(r"Mobile: (\+[\d ]+)", mail)
     assert number and "kenta.sato@hikari-movers.example" in mail, mail
-    env.launch("phone", "com.android.contacts")
+    env.launch("phone", "contacts")
     env.tap_desc("phone", "Add contact")
     env.tap_text("phone", "First name")
     env.type("phone", "Kenta")

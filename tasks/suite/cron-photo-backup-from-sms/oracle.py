@@ -3,7 +3,7 @@ line for the existing script (keeping whatever is already there)."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Jonas Fischer")
     env.see("phone", "Korrektur", "sonntags um 03:15")
     line = "15 3 * * 0 $HOME/bin/backup-photos.sh"

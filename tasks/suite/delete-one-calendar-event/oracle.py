@@ -14,7 +14,7 @@ def tap_last(env, text: str) -> None:
 
 
 def solve(env):
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.tap_text("phone", "Day")
     env.tap_until("phone", "Next day", shown="Wed, Mar 18, 2026")
     env.tap_text("phone", TITLE)

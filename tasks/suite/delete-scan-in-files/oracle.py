@@ -12,7 +12,7 @@ def tap_last(env, text: str) -> None:
 
 
 def solve(env):
-    env.launch("phone", "com.android.documentsui")
+    env.launch("phone", "files")
     env.tap_text("phone", "Documents")
     env.tap_text("phone", "Receipts")
     env.tap_text("phone", "^scan_0412\\.pdf$", regex=True)

@@ -17,10 +17,10 @@ def tap_last(env, text: str) -> None:
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "+49 30 2900 4411")
     env.see("phone", "Fr 20.03. um 08:00")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.tap_text("phone", "Dentist – Dr. Baumann")
     env.tap_text("phone", "Delete")
     tap_last(env, "Delete")  # the confirmation dialog's button

@@ -7,7 +7,7 @@ def solve(env):
     wifi = env.shell("laptop", "cat ~/Documents/Haushalt/WLAN.txt")
     m = re.search(r"^Gäste-WLAN .*pw\s+(\S+)", wifi.stdout, re.M)
     assert m, wifi.stdout
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Jonas Fischer")
     env.see("phone", "guest wifi password")
     env.tap_text("phone", "Text message")

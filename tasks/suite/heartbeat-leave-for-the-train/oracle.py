@@ -9,7 +9,7 @@ def solve(env):
     booking = env.read_file("laptop", "/home/user/Documents/Reisen/bahn-buchung-2026-03-17.txt")
     assert "ICE 1537  Berlin Hbf ab 17:12, Gleis 14" in booking, booking
     env.sleep_until("16:30")
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "DB Reiseinfo")
     env.see("phone", "neue Abfahrt Berlin Hbf 17:52")
     env.notify(

@@ -5,7 +5,7 @@ bank export for that payment, then notify."""
 def solve(env):
     paid = env.shell("laptop", "grep -h 'Kita Sonnenblume' ~/Documents/Bank/*.csv")
     assert "Puppentheater Emil" in paid.stdout and "Tierpark" not in paid.stdout, paid.stdout
-    env.launch("phone", "com.android.documentsui")
+    env.launch("phone", "files")
     env.tap_text("phone", "Documents")
     env.tap_text("phone", "Kita")
     env.tap_text("phone", "Elternbrief Tierpark.txt")

@@ -6,7 +6,7 @@ import shlex
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"Jonas Fischer|0160 9876 5432|\+49 160 9876 5432", regex=True)
     env.see("phone", "genaue Fehlermeldung vom Foto-Backup von heute Nacht")
     log = env.read_file("laptop", "/home/user/logs/backup-photos.log")

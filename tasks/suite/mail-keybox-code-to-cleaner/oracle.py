@@ -8,10 +8,10 @@ def solve(env):
     note = env.read_file("laptop", "/home/user/notes/wohnung.md")
     current = re.search(r"Code seit [^*]*\*\*(\d{4})\*\*", note)
     assert current, note
-    env.launch("phone", "com.android.contacts")
+    env.launch("phone", "contacts")
     env.tap_text("phone", "Anja Kowalczyk")
     env.see("phone", "anja.kowalczyk@putzfee.example")
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_desc("phone", "Compose")
     env.tap_text("phone", "To")
     env.type("phone", "anja.kowalczyk@putzfee.example")

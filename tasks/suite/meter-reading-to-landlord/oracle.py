@@ -8,7 +8,7 @@ def solve(env):
     rows = re.findall(r"\| (\d{4}-\d\d-\d\d) \| ([\d.]+) ", table.stdout)
     assert rows, table.stdout
     reading = max(rows)[1]
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "030 22017788")
     env.see("phone", "Stromzählerstand")
     env.tap_text("phone", "Text message")

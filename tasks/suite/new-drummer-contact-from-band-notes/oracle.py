@@ -9,7 +9,7 @@ def solve(env):
     found = re.search(r"Drums \(from March\): \*\*(\w+) (\w+)\*\*, ([\d-]+)", notes)
     assert found, notes
     first, last, number = found.groups()
-    env.launch("phone", "com.android.contacts")
+    env.launch("phone", "contacts")
     env.tap_desc("phone", "Add contact")
     env.tap_text("phone", "First name")
     env.type("phone", first)

@@ -7,7 +7,7 @@ def solve(env):
     assert "INC-2291" in unread.stdout, unread.stdout
     mail = env.mail("laptop", "inc-2291-move@")
     assert "Wednesday 18 March, 16:00" in mail, mail
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.see("phone", "parent-teacher")
     env.notify(
         "Clash on Wednesday 18 March: Takeshi moved the INC-2291 incident review to "

@@ -10,7 +10,7 @@ def solve(env):
     assert "- [ ] Outdoor Supply rain jacket (OS-48213)" in todo, todo
     policy = env.mail("laptop", "os-48213-confirm@outdoorsupply.example")
     assert "within\n30 days of delivery" in policy or "30 days of delivery" in policy, policy
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^Canada Post: Your parcel from OUTDOOR SUPPLY", regex=True)
     texts = env.see("phone", "OUTDOOR SUPPLY CO")
     line = next(t for t in texts if "OUTDOOR SUPPLY CO" in t)

@@ -3,10 +3,10 @@ Jonas's trip in the laptop's family plan; notify, change nothing."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Kita Sonnenschein|030 2904 5566|\\+49 30 2904 5566", regex=True)
     env.see("phone", "bereits um 12:00 Uhr")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.find("phone", text="Emil abholen (Jonas)")
     plan = env.read_file("laptop", "/home/user/Documents/Familie/wochenplan.md")
     assert "Jonas in Hamburg" in plan, plan

@@ -13,7 +13,7 @@ def solve(env):
     )
     primary = [r["week_start"] for r in rows if r["primary"] == "Aiko Tanaka"]
     assert "2026-03-23" in primary, primary
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"Naomi Fujita|070 3333 4444|\+81 70 3333 4444", regex=True)
     env.see("phone", "3/28(土)の結婚式", "箱根")
     env.notify(

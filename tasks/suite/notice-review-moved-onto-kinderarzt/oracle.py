@@ -3,10 +3,10 @@ notify the user, change nothing."""
 
 
 def solve(env):
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_text("phone", "Q1 review moves to Thursday", regex=True)
     env.see("phone", "moves to Thursday,\n16:00–17:00")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.find("phone", text="Kinderarzt: Emil U9")
     env.find("phone", text=r"^16:00 – 16:45", regex=True)
     env.notify(

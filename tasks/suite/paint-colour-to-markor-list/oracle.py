@@ -9,7 +9,7 @@ def solve(env):
     notes = env.read_file("laptop", "/home/user/Documents/Wohnung/renovierung-kinderzimmer.md")
     chosen = re.search(r"^- \*\*(RAL \d{4} [^*]+)\*\*, matt, (2 × 10 l)", notes, re.MULTILINE)
     assert chosen, notes
-    env.launch("phone", "net.gsantner.markor")
+    env.launch("phone", "notes")
     env.tap_text("phone", "baumarkt.md")
     editor = env.find("phone", text=r"^# Baumarkt Samstag", regex=True)
     element = next(e for e in env.env.elements("phone") if e.id == editor)

@@ -4,7 +4,7 @@ import re
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "DHL")
     texts = env.see("phone", "Packstation 128")
     newest = [t for t in texts if "Packstation 128" in t][-1]

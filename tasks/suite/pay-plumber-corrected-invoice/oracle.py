@@ -34,7 +34,7 @@ def solve(env):
     assert pending["status"] == "code_required", pending
     code = None
     for _ in range(10):  # the SMS arrives within a moment; the list shows its first words
-        env.launch("phone", "com.google.android.apps.messaging")
+        env.launch("phone", "messages")
         found = re.findall(r"(\d{6}) is your code", "\n".join(env.screen_text("phone")))
         if found:
             code = found[-1]

@@ -5,7 +5,7 @@ import re
 
 
 def solve(env):
-    env.launch("phone", "net.gsantner.markor")
+    env.launch("phone", "notes")
     env.tap_text("phone", "nas-fotos.md")
     text = "\n".join(env.see("phone", "Für Mayas Laptop"))
     mine = re.search(r"Für Mayas Laptop:\s*\n(rsync [^\n]+)", text)

@@ -5,7 +5,7 @@ the entry on that day through the phone's calendar app (day view, New event)."""
 def solve(env):
     mail = env.mail("laptop", "confirm-2214@")
     assert "6:00 PM – 7:00 PM" in mail and "2250 Bloor St W" in mail, mail
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.tap_text("phone", "Day")
     env.tap_until("phone", "Next day", shown="Thu, Mar 19, 2026")
     env.tap_desc("phone", "New event")

@@ -3,7 +3,7 @@ rent row of the CSV with one sed on the laptop."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "HarbordPM")
     env.see("phone", "to $1,985.00/month")
     path = "~/notes/finance/budget-2026.csv"

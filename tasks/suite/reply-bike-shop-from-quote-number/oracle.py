@@ -8,7 +8,7 @@ def solve(env):
     mail = env.mail("laptop", "kv-2291@radwerk-friedrichshain.example")
     number = re.search(r"per SMS, sobald es fertig ist \((0[\d ]+)\)", mail)
     assert number, mail
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     national = number.group(1)
     env.tap_text("phone", rf"{national}|\+49 {national[1:]}", regex=True)
     env.see("phone", "Wann holen Sie es ab?")

@@ -3,10 +3,10 @@ reply (not reply all) in his thread."""
 
 
 def solve(env):
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.find("phone", text="Elternabend Klasse 2b")
     env.find("phone", text=r"^19:30 – 21:00", regex=True)  # the list scrolls to it
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_text("phone", "Elternabend – wann genau", regex=True)
     env.see("phone", "Ich hab noch 19 Uhr im Kopf")
     env.tap_text("phone", "Reply")

@@ -3,12 +3,12 @@ and reply in his conversation."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Jonas Fischer")
     env.see("phone", "swimming tomorrow")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.see("phone", "16:45 – 17:30")
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Jonas Fischer")
     env.tap_text("phone", "Text message")
     env.type("phone", "Swimming is tomorrow at 16:45 (until 17:30), Stadtbad Friedrichshain.")

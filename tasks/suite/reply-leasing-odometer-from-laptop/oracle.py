@@ -9,7 +9,7 @@ def solve(env):
     rows = re.findall(r"\| (\d{4}-\d\d-\d\d) \| (\d+) ", note)
     assert rows, note
     reading = max(rows)[1]
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_text("phone", "Jährliche Kilometerabfrage", regex=True)
     env.see("phone", "LV-88213")
     env.tap_text("phone", "Reply")

@@ -16,7 +16,7 @@ def solve(env):
     )
     assert labour == Decimal("588.50"), labour
     total = f"{labour:.2f}".replace(".", ",")
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_text("phone", "ESt 2025: Handwerkerleistungen", regex=True)
     env.see("phone", "ohne Material")
     env.tap_text("phone", "Reply")

@@ -3,10 +3,10 @@ notify the user; nothing on the phone changes."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^\+49 30 2961 7740$", regex=True)
     env.see("phone", "12:15")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.see("phone", "Pick up Emil")
     env.notify(
         "School ends early on Wednesday 18 March: please pick up Emil at 12:15, "

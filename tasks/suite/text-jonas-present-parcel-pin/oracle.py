@@ -12,7 +12,7 @@ def solve(env):
     tracking = re.search(r"Sendungsnummer DHL: ([\d ]+)", mail)
     assert tracking, mail
     digits = tracking.group(1).replace(" ", "").strip()
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^DHL: Ihre Sendung", regex=True)
     texts = env.see("phone", digits)
     sms = next(t for t in texts if digits in t)

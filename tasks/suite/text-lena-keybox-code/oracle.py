@@ -8,7 +8,7 @@ def solve(env):
     note = env.shell("laptop", "grep -ril 'schlüsselbox' ~/notes | xargs cat")
     code = re.search(r"Neuer Code[^*]*\*\*(\d+)\*\*", note.stdout)
     assert code, note.stdout
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Lena Albrecht")
     env.tap_text("phone", "Text message")
     env.type("phone", f"The key box code is {code.group(1)}.")

@@ -5,7 +5,7 @@ import re
 
 
 def solve(env):
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.see("phone", "Workshop München")
     mail = env.shell(
         "laptop", "for f in $(grep -rl 'Auftrag 8841' ~/Mail/INBOX); do mshow \"$f\"; done"

@@ -33,8 +33,10 @@ def installed(sh: Interp) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     ui_pkgs = sh.ctx.ui.packages() if sh.ctx.ui is not None else []
     added = [(p.package, p.path) for p in packages.installed(sh.vfs).values()]
+    removed = packages.removed_for_user(sh.vfs)
     for pkg, path in [*ui_pkgs, *BASE_PACKAGES, *added]:
-        seen.setdefault(pkg, path)
+        if pkg not in removed:
+            seen.setdefault(pkg, path)
     return list(seen.items())
 
 
@@ -137,10 +139,23 @@ def pm(sh: Interp, io: Io, argv: list[str]) -> int:
     if verb == "install":
         return _install(sh, io, rest)
     if verb == "uninstall":
-        pkg = next((a for a in rest if not a.startswith("-")), None)
+        pkg = next(
+            (
+                a
+                for i, a in enumerate(rest)
+                if not a.startswith("-") and rest[i - 1 : i] != ["--user"]
+            ),
+            None,
+        )
         if pkg is None:
             raise CommandError("Error: package name not specified", 255)
-        if not packages.uninstall(sh.vfs, pkg):
+        if "--user" in rest and pkg not in packages.installed(sh.vfs):
+            # A system app is removed for the user only (it stays on /system), as on a phone.
+            if pkg not in dict(installed(sh)):
+                io.out("Failure [not installed for 0]\n")
+                return 1
+            packages.remove_for_user(sh.vfs, pkg)
+        elif not packages.uninstall(sh.vfs, pkg):
             io.out("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
             return 1
         _log(sh, f"uninstalled {pkg}")
