@@ -104,6 +104,12 @@ class SuiteConfig(_Section):
 
     ray: str | None = Field(default=None, description="local | auto | HOST:PORT of a Ray head")
     ray_cpus: float = Field(default=1.0, gt=0, description="CPUs a trial reserves on Ray")
+    probe: Literal["ray", "always", "off"] = Field(
+        default="ray",
+        description="the quick conformance probe before a node's first trial of a suite; a node "
+        "that fails it is quarantined for the rest of the suite. ray: on Ray nodes; always: "
+        "local worker processes too (their node is this machine); off",
+    )
 
     @field_validator("ray")
     @classmethod

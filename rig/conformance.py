@@ -441,10 +441,11 @@ def _q(path: str) -> str:
 # -- running ---------------------------------------------------------------------------
 
 
-def run_battery(device: Any) -> list[Check]:
-    """Every check for the device's kind, each on its own (one failing does not stop the rest)."""
+def run_battery(device: Any, only: tuple[str, ...] | None = None) -> list[Check]:
+    """Every check for the device's kind (or those named in ``only``), each on its own (one
+    failing does not stop the rest)."""
     named = android_checks(device) if device.kind == "android" else linux_checks(device)
-    return [_run(name, fn) for name, fn in named]
+    return [_run(name, fn) for name, fn in named if only is None or name in only]
 
 
 @contextlib.contextmanager

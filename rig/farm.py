@@ -28,6 +28,7 @@ from hostproc.parent import set_pdeathsig
 from rig.errors import InfraError, RigError
 
 LOCAL = "local"
+NODE_LABEL = "ray.io/node-id"  # the label Ray gives every node: its id
 INSTALL_HINT = "install clawrig[ray] (pip install 'clawrig[ray]')"
 
 
@@ -36,8 +37,17 @@ class Farm:
 
     slots: int  # how many trials the suite keeps in flight
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
+        """Run ``fn(*args)``; ``avoid``: a node id the call should not run on if another
+        can take it (a retry after an infra error there)."""
         raise NotImplementedError
+
+    def quarantine(self, node_id: str) -> None:
+        """Send nothing more to ``node_id`` (it failed its conformance probe)."""
+
+    def healthy(self) -> bool:
+        """Whether any node not quarantined can still take a trial."""
+        return True
 
     def lost(self, exc: BaseException) -> str:
         """The infra-error text for a trial whose future raised ``exc``."""
@@ -112,6 +122,7 @@ class LocalFarm(Farm):
 
     def __init__(self, workers: int, lock: Path | None = None) -> None:
         self.slots = max(1, workers)
+        self._quarantined = False  # the one node: this machine and its devices
         self._lock = str(lock) if lock is not None else None
         self._pool = self._new_pool()
 
@@ -124,7 +135,13 @@ class LocalFarm(Farm):
             initargs=(os.getpid(), self._lock),
         )
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def quarantine(self, node_id: str) -> None:
+        self._quarantined = True
+
+    def healthy(self) -> bool:
+        return not self._quarantined
+
+    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
         try:
             return self._pool.submit(fn, *args)
         except BrokenProcessPool:
@@ -171,44 +188,78 @@ class RayFarm(Farm):
             workers = int(cpus // num_cpus)
         self.slots = max(1, workers)
         self._remotes: dict[Callable[..., Any], Any] = {}
+        self._quarantined: set[str] = set()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
         remote = self._remotes.get(fn)
         if remote is None:
-            remote = self._ray.remote(fn).options(num_cpus=self.num_cpus, max_retries=0)
+            remote = self._ray.remote(fn)
             self._remotes[fn] = remote
-        return remote.remote(*args).future()
+        options: dict[str, Any] = {"num_cpus": self.num_cpus, "max_retries": 0}
+        if self._quarantined or avoid:
+            from ray.util.scheduling_strategies import NodeLabelSchedulingStrategy, NotIn
+
+            # Quarantined nodes never; the node a retry failed on only if no other has room.
+            hard = {NODE_LABEL: NotIn(*sorted(self._quarantined))} if self._quarantined else {}
+            soft = {NODE_LABEL: NotIn(avoid)} if avoid else None
+            options["scheduling_strategy"] = NodeLabelSchedulingStrategy(hard=hard, soft=soft)
+        return remote.options(**options).remote(*args).future()
+
+    def quarantine(self, node_id: str) -> None:
+        self._quarantined.add(node_id)
+
+    def healthy(self) -> bool:
+        return bool(self._trial_nodes())
+
+    def _trial_nodes(self) -> list[dict[str, Any]]:
+        """Live nodes with room for a trial that are not quarantined."""
+        return [
+            n
+            for n in self._ray.nodes()
+            if n.get("Alive")
+            and n.get("Resources", {}).get("CPU", 0) >= self.num_cpus
+            and n["NodeID"] not in self._quarantined
+        ]
+
+    def on_every_node(
+        self, fn: Callable[..., Any], *args: Any, timeout: float = 600
+    ) -> dict[str, Any]:
+        """``fn(*args)`` once on every live node that can take a trial, pinned there; by
+        node label, the value or the exception it raised."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        remote = self._ray.remote(fn)
+        refs = {
+            f"{n['NodeManagerAddress']} (node {n['NodeID'][:8]})": remote.options(
+                num_cpus=0,
+                max_retries=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
+            ).remote(*args)
+            for n in self._trial_nodes()
+        }
+        results: dict[str, Any] = {}
+        for node, ref in refs.items():
+            try:
+                results[node] = self._ray.get(ref, timeout=timeout)
+            except Exception as exc:
+                results[node] = exc
+        return results
 
     def check_paths(self, paths: list[Path]) -> None:
         """Run a probe on every live node that can take a trial: each must see a file made
         just now in the first path (the out folder) and every other path, or trials there
         would write records the driver never sees."""
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         probe = paths[0] / f".farm-probe-{uuid.uuid4().hex}"
         probe.write_text("clawrig", encoding="utf-8")
         try:
-            remote = self._ray.remote(_missing_paths)
-            nodes = [
-                n
-                for n in self._ray.nodes()
-                if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) >= self.num_cpus
-            ]
-            refs = {
-                f"{n['NodeManagerAddress']} (node {n['NodeID'][:8]})": remote.options(
-                    num_cpus=0,
-                    max_retries=0,
-                    scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
-                ).remote([str(probe), *map(str, paths[1:])])
-                for n in nodes
-            }
+            found = self.on_every_node(
+                _missing_paths, [str(probe), *map(str, paths[1:])], timeout=120
+            )
             problems = []
-            for node, ref in refs.items():
-                try:
-                    missing = self._ray.get(ref, timeout=120)
-                except Exception as exc:
+            for node, missing in found.items():
+                if isinstance(missing, BaseException):
                     problems.append(
-                        f"{node}: probe failed: {type(exc).__name__}: {_first_line(exc)}"
+                        f"{node}: probe failed: {type(missing).__name__}: {_first_line(missing)}"
                     )
                     continue
                 problems += [f"{node}: cannot see {path}" for path in missing]

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import traceback
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -26,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from rig.config import RigConfig
+from rig.errors import InfraError
 from rig.farm import LOCAL, hold_out_folder, open_farm
+from rig.health import forgetting_probes
 from rig.recorder import write_json
 from rig.viewer import render_index
 from scoring.metrics import Trial, summarize
@@ -34,6 +37,7 @@ from tasks.folder import find_task_files, load_task
 from tasks.loader import ProblemsFound
 
 RESULTS = "results.jsonl"
+QUARANTINE = "quarantine.json"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class TrialSpec:
     trial: int
     mode: str
     surfaces: tuple[str, ...]
+    kinds: tuple[str, ...] = ()  # the device kinds the task needs (what a node's probe checks)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -65,7 +70,8 @@ def plan_trials(suite_dir: Path, trials: int) -> list[TrialSpec]:
             raise ValueError(f"task id {task.id!r} is used by {seen[task.id]} and {path}")
         seen[task.id] = str(path)
         for k in range(trials):
-            specs.append(TrialSpec(task.id, str(path), k, task.mode, tuple(task.surfaces)))
+            kinds = tuple(sorted(set(task.devices.values())))
+            specs.append(TrialSpec(task.id, str(path), k, task.mode, tuple(task.surfaces), kinds))
     return specs
 
 
@@ -90,14 +96,29 @@ def _run_trial(
     config_data: dict[str, Any],
     out: str,
     checkpoint: bool = False,
+    probe: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Worker-process entry point: one episode, returned as a results row.
 
     ``checkpoint``: restore the task's world checkpoint (the first worker to need it
-    builds it under a lock; the others wait and restore it)."""
+    builds it under a lock; the others wait and restore it). ``probe`` (``suite_id``,
+    ``kinds``): this node must have passed the suite's quick conformance probe (run now
+    if it has not been); a node that failed it runs nothing and the row is a
+    ``quarantine`` notice for the driver instead of a result."""
     from rig.agents import make_agent
     from rig.config import parse_config
     from rig.episode import run_episode
+    from rig.health import node_gate, node_identity
+
+    if probe is not None:
+        try:
+            bad = node_gate(probe["suite_id"], probe["kinds"], parse_config(config_data))
+        except Exception as exc:  # the probe itself broke: the node is not fit either
+            node_id, label = node_identity()
+            bad = {"node_id": node_id, "node": label, "check": "probe",
+                   "evidence": f"{type(exc).__name__}: {exc}"}  # fmt: skip
+        if bad is not None:
+            return {"task_id": spec.task_id, "trial": spec.trial, "quarantine": bad}
 
     folder = spec.folder(Path(out))
     if folder.exists():
@@ -109,6 +130,7 @@ def _run_trial(
         "surfaces": list(spec.surfaces),
         "report": str(folder.relative_to(out) / "report.html"),
         "worker": f"{socket.gethostname()}:{os.getpid()}",  # which node and process ran it
+        "node_id": node_identity()[0],  # where a retry should not go again
     }
     try:
         config = parse_config(config_data)
@@ -213,7 +235,15 @@ def _run_suite(
     finished = len(specs) - len(todo)
     if not todo:  # nothing to run: no farm to start (a Ray connection costs seconds)
         return write_outputs(out, specs, trials)
-    with open_farm(workers, ray, ray_cpus, lock) as farm:
+    kinds = sorted({k for s in todo for k in s.kinds})
+    suite_id = uuid.uuid4().hex[:12]
+    probing = config.suite.probe == "always" or (config.suite.probe == "ray" and farm_name != LOCAL)
+    probe = {"suite_id": suite_id, "kinds": kinds} if probing and kinds else None
+    quarantined: dict[str, dict[str, Any]] = {}
+    stranded: list[TrialSpec] = []
+    avoid: dict[tuple[str, int], str] = {}  # a retried trial prefers another node
+    (out / QUARANTINE).unlink(missing_ok=True)
+    with forgetting_probes(suite_id), open_farm(workers, ray, ray_cpus, lock) as farm:
         farm.check_paths([out, suite_dir])  # before results.jsonl exists: a refusal leaves none
         with open(out / RESULTS, "a", encoding="utf-8") as results:
             pending: dict[Future, TrialSpec] = {}
@@ -223,8 +253,8 @@ def _run_suite(
                 while queue and len(pending) < farm.slots:
                     spec = queue.pop(0)
                     attempts[spec.key] += 1
-                    job = (_run_trial, spec, agent, config_data, str(out), checkpoint)
-                    pending[farm.submit(*job)] = spec
+                    job = (_run_trial, spec, agent, config_data, str(out), checkpoint, probe)
+                    pending[farm.submit(*job, avoid=avoid.get(spec.key))] = spec
 
             submit()
             while pending:
@@ -244,17 +274,40 @@ def _run_suite(
                             "infra_error": farm.lost(exc),
                             "report": str(spec.folder(out).relative_to(out) / "report.html"),
                         }
+                    if row.get("quarantine"):  # the node failed its probe: not this trial's turn
+                        entry = row["quarantine"]
+                        if entry["node_id"] not in quarantined:
+                            quarantined[entry["node_id"]] = entry
+                            farm.quarantine(entry["node_id"])
+                            write_json(out / QUARANTINE, list(quarantined.values()))
+                        attempts[spec.key] -= 1
+                        (queue if farm.healthy() else stranded).append(spec)
+                        continue
                     row["attempt"] = attempts[spec.key]
                     results.write(json.dumps(row, ensure_ascii=False) + "\n")
                     results.flush()
                     if row.get("infra_error") and attempts[spec.key] <= retries:
+                        if row.get("node_id"):
+                            avoid[spec.key] = row["node_id"]
                         queue.append(spec)
                     else:
                         finished += 1
                     if on_result is not None:
                         on_result(row, finished, len(specs))
+                if not farm.healthy():
+                    stranded += queue
+                    queue.clear()
                 submit()
-    return write_outputs(out, specs, trials)
+    summary = write_outputs(out, specs, trials)
+    if stranded:
+        nodes = "; ".join(
+            f"{q['node']}: {q['check']}: {q['evidence']}" for q in quarantined.values()
+        )
+        raise InfraError(
+            f"every node failed its conformance probe and is quarantined ({nodes}); "
+            f"{len(stranded)} trials were not run (summary: {out / 'summary.json'})"
+        )
+    return summary
 
 
 def write_outputs(out: Path, specs: list[TrialSpec], trials: int) -> dict[str, Any]:
@@ -289,6 +342,11 @@ def write_outputs(out: Path, specs: list[TrialSpec], trials: int) -> dict[str, A
         )
         entry["errors"] = entry.get("errors", 0) + 1
     summary["missing"] = len(specs) - len(rows)
+    # Nodes (or this machine's devices) that failed the quick conformance probe this run.
+    quarantine = out / QUARANTINE
+    summary["quarantined"] = (
+        json.loads(quarantine.read_text(encoding="utf-8")) if quarantine.is_file() else []
+    )
     write_json(out / "summary.json", summary)
     with open(out / "trials.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)

@@ -85,8 +85,16 @@ def doctor(
     out: Path | None = typer.Option(
         None, "--out", help="where devices keep their files (default: a temporary folder)"
     ),
+    farm: str | None = typer.Option(
+        None,
+        "--farm",
+        help="run the quick conformance probe on every node of the Ray cluster at ADDRESS "
+        "(auto | HOST:PORT), for --android/--linux (default: both configured backends)",
+    ),
 ) -> None:
     cfg = ctx.obj["config"]
+    if farm:
+        raise typer.Exit(farm_probe(cfg, farm, android, linux))
     if android or linux:
         raise typer.Exit(battery(cfg, android, linux, out))
     table = Table(title="clawrig doctor")
@@ -157,6 +165,48 @@ def battery(cfg: Any, android: str | None, linux: str | None, out: Path | None) 
             if roles:
                 print_roles(console, f"{kind} {spec}", device.apps.profile, roles)
     return 1 if failed else 0
+
+
+def farm_probe(cfg: Any, address: str, android: str | None, linux: str | None) -> int:
+    """The quick probe on every node of a Ray cluster, one row per node; 0 only when every
+    node passed (the same probe a suite runs on a node before its first trial there)."""
+    from rig.episode import backend_overrides
+    from rig.farm import RayFarm
+    from rig.health import PROBE_CHECKS, probe_here
+
+    kinds = [k for k, spec in (("android", android), ("linux", linux)) if spec]
+    kinds = kinds or list(PROBE_CHECKS)
+    cfg = backend_overrides(cfg, android=android, linux=linux)
+    console = Console()
+    with RayFarm(address) as ray_farm:
+        found = ray_farm.on_every_node(probe_here, cfg.model_dump(mode="json"), kinds)
+    table = Table(title=f"farm probe: {address} ({', '.join(kinds)})")
+    for col in ("node", "result", "checks", "failing check", "evidence", "s"):
+        table.add_column(col, overflow="fold")
+    bad = 0
+    for node, res in sorted(found.items()):
+        if isinstance(res, BaseException):
+            bad += 1
+            table.add_row(
+                node, "[red]FAIL[/red]", "", "probe", Text(f"{type(res).__name__}: {res}"), ""
+            )
+            continue
+        passed = sum(1 for c in res["checks"] if c["ok"])
+        mark = "[green]pass[/green]" if res["ok"] else "[red]FAIL[/red]"
+        bad += not res["ok"]
+        table.add_row(
+            res["node"], mark, f"{passed}/{len(res['checks'])}", res["failing"] or "",
+            Text(res["evidence"]), f"{res['seconds']:.1f}",
+        )  # fmt: skip
+    console.print(table)
+    for node, res in sorted(found.items()):  # one unwrapped line per failing node, for logs
+        if isinstance(res, BaseException):
+            console.print(Text(f"FAIL {node}: probe: {res}"), soft_wrap=True)
+        elif not res["ok"]:
+            line = f"FAIL {res['node']}: {res['failing']}: {res['evidence']}"
+            console.print(Text(line), soft_wrap=True)
+    console.print(Text(f"{len(found) - bad}/{len(found)} nodes passed"))
+    return 1 if bad or not found else 0
 
 
 def print_roles(console: Console, name: str, profile: str, roles: dict[str, str | None]) -> None:

@@ -169,7 +169,23 @@ def slowest_phases(
     )
 
 
-SECTIONS: list[Section] = [header, filters, breakdown, per_task, slowest_phases]
+def quarantine(suite_dir: Path, trials: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    """Nodes that failed the quick conformance probe and took no trial, with the check."""
+    rows = "".join(
+        f"<tr><td>{_e(q.get('node'))}</td><td>{_e(q.get('check'))}</td>"
+        f"<td>{_e(q.get('evidence'))}</td></tr>"
+        for q in summary.get("quarantined") or []
+    )
+    if not rows:
+        return ""
+    return (
+        '<section id="quarantine"><h2>Quarantined nodes</h2><p>These failed the quick '
+        "conformance probe and ran no trial of this suite.</p><table><tr><th>node</th>"
+        f"<th>failing check</th><th>evidence</th></tr>{rows}</table></section>"
+    )
+
+
+SECTIONS: list[Section] = [header, quarantine, filters, breakdown, per_task, slowest_phases]
 
 _SCRIPT = """
 const sel = n => document.getElementById('f-' + n);

@@ -27,6 +27,7 @@ from rig.errors import ConfigInvalid, RigError
 ROOT = Path(__file__).resolve().parents[2]
 ADD_CONTACT = ROOT / "tests" / "mcp" / "fixtures" / "add-contact"
 CRASH_ONCE = Path(__file__).parent / "fixtures" / "crash-once"
+PHONES_DIE = Path(__file__).parent / "fixtures" / "phones-die-on-launch"
 RAY = Path(sys.executable).with_name("ray")
 cluster_test = [pytest.mark.integration, pytest.mark.slow]
 
@@ -59,14 +60,21 @@ NODE_PORTS = (
 )
 
 
-def start_node(args: list[str], log_path: Path) -> subprocess.Popen:
+def start_node(
+    args: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """`ray start ... --block` on free ports, in a session of its own so that stopping it
     (or killing it, as a node dies) touches only its processes; waits until it is up."""
     cmd = [str(RAY), "start", "--block", "--disable-usage-stats", *args]
     cmd += [x for flag in NODE_PORTS for x in (flag, str(free_port()))]
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=log_path.parent
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=log_path.parent,
+            env=env,
         )
     deadline = time.monotonic() + 90
     while "Ray runtime started" not in log_path.read_text():
@@ -93,12 +101,18 @@ class Cluster:
         self.address, self.temp_dir = address, temp_dir
         self.nodes: list[subprocess.Popen] = []
 
-    def add_node(self, cpus: int) -> subprocess.Popen:
-        """Another node joining the head, as on a second machine."""
+    def add_node(self, cpus: int, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Another node joining the head, as on a second machine (``env``: its processes')."""
         log = self.temp_dir / f"node-{len(self.nodes)}.log"
-        proc = start_node(["--address", self.address, "--num-cpus", str(cpus)], log)
+        proc = start_node(["--address", self.address, "--num-cpus", str(cpus)], log, env)
         self.nodes.append(proc)
         return proc
+
+    def remove_node(self, proc: subprocess.Popen | None) -> None:
+        """Stop a node a test added (later tests see only the head and their own nodes)."""
+        if proc is not None and proc in self.nodes:
+            self.nodes.remove(proc)
+            stop_node(proc)
 
     def worker_pids(self) -> set[int]:
         """Pids of the processes this cluster started as Ray workers (from their log names)."""
@@ -190,7 +204,7 @@ def test_ray_trials_give_what_local_processes_give(ray_run: Path, cluster: Clust
     def comparable(row: dict) -> dict:
         # Timing, the worker, and whether a trial's world was restored from a checkpoint
         # or seeded (which racing workers decide) are how a trial ran, not what it gave.
-        how = ("seconds", "worker", "setup_s", "world")
+        how = ("seconds", "worker", "node_id", "setup_s", "world")
         return {k: v for k, v in row.items() if k not in how}
 
     by_trial = {r["trial"]: r for r in rows(ray_run)}
@@ -385,6 +399,7 @@ def test_node_that_dies_mid_trial_is_infra_and_the_trial_moves_on(cluster: Clust
     # is killed outright (raylet, workers, all) while the trial runs on it; a replacement
     # joins and the retry runs there.
     doomed = cluster.add_node(cpus=3)
+    replacement = None
     suite = one_task_suite(work / "node", ADD_CONTACT)
     out = work / "node-out"
     cmd = [sys.executable, "-m", "rig.cli", "suite", "run", str(suite), "--ray", cluster.address,
@@ -404,11 +419,13 @@ def test_node_that_dies_mid_trial_is_infra_and_the_trial_moves_on(cluster: Clust
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
         doomed.wait(timeout=30)
-        cluster.add_node(cpus=3)
+        replacement = cluster.add_node(cpus=3)
         stdout, stderr = driver.communicate(timeout=240)
     finally:
         if driver.poll() is None:
             driver.kill()
+        cluster.remove_node(doomed)
+        cluster.remove_node(replacement)
     assert driver.returncode == 0, stdout.decode() + stderr.decode()
     first, second = rows(out)
     # Ray says NodeDiedError, or WorkerCrashedError when it sees the worker go first.
@@ -416,3 +433,76 @@ def test_node_that_dies_mid_trial_is_infra_and_the_trial_moves_on(cluster: Clust
     assert first["attempt"] == 1 and not first.get("error")
     assert second["passed"] is True and second["attempt"] == 2
     assert summary(out)["passed"] == 1 and summary(out)["infra_errors"] == 0
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_a_node_that_fails_its_probe_is_quarantined(cluster: Cluster, work: Path):
+    # A second node whose phones report the wrong screen size. Trials reserve 2 CPUs, so
+    # the two trials start one on each node; the bad node's probe fails, it is quarantined
+    # and its trial runs on the head instead. `rig doctor --farm` shows the same per node.
+    from tests.suite.test_farm_health import lying_env
+
+    bad = cluster.add_node(cpus=2, env=lying_env())
+    try:
+        res = rig("doctor", "--farm", cluster.address, "--android", "sim", cwd=work)
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "1/2 nodes passed" in res.stdout, res.stdout
+        assert ": android: screen size: screenshot is 1080x2400, wm size 1080x1920" in res.stdout
+        assert "5/5" in res.stdout and "3/5" in res.stdout, res.stdout  # the good node, the bad
+
+        suite = one_task_suite(work / "probe", ADD_CONTACT)
+        out = work / "probe-out"
+        res = rig("suite", "run", str(suite), "--trials", "2", "--ray", cluster.address,
+                  "--ray-cpus", "2", "--out", str(out), cwd=work)  # fmt: skip
+        assert res.returncode == 0, res.stdout + res.stderr
+        lines = rows(out)
+        assert sorted(r["trial"] for r in lines) == [0, 1], lines
+        assert all(r["passed"] and r["attempt"] == 1 for r in lines), lines
+        [entry] = summary(out)["quarantined"]
+        assert entry["check"] == "android: screen size", entry
+        assert all(r["node_id"] != entry["node_id"] for r in lines)  # nothing ran there
+        assert "Quarantined nodes" in (out / "index.html").read_text()
+    finally:
+        cluster.remove_node(bad)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_an_infra_retry_goes_to_another_node(cluster: Cluster, work: Path):
+    # Trials of 4 CPUs fit only on the nodes added here. The first, alone, passes its probe but its
+    # phone dies when the trial launches Contacts (it waits for our signal, so that a
+    # second, healthy node has joined by then). Both nodes are free when the retry is
+    # sent; it goes to the other node, not back to the one it failed on.
+    signal_file = work / "phones-die-now"
+    env = {**os.environ, "CLAWRIG_TEST_PHONES_DIE": str(signal_file)}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PHONES_DIE), str(ROOT), os.environ.get("PYTHONPATH")) if p
+    )
+    flaky = cluster.add_node(cpus=4, env=env)
+    suite = one_task_suite(work / "retry", ADD_CONTACT)
+    out = work / "retry-out"
+    cmd = [sys.executable, "-m", "rig.cli", "suite", "run", str(suite), "--ray", cluster.address,
+           "--ray-cpus", "4", "--retries", "1", "--out", str(out)]  # fmt: skip
+    driver = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    healthy = None
+    try:
+        trial = out / "trials" / "mcp-add-contact" / "trial-0"
+        deadline = time.monotonic() + 180
+        while not (trial.is_dir() and any(trial.iterdir())):  # past the probe, on the flaky node
+            assert driver.poll() is None and time.monotonic() < deadline, driver.communicate()
+            time.sleep(0.1)
+        healthy = cluster.add_node(cpus=4)
+        signal_file.write_text("now", encoding="utf-8")
+        stdout, stderr = driver.communicate(timeout=240)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+        cluster.remove_node(flaky)
+        cluster.remove_node(healthy)
+    assert driver.returncode == 0, stdout.decode() + stderr.decode()
+    first, second = rows(out)
+    assert first["infra_error"] and first["attempt"] == 1 and not first.get("error"), first
+    assert second["passed"] is True and second["attempt"] == 2, second
+    assert second["node_id"] != first["node_id"]
+    assert summary(out)["quarantined"] == []  # the flaky node passed its probe
