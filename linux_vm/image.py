@@ -39,7 +39,7 @@ from linux_vm.service_clients import SERVICE_HOSTS, SYNC_CRON
 
 Progress = Callable[[str], None]
 
-RECIPE_VERSION = 5  # bump when _build or _configure change what they write (5: sshd respawned)
+RECIPE_VERSION = 6  # bump when _build or _configure change what they write (6: matrix-commander)
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_SIZE_BYTES = 4 * 1024**3
@@ -76,6 +76,7 @@ PACKAGES = (
     "khal",
     "vdirsyncer",
     "khard",
+    "python3-venv",  # the Matrix client's own venv (MATRIX_CLIENT below)
     "cron",
     "tzdata",
     "locales",
@@ -86,6 +87,55 @@ PACKAGES = (
     "sudo",
     "ca-certificates",
     "file",
+)
+
+# The chat client: matrix-commander (a real Matrix command-line client; Debian has none) in
+# its own venv, every requirement pinned so the key names exactly what is installed. Its
+# login (~/.config/matrix-commander/credentials.json) is written per world at seed time.
+MATRIX_CLIENT_VENV = "/opt/matrix-commander"
+MATRIX_CLIENT = (
+    "matrix-commander==8.0.6",
+    "matrix-nio==0.26.0",
+    "vodozemac==0.10.0",
+    "aiohttp==3.14.5",
+    "aiohappyeyeballs==2.7.1",
+    "aiosignal==1.4.0",
+    "aiofiles==25.1.0",
+    "aiohttp-socks==0.12.0",
+    "python-socks==3.2.2",
+    "async-timeout==5.0.1",
+    "attrs==26.1.0",
+    "frozenlist==1.8.0",
+    "multidict==7.2.1",
+    "propcache==0.5.4",
+    "yarl==1.25.1",
+    "idna==3.21",
+    "h11==0.16.0",
+    "h2==4.4.1",
+    "hpack==4.2.0",
+    "hyperframe==6.1.0",
+    "jsonschema==4.26.0",
+    "jsonschema-specifications==2025.9.1",
+    "referencing==0.37.0",
+    "rpds-py==2026.9.1",
+    "typing-extensions==4.16.0",
+    "unpaddedbase64==2.1.0",
+    "pycryptodome==4.5.0",
+    "cachetools==8.0.3",
+    "peewee==3.19.0",
+    "atomicwrites==1.4.1",
+    "markdown==3.11.4",
+    "emoji==2.16.0",
+    "pillow==13.0.0",
+    "python-magic==0.4.27",
+    "pyxdg==0.28",
+    "notify2==0.3.1",
+    "argparse==1.4.0",
+    "asyncio==4.0.0",
+    "datetime==6.0",
+    "pytz==2026.6",
+    "zope-interface==8.7",
+    "uuid==1.30",
 )
 
 _RC = f"""#!/bin/sh
@@ -184,6 +234,7 @@ def recipe_key() -> str:
         "version": RECIPE_VERSION,
         "suite": SUITE,
         "packages": PACKAGES,
+        "pip": MATRIX_CLIENT,
         "files": GUEST_FILES,
         "initramfs": [INITRAMFS_INIT, INITRAMFS_MODULES],
         "size": IMAGE_SIZE_BYTES,
@@ -440,6 +491,7 @@ def _configure(rootfs: Path, work: Path, say: Progress) -> None:
     if proc.returncode != 0:
         raise ImageBuildError("chpasswd failed", log_tail=proc.stderr)
     _run([*chroot, "locale-gen"], say, "locale-gen")
+    _install_matrix_client(rootfs, say)
     _install_settime(rootfs)
     for home, uid in (("root", 0), (f"home/{GUEST_USER}", 1000)):
         ssh_dir = rootfs / home / ".ssh"
@@ -453,6 +505,62 @@ def _configure(rootfs: Path, work: Path, say: Progress) -> None:
         for entry in (rootfs / junk).glob("*"):
             if entry.is_file():
                 entry.unlink()
+
+
+def _install_matrix_client(rootfs: Path, say: Progress) -> None:
+    """matrix-commander into its own venv from PyPI, run inside the chroot (the guest's own
+    Python and pip), with the host's resolver and CA bundle for the download only (a TLS
+    proxy's CA is in the host's bundle, not in the guest's)."""
+    resolv = rootfs / "etc" / "resolv.conf"
+    guest_resolv = resolv.read_text()
+    ca = next(
+        (
+            Path(v)
+            for v in (
+                os.environ.get("PIP_CERT"),
+                os.environ.get("SSL_CERT_FILE"),
+                os.environ.get("REQUESTS_CA_BUNDLE"),
+                "/etc/ssl/certs/ca-certificates.crt",
+            )
+            if v and Path(v).is_file()
+        ),
+        None,
+    )
+    host_ca = rootfs / "tmp" / "clawrig-host-ca.pem"
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": "/root",
+        "LC_ALL": "C",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_DEFAULT_TIMEOUT": "60",
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k.lower() in ("http_proxy", "https_proxy", "no_proxy")
+            or (k == "PIP_INDEX_URL" and not v.startswith("file:"))
+        },
+    }
+    if ca is not None:
+        shutil.copyfile(ca, host_ca)
+        env["PIP_CERT"] = "/tmp/clawrig-host-ca.pem"
+    shutil.copyfile("/etc/resolv.conf", resolv)
+    venv = MATRIX_CLIENT_VENV
+    try:
+        for what, cmd in (
+            ("venv", ["python3", "-m", "venv", venv]),
+            ("pip", [f"{venv}/bin/pip", "install", "--no-cache-dir", *MATRIX_CLIENT]),
+        ):
+            _run(["chroot", str(rootfs), "env", "-i", *_env_args(env), *cmd], say, what)
+    finally:
+        resolv.write_text(guest_resolv)
+        host_ca.unlink(missing_ok=True)
+    link = rootfs / "usr" / "local" / "bin" / "matrix-commander"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(f"{venv}/bin/matrix-commander")
+
+
+def _env_args(env: dict[str, str]) -> list[str]:
+    return [f"{k}={v}" for k, v in env.items()]
 
 
 SETTIME = "/usr/local/sbin/clawrig-settime"

@@ -238,8 +238,19 @@ _DOCS = {
     "chat": "# Chat (Matrix)\n\nHomeserver: {base} (server name clawrig.world),\n"
     "user @{user}:clawrig.world;\n"
     "the password is in ~/.netrc (machine chat.clawrig.world).\n\n"
+    "## matrix-commander (logged in already)\n\n"
+    "`matrix-commander` is set up with this account\n"
+    "(~/.config/matrix-commander/credentials.json). Rooms are named by their id\n"
+    "(`!abc:clawrig.world`); there is no default room, so always say which with `-r`.\n\n"
+    "    matrix-commander --joined-rooms                  # the ids of my rooms\n"
+    "    matrix-commander --get-room-info '!ROOM:clawrig.world'   # id, name, alias, topic\n"
+    "    matrix-commander --tail 20 -r '!ROOM:clawrig.world'      # the last 20 messages\n"
+    "    matrix-commander -m 'Hi all' -r '!ROOM:clawrig.world'    # send a message\n"
+    "    matrix-commander --help | less                   # everything else\n\n"
+    "`--output json` prints machine-readable answers (e.g. with jq).\n\n"
+    "## Plain HTTP (curl and jq)\n\n"
     "    curl -s -X POST {base}/_matrix/client/v3/login -H 'Content-Type: application/json' \\\n"
-    '      -d \'{{"type": "m.login.password", "identifier": {{"type": "m.id.user",'
+    '      -d \'{{"type": "m.login.password", "identifier": {{"type": "m.id.user",\''
     ' "user": "{user}"}}, "password": "PASSWORD"}}\' | jq -r .access_token\n'
     '    curl -s -H "Authorization: Bearer $TOKEN" {base}/_matrix/client/v3/joined_rooms | jq\n'
     '    curl -s -H "Authorization: Bearer $TOKEN" '
@@ -267,7 +278,50 @@ def configure_web(device: Any, web: Mapping[str, Mapping[str, Any]]) -> dict[str
         raise RuntimeError(f"mkdir ~/docs failed: {r.stderr.strip()}")
     for path, text in files.items():
         device.write_file(path, text.encode("utf-8"), 0o600 if path == ".netrc" else 0o644)
-    return {"files": sorted(files)}
+    done: dict[str, Any] = {"files": sorted(files), "secrets": []}
+    if "chat" in web:
+        done["secrets"].append(login_chat_client(device, web["chat"]["user"]))
+        done["files"] = sorted([*done["files"], CHAT_CREDENTIALS])
+    return done
+
+
+CHAT_CREDENTIALS = ".config/matrix-commander/credentials.json"
+STORE = "~/.local/share/matrix-commander/store"  # matrix-commander refuses to run without it
+
+
+def chat_login_command(user: str) -> str:
+    """The guest's first login to the homeserver, as a person's first run of
+    matrix-commander ends: a password login (through the guest port, the password read
+    from ``~/.netrc``) whose answer becomes matrix-commander's credentials file (0600).
+    No default room: a message without ``-r`` is refused, never sent somewhere."""
+    host = WEB_HOSTS["chat"]
+    base = f"http://{host}:{GUEST_PORTS[('chat', 'http')]}"
+    body = (
+        f"jq -n --arg u {shlex.quote(user)} --rawfile n ~/.netrc "
+        '\'{type: "m.login.password", identifier: {type: "m.id.user", user: $u}, '
+        'password: ($n | split("\\n") | map(split(" ")) '
+        f'| map(select(.[1] == "{host}"))[0][5]), '
+        'initial_device_display_name: "laptop (matrix-commander)"}\''
+    )
+    make = (
+        f"jq --arg hs {base} '{{homeserver: $hs, user_id, device_id, access_token, room_id: \"\"}}'"
+    )
+    target = f"~/{CHAT_CREDENTIALS}"
+    return (
+        f"umask 077 && mkdir -p ~/.config/matrix-commander {STORE} && {body} "
+        f"| curl -sf --max-time 60 -X POST {base}/_matrix/client/v3/login "
+        f"-H 'Content-Type: application/json' -d @- | {make} > {target}.tmp "
+        f"&& mv {target}.tmp {target} && jq -r .access_token {target}"
+    )
+
+
+def login_chat_client(device: Any, user: str) -> str:
+    """Log the laptop's matrix-commander in; returns the access token (for the redactor)."""
+    r = device.exec(chat_login_command(user), timeout=120)
+    token = r.stdout.strip()
+    if r.exit_code != 0 or not token or token == "null":
+        raise RuntimeError(f"the laptop's chat login failed: {(r.stdout + r.stderr).strip()}")
+    return token
 
 
 def sync_command(access: Mapping[str, Any]) -> str:

@@ -127,7 +127,11 @@ def connect_devices(
                     done[role] = {"connected": sorted(f"{n}:{k}" for n, k in ports)}
                     continue
                 done[role] = service_clients.configure(device, access, world.timezone)
-                done[role]["web"] = service_clients.configure_web(device, own)["files"]
+                web_done = service_clients.configure_web(device, own)
+                done[role]["web"] = web_done["files"]
+                if redactor is not None:
+                    for secret in web_done.get("secrets", []):  # the chat client's token
+                        redactor.add(secret)
             else:
                 done[role] = {"skipped": "no guest forwarding to the world's services"}
         except RuntimeError as exc:

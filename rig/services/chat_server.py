@@ -102,6 +102,10 @@ def _static_config() -> dict[str, Any]:
         },
         "limit_remote_rooms": {"enabled": False},
         "require_auth_for_profile_requests": False,
+        # Room version 12 drops the server from room ids ("!abc"); matrix-nio and so the
+        # laptop's matrix-commander still take an id without ":server" for a short form and
+        # add one, so they could not name a v12 room. 11 keeps "!abc:clawrig.world".
+        "default_room_version": "11",
     }
 
 

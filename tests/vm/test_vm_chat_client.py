@@ -1,0 +1,93 @@
+"""The laptop's Matrix client: matrix-commander in the image, logged in at seed time through
+guestfwd, talking to the world's Synapse; what it sends is what the homeserver holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rig.redact import Redactor
+from rig.service_clients import connect_devices
+from rig.services.base import Account
+from rig.services.stack import ServiceStack
+from rig.world import World
+from tasks.compile import compile_stream
+from tests.compile.streams import HOSTILE, at, events
+from tests.services.conftest import NOW
+
+pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
+STREAM = [
+    {"t": at(0), "kind": "chat.message", "target": "service:chat", "room": "friends",
+     "sender": "Lena Albrecht", "body": "Kino am Freitag? " + HOSTILE},
+    {"t": at(1), "kind": "chat.message", "target": "service:chat", "room": "Familie",
+     "sender": "Jonas Fischer", "body": "Wer holt Emil ab?"},
+]  # fmt: skip
+# No leading "-" (a program's argument): everything else a person may type.
+SENT = 'Um 20:15 – it\'s "$HOME" `id` $(date) 50% %s\\n back\\slash\nZeile 2 😀 東京の会議'
+
+
+@pytest.fixture
+def world(fresh_vm) -> Iterator[World]:
+    out = Path(tempfile.mkdtemp(prefix="clawrig-test-chat-client-"))
+    os.chmod(out, 0o755)
+    try:
+        with ServiceStack(["chat"], out / "services", NOW, [Account("maya")]) as stack:
+            plans = compile_stream({}, "Europe/Berlin", events(STREAM), ("chat",), now=NOW)
+            stack["chat"].seed(plans.services["chat"])
+            w = World(now=NOW, timezone="Europe/Berlin")
+            w.devices["laptop"] = fresh_vm
+            w.services = dict(stack.services)
+            yield w
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _mc(laptop, args: str, ok: bool = True):
+    r = laptop.exec(f"matrix-commander {args}", timeout=180)
+    if ok:
+        assert r.exit_code == 0, (args, r.stdout, r.stderr)
+    return r
+
+
+def test_a_message_sent_with_matrix_commander_reads_back_from_synapse(world):
+    laptop, chat = world["laptop"], world.services["chat"]
+    redactor = Redactor()
+    done = connect_devices(world, "Maya Fischer", redactor=redactor)
+    assert ".config/matrix-commander/credentials.json" in done["laptop"]["web"]
+    creds_path = "~/.config/matrix-commander/credentials.json"
+    assert laptop.exec(f"stat -c %a {creds_path}").stdout.strip() == "600"
+    creds = json.loads(laptop.exec(f"cat {creds_path}").stdout)
+    assert creds["user_id"] == "@maya:clawrig.world" and creds["room_id"] == ""
+    assert creds["homeserver"] == "http://chat.clawrig.world:8008"
+    assert redactor.text(creds["access_token"]) != creds["access_token"]  # never recorded
+    # The login went through the guest port, as the persona.
+    logins = [r for r in chat.audit() if r["path"].endswith("/login") and r["status"] == 200]
+    assert logins and logins[-1]["user"] == "maya"
+
+    rooms = _mc(laptop, "--joined-rooms").stdout.split()
+    assert len(rooms) == 2
+    names = {}
+    for room in rooms:
+        info = _mc(laptop, f"--get-room-info {shlex.quote(room)} --output json").stdout
+        names[json.loads(info.splitlines()[0])["display_name"]] = room
+    assert set(names) == {"friends", "Familie"}
+    history = _mc(laptop, f"--tail 5 -r {shlex.quote(names['friends'])}").stdout
+    assert "Kino am Freitag?" in history and "東京の会議" in history
+
+    _mc(laptop, f"-m {shlex.quote(SENT)} -r {shlex.quote(names['friends'])}")
+    mine = [m for m in chat.messages() if m["sender"] == chat.me and m["room"] == "friends"]
+    assert [m["body"] for m in mine] == [SENT]  # byte for byte, in the right room
+    puts = [r for r in chat.audit() if r["op"] == "MATRIX PUT" and "/send/" in r["path"]]
+    assert len(puts) == 1 and puts[0]["user"] == "maya"
+
+    # No default room: a message without -r is refused and sends nothing.
+    r = _mc(laptop, "-m 'wohin?'", ok=False)
+    assert r.exit_code != 0
+    assert [m["body"] for m in chat.messages() if m["sender"] == chat.me] == [SENT]
