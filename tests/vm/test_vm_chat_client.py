@@ -1,10 +1,13 @@
 """The laptop's Matrix client: matrix-commander in the image, logged in at seed time through
-guestfwd, talking to the world's Synapse; what it sends is what the homeserver holds."""
+guestfwd, talking to the world's Synapse; what it sends is what the homeserver holds and
+what the virtual phone's Chat app shows."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shlex
 import shutil
 import tempfile
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from emulator.adb import AdbServer
+from emulator.device import AdbAndroidDevice
 from rig.redact import Redactor
 from rig.service_clients import connect_devices
 from rig.services.base import Account
@@ -20,6 +25,7 @@ from rig.services.stack import ServiceStack
 from rig.world import World
 from tasks.compile import compile_stream
 from tests.compile.streams import HOSTILE, at, events
+from tests.service_clients import ui
 from tests.services.conftest import NOW
 
 pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -34,18 +40,28 @@ SENT = 'Um 20:15 – it\'s "$HOME" `id` $(date) 50% %s\\n back\\slash\nZeile 2 �
 
 
 @pytest.fixture
-def world(fresh_vm) -> Iterator[World]:
+def world(fresh_vm, tmp_path: Path) -> Iterator[World]:
+    from emulator.sim.console import write_token
+    from emulator.sim.phone import spawn_phone
+
     out = Path(tempfile.mkdtemp(prefix="clawrig-test-chat-client-"))
     os.chmod(out, 0o755)
+    token = tmp_path / "console_token"
+    write_token(token, secrets.token_urlsafe(12))
+    server = AdbServer.private()
+    proc = spawn_phone(tmp_path / "phone", size="720x1280", density=320, console_token_path=token)
     try:
         with ServiceStack(["chat"], out / "services", NOW, [Account("maya")]) as stack:
             plans = compile_stream({}, "Europe/Berlin", events(STREAM), ("chat",), now=NOW)
             stack["chat"].seed(plans.services["chat"])
             w = World(now=NOW, timezone="Europe/Berlin")
+            w.add(AdbAndroidDevice(server, server.connect(proc.serial), role="phone"))
             w.devices["laptop"] = fresh_vm
             w.services = dict(stack.services)
             yield w
     finally:
+        proc.stop()
+        server.kill()
         shutil.rmtree(out, ignore_errors=True)
 
 
@@ -69,25 +85,31 @@ def test_a_message_sent_with_matrix_commander_reads_back_from_synapse(world):
     assert redactor.text(creds["access_token"]) != creds["access_token"]  # never recorded
     # The login went through the guest port, as the persona.
     logins = [r for r in chat.audit() if r["path"].endswith("/login") and r["status"] == 200]
-    assert logins and logins[-1]["user"] == "maya"
+    assert logins and logins[-1]["user"] == chat.me
 
     rooms = _mc(laptop, "--joined-rooms").stdout.split()
-    assert len(rooms) == 2
-    names = {}
-    for room in rooms:
-        info = _mc(laptop, f"--get-room-info {shlex.quote(room)} --output json").stdout
-        names[json.loads(info.splitlines()[0])["display_name"]] = room
+    assert len(rooms) == 2 and all(r.endswith(":clawrig.world") for r in rooms)
+    # The room list of a person's first look: the rooms' last messages with their names.
+    tails = _mc(laptop, f"--tail 5 -r {' '.join(shlex.quote(r) for r in rooms)}").stdout
+    names = dict(re.findall(r"Message received for room (\S+) \[(\S+)\]", tails))
     assert set(names) == {"friends", "Familie"}
-    history = _mc(laptop, f"--tail 5 -r {shlex.quote(names['friends'])}").stdout
-    assert "Kino am Freitag?" in history and "東京の会議" in history
+    assert "Kino am Freitag?" in tails and "東京の会議" in tails and "Wer holt Emil ab?" in tails
+    info = _mc(laptop, f"--get-room-info {shlex.quote(names['Familie'])} --output json").stdout
+    assert json.loads(info.splitlines()[0])["display_name"] == "Familie"
 
     _mc(laptop, f"-m {shlex.quote(SENT)} -r {shlex.quote(names['friends'])}")
     mine = [m for m in chat.messages() if m["sender"] == chat.me and m["room"] == "friends"]
     assert [m["body"] for m in mine] == [SENT]  # byte for byte, in the right room
     puts = [r for r in chat.audit() if r["op"] == "MATRIX PUT" and "/send/" in r["path"]]
-    assert len(puts) == 1 and puts[0]["user"] == "maya"
+    assert len(puts) == 1 and puts[0]["user"] == chat.me
 
     # No default room: a message without -r is refused and sends nothing.
     r = _mc(laptop, "-m 'wohin?'", ok=False)
     assert r.exit_code != 0
     assert [m["body"] for m in chat.messages() if m["sender"] == chat.me] == [SENT]
+
+    # The phone's Chat app (same account, its own login) shows it in the room, exactly.
+    phone = world["phone"]
+    phone.launch("world.clawrig.chat")
+    ui.tap(phone, text="friends")
+    assert SENT in ui.texts(phone), ui.texts(phone)
