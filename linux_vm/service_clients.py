@@ -250,7 +250,7 @@ _DOCS = {
     "`--output json` prints machine-readable answers (e.g. with jq).\n\n"
     "## Plain HTTP (curl and jq)\n\n"
     "    curl -s -X POST {base}/_matrix/client/v3/login -H 'Content-Type: application/json' \\\n"
-    '      -d \'{{"type": "m.login.password", "identifier": {{"type": "m.id.user",\''
+    '      -d \'{{"type": "m.login.password", "identifier": {{"type": "m.id.user",'
     ' "user": "{user}"}}, "password": "PASSWORD"}}\' | jq -r .access_token\n'
     '    curl -s -H "Authorization: Bearer $TOKEN" {base}/_matrix/client/v3/joined_rooms | jq\n'
     '    curl -s -H "Authorization: Bearer $TOKEN" '
