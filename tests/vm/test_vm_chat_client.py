@@ -51,7 +51,9 @@ def world(fresh_vm, tmp_path: Path) -> Iterator[World]:
     server = AdbServer.private()
     proc = spawn_phone(tmp_path / "phone", size="720x1280", density=320, console_token_path=token)
     try:
-        with ServiceStack(["chat"], out / "services", NOW, [Account("maya")]) as stack:
+        with ServiceStack(
+            ["chat"], out / "services", NOW, [Account("maya")], clients=["phone", "laptop"]
+        ) as stack:
             plans = compile_stream({}, "Europe/Berlin", events(STREAM), ("chat",), now=NOW)
             stack["chat"].seed(plans.services["chat"])
             w = World(now=NOW, timezone="Europe/Berlin")
@@ -83,9 +85,11 @@ def test_a_message_sent_with_matrix_commander_reads_back_from_synapse(world):
     assert creds["user_id"] == "@maya:clawrig.world" and creds["room_id"] == ""
     assert creds["homeserver"] == "http://chat.clawrig.world:8008"
     assert redactor.text(creds["access_token"]) != creds["access_token"]  # never recorded
-    # The login went through the guest port, as the persona.
+    # The login went through the laptop's own port (guestfwd), as the persona.
     logins = [r for r in chat.audit() if r["path"].endswith("/login") and r["status"] == 200]
-    assert logins and logins[-1]["user"] == chat.me
+    assert [(r["user"], r["client"]) for r in logins if r["client"] == "laptop"] == [
+        (chat.me, "laptop")
+    ]
 
     rooms = _mc(laptop, "--joined-rooms").stdout.split()
     assert len(rooms) == 2 and all(r.endswith(":clawrig.world") for r in rooms)
@@ -101,7 +105,7 @@ def test_a_message_sent_with_matrix_commander_reads_back_from_synapse(world):
     mine = [m for m in chat.messages() if m["sender"] == chat.me and m["room"] == "friends"]
     assert [m["body"] for m in mine] == [SENT]  # byte for byte, in the right room
     puts = [r for r in chat.audit() if r["op"] == "MATRIX PUT" and "/send/" in r["path"]]
-    assert len(puts) == 1 and puts[0]["user"] == chat.me
+    assert [(r["user"], r["client"]) for r in puts] == [(chat.me, "laptop")]
 
     # No default room: a message without -r is refused and sends nothing.
     r = _mc(laptop, "-m 'wohin?'", ok=False)
