@@ -912,7 +912,14 @@ class Life:
         p, rng = self.persona, self.rng("conflicts")
         text = TextMaker(p, rng)
         appts = [a for a in self.appointments if a[2] > self.begin + timedelta(days=3)]
-        makers = [self._moved_by_mail, self._two_prices, self._rent_change, self._reminder_time]
+        # New makers go at the end: a stream with fewer conflicts than makers stays as it was.
+        makers = [
+            self._moved_by_mail,
+            self._two_prices,
+            self._rent_change,
+            self._reminder_time,
+            self._parcel_delayed,
+        ]
         for i in range(self.conflicts):
             makers[i % len(makers)](rng, text, appts, i)
 
@@ -1000,6 +1007,54 @@ class Life:
             f"{wish.item}: price drop",
             body,
             tags=["conflict", f"about:{wish.item}"],
+        )
+
+    def _parcel_delayed(
+        self, rng: random.Random, text: TextMaker, appts: list[Appointment], i: int
+    ) -> None:
+        """An order on its way: the shop's shipping mail promises one day, the carrier's
+        tracking has since moved it later (the shop's order and the parcel as the services
+        hold them, the mail on the laptop)."""
+        p, cur = self.persona, self.currency
+        shop_t, parcel_t = self.service("shop"), self.service("parcels")
+        if shop_t is None or parcel_t is None:  # the mail alone would contradict nothing
+            return
+        shop = W.GENERAL_SHOPS[i % len(W.GENERAL_SHOPS)]
+        name, lo, hi = W.PRODUCTS[(i * 7) % len(W.PRODUCTS)]
+        scale = Decimal(150) if cur == "JPY" else Decimal(1)
+        price = money(Decimal(rng.randint(lo * 100, hi * 100)) / 100 * scale, cur)
+        order = f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}"
+        tracking = str(rng.randint(10**11, 10**12 - 1))
+        today = self.local_now.date()
+        ship = self.at(today - timedelta(days=rng.randint(1, 2)), "09:15")
+        promised = today + timedelta(days=rng.randint(1, 3))
+        later = promised + timedelta(days=rng.choice((1, 2, 3)))
+        about = ["conflict", f"about:{name}", f"about:{order}"]
+        bought = [{"name": name, "qty": 1, "price": price}]
+        common = {"order_id": order, "shop": shop, "lines": bought, "currency": cur}
+        self.emit(E.ShopOrder, ship - timedelta(hours=20), shop_t, status="placed", **common)
+        self.emit(E.ShopOrder, ship, shop_t, status="shipped", **common)
+        parcel = {"tracking": tracking, "carrier": "DHL", "order_id": order, "tags": about}
+        self.emit(
+            E.ParcelUpdate, ship, parcel_t, status="announced", sender=shop,
+            description=f"1 x {name}", eta=self.at(promised, "12:00"),
+            text="The sender has announced the parcel.", **parcel,
+        )  # fmt: skip
+        self.emit(
+            E.ParcelUpdate, min(self.now, ship + timedelta(hours=30)), parcel_t,
+            status="in_transit", location="DHL hub", eta=self.at(later, "12:00"),
+            text=f"Delayed: the parcel will now arrive on {later.strftime('%d.%m.%Y')}.",
+            **parcel,
+        )  # fmt: skip
+        self.mail_in(
+            ship + timedelta(minutes=5),
+            "o",
+            f"{slug(shop)}.example",
+            f"orders@{slug(shop)}.example",
+            f"Shipped: order {order}",
+            f"Good news, {p.first_name}: order {order} (1 x {name}) is on its way. "
+            f"Tracking number {tracking}. It will arrive on {promised.strftime('%A, %d %B')}.",
+            tags=about,
         )
 
     def _rent_change(

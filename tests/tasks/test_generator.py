@@ -116,6 +116,30 @@ def test_noise_duplicates_and_conflicts_are_planted(maya_stream):
     assert deal and str(alerts[0].price) not in deal[0].body
 
 
+@pytest.mark.parametrize("name", ["maya", "aiko"])
+def test_a_fifth_conflict_is_a_parcel_the_carrier_moved_later_than_the_shop_said(name, now):
+    persona = load_persona(BUILTIN / f"{name}.yaml")
+    few = generate(persona, GeneratorSettings(days=30, seed=7, conflicts=4), now)
+    five = generate(persona, GeneratorSettings(days=30, seed=7, conflicts=5), now)
+    assert dumps(few) != dumps(five)
+    assert not [e for e in few if e.kind == "parcel.update" and "conflict" in e.tags]
+    updates = [e for e in five if e.kind == "parcel.update" and "conflict" in e.tags]
+    assert [e.status for e in updates] == ["announced", "in_transit"]
+    announced, delayed = updates
+    assert announced.tracking == delayed.tracking and delayed.eta > announced.eta > now
+    orders = [e for e in five if e.kind == "shop.order" and e.order_id == announced.order_id]
+    assert [o.status for o in orders] == ["placed", "shipped"]
+    mail = [e for e in five if e.kind == "mail.received" and announced.tracking in e.body]
+    assert len(mail) == 1 and "conflict" in mail[0].tags
+    # The mail promises the first day, the carrier's last word is later.
+    assert f"{announced.eta.day:02d}" in mail[0].body and delayed.t >= mail[0].t
+    # A world without the parcel service gets none of it (the mail alone contradicts nothing).
+    shopless = generate(
+        persona, GeneratorSettings(days=30, seed=7, conflicts=5), now, services=("bank",)
+    )
+    assert not [e for e in shopless if announced.tracking in getattr(e, "body", "")]
+
+
 def test_knobs_scale_the_stream(maya, now):
     base = stats(generate(maya, GeneratorSettings(days=30, seed=4), now))
     quiet = stats(generate(maya, GeneratorSettings(days=30, seed=4, noise=0.0), now))
