@@ -7,7 +7,8 @@ import shlex
 
 
 def _mc(env, args):
-    return env.shell("laptop", f"matrix-commander {args}", timeout=180).stdout
+    # Each call is a whole Python program start: tens of seconds in a loaded TCG guest.
+    return env.shell("laptop", f"matrix-commander {args}", timeout=600).stdout
 
 
 def solve(env):
