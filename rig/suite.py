@@ -75,6 +75,15 @@ def plan_trials(suite_dir: Path, trials: int) -> list[TrialSpec]:
     return specs
 
 
+def run_order(specs: list[TrialSpec], checkpoint: bool) -> list[TrialSpec]:
+    """The order trials start in: with checkpoints, every task's first trial before any
+    task's second (a later trial then finds its world saved instead of waiting beside the
+    trial building it); otherwise as planned, task by task."""
+    if not checkpoint:
+        return list(specs)
+    return sorted(specs, key=lambda s: s.trial)  # stable: the tasks keep their order
+
+
 def read_results(out: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """The latest result line per (task, trial); a torn last line (a crash) is ignored."""
     latest: dict[tuple[str, int], dict[str, Any]] = {}
@@ -247,7 +256,7 @@ def _run_suite(
         farm.check_paths([out, suite_dir])  # before results.jsonl exists: a refusal leaves none
         with open(out / RESULTS, "a", encoding="utf-8") as results:
             pending: dict[Future, TrialSpec] = {}
-            queue = list(todo)
+            queue = run_order(todo, checkpoint)
 
             def submit() -> None:
                 while queue and len(pending) < farm.slots:
