@@ -248,7 +248,7 @@ def test_two_workers_race_and_build_one_checkpoint(work, tmp_path):
     assert state(outs[0], "baseline") == state(outs[1], "baseline")
 
 
-def test_cache_list_and_prune(work, tmp_path):
+def test_cache_list_and_prune(work, first, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(work / "cache", cache)
     (tmp_path / "rig.toml").write_text(f'[paths]\ncache = "{cache}"\n')
