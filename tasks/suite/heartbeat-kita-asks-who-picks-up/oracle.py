@@ -9,7 +9,7 @@ def solve(env):
     env.sleep_until("10:00")
     plan = env.read_file("laptop", "/home/user/Documents/Familie/wochenplan.md")
     assert "diesen Freitag offen" in plan, plan
-    env.launch("phone", "com.android.email")
+    env.launch("phone", "mail")
     env.tap_text("phone", "^Ausflug Freitag: Wer holt Emil im Tierpark ab", regex=True)
     env.see("phone", "wer Emil")
     reply = env.ask_user("The Kita asks: who collects Emil at the Tierpark on Friday at 14:00?")

@@ -11,7 +11,7 @@ def solve(env):
     env.shell("laptop", "vdirsyncer sync")
     day = env.shell("laptop", "khal list today today").stdout
     assert "15:00-15:30 1:1 Tobias / Maya" in day, day
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.find("phone", text="Zahnarzt – Dr. Baumann 🦷")
     env.notify(
         "Clash today at 15:00: Tobias moved your 1:1 from 14:00 to 15:00–15:30, but you "

@@ -13,10 +13,10 @@ def _curl(env, args):
 
 def solve(env):
     env.sleep_until("09:30")
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "DHL Paket")
     env.see("phone", "00340434161094021737")
-    env.launch("phone", "com.android.calendar")
+    env.launch("phone", "calendar")
     env.find("phone", text="Präsenztag Büro (Lindgren Analytics)")
     plan = env.read_file("laptop", "/home/user/Documents/Familie/wochenplan.md")
     assert "Jonas in Hamburg" in plan, plan

@@ -7,7 +7,7 @@ import re
 
 def solve(env):
     env.sleep_until("10:00")
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", "Grundschule Traveplatz Sekretariat")
     env.see("phone", "für alle Klassen um 12:30")
     plan = env.read_file("laptop", "/home/user/Documents/Familie/wochenplan.md")
@@ -15,7 +15,7 @@ def solve(env):
     assert row, plan
     minutes = 12 * 60 + 30 - int(row.group(1))
     wake = f"{minutes // 60:02d}:{minutes % 60:02d}"
-    env.launch("phone", "com.android.deskclock")
+    env.launch("phone", "clock")
     env.tap_desc("phone", "Add alarm")
     default = next(t for t in env.screen_text("phone") if re.fullmatch(r"\d\d:\d\d", t))
     env.retype("phone", default, wake)

@@ -3,7 +3,7 @@ the week plan on the laptop (nobody home that afternoon); notify, change nothing
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^【ヤマト運輸】", regex=True)
     env.see("phone", "3月17日(火) 14:00-16:00", "宅配ボックスに入れられません")
     plan = env.read_file("laptop", "/home/user/Documents/family/week-12.md")

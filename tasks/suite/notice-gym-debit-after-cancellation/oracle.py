@@ -4,7 +4,7 @@ change nothing."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^Urban Sports Club: Hallo Maya", regex=True)
     env.see("phone", "endet am 28.02.2026", "am 05.02.")
     rows = env.shell("laptop", "grep -rh 'Urban Sports Club' ~/Documents/Bank/").stdout

@@ -3,7 +3,7 @@ who has the key) in the laptop's family plan; notify, change nothing."""
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"^Heizkosten-Ablesung Wühlischstr", regex=True)
     env.see("phone", "Termin Fr 20.03., 8–12 Uhr", "35,00 €")
     plan = env.read_file("laptop", "/home/user/Documents/Familie/urlaub-usedom.md")

@@ -8,7 +8,7 @@ MID = "<elterngespraeche-3b@grundschule-traveplatz.example>"
 
 
 def solve(env):
-    env.launch("phone", "com.google.android.apps.messaging")
+    env.launch("phone", "messages")
     env.tap_text("phone", r"Jonas Fischer|0160 9876 5432|\+49 160 9876 5432", regex=True)
     env.see("phone", "frühestens 16:15")
     env.shell("laptop", "mbsync -a && vdirsyncer sync", timeout=120)

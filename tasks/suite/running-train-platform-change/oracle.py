@@ -12,7 +12,7 @@ def solve(env):
     pattern = re.compile(rf"{train.group(1)} \(Berlin Hbf 17:12.*heute ab (Gleis \d+)")
     for _ in range(12):
         env.wait()
-        env.launch("phone", "com.google.android.apps.messaging")
+        env.launch("phone", "messages")
         env.tap_text("phone", "DB Reiseinfo")
         found = [m for t in env.screen_text("phone") if (m := pattern.search(t))]
         if found:
