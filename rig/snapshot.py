@@ -64,7 +64,13 @@ TEXT_SUFFIXES = {
 }  # fmt: skip
 TEXT_CAP = 64 * 1024  # bytes of one file kept for a diff
 MAX_TEXTS = 400  # text files read per snapshot; past that, hashes only (noted in errors)
-SKIP_DIRS = ("*/.cache/*", "*/.ssh/*", "*/.gnupg/*", "*/.local/share/Trash/*", "*/.git/*")
+SKIP_DIRS = (
+    "*/.cache/*", "*/.ssh/*", "*/.gnupg/*", "*/.local/share/Trash/*", "*/.git/*",
+    # The sync clients' bookkeeping (mbsync's per-folder state and its journal, vdirsyncer's
+    # status, khal's cache): cron rewrites it every minute, so it is neither the person's
+    # data nor the agent's doing, and a world read twice must read alike.
+    "*/.mbsyncstate*", "*/.local/share/vdirsyncer/*", "*/.local/share/khal/*",
+)  # fmt: skip
 SECRET_NAMES = (
     "*token*", "*secret*", "*password*", "*passwd*", "*.key", "*.pem", "*credentials*",
     "*.netrc", "*_rsa", "*_ed25519", "*.kdbx", "*api_key*", "*apikey*",

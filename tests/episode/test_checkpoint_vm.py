@@ -101,6 +101,16 @@ def sync_copies_named(snap: dict) -> dict:
     return snap
 
 
+def mirror_left_out(snap: dict) -> dict:
+    """``snap`` without the laptop's local mail mirror. Once the agent acted, which of its
+    changes (a sent mail, a flag) the laptop's cron has fetched by the final read is a
+    matter of the minute: the mail service's own state, compared in full, is the truth."""
+    files = snap["devices"]["laptop"]["files"]
+    for path in [p for p in files if MAILDIR_COPY.match(p) or SYNC_STATE.search(p)]:
+        del files[path]
+    return snap
+
+
 def test_a_restored_cross_device_world_reads_like_a_fresh_one(work):
     first, built = run(work, "first", "--checkpoint")
     restored, setup = run(work, "restored", "--checkpoint")
@@ -117,7 +127,8 @@ def test_a_restored_cross_device_world_reads_like_a_fresh_one(work):
     assert "/home/user/.mbsyncrc" in baselines[1]["devices"]["laptop"]["files"]
     assert sync_copies_named(baselines[1]) == sync_copies_named(baselines[2])
     finals = [
-        sent_ids_blanked(state(o, "final"), state(o, "baseline")) for o in (first, restored, fresh)
+        mirror_left_out(sent_ids_blanked(state(o, "final"), state(o, "baseline")))
+        for o in (first, restored, fresh)
     ]
     assert finals[1] == finals[0]
     assert sync_copies_named(finals[1]) == sync_copies_named(finals[2])
