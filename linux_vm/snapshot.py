@@ -297,6 +297,54 @@ def _wait_for_resident_helper(session: SshSession, token: str, timeout: float = 
         raise BootError(f"the guest's resident helper did not answer: {r.stderr.strip()}")
 
 
+def _resume(
+    image: Image,
+    disk: Path,
+    workdir: Path,
+    incoming: Path,
+    memory_file: Path,
+    user: str | None,
+    *,
+    accel: str,
+    memory_mb: int,
+    cpus: int,
+    forwards: dict[int, int] | None,
+    load_s: float,
+    poll: float,
+    ssh_s: float,
+) -> tuple[QemuProcess, SshSession]:
+    """Start QEMU on ``disk`` with a saved state (``incoming``), run the guest (it comes up
+    paused, as it was saved) and log in; the caller proves which state it is."""
+    vm = _launch(
+        image,
+        disk,
+        workdir,
+        accel=accel,
+        memory_mb=memory_mb,
+        cpus=cpus,
+        forwards=forwards,
+        incoming=incoming,
+        memory_file=memory_file,
+    )
+    try:
+        status = vm.wait_status({"paused", "postmigrate", "running"}, timeout=load_s, poll=poll)
+        if status != "running":
+            vm.qmp.execute("cont")
+        session = SshSession.wait_ready(
+            "127.0.0.1",
+            vm.ssh_port,
+            user or image.user,
+            image.ssh_key,
+            timeout=ssh_s,
+            alive=vm.alive,
+            on_lost=vm.exit_description,
+        )
+    except VMError:
+        vm.kill()
+        raise
+    return vm, session
+
+
 def restore(
     image: Image,
     snap: Snapshot,
@@ -317,33 +365,13 @@ def restore(
     now in the same command that verifies the state (the task's clock comes later).
     """
     create_overlay(snap.disk, disk, backing_format="qcow2")
-    vm = _launch(
-        image,
-        disk,
-        workdir,
-        accel=accel,
-        memory_mb=memory_mb,
-        cpus=cpus,
-        forwards=forwards,
-        incoming=snap.state,
-        memory_file=snap.ram,
-    )
+    # The stream is only device state: it loads in milliseconds.
+    vm, session = _resume(
+        image, disk, workdir, snap.state, snap.ram, user,
+        accel=accel, memory_mb=memory_mb, cpus=cpus, forwards=forwards,
+        load_s=60, poll=0.005, ssh_s=min(timeout, 30),
+    )  # fmt: skip
     try:
-        # The stream is only device state: it loads in milliseconds, and the guest
-        # comes up paused, as it was saved.
-        if vm.wait_status({"paused", "postmigrate", "running"}, timeout=60, poll=0.005) != (
-            "running"
-        ):
-            vm.qmp.execute("cont")
-        session = SshSession.wait_ready(
-            "127.0.0.1",
-            vm.ssh_port,
-            user or image.user,
-            image.ssh_key,
-            timeout=min(timeout, 30),
-            alive=vm.alive,
-            on_lost=vm.exit_description,
-        )
         # Shell builtins and a final `exec`: under TCG every extra process is tens of ms.
         command = (
             f"read -r b </proc/sys/kernel/random/boot_id && read -r m <{MARKER_PATH} && "
@@ -490,31 +518,12 @@ def restore_running(
     if want != str(snap.disk.resolve()):
         raise BootError(f"{saved}: saved over another booted state ({want})")
     create_overlay(saved / WORLD_DISK, disk, backing_format="qcow2")
-    vm = _launch(
-        image,
-        disk,
-        workdir,
-        accel=accel,
-        memory_mb=memory_mb,
-        cpus=cpus,
-        forwards=forwards,
-        incoming=saved / WORLD_STATE,
-        memory_file=snap.ram,
-    )
+    vm, session = _resume(
+        image, disk, workdir, saved / WORLD_STATE, snap.ram, user,
+        accel=accel, memory_mb=memory_mb, cpus=cpus, forwards=forwards,
+        load_s=120, poll=0.01, ssh_s=min(timeout, 60),
+    )  # fmt: skip
     try:
-        if vm.wait_status({"paused", "postmigrate", "running"}, timeout=120, poll=0.01) != (
-            "running"
-        ):
-            vm.qmp.execute("cont")
-        session = SshSession.wait_ready(
-            "127.0.0.1",
-            vm.ssh_port,
-            user or image.user,
-            image.ssh_key,
-            timeout=min(timeout, 60),
-            alive=vm.alive,
-            on_lost=vm.exit_description,
-        )
         check = session.exec(
             f'read -r m <{MARKER_PATH} && echo "$m" && exec {SETTIME} -u -s '
             f"@{time.time():.6f} >/dev/null",
