@@ -20,6 +20,7 @@ from rig import snapshot
 from rig.config import parse_config
 from rig.episode import Episode
 from tasks.folder import load_task
+from tests.episode.rig_runs import checkpoint_of, rig_run, state
 
 TASK = Path(__file__).parents[2] / "tasks" / "suite" / "delete-one-calendar-event"
 SERVICES_TASK = TASK.parent / "forward-kita-excursion-to-jonas"  # phone + mail, calendar, contacts
@@ -39,22 +40,13 @@ def rig(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def run(work: Path, name: str, *flags: str, agent: str = "noop", task: Path = TASK) -> Path:
-    out = work / "runs" / name
-    res = rig("run", str(task), "--agent", agent, "--out", str(out), *flags, cwd=work)
-    assert res.returncode == 0, res.stdout + res.stderr
-    return out
+    return rig_run(work, ENV, task, name, *flags, agent=agent)
 
 
 def setup_of(out: Path) -> dict:
     score = json.loads((out / "score.json").read_text())
-    assert score["setup"] == json.loads((out / "checkpoint.json").read_text())
+    assert score["setup"] == checkpoint_of(out)
     return score["setup"]
-
-
-def state(out: Path, name: str) -> dict:
-    data = json.loads((out / "state" / f"{name}.json").read_text())
-    data.pop("taken")
-    return data
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import pytest
 
 from emulator.avd import avd_dir, create_avd, find_sdk
 from hostproc.ports import free_port
+from tests.episode.rig_runs import checkpoint_of, rig_run, state
 
 ROOT = Path(__file__).parents[2]
 TASK = ROOT / "tasks" / "suite" / "delete-one-calendar-event"
@@ -53,24 +54,8 @@ def work(tmp_path_factory):
 
 def run(work, name: str, *flags: str, agent: str = "noop", **extra: str) -> tuple[Path, dict]:
     folder, env, _ = work
-    out = folder / "runs" / name
-    args = ["run", str(TASK), "--agent", agent, "--out", str(out), *flags]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=600,
-        env={**env, **extra},
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    return out, json.loads((out / "checkpoint.json").read_text())
-
-
-def state(out: Path, name: str) -> dict:
-    data = json.loads((out / "state" / f"{name}.json").read_text())
-    data.pop("taken")
-    return data
+    out = rig_run(folder, {**env, **extra}, TASK, name, *flags, agent=agent)
+    return out, checkpoint_of(out)
 
 
 def left_in_avd(avd: Path) -> list[str]:

@@ -9,12 +9,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hostproc.ports import free_port
+from tests.episode.rig_runs import checkpoint_of, rig_run, state
 
 TASK = Path(__file__).parents[2] / "tasks" / "suite" / "mail-keybox-code-to-cleaner"
 # Four episodes of a phone, a laptop and three services: minutes on a loaded machine.
@@ -34,24 +34,8 @@ def work(tmp_path_factory):
 
 def run(work, name: str, *flags: str, agent: str = "oracle") -> tuple[Path, dict]:
     folder, env = work
-    out = folder / "runs" / name
-    args = ["run", str(TASK), "--agent", agent, "--out", str(out), *flags]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=900,
-        env=env,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    return out, json.loads((out / "checkpoint.json").read_text())
-
-
-def state(out: Path, name: str) -> dict:
-    data = json.loads((out / "state" / f"{name}.json").read_text())
-    data.pop("taken")
-    return data
+    out = rig_run(folder, env, TASK, name, *flags, agent=agent, timeout=900)
+    return out, checkpoint_of(out)
 
 
 def sent_ids_blanked(final: dict, baseline: dict) -> dict:
