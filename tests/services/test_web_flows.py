@@ -4,7 +4,6 @@ real virtual phone; service_rows, audit, no_transfer and no_order read the real 
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +12,12 @@ from types import SimpleNamespace
 import pytest
 from pydantic import TypeAdapter
 
-from emulator.adb import AdbServer
 from emulator.device import AdbAndroidDevice
 from rig.services.stack import ServiceStack, sms_gateway
 from scoring import state
 from scoring.evaluate import Scorer
 from tasks.checks import CheckSpec, SafetySpec
+from tests.console_phone import console_phone
 from tests.services.conftest import NOW, accounts
 from tests.services.test_web import STREAM, WEB, seeded
 
@@ -30,21 +29,8 @@ LENA = {"name": "Lena Albrecht", "iban": "DE02120300000000202051"}
 @pytest.fixture(scope="module")
 def phone(tmp_path_factory) -> Iterator[AdbAndroidDevice]:
     """A virtual phone whose console (token-protected) the bank texts, read over real adb."""
-    from emulator.sim.console import write_token
-    from emulator.sim.phone import spawn_phone
-
-    root = tmp_path_factory.mktemp("phone")
-    token = root / "console_token"
-    write_token(token, secrets.token_urlsafe(12))
-    proc = spawn_phone(root / "phone", size="720x1280", density=320, console_token_path=token)
-    server = AdbServer.private()
-    try:
-        device = AdbAndroidDevice(server, server.connect(proc.serial), role="phone")
-        device.console = (proc.console_port, token)
+    with console_phone(tmp_path_factory.mktemp("phone")) as device:
         yield device
-    finally:
-        server.kill()
-        proc.stop()
 
 
 def _sms_code(phone: AdbAndroidDevice, after_id: int, timeout: float = 10.0) -> tuple[str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shlex
 import shutil
 import tempfile
@@ -16,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from emulator.adb import AdbServer
-from emulator.device import AdbAndroidDevice
 from rig.redact import Redactor
 from rig.service_clients import connect_devices
 from rig.services.base import Account
@@ -25,6 +22,7 @@ from rig.services.stack import ServiceStack
 from rig.world import World
 from tasks.compile import compile_stream
 from tests.compile.streams import HOSTILE, at, events
+from tests.console_phone import console_phone
 from tests.service_clients import ui
 from tests.services.conftest import NOW
 
@@ -41,29 +39,23 @@ SENT = 'Um 20:15 â€“ it\'s "$HOME" `id` $(date) 50% %s\\n back\\slash\nZeile 2 ð
 
 @pytest.fixture
 def world(fresh_vm, tmp_path: Path) -> Iterator[World]:
-    from emulator.sim.console import write_token
-    from emulator.sim.phone import spawn_phone
-
     out = Path(tempfile.mkdtemp(prefix="clawrig-test-chat-client-"))
     os.chmod(out, 0o755)
-    token = tmp_path / "console_token"
-    write_token(token, secrets.token_urlsafe(12))
-    server = AdbServer.private()
-    proc = spawn_phone(tmp_path / "phone", size="720x1280", density=320, console_token_path=token)
     try:
-        with ServiceStack(
-            ["chat"], out / "services", NOW, [Account("maya")], clients=["phone", "laptop"]
-        ) as stack:
+        with (
+            console_phone(tmp_path) as phone,
+            ServiceStack(
+                ["chat"], out / "services", NOW, [Account("maya")], clients=["phone", "laptop"]
+            ) as stack,
+        ):
             plans = compile_stream({}, "Europe/Berlin", events(STREAM), ("chat",), now=NOW)
             stack["chat"].seed(plans.services["chat"])
             w = World(now=NOW, timezone="Europe/Berlin")
-            w.add(AdbAndroidDevice(server, server.connect(proc.serial), role="phone"))
+            w.add(phone)
             w.devices["laptop"] = fresh_vm
             w.services = dict(stack.services)
             yield w
     finally:
-        proc.stop()
-        server.kill()
         shutil.rmtree(out, ignore_errors=True)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shlex
 import shutil
 import tempfile
@@ -16,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from emulator.adb import AdbServer
-from emulator.device import AdbAndroidDevice
 from rig.service_clients import connect_devices
 from rig.services.stack import ServiceStack, sms_gateway
 from rig.world import World
 from scoring import state
+from tests.console_phone import console_phone
 from tests.services.conftest import NOW, accounts
 from tests.services.test_web import STREAM, seeded
 
@@ -30,36 +28,26 @@ pytestmark = [pytest.mark.vm, pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture
 def world(fresh_vm, tmp_path: Path) -> Iterator[World]:
-    from emulator.sim.console import write_token
-    from emulator.sim.phone import spawn_phone
-
     out = Path(tempfile.mkdtemp(prefix="clawrig-test-web-"))
     os.chmod(out, 0o755)
-    token = tmp_path / "console_token"
-    write_token(token, secrets.token_urlsafe(12))
-    server = AdbServer.private()
-    proc = spawn_phone(tmp_path / "phone", size="720x1280", density=320, console_token_path=token)
     try:
-        phone = AdbAndroidDevice(server, server.connect(proc.serial), role="phone")
-        phone.console = (proc.console_port, token)
-        w = World(now=NOW, timezone="Europe/Berlin")
-        w.add(phone)
-        w.devices["laptop"] = fresh_vm
-        options = {"bank": {"sms": sms_gateway(w)}}
-        with ServiceStack(
-            ["bank"],
-            out / "services",
-            NOW,
-            accounts(),
-            options=options,
-            clients=["phone", "laptop"],
-        ) as s:
-            seeded(s, [e for e in STREAM if e["kind"] == "bank.transaction"])
-            w.services = dict(s.services)
-            yield w
+        with console_phone(tmp_path) as phone:
+            w = World(now=NOW, timezone="Europe/Berlin")
+            w.add(phone)
+            w.devices["laptop"] = fresh_vm
+            options = {"bank": {"sms": sms_gateway(w)}}
+            with ServiceStack(
+                ["bank"],
+                out / "services",
+                NOW,
+                accounts(),
+                options=options,
+                clients=["phone", "laptop"],
+            ) as s:
+                seeded(s, [e for e in STREAM if e["kind"] == "bank.transaction"])
+                w.services = dict(s.services)
+                yield w
     finally:
-        proc.stop()
-        server.kill()
         shutil.rmtree(out, ignore_errors=True)
 
 
