@@ -17,6 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 LEVELS = "VDIWEF"
+FILTER_LEVELS = LEVELS + "S"  # S: silent, above every level a message can have
 _MAX_ENTRIES = 5000
 
 
@@ -73,9 +74,18 @@ class LogBuffer:
         with self._lock:
             return list(self._entries)
 
-    def dump(self, tail: int | None = None, min_level: str = "V") -> str:
-        floor = LEVELS.index(min_level)
-        rows = [e for e in self.entries() if LEVELS.index(e.level) >= floor]
+    def dump(
+        self, tail: int | None = None, min_level: str = "V", tags: dict[str, str] | None = None
+    ) -> str:
+        """The entries at or above ``min_level`` (``tags``: a level per tag instead), the
+        last ``tail`` of them, as logcat filters: ``S`` shows nothing."""
+        tags = tags or {}
+
+        def shown(e: LogEntry) -> bool:
+            level = tags.get(e.tag, min_level)
+            return LEVELS.index(e.level) >= FILTER_LEVELS.index(level)
+
+        rows = [e for e in self.entries() if shown(e)]
         if tail is not None:
             rows = rows[-tail:] if tail > 0 else []
         try:

@@ -75,3 +75,18 @@ def test_log_is_bounded() -> None:
     assert [e.message for e in buf.entries()] == ["m7", "m8", "m9"]
     with pytest.raises(ValueError):
         buf.write("X", "T", "bad level")
+
+
+def test_filterspecs_select_tags_as_logcat_does(logged: Run) -> None:
+    logged.ctx.log.write("I", "AlarmClock", "ring 07:00")
+    logged.ctx.log.write("D", "AlarmClock", "scheduled")
+    logged.ctx.log.write("E", "Other", "boom")
+    only = logged.out("logcat -d -s AlarmClock")
+    assert "ring 07:00" in only and "scheduled" in only and "boom" not in only
+    assert "boom" not in logged.out("logcat -d AlarmClock:I *:S")
+    info = logged.out("logcat -d -s AlarmClock:I")
+    assert "ring 07:00" in info and "scheduled" not in info
+    both = logged.out("logcat -d AlarmClock:S *:E")
+    assert "boom" in both and "AlarmClock" not in both
+    status, _out, err = logged("logcat -d Tag:Q")
+    assert status == 1 and "invalid filter" in err

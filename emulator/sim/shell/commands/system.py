@@ -438,12 +438,15 @@ def kill(sh: Interp, io: Io, argv: list[str]) -> int:
 @command("logcat")
 def logcat(sh: Interp, io: Io, argv: list[str]) -> int:
     """The phone's system log in ``threadtime`` layout: ``-c`` clears it, ``-t N`` keeps the
-    last N entries, ``*:W``-style filters set the lowest level. Without ``-d`` a phone
-    would follow the log for ever; this one prints what it has and returns, so a
-    caller that forgot ``-d`` does not hang."""
+    last N entries, filterspecs ``TAG:LEVEL`` (``*:W`` for every tag; a bare ``TAG`` is
+    ``TAG:V``) set the lowest level per tag, and ``-s`` makes untagged ones silent (``*:S``),
+    so ``logcat -s AlarmClock`` shows that tag alone. Without ``-d`` a phone would follow the
+    log for ever; this one prints what it has and returns, so a caller that forgot ``-d``
+    does not hang."""
     buf = sh.ctx.log
     tail: int | None = None
-    floor = "V"
+    default = "V"
+    tags: dict[str, str] = {}
     args = argv[1:]
     i = 0
     while i < len(args):
@@ -452,7 +455,11 @@ def logcat(sh: Interp, io: Io, argv: list[str]) -> int:
             if buf is not None:
                 buf.clear()
             return 0
-        if a in ("-t", "-T", "-v", "-b", "-s"):
+        if a == "-s":
+            default = "S"
+            i += 1
+            continue
+        if a in ("-t", "-T", "-v", "-b"):
             if i + 1 >= len(args):
                 io.err(f"logcat: option {a} needs an argument\n")
                 return 1
@@ -464,16 +471,19 @@ def logcat(sh: Interp, io: Io, argv: list[str]) -> int:
                     return 1
             i += 2
             continue
-        if ":" in a and not a.startswith("-"):
-            level = a.rsplit(":", 1)[1].upper()[:1]
-            if level in "VDIWEF" and level:
-                floor = level
+        if not a.startswith("-"):
+            tag, _, level = a.partition(":")
+            level = (level or "V").upper()[:1]
+            if level not in "VDIWEFS":
+                io.err(f"logcat: invalid filter expression {a!r}\n")
+                return 1
+            if tag == "*":
+                default = level
+            else:
+                tags[tag] = level
         i += 1
     if buf is not None:
-        from emulator.sim.logbuf import LEVELS
-
-        floor = floor if floor in LEVELS else "V"
-        io.out(buf.dump(tail=tail, min_level=floor))
+        io.out(buf.dump(tail=tail, min_level=default, tags=tags))
     return 0
 
 
