@@ -50,6 +50,25 @@ def test_a_machine_that_fails_its_probe_runs_no_trial(private_adb, tmp_path: Pat
 
 
 @pytest.mark.integration
+def test_a_probe_that_fails_once_is_tried_again(private_adb, tmp_path: Path) -> None:
+    """Only the first phone lies (a node that hiccuped once): the second probe passes, the
+    trial runs and nothing is quarantined (without the second try: exit 3, as above)."""
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    tmp.mkdir()
+    (tmp_path / "rig.toml").write_text('[suite]\nprobe = "always"\n', encoding="utf-8")
+    env = {**lying_env(), "CLAWRIG_LIE_ONCE": str(tmp_path / "lied"), "TMPDIR": str(tmp)}
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "suite", "run", str(ADD_CONTACT.parent),
+         "--trials", "1", "--agent", "noop", "--out", str(out)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
+    )  # fmt: skip
+    assert (tmp_path / "lied").exists()
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and not rows[0].get("infra_error"), res.stdout + res.stderr
+    assert not json.loads((out / "summary.json").read_text()).get("quarantined")
+
+
+@pytest.mark.integration
 def test_the_same_machine_with_honest_phones_passes_the_probe(private_adb, tmp_path: Path):
     from rig.config import RigConfig
     from rig.health import PROBE_CHECKS, probe
