@@ -177,14 +177,21 @@ class SshLinuxDevice:
             raise DeviceLost(f"{self.role}: setting the clock failed: {r.stderr.strip()}")
         self.clock = (now, timezone)
 
-    def step_clock(self, seconds: float) -> None:
+    def step_clock(self, seconds: float, rate: float = 0.0, since: float | None = None) -> float:
         """Move the system clock ``seconds`` from where it is when the guest applies it
-        (a measured offset corrected without the transport's delay)."""
+        (a measured offset corrected without the transport's delay), plus ``rate`` seconds
+        for each second the guest's clock ran since its reading ``since`` (a world clock
+        faster than the kernel's, caught up to the instant of the step). Returns the
+        guest clock's new time."""
+        stdin: dict[str, float] = {"step": float(seconds)}
+        if rate and since is not None:
+            stdin |= {"rate": float(rate), "since": float(since)}
         r = self.privileged_python(
-            source("set_clock"), stdin=json.dumps({"step": float(seconds)}).encode(), timeout=30
+            source("set_clock"), stdin=json.dumps(stdin).encode(), timeout=30
         )
         if r.exit_code != 0:
             raise DeviceLost(f"{self.role}: stepping the clock failed: {r.stderr.strip()}")
+        return float(r.stdout.strip())
 
     def seed(self, plan: Any) -> dict[str, Any]:
         """Apply a :class:`~linux_vm.seeding.LinuxSeedPlan`, verify it, return its digest."""

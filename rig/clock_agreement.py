@@ -5,7 +5,8 @@ Each clock is read the way its users read it — ``date +%s.%N`` in the phone's 
 round trip), a service's own audit stamp for a request it just served — and compared with the world
 time the controller (:class:`~rig.world_clock.WorldTime`) expects at the midpoint of the
 read. Half the read's round trip bounds the error of that midpoint, so a slow shell
-widens the error bar instead of passing for drift; a device is read three times and the
+widens the error bar instead of passing for drift (a world clock at speed N turns it into
+N times as much world time: the error bar says so); a device is read three times and the
 read with the shortest round trip counts. Never in an agent's shell session. Used by the
 running clock's trim (:meth:`rig.world_clock.WorldTime.trim`), the drift test and the
 benchmark (``benchmarks/bench_always_on.py``).
@@ -28,7 +29,8 @@ _PROBES = {"bank": ("GET", "/accounts"), "shop": ("GET", "/"), "parcels": ("GET"
 class Reading:
     clock: str  # a device role, or ``service:NAME``
     offset_s: float  # what the clock said minus the world time expected at the midpoint
-    error_s: float  # half the read's round trip on the host
+    error_s: float  # half the read's round trip on the host, in world seconds (x speed)
+    said_s: float = float("nan")  # what the clock said (epoch seconds)
 
 
 def spread(readings: list[Reading]) -> float:
@@ -69,12 +71,21 @@ def device_offset(name: str, device: Any, clock: Any, samples: int = 3) -> Readi
     return min(reads, key=lambda r: r.error_s)
 
 
+def kept_offset(role: str, clock: Any) -> Reading:
+    """A device that the running clock keeps by trims (a VM or an AVD, at a speed other
+    than 1), right at a trim: what the trim set it to against world time at the trim's
+    midpoint (:meth:`~rig.world_clock.WorldTime.keep`). Between trims it lags by
+    (speed - 1) x the time since; :func:`device_offset` reads that."""
+    return _reading(role, lambda: clock.keep(role)[role], clock)
+
+
 def _reading(name: str, read: Any, clock: Any) -> Reading:
     said, before, after = _timed(read)
     expected = clock.at((before + after) / 2)
     if expected is None:
         raise ValueError("clock agreement needs a running or stepped world clock")
-    return Reading(name, said - expected.timestamp(), (after - before) / 2)
+    rate = clock.speed if getattr(clock, "mode", "") == "running" else 1.0
+    return Reading(name, said - expected.timestamp(), rate * (after - before) / 2, said)
 
 
 def read_clocks(world: Any, clock: Any) -> list[Reading]:

@@ -271,6 +271,9 @@ class Env:
                 f"{kind!r} is not an action for {role!r} ({device.kind}); "
                 f"use one of {', '.join(sorted(allowed))}"
             )
+        keep = getattr(self.clock, "keep", None)
+        if keep is not None:  # a clock faster than its kernel's (a VM, an AVD): world time first
+            keep(role)
         if device.kind == "linux":
             return self._linux(role, device, action)  # type: ignore[arg-type]
         return self._android(role, device, action, record)  # type: ignore[arg-type]

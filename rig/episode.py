@@ -238,6 +238,7 @@ class Episode:
         self.result = EpisodeResult(task.id)
         self.world: World | None = None
         self.env: Env | None = None
+        self.clock: WorldTime | None = None  # the agent phase's world clock
         self.scorer: Scorer | None = None
         self.phase = "allocate"
         self.records: list[StepRecord] = []
@@ -477,7 +478,7 @@ class Episode:
     def _agent_env(self) -> Env:
         task = self.task
         self._start("agent")
-        clock = WorldTime(self.world, task.clock.mode, task.clock.speed)
+        clock = self.clock = WorldTime(self.world, task.clock.mode, task.clock.speed)
         clock.start()  # running/stepped: devices and services on one world time from here
         self.live = self._live_events(clock)
         limits = Limits(
@@ -529,6 +530,11 @@ class Episode:
         if live.failure is not None:
             raise live.failure
 
+    def _stop_clock(self) -> None:
+        """Stop the world clock's keeper (a running clock faster than real time)."""
+        if self.clock is not None:
+            self.clock.close()
+
     def _on_step(self, rec: StepRecord) -> None:
         self.records.append(rec)
         self.recorder.on_step(rec)
@@ -551,6 +557,7 @@ class Episode:
         result.steps, result.done_reason = env.steps, env.done_reason
         self._save_talk(env)
         self._stop_live()
+        self._stop_clock()
         rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason)
 
         self.progress("score: reading device state")
@@ -613,6 +620,7 @@ class Episode:
         live = getattr(self, "live", None)
         if live is not None:
             live.stop()
+        self._stop_clock()
         self._save_logs()
         if self.world is not None:
             try:

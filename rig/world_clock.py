@@ -4,10 +4,15 @@ Before the agent starts, devices are set to the task's ``now`` (:meth:`World.fre
 and seeding happens. At the agent's first step the clock is *started* in the task's mode:
 
 * ``frozen`` — as before: nothing changes (the virtual phone stands at ``now``).
-* ``running`` — every device is set to ``now`` and runs on with real time; a device whose
-  clock stands still after being set (the virtual phone) is told to run
-  (``settings put global auto_time 1``, which the virtual phone reads as "run from here");
-  the services' clocks are anchored at ``now`` and run.
+* ``running`` — every device is set to ``now`` and runs on, ``speed`` world seconds per
+  real second; a device whose clock stands still after being set (the virtual phone) is
+  told to run (``settings put global auto_time 1``, which the virtual phone reads as "run
+  from here", at ``settings put global sim_clock_speed``); the services' clocks are
+  anchored at ``now`` and run at the speed. A kernel clock cannot run fast (a Linux VM,
+  an AVD): at a speed other than 1 the *keeper*, a thread of this object, brings each
+  such device to world time every :func:`keep_interval` seconds, and :meth:`WorldTime.keep`
+  does it again right before each agent action on it; in between it lags by
+  (speed − 1) × the time since.
 * ``stepped`` — every device is set to ``now``; the services' clocks stand. Only
   :meth:`WorldTime.advance` moves them: it sets every device and the services to the
   new world time. A Linux VM's kernel clock cannot be stopped: it ticks on from each
@@ -16,6 +21,8 @@ and seeding happens. At the agent's first step the clock is *started* in the tas
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +30,19 @@ from typing import Any
 
 from rig.clock_agreement import device_offset
 from rig.services.audit import write_clock
+
+log = logging.getLogger(__name__)
+
+KEEP_MIN_S, KEEP_MAX_S = 0.25, 5.0
+
+
+def keep_interval(speed: float) -> float | None:
+    """Seconds between the keeper's trims at ``speed``: as often as a lag of 1 s needs, but
+    never more than 4 times a second (each is a round trip to every VM) nor less than every
+    5 s; None at speed 1 (a kernel clock keeps real time by itself)."""
+    if speed == 1:
+        return None
+    return min(KEEP_MAX_S, max(KEEP_MIN_S, 1.0 / abs(speed - 1.0)))
 
 
 @dataclass
@@ -33,6 +53,14 @@ class WorldTime:
     _anchor_world: datetime | None = None
     _anchor_host: float = 0.0
     _running_roles: set[str] = field(default_factory=set)
+    # A VM's last trim: (step still owed, its clock's reading then): the keeper's next step
+    # is that plus (speed - 1) x the guest seconds since — reckoned in the guest.
+    _kept: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _lead: dict[str, float] = field(default_factory=dict)  # an AVD's last `date` one-way time
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _keeper: threading.Thread | None = None
+    keeps: int = 0  # the keeper's rounds so far (each trims every device that cannot keep up)
 
     def _clock_path(self) -> Any:
         stack = getattr(self.world, "_service_stack", None)
@@ -61,31 +89,141 @@ class WorldTime:
         still = {
             r for r, d in self.world.devices.items() if d.kind == "android" and _stands_still(d)
         }
-        t0 = time.time()
-        for role, device in self._phones_first():
-            device.set_clock(
-                self.world.now + timedelta(seconds=time.time() - t0), self.world.timezone
+        with self._lock:
+            self._anchor(self.world.now, time.time())
+            for role, device in self._phones_first():
+                if role in still:
+                    self._run_phone(device)
+                    self._running_roles.add(role)
+                else:
+                    self._set_device(role, device)
+            self.trim()
+        if keep_interval(self.speed) is not None and any(
+            self._cannot_keep_up(r, d) for r, d in self.world.devices.items()
+        ):
+            self._keeper = threading.Thread(
+                target=self._keep_loop, name="clock-keeper", daemon=True
             )
-            if role in still:
-                device.shell("settings put global auto_time 1", timeout=10)
-                self._running_roles.add(role)
-        self._anchor(self.world.now, t0)
-        self.trim()
+            self._keeper.start()
 
     def trim(self, rounds: int = 3, within_s: float = 0.05) -> None:
-        """Running: measure each clock that can step (a Linux VM) against world time and step
-        it by what it is off. Setting a clock takes the transport's delay (a loaded host: half
-        a second and more), which a relative step in the guest does not."""
+        """Running: measure each clock that does not follow world time by itself against it
+        and correct it. A Linux VM is stepped in the guest by what it is off (plus what it
+        lagged since the read, at a speed other than 1), a relative step that no transport
+        delay spoils; the virtual phone, which runs at the world's speed from where it is
+        set, is set again (the error left is the way's unknown delay x speed)."""
         if self.mode != "running":
             return
-        for role, device in self.world.devices.items():
-            if not hasattr(device, "step_clock"):
-                continue
-            for _ in range(rounds):
-                r = device_offset(role, device, self)
-                if abs(r.offset_s) <= max(within_s, r.error_s):
-                    break
-                device.step_clock(-r.offset_s)
+        with self._lock:
+            for role, device in self.world.devices.items():
+                if hasattr(device, "step_clock"):
+                    self._trim_vm(role, device, rounds, within_s)
+                elif role in self._running_roles:
+                    self._trim_phone(role, device, rounds, within_s)
+
+    def _trim_vm(self, role: str, device: Any, rounds: int, within_s: float) -> None:
+        for _ in range(rounds):
+            r = device_offset(role, device, self)
+            self._kept[role] = (-r.offset_s, r.said_s)
+            if abs(r.offset_s) <= max(within_s, r.error_s):
+                return
+            self._kept[role] = (0.0, device.step_clock(-r.offset_s, self.speed - 1, r.said_s))
+
+    def _trim_phone(self, role: str, device: Any, rounds: int, within_s: float) -> None:
+        for _ in range(rounds):
+            r = device_offset(role, device, self)
+            if abs(r.offset_s) <= max(within_s, r.error_s):
+                return
+            # It runs at the world's speed: set it where the world will be half a read later.
+            lead = r.error_s / self.speed
+            when = self.at(time.time() + lead)
+            assert when is not None
+            device.shell(f"date @{when.timestamp():.6f} >/dev/null", timeout=10)
+
+    def keep(self, role: str | None = None) -> dict[str, float]:
+        """Running at a speed other than 1: bring each device that cannot run at it (``role``
+        alone, when given) to world time now — the keeper's round, and what the agent's
+        every action on such a device is preceded by (:meth:`rig.env.Env.step`). Returns
+        what each kept clock was set to (epoch seconds: a VM's own reading right after its
+        step, an AVD's ``date`` as sent)."""
+        if self.mode != "running" or self.speed == 1 or self._anchor_world is None:
+            return {}
+        with self._lock:
+            return {
+                r: self._keep_one(r, device)
+                for r, device in self.world.devices.items()
+                if (role is None or r == role) and self._cannot_keep_up(r, device)
+            }
+
+    def _cannot_keep_up(self, role: str, device: Any) -> bool:
+        """A Linux VM or an AVD: a kernel clock that runs at real time whatever it is told."""
+        return hasattr(device, "step_clock") or (
+            device.kind == "android" and role not in self._running_roles
+        )
+
+    def _keep_one(self, role: str, device: Any) -> float:
+        if hasattr(device, "step_clock"):
+            if role not in self._kept:
+                self._trim_vm(role, device, 3, 0.05)
+                return self._kept[role][1] + self._kept[role][0]
+            owed, since = self._kept[role]
+            self._kept[role] = (0.0, device.step_clock(owed, self.speed - 1, since))
+            return self._kept[role][1]
+        # An AVD: no relative step in its shell; set where the world is on arrival.
+        return self._set_device(role, device)
+
+    def _set_device(self, role: str, device: Any) -> float:
+        """Set a device that runs at real time to world time (an AVD: ``date`` takes
+        fractions, sent to where the world will be when it arrives, by the last way's time).
+        Returns the epoch it was set to."""
+        if device.kind != "android" or self.speed == 1:
+            when = self.at(time.time())
+            assert when is not None
+            device.set_clock(when, self.world.timezone)
+            return when.timestamp()
+        sent = time.time()
+        when = self.at(sent + self._lead.get(role, 0.0))
+        assert when is not None
+        device.shell(
+            f"settings put global auto_time 0; date @{when.timestamp():.6f} >/dev/null",
+            timeout=10,
+        )
+        self._lead[role] = (time.time() - sent) / 2
+        return when.timestamp()
+
+    def _keep_loop(self) -> None:
+        every = keep_interval(self.speed)
+        assert every is not None
+        failed: set[str] = set()
+        while not self._stop.wait(every):
+            for role, device in list(self.world.devices.items()):
+                if role in failed or not self._cannot_keep_up(role, device):
+                    continue
+                try:
+                    self.keep(role)
+                except Exception:  # the device's next action reports it (infra), not the thread
+                    log.warning("clock keeper: %s could not be kept on time", role, exc_info=True)
+                    failed.add(role)
+            self.keeps += 1
+
+    def close(self) -> None:
+        """Stop the keeper (idempotent)."""
+        self._stop.set()
+        if self._keeper is not None:
+            self._keeper.join(timeout=60)
+            self._keeper = None
+
+    def _run_phone(self, device: Any) -> None:
+        """Make a phone whose clock stands run at the world's speed from world time now: one
+        command (run, then set: a running phone set by ``date`` runs on from there), so no
+        round trip falls between the set and the start."""
+        when = self.at(time.time())
+        assert when is not None
+        device.shell(
+            f"settings put global sim_clock_speed {self.speed!r}; "
+            f"settings put global auto_time 1; date @{when.timestamp():.6f} >/dev/null",
+            timeout=10,
+        )
 
     def advance(self, seconds: float) -> datetime | None:
         """Stepped mode: move the world ``seconds`` ahead (devices and services)."""
@@ -104,13 +242,15 @@ class WorldTime:
         if self.mode == "stepped":
             self._set_all(when)
             return when
-        t0 = time.time()
-        for role, device in self._phones_first():
-            device.set_clock(when + timedelta(seconds=time.time() - t0), self.world.timezone)
-            if role in self._running_roles:
-                device.shell("settings put global auto_time 1", timeout=10)
-        self._anchor(when, t0)
-        self.trim()
+        with self._lock:  # the keeper must not step a VM by its reckoning from before the jump
+            self._anchor(when, time.time())
+            self._kept.clear()
+            for role, device in self._phones_first():
+                if role in self._running_roles:
+                    self._run_phone(device)
+                else:
+                    self._set_device(role, device)
+            self.trim()
         return when
 
     def _phones_first(self) -> list[tuple[str, Any]]:

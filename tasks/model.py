@@ -53,22 +53,37 @@ class Limits(_M):
     max_seconds: float = Field(default=900.0, gt=0, le=86_400)
 
 
+MAX_CLOCK_SPEED = 3600.0
+
+
 class ClockSpec(_M):
     """How world time moves during the agent phase (docs/always-on.md).
 
     ``frozen``: as before (the phone stands at ``now``). ``running``: every device and
-    service runs on from ``now`` with real time. ``stepped``: the world stands still
-    until the controller advances it (a ``wait`` action advances it by its seconds)."""
+    service runs on from ``now``, ``speed`` world seconds per real second (1 unless
+    told; at most 3600, an hour a second). ``stepped``: the world stands still until the
+    controller advances it (a ``wait`` action advances it by its seconds)."""
 
     mode: Literal["frozen", "running", "stepped"] = "frozen"
-    speed: float = Field(default=1.0, gt=0, le=3600)
+    speed: float = 1.0
+
+    @field_validator("speed", mode="before")
+    @classmethod
+    def _speed_number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValueError(f"must be a number of world seconds per real second, not {v!r}")
+        if not v > 0:  # NaN too
+            raise ValueError(f"must be a positive number (world seconds per real second), not {v}")
+        if v > MAX_CLOCK_SPEED:
+            raise ValueError(
+                f"{v:g} is too fast: at most {MAX_CLOCK_SPEED:g} (an hour of world time a second)"
+            )
+        return v
 
     @model_validator(mode="after")
     def _speed(self) -> ClockSpec:
         if self.speed != 1.0 and self.mode != "running":
             raise ValueError(f"speed applies to the running clock, not {self.mode}")
-        if self.speed != 1.0:
-            raise ValueError("only speed 1 is supported yet (devices run at real time)")
         return self
 
 

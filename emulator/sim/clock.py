@@ -1,9 +1,13 @@
 """The phone's clock: frozen at a task's "now" unless told to run.
 
 A task freezes time so that "yesterday" in the seeded data means the same day
-on every device and every run. The clock keeps its state under the ``clock``
-key of a JSON file it shares with other parts (``STATE/system.json``), so it
-survives restarts and goes into snapshots with the rest of the phone.
+on every device and every run. A running clock runs at a speed (world seconds per
+host second, 1 unless told otherwise: ``settings put global sim_clock_speed 60``, a
+virtual-phone-only setting that a real Android stores and ignores), so that a world
+whose clock runs fast has a phone that keeps up with it by itself. The clock keeps its
+state under the ``clock`` key of a JSON file it shares with other parts
+(``STATE/system.json``), so it survives restarts and goes into snapshots with the rest
+of the phone.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 # A fresh phone's time: a fixed instant, so that two fresh phones agree.
 DEFAULT_INSTANT_MS = 1_767_258_000_000  # 2026-01-01 09:00:00 UTC
 DEFAULT_TIMEZONE = "UTC"
+MAX_SPEED = 3600.0  # an hour a second: the fastest world clock a task may ask for
 
 
 def zone(name: str) -> ZoneInfo:
@@ -58,8 +63,8 @@ def update_json(path: Path, key: str, value: Any) -> None:
 class PhoneClock:
     """A :class:`~emulator.sim.contracts.Clock` persisted in ``state_path``.
 
-    Frozen: ``now()`` is always the set instant. Running: ``now()`` is host
-    time plus the offset taken when the clock was set.
+    Frozen: ``now()`` is always the set instant. Running: ``now()`` is the instant
+    it was set to plus ``speed`` times the host time since (``host_ms``, when it was set).
     """
 
     def __init__(self, state_path: Path) -> None:
@@ -67,7 +72,8 @@ class PhoneClock:
         self._lock = threading.Lock()
         self._frozen = True
         self._instant_ms = DEFAULT_INSTANT_MS
-        self._offset_ms = 0
+        self._host_ms = 0
+        self._speed = 1.0
         self._tz_name = DEFAULT_TIMEZONE
         self._load()
 
@@ -81,7 +87,13 @@ class PhoneClock:
         state = data.get("clock") or {}
         self._frozen = bool(state.get("frozen", True))
         self._instant_ms = int(state.get("instant_ms", DEFAULT_INSTANT_MS))
-        self._offset_ms = int(state.get("offset_ms", 0))
+        self._speed = float(state.get("speed", 1.0))
+        if "host_ms" in state:
+            self._host_ms = int(state["host_ms"])
+        else:  # saved before speeds: running at host time plus an offset
+            self._host_ms = int(time.time() * 1000)
+            if not self._frozen:
+                self._instant_ms = self._host_ms + int(state.get("offset_ms", 0))
         tz = str(state.get("timezone", DEFAULT_TIMEZONE))
         zone(tz)
         self._tz_name = tz
@@ -93,7 +105,8 @@ class PhoneClock:
             {
                 "frozen": self._frozen,
                 "instant_ms": self._instant_ms,
-                "offset_ms": self._offset_ms,
+                "host_ms": self._host_ms,
+                "speed": self._speed,
                 "timezone": self._tz_name,
             },
         )
@@ -103,7 +116,10 @@ class PhoneClock:
         with self._lock:
             if self._frozen:
                 return self._instant_ms
-            return int(time.time() * 1000) + self._offset_ms
+            return self._running_ms(int(time.time() * 1000))
+
+    def _running_ms(self, host_ms: int) -> int:
+        return self._instant_ms + round(self._speed * (host_ms - self._host_ms))
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_ms() / 1000, tz=UTC).astimezone(zone(self.timezone))
@@ -111,6 +127,10 @@ class PhoneClock:
     @property
     def frozen(self) -> bool:
         return self._frozen
+
+    @property
+    def speed(self) -> float:
+        return self._speed
 
     @property
     def timezone(self) -> str:
@@ -132,16 +152,26 @@ class PhoneClock:
         with self._lock:
             if frozen is not None:
                 self._frozen = frozen
-            if self._frozen:
-                self._instant_ms = int(epoch_ms)
-            else:
-                self._offset_ms = int(epoch_ms) - int(time.time() * 1000)
+            self._instant_ms, self._host_ms = int(epoch_ms), int(time.time() * 1000)
             self._save()
 
     def set_running(self, running: bool) -> None:
         """Start or stop the clock from where it is now (``settings put global auto_time``)."""
         current = self.now_ms()
         self.set_ms(current, frozen=not running)
+
+    def set_speed(self, speed: float) -> None:
+        """Run at ``speed`` from the time it says now (``settings put global sim_clock_speed``);
+        ``ValueError`` unless 0 < speed <= :data:`MAX_SPEED`."""
+        speed = float(speed)
+        if not 0 < speed <= MAX_SPEED:  # also refuses NaN
+            raise ValueError(f"clock speed must be above 0 and at most {MAX_SPEED:g}, not {speed}")
+        with self._lock:
+            host = int(time.time() * 1000)
+            if not self._frozen:
+                self._instant_ms, self._host_ms = self._running_ms(host), host
+            self._speed = speed
+            self._save()
 
     def advance(self, delta: timedelta) -> None:
         self.set_ms(self.now_ms() + int(delta.total_seconds() * 1000))

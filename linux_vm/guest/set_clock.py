@@ -3,7 +3,10 @@
 stdin ``[zone, epoch seconds]``; exit code 3 when the zone is unknown. Or stdin
 ``{"step": seconds}``: move the clock by that much from where it is *when this runs*, so
 the way here (SSH, a loaded host) adds no error — how the controller trims a measured
-offset.
+offset. With ``"rate"`` and ``"since"`` (a reading of this clock) the step grows by
+``rate`` seconds for every second this clock ran since then: a world clock that runs
+``rate + 1`` times as fast as this kernel's is caught up to the moment of the step,
+however long the way here took. Prints the clock's new time.
 """
 
 import json
@@ -31,7 +34,11 @@ def main():
     data = json.load(sys.stdin)
     if isinstance(data, dict):
         now = time.clock_gettime(time.CLOCK_REALTIME)
-        time.clock_settime(time.CLOCK_REALTIME, now + float(data["step"]))
+        step = float(data["step"]) + float(data.get("rate", 0.0)) * (
+            now - float(data.get("since", now))
+        )
+        time.clock_settime(time.CLOCK_REALTIME, now + step)
+        print(repr(now + step))
         return
     zone, epoch = data
     if not set_zone(zone):

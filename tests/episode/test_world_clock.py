@@ -7,6 +7,7 @@ and on the bank from its own audit log (what the host's clock said for a request
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rig.api import TaskEnv
-from rig.clock_agreement import device_offset, read_clocks, spread
+from rig.clock_agreement import device_offset, kept_offset, read_clocks, spread
 from rig.services.audit import read_audit
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -121,3 +122,95 @@ def test_running_clock_vm_phone_and_services_agree(tmp_path):
         clock.trim()
         off = device_offset("laptop", laptop, clock)
         assert abs(off.offset_s) < 0.25 + off.error_s, off
+
+
+# -- a running clock at a speed -----------------------------------------------------------
+
+SPEED = 30
+FAST_LIVE = """\
+live:
+  - {t: +1m, kind: sms.received, target: phone, address: "+49 170 1234567", body: fast-sms}
+"""
+
+
+def _fast_task(tmp_path: Path, devices: str, services: str) -> Path:
+    folder = _task(tmp_path, "running")
+    text = (folder / "task.yaml").read_text(encoding="utf-8")
+    text = text.replace("devices: {phone: android}", f"devices: {devices}")
+    text = text.replace("services: [bank]", f"services: {services}")
+    text = text.replace("clock: {mode: running}", f"clock: {{mode: running, speed: {SPEED}}}")
+    (folder / "task.yaml").write_text(text + FAST_LIVE, encoding="utf-8")
+    return folder
+
+
+def _until_world(clock, seconds_after_now: float, bound_s: float = 30.0) -> None:
+    """Wait (bounded, in host time) until the world clock passes ``now + seconds``."""
+    deadline = time.monotonic() + bound_s
+    while clock.now().timestamp() < NOW + seconds_after_now:
+        assert time.monotonic() < deadline, "the world clock did not get there"
+        time.sleep(0.05)
+
+
+def _agree(readings, names: set[str]) -> None:
+    assert {r.clock for r in readings} == names, readings
+    for r in readings:  # each with world time at its read's midpoint (error bar x speed)
+        assert abs(r.offset_s) < 0.5 + r.error_s, readings
+
+
+def test_fast_running_clock_phone_and_services_run_at_its_speed_and_agree(tmp_path):
+    """At x30 the phone runs by itself (``sim_clock_speed``), the bank by the anchor file;
+    both agree with world time, minutes of it pass in seconds, a live SMS due at +1m comes
+    on time by the phone's own clock."""
+    folder = _fast_task(tmp_path, "{phone: android}", "[bank]")
+    with TaskEnv(folder, out=tmp_path / "run") as env:
+        env.reset()
+        world, clock = env.episode.world, env.episode.env.clock
+        assert clock.speed == SPEED
+        assert world["phone"].shell("settings get global sim_clock_speed").stdout.strip() == "30.0"
+        _agree(read_clocks(world, clock), {"phone", "service:bank"})
+        _until_world(clock, 120)  # two minutes of world time: 4 s of host time at x30
+        readings = read_clocks(world, clock)
+        _agree(readings, {"phone", "service:bank"})
+        assert min(r.said_s for r in readings) >= NOW + 120  # both went minutes ahead
+        query = "content query --uri content://sms/inbox --projection body:date"
+        rows = world["phone"].shell(query).stdout
+        assert "body=fast-sms" in rows, rows
+        sms_date = int(rows.split("date=")[1].split()[0].rstrip(",")) / 1000
+        # Due 09:01:00; arrived by the phone's clock within a second of host time (x30).
+        assert NOW + 60 <= sms_date < NOW + 60 + SPEED, sms_date
+    (entry,) = [json.loads(x) for x in (tmp_path / "run" / "live.jsonl").read_text().splitlines()]
+    assert entry["ok"] and entry["due"] <= entry["delivered"], entry
+
+
+@pytest.mark.vm
+def test_fast_running_clock_keeps_the_vm_on_world_time_by_trims(tmp_path):
+    """A VM's kernel clock runs at real time: at x30 the keeper and the trim before each
+    agent action bring it to world time. Right at a trim it agrees within 1 s; an agent's
+    command on it reads a time no earlier than world time when the action began."""
+    folder = _fast_task(tmp_path, "{laptop: linux, phone: android}", "[bank, calendar]")
+    with TaskEnv(folder, out=tmp_path / "run") as env:
+        env.reset()
+        world, clock = env.episode.world, env.episode.env.clock
+        names = {"phone", "service:bank", "service:calendar"}
+        _agree([r for r in read_clocks(world, clock) if r.clock in names], names)
+        for _ in range(3):
+            _agree([kept_offset("laptop", clock)], {"laptop"})
+            time.sleep(0.5)
+        assert clock.keeps > 0  # the keeper has been at it on its own
+
+        # The trim before an action: with the keeper stopped the laptop falls behind
+        # (29 s per second), yet what the agent's command reads is world time.
+        clock.close()
+        time.sleep(1.0)
+        lag = device_offset("laptop", world["laptop"], clock)
+        assert lag.offset_s < -10, lag  # the kernel clock alone does not keep up
+        before = time.time()
+        obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "date +%s.%N"})
+        after = time.time()
+        seen = float(obs.stdout.strip())
+        assert clock.at(before).timestamp() - 1 <= seen <= clock.at(after).timestamp() + 1, (
+            seen,
+            clock.at(before),
+            clock.at(after),
+        )
+        _agree([r for r in read_clocks(world, clock) if r.clock in names], names)

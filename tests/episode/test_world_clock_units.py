@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from rig.services.audit import WorldClock, write_clock
+from rig.world import World
+from rig.world_clock import WorldTime, keep_interval
 from tasks.folder import check_task
 
 NOW = datetime.fromisoformat("2026-03-16T09:00:00+01:00")
@@ -44,7 +46,13 @@ def test_running_anchor_runs_at_its_speed(tmp_path):
     ("clock", "message"),
     [
         ("{mode: stepped, speed: 2}", "clock: speed applies to the running clock, not stepped"),
-        ("{mode: running, speed: 60}", "clock: only speed 1 is supported yet"),
+        ("{mode: running, speed: 0}", "clock.speed: must be a positive number"),
+        ("{mode: running, speed: -2}", "clock.speed: must be a positive number"),
+        ("{mode: running, speed: .nan}", "clock.speed: must be a positive number"),
+        ("{mode: running, speed: fast}", "clock.speed: must be a number of world seconds"),
+        ("{mode: running, speed: true}", "clock.speed: must be a number of world seconds"),
+        ("{mode: running, speed: 7200}", "clock.speed: 7200 is too fast: at most 3600"),
+        ("{mode: running, speed: .inf}", "clock.speed: inf is too fast: at most 3600"),
         ("{mode: warp}", "clock.mode: 'warp' is not allowed"),
     ],
 )
@@ -61,3 +69,52 @@ def test_bad_clock_section_names_file_line_and_field(tmp_path: Path, clock, mess
     assert loaded is None
     assert len(problems) == 1, problems
     assert str(problems[0]).startswith(f"{tmp_path / 'task.yaml'}:9: {message}")
+
+
+def test_the_service_clock_runs_at_the_anchors_speed(tmp_path):
+    """The services' WorldClock takes its speed from the anchor file the controller writes."""
+    path = tmp_path / "clock.json"
+    write_clock(path, NOW, frozen=False, speed=60.0, host=time.time() - 2)
+    ahead = (WorldClock(NOW, path).now() - NOW).total_seconds()
+    assert 120 <= ahead < 180  # 2 s of host time at x60, and at most a second more
+
+
+def _running(speed: float) -> WorldTime:
+    clock = WorldTime(World(now=NOW, timezone="Europe/Berlin"), "running", speed)
+    clock.start()  # no devices: the anchor alone
+    return clock
+
+
+def test_world_time_at_a_speed_and_when_the_host_gets_there():
+    clock = _running(60.0)
+    host0 = clock.host_time(NOW)
+    assert host0 is not None
+    assert clock.at(host0 + 2.0) == NOW + timedelta(minutes=2)
+    # A live event due at +2h arrives two minutes of host time after the start.
+    assert clock.host_time(NOW + timedelta(hours=2)) == pytest.approx(host0 + 120.0)
+    slow = _running(0.5)
+    assert slow.at(slow.host_time(NOW) + 10.0) == NOW + timedelta(seconds=5)
+    clock.close()
+    slow.close()
+
+
+def test_the_keeper_trims_as_often_as_a_lag_of_a_second_needs_within_bounds():
+    assert keep_interval(1.0) is None  # a kernel clock keeps real time by itself
+    assert keep_interval(2.0) == 1.0  # lags 1 s between trims
+    assert keep_interval(60.0) == 0.25  # the floor: lags 14.75 s between trims
+    assert keep_interval(1.1) == 5.0  # the ceiling
+    assert keep_interval(0.5) == 2.0  # slower than real time: a VM runs ahead 1 s
+
+
+def test_a_running_clock_at_a_speed_is_a_valid_task(tmp_path: Path):
+    (tmp_path / "task.yaml").write_text(
+        "id: c\ntitle: C\nmode: reactive\nsurfaces: [gui]\ninstruction: Look.\n"
+        "now: 2026-03-16T09:00:00+01:00\ntimezone: Europe/Berlin\n"
+        "devices: {phone: android}\nclock: {mode: running, speed: 60}\n"
+        "checks:\n  - {kind: message, keywords: [x]}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    loaded, problems = check_task(tmp_path / "task.yaml")
+    assert problems == [] and loaded is not None
+    assert loaded.task.clock.speed == 60.0

@@ -74,6 +74,14 @@ def test_settings_through_the_provider(run, providers, clock) -> None:
     assert not clock.frozen
     run.out("settings put global auto_time 0")
     assert clock.frozen
+    # The virtual phone's own key: how fast its clock runs (a real Android stores it only).
+    run.out("settings put global sim_clock_speed 60")
+    assert clock.speed == 60
+    for bad in ("0", "-3", "fast", "7200"):
+        run.out(f"settings put global sim_clock_speed {bad}")  # stored, as Android would
+        assert clock.speed == 60
+    run.out("settings delete global sim_clock_speed")
+    assert clock.speed == 1
     run.out("svc wifi disable")
     assert providers.setting("global", "wifi_on") == "0"
 

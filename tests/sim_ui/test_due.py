@@ -178,3 +178,27 @@ def test_tapping_a_reminder_opens_its_event_and_an_alarm_opens_clock(
     tap(ui, desc="Clock notification: Coffee: Alarm · 08:05")
     assert ui.focus()[0] == "com.android.deskclock"
     assert "Coffee" not in " ".join(_shade(ui))
+
+
+def test_a_fast_clock_rings_on_its_own_tick(ctx: PhoneContext, ui: UiSystem):
+    """At ``sim_clock_speed 600`` a minute passes in a tenth of a second: the tick's window
+    (as much world time as the tick's interval at that speed) still holds the alarm."""
+    import time
+
+    from emulator.sim import due
+
+    ctx.clock.set_timezone("Europe/Paris")
+    _date(ctx, 6, 59, 0)
+    _alarm(ctx, 7, 0, 0x7F, "Fast wake")
+    shell = Shell(ctx)
+    for cmd in ("settings put global sim_clock_speed 600", "settings put global auto_time 1"):
+        assert shell.capture(cmd)[0] == 0
+    assert ctx.clock.speed == 600 and not ctx.clock.frozen
+    fired: list[dict] = []
+    deadline = time.monotonic() + 10  # a bound, not a measure: 60 s of world time at x600
+    while not fired and time.monotonic() < deadline:
+        fired = due.tick(ctx)
+        time.sleep(0.05)
+    assert [f["title"] for f in fired] == ["Fast wake"], fired
+    assert ctx.clock.now() > datetime(2026, 1, 2, 7, 0, tzinfo=PARIS)
+    assert any("Fast wake" in t for t in _shade(ui))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 
@@ -301,9 +302,15 @@ _NAMESPACES = ("system", "secure", "global")
 
 
 def apply_setting_side_effects(sh: Interp, ns: str, name: str, value: str | None) -> None:
-    """What writing a setting does beyond storing it (the clock follows ``auto_time``)."""
+    """What writing a setting does beyond storing it: the clock follows ``auto_time`` (1:
+    run from here) and ``sim_clock_speed`` (the virtual phone's own key: world seconds per
+    second while it runs; deleted, 1; a value that is no speed changes nothing, as Android
+    stores any string)."""
     if ns == "global" and name == "auto_time" and value in ("0", "1"):
         sh.ctx.clock.set_running(value == "1")
+    if ns == "global" and name == "sim_clock_speed":
+        with contextlib.suppress(ValueError):
+            sh.ctx.clock.set_speed(1.0 if value is None else float(value))
 
 
 @command("settings")
@@ -333,6 +340,7 @@ def settings(sh: Interp, io: Io, argv: list[str]) -> int:
         if not rest:
             raise CommandError("Invalid command: delete needs a key", 255)
         n = prov.delete_setting(ns, rest[0])
+        apply_setting_side_effects(sh, ns, rest[0], None)
         io.out(f"Deleted {n} rows\n")
     elif verb == "list":
         rows = prov.query(f"content://settings/{ns}", ["name", "value"], sort="name")
