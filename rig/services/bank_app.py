@@ -5,11 +5,16 @@ waits for a one-time code that the bank sends by SMS to the persona's phone
 through the phone's own incoming-SMS path (the emulator console's ``sms send``,
 which the virtual phone and real emulators both serve): the code never appears
 in an answer, the audit log or the state the rig reads.
+
+Standing orders book themselves as world time reaches their dates
+(:mod:`rig.services.standing_orders`), checked before every request, so the phone's
+app, curl on the laptop and the rig's state readers all see the same account.
 """
 
 import hashlib
 import secrets
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,6 +22,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rig.services.audit import AuditLog
+from rig.services.standing_orders import book_due
 from rig.services.web_app import ApiError, WebContext, cents, make_app, money
 
 SCHEMA = """
@@ -26,7 +32,8 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS transactions (
     id TEXT PRIMARY KEY, account_id TEXT NOT NULL, booked_at TEXT NOT NULL,
     amount_cents INTEGER NOT NULL, currency TEXT NOT NULL, counterparty TEXT NOT NULL,
-    reference TEXT NOT NULL, balance_cents INTEGER, origin TEXT NOT NULL);
+    reference TEXT NOT NULL, balance_cents INTEGER, origin TEXT NOT NULL,
+    counterparty_iban TEXT);
 CREATE TABLE IF NOT EXISTS payees (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, name TEXT NOT NULL, iban TEXT NOT NULL,
     created_at TEXT NOT NULL, verified INTEGER NOT NULL);
@@ -39,9 +46,14 @@ CREATE TABLE IF NOT EXISTS standing_orders (
     id TEXT PRIMARY KEY, user TEXT NOT NULL, account_id TEXT NOT NULL, payee_id TEXT NOT NULL,
     amount_cents INTEGER NOT NULL, currency TEXT NOT NULL, reference TEXT NOT NULL,
     interval TEXT NOT NULL, next_date TEXT NOT NULL, created_at TEXT NOT NULL,
-    cancelled_at TEXT);
+    cancelled_at TEXT, first_date TEXT, end_date TEXT);
 CREATE TABLE IF NOT EXISTS _codes (transfer_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
 """
+# Columns added since the first schema: a resumed older database gets them (all NULL).
+ADDED = {
+    "transactions": ("counterparty_iban",),
+    "standing_orders": ("first_date", "end_date"),
+}
 MAX_ATTEMPTS = 3
 Text = Annotated[str, StringConstraints(min_length=1, max_length=140)]
 Iban = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9 ]{8,32}$")]
@@ -69,13 +81,17 @@ class Confirm(_Body):
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
+Day = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
 class NewStandingOrder(_Body):
     from_account: Text
     payee_id: Text
     amount: Amount
     reference: Annotated[str, StringConstraints(max_length=140)] = ""
-    interval: Literal["weekly", "monthly"]
-    first_date: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    interval: Literal["weekly", "monthly", "quarterly", "half-yearly", "yearly"]
+    first_date: Day
+    end_date: Day | None = Field(default=None, description="the last day it may run")
 
 
 def _account(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +106,7 @@ def _account(row: dict[str, Any]) -> dict[str, Any]:
 
 def _txn(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ("id", "account_id", "booked_at", "currency", "counterparty")}
+    out["counterparty_iban"] = row.get("counterparty_iban")
     out["reference"] = row["reference"]
     out["amount"] = money(row["amount_cents"])
     out["balance_after"] = None if row["balance_cents"] is None else money(row["balance_cents"])
@@ -112,8 +129,16 @@ def _transfer(row: dict[str, Any]) -> dict[str, Any]:
 def _order(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "account_id", "payee_id", "currency", "reference", "interval", "next_date")
     out = {k: row[k] for k in keys}
+    out.update(first_date=row.get("first_date"), end_date=row.get("end_date"))
     out.update(created_at=row["created_at"], cancelled_at=row["cancelled_at"])
     out["amount"] = money(row["amount_cents"])
+    end = row.get("end_date")
+    if row["cancelled_at"] is not None:
+        out["status"] = "cancelled"
+    elif end and str(row["next_date"]) > str(end):
+        out["status"] = "ended"
+    else:
+        out["status"] = "active"
     return out
 
 
@@ -144,9 +169,32 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
         "Accounts, transactions, payees, transfers and standing orders. HTTP Basic auth. "
         "Writes accept an Idempotency-Key header. A transfer to a payee you have not paid "
         "before answers 202 with status code_required: confirm it with the 6-digit code "
-        "the bank sends by SMS to your phone (POST /transfers/{id}/confirm).",
+        "the bank sends by SMS to your phone (POST /transfers/{id}/confirm). Standing orders "
+        "(weekly, monthly, quarterly, half-yearly, yearly; optional end_date) are booked on "
+        "their dates: a monthly one keeps its first date's day, or the month's last day.",
     )
     db = ctx.db
+    _add_columns(db)
+
+    def book_standing_orders() -> None:
+        """Book what world time has made due (before every request but the rig's seeding)."""
+        with db.transaction() as conn:
+            bookings = book_due(conn, ctx.clock.now())
+        for b in bookings:
+            audit.write(
+                "bank",
+                "STANDING ORDER",
+                order=b.order_id,
+                account=b.account_id,
+                execution_date=b.day.isoformat(),
+                booked_at=b.booked_at,
+                amount_cents=b.amount_cents,
+                transaction=b.transaction_id,
+                balance_cents=b.balance_cents,
+                status="booked" if b.transaction_id else f"not executed: {b.problem}",
+            )
+
+    ctx.before_request = book_standing_orders
 
     def user(request: Request) -> str:
         return ctx.user(request)
@@ -215,6 +263,13 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
     @app.delete("/payees/{payee_id}", summary="Forget a payee")
     def delete_payee(payee_id: str, who: User) -> dict[str, Any]:
         payee_of(who, payee_id)
+        paying = db.one(
+            "SELECT id FROM standing_orders WHERE payee_id=? AND cancelled_at IS NULL "
+            "AND (end_date IS NULL OR next_date <= end_date)",
+            (payee_id,),
+        )
+        if paying is not None:
+            raise ApiError(409, f"standing order {paying['id']} pays this payee; cancel it first")
         db.run("DELETE FROM payees WHERE id=?", (payee_id,))
         return {"deleted": payee_id}
 
@@ -227,7 +282,9 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
         balance = acc["balance_cents"] - t["amount_cents"]
         conn.execute("UPDATE accounts SET balance_cents=? WHERE id=?", (balance, acc["id"]))
         conn.execute(
-            "INSERT INTO transactions VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO transactions (id, account_id, booked_at, amount_cents, currency, "
+            "counterparty, reference, balance_cents, origin, counterparty_iban) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 f"txn-{t['id']}",
                 acc["id"],
@@ -238,6 +295,7 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
                 t["reference"],
                 balance,
                 "transfer",
+                payee["iban"],
             ),
         )
         conn.execute("UPDATE transfers SET status='done', executed_at=? WHERE id=?", (now, t["id"]))
@@ -329,9 +387,17 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
         payee = payee_of(who, body.payee_id)
         if not payee["verified"]:
             raise ApiError(409, "pay this payee once with a confirmed transfer first")
+        first, end = _day(body.first_date, "first_date"), _day(body.end_date, "end_date")
+        today = ctx.clock.now().date()
+        if first is not None and first < today:
+            raise ApiError(422, f"first_date {first} is in the past (today is {today})")
+        if end is not None and first is not None and end < first:
+            raise ApiError(422, f"end_date {end} is before first_date {first}")
         sid = f"so-{uuid.uuid4().hex[:10]}"
         db.run(
-            "INSERT INTO standing_orders VALUES (?,?,?,?,?,?,?,?,?,?,NULL)",
+            "INSERT INTO standing_orders (id, user, account_id, payee_id, amount_cents, "
+            "currency, reference, interval, next_date, created_at, cancelled_at, first_date, "
+            "end_date) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?)",
             (
                 sid,
                 who,
@@ -343,8 +409,11 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
                 body.interval,
                 body.first_date,
                 ctx.now(),
+                body.first_date,
+                body.end_date,
             ),
         )
+        book_standing_orders()  # one that starts today runs as it is made
         return _order(db.one("SELECT * FROM standing_orders WHERE id=?", (sid,)))
 
     @app.delete("/standing-orders/{order_id}", summary="Cancel a standing order")
@@ -357,6 +426,24 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
         return _order(db.one("SELECT * FROM standing_orders WHERE id=?", (order_id,)))
 
     return app
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ApiError(422, f"{field} {text!r} is not a date") from None
+
+
+def _add_columns(db: Any) -> None:
+    """Bring a resumed database made before a column was added up to the schema."""
+    for table, columns in ADDED.items():
+        have = {r["name"] for r in db.rows(f"PRAGMA table_info({table})")}
+        for column in columns:
+            if column not in have:
+                db.run(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 def _row(conn: Any, table: str, rid: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rig.services.audit import AuditLog, WorldClock
@@ -134,6 +135,9 @@ class WebContext:
         self.persona = accounts[0]["user"]
         self.admin_token = admin_token
         self.options = options or {}
+        # What world time makes happen (the bank's standing orders), run before every
+        # request but the rig's seeding so that every reader sees it.
+        self.before_request: Callable[[], None] | None = None
 
     def now(self) -> str:
         return self.clock.now().isoformat(timespec="seconds")
@@ -241,6 +245,8 @@ class AuditAndIdempotency:
             await send(message)
 
         try:
+            if self.ctx.before_request is not None and path != "/_rig/seed":
+                await run_in_threadpool(self.ctx.before_request)
             if key and method in WRITES and user in self.ctx.accounts:
                 lock = self._locks.setdefault((user, key), asyncio.Lock())
                 async with lock:
