@@ -18,7 +18,9 @@ devices as before, and events aimed at an undeclared ``service:…`` are skipped
 - bank: an account per ``account`` name, every transaction with its balance after
   (the stream's when given, else counted from an opening balance that makes the
   first given balance agree), and every counterparty paid from the account as a
-  known payee (a transfer to anyone else needs the SMS code).
+  known payee (a transfer to anyone else needs the SMS code); each
+  ``bank.standing_order`` as a standing order to a known payee (its next date is
+  after now: the bank books it when world time gets there).
 - shop: a product per (shop, item) of price alerts and order lines, every alert's
   price in its history (the last is the current one) and a price alert per
   alerted product; orders with their lines at the prices paid.
@@ -237,6 +239,7 @@ class ServiceFold:
     events: dict[str, ev.CalendarCreated] = field(default_factory=dict)
     contacts: dict[str, ev.ContactAdded] = field(default_factory=dict)
     bank: list[ev.BankTransaction] = field(default_factory=list)
+    standing: list[ev.BankStandingOrder] = field(default_factory=list)
     alerts: list[ev.PriceAlert] = field(default_factory=list)
     orders: dict[str, ev.ShopOrder] = field(default_factory=dict)
     parcels: list[ev.ParcelUpdate] = field(default_factory=list)
@@ -258,7 +261,7 @@ class ServiceFold:
         if "contacts" in self.declared:
             plans["contacts"] = self._contacts()
         if "bank" in self.declared:
-            plans["bank"] = bank_plan(self.bank, self.tz)
+            plans["bank"] = bank_plan(self.bank, self.tz, self.standing)
         if "shop" in self.declared:
             plans["shop"] = shop_plan(self.alerts, list(self.orders.values()), self.tz)
         if "parcels" in self.declared:
@@ -451,7 +454,11 @@ def iban(name: str) -> str:
     return f"DE{check:02d}{digits}"
 
 
-def bank_plan(txns: list[ev.BankTransaction], tz: ZoneInfo) -> WebPlan:
+def bank_plan(
+    txns: list[ev.BankTransaction],
+    tz: ZoneInfo,
+    standing: list[ev.BankStandingOrder] = (),  # type: ignore[assignment]
+) -> WebPlan:
     plan = WebPlan("bank")
     accounts: dict[str, dict[str, Any]] = {}
     payees: dict[tuple[str, str], dict[str, Any]] = {}
@@ -494,12 +501,46 @@ def bank_plan(txns: list[ev.BankTransaction], tz: ZoneInfo) -> WebPlan:
                 "created_at": _iso(e.t, tz),
                 "verified": 1,
             }
+    orders = []
+    for e in standing:
+        acc_id = _hid("acc", e.account)
+        if acc_id not in accounts:  # an account the stream never booked on: empty
+            accounts[acc_id] = {"id": acc_id, "user": "", "name": e.account,
+                                "iban": iban(e.account), "currency": e.currency,
+                                "balance_cents": 0}  # fmt: skip
+        payee = payees.setdefault(
+            (acc_id, e.payee),
+            {"id": _hid("pay", e.payee), "user": "", "name": e.payee, "iban": iban(e.payee),
+             "created_at": _iso(e.t, tz), "verified": 1},
+        )  # fmt: skip
+        if e.iban:
+            payee["iban"] = e.iban
+        next_date = e.next_date.isoformat()
+        orders.append(
+            {
+                "id": e.id or _hid("so", acc_id, e.payee, next_date, str(len(orders))),
+                "user": "",
+                "account_id": acc_id,
+                "payee_id": payee["id"],
+                "amount_cents": _minor(e.amount),
+                "currency": e.currency,
+                "reference": e.reference,
+                "interval": e.interval,
+                "next_date": next_date,
+                "created_at": _iso(e.t, tz),
+                "cancelled_at": None,
+                "first_date": (e.first_date or e.next_date).isoformat(),
+                "end_date": e.end_date.isoformat() if e.end_date else None,
+            }
+        )
     unique = {p["id"]: p for p in payees.values()}
     plan.tables = {
         "accounts": list(accounts.values()),
         "transactions": rows,
         "payees": list(unique.values()),
     }
+    if orders:
+        plan.tables["standing_orders"] = orders
     return plan
 
 
@@ -668,6 +709,10 @@ def _bank(f: ServiceFold, e: ev.BankTransaction) -> None:
     f.bank.append(e)
 
 
+def _standing(f: ServiceFold, e: ev.BankStandingOrder) -> None:
+    f.standing.append(e)
+
+
 def _price(f: ServiceFold, e: ev.PriceAlert) -> None:
     f.alerts.append(e)
 
@@ -694,6 +739,7 @@ def _chat(f: ServiceFold, e: ev.ChatMessage) -> None:
 
 _HANDLERS = {
     ev.BankTransaction: _bank,
+    ev.BankStandingOrder: _standing,
     ev.PriceAlert: _price,
     ev.ShopOrder: _order,
     ev.ParcelUpdate: _parcel,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from tasks.loader import register_branch_labels
-from tasks.times import TimeInvalid, iso, resolve
+from tasks.times import TimeInvalid, iso, resolve, zone
 
 SERVICES = ("mail", "calendar", "contacts", "chat", "shop", "bank", "parcels")
 SERVICE_PREFIX = "service:"
@@ -463,6 +463,46 @@ class BankTransaction(EventBase):
     text_fields: ClassVar[tuple[str, ...]] = ("counterparty", "reference")
 
 
+class BankStandingOrder(EventBase):
+    """A standing order set up at ``t``: ``amount`` (positive) leaves ``account`` for
+    ``payee`` on ``next_date`` and then every ``interval`` (a monthly one on the day of
+    ``first_date``, or the month's last), up to ``end_date``. ``next_date`` lies after
+    ``now``: what it paid before is in the stream's ``bank.transaction`` events, as a real
+    account shows it; from then on the bank books it as world time passes."""
+
+    kind: Literal["bank.standing_order"]
+    account: str
+    payee: str = Field(min_length=1)
+    iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,32}$")
+    amount: Annotated[Decimal, Field(gt=0)]
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    reference: str = ""
+    interval: Literal["weekly", "monthly", "quarterly", "half-yearly", "yearly"] = "monthly"
+    next_date: date
+    first_date: date | None = None
+    end_date: date | None = None
+    services: ClassVar[tuple[str, ...]] = ("bank",)
+    text_fields: ClassVar[tuple[str, ...]] = ("payee", "reference")
+
+    @model_validator(mode="after")
+    def _dates(self, info: ValidationInfo) -> BankStandingOrder:
+        ctx = info.context or {}
+        now, tz = ctx.get("now"), ctx.get("tz")
+        if now is not None and tz is not None:
+            today = now.astimezone(zone(tz) if isinstance(tz, str) else tz).date()
+            if self.next_date <= today:
+                raise ValueError(
+                    f"next_date {self.next_date} must lie after now ({today}): a real "
+                    "account's standing order has run today and before; give those runs as "
+                    "bank.transaction events and the next one still to come here"
+                )
+        if self.end_date is not None and self.end_date < self.next_date:
+            raise ValueError(f"end_date {self.end_date} is before next_date {self.next_date}")
+        if self.first_date is not None and self.first_date > self.next_date:
+            raise ValueError(f"first_date {self.first_date} is after next_date {self.next_date}")
+        return self
+
+
 class ChatMessage(EventBase):
     kind: Literal["chat.message"]
     room: str
@@ -536,6 +576,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     TodoDone,
     PriceAlert,
     BankTransaction,
+    BankStandingOrder,
     ChatMessage,
     ShopOrder,
     ParcelUpdate,
@@ -547,7 +588,7 @@ KINDS: dict[str, type[EventBase]] = {
 
 register_branch_labels(KINDS)
 # Kinds only a task's plot writes (the generator's lives use the specific kinds).
-PLOT_ONLY = frozenset({"file.placed"})
+PLOT_ONLY = frozenset({"file.placed", "bank.standing_order"})
 
 Event = Annotated[
     ContactAdded
@@ -573,6 +614,7 @@ Event = Annotated[
     | TodoDone
     | PriceAlert
     | BankTransaction
+    | BankStandingOrder
     | ChatMessage
     | ShopOrder
     | ParcelUpdate,
