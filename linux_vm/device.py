@@ -79,7 +79,7 @@ class SshLinuxDevice:
         started = time.monotonic()
         try:
             if self._shell is None:
-                self._shell = self.session.shell(self.output_cap, self.max_processes)
+                self._shell = self.session.shell(self.output_cap, self.max_processes, self._confine)
             return self._shell.run(command, timeout if timeout is not None else self.shell_timeout)
         except DeviceLost as exc:
             self._reconnect_or_raise(exc)
@@ -107,7 +107,7 @@ class SshLinuxDevice:
     def prompt(self) -> str:
         """What a terminal would show before the next command, e.g. ``user@host:~/src$ ``."""
         if self._shell is None:
-            self._shell = self.session.shell(self.output_cap, self.max_processes)
+            self._shell = self.session.shell(self.output_cap, self.max_processes, self._confine)
         return self._shell.prompt
 
     def exec(
@@ -121,6 +121,15 @@ class SshLinuxDevice:
         cap = output_cap if output_cap is not None else self.output_cap
         t = timeout if timeout is not None else self.shell_timeout
         return self.session.exec(command, timeout=t, output_cap=cap, stdin=stdin)
+
+    def _confine(self, pid: int) -> str | None:
+        """The agent shell ``pid`` in a cgroup of its own (``linux_vm/guest/confine_shell``);
+        ``None`` where the guest has no cgroup2 (then its session alone bounds a kill)."""
+        try:
+            r = self.privileged_python(source("confine_shell"), stdin=f"{pid}".encode(), timeout=30)
+        except DeviceLost:
+            return None
+        return r.stdout.strip() or None if r.exit_code == 0 else None
 
     def privileged(
         self, command: str, timeout: float | None = None, stdin: bytes | None = None

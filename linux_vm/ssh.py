@@ -371,9 +371,12 @@ class SshSession:
         )
 
     def shell(
-        self, output_cap: int = DEFAULT_CAP, max_processes: int | None = None
+        self,
+        output_cap: int = DEFAULT_CAP,
+        max_processes: int | None = None,
+        confine: Callable[[int], str | None] | None = None,
     ) -> PersistentShell:
-        return PersistentShell(self, output_cap, max_processes)
+        return PersistentShell(self, output_cap, max_processes, confine)
 
     # -- files -------------------------------------------------------------------------
 
@@ -492,8 +495,9 @@ class PersistentShell:
     ``cwd`` and ``prompt`` reflect the shell after the last command. If a command
     ends the shell (``exit``, ``exec``, a signal), the next command starts a fresh one
     in the home dir. Whatever the shell runs stays in its session (sshd makes it a
-    session leader): a command past its timeout is killed with everything it started,
-    fork bombs included, and ``max_processes`` (``ulimit -u``, soft and hard, so the
+    session leader) and, given ``confine``, in a cgroup of its own (so ``setsid`` does not
+    leave it): a command past its timeout is killed with everything it started, fork
+    bombs included, and ``max_processes`` (``ulimit -u``, soft and hard, so the
     shell cannot raise it) keeps such a command from starving the machine meanwhile.
     """
 
@@ -502,13 +506,16 @@ class PersistentShell:
         session: SshSession,
         output_cap: int = DEFAULT_CAP,
         max_processes: int | None = None,
+        confine: Callable[[int], str | None] | None = None,
     ) -> None:
         self.session = session
+        self.confine = confine
         self.output_cap = output_cap
         self.max_processes = max_processes
         self.cwd = "~"
         self.home = "~"
         self.pid = 0
+        self.cgroup: str | None = None  # the cgroup ``confine`` put the shell in
         self.restarted = False
         self._chan: paramiko.Channel | None = None
         self._open()
@@ -530,6 +537,7 @@ class PersistentShell:
                 self.pid = int(pid)
                 self.home = first.cwd or "~"
                 self.cwd = self.home
+                self.cgroup = self.confine(self.pid) if self.confine else None
                 return
             self.close()
         raise self.session.lost("starting the shell (bash did not start, even without a profile)")
@@ -660,7 +668,7 @@ class PersistentShell:
         self._kill_session(leader=False)
 
     def _kill_session(self, leader: bool) -> None:
-        """Kill every process in the shell's session (``leader``: the shell too).
+        """Kill every process in the shell's session and cgroup (``leader``: the shell too).
 
         TERM first, then KILL in rounds until nothing is left, so processes forked
         while the previous round ran (a fork bomb) are caught by the next. Runs on a
@@ -670,8 +678,11 @@ class PersistentShell:
             return
         # Zombies are dead already (and stay listed until reaped): only live ones count.
         keep = "" if leader else f" && $1 != {self.pid}"
+        pick = f"($2 == {self.pid} || $1 in cg) && $3 !~ /^Z/{keep} {{print $1}}"
+        procs = f"{shlex.quote(self.cgroup)}/cgroup.procs" if self.cgroup else "/dev/null"
         script = (
-            f"pids() {{ ps -o pid=,stat= -s {self.pid} | awk '$2 !~ /^Z/{keep} {{print $1}}'; }}; "
+            f"pids() {{ ps -e -o pid=,sid=,stat= | awk -v in_cg=\"$(tr '\\n' ' ' <{procs})\" "
+            f"'BEGIN {{ split(in_cg, a); for (i in a) cg[a[i]] }} {pick}'; }}; "
             'p=$(pids); [ -n "$p" ] && kill -TERM $p 2>/dev/null && sleep 0.5; '
             'for _ in $(seq 50); do p=$(pids); [ -z "$p" ] && exit 0; '
             "kill -STOP $p 2>/dev/null; kill -KILL $p 2>/dev/null; done; exit 1"

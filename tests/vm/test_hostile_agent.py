@@ -97,6 +97,19 @@ def test_what_an_ended_shell_left_running_ends_with_it(env):
     assert "sleep 987" not in running, running
 
 
+@pytest.mark.parametrize(
+    ("command", "ends"),
+    [("setsid sleep 876 & sleep 100", "timed out"), ("setsid sleep 877 & exit 0", "new one")],
+)
+def test_a_new_session_does_not_escape_the_shells_end(env, command, ends):
+    """``setsid`` leaves the shell's session, not its cgroup: a timeout or the shell's end
+    still takes it."""
+    obs = step(env, action="shell", command=command, timeout=4)
+    assert ends in obs.stderr, obs
+    running = step(env, action="shell", command="ps -eo args").stdout
+    assert "sleep 87" not in running, running
+
+
 def test_the_status_a_command_starts_with_is_the_previous_ones(env):
     step(env, action="shell", command="false")
     assert step(env, action="shell", command="echo $?").stdout == "1\n"
