@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import shutil
 import socket
@@ -451,9 +452,26 @@ def create_overlay(backing: Path, overlay: Path, backing_format: str = "raw") ->
         raise BootError(f"qemu-img create {overlay} failed: {proc.stderr.strip()}")
 
 
+# The binary's identity (path, inode, size, mtime, ctime) -> what it said: any
+# replacement or upgrade of the binary changes its ctime, so it is asked again.
+_VERSIONS: dict[tuple[Any, ...], str] = {}
+
+
 def qemu_version() -> str:
+    """The first line of ``qemu-system-x86_64 --version``, asked once per binary."""
+    path = shutil.which(QEMU)
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        st = None
+    ident = (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) if st else None
+    if ident is not None and ident in _VERSIONS:
+        return _VERSIONS[ident]
     try:
         out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return out.stdout.splitlines()[0] if out.stdout else "unknown"
+    version = out.stdout.splitlines()[0] if out.stdout else "unknown"
+    if ident is not None and out.returncode == 0 and version != "unknown":
+        _VERSIONS[ident] = version
+    return version

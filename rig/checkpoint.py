@@ -96,18 +96,58 @@ def plans_hash(loaded: Any, events: list[Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+# (task files, everything loaded from them and from outside them) -> (stream, plans) hashes.
+# Generating the stream and compiling its plans is most of computing a key; both are pure
+# functions of what the task loaded and of the rig's code, which a process cannot change.
+_DERIVED: dict[str, tuple[str, str]] = {}
+
+
+def loaded_hash(loaded: Any, files: str) -> str:
+    """sha256 of everything a task's stream and plans are made from: the task folder's
+    files (``files``: :func:`folder_hash`), the task as loaded, its persona (which may lie
+    outside the folder), plot and live events (with the bytes of placed files), the phone
+    and laptop it names, and where it lies."""
+
+    def dump(value: Any) -> Any:
+        return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+    body = {
+        "files": files,
+        "path": str(Path(loaded.path).resolve()),
+        "task": dump(loaded.task),
+        "persona": dump(loaded.persona),
+        "plot": [dump(e) for e in loaded.plot],
+        "live": [dump(e) for e in loaded.live],
+        "phone": loaded.phone,
+        "laptop": loaded.laptop,
+    }
+    return hashlib.sha256(_canonical(body)).hexdigest()
+
+
+def derived_hashes(loaded: Any, files: str) -> tuple[str, str]:
+    """The stream's and the compiled plans' hashes, computed once per process for the same
+    loaded task (:func:`loaded_hash`); an edit anywhere gives another entry."""
+    content = loaded_hash(loaded, files)
+    hit = _DERIVED.get(content)
+    if hit is None:
+        events = loaded.stream()
+        hit = _DERIVED[content] = (stream_hash(events), plans_hash(loaded, events))
+    return hit
+
+
 def key_parts(loaded: Any, config: Any) -> dict[str, Any]:
     """What a checkpoint is keyed by; any change gives another key."""
     task = loaded.task
     sim = config.android.sim
-    events = loaded.stream()
+    files = folder_hash(loaded.path.parent)
+    stream, plans = derived_hashes(loaded, files)
     return {
         "seed_format": SEED_FORMAT,
         "checkpoint_format": CHECKPOINT_FORMAT,
         "task_id": task.id,
-        "task_files": folder_hash(loaded.path.parent),
-        "stream": stream_hash(events),
-        "plans": plans_hash(loaded, events),
+        "task_files": files,
+        "stream": stream,
+        "plans": plans,
         "devices": dict(task.devices),
         "backend": {
             "android": config.devices.android,

@@ -397,15 +397,19 @@ class Episode:
 
         task, rec, world = self.task, self.recorder, self.world
         self._start("baseline")
-        self.scorer = Scorer(task, world)
-        safety = self.scorer.baseline()
+        self.scorer = scorer = Scorer(task, world)
         started = time.monotonic()
+        # The safety baseline and the state snapshot read the same still world: side by side
+        # (each waits on its own connections), which saves the shorter of the two.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="baseline") as pool:
+            safety_read = pool.submit(scorer.baseline)
+            state = snapshot.take(world, task, texts=stored is None)
+            safety = safety_read.result()
         if stored is None:
-            self.baseline = snapshot.take(world, task)
-            self._digest = world_digest(safety, self.baseline)
+            self.baseline = state
         else:
-            self._digest = world_digest(safety, snapshot.take(world, task, texts=False))
             self.baseline = {**stored, "taken": snapshot.now_iso()}
+        self._digest = world_digest(safety, state)
         snap_s = round(time.monotonic() - started, 3)
         rec.json("state/baseline.json", self.baseline)
         rec.phase_end("baseline", snapshot_s=snap_s, digest=self._digest)

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pwd
+import shlex
 import sqlite3
 import struct
 import subprocess
@@ -21,7 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from linux_vm.guest import apply_seed, facts, helper_server, maildir, set_clock, source, sqlite_rows
+from linux_vm.guest import (
+    apply_seed,
+    facts,
+    helper_server,
+    maildir,
+    set_clock,
+    source,
+    sqlite_rows,
+    tree_hashes,
+)
 from linux_vm.seeding import bundle
 
 GUEST = Path(__file__).resolve().parents[2] / "linux_vm" / "guest"
@@ -173,3 +183,49 @@ def test_the_helper_runs_programs_as_main_and_answers_in_frames() -> None:
         helper_server.serve(src, dst)
     reply = dst.getvalue()
     assert json.loads(reply[8:]) == {"stdout": "__main__\n", "stderr": "", "code": 0}
+
+
+def _find_sha256sum(root: str, cwd: Path) -> dict[str, str]:
+    """What the shell's way names: ``find ROOT -type f | sha256sum``, parsed like the reader."""
+    q = shlex.quote(root)
+    out = subprocess.run(
+        ["bash", "-c", f"[ -d {q} ] && find {q} -type f -print0 | xargs -0 -r sha256sum; true"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+    found = {}
+    for line in out.stdout.splitlines():
+        digest, _, path = line.partition(" ")
+        found[path.lstrip(" *")] = digest
+    return found
+
+
+def test_tree_hashes_names_what_find_and_sha256sum_name(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "sub dir" / "deeper").mkdir(parents=True)
+    (home / "empty").mkdir()
+    (home / "a.txt").write_text("abc")
+    (home / "sub dir" / "it's $x `id` 50% 😀 日本.md").write_text(ODD)
+    (home / "sub dir" / "deeper" / "big.bin").write_bytes(os.urandom(3 << 20))
+    (home / "link-to-file").symlink_to(home / "a.txt")
+    (home / "link-to-dir").symlink_to(home / "sub dir")
+    os.mkfifo(home / "a fifo")
+    (tmp_path / "dirlink").symlink_to(home)
+    roots = [str(home), str(home) + "/", str(home / "sub dir"), str(tmp_path / "dirlink")]
+    roots += [str(home / "a.txt"), str(tmp_path / "missing"), "home", "home/sub dir"]
+    for root in roots:
+        expected = _find_sha256sum(root, tmp_path)
+        assert tree_hashes.hashes(root, str(tmp_path)) == expected, root
+    assert len(tree_hashes.hashes(str(home), str(tmp_path))) == 3
+    expected = _find_sha256sum(str(home / "sub dir"), tmp_path)
+    assert tree_hashes.hashes("~/sub dir", str(home)) == expected
+    # As a script, for the user it runs as (a VM test covers becoming another user).
+    args = {"roots": [str(home), str(home / "sub dir")], "user": ME}
+    out = _script("tree_hashes", json.dumps(args).encode())
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer == {r: _find_sha256sum(r, tmp_path) for r in args["roots"]}
+    unknown = _script("tree_hashes", json.dumps({"roots": ["~"], "user": "no-such-user"}).encode())
+    assert "error" in json.loads(unknown.stdout)

@@ -200,3 +200,32 @@ def test_resident_helper_refuses_a_wrong_token_and_programs_fall_back_to_sudo(la
         assert (r.stdout, plain.resident) == ("0\n", False)
     finally:
         plain.close()
+
+
+def test_tree_hashes_in_one_round_trip_name_what_the_users_find_names(laptop):
+    """The helper's walk (as the user, not root) against ``find | sha256sum`` as the user:
+    odd names, links (not followed), a file the user cannot read, a root-only folder."""
+    from linux_vm import readers
+
+    base = "/home/user/clawrig-trees"
+    made = laptop.exec(
+        f"rm -rf {base}; mkdir -p '{base}/sub dir/deep' {base}/empty && cd {base}"
+        " && printf abc > a.txt && printf '%s' \"it's \\$x 50% 😀\" > 'sub dir/日本 $x.md'"
+        " && head -c 2000000 /dev/urandom > 'sub dir/deep/big.bin'"
+        " && ln -s a.txt link-to-file && ln -s 'sub dir' link-to-dir && mkfifo fifo"
+        " && printf secret > unreadable && chmod 000 unreadable"
+    )
+    assert made.exit_code == 0, made.stderr
+    root_only = laptop.privileged(f"mkdir -m 700 {base}/rootonly && touch {base}/rootonly/x")
+    assert root_only.exit_code == 0, root_only.stderr
+    roots = ["~/clawrig-trees", f"{base}/sub dir", f"{base}/link-to-dir", "~/clawrig-none"]
+    both = readers.trees_hashes(laptop, roots)
+    for root in roots:
+        assert both[root] == readers.find_tree_hashes(laptop, root), root
+        assert readers.tree_hashes(laptop, root) == both[root]
+    assert sorted(both["~/clawrig-trees"]) == [
+        f"{base}/a.txt",
+        f"{base}/sub dir/deep/big.bin",
+        f"{base}/sub dir/日本 $x.md",
+    ]
+    laptop.privileged(f"rm -rf {base}")
