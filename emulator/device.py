@@ -246,6 +246,21 @@ class AdbAndroidDevice:
         # from rig.toml; a device made by hand gets the ``auto`` profile on first use.
         self._apps: Any = None
 
+    def reloaded(self) -> None:
+        """The phone's whole state was replaced under this object (a console snapshot
+        load): forget what was read of it (its size, the transfer timings, the round trips
+        counted) and empty its host logs, which a new record starts from."""
+        self._size = None
+        self._u2_ok = None
+        self.screenshot_path = self.png_path = None
+        self.round_trips = 0
+        for path in self.host_logs.values():
+            try:  # the phone's process appends (O_APPEND): writing on at the new end
+                with open(path, "r+b") as fh:
+                    fh.truncate(0)
+            except OSError:
+                pass
+
     def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
         """The device's logs for the record: ``logcat.txt`` and the backend's host logs.
 

@@ -421,6 +421,29 @@ def _save_phone(device: Any, folder: Path) -> None:
         shutil.rmtree(src, ignore_errors=True)
 
 
+def load_phone(device: Any, folder: Path) -> None:
+    """Put a running phone back into a checkpoint's state: the saved snapshot copied into
+    the phone's (an AVD's shared) snapshots folder under a name of its own, ``avd snapshot
+    load`` on its console, the copy deleted. The device forgets what it had read."""
+    from emulator.console import Console
+
+    port, token = _console(device)
+    name = f"{SNAPSHOT_NAME}-load-{uuid.uuid4().hex[:10]}"
+    target = Path(device.snapshot_dir) / name
+    staging = target.parent / f".{name}.tmp"
+    try:
+        shutil.copytree(folder, staging, symlinks=True)
+        os.replace(staging, target)
+        with Console(port, token_path=token) as con:
+            con.snapshot_load(name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+    reloaded = getattr(device, "reloaded", None)
+    if reloaded is not None:
+        reloaded()
+
+
 def _console(device: Any) -> tuple[int, Path | None]:
     console = getattr(device, "console", None)
     if console is None or getattr(device, "snapshot_dir", None) is None:

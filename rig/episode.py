@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -114,13 +116,18 @@ def backend_overrides(
 
 
 def allocate(
-    task: Any, config: RigConfig, workdir: Path, saved: Mapping[str, Path] | None = None
+    task: Any,
+    config: RigConfig,
+    workdir: Path,
+    saved: Mapping[str, Path] | None = None,
+    dirs: Mapping[str, Path] | None = None,
 ) -> World:
     """Bring up one device per task role with the configured backend for its kind.
 
     First the one reaper stops what crashed runs left behind (VMs, phones, emulators,
     service hosts whose owner is gone), so they never pile up across episodes. A role in
-    ``saved`` starts from that saved state (a world checkpoint's) instead of a clean one.
+    ``saved`` starts from that saved state (a world checkpoint's) instead of a clean one;
+    a role in ``dirs`` lives there instead of ``workdir/ROLE`` (a phone a worker may keep).
     """
     reap_orphans()
     world = World(now=task.now, timezone=task.timezone)
@@ -131,7 +138,7 @@ def allocate(
                 name = config.devices.android if kind == "android" else config.devices.linux
                 backends[kind] = make_backend(kind, name, config)
             backend = backends[kind]
-            role_dir = workdir / role
+            role_dir = (dirs or {}).get(role) or workdir / role
             role_dir.mkdir(parents=True, exist_ok=True)
             if saved and role in saved:
                 device = backend.acquire(role, role_dir, snapshot=saved[role])
@@ -197,8 +204,15 @@ class Episode:
         agent_name: str = "agent",
         progress: Progress = lambda _msg: None,
         checkpoint: bool = False,
+        reuse: bool = False,
     ) -> None:
         self.checkpoint = checkpoint
+        # A suite worker's: keep the phones running after this trial, and reset a kept
+        # world in place when the next trial needs the same checkpoint (rig/warm.py).
+        self.reuse = reuse and checkpoint
+        self._scratch: Path | None = None  # where kept phones live, outside the record
+        self._key: str | None = None
+        self._resettable = False  # a checkpoint of this very world exists
         self._digest: str | None = None
         self._seed_digests: dict[str, Any] = {}
         self.loaded, self.task, self.config, self.out = loaded, loaded.task, config, out
@@ -297,6 +311,9 @@ class Episode:
             info["reason"] = f"checkpoints unavailable ({type(exc).__name__}: {exc}); seeding fresh"
             self._fresh_setup()
             return
+        self._key = key
+        if self.reuse and self._reset_setup(store, key, info):
+            return
         manifest = None
         waited = time.monotonic()
         with store.lock(key):
@@ -305,7 +322,7 @@ class Episode:
             try:
                 manifest = store.manifest(key)
             except ckpt.CheckpointError as exc:
-                info["reason"] = f"{exc}; seeding fresh"
+                _note(info, f"{exc}; seeding fresh")
             if manifest is None:
                 self._fresh_setup()
                 self._save_checkpoint(store, key, parts, info)
@@ -314,14 +331,64 @@ class Episode:
         try:
             self._restore_setup(store, key, manifest)
             info["world"] = "restored"
+            self._resettable = True
             return
         except Exception as exc:
-            info["reason"] = f"restore failed ({type(exc).__name__}: {exc}); seeding fresh"
+            _note(info, f"restore failed ({type(exc).__name__}: {exc}); seeding fresh")
             info["restore_attempt_s"] = round(time.monotonic() - attempt, 3)
             self._drop_world()
+            self._new_scratch()
         with store.lock(key):
             self._fresh_setup()
             self._save_checkpoint(store, key, parts, info)
+
+    def _reset_setup(self, store: Any, key: str, info: dict[str, Any]) -> bool:
+        """Reset the world this worker kept from its last trial, if it is ``key``'s: each
+        phone loads the checkpoint's snapshot through its console (no new process), the
+        laptops and services start from their saved states, then the same clock, clients
+        and digest check as a restore. False (and the reason noted) when there is none or
+        it failed; a world that failed is closed, never used."""
+        from rig import checkpoint as ckpt
+        from rig import warm as warm_worlds
+
+        warm = warm_worlds.take(key)
+        if warm is None:
+            return False
+        self._scratch = warm.scratch
+        attempt = time.monotonic()
+        try:
+            with store.lock(key):  # not while another worker rebuilds it
+                manifest = store.manifest(key)
+            if manifest is None:
+                raise ckpt.CheckpointError(f"checkpoint {key} is gone")
+            self._restore_setup(store, key, manifest, warm.world)
+        except Exception as exc:
+            info["reason"] = f"reset failed ({type(exc).__name__}: {exc}); restoring"
+            info["reset_attempt_s"] = round(time.monotonic() - attempt, 3)
+            if self.world is None:  # the reset failed before it took the world
+                self.world = warm.world
+            self._drop_world()
+            self._new_scratch()
+            return False
+        info["world"] = "reset"
+        self._resettable = True
+        return True
+
+    def _new_scratch(self) -> None:
+        """Forget the kept phones' folder (their world is closed): the next gets a new one."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _dirs(self) -> dict[str, Path] | None:
+        """Where the phones live when this world may be kept: a scratch folder outside the
+        record (the record gets a copy at the end, as the phone was then)."""
+        if not self.reuse:
+            return None
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="clawrig-warm-"))
+        kinds = self.task.devices.items()
+        return {role: self._scratch / role for role, kind in kinds if kind == "android"}
 
     def _drop_world(self) -> None:
         world, self.world = self.world, None
@@ -338,36 +405,47 @@ class Episode:
         try:
             info["saved_bytes"] = store.save(key, parts, self.world, meta, self.baseline or {})
             info["saved"] = True
+            self._resettable = True
         except Exception as exc:  # a full disk, a console that said KO: the trial goes on
             info["saved"] = False
             info["save_error"] = f"{type(exc).__name__}: {exc}"
         info["save_s"] = round(time.monotonic() - started, 3)
 
-    def _restore_setup(self, store: Any, key: str, manifest: dict[str, Any]) -> None:
-        """allocate (each phone started from its saved state) → clock → digest check.
+    def _restore_setup(
+        self, store: Any, key: str, manifest: dict[str, Any], warm: World | None = None
+    ) -> None:
+        """allocate (each phone started from its saved state, or ``warm``'s running phones
+        reset to it) → clock → digest check.
 
         The baseline is the checkpoint's (read once, after the first seed); the restored
         world is trusted only when a snapshot without file texts digests like it."""
         from rig import checkpoint as ckpt
 
         task, rec = self.task, self.recorder
-        self.progress("allocate: restoring the checkpoint " + key[:12])
+        how = "reset" if warm is not None else "restored"
+        verb = "resetting the kept world to" if warm is not None else "restoring"
+        self.progress(f"allocate: {verb} the checkpoint " + key[:12])
         self._start("allocate")
         saved = store.device_states(key, manifest, task.devices)
         services = store.service_states(key, manifest, task.services)
         stored = store.baseline(key, manifest)
-        self.world = world = allocate(task, self.config, self.out / "devices", saved)
+        if warm is None:
+            self.world = allocate(task, self.config, self.out / "devices", saved, self._dirs())
+        else:
+            self.world = warm
+            self._reset_devices(warm, saved)
+        world = self.world
         if services is not None:
             from rig.services.stack import start_services
 
             folder, accounts = services
-            self.progress("allocate: services " + ", ".join(task.services) + " (restored)")
+            self.progress("allocate: services " + ", ".join(task.services) + f" ({how})")
             stack = start_services(
                 self.loaded, self.out / "services", world, saved=folder, accounts=accounts
             )
             world.attach_services(stack)
             rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
-        rec.phase_end("allocate", world="restored")
+        rec.phase_end("allocate", world=how)
         self._start("clock")
         world.freeze_clocks()  # the snapshot carries its own clock: set the task's again
         rec.phase_end("clock")
@@ -381,7 +459,7 @@ class Episode:
             self._connect_clients(world, restored=True)
         rec.phase_end(
             "seed",
-            world="restored",
+            world=how,
             digests={r: d.get("digest") or d.get("sha256") for r, d in self._seed_digests.items()},
         )
         self._baseline_phase(stored)
@@ -389,6 +467,21 @@ class Episode:
             raise ckpt.CheckpointError(
                 f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
             )
+
+    def _reset_devices(self, world: World, saved: Mapping[str, Path]) -> None:
+        """Each kept phone to its saved state through its console; each laptop (stopped at
+        the last trial's end) started again from its saved state, as a restore does."""
+        from rig import checkpoint as ckpt
+
+        for role, kind in self.task.devices.items():
+            if role in world.devices:
+                ckpt.load_phone(world[role], saved[role])
+                continue
+            name = self.config.devices.android if kind == "android" else self.config.devices.linux
+            backend = make_backend(kind, name, self.config)
+            role_dir = self.out / "devices" / role
+            role_dir.mkdir(parents=True, exist_ok=True)
+            world.add(backend.acquire(role, role_dir, snapshot=saved[role]), owner=backend)
 
     def _baseline_phase(self, stored: dict[str, Any] | None = None) -> None:
         """The safety baseline and the state snapshot, and their digest. With ``stored`` (a
@@ -418,7 +511,7 @@ class Episode:
         task, rec = self.task, self.recorder
         self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
         self._start("allocate")
-        self.world = world = allocate(task, self.config, self.out / "devices")
+        self.world = world = allocate(task, self.config, self.out / "devices", dirs=self._dirs())
         if task.services:
             from rig.services.stack import start_services
 
@@ -616,6 +709,51 @@ class Episode:
         if env.beats is not None:  # every heartbeat that opened, with its world time
             self.recorder.json("beats.json", [b.record() for b in env.beats.history])
 
+    def _keep_world(self, status: str) -> bool:
+        """Hand the phones to this worker's next trial (rig/warm.py) instead of stopping
+        them: never after an infra error or a rig error, only a world with a checkpoint to
+        reset to (the reset checks it again). Laptops and services stop now (they start
+        again from their saved states)."""
+        from rig import warm as warm_worlds
+
+        world, task = self.world, self.task
+        if not (self.reuse and self._resettable and world is not None and self._key):
+            return False
+        if status in ("infra_error", "error") or "android" not in task.devices.values():
+            return False
+        try:
+            for role, kind in task.devices.items():
+                if kind != "android":
+                    world.release(role)
+            world.stop_services()
+        except Exception as exc:
+            self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
+            return False
+        assert self._scratch is not None
+        warm_worlds.keep(warm_worlds.Warm(self._key, world, self._scratch))
+        self.recorder.set(world_kept=True)
+        return True
+
+    def _record_phones(self) -> None:
+        """The record keeps each phone's folder as it was at the end, like any device's;
+        a phone a worker may keep lives outside the record, so it is copied in."""
+        if self._scratch is None:
+            return
+        for role, kind in self.task.devices.items():
+            src = self._scratch / role
+            if kind != "android" or not src.is_dir():
+                continue
+            try:
+                shutil.copytree(
+                    src,
+                    self.out / "devices" / role,
+                    symlinks=True,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("snapshots", ".fs-*", "console_token"),
+                )
+            except OSError as exc:  # evidence, never a reason to lose the verdict
+                self.recorder.set(record_error=f"devices/{role}: {type(exc).__name__}: {exc}")
+
     def close(self, status: str = "aborted") -> None:
         """Release the world and seal the record (idempotent)."""
         if self._closed:
@@ -626,11 +764,15 @@ class Episode:
             live.stop()
         self._stop_clock()
         self._save_logs()
-        if self.world is not None:
+        kept = self._keep_world(status)
+        if self.world is not None and not kept:
             try:
                 self.world.close()
             except Exception as exc:  # a device that will not stop is worth a note, not a verdict
                 self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
+        self._record_phones()
+        if not kept:
+            self._new_scratch()
         # Devices and services wrote their own files into the record (a phone's databases,
         # mail): what the agent typed there is redacted like everything the rig writes.
         for folder in ("devices", "services"):
@@ -657,13 +799,16 @@ def run_episode(
     out: Path,
     progress: Progress = lambda _msg: None,
     checkpoint: bool = False,
+    reuse: bool = False,
 ) -> EpisodeResult:
     """Run one task with one agent; the record is written under ``out``.
 
     ``checkpoint``: restore the task's world checkpoint (built by the first trial that
-    needs it) instead of seeding, when the world allows it (docs/checkpoints.md)."""
+    needs it) instead of seeding, when the world allows it (docs/checkpoints.md).
+    ``reuse`` (a suite worker's): keep the phones for this process's next trial of the
+    same checkpoint, and reset a world kept by the last one in place."""
     name = getattr(agent, "name", "agent")
-    episode = Episode(loaded, config, out, name, progress, checkpoint=checkpoint)
+    episode = Episode(loaded, config, out, name, progress, checkpoint=checkpoint, reuse=reuse)
     try:
         env = episode.setup()
         try:
@@ -675,6 +820,11 @@ def run_episode(
         return episode.fail(exc)
     finally:
         episode.close()
+
+
+def _note(info: dict[str, Any], reason: str) -> None:
+    """Add ``reason`` to the record's, after one already there (a reset that failed)."""
+    info["reason"] = f"{info['reason']}; then {reason}" if info.get("reason") else reason
 
 
 def _is_api_outage(exc: BaseException) -> bool:

@@ -36,10 +36,19 @@ class Farm:
     """Runs picklable functions somewhere and hands back futures."""
 
     slots: int  # how many trials the suite keeps in flight
+    # Whether the suite may choose which worker runs a trial (``idle_slots`` and
+    # ``submit(slot=)``): a worker keeps its last world warm for the same task's next trial.
+    affinity = False
 
-    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
+    def idle_slots(self) -> list[int]:
+        """The workers free for a trial now (with ``affinity``)."""
+        return []
+
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, avoid: str | None = None, slot: int | None = None
+    ) -> Future:
         """Run ``fn(*args)``; ``avoid``: a node id the call should not run on if another
-        can take it (a retry after an infra error there)."""
+        can take it (a retry after an infra error there); ``slot``: on that worker."""
         raise NotImplementedError
 
     def quarantine(self, node_id: str) -> None:
@@ -117,19 +126,24 @@ class LocalFarm(Farm):
     """Spawned worker processes on this machine (the default).
 
     Workers are killed by the kernel when the driver dies (``kill -9`` included), so a
-    dead suite leaves no trial running into its out folder.
+    dead suite leaves no trial running into its out folder. Each worker is a pool of
+    one, so the suite chooses which worker runs a trial (``affinity``): the one that
+    kept the same task's world warm.
     """
+
+    affinity = True
 
     def __init__(self, workers: int, lock: Path | None = None) -> None:
         self.slots = max(1, workers)
         self._quarantined = False  # the one node: this machine and its devices
         self._lock = str(lock) if lock is not None else None
-        self._pool = self._new_pool()
+        self._pools = [self._new_pool() for _ in range(self.slots)]
+        self._running: dict[int, Future] = {}
 
     def _new_pool(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            max_workers=self.slots,
+            max_workers=1,
             mp_context=ctx,
             initializer=_init_worker,
             initargs=(os.getpid(), self._lock),
@@ -141,18 +155,31 @@ class LocalFarm(Farm):
     def healthy(self) -> bool:
         return not self._quarantined
 
-    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
+    def idle_slots(self) -> list[int]:
+        return [i for i in range(self.slots) if i not in self._running or self._running[i].done()]
+
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, avoid: str | None = None, slot: int | None = None
+    ) -> Future:
+        if slot is None:
+            idle = self.idle_slots()
+            slot = idle[0] if idle else min(range(self.slots), key=lambda i: i in self._running)
         try:
-            return self._pool.submit(fn, *args)
+            future = self._pools[slot].submit(fn, *args)
         except BrokenProcessPool:
-            # A killed worker breaks the whole pool; its trials already failed as infra
-            # errors, so a fresh pool carries on with the rest of the suite.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            return self._pool.submit(fn, *args)
+            # A killed worker breaks its pool; its trial already failed as an infra error,
+            # so a fresh worker carries on with the rest of the suite.
+            self._pools[slot].shutdown(wait=False, cancel_futures=True)
+            self._pools[slot] = self._new_pool()
+            future = self._pools[slot].submit(fn, *args)
+        self._running[slot] = future
+        return future
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for pool in self._pools:  # side by side: each worker closes the world it kept
+            pool.shutdown(wait=True)
 
 
 class RayFarm(Farm):
@@ -190,7 +217,9 @@ class RayFarm(Farm):
         self._remotes: dict[Callable[..., Any], Any] = {}
         self._quarantined: set[str] = set()
 
-    def submit(self, fn: Callable[..., Any], *args: Any, avoid: str | None = None) -> Future:
+    def submit(
+        self, fn: Callable[..., Any], *args: Any, avoid: str | None = None, slot: int | None = None
+    ) -> Future:
         remote = self._remotes.get(fn)
         if remote is None:
             remote = self._ray.remote(fn)

@@ -84,6 +84,24 @@ def run_order(specs: list[TrialSpec], checkpoint: bool) -> list[TrialSpec]:
     return sorted(specs, key=lambda s: s.trial)  # stable: the tasks keep their order
 
 
+def pick_trial(
+    queue: list[TrialSpec], warm: str | None, started: set[str], others: set[str]
+) -> int:
+    """Which queued trial a free worker runs (its index in ``queue``): the next trial of
+    the task whose world the worker kept warm; else a task's first trial not started yet
+    (checkpoints are built early, as :func:`run_order` wants); else a trial of a task no
+    other worker holds warm (``others``); else the first."""
+    for test in (
+        lambda s: s.task_id == warm,
+        lambda s: s.task_id not in started,
+        lambda s: s.task_id not in others,
+    ):
+        for i, spec in enumerate(queue):
+            if test(spec):
+                return i
+    return 0
+
+
 def read_results(out: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """The latest result line per (task, trial); a torn last line (a crash) is ignored."""
     latest: dict[tuple[str, int], dict[str, Any]] = {}
@@ -106,11 +124,14 @@ def _run_trial(
     out: str,
     checkpoint: bool = False,
     probe: dict[str, Any] | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """Worker-process entry point: one episode, returned as a results row.
 
     ``checkpoint``: restore the task's world checkpoint (the first worker to need it
-    builds it under a lock; the others wait and restore it). ``probe`` (``suite_id``,
+    builds it under a lock; the others wait and restore it). ``reuse``: this process
+    keeps the world for its next trial and resets it in place when the key is the same
+    (rig/warm.py; local workers only). ``probe`` (``suite_id``,
     ``kinds``): this node must have passed the suite's quick conformance probe (run now
     if it has not been); a node that failed it runs nothing and the row is a
     ``quarantine`` notice for the driver instead of a result."""
@@ -145,7 +166,7 @@ def _run_trial(
         config = parse_config(config_data)
         loaded = load_task(Path(spec.task_path))
         the_agent = make_agent(agent, loaded.path.parent, config)
-        result = run_episode(loaded, the_agent, config, folder, checkpoint=checkpoint)
+        result = run_episode(loaded, the_agent, config, folder, checkpoint=checkpoint, reuse=reuse)
         row.update(
             passed=result.passed,
             score=result.score,
@@ -257,13 +278,27 @@ def _run_suite(
         with open(out / RESULTS, "a", encoding="utf-8") as results:
             pending: dict[Future, TrialSpec] = {}
             queue = run_order(todo, checkpoint)
+            # A local worker keeps its last world warm for the same task's next trial.
+            reuse = checkpoint and farm.affinity
+            slot_task: dict[int, str] = {}  # the task each worker ran last
+            started: set[str] = set()
 
             def submit() -> None:
                 while queue and len(pending) < farm.slots:
-                    spec = queue.pop(0)
+                    slot = None
+                    index = 0
+                    if reuse:
+                        slot = farm.idle_slots()[0]
+                        others = {t for i, t in slot_task.items() if i != slot}
+                        index = pick_trial(queue, slot_task.get(slot), started, others)
+                    spec = queue.pop(index)
+                    if slot is not None:
+                        slot_task[slot] = spec.task_id
+                    started.add(spec.task_id)
                     attempts[spec.key] += 1
                     job = (_run_trial, spec, agent, config_data, str(out), checkpoint, probe)
-                    pending[farm.submit(*job, avoid=avoid.get(spec.key))] = spec
+                    job += (reuse,)
+                    pending[farm.submit(*job, avoid=avoid.get(spec.key), slot=slot)] = spec
 
             submit()
             while pending:

@@ -240,6 +240,27 @@ class World:
         for device in self.devices.values():
             device.set_clock(self.now, self.timezone)
 
+    def release(self, role: str) -> None:
+        """Close and give back one device (a world kept warm keeps only its phones)."""
+        device = self.devices.pop(role)
+        owner = self._owners.pop(role, None)
+        try:
+            device.close()
+        finally:
+            if owner is not None:
+                owner.release(device)
+
+    def stop_services(self) -> None:
+        """Stop the services held (never raises: one that will not stop is killed)."""
+        if self._service_stack is not None:
+            stack, self._service_stack = self._service_stack, None
+            self.services = {}
+            stack.stop()
+
+    def owner(self, role: str) -> Backend | None:
+        """The backend that handed out ``role``'s device."""
+        return self._owners.get(role)
+
     def close(self) -> None:
         """Release every device; keeps going past failures and re-raises the first."""
         first: BaseException | None = None

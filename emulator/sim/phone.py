@@ -414,6 +414,9 @@ class Phone:
                 reload()
             else:
                 self.ctx.clock = PhoneClock(self.system_json)
+            # The log ring is memory, as in a phone started from the snapshot: what was
+            # logged since the save is gone with the rest of that state.
+            self.ctx.log.clear()
             self._restore_ui()
 
     def _load_snapshot_files(self, name: str) -> None:
