@@ -305,12 +305,13 @@ class BankApp(WebApp):
         dialog = None
         for o in orders:
             cancelled = o.get("cancelled_at")
+            ended = o.get("status") == "ended"
             ref = str(o.get("reference") or "")
+            when = "ended" if ended else f"next {o.get('next_date')}"
             body.append(
                 ListRow(
                     title=self.payee_name(str(o.get("payee_id") or "")),
-                    subtitle=f"{o.get('interval')} from {o.get('next_date')}"
-                    + (f" · {ref}" if ref else ""),
+                    subtitle=f"{o.get('interval')}, {when}" + (f" · {ref}" if ref else ""),
                     meta="cancelled"
                     if cancelled
                     else amount(o.get("amount"), o.get("currency", "")),
