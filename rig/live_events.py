@@ -352,27 +352,15 @@ def _bank(engine: LiveEvents, event: Any) -> str:
 
     bank = _service(engine, "bank")
     plan = bank_plan([event], zone(engine.timezone))
-    row = dict(plan.tables["transactions"][0])
-    state = bank.state()
-    account = next((a for a in state.get("accounts", []) if a["id"] == row["account_id"]), None)
-    tables: dict[str, list[dict[str, Any]]] = {}
-    if account is None:
-        tables["accounts"] = plan.tables["accounts"]
-        acc = {**plan.tables["accounts"][0], "user": bank.account.user}
-        tables["accounts"] = [acc]
-    else:
-        balance = (
-            row["balance_cents"]
-            if event.balance is not None
-            else int(account["balance_cents"]) + int(row["amount_cents"])
-        )
-        row["balance_cents"] = balance
-        tables["accounts"] = [{**account, "balance_cents": balance}]
-    row["origin"] = "live"
-    tables["transactions"] = [row]
-    status, body = bank.request("POST", "/_rig/seed", {"tables": tables}, admin=True)
-    if status != 200:
-        raise LiveDeliveryError(f"the bank refused the booking ({status}): {str(body)[:200]}")
+    row = {**plan.tables["transactions"][0], "origin": "live"}
+    account = {**plan.tables["accounts"][0], "user": bank.account.user}
+    # One request: the bank counts the balance from the account's inside one transaction
+    # (after any standing order that fell due), unless the event gives it.
+    body = {"account": account, "transaction": row, "balance_given": event.balance is not None}
+    status, answer = bank.request("POST", "/_rig/book", body, admin=True)
+    if status != 200 or not isinstance(answer, dict):
+        raise LiveDeliveryError(f"the bank refused the booking ({status}): {str(answer)[:200]}")
+    row = answer
     return f"bank: booked {row['amount_cents']} cents on {row['account_id']}"
 
 

@@ -265,3 +265,22 @@ def test_executions_respect_the_end_and_unknown_intervals():
     assert executions({**o, "next_date": "soon"}, date(2026, 12, 31)) == ([], None)
     assert executions({**o, "end_date": None}, date(2026, 1, 30)) == ([], date(2026, 1, 31))
     assert timedelta(days=7) == following(date(2026, 1, 1), "weekly", 1) - date(2026, 1, 1)
+
+
+def test_a_live_booking_counts_from_the_balance_after_what_fell_due(bank):
+    """The live-event path (``/_rig/book``): one transaction, after any due standing order."""
+    stack, svc = bank
+    order(svc, "2026-03-17")
+    step(stack, _at("2026-03-17T10:12:00+01:00"))
+    row = {"id": "live0", "account_id": ACC, "booked_at": "2026-03-17T10:12:00+01:00",
+           "amount_cents": 10000, "currency": "EUR", "counterparty": "Erstattung",
+           "reference": "refund", "balance_cents": None, "origin": "live"}  # fmt: skip
+    body = {"account": {"id": ACC}, "transaction": row, "balance_given": False}
+    assert svc.request("POST", "/_rig/book", body)[0] == 404  # the rig's route only
+    status, answer = svc.request("POST", "/_rig/book", body, admin=True)
+    assert status == 200 and answer["balance_cents"] == OPENING - 85000 + 10000, answer
+    assert balance(svc) == 9_250.00
+    (rent,) = booked(svc)  # booked first, on its day, before the live booking
+    assert rent["balance_after"] == 9_150.00
+    again = svc.request("POST", "/_rig/book", body, admin=True)
+    assert again[0] == 422 and balance(svc) == 9_250.00  # the same booking twice: refused
