@@ -17,7 +17,15 @@ Printed from the one run, side by side against the 1 s targets of issue 15:
   ``--for`` seconds of running clock (default 300 s; ``--hour`` runs the hour issue 15
   names, ``--for 3600``).
 
+With ``--speed N`` (a running clock at N world seconds per second, no live events) it
+prints clock agreement alone, for ``--for`` seconds (default 60): the phone and the
+services at each read, and the laptop, whose kernel clock runs at real time and is kept
+by trims, both right at a trim (``kept_offset``) and between trims (a single read every
+``--sample`` seconds: the worst of those is the lag the keeper leaves), beside the bound
+(speed - 1) x the keeper's interval.
+
     python benchmarks/bench_always_on.py [--events N] [--for SECONDS | --hour] [--every S]
+    python benchmarks/bench_always_on.py --speed 60 [--for 60] [--every 5] [--sample 0.1]
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, installed or not
 
 from rig.api import TaskEnv
-from rig.clock_agreement import read_clocks, spread
+from rig.clock_agreement import device_offset, kept_offset, read_clocks, spread
+from rig.world_clock import keep_interval
 
 NOW = datetime.fromisoformat("2026-03-16T09:00:00+01:00")
 FIRST_S = 40  # the first event's offset: the world is up and the pollers are running
@@ -116,6 +125,100 @@ def _task(folder: Path, n: int) -> dict[str, datetime]:
     return due
 
 
+SPEED_TASK = """\
+id: bench-clock-speed
+title: Clock at a speed benchmark
+mode: reactive
+surfaces: [cross-device]
+instruction: Watch the clocks.
+now: {now}
+timezone: Europe/Berlin
+devices: {{phone: android, laptop: linux}}
+services: [bank, calendar]
+events:
+  persona: maya
+  generator: {{days: 1, seed: 5}}
+clock: {{mode: running, speed: {speed}}}
+limits: {{max_steps: 40, max_seconds: 7200}}
+checks:
+  - {{kind: message, keywords: [bench]}}
+"""
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:+8.0f} ms"
+
+
+def speed_bench(speed: float, duration: float, every: float, sample: float) -> int:
+    """Clock agreement at a speed: phone and services throughout, the laptop at its trims
+    and between them."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-clock-speed-"))
+    (tmp / "task").mkdir()
+    text = SPEED_TASK.format(now=NOW.isoformat(), speed=speed)
+    (tmp / "task" / "task.yaml").write_text(text, encoding="utf-8")
+    (tmp / "task" / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    interval = keep_interval(speed)
+    print(f"load before: {Path('/proc/loadavg').read_text().strip()}")
+    with TaskEnv(tmp / "task", out=tmp / "run") as env:
+        env.reset()
+        world, clock = env.episode.world, env.episode.env.clock
+        laptop = world["laptop"]
+        rows: list[tuple[float, list[Any], Any]] = []
+        between: list[Any] = []
+        started = time.time()
+        keeps0 = clock.keeps
+        next_read, end = started, started + duration
+        while time.time() < end:
+            if time.time() >= next_read:
+                others = [r for r in read_clocks(world, clock) if r.clock != "laptop"]
+                rows.append((time.time() - started, others, kept_offset("laptop", clock)))
+                next_read += every
+            between.append(device_offset("laptop", laptop, clock, samples=1))
+            time.sleep(sample)
+        keeps = clock.keeps - keeps0
+        ran = time.time() - started
+        load_after = Path("/proc/loadavg").read_text().strip()
+    print(f"clock agreement at speed {speed:g} over {duration:.0f} s of host time ")
+    print(
+        f"({duration * speed / 3600:.1f} world hours); offsets from world time, error bars x speed"
+    )
+    names = [r.clock for r in rows[0][1]]
+    print("  elapsed " + "".join(f"{n:>18}" for n in names) + "   laptop at a trim   max error bar")
+    for elapsed, others, kept in rows:
+        by = {r.clock: r for r in others}
+        cells = "".join(f"{_ms(by[n].offset_s):>18}" for n in names)
+        err = max(r.error_s for r in [*others, kept])
+        print(f"  {elapsed:5.0f} s {cells}   {_ms(kept.offset_s):>16}   {err * 1000:6.0f} ms")
+    others_all = [r for _, o, _ in rows for r in o]
+    kept_all = [k for _, _, k in rows]
+
+    def worst(readings: list[Any], what: str) -> None:
+        # A read whose error bar is a second or more cannot tell: counted apart.
+        sure = [r for r in readings if r.error_s < 1.0]
+        if not sure:
+            print(f"  {what}: no read with an error bar under 1 s ({len(readings)} reads)")
+            return
+        w = max(sure, key=lambda r: abs(r.offset_s))
+        print(
+            f"  {what}: worst |offset| {abs(w.offset_s) * 1000:.0f} ms (error bar "
+            f"{w.error_s * 1000:.0f} ms); {len(sure)} of {len(readings)} reads with error "
+            "bars < 1 s"
+        )
+
+    worst(others_all, "phone and services")
+    worst(kept_all, "laptop right at a trim")
+    sure = [b.offset_s for b in between if b.error_s < 1.0]
+    print(
+        f"  laptop between trims: {len(sure)} of {len(between)} single reads with error bars"
+        f" < 1 s: worst lag {-min(sure, default=0):.2f} s, median lag "
+        f"{-statistics.median(sure or [0]):.2f} s, most ahead {max(sure, default=0):+.2f} s;"
+        f" bound (speed - 1) x keeper interval {interval} s = {(speed - 1) * (interval or 0):.2f} s"
+    )
+    print(f"  keeper: {keeps} rounds in {ran:.0f} s (one per {ran / max(keeps, 1):.2f} s)")
+    print(f"load after: {load_after}")
+    return 0
+
+
 def _poll_phone(phone: Any, names: set[str], seen: dict[str, tuple[float, int]], end: float):
     """Host time of the first inbox query that shows each SMS, and the SMS's own date."""
     query = (
@@ -146,7 +249,13 @@ def main() -> int:
     ap.add_argument("--for", dest="duration", type=float, default=300.0, help="seconds to run")
     ap.add_argument("--hour", action="store_true", help="run the clock for an hour")
     ap.add_argument("--every", type=float, default=60.0, help="seconds between clock reads")
+    ap.add_argument("--speed", type=float, default=1.0, help="clock agreement at this speed")
+    ap.add_argument("--sample", type=float, default=0.1, help="--speed: between-trim reads")
     args = ap.parse_args()
+    if args.speed != 1.0:
+        dur = 60.0 if "--for" not in sys.argv else args.duration
+        every = 5.0 if "--every" not in sys.argv else args.every
+        return speed_bench(args.speed, dur, every, args.sample)
     duration = 3600.0 if args.hour else args.duration
     tmp = Path(tempfile.mkdtemp(prefix="bench-always-on-"))
     due = _task(tmp / "task", args.events)

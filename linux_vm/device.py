@@ -186,21 +186,34 @@ class SshLinuxDevice:
             raise DeviceLost(f"{self.role}: setting the clock failed: {r.stderr.strip()}")
         self.clock = (now, timezone)
 
-    def step_clock(self, seconds: float, rate: float = 0.0, since: float | None = None) -> float:
+    def step_clock(
+        self, seconds: float, rate: float = 0.0, since: float | None = None
+    ) -> tuple[float, float]:
         """Move the system clock ``seconds`` from where it is when the guest applies it
         (a measured offset corrected without the transport's delay), plus ``rate`` seconds
         for each second the guest's clock ran since its reading ``since`` (a world clock
         faster than the kernel's, caught up to the instant of the step). Returns the
-        guest clock's new time."""
+        guest's new clock and its ``CLOCK_MONOTONIC`` then (an anchor for :meth:`run_clock`)."""
         stdin: dict[str, float] = {"step": float(seconds)}
         if rate and since is not None:
             stdin |= {"rate": float(rate), "since": float(since)}
+        return self._clock_program(stdin, "stepping")
+
+    def run_clock(self, world: float, mono: float, speed: float) -> tuple[float, float]:
+        """Set the system clock to where a clock at ``speed`` that said ``world`` when the
+        guest's ``CLOCK_MONOTONIC`` said ``mono`` is now — reckoned in the guest, so the way
+        there adds nothing. Returns the new clock and the monotonic clock then."""
+        stdin = {"world": float(world), "mono": float(mono), "speed": float(speed)}
+        return self._clock_program(stdin, "running")
+
+    def _clock_program(self, stdin: dict[str, float], what: str) -> tuple[float, float]:
         r = self.privileged_python(
             source("set_clock"), stdin=json.dumps(stdin).encode(), timeout=30
         )
         if r.exit_code != 0:
-            raise DeviceLost(f"{self.role}: stepping the clock failed: {r.stderr.strip()}")
-        return float(r.stdout.strip())
+            raise DeviceLost(f"{self.role}: {what} the clock failed: {r.stderr.strip()}")
+        value, mono = json.loads(r.stdout)
+        return float(value), float(mono)
 
     def seed(self, plan: Any) -> dict[str, Any]:
         """Apply a :class:`~linux_vm.seeding.LinuxSeedPlan`, verify it, return its digest."""

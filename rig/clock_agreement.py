@@ -73,10 +73,17 @@ def device_offset(name: str, device: Any, clock: Any, samples: int = 3) -> Readi
 
 def kept_offset(role: str, clock: Any) -> Reading:
     """A device that the running clock keeps by trims (a VM or an AVD, at a speed other
-    than 1), right at a trim: what the trim set it to against world time at the trim's
-    midpoint (:meth:`~rig.world_clock.WorldTime.keep`). Between trims it lags by
-    (speed - 1) x the time since; :func:`device_offset` reads that."""
-    return _reading(role, lambda: clock.keep(role)[role], clock)
+    than 1), right at a trim: what the trim set it to against world time at the midpoint
+    of the step's round trip (:meth:`~rig.world_clock.WorldTime.keep`); the error bar is
+    half that round trip (x speed) plus the error of the read the step was reckoned from.
+    Between trims it lags by (speed - 1) x the time since; :func:`device_offset` reads that."""
+    clock.keep(role)
+    trim = clock.trims[role]
+    expected = clock.at((trim.host_before + trim.host_after) / 2)
+    if expected is None:
+        raise ValueError("clock agreement needs a running world clock")
+    half = clock.speed * (trim.host_after - trim.host_before) / 2
+    return Reading(role, trim.value - expected.timestamp(), half + trim.error_s, trim.value)
 
 
 def _reading(name: str, read: Any, clock: Any) -> Reading:

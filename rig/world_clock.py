@@ -34,6 +34,7 @@ from rig.services.audit import write_clock
 log = logging.getLogger(__name__)
 
 KEEP_MIN_S, KEEP_MAX_S = 0.25, 5.0
+REMEASURE_S = 30.0  # how long a VM's reference holds before the keeper reads it again
 
 
 def keep_interval(speed: float) -> float | None:
@@ -45,6 +46,16 @@ def keep_interval(speed: float) -> float | None:
     return min(KEEP_MAX_S, max(KEEP_MIN_S, 1.0 / abs(speed - 1.0)))
 
 
+@dataclass(frozen=True)
+class Trim:
+    """One trim of a device that cannot run at the world's speed (a VM, an AVD)."""
+
+    host_before: float  # host time when the step (or the `date`) was sent
+    host_after: float  # and when it came back: it took effect in between
+    value: float  # what the device's clock was set to (epoch seconds)
+    error_s: float  # the error of the reading it was reckoned from (world seconds)
+
+
 @dataclass
 class WorldTime:
     world: Any  # rig.world.World
@@ -53,10 +64,12 @@ class WorldTime:
     _anchor_world: datetime | None = None
     _anchor_host: float = 0.0
     _running_roles: set[str] = field(default_factory=set)
-    # A VM's last trim: (step still owed, its clock's reading then): the keeper's next step
-    # is that plus (speed - 1) x the guest seconds since — reckoned in the guest.
-    _kept: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # A VM's reference, from its last measured trim: (world time, the guest's monotonic
+    # clock then, host time of the measure): each keeper step sets it to world + speed x
+    # the monotonic seconds since — reckoned in the guest (LinuxDevice.run_clock).
+    _kept: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     _lead: dict[str, float] = field(default_factory=dict)  # an AVD's last `date` one-way time
+    trims: dict[str, Trim] = field(default_factory=dict)  # each kept device's last trim
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _keeper: threading.Thread | None = None
@@ -122,12 +135,28 @@ class WorldTime:
                     self._trim_phone(role, device, rounds, within_s)
 
     def _trim_vm(self, role: str, device: Any, rounds: int, within_s: float) -> None:
-        for _ in range(rounds):
-            r = device_offset(role, device, self)
-            self._kept[role] = (-r.offset_s, r.said_s)
-            if abs(r.offset_s) <= max(within_s, r.error_s):
-                return
-            self._kept[role] = (0.0, device.step_clock(-r.offset_s, self.speed - 1, r.said_s))
+        # At a speed the reading is the reference every later step is reckoned from, and
+        # its error bar is x speed: more reads, for one with a shorter round trip.
+        samples = 3 if self.speed == 1 else 6
+        for i in range(rounds):
+            r = device_offset(role, device, self, samples)
+            if (i or self.speed == 1) and abs(r.offset_s) <= max(within_s, r.error_s):
+                return  # (at a speed, the first read is always stepped: it is the reference)
+            before = time.time()
+            value, mono = device.step_clock(-r.offset_s, self.speed - 1, r.said_s)
+            self.trims[role] = Trim(before, time.time(), value, r.error_s)
+            self._kept[role] = (value, mono, time.time())
+
+    def _step(self, role: str, device: Any) -> float:
+        """Set a VM to world time by its reference, reckoned in the guest."""
+        world, mono, measured = self._kept[role]
+        if time.time() - measured > REMEASURE_S:  # the kernel's rate is not the host's
+            self._trim_vm(role, device, 3, 0.05)
+            return self.trims[role].value
+        before = time.time()
+        value, _ = device.run_clock(world, mono, self.speed)
+        self.trims[role] = Trim(before, time.time(), value, self.trims[role].error_s)
+        return value
 
     def _trim_phone(self, role: str, device: Any, rounds: int, within_s: float) -> None:
         for _ in range(rounds):
@@ -165,10 +194,8 @@ class WorldTime:
         if hasattr(device, "step_clock"):
             if role not in self._kept:
                 self._trim_vm(role, device, 3, 0.05)
-                return self._kept[role][1] + self._kept[role][0]
-            owed, since = self._kept[role]
-            self._kept[role] = (0.0, device.step_clock(owed, self.speed - 1, since))
-            return self._kept[role][1]
+                return self.trims[role].value
+            return self._step(role, device)
         # An AVD: no relative step in its shell; set where the world is on arrival.
         return self._set_device(role, device)
 
@@ -188,6 +215,7 @@ class WorldTime:
             f"settings put global auto_time 0; date @{when.timestamp():.6f} >/dev/null",
             timeout=10,
         )
+        self.trims[role] = Trim(sent, time.time(), when.timestamp(), 0.0)
         self._lead[role] = (time.time() - sent) / 2
         return when.timestamp()
 
