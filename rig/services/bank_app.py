@@ -18,6 +18,7 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -177,10 +178,16 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
     db = ctx.db
     _add_columns(db)
 
+    zone = _zone(ctx.options.get("timezone"))
+
+    def today() -> date:
+        return ctx.clock.now().astimezone(zone).date() if zone else ctx.clock.now().date()
+
     def book_standing_orders() -> None:
         """Book what world time has made due (before every request but the rig's seeding)."""
+        now = ctx.clock.now()
         with db.transaction() as conn:
-            bookings = book_due(conn, ctx.clock.now())
+            bookings = book_due(conn, now.astimezone(zone) if zone else now)
         for b in bookings:
             audit.write(
                 "bank",
@@ -413,9 +420,9 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
         if not payee["verified"]:
             raise ApiError(409, "pay this payee once with a confirmed transfer first")
         first, end = _day(body.first_date, "first_date"), _day(body.end_date, "end_date")
-        today = ctx.clock.now().date()
-        if first is not None and first < today:
-            raise ApiError(422, f"first_date {first} is in the past (today is {today})")
+        day = today()
+        if first is not None and first < day:
+            raise ApiError(422, f"first_date {first} is in the past (today is {day})")
         if end is not None and first is not None and end < first:
             raise ApiError(422, f"end_date {end} is before first_date {first}")
         sid = f"so-{uuid.uuid4().hex[:10]}"
@@ -460,6 +467,14 @@ def _day(text: str | None, field: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ApiError(422, f"{field} {text!r} is not a date") from None
+
+
+def _zone(name: Any) -> ZoneInfo | None:
+    """The world's zone (its days, across DST); None: the fixed offset of the task's now."""
+    try:
+        return ZoneInfo(str(name)) if name else None
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 def _add_columns(db: Any) -> None:

@@ -310,10 +310,11 @@ def start_services(
     ``saved`` (and the ``accounts`` they were saved with), they resume a checkpoint's state."""
     reap_orphans()
     task = loaded.task
-    options: dict[str, dict[str, Any]] = {}
+    # The bank's standing orders fall due by the day in the task's zone (across DST).
+    options: dict[str, dict[str, Any]] = {"bank": {"timezone": task.timezone}}
     phone = sms_gateway(world) if world is not None else None
     if phone is not None:
-        options["bank"] = {"sms": phone}
+        options["bank"]["sms"] = phone
     accounts = accounts or [persona_account(loaded.persona)]
     stack = ServiceStack(
         list(task.services),

@@ -284,3 +284,27 @@ def test_a_live_booking_counts_from_the_balance_after_what_fell_due(bank):
     assert rent["balance_after"] == 9_150.00
     again = svc.request("POST", "/_rig/book", body, admin=True)
     assert again[0] == 422 and balance(svc) == 9_250.00  # the same booking twice: refused
+
+
+def test_days_are_the_world_zones_across_the_dst_change(out_dir: Path):
+    """With the task's zone (as ``start_services`` passes it), 30 March starts at 00:00 CEST,
+    an hour before 00:00 of the now's fixed offset (+01:00)."""
+    options = {"bank": {"timezone": "Europe/Berlin"}}
+    with ServiceStack(["bank"], out_dir, NOW, accounts(), options=options) as stack:
+        step(stack, NOW)
+        svc = stack["bank"]
+        tables = {
+            "accounts": [{"id": ACC, "user": "maya", "name": "Girokonto",
+                          "iban": "DE02100100100006820101", "currency": "EUR",
+                          "balance_cents": OPENING}],
+            "payees": [{"id": "pay-rent", "user": "maya", "name": "Hausverwaltung Berger",
+                        "iban": "DE89370400440532013000", "created_at": "2025-01-01T10:00:00+01:00",
+                        "verified": 1}],
+        }  # fmt: skip
+        assert svc.request("POST", "/_rig/seed", {"tables": tables}, admin=True)[0] == 200
+        order(svc, "2026-03-30")
+        step(stack, _at("2026-03-29T23:59:59+02:00"))
+        assert booked(svc) == []
+        step(stack, _at("2026-03-30T00:30:00+02:00"))  # 29 March 23:30 at +01:00
+        (txn,) = booked(svc)
+        assert txn["booked_at"] == "2026-03-30T00:00:00+02:00"
