@@ -265,6 +265,7 @@ class AvdBackend(_AndroidBackend):
             raise
         device = self._device(inst.serial, role)
         device.console = (inst.console_port, self._console_token)
+        device.can_pause = True  # the emulator's console stops and starts its guest
         device.host_logs = {"emulator-stderr.txt": inst.log_path}
         # The emulator keeps console-saved snapshots in the AVD's own folder.
         device.snapshot_dir = avd_dir(self.sdk, self.avd) / "snapshots"

@@ -233,6 +233,11 @@ class AdbAndroidDevice:
         # (console port, auth token file) when the backend knows them: the world's services
         # deliver SMS (a bank's one-time code) through the phone's console like a carrier.
         self.console: tuple[int, Path | None] | None = None
+        # Set by the AVD backend: a real emulator's console stops the guest (``avd stop``),
+        # its clock with it, so a stepped world pauses it between agent actions. The virtual
+        # phone's clock stands by itself in a stepped world: it is never paused.
+        self.can_pause = False
+        self._paused = False
         # Host files the backend's own process writes (the virtual phone's or the
         # emulator's stderr), by the name a record keeps them under.
         self.host_logs: dict[str, Path] = {}
@@ -915,6 +920,34 @@ class AdbAndroidDevice:
 
         return read_state(self, query)
 
+    def pause(self) -> None:
+        """Stop the emulator's guest (console ``avd stop``): its clock stands until
+        :meth:`resume`."""
+        if not self._paused:
+            self._console_command("avd stop")
+            self._paused = True
+
+    def resume(self) -> None:
+        """Undo :meth:`pause` (console ``avd start``); nothing when not paused here."""
+        if self._paused:
+            self._console_command("avd start")
+            self._paused = False
+
+    def _console_command(self, line: str) -> list[str]:
+        from emulator.console import Console
+
+        if self.console is None:
+            raise AndroidError(f"{self.role}: no emulator console known for {line!r}")
+        port, token_path = self.console
+        with Console(port, token_path=token_path, timeout=10) as con:
+            return con.command(line)
+
     def close(self) -> None:
-        """Nothing host-side outlives a call; kept for the Device contract."""
+        """Nothing host-side outlives a call (a paused emulator is resumed first, so its
+        release can talk to it)."""
+        if self._paused:
+            try:
+                self.resume()
+            except AndroidError:
+                self._paused = False
         self._u2_ok = None

@@ -29,6 +29,7 @@ from linux_vm.guest import source
 from linux_vm.helper import GuestPython
 from linux_vm.qemu import QemuProcess
 from linux_vm.serial import SerialConsole
+from linux_vm.service_clients import SYNC_NOW
 from linux_vm.snapshot import BootRecord
 from linux_vm.ssh import DEFAULT_CAP, CommandResult, PersistentShell, SshSession
 from linux_vm.terminal import Terminal
@@ -215,6 +216,14 @@ class SshLinuxDevice:
         value, mono = json.loads(r.stdout)
         return float(value), float(mono)
 
+    def run_periodic_jobs(self, timeout: float = 300.0) -> float:
+        """Run now, to their end, the jobs the image's cron runs every minute (the mail and
+        calendar sync, ``SYNC_CRON``): what a laptop does in the minute after its clock
+        jumped. Returns the seconds it took."""
+        started = time.monotonic()
+        self.exec(SYNC_NOW, timeout=timeout)
+        return time.monotonic() - started
+
     def seed(self, plan: Any) -> dict[str, Any]:
         """Apply a :class:`~linux_vm.seeding.LinuxSeedPlan`, verify it, return its digest."""
         return seeding.apply_plan(self, plan)
@@ -314,9 +323,25 @@ class LinuxVM(SshLinuxDevice):
             vm.hold_on_guest_shutdown()
             session.guest_ended = vm.guest_shut_down
 
+    # A stepped world pauses the VM between agent actions (rig/world_clock.py).
+    can_pause = True
+
     @property
     def ssh_port(self) -> int:
         return self.vm.ssh_port
+
+    def pause(self) -> None:
+        """Stop the VM, its clock with it (:meth:`QemuProcess.pause`)."""
+        self.vm.pause()
+
+    def resume(self) -> None:
+        self.vm.resume()
+
+    def close(self) -> None:
+        """Resume a paused VM (its connections then close cleanly), then close them."""
+        with contextlib.suppress(VMError, DeviceLost):
+            self.vm.resume()
+        super().close()
 
     def logs(self, cap: int = 2 * 1024 * 1024) -> dict[str, bytes]:
         """The serial console (kernel, boot, guest agent) and QEMU's own stderr: host

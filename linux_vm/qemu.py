@@ -172,6 +172,7 @@ class QemuProcess:
         self._qmp: QMP | None = None
         self._guest_lock = threading.Lock()
         self._guest_ended: str | None = None
+        self.paused = False  # by :meth:`pause` (a stepped world between two steps)
 
     def command(self, ssh_port: int) -> list[str]:
         """The QEMU command line. Disks use ``cache=unsafe``: every overlay is thrown away
@@ -391,6 +392,21 @@ class QemuProcess:
                 if status == "shutdown":
                     self._guest_ended = "guest-shutdown"
             return self._guest_ended
+
+    def pause(self) -> None:
+        """Stop the guest's CPUs (QMP ``stop``). Its clocks stand with them: under TCG and
+        KVM the guest's TSC and timers count only while the VM runs, so ``date`` in the
+        guest reads, after :meth:`resume`, what it read before. Connections stay open:
+        QEMU's user network holds their packets until the guest takes them again."""
+        if not self.paused:
+            self.qmp.execute("stop")
+            self.paused = True
+
+    def resume(self) -> None:
+        """Undo :meth:`pause` (QMP ``cont``); nothing when this process did not pause it."""
+        if self.paused:
+            self.qmp.execute("cont")
+            self.paused = False
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask QEMU to quit (it flushes the disk), then terminate, then kill. Never raises."""

@@ -57,6 +57,14 @@ SYNC_CRON = (
     "/usr/bin/vdirsyncer -v ERROR sync >/dev/null 2>&1\n"
 )
 
+# The same jobs at once, waiting for a run in progress instead of skipping (a stepped world
+# runs them when its clock jumps: linux_vm.device.SshLinuxDevice.run_periodic_jobs).
+SYNC_NOW = (
+    "mkdir -p ~/.cache; if test -f ~/.mbsyncrc; then flock -w 120 ~/.cache/mbsync.lock "
+    "/usr/bin/mbsync -aq >/dev/null 2>&1; fi; if test -f ~/.config/vdirsyncer/config; then "
+    "flock -w 120 ~/.cache/vdirsyncer.lock /usr/bin/vdirsyncer -v ERROR sync >/dev/null 2>&1; fi"
+)
+
 
 def connect(workdir: Path, host_ports: Mapping[tuple[str, str], int]) -> dict[int, int]:
     """Point the VM's fixed guest ports at the world's host ports (``services.json``).

@@ -462,6 +462,7 @@ def save_running(
     dest.mkdir(parents=True, exist_ok=True)
     state = dest / WORLD_STATE
     started = time.monotonic()
+    vm.resume()  # a VM a stepped world paused is saved, and runs on after, as any other
     vm.qmp.execute("stop")
     try:
         vm.qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(state))}")

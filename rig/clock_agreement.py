@@ -66,8 +66,10 @@ def _service_s(service: Any, name: str) -> float:
 def device_offset(name: str, device: Any, clock: Any, samples: int = 3) -> Reading:
     """One device's clock against world time (``clock``: a started WorldTime): the read
     with the shortest round trip of ``samples`` (a loaded host delays some reads, and the
-    least delayed one brackets the clock best)."""
-    reads = [_reading(name, lambda: _device_s(device), clock) for _ in range(samples)]
+    least delayed one brackets the clock best). A device a stepped world paused runs for
+    the read."""
+    with clock.running():
+        reads = [_reading(name, lambda: _device_s(device), clock) for _ in range(samples)]
     return min(reads, key=lambda r: r.error_s)
 
 

@@ -89,6 +89,17 @@ class UserConfig(_Section):
     max_tokens: int = Field(default=200, ge=16, description="per reply")
 
 
+class ClockConfig(_Section):
+    """The world clock of episodes whose task says ``clock: {mode: stepped}``."""
+
+    pause_devices: bool = Field(
+        default=True,
+        description="stepped clock: pause QEMU VMs and AVDs between agent actions (their "
+        "clocks stand while the agent thinks); off: they tick on between steps and are re-set "
+        "at each clock step",
+    )
+
+
 RAY_ADDRESS = re.compile(r"^(local|auto|[\w.\-\[\]:]+:\d{1,5})$")
 
 
@@ -126,6 +137,7 @@ class RigConfig(_Section):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     user: UserConfig = Field(default_factory=UserConfig)
     suite: SuiteConfig = Field(default_factory=SuiteConfig)
+    clock: ClockConfig = Field(default_factory=ClockConfig)
 
     source: Path | None = Field(default=None, exclude=True)
 

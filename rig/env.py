@@ -120,8 +120,19 @@ class Env:
 
     # -- public API -------------------------------------------------------------------------
 
+    def running(self) -> contextlib.AbstractContextManager[None]:
+        """Devices run inside: a stepped world pauses those that can (a QEMU VM, an AVD)
+        between actions, so their clocks stand while the agent thinks
+        (:meth:`rig.world_clock.WorldTime.running`). Every action is taken inside it."""
+        hold = getattr(self.clock, "running", None)
+        return hold() if hold is not None else contextlib.nullcontext()
+
     def reset(self) -> tuple[Observation, str]:
         """The first observation (a screenshot of the first phone, if any) and the instruction."""
+        with self.running():
+            return self._reset()
+
+    def _reset(self) -> tuple[Observation, str]:
         self._started = time.monotonic()
         self.steps, self.done, self.done_reason = 0, False, None
         self.messages.clear()
@@ -147,6 +158,10 @@ class Env:
 
     def step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
         """Carry out one action; returns ``(observation, done, info)``."""
+        with self.running():
+            return self._step(action)
+
+    def _step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
         if self.done:
             obs = Observation.failure(f"the episode is over ({self.done_reason})")
             return obs, True, self._info()

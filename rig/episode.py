@@ -576,6 +576,7 @@ class Episode:
         task = self.task
         self._start("agent")
         clock = self.clock = WorldTime(self.world, task.clock.mode, task.clock.speed)
+        clock.pause = self.config.clock.pause_devices
         clock.start()  # running/stepped: devices and services on one world time from here
         self.live = self._live_events(clock)
         limits = Limits(
@@ -617,6 +618,11 @@ class Episode:
         live.start()
         return live
 
+    def _release_clock(self) -> None:
+        """The agent phase is over: a stepped world's paused devices run again, for good."""
+        if self.clock is not None:
+            self.clock.release()
+
     def _stop_live(self) -> None:
         """Stop delivering; a path that went away mid-episode is the rig's problem."""
         live = getattr(self, "live", None)
@@ -651,6 +657,7 @@ class Episode:
         env, scorer, rec, result = self.env, self.scorer, self.recorder, self.result
         assert env is not None and scorer is not None, "finish() before setup()"
         finish_all(env, "agent returned")  # with heartbeats: the beats still to come too
+        self._release_clock()  # scoring reads the devices: none stays paused
         result.steps, result.done_reason = env.steps, env.done_reason
         self._save_talk(env)
         self._stop_live()
@@ -679,6 +686,7 @@ class Episode:
 
         What the agent did and said until then stays in the result and the record."""
         phase, rec, result = self.phase, self.recorder, self.result
+        self._release_clock()  # the devices' logs and teardown need them running
         if self.env is not None and not self._closed:
             result.steps, result.done_reason = self.env.steps, self.env.done_reason
             self._save_talk(self.env)
@@ -763,6 +771,7 @@ class Episode:
         if live is not None:
             live.stop()
         self._stop_clock()
+        self._release_clock()  # a paused device is resumed before its logs and teardown
         self._save_logs()
         kept = self._keep_world(status)
         if self.world is not None and not kept:

@@ -15,15 +15,19 @@ and seeding happens. At the agent's first step the clock is *started* in the tas
   (speed − 1) × the time since.
 * ``stepped`` — every device is set to ``now``; the services' clocks stand. Only
   :meth:`WorldTime.advance` moves them: it sets every device and the services to the
-  new world time. A Linux VM's kernel clock cannot be stopped: it ticks on from each
-  step (at most the time between two steps ahead).
+  new world time. A device whose clock runs by itself (a QEMU VM, an AVD) is *paused*
+  between agent actions, its clock with it: whatever needs it (an action, a clock
+  step, a delivery) runs inside :meth:`WorldTime.running`, which resumes it and pauses
+  it again at the end; :meth:`WorldTime.release` ends that before scoring and teardown.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,6 +78,15 @@ class WorldTime:
     _stop: threading.Event = field(default_factory=threading.Event)
     _keeper: threading.Thread | None = None
     keeps: int = 0  # the keeper's rounds so far (each trims every device that cannot keep up)
+    # Stepped: pause the devices that can (a QEMU VM, an AVD) between agent actions.
+    pause: bool = True
+    _pausing: bool = False
+    _holds: int = 0
+    _paused: dict[str, Any] = field(default_factory=dict)
+    _jumped: bool = False
+    _ran: dict[str, float] = field(default_factory=dict)  # host seconds run since set
+    _since: dict[str, float] = field(default_factory=dict)  # monotonic: running since
+    _hold_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _clock_path(self) -> Any:
         stack = getattr(self.world, "_service_stack", None)
@@ -97,6 +110,9 @@ class WorldTime:
             return
         if self.mode == "stepped":
             self._set_all(self.world.now)
+            self._jumped = False  # seeding synced the devices' clients at `now`
+            # Paused from the end of the first `running` block on (the first observation).
+            self._pausing = self.pause and any(_can_pause(d) for d in self.world.devices.values())
             return
         # Running: which devices stand when set (the virtual phone) — they are told to run.
         still = {
@@ -293,15 +309,100 @@ class WorldTime:
         return self._anchor_host + (when - self._anchor_world).total_seconds() / self.speed
 
     def _set_all(self, when: datetime) -> None:
+        with self.running():
+            # Devices that pause last: their clocks then run the least before they stand.
+            for role, device in self._phones_first():
+                device.set_clock(when, self.world.timezone)
+                self._ran[role], self._since[role] = 0.0, time.monotonic()
+            self._anchor(when, time.time())
+            self._jumped = True
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Inside, every device runs: wrap whatever uses one (an agent action, a clock step,
+        a delivery, a read of its state). In a stepped world the devices that can pause are
+        resumed when the outermost block starts and paused when it ends, so their clocks
+        stand between agent actions as the world's does. Blocks nest, across threads too."""
+        with self._hold_lock:
+            self._holds += 1
+            if self._holds == 1:
+                self._resume_all()
+        try:
+            yield
+        finally:
+            with self._hold_lock:
+                self._holds -= 1
+                if self._holds == 0 and self._pausing:
+                    self._catch_up()
+                    self._pause_all()
+
+    def release(self) -> None:
+        """The agent phase is over: resume what is paused and pause nothing again (scoring,
+        snapshots and teardown read the devices). Never raises: a device that went away is
+        found by whoever uses it next."""
+        with self._hold_lock:
+            self._pausing = False
+            for role, device in list(self._paused.items()):
+                with contextlib.suppress(Exception):
+                    device.resume()
+                self._paused.pop(role, None)
+
+    @property
+    def paused(self) -> list[str]:
+        """The roles paused now (stepped, between agent actions)."""
+        return sorted(self._paused)
+
+    def _resume_all(self) -> None:
+        for role, device in list(self._paused.items()):
+            device.resume()  # a device gone is the step's infra error, as its next use is
+            del self._paused[role]
+            self._since[role] = time.monotonic()
+
+    def _pause_all(self) -> None:
+        for role, device in self.world.devices.items():
+            if not _can_pause(device) or role in self._paused:
+                continue
+            try:
+                self._take_back(role, device)
+                device.pause()
+            except Exception:  # gone: its next use says so, not this
+                continue
+            self._paused[role] = device
+
+    def _take_back(self, role: str, device: Any, least_s: float = 0.1) -> None:
+        """Step a device's clock back by the host time it ran since it was set (its actions
+        took that long; the world's clock stood), so each action finds it at world time."""
+        now = time.monotonic()
+        ran = self._ran.get(role, 0.0) + now - self._since.pop(role, now)
+        step = getattr(device, "step_clock", None)
+        if step is not None and ran >= least_s:
+            step(-ran)
+            ran = 0.0
+        self._ran[role] = ran
+
+    def _catch_up(self) -> None:
+        """After the clock jumped in a step: each VM runs now what its cron would have run
+        at the new minute (the mail and calendar sync), before it is paused — the guest's
+        cron counts in time the VM ran, so it would otherwise fire only during later
+        actions."""
+        if not self._jumped:
+            return
+        self._jumped = False
         for device in self.world.devices.values():
-            device.set_clock(when, self.world.timezone)
-        self._anchor(when, time.time())
+            periodic = getattr(device, "run_periodic_jobs", None)
+            if periodic is not None and _can_pause(device):
+                with contextlib.suppress(Exception):  # the sync's failure is the laptop's
+                    periodic()
 
     def _anchor(self, when: datetime, host: float) -> None:
         self._anchor_world, self._anchor_host = when, host
         path = self._clock_path()
         if path is not None:
             write_clock(path, when, self.mode != "running", self.speed, host)
+
+
+def _can_pause(device: Any) -> bool:
+    return bool(getattr(device, "can_pause", False))
 
 
 def _stands_still(device: Any) -> bool:

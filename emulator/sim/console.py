@@ -48,6 +48,8 @@ SUB_HELP = {
     "avd": """allows you to control (e.g. start/stop) the execution of the virtual device
 
 available sub-commands:
+    avd stop             stop the virtual device
+    avd start            start/restart the virtual device
     avd name             query virtual device name
     avd status           query virtual device status
     avd snapshot         state snapshot commands""",
@@ -281,8 +283,14 @@ class ConsoleSession:
         sub = args[0].lower()
         if sub == "name":
             self.ok(self.phone.avd_name)
+        elif sub in ("stop", "start"):
+            # What the real console says. The virtual phone keeps answering adb while
+            # "stopped" (its clock stands in a stepped world by itself); only the status
+            # tells, so a rig that pauses an AVD can be checked against it.
+            self.phone.execution = "stopped" if sub == "stop" else "running"
+            self.ok()
         elif sub == "status":
-            self.ok("virtual device is running")
+            self.ok(f"virtual device is {self.phone.execution}")
         elif sub == "snapshot":
             self.snapshot(args[1:])
         else:

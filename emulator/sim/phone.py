@@ -136,6 +136,8 @@ class Phone:
         self.state_dir = Path(state_dir).expanduser().resolve()
         # Like the emulator's ``-snapshot NAME``: start from a saved state, not load it later.
         self.boot_snapshot = snapshot
+        # What the console's `avd stop` / `avd start` set and `avd status` reports.
+        self.execution = "running"
         self.requested_adb_port = int(adb_port)
         self.requested_console_port = int(console_port)
         self._size = parse_size(size) if size is not None else None

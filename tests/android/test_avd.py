@@ -342,3 +342,47 @@ def test_port_leases_never_collide_across_processes(tmp_path: Path) -> None:
     assert all(p % 2 == 0 for p in ports)
     # The workers are gone: their leases are reclaimed.
     assert PortAllocator(tmp_path, TEST_PORTS[0] + 200, TEST_PORTS[1] + 200).leases() == {}
+
+
+def test_a_stepped_world_pauses_the_avd_between_actions(
+    sdk: Sdk, adb_server: AdbServer, tmp_path: Path
+) -> None:
+    """A stepped world stops an AVD (console ``avd stop``) between actions and starts it for
+    each (``avd start``); the stand-in only reports the state it was told (the virtual phone
+    under it keeps answering adb), so that is what is checked here."""
+    from datetime import datetime
+
+    from emulator.console import Console
+    from rig.world import World
+    from rig.world_clock import WorldTime
+
+    backend = _backend(sdk, adb_server, tmp_path, snapshot="clean")
+    phone = backend.acquire("phone", tmp_path / "w")
+    world = World(now=datetime.fromisoformat("2026-03-16T09:00:00+01:00"), timezone="Europe/Berlin")
+    world.add(phone, backend)
+    port, token = phone.console
+
+    def status() -> str:
+        with Console(port, token_path=token) as con:
+            return con.command("avd status")[0]
+
+    try:
+        assert phone.can_pause and status() == "virtual device is running"
+        clock = WorldTime(world, "stepped")
+        clock.start()
+        with clock.running():  # the first observation
+            assert status() == "virtual device is running"
+        assert clock.paused == ["phone"] and status() == "virtual device is stopped"
+        with clock.running():  # an action: running for it, nested blocks too
+            with clock.running():
+                assert status() == "virtual device is running"
+            assert status() == "virtual device is running"
+            clock.advance(60)
+        assert status() == "virtual device is stopped"
+        clock.release()  # the end of the agent phase: running for scoring and release
+        assert clock.paused == [] and status() == "virtual device is running"
+        with clock.running():
+            pass
+        assert status() == "virtual device is running"  # released: never paused again
+    finally:
+        world.close()

@@ -214,3 +214,60 @@ def test_fast_running_clock_keeps_the_vm_on_world_time_by_trims(tmp_path):
             clock.at(after),
         )
         _agree([r for r in read_clocks(world, clock) if r.clock in names], names)
+
+
+def _shell_s(env: TaskEnv, role: str) -> float:
+    """The device's clock read by an agent action (``date`` in its shell)."""
+    obs, _, _ = env.step({"action": "shell", "device": role, "command": "date +%s.%N"})
+    assert obs.ok and obs.exit_code == 0, obs
+    return float(obs.stdout)
+
+
+@pytest.mark.vm
+def test_stepped_clock_pauses_the_vm_between_actions(tmp_path):
+    """A stepped world stops the QEMU laptop between agent actions: its clock stands while
+    the agent thinks (host seconds pass, its `date` does not), a `wait` moves the phone,
+    the laptop and the services by exactly the wait, the shell and terminal live on, and
+    an episode ending with the VM paused closes."""
+    folder = _task(tmp_path, "stepped")
+    text = (folder / "task.yaml").read_text(encoding="utf-8")
+    text = text.replace("devices: {phone: android}", "devices: {laptop: linux, phone: android}")
+    (folder / "task.yaml").write_text(text, encoding="utf-8")
+    with TaskEnv(folder, out=tmp_path / "run") as env:
+        env.reset()
+        clock, vm = env.episode.env.clock, env.episode.world["laptop"].vm
+        assert clock.paused == ["laptop"] and vm.qmp.execute("query-status")["status"] == "paused"
+        first = _shell_s(env, "laptop")
+        assert abs(first - NOW) < 1.0, first - NOW  # set at the start, stood since
+        time.sleep(4.0)  # the agent thinks
+        second = _shell_s(env, "laptop")
+        assert abs(second - NOW) < 1.0, second - NOW  # without the pause: 4 s and more ahead
+
+        obs, _, _ = env.step({"action": "wait", "seconds": 1800})
+        assert obs.ok and "advanced 30m" in obs.text
+        time.sleep(2.0)
+        assert abs(_shell_s(env, "laptop") - (NOW + 1800)) < 1.0
+        assert _phone_s(env) == pytest.approx(NOW + 1800, abs=0.01)
+        assert _bank_s(env) == pytest.approx(NOW + 1800, abs=0.01)
+
+        obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "cd /tmp; X=42"})
+        time.sleep(1.0)
+        obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "echo $X $PWD"})
+        assert obs.stdout.strip() == "42 /tmp"  # the same shell across pauses
+        line = ["echo ok-$((6*7))", "Enter"]
+        keys = {"action": "terminal_keys", "device": "laptop", "keys": line}
+        obs, _, _ = env.step({**keys, "until": "ok-42"})
+        assert obs.ok and obs.settled, obs.text
+        time.sleep(1.0)
+        obs, _, _ = env.step({**keys, "until": "ok-42"})
+        assert obs.ok and obs.settled, obs.text
+        assert clock.paused == ["laptop"]
+
+        # The control: released, the VM runs on between actions as before.
+        clock.release()
+        before = _shell_s(env, "laptop")
+        time.sleep(3.0)
+        assert _shell_s(env, "laptop") - before > 2.5
+        assert vm.qmp.execute("query-status")["status"] == "running"
+        vm.pause()  # paused again by hand: closing must resume and tear it down
+    assert not vm.alive()
