@@ -11,15 +11,24 @@ checks. Beside it, in the same run, the same world for one beat with no live eve
 difference is what the day itself costs (clock steps, deliveries, the looks).
 
     PYTHONPATH=. python benchmarks/bench_stepped_day.py
+    PYTHONPATH=. python benchmarks/bench_stepped_day.py --laptop --think 3
 
 Prints wall time per episode, the phases, beats opened, live deliveries and their
 latency, and the day's agent phase against the one-beat baseline's.
+
+With ``--laptop`` the day gets a QEMU laptop too, and it runs twice side by side: with the
+stepped world pausing the VM between actions (``[clock] pause_devices``, the default) and
+without. At every beat the oracle "thinks" ``--think`` seconds, then reads the laptop's
+``date`` through its shell: the laptop's clock against the beat's world time, and what the
+pause (and the laptop's mail/calendar sync after each clock jump) costs in wall time.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -102,10 +111,36 @@ def solve(env):
 """
 
 
-def run(folder: Path, out: Path) -> tuple[float, dict]:
-    env = dict(os.environ)
+LAPTOP_ORACLE = """
+import json, os, time
+
+def solve(env):
+    seen = []
+    while True:
+        time.sleep(float(os.environ["BENCH_THINK_S"]))  # the agent thinks; the world stands
+        said = float(env.shell("laptop", "date +%s.%N").stdout)
+        seen.append([env.beat.at.timestamp(), said])
+        env.launch("phone", "com.google.android.apps.messaging")
+        env.screen_text("phone")
+        if env.beat.last:
+            with open(os.environ["BENCH_LAPTOP_CLOCK"], "w") as fh:
+                json.dump(seen, fh)
+            env.see("phone", "Pickup code 5531")
+            env.notify("The last SMS: pickup code 5531.")
+            return
+        env.next_beat()
+"""
+
+
+def run(
+    folder: Path, out: Path, config: Path | None = None, extra: dict | None = None
+) -> tuple[float, dict]:
+    env = dict(os.environ, **(extra or {}))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    cmd = [sys.executable, "-m", "rig.cli", "run", str(folder), "--agent", "oracle"]
+    cmd = [sys.executable, "-m", "rig.cli"]
+    if config is not None:
+        cmd += ["--config", str(config)]
+    cmd += ["run", str(folder), "--agent", "oracle"]
     t0 = time.perf_counter()
     done = subprocess.run([*cmd, "--out", str(out)], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -126,7 +161,49 @@ def phases(score: dict) -> str:
     return ", ".join(f"{k} {v['seconds']:.1f}s" for k, v in score["phases"].items())
 
 
+def laptop_day(think: float) -> None:
+    """The day with a QEMU laptop, the VM paused between actions and not, side by side."""
+    task = HEAD.replace("devices: {phone: android}", "devices: {phone: android, laptop: linux}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
+        base = Path(tmp)
+        day = write(base, "day", task + DAY, LAPTOP_ORACLE)
+        for pause in (True, False):
+            config = base / f"rig-{pause}.toml"
+            config.write_text(f"[clock]\npause_devices = {str(pause).lower()}\n")
+            seen = base / f"clock-{pause}.json"
+            extra = {"BENCH_THINK_S": str(think), "BENCH_LAPTOP_CLOCK": str(seen)}
+            wall, score = run(day, base / f"out-{pause}", config, extra)
+            errors = [said - world for world, said in json.loads(seen.read_text())]
+            rows.append((pause, wall, score, errors))
+    print(f"stepped day with a QEMU laptop, the oracle thinking {think:g} s at every beat")
+    for pause, wall, score, errors in rows:
+        name = "paused between actions" if pause else "not paused (re-set at each step)"
+        agent = score["phases"]["agent"]["seconds"]
+        print(
+            f"  {name:34s} {'PASS' if score['passed'] else 'FAIL'}  wall {wall:6.1f} s  "
+            f"agent {agent:6.1f} s  laptop date - world time at each beat: median "
+            f"{statistics.median(errors):+7.2f} s, worst {max(errors, key=abs):+7.2f} s "
+            f"({len(errors)} beats)"
+        )
+    (_, wall_on, s_on, _), (_, wall_off, s_off, _) = rows
+    agent_on, agent_off = s_on["phases"]["agent"]["seconds"], s_off["phases"]["agent"]["seconds"]
+    print(
+        f"  paused / not paused: wall x{wall_on / wall_off:.2f}, agent phase "
+        f"x{agent_on / agent_off:.2f} ({(agent_on - agent_off) / len(rows[0][3]):+.2f} s per beat)"
+    )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"load average: {' '.join(load)}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--laptop", action="store_true", help="the day with a QEMU laptop")
+    parser.add_argument("--think", type=float, default=3.0, help="seconds before each beat's look")
+    args = parser.parse_args()
+    if args.laptop:
+        laptop_day(args.think)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-day-") as tmp:
         base = Path(tmp)
         day = write(base, "day", HEAD + DAY, DAY_ORACLE)
