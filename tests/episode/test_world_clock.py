@@ -216,6 +216,14 @@ def test_fast_running_clock_keeps_the_vm_on_world_time_by_trims(tmp_path):
         _agree([r for r in read_clocks(world, clock) if r.clock in names], names)
 
 
+LIVE_MAIL = """\
+live:
+  - {t: +10m, kind: mail.received, target: service:mail,
+     message_id: "<moved-standup@example.org>", sender: "Lea <lea@example.org>",
+     to: [maya.fischer@posteo.example], subject: Standup moved, body: "to 11:00"}
+"""
+
+
 def _shell_s(env: TaskEnv, role: str) -> float:
     """The device's clock read by an agent action (``date`` in its shell)."""
     obs, _, _ = env.step({"action": "shell", "device": role, "command": "date +%s.%N"})
@@ -232,6 +240,7 @@ def test_stepped_clock_pauses_the_vm_between_actions(tmp_path):
     folder = _task(tmp_path, "stepped")
     text = (folder / "task.yaml").read_text(encoding="utf-8")
     text = text.replace("devices: {phone: android}", "devices: {laptop: linux, phone: android}")
+    text = text.replace("services: [bank]", "services: [bank, mail]") + LIVE_MAIL
     (folder / "task.yaml").write_text(text, encoding="utf-8")
     with TaskEnv(folder, out=tmp_path / "run") as env:
         env.reset()
@@ -243,12 +252,21 @@ def test_stepped_clock_pauses_the_vm_between_actions(tmp_path):
         second = _shell_s(env, "laptop")
         assert abs(second - NOW) < 1.0, second - NOW  # without the pause: 4 s and more ahead
 
+        # The clock jumps to the live mail: the laptop's cron sync has fetched it (the VM
+        # paused right after the step, its cron had no minute to run in).
+        obs, _, _ = env.step({"action": "wait"})
+        assert obs.ok and "advanced 10m" in obs.text
+        find = "grep -rl moved-standup ~/Maildir; ls -l ~/Maildir/new"
+        obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": find})
+        assert "/Maildir/" in obs.stdout, (obs.stdout, obs.stderr)
+
         obs, _, _ = env.step({"action": "wait", "seconds": 1800})
         assert obs.ok and "advanced 30m" in obs.text
         time.sleep(2.0)
-        assert abs(_shell_s(env, "laptop") - (NOW + 1800)) < 1.0
-        assert _phone_s(env) == pytest.approx(NOW + 1800, abs=0.01)
-        assert _bank_s(env) == pytest.approx(NOW + 1800, abs=0.01)
+        later = NOW + 600 + 1800
+        assert abs(_shell_s(env, "laptop") - later) < 1.0
+        assert _phone_s(env) == pytest.approx(later, abs=0.01)
+        assert _bank_s(env) == pytest.approx(later, abs=0.01)
 
         obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "cd /tmp; X=42"})
         time.sleep(1.0)
