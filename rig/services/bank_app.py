@@ -186,6 +186,10 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
     def book_standing_orders() -> None:
         """Book what world time has made due (before every request but the rig's seeding)."""
         now = ctx.clock.now()
+        day = (now.astimezone(zone) if zone else now).date().isoformat()
+        due = "SELECT 1 FROM standing_orders WHERE cancelled_at IS NULL AND next_date <= ?"
+        if db.one(due + " LIMIT 1", (day,)) is None:
+            return  # the usual case: a read, no write transaction (book_due checks again)
         with db.transaction() as conn:
             bookings = book_due(conn, now.astimezone(zone) if zone else now)
         for b in bookings:
