@@ -128,7 +128,8 @@ class UiTree(_DeviceAction):
 class Wait(_Action):
     """Let time pass. A stepped world clock moves ``seconds`` ahead, or (without
     ``seconds``) to the next live event that falls due, firing what is due on the way;
-    otherwise it is a real sleep of at most :data:`MAX_WAIT_S` (docs/always-on.md)."""
+    otherwise it is a real sleep of at most :data:`MAX_WAIT_S` (of world time ``seconds``:
+    a running clock at a speed covers them in ``seconds / speed``; docs/always-on.md)."""
 
     action: Literal["wait"] = "wait"
     device: str | None = Field(

@@ -399,18 +399,23 @@ def wait(clock: Any, live: LiveEvents | None, seconds: float | None) -> str:
             clock.advance_to(target)
         moved = (clock.now() - now).total_seconds()
         return f"the world clock advanced {_span(moved)} to {clock.now().isoformat()}"
+    # Seconds of world time; a running clock at a speed covers them in seconds/speed of
+    # real time, and the cap is on the real time (at speed 60, 30 s are 30 world minutes).
     cap = A.MAX_WAIT_S
+    speed = float(getattr(clock, "speed", 1.0)) if mode == "running" else 1.0
     if seconds is None:
         due = live.next_due() if live is not None and mode == "running" else None
         seconds = 1.0
         if due is not None:
-            seconds = max(0.0, (due - clock.now()).total_seconds()) + 0.5
-    capped = seconds > cap
-    slept = min(seconds, cap)
+            seconds = max(0.0, (due - clock.now()).total_seconds()) + 0.5 * speed
+    capped = seconds / speed > cap
+    slept = min(seconds / speed, cap)
     time.sleep(slept)
-    text = f"waited {slept:g}s"
+    text = f"waited {slept * speed:g}s"
+    if speed != 1:
+        text += f" of world time ({slept:g}s of real time at speed {speed:g})"
     if capped:
-        text += f" (at most {cap:g}s per wait: real time passes here)"
+        text += f" (at most {cap * speed:g}s per wait: real time passes here)"
     if mode == "running" and clock.now() is not None:
         text += f"; it is now {clock.now().isoformat()}"
     return text

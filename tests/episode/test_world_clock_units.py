@@ -118,3 +118,16 @@ def test_a_running_clock_at_a_speed_is_a_valid_task(tmp_path: Path):
     loaded, problems = check_task(tmp_path / "task.yaml")
     assert problems == [] and loaded is not None
     assert loaded.task.clock.speed == 60.0
+
+
+def test_wait_on_a_fast_running_clock_waits_world_seconds():
+    """`wait` counts world time: 60 s at speed 600 are a tenth of a second of real time,
+    and the cap on real time (30 s) is 5 world hours."""
+    from rig.live_events import wait
+
+    clock = _running(600.0)
+    before = clock.now()
+    text = wait(clock, None, 60.0)
+    assert text.startswith("waited 60s of world time (0.1s of real time at speed 600)"), text
+    assert clock.now() - before >= timedelta(seconds=60)
+    clock.close()
