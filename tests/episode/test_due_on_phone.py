@@ -121,3 +121,26 @@ def test_running_clock_rings_without_anyone_looking(tmp_path):
         while float(phone.shell("date +%s.%N").stdout) == first and time.monotonic() < deadline:
             time.sleep(0.2)
         assert float(phone.shell("date +%s.%N").stdout) > first  # still running
+
+
+def test_a_fast_running_clock_rings_what_falls_due_in_order(tmp_path):
+    """At speed 120 (a world minute in half a second: one tick of the phone) the alarm at
+    +2 min, the one at +12 min and the reminder at +22 min all ring on the phone's own
+    tick, in order, within seconds; then they are in the shade."""
+    folder = _task(tmp_path, "running", "2026-03-16T09:08:00+01:00")
+    text = (folder / "task.yaml").read_text(encoding="utf-8")
+    text = text.replace("clock: {mode: running}", "clock: {mode: running, speed: 120}")
+    (folder / "task.yaml").write_text(text, encoding="utf-8")
+    with TaskEnv(folder, out=tmp_path / "r") as env:
+        env.reset()
+        phone = env.episode.world["phone"]
+        deadline = time.monotonic() + 60  # a bound: 22 world minutes are 11 s at x120
+        log = ""
+        while "Zahnarzt" not in log and time.monotonic() < deadline:
+            time.sleep(0.5)
+            log = phone.shell("logcat -d | grep -E 'AlarmClock|CalendarAlerts'").stdout
+        at = [log.find(s) for s in ("Stand-up", "Tea", "Zahnarzt Dr. Baumann")]
+        assert -1 not in at and at == sorted(at), log
+        assert "Sunday run" not in log  # a Monday
+        shown = _shade(env)
+        assert all(s in shown for s in ("Stand-up", "Tea", "Zahnarzt Dr. Baumann")), shown
