@@ -62,15 +62,20 @@ def env(tmp_path_factory) -> Iterator[TaskEnv]:
             os.environ["ANDROID_ADB_SERVER_PORT"] = old
 
 
-@pytest.fixture
-def hands(env: TaskEnv) -> Hands:
-    """The agent's hands, each test starting from the home screen with the apps closed."""
+def fresh_hands(env: TaskEnv) -> Hands:
+    """The agent's hands on the home screen with the apps closed (each opens at its top)."""
     phone = env.episode.world["phone"]
     for app in (BANK, SHOP, PARCELS, CHAT, MESSAGES):
         phone.stop_app(app)
     h = Hands(env)
     h.key("home")
     return h
+
+
+@pytest.fixture
+def hands(env: TaskEnv) -> Hands:
+    """Each test starts from the home screen with the apps closed."""
+    return fresh_hands(env)
 
 
 def services(env: TaskEnv) -> dict:
@@ -287,10 +292,9 @@ def test_a_redirect_to_a_neighbour_keeps_the_name_as_typed(env, hands):
 )
 @given(text=HOSTILE_LINE)
 def test_hostile_text_typed_into_chat_and_bank_round_trips(env, text):
-    hands = Hands(env)
+    hands = fresh_hands(env)  # each example too: not on a screen the one before left
     chat, bank = services(env)["chat"], services(env)["bank"]
-    hands.key("home")
-    hands.launch(CHAT)  # left on its room list by the example before
+    hands.launch(CHAT)
     hands.step(action="tap", element=_room_row(hands, "Nordhaus team").id)
     hands.tap(rid="compose")
     hands.type(text)
