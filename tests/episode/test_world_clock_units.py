@@ -131,3 +131,41 @@ def test_wait_on_a_fast_running_clock_waits_world_seconds():
     assert text.startswith("waited 60s of world time (0.1s of real time at speed 600)"), text
     assert clock.now() - before >= timedelta(seconds=60)
     clock.close()
+
+
+def test_live_events_at_a_speed_come_at_their_world_times(tmp_path, monkeypatch):
+    """At x600 the delivery thread wakes for events due at +20m and +30m after 2 and 3 s of
+    host time, and each lands at its own world time (the paths themselves are under test in
+    test_live_events.py and, at x30, test_world_clock.py)."""
+    from rig.live_events import LiveEvents
+
+    sms = "  - {{t: '{t}', kind: sms.received, target: phone, address: '+49 170 1', body: hi}}\n"
+    (tmp_path / "task.yaml").write_text(
+        "id: c\ntitle: C\nmode: reactive\nsurfaces: [gui]\ninstruction: Look.\n"
+        "now: 2026-03-16T09:00:00+01:00\ntimezone: Europe/Berlin\n"
+        "devices: {phone: android}\nclock: {mode: running, speed: 600}\n"
+        "live:\n" + sms.format(t="+20m") + sms.format(t="+30m") + "checks:\n"
+        "  - {kind: message, keywords: [x]}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "oracle.py").write_text("def solve(env):\n    pass\n", encoding="utf-8")
+    loaded, problems = check_task(tmp_path / "task.yaml")
+    assert problems == [] and loaded is not None
+    clock = _running(loaded.task.clock.speed)
+    live = LiveEvents(clock.world, loaded.live, clock, "Europe/Berlin")
+    delivered: list[datetime] = []
+    monkeypatch.setattr(
+        "rig.live_events.deliver", lambda engine, e: delivered.append(clock.now()) or "ok"
+    )
+    assert clock.host_time(NOW + timedelta(minutes=20)) == pytest.approx(clock.host_time(NOW) + 2.0)
+    live.start()
+    try:
+        deadline = time.monotonic() + 30  # a bound: they are due 2 and 3 s in
+        while len(delivered) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        live.stop()
+    due = [NOW + timedelta(minutes=20), NOW + timedelta(minutes=30)]
+    # Never early; late by at most a second of host time (10 world minutes at x600).
+    assert all(d <= at <= d + timedelta(minutes=10) for at, d in zip(delivered, due, strict=True))
+    clock.close()
