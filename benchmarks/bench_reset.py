@@ -1,10 +1,13 @@
 """A task's world set up fresh (allocate + clock + seed + verify + baseline) against restored
-from its world checkpoint (allocate from the saved states + clock + digest check), side by side.
+from its world checkpoint (allocate from the saved states + clock + digest check) and against
+reset in place (the last trial's phones kept and loaded with the checkpoint's snapshot through
+their console, laptops and services started from their saved states + clock + digest check),
+side by side.
 
     python benchmarks/bench_reset.py [--rounds 5] [TASK ...]
 
-Runs real episodes' setup phases (no agent), alternating fresh and restored so both see the
-same machine load; prints the medians, their ratio and each phase's median. By default four
+Runs real episodes' setup phases (no agent), alternating fresh, restored and reset so all see
+the same machine load; prints the medians, their ratios and each phase's median. By default four
 bundled tasks: a phone only, a phone with mail, calendar and contacts, a laptop only (QEMU),
 and a phone with a laptop and mail, calendar and contacts.
 Checkpoints go to a scratch folder (``paths.checkpoints``); the VM image and its booted
@@ -25,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hostproc.ports import free_port
+from rig import warm
 from rig.config import parse_config
 from rig.episode import Episode
 from tasks.folder import load_task
@@ -40,10 +44,15 @@ DEFAULT = [
 
 
 PHASES = ("allocate", "clock", "seed", "baseline")
+KINDS = ("fresh", "restored", "reset")
 
 
-def setup_seconds(task: Path, config, out: Path, checkpoint: bool) -> tuple[float, dict]:
-    episode = Episode(load_task(task), config, out, "bench", checkpoint=checkpoint)
+def setup_seconds(
+    task: Path, config, out: Path, checkpoint: bool, reuse: bool = False
+) -> tuple[float, dict]:
+    """One episode's setup; with ``reuse`` its world is kept for the next reuse (a suite
+    worker's), and a world kept by the last one is reset in place."""
+    episode = Episode(load_task(task), config, out, "bench", checkpoint=checkpoint, reuse=reuse)
     try:
         episode.setup()
         info = dict(episode.result.setup)
@@ -66,35 +75,41 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-reset-") as tmp:
             config = parse_config({"paths": {"checkpoints": f"{tmp}/checkpoints"}})
             for task in args.tasks:
-                build, info = setup_seconds(task, config, Path(tmp) / "build", True)
+                # Built as a suite worker's first trial: its world is kept for the resets.
+                build, info = setup_seconds(task, config, Path(tmp) / "build", True, True)
                 assert info["world"] == "fresh" and info.get("saved"), info
-                fresh, restored, fresh_ph, restored_ph = [], [], [], []
+                times: dict[str, list[float]] = {k: [] for k in KINDS}
+                phases: dict[str, list[dict]] = {k: [] for k in KINDS}
                 for i in range(args.rounds):
-                    s, info = setup_seconds(task, config, Path(tmp) / f"f{i}", False)
-                    fresh.append(s)
-                    fresh_ph.append(info["phases"])
-                    s, info = setup_seconds(task, config, Path(tmp) / f"r{i}", True)
-                    if info["world"] != "restored":  # a fallback is a finding, not a figure
-                        print(f"  round {i}: fell back ({info.get('reason')})", flush=True)
-                        continue
-                    restored.append(s)
-                    restored_ph.append(info["phases"])
-                if not restored:
-                    print(f"{task.name}: no restore succeeded in {args.rounds} rounds", flush=True)
+                    for kind in KINDS:
+                        checkpoint, reuse = kind != "fresh", kind == "reset"
+                        out = Path(tmp) / f"{kind}{i}"
+                        s, info = setup_seconds(task, config, out, checkpoint, reuse)
+                        if info["world"] != kind:  # a fallback is a finding, not a figure
+                            print(f"  round {i} {kind}: {info['world']} ({info.get('reason')})")
+                            continue
+                        times[kind].append(s)
+                        phases[kind].append(info["phases"])
+                warm.drop()
+                if not times["restored"] or not times["reset"]:
+                    print(f"{task.name}: restore or reset never succeeded", flush=True)
                     continue
-                f, r = statistics.median(fresh), statistics.median(restored)
+                f, r, z = (statistics.median(times[k]) for k in KINDS)
+                counts = "/".join(str(len(times[k])) for k in KINDS)
                 print(
-                    f"{task.name}: fresh {f:.2f}s, restored {r:.2f}s (medians of {len(fresh)} and "
-                    f"{len(restored)}), "
-                    f"{f / r:.1f}x; first trial (seed + save) {build:.2f}s; "
-                    f"fresh {sorted(fresh)}, restored {sorted(restored)}",
+                    f"{task.name}: fresh {f:.2f}s, restored {r:.2f}s, reset {z:.2f}s (medians of "
+                    f"{counts}); fresh/restored {f / r:.1f}x, fresh/reset {f / z:.1f}x; "
+                    f"first trial (seed + save) {build:.2f}s; "
+                    + ", ".join(f"{k} {sorted(times[k])}" for k in KINDS),
                     flush=True,
                 )
-                for label, rows in (("fresh", fresh_ph), ("restored", restored_ph)):
+                for kind in KINDS:
+                    rows = phases[kind]
                     medians = {p: statistics.median(row[p] for row in rows) for p in PHASES}
-                    print(f"  {label} phases (median s): {medians}", flush=True)
+                    print(f"  {kind} phases (median s): {medians}", flush=True)
                 print("load:", Path("/proc/loadavg").read_text().strip(), flush=True)
     finally:
+        warm.drop()
         subprocess.run(["adb", "-P", str(port), "kill-server"], capture_output=True, timeout=30)
     print("load:", Path("/proc/loadavg").read_text().strip())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,4 +93,30 @@ def test_an_avd_world_is_saved_by_console_snapshot_and_restored_by_booting_from_
     assert fallback["world"] == "fresh", fallback
     assert "restore failed (SnapshotIncompatible" in fallback["reason"], fallback
     assert fallback["saved"] is True
+    assert left_in_avd(avd) == []
+
+
+def test_an_avd_kept_by_a_suite_worker_is_reset_by_console_snapshot_load(work, tmp_path):
+    folder, env, avd = work
+    suite = tmp_path / "suite"
+    shutil.copytree(TASK, suite / TASK.name)
+    out = tmp_path / "out"
+    args = ["suite", "run", str(suite), "--agent", "noop", "--trials", "2", "--workers", "1"]
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "-q", *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=600,
+        env=env,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["world"] for r in sorted(rows, key=lambda r: r["trial"])] == ["restored", "reset"]
+    trials = [out / "trials" / TASK.name / f"trial-{k}" for k in (0, 1)]
+    # The same emulator instance: its log shows the console's load of the checkpoint's copy.
+    log = (trials[1] / "logs" / "phone-emulator-stderr.txt").read_text()
+    assert "-snapshot clawrig-start-" not in log  # not booted again
+    assert state(trials[1], "baseline") == state(trials[0], "baseline")
+    # The copy loaded from goes at once, the instance's start snapshot with the instance.
     assert left_in_avd(avd) == []
