@@ -78,10 +78,12 @@ def main() -> None:
                 # Built as a suite worker's first trial: its world is kept for the resets.
                 build, info = setup_seconds(task, config, Path(tmp) / "build", True, True)
                 assert info["world"] == "fresh" and info.get("saved"), info
-                times: dict[str, list[float]] = {k: [] for k in KINDS}
-                phases: dict[str, list[dict]] = {k: [] for k in KINDS}
+                # A world without a phone keeps nothing: its next trial restores.
+                kinds = KINDS if "android" in load_task(task).task.devices.values() else KINDS[:2]
+                times: dict[str, list[float]] = {k: [] for k in kinds}
+                phases: dict[str, list[dict]] = {k: [] for k in kinds}
                 for i in range(args.rounds):
-                    for kind in KINDS:
+                    for kind in kinds:
                         checkpoint, reuse = kind != "fresh", kind == "reset"
                         out = Path(tmp) / f"{kind}{i}"
                         s, info = setup_seconds(task, config, out, checkpoint, reuse)
@@ -91,19 +93,21 @@ def main() -> None:
                         times[kind].append(s)
                         phases[kind].append(info["phases"])
                 warm.drop()
-                if not times["restored"] or not times["reset"]:
-                    print(f"{task.name}: restore or reset never succeeded", flush=True)
+                if not all(times.values()):
+                    print(f"{task.name}: a restore or reset never succeeded", flush=True)
                     continue
-                f, r, z = (statistics.median(times[k]) for k in KINDS)
-                counts = "/".join(str(len(times[k])) for k in KINDS)
+                med = {k: statistics.median(times[k]) for k in kinds}
+                counts = "/".join(str(len(times[k])) for k in kinds)
                 print(
-                    f"{task.name}: fresh {f:.2f}s, restored {r:.2f}s, reset {z:.2f}s (medians of "
-                    f"{counts}); fresh/restored {f / r:.1f}x, fresh/reset {f / z:.1f}x; "
-                    f"first trial (seed + save) {build:.2f}s; "
-                    + ", ".join(f"{k} {sorted(times[k])}" for k in KINDS),
+                    f"{task.name}: "
+                    + ", ".join(f"{k} {med[k]:.2f}s" for k in kinds)
+                    + f" (medians of {counts}); "
+                    + ", ".join(f"fresh/{k} {med['fresh'] / med[k]:.1f}x" for k in kinds[1:])
+                    + f"; first trial (seed + save) {build:.2f}s; "
+                    + ", ".join(f"{k} {sorted(times[k])}" for k in kinds),
                     flush=True,
                 )
-                for kind in KINDS:
+                for kind in kinds:
                     rows = phases[kind]
                     medians = {p: statistics.median(row[p] for row in rows) for p in PHASES}
                     print(f"  {kind} phases (median s): {medians}", flush=True)

@@ -137,6 +137,8 @@ class SimBackend(_AndroidBackend):
             # Where the console's ``avd snapshot save`` writes: world checkpoints copy from
             # and into it (an AVD keeps its snapshots in its own folder).
             device.snapshot_dir = workdir / "phone" / "snapshots"
+            # Its ``avd snapshot load`` copies from the snapshot and never writes to it.
+            device.snapshot_load_reads_only = True
             device.disable_animations()
             self._prepare(device)
         except BaseException:

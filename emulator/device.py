@@ -243,6 +243,9 @@ class AdbAndroidDevice:
         self.host_logs: dict[str, Path] = {}
         # The host folder the console's ``avd snapshot save`` writes, when the backend has one.
         self.snapshot_dir: Path | None = None
+        # True when the console's ``avd snapshot load`` only reads the snapshot folder (the
+        # virtual phone's), so a checkpoint's may be linked there instead of copied.
+        self.snapshot_load_reads_only = False
         # Set by the backend at allocate: the APKs it installed or found (emulator.apks),
         # and how Unicode is typed ("uiautomator2" or "adbkeyboard", emulator.agent).
         self.apks: list[Any] = []

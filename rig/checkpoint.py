@@ -432,13 +432,20 @@ def load_phone(device: Any, folder: Path) -> None:
     target = Path(device.snapshot_dir) / name
     staging = target.parent / f".{name}.tmp"
     try:
-        shutil.copytree(folder, staging, symlinks=True)
-        os.replace(staging, target)
+        if getattr(device, "snapshot_load_reads_only", False):
+            # The virtual phone only reads the snapshot it loads: a link, not a copy.
+            os.symlink(Path(folder).resolve(), target, target_is_directory=True)
+        else:  # an emulator may write into the snapshot it loads: never the checkpoint's
+            shutil.copytree(folder, staging, symlinks=True)
+            os.replace(staging, target)
         with Console(port, token_path=token) as con:
             con.snapshot_load(name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(target, ignore_errors=True)
+        if target.is_symlink():
+            target.unlink()
+        else:
+            shutil.rmtree(target, ignore_errors=True)
     reloaded = getattr(device, "reloaded", None)
     if reloaded is not None:
         reloaded()

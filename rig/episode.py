@@ -760,7 +760,7 @@ class Episode:
                     ignore=shutil.ignore_patterns("snapshots", ".fs-*", "console_token"),
                 )
             except OSError as exc:  # evidence, never a reason to lose the verdict
-                self.recorder.set(record_error=f"devices/{role}: {type(exc).__name__}: {exc}")
+                self.recorder.set(phone_copy_error=f"devices/{role}: {type(exc).__name__}: {exc}")
 
     def close(self, status: str = "aborted") -> None:
         """Release the world and seal the record (idempotent)."""
