@@ -10,6 +10,7 @@ as the agent's failure.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
 import tempfile
@@ -430,19 +431,26 @@ class Episode:
         services = store.service_states(key, manifest, task.services)
         stored = store.baseline(key, manifest)
         if warm is None:
-            self.world = allocate(task, self.config, self.out / "devices", saved, self._dirs())
-        else:
-            self.world = warm
-            self._reset_devices(warm, saved)
-        world = self.world
-        if services is not None:
-            from rig.services.stack import start_services
-
-            folder, accounts = services
-            self.progress("allocate: services " + ", ".join(task.services) + f" ({how})")
-            stack = start_services(
-                self.loaded, self.out / "services", world, saved=folder, accounts=accounts
+            self.world = world = allocate(
+                task, self.config, self.out / "devices", saved, self._dirs()
             )
+            stack = self._start_saved_services(services, how) if services else None
+        else:
+            self.world = world = warm
+            # The services start beside the devices' reset (their host watches its parent
+            # when not started from the main thread; devices start only from this one).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="services") as pool:
+                started = pool.submit(self._start_saved_services, services, how)
+                try:
+                    self._reset_devices(warm, saved)
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        stack = started.result()
+                        if stack is not None:
+                            stack.stop()
+                    raise
+                stack = started.result()
+        if stack is not None:
             world.attach_services(stack)
             rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
         rec.phase_end("allocate", world=how)
@@ -467,6 +475,18 @@ class Episode:
             raise ckpt.CheckpointError(
                 f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
             )
+
+    def _start_saved_services(self, services: Any, how: str) -> Any:
+        """The services started from a checkpoint's saved folders (``None``: there are none)."""
+        if services is None:
+            return None
+        from rig.services.stack import start_services
+
+        folder, accounts = services
+        self.progress("allocate: services " + ", ".join(self.task.services) + f" ({how})")
+        return start_services(
+            self.loaded, self.out / "services", self.world, saved=folder, accounts=accounts
+        )
 
     def _reset_devices(self, world: World, saved: Mapping[str, Path]) -> None:
         """Each kept phone to its saved state through its console; each laptop (stopped at
