@@ -186,6 +186,8 @@ def laptop_day(think: float) -> None:
             f"{statistics.median(errors):+7.2f} s, worst {max(errors, key=abs):+7.2f} s "
             f"({len(errors)} beats)"
         )
+        stats = {k: v for k, v in score["phases"]["agent"].items() if k not in ("status",)}
+        print(f"    agent phase record: {stats}")
     (_, wall_on, s_on, _), (_, wall_off, s_off, _) = rows
     agent_on, agent_off = s_on["phases"]["agent"]["seconds"], s_off["phases"]["agent"]["seconds"]
     print(

@@ -682,7 +682,8 @@ class Episode:
         self._save_talk(env)
         self._stop_live()
         self._stop_clock()
-        rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason)
+        paused = dict(self.clock.pause_stats) if self.clock is not None else {}
+        rec.phase_end("agent", steps=env.steps, done_reason=env.done_reason, **paused)
 
         self.progress("score: reading device state")
         self._start("score")

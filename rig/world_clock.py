@@ -86,6 +86,9 @@ class WorldTime:
     _paused: dict[str, Any] = field(default_factory=dict)
     _jumped: bool = False
     _synced: int | None = None  # the synced services' state at the last catch-up
+    # What pausing did in the episode (the record's agent phase): pauses, clock take-backs,
+    # catch-up syncs run and skipped, and the seconds those syncs took.
+    pause_stats: dict[str, float] = field(default_factory=dict)
     _ran: dict[str, float] = field(default_factory=dict)  # host seconds run since set
     _since: dict[str, float] = field(default_factory=dict)  # monotonic: running since
     _hold_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -354,6 +357,9 @@ class WorldTime:
                     device.resume()
                 self._paused.pop(role, None)
 
+    def _count(self, what: str, n: float = 1) -> None:
+        self.pause_stats[what] = round(self.pause_stats.get(what, 0) + n, 3)
+
     @property
     def paused(self) -> list[str]:
         """The roles paused now (stepped, between agent actions)."""
@@ -375,6 +381,7 @@ class WorldTime:
             except Exception:  # gone: its next use says so, not this
                 continue
             self._paused[role] = device
+            self._count("pauses")
 
     def _take_back(self, role: str, device: Any, least_s: float = 0.1) -> None:
         """Step a device's clock back by the host time it ran since it was set (its actions
@@ -384,6 +391,7 @@ class WorldTime:
         step = getattr(device, "step_clock", None)
         if step is not None and ran >= least_s:
             step(-ran)
+            self._count("take_backs")
             ran = 0.0
         self._ran[role] = ran
 
@@ -403,10 +411,14 @@ class WorldTime:
         # would fetch nothing (each sync costs seconds under TCG).
         seen = _synced_state(self.world)
         if seen is not None and seen == self._synced:
+            self._count("syncs_skipped")
             return
+        started = time.monotonic()
         for run in periodic:
             with contextlib.suppress(Exception):  # the sync's failure is the laptop's
                 run()
+        self._count("syncs")
+        self._count("sync_s", time.monotonic() - started)
         self._synced = _synced_state(self.world)
 
     def _anchor(self, when: datetime, host: float) -> None:

@@ -259,9 +259,12 @@ def test_stepped_clock_pauses_the_vm_between_actions(tmp_path):
         find = "grep -rl moved-standup ~/Maildir; ls -l ~/Maildir/new"
         obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": find})
         assert "/Maildir/" in obs.stdout, (obs.stdout, obs.stderr)
+        assert clock.pause_stats.get("syncs") == 1
 
         obs, _, _ = env.step({"action": "wait", "seconds": 1800})
         assert obs.ok and "advanced 30m" in obs.text
+        assert clock.pause_stats.get("syncs") == 1  # nothing new on the mail service
+        assert clock.pause_stats.get("syncs_skipped") == 1
         time.sleep(2.0)
         later = NOW + 600 + 1800
         assert abs(_shell_s(env, "laptop") - later) < 1.0
