@@ -317,24 +317,34 @@ class Store:
             raise
         return _size(target)
 
-    def device_states(self, key: str, manifest: Mapping[str, Any], roles: Any) -> dict[str, Path]:
-        """Each device's saved state to start from, every file checked against the manifest."""
+    def device_states(
+        self, key: str, manifest: Mapping[str, Any], roles: Any, check: bool = True
+    ) -> dict[str, Path]:
+        """Each device's saved state to start from, every file checked against the manifest
+        (with ``check`` off the caller runs :meth:`verify` itself, beside the restore)."""
         saved = manifest.get("devices") or {}
         if set(saved) != set(roles):
             raise CheckpointError(f"checkpoint {key}: holds other roles than this world's")
         out = {}
         for role in roles:
             src = self.path(key) / "devices" / role
-            if _file_hashes(src) != saved[role]["files"]:
+            if check and _file_hashes(src) != saved[role]["files"]:
                 raise CheckpointError(f"checkpoint {key}: the {role} snapshot's files differ")
             out[role] = src
         return out
 
+    def verify(self, key: str, manifest: Mapping[str, Any], roles: Any, names: Any) -> None:
+        """Every saved file of the devices and services against the manifest's sha256;
+        :class:`CheckpointError` naming the first part that differs."""
+        self.device_states(key, manifest, roles)
+        self.service_states(key, manifest, names)
+
     def service_states(
-        self, key: str, manifest: Mapping[str, Any], names: Any
+        self, key: str, manifest: Mapping[str, Any], names: Any, check: bool = True
     ) -> tuple[Path, list[Any]] | None:
-        """The services' saved state folders and the accounts they hold, checked; ``None``
-        for a world without services."""
+        """The services' saved state folders and the accounts they hold, checked (unless
+        ``check`` is off, as for :meth:`device_states`); ``None`` for a world without
+        services."""
         from rig.services.base import Account
 
         saved = manifest.get("services")
@@ -343,9 +353,12 @@ class Store:
         if not saved or sorted(saved.get("names") or []) != sorted(names):
             raise CheckpointError(f"checkpoint {key}: holds other services than this world's")
         folder = self.path(key) / "services"
-        if _file_hashes(folder) != saved["files"]:
+        if check and _file_hashes(folder) != saved["files"]:
             raise CheckpointError(f"checkpoint {key}: the services' saved files differ")
-        rows = json.loads((folder / ACCOUNTS).read_text(encoding="utf-8"))
+        try:
+            rows = json.loads((folder / ACCOUNTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {key}: the services' logins ({exc})") from exc
         accounts = [Account(r["user"], tuple(r["addresses"]), r["password"]) for r in rows]
         return folder, accounts
 

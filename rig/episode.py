@@ -10,7 +10,6 @@ as the agent's failure.
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import shutil
 import tempfile
@@ -422,37 +421,44 @@ class Episode:
         world is trusted only when a snapshot without file texts digests like it."""
         from rig import checkpoint as ckpt
 
-        task, rec = self.task, self.recorder
+        task = self.task
         how = "reset" if warm is not None else "restored"
         verb = "resetting the kept world to" if warm is not None else "restoring"
         self.progress(f"allocate: {verb} the checkpoint " + key[:12])
         self._start("allocate")
-        saved = store.device_states(key, manifest, task.devices)
-        services = store.service_states(key, manifest, task.services)
+        saved = store.device_states(key, manifest, task.devices, check=False)
+        services = store.service_states(key, manifest, task.services, check=False)
         stored = store.baseline(key, manifest)
-        if warm is None:
-            self.world = world = allocate(
-                task, self.config, self.out / "devices", saved, self._dirs()
+        # Hashing the saved files (a laptop's RAM and disk are hundreds of MB) runs beside
+        # starting from them; the world is used only when both the files and its digest match.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify") as pool:
+            verified = pool.submit(store.verify, key, manifest, task.devices, task.services)
+            try:
+                self._restore_world(manifest, saved, services, stored, warm, how)
+                verified.result()
+            except BaseException:
+                # A saved file that differs is the cause, whatever it broke on the way.
+                found = verified.exception()
+                if found is not None:
+                    raise found from None
+                raise
+        if self._digest != manifest["digest"]:
+            raise ckpt.CheckpointError(
+                f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
             )
-            stack = self._start_saved_services(services, how) if services else None
-        else:
-            self.world = world = warm
-            # The services start beside the devices' reset (their host watches its parent
-            # when not started from the main thread; devices start only from this one).
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="services") as pool:
-                started = pool.submit(self._start_saved_services, services, how)
-                try:
-                    self._reset_devices(warm, saved)
-                except BaseException:
-                    with contextlib.suppress(Exception):
-                        stack = started.result()
-                        if stack is not None:
-                            stack.stop()
-                    raise
-                stack = started.result()
-        if stack is not None:
-            world.attach_services(stack)
-            rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
+
+    def _restore_world(
+        self,
+        manifest: dict[str, Any],
+        saved: dict[str, Path],
+        services: Any,
+        stored: dict[str, Any],
+        warm: World | None,
+        how: str,
+    ) -> None:
+        """The restore's phases, from the saved states: allocate → clock → clients → digest."""
+        rec = self.recorder
+        world = self._allocate_world(saved, services, warm)
         rec.phase_end("allocate", world=how)
         self._start("clock")
         world.freeze_clocks()  # the snapshot carries its own clock: set the task's again
@@ -471,22 +477,6 @@ class Episode:
             digests={r: d.get("digest") or d.get("sha256") for r, d in self._seed_digests.items()},
         )
         self._baseline_phase(stored)
-        if self._digest != manifest["digest"]:
-            raise ckpt.CheckpointError(
-                f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
-            )
-
-    def _start_saved_services(self, services: Any, how: str) -> Any:
-        """The services started from a checkpoint's saved folders (``None``: there are none)."""
-        if services is None:
-            return None
-        from rig.services.stack import start_services
-
-        folder, accounts = services
-        self.progress("allocate: services " + ", ".join(self.task.services) + f" ({how})")
-        return start_services(
-            self.loaded, self.out / "services", self.world, saved=folder, accounts=accounts
-        )
 
     def _reset_devices(self, world: World, saved: Mapping[str, Path]) -> None:
         """Each kept phone to its saved state through its console; each laptop (stopped at
@@ -531,13 +521,7 @@ class Episode:
         task, rec = self.task, self.recorder
         self.progress("allocate: " + ", ".join(f"{r} ({k})" for r, k in task.devices.items()))
         self._start("allocate")
-        self.world = world = allocate(task, self.config, self.out / "devices", dirs=self._dirs())
-        if task.services:
-            from rig.services.stack import start_services
-
-            self.progress("allocate: services " + ", ".join(task.services))
-            world.attach_services(start_services(self.loaded, self.out / "services", world))
-            rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
+        world = self._allocate_world()
         rec.phase_end("allocate")
 
         self._start("clock")
@@ -581,6 +565,51 @@ class Episode:
 
         self._seed_digests = digests
         self._baseline_phase()
+
+    def _allocate_world(
+        self,
+        saved: Mapping[str, Path] | None = None,
+        services: Any = None,
+        warm: World | None = None,
+    ) -> World:
+        """The devices (from ``saved`` states, when given; ``warm``'s kept phones reset to
+        them) and the services (from the ``(folder, accounts)`` a checkpoint saved, when
+        given). A services host that needs no device comes up while the devices start,
+        side by side; the bank waits for the phone it texts (unless it is kept running)."""
+        from rig.services.stack import needs_devices, services_for
+
+        task, rec = self.task, self.recorder
+        folder, accounts = services if services is not None else (None, None)
+        out = self.out / "services"
+        stack = None
+        # A kept world's phones are up already: even the bank can start beside their reset.
+        if task.services and (warm is not None or not needs_devices(task.services)):
+            stack = services_for(self.loaded, out, warm, folder, accounts)
+            stack.launch()
+        try:
+            if warm is None:
+                devices = self.out / "devices"
+                self.world = world = allocate(task, self.config, devices, saved, self._dirs())
+            else:
+                self.world = world = warm
+                self._reset_devices(warm, saved or {})
+        except BaseException:
+            if stack is not None:
+                stack.stop()
+            raise
+        if task.services:
+            restored = ""
+            if folder is not None:
+                restored = " (reset)" if warm is not None else " (restored)"
+            self.progress("allocate: services " + ", ".join(task.services) + restored)
+            if stack is None:
+                stack = services_for(self.loaded, out, world, folder, accounts)
+                stack.start()
+            else:
+                stack.wait_ready()
+            world.attach_services(stack)
+            rec.json("services.json", {n: _public(s.endpoint()) for n, s in world.services.items()})
+        return world
 
     def _connect_clients(self, world: World, restored: bool = False) -> None:
         """Each device's own clients on the (seeded) services, as a person sets them up."""

@@ -235,12 +235,19 @@ def device_snapshot(
     if device.kind == "android":
         parts["providers"] = lambda: _providers(device)
         parts["app_db"] = lambda: _app_dbs(device)
-    for name, read in parts.items():
-        try:
-            snap[name] = read()
-        except Exception as exc:  # evidence is best effort; scoring reads state on its own
+    # The parts side by side: each is its own round trips (a phone's provider queries, its
+    # databases, its file hashes), none waits on another's.
+    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="snapshot-part") as pool:
+        running = {name: pool.submit(read) for name, read in parts.items()}
+    for name, future in running.items():
+        exc = future.exception()
+        if exc is None:
+            snap[name] = future.result()
+        elif isinstance(exc, Exception):  # evidence is best effort; scoring reads on its own
             snap["errors"][name] = f"{type(exc).__name__}: {exc}"
-    return snap
+        else:
+            raise exc
+    return {k: snap[k] for k in ("kind", "roots", "errors", *parts) if k in snap}
 
 
 def take(

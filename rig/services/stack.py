@@ -82,6 +82,7 @@ class ServiceStack:
         # A world checkpoint's state folders (one per service, :meth:`save_state`): the
         # services resume from them instead of starting empty.
         self.saved = Path(saved) if saved is not None else None
+        self._launched = 0.0
 
     def state_dir(self, name: str) -> Path:
         return self.out / name
@@ -102,8 +103,14 @@ class ServiceStack:
 
     def start(self) -> dict[str, Any]:
         """Start every service and health-check it; on any failure nothing is left running."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the services' host and return at once (:meth:`wait_ready` waits for it), so
+        the caller can start the devices meanwhile; on a failure nothing is left running."""
         if not self.names:
-            return {}
+            return
         self.out.mkdir(parents=True, exist_ok=True)
         if self.saved is not None:
             for name in self.names:
@@ -148,7 +155,18 @@ class ServiceStack:
                     env=env,
                     preexec_fn=die_with_parent() if in_main else None,
                 )
-            t0 = time.perf_counter()
+            self._launched = time.perf_counter()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Wait for the launched host's ports and health-check every service; on a failure
+        nothing is left running."""
+        if not self.names:
+            return {}
+        try:
+            t0 = self._launched
             reply = self._first_line()
             self.ready_s = time.perf_counter() - t0  # host up to its ready line (benchmarks)
             if "error" in reply:
@@ -308,6 +326,26 @@ def start_services(
     """Start the services ``loaded``'s task declares, for its persona, on its clock;
     the bank texts its one-time codes to ``world``'s first phone with a console. With
     ``saved`` (and the ``accounts`` they were saved with), they resume a checkpoint's state."""
+    stack = services_for(loaded, out, world, saved, accounts)
+    stack.start()
+    return stack
+
+
+def needs_devices(names: Any) -> bool:
+    """Whether these services must know the world's devices before they start (the bank
+    texts a phone through its console), so they cannot start beside them."""
+    return "bank" in names
+
+
+def services_for(
+    loaded: Any,
+    out: Path,
+    world: Any = None,
+    saved: Path | None = None,
+    accounts: list[Account] | None = None,
+) -> ServiceStack:
+    """The stack :func:`start_services` starts, not started yet (``launch`` it, then
+    ``wait_ready``, to start the devices in between)."""
     reap_orphans()
     task = loaded.task
     # The bank's standing orders fall due by the day in the task's zone (across DST).
@@ -325,7 +363,6 @@ def start_services(
         clients=list(task.devices),
         saved=saved,
     )
-    stack.start()
     return stack
 
 
