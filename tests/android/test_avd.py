@@ -384,5 +384,10 @@ def test_a_stepped_world_pauses_the_avd_between_actions(
         with clock.running():
             pass
         assert status() == "virtual device is running"  # released: never paused again
+        off = WorldTime(world, "stepped", pause=False)  # rig.toml [clock] pause_devices = false
+        off.start()
+        with off.running():
+            off.advance(60)
+        assert off.paused == [] and status() == "virtual device is running"
     finally:
         world.close()
