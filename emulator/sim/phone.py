@@ -416,9 +416,11 @@ class Phone:
                 reload()
             else:
                 self.ctx.clock = PhoneClock(self.system_json)
-            # The log ring is memory, as in a phone started from the snapshot: what was
-            # logged since the save is gone with the rest of that state.
+            # Memory, as in a phone started from the snapshot: what was logged, copied or
+            # located since the save is gone with the rest of that state.
             self.ctx.log.clear()
+            self.ctx.clipboard = ""
+            self.location = None
             self._restore_ui()
 
     def _load_snapshot_files(self, name: str) -> None:

@@ -178,3 +178,21 @@ def test_snapshot_without_ui_state_loads_the_home_screen(tmp_path):
         assert p.ctx.ui.focus() == home
     finally:
         p.stop()
+
+
+def test_a_snapshot_load_forgets_the_memory_of_what_came_after_the_save(tmp_path):
+    """A phone loading a snapshot is the phone started from it: no log line, clipboard or
+    location of the time since (a suite worker's next trial reads none of its last)."""
+    token = tmp_path / "tok"
+    token.write_text("")
+    p = Phone(tmp_path / "fresh", console_token_path=token).start()
+    try:
+        p.snapshot_save("clean")
+        p.ctx.log.i("Trial1", "the last trial's secret 4711")
+        p.ctx.clipboard = "4711"
+        p.location = {"latitude": 52.5, "longitude": 13.4}
+        p.snapshot_load("clean")
+        assert "4711" not in p.ctx.log.dump()
+        assert p.ctx.clipboard == "" and p.location is None
+    finally:
+        p.stop()
