@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,36 @@ def test_a_restored_cross_device_world_reads_like_a_fresh_one(work):
     assert broken["world"] == "fresh" and "laptop snapshot's files differ" in broken["reason"]
     assert broken["saved"] is True
     shutil.rmtree(work[0] / "runs")
+
+
+def test_a_suite_worker_resets_a_cross_device_world_in_place(work, tmp_path):
+    """The phone kept and loaded through its console, the laptop and services started
+    again from the checkpoint: after the same agent acted in the trial before, the reset
+    world reads like its checkpoint and ends like that trial."""
+    folder, env = work
+    suite = tmp_path / "suite"
+    shutil.copytree(TASK, suite / TASK.name)
+    out = tmp_path / "out"
+    args = ["suite", "run", str(suite), "--agent", "oracle", "--trials", "2", "--workers", "1"]
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "-q", *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=900,
+        env=env,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = sorted(
+        (json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()),
+        key=lambda r: r["trial"],
+    )
+    assert rows[0]["world"] in ("fresh", "restored") and rows[1]["world"] == "reset", rows
+    assert [r["passed"] for r in rows] == [True, True]
+    trials = [out / "trials" / TASK.name / f"trial-{k}" for k in (0, 1)]
+    assert state(trials[1], "baseline") == state(trials[0], "baseline")
+    finals = [
+        mirror_left_out(sent_ids_blanked(state(o, "final"), state(o, "baseline"))) for o in trials
+    ]
+    assert finals[1] == finals[0]
+    assert "new-0" in finals[1]["services"]["mail"]["collections"]["messages"]
