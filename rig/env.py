@@ -120,12 +120,15 @@ class Env:
 
     # -- public API -------------------------------------------------------------------------
 
-    def running(self) -> contextlib.AbstractContextManager[None]:
-        """Devices run inside: a stepped world pauses those that can (a QEMU VM, an AVD)
-        between actions, so their clocks stand while the agent thinks
-        (:meth:`rig.world_clock.WorldTime.running`). Every action is taken inside it."""
+    def running(
+        self, roles: tuple[str, ...] | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        """Devices run inside (``roles``: only these; default all): a stepped world pauses
+        those that can (a QEMU VM, an AVD) between actions, so their clocks stand while the
+        agent thinks (:meth:`rig.world_clock.WorldTime.running`). Every action is taken
+        inside it, holding the device it acts on."""
         hold = getattr(self.clock, "running", None)
-        return hold() if hold is not None else contextlib.nullcontext()
+        return hold(roles) if hold is not None else contextlib.nullcontext()
 
     def reset(self) -> tuple[Observation, str]:
         """The first observation (a screenshot of the first phone, if any) and the instruction."""
@@ -158,8 +161,20 @@ class Env:
 
     def step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
         """Carry out one action; returns ``(observation, done, info)``."""
-        with self.running():
+        with self.running(self._needs(action)):
             return self._step(action)
+
+    def _needs(self, action: Any) -> tuple[str, ...] | None:
+        """The devices an action runs on: its own (the others stay paused), none for what
+        only talks to the user, all for the rest (a `wait`, a `finish` that opens the next
+        heartbeat: clock steps and deliveries, which hold every device themselves too)."""
+        get = action.get if isinstance(action, dict) else lambda k: getattr(action, k, None)
+        kind, device = get("action"), get("device")
+        if kind in ("answer", "notify", "ask_user"):
+            return ()
+        if kind in ("wait", "finish") or not isinstance(device, str):
+            return None
+        return (device,)
 
     def _step(self, action: Any) -> tuple[Observation, bool, dict[str, Any]]:
         if self.done:

@@ -16,6 +16,7 @@ a bank booking through the bank's own posting route.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -110,13 +111,18 @@ class LiveEvents:
         each event due on the way at its own time. A running clock jumps the same way; its
         delivery thread is woken to reckon the rest from the new world time."""
         done = []
-        with self._lock:
+        with self._running(), self._lock:
             while self.pending and self.events[self.pending[0]].t <= target:
                 self.clock.advance_to(self.events[self.pending[0]].t)
                 done += self.fire_due(self.clock.now())
             self.clock.advance_to(target)
         self._wake.set()
         return done
+
+    def _running(self) -> contextlib.AbstractContextManager[None]:
+        """Every device runs inside (``WorldTime.running``: a stepped world pauses them)."""
+        hold = getattr(self.clock, "running", None)
+        return hold() if hold is not None else contextlib.nullcontext()
 
     # -- delivery -----------------------------------------------------------------------
 
@@ -134,7 +140,8 @@ class LiveEvents:
             "delivered": world_now.isoformat() if world_now is not None else None,
         }
         try:
-            entry["path"] = deliver(self, event)
+            with self._running():  # a device paused between steps runs for its delivery
+                entry["path"] = deliver(self, event)
             entry["ok"] = True
         except Exception as exc:
             entry.update(ok=False, error=f"{type(exc).__name__}: {exc}")

@@ -28,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,10 +82,10 @@ class WorldTime:
     # Stepped: pause the devices that can (a QEMU VM, an AVD) between agent actions.
     pause: bool = True
     _pausing: bool = False
-    _holds: int = 0
+    _holds: dict[str, int] = field(default_factory=dict)  # running blocks open, by role
     _paused: dict[str, Any] = field(default_factory=dict)
-    _jumped: bool = False
-    _synced: int | None = None  # the synced services' state at the last catch-up
+    _jumped: set[str] = field(default_factory=set)  # clock moved since their last catch-up
+    _synced: dict[str, int | None] = field(default_factory=dict)  # at each VM's last sync
     # What pausing did in the episode (the record's agent phase): pauses, clock take-backs,
     # catch-up syncs run and skipped, and the seconds those syncs took.
     pause_stats: dict[str, float] = field(default_factory=dict)
@@ -115,8 +115,8 @@ class WorldTime:
             return
         if self.mode == "stepped":
             self._set_all(self.world.now)
-            self._jumped = False  # seeding synced the devices' clients at `now`
-            self._synced = _synced_state(self.world)
+            self._jumped.clear()  # seeding synced the devices' clients at `now`
+            self._synced = {role: _synced_state(self.world) for role in self._pausable()}
             # Paused from the end of the first `running` block on (the first observation).
             self._pausing = self.pause and any(_can_pause(d) for d in self.world.devices.values())
             return
@@ -321,30 +321,40 @@ class WorldTime:
                 device.set_clock(when, self.world.timezone)
                 self._ran[role], self._since[role] = 0.0, time.monotonic()
             self._anchor(when, time.time())
-            self._jumped = True
+            self._jumped.update(self._pausable())
 
     @contextlib.contextmanager
-    def running(self) -> Iterator[None]:
-        """Inside, every device runs: wrap whatever uses one (an agent action, a clock step,
-        a delivery, a read of its state). In a stepped world the devices that can pause are
-        resumed when the outermost block starts and paused when it ends, so their clocks
-        stand between agent actions as the world's does. Blocks nest, across threads too."""
+    def running(self, roles: Iterable[str] | None = None) -> Iterator[None]:
+        """Inside, devices run: wrap whatever uses one (an agent action, a clock step, a
+        delivery, a read of its state). In a stepped world the devices that can pause are
+        resumed when their outermost block starts and paused when it ends, so their clocks
+        stand between agent actions as the world's does. ``roles``: only these devices (an
+        action on one; ``()`` for none), else all. Blocks nest, across threads too."""
+        held = self._pausable() if roles is None else [r for r in roles if r in self._pausable()]
         with self._hold_lock:
-            self._holds += 1
+            resumed = []
             try:
-                if self._holds == 1:
-                    self._resume_all()
+                for role in held:
+                    self._holds[role] = self._holds.get(role, 0) + 1
+                    resumed.append(role)
+                    if self._holds[role] == 1:
+                        self._resume(role)
             except BaseException:
-                self._holds -= 1
+                for role in resumed:
+                    self._holds[role] -= 1
                 raise
         try:
             yield
         finally:
             with self._hold_lock:
-                self._holds -= 1
-                if self._holds == 0 and self._pausing:
-                    self._catch_up()
-                    self._pause_all()
+                free = []
+                for role in held:
+                    self._holds[role] -= 1
+                    if self._holds[role] == 0:
+                        free.append(role)
+                if self._pausing and free:
+                    self._catch_up(free)
+                    self._pause(free)
 
     def release(self) -> None:
         """The agent phase is over: resume what is paused and pause nothing again (scoring,
@@ -365,15 +375,20 @@ class WorldTime:
         """The roles paused now (stepped, between agent actions)."""
         return sorted(self._paused)
 
-    def _resume_all(self) -> None:
-        for role, device in list(self._paused.items()):
+    def _pausable(self) -> list[str]:
+        return [r for r, d in self.world.devices.items() if _can_pause(d)]
+
+    def _resume(self, role: str) -> None:
+        device = self._paused.get(role)
+        if device is not None:
             device.resume()  # a device gone is the step's infra error, as its next use is
             del self._paused[role]
             self._since[role] = time.monotonic()
 
-    def _pause_all(self) -> None:
-        for role, device in self.world.devices.items():
-            if not _can_pause(device) or role in self._paused:
+    def _pause(self, roles: list[str]) -> None:
+        for role in roles:
+            device = self.world.devices.get(role)
+            if device is None or role in self._paused:
                 continue
             try:
                 self._take_back(role, device)
@@ -395,31 +410,29 @@ class WorldTime:
             ran = 0.0
         self._ran[role] = ran
 
-    def _catch_up(self) -> None:
-        """After the clock jumped in a step: each VM runs now what its cron would have run
-        at the new minute (the mail and calendar sync), before it is paused — the guest's
-        cron counts in time the VM ran, so it would otherwise fire only during later
-        actions."""
-        if not self._jumped:
-            return
-        self._jumped = False
-        vms = [d for d in self.world.devices.values() if _can_pause(d)]
-        periodic = [d.run_periodic_jobs for d in vms if hasattr(d, "run_periodic_jobs")]
-        if not periodic:
-            return
-        # Nothing on the services the laptop syncs with changed since its last sync: it
-        # would fetch nothing (each sync costs seconds under TCG).
-        seen = _synced_state(self.world)
-        if seen is not None and seen == self._synced:
-            self._count("syncs_skipped")
-            return
-        started = time.monotonic()
-        for run in periodic:
+    def _catch_up(self, roles: list[str]) -> None:
+        """After the clock jumped: a VM runs now what its cron would have run at the new
+        minute (the mail and calendar sync), before it is paused — the guest's cron counts
+        in time the VM ran, so it would otherwise fire only during later actions."""
+        for role in roles:
+            if role not in self._jumped:
+                continue
+            self._jumped.discard(role)
+            run = getattr(self.world.devices.get(role), "run_periodic_jobs", None)
+            if run is None:
+                continue
+            # Nothing on the services the laptop syncs with changed since its last sync:
+            # it would fetch nothing (each sync costs seconds under TCG).
+            seen = _synced_state(self.world)
+            if seen is not None and seen == self._synced.get(role):
+                self._count("syncs_skipped")
+                continue
+            started = time.monotonic()
             with contextlib.suppress(Exception):  # the sync's failure is the laptop's
                 run()
-        self._count("syncs")
-        self._count("sync_s", time.monotonic() - started)
-        self._synced = _synced_state(self.world)
+            self._count("syncs")
+            self._count("sync_s", time.monotonic() - started)
+            self._synced[role] = _synced_state(self.world)
 
     def _anchor(self, when: datetime, host: float) -> None:
         self._anchor_world, self._anchor_host = when, host

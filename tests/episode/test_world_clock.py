@@ -251,6 +251,10 @@ def test_stepped_clock_pauses_the_vm_between_actions(tmp_path):
         time.sleep(4.0)  # the agent thinks
         second = _shell_s(env, "laptop")
         assert abs(second - NOW) < 1.0, second - NOW  # without the pause: 4 s and more ahead
+        pauses = clock.pause_stats["pauses"]
+        env.step({"action": "screenshot", "device": "phone"})  # the laptop is not woken for it
+        env.step({"action": "notify", "text": "nothing new"})
+        assert clock.pause_stats["pauses"] == pauses and clock.paused == ["laptop"]
 
         # The clock jumps to the live mail: the laptop's cron sync has fetched it (the VM
         # paused right after the step, its cron had no minute to run in).
