@@ -83,6 +83,10 @@ class ServiceChecks:
             elif isinstance(item, V.NoOrder):
                 self.snapshots[_key(item, i)] = {r["id"] for r in self._rows("shop", "orders")}
         for i, c in enumerate(self.task.checks):
+            if isinstance(c, V.AuditCheck):
+                # What the rig did before the agent (seeding, the clients' first sync) is not
+                # counted: a restored world has no log of it, a fresh one does.
+                self.snapshots[_key(c, i, "audit")] = len(self._read(c.on, {"kind": "audit"}))
             if isinstance(c, V.ChatMessagesCheck) and c.new:
                 self.snapshots[_key(c, i, "chat")] = {m["event_id"] for m in self._chat()}
             if isinstance(c, V.ServiceRowsCheck) and c.new:
@@ -301,7 +305,10 @@ class ServiceChecks:
         return ok, f"{len(matched)} of {len(cards)} contacts match (expected {expect})"
 
     def _audit(self, c: V.AuditCheck) -> tuple[bool, str]:
-        records = self._read(c.on, {"kind": "audit"})
+        index = next(i for i, x in enumerate(self.task.checks) if x is c)
+        records = self._read(c.on, {"kind": "audit"})[
+            self.snapshots.get(_key(c, index, "audit"), 0) :
+        ]
         matched = [
             r
             for r in records
