@@ -1,5 +1,5 @@
-"""`rig run` through the real CLI in a scratch folder, and the records it leaves: shared by
-the checkpoint tests of each backend."""
+"""`rig run` and `rig suite run` through the real CLI in a scratch folder, and the records
+they leave: shared by the checkpoint tests of each backend."""
 
 from __future__ import annotations
 
@@ -32,6 +32,32 @@ def rig_run(
     )
     assert res.returncode == 0, res.stdout + res.stderr
     return out
+
+
+def rig_suite(
+    folder: Path,
+    env: dict[str, str],
+    suite: Path,
+    out: Path,
+    *,
+    agent: str,
+    trials: int,
+    timeout: float = 600,
+) -> list[dict]:
+    """``rig suite run SUITE`` with one worker into ``out``; it must exit 0. Its result rows,
+    by trial."""
+    args = ["suite", "run", str(suite), "--agent", agent, "--trials", str(trials)]
+    res = subprocess.run(
+        [sys.executable, "-m", "rig.cli", "-q", *args, "--workers", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=timeout,
+        env=env,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    return sorted(rows, key=lambda r: r["trial"])
 
 
 def checkpoint_of(out: Path) -> dict:

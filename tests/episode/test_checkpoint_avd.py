@@ -18,7 +18,7 @@ import pytest
 
 from emulator.avd import avd_dir, create_avd, find_sdk
 from hostproc.ports import free_port
-from tests.episode.rig_runs import checkpoint_of, rig_run, state
+from tests.episode.rig_runs import checkpoint_of, rig_run, rig_suite, state
 
 ROOT = Path(__file__).parents[2]
 TASK = ROOT / "tasks" / "suite" / "delete-one-calendar-event"
@@ -101,18 +101,8 @@ def test_an_avd_kept_by_a_suite_worker_is_reset_by_console_snapshot_load(work, t
     suite = tmp_path / "suite"
     shutil.copytree(TASK, suite / TASK.name)
     out = tmp_path / "out"
-    args = ["suite", "run", str(suite), "--agent", "noop", "--trials", "2", "--workers", "1"]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=600,
-        env=env,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    assert [r["world"] for r in sorted(rows, key=lambda r: r["trial"])] == ["restored", "reset"]
+    rows = rig_suite(folder, env, suite, out, agent="noop", trials=2)
+    assert [r["world"] for r in rows] == ["restored", "reset"]
     trials = [out / "trials" / TASK.name / f"trial-{k}" for k in (0, 1)]
     # The same emulator instance: its log shows the console's load of the checkpoint's copy.
     log = (trials[1] / "logs" / "phone-emulator-stderr.txt").read_text()

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from rig.agents import make_agent
 from rig.config import parse_config
 from rig.episode import run_episode
 from tasks.folder import load_task
-from tests.episode.rig_runs import checkpoint_of, state
+from tests.episode.rig_runs import checkpoint_of, rig_suite, state
 
 SUITE = Path(__file__).parents[2] / "tasks" / "suite"
 TASK = SUITE / "delete-one-calendar-event"  # phone only
@@ -182,17 +181,7 @@ def test_a_suite_worker_resets_its_world_for_the_later_trials_and_closes_it_at_t
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
     out = folder / "out"
-    args = ["suite", "run", str(suite), "--agent", "noop", "--trials", "3", "--workers", "1"]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=600,
-        env=env,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    rows = rig_suite(folder, env, suite, out, agent="noop", trials=3)
     assert [(r["trial"], r["world"]) for r in rows] == [(0, "fresh"), (1, "reset"), (2, "reset")]
     assert len({r["worker"] for r in rows}) == 1
     # The worker closed the world it kept when the suite ended: its phones' folder is gone.

@@ -9,13 +9,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hostproc.ports import free_port
-from tests.episode.rig_runs import checkpoint_of, rig_run, state
+from tests.episode.rig_runs import checkpoint_of, rig_run, rig_suite, state
 
 TASK = Path(__file__).parents[2] / "tasks" / "suite" / "mail-keybox-code-to-cleaner"
 # Four episodes of a phone, a laptop and three services: minutes on a loaded machine.
@@ -143,20 +142,7 @@ def test_a_suite_worker_resets_a_cross_device_world_in_place(work, tmp_path):
     suite = tmp_path / "suite"
     shutil.copytree(TASK, suite / TASK.name)
     out = tmp_path / "out"
-    args = ["suite", "run", str(suite), "--agent", "oracle", "--trials", "2", "--workers", "1"]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=900,
-        env=env,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
-    rows = sorted(
-        (json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()),
-        key=lambda r: r["trial"],
-    )
+    rows = rig_suite(folder, env, suite, out, agent="oracle", trials=2, timeout=900)
     assert rows[0]["world"] in ("fresh", "restored") and rows[1]["world"] == "reset", rows
     assert [r["passed"] for r in rows] == [True, True]
     trials = [out / "trials" / TASK.name / f"trial-{k}" for k in (0, 1)]
