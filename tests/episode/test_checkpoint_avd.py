@@ -102,7 +102,8 @@ def test_an_avd_kept_by_a_suite_worker_is_reset_by_console_snapshot_load(work, t
     shutil.copytree(TASK, suite / TASK.name)
     out = tmp_path / "out"
     rows = rig_suite(folder, env, suite, out, agent="noop", trials=2)
-    assert [r["world"] for r in rows] == ["restored", "reset"]
+    # Trial 0 restores the checkpoint the test before built (fresh when run alone).
+    assert rows[0]["world"] in ("fresh", "restored") and rows[1]["world"] == "reset", rows
     trials = [out / "trials" / TASK.name / f"trial-{k}" for k in (0, 1)]
     # The same emulator instance: its log shows the console's load of the checkpoint's copy.
     log = (trials[1] / "logs" / "phone-emulator-stderr.txt").read_text()
