@@ -21,16 +21,7 @@ def rig_run(
     """``rig run TASK`` into ``folder/runs/NAME`` (the folder's rig.toml applies); it must
     exit 0."""
     out = folder / "runs" / name
-    args = ["run", str(task), "--agent", agent, "--out", str(out), *flags]
-    res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=timeout,
-        env=env,
-    )
-    assert res.returncode == 0, res.stdout + res.stderr
+    _rig(folder, env, ["run", str(task), "--agent", agent, "--out", str(out), *flags], timeout)
     return out
 
 
@@ -47,8 +38,15 @@ def rig_suite(
     """``rig suite run SUITE`` with one worker into ``out``; it must exit 0. Its result rows,
     by trial."""
     args = ["suite", "run", str(suite), "--agent", agent, "--trials", str(trials)]
+    _rig(folder, env, [*args, "--workers", "1", "--out", str(out)], timeout)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    return sorted(rows, key=lambda r: r["trial"])
+
+
+def _rig(folder: Path, env: dict[str, str], args: list[str], timeout: float) -> None:
+    """``rig ARGS`` in ``folder`` (its rig.toml applies); it must exit 0."""
     res = subprocess.run(
-        [sys.executable, "-m", "rig.cli", "-q", *args, "--workers", "1", "--out", str(out)],
+        [sys.executable, "-m", "rig.cli", "-q", *args],
         capture_output=True,
         text=True,
         cwd=folder,
@@ -56,8 +54,6 @@ def rig_suite(
         env=env,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
-    return sorted(rows, key=lambda r: r["trial"])
 
 
 def checkpoint_of(out: Path) -> dict:

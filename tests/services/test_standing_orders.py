@@ -3,6 +3,7 @@ its world clock moved through the anchor file the controller writes (stepped and
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -25,9 +26,10 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-@pytest.fixture
-def bank(out_dir: Path) -> Iterator[tuple]:
-    with ServiceStack(["bank"], out_dir, NOW, accounts()) as stack:
+@contextlib.contextmanager
+def seeded_bank(out_dir: Path, options: dict | None = None) -> Iterator[tuple]:
+    """The bank at NOW with Maya's Girokonto and her landlord as a payee."""
+    with ServiceStack(["bank"], out_dir, NOW, accounts(), options=options) as stack:
         step(stack, NOW)
         svc = stack["bank"]
         tables = {
@@ -41,6 +43,12 @@ def bank(out_dir: Path) -> Iterator[tuple]:
         status, body = svc.request("POST", "/_rig/seed", {"tables": tables}, admin=True)
         assert status == 200, body
         yield stack, svc
+
+
+@pytest.fixture
+def bank(out_dir: Path) -> Iterator[tuple]:
+    with seeded_bank(out_dir) as seeded:
+        yield seeded
 
 
 def step(stack: ServiceStack, world: datetime) -> None:
@@ -290,18 +298,7 @@ def test_days_are_the_world_zones_across_the_dst_change(out_dir: Path):
     """With the task's zone (as ``start_services`` passes it), 30 March starts at 00:00 CEST,
     an hour before 00:00 of the now's fixed offset (+01:00)."""
     options = {"bank": {"timezone": "Europe/Berlin"}}
-    with ServiceStack(["bank"], out_dir, NOW, accounts(), options=options) as stack:
-        step(stack, NOW)
-        svc = stack["bank"]
-        tables = {
-            "accounts": [{"id": ACC, "user": "maya", "name": "Girokonto",
-                          "iban": "DE02100100100006820101", "currency": "EUR",
-                          "balance_cents": OPENING}],
-            "payees": [{"id": "pay-rent", "user": "maya", "name": "Hausverwaltung Berger",
-                        "iban": "DE89370400440532013000", "created_at": "2025-01-01T10:00:00+01:00",
-                        "verified": 1}],
-        }  # fmt: skip
-        assert svc.request("POST", "/_rig/seed", {"tables": tables}, admin=True)[0] == 200
+    with seeded_bank(out_dir, options) as (stack, svc):
         order(svc, "2026-03-30")
         step(stack, _at("2026-03-29T23:59:59+02:00"))
         assert booked(svc) == []
