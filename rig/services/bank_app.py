@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import sqlite3
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -180,18 +180,22 @@ def build(ctx: WebContext, audit: AuditLog) -> FastAPI:
 
     zone = _zone(ctx.options.get("timezone"))
 
+    def local_now() -> datetime:
+        """World time now, in the world's zone when the bank knows it (days start there)."""
+        now = ctx.clock.now()
+        return now.astimezone(zone) if zone else now
+
     def today() -> date:
-        return ctx.clock.now().astimezone(zone).date() if zone else ctx.clock.now().date()
+        return local_now().date()
 
     def book_standing_orders() -> None:
         """Book what world time has made due (before every request but the rig's seeding)."""
-        now = ctx.clock.now()
-        day = (now.astimezone(zone) if zone else now).date().isoformat()
+        now = local_now()
         due = "SELECT 1 FROM standing_orders WHERE cancelled_at IS NULL AND next_date <= ?"
-        if db.one(due + " LIMIT 1", (day,)) is None:
+        if db.one(due + " LIMIT 1", (now.date().isoformat(),)) is None:
             return  # the usual case: a read, no write transaction (book_due checks again)
         with db.transaction() as conn:
-            bookings = book_due(conn, now.astimezone(zone) if zone else now)
+            bookings = book_due(conn, now)
         for b in bookings:
             audit.write(
                 "bank",
