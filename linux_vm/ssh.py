@@ -26,6 +26,7 @@ import secrets
 import select
 import shlex
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -166,6 +167,10 @@ class SshSession:
         self.guest_ended: Callable[[], str | None] | None = None
         self.reconnects = 0
         self._sftp: paramiko.SFTPClient | None = None
+        # paramiko's SFTP client reads its replies unlocked: two threads on one client
+        # take each other's replies (a hang, then 'Server connection dropped'). The
+        # baseline, the snapshot, live deliveries and the agent share a session.
+        self._sftp_lock = threading.RLock()
         self.client = paramiko.SSHClient()
         self.client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
@@ -401,19 +406,20 @@ class SshSession:
         answer that probe is :class:`DeviceLost`.
         """
         check_path(path)
-        self.revive(what)
-        try:
-            yield
-        except DeviceLost:
-            raise
-        except (paramiko.SSHException, EOFError, OSError) as exc:
-            if isinstance(exc, OSError) and exc.errno is not None and self.alive():
+        with self._sftp_lock:
+            self.revive(what)
+            try:
+                yield
+            except DeviceLost:
                 raise
-            self._drop_sftp()
-            if not self._answers():
-                raise self.lost(what, exc) from exc
-            why = str(exc) or type(exc).__name__
-            raise GuestRefused(f"{what}: the guest refused ({why})") from exc
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno is not None and self.alive():
+                    raise
+                self._drop_sftp()
+                if not self._answers():
+                    raise self.lost(what, exc) from exc
+                why = str(exc) or type(exc).__name__
+                raise GuestRefused(f"{what}: the guest refused ({why})") from exc
 
     def _drop_sftp(self) -> None:
         sftp, self._sftp = self._sftp, None
@@ -471,11 +477,11 @@ class SshSession:
                 raise
 
     def list_dir(self, path: str) -> list[str]:
-        with self._guard(f"listing {path}"):
+        with self._sftp_lock, self._guard(f"listing {path}"):
             return sorted(self.sftp.listdir(path))
 
     def is_dir(self, path: str) -> bool:
-        with self._guard(f"stat {path}"):
+        with self._sftp_lock, self._guard(f"stat {path}"):
             try:
                 return stat.S_ISDIR(self.sftp.stat(path).st_mode or 0)
             except FileNotFoundError:

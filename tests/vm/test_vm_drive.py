@@ -229,3 +229,25 @@ def test_tree_hashes_in_one_round_trip_name_what_the_users_find_names(laptop):
         f"{base}/sub dir/日本 $x.md",
     ]
     laptop.privileged(f"rm -rf {base}")
+
+
+def test_files_read_from_many_threads_at_once_come_back_whole(laptop):
+    """One SSH session serves the safety baseline, the state snapshot, live deliveries and
+    the agent side by side; paramiko's SFTP client reads replies unlocked, so unguarded
+    threads would take each other's replies (a 'Server connection dropped' or a hang)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    blobs = {f"/home/user/par-{i}.bin": os.urandom(96 * 1024 + i) for i in range(6)}
+    for path, data in blobs.items():
+        laptop.write_file(path, data)
+
+    def read_all(round_: int) -> int:
+        done = 0
+        for path, data in list(blobs.items())[round_ % 3 :] * 3:
+            assert laptop.read_file(path) == data
+            done += 1
+        return done
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert sum(pool.map(read_all, range(6))) > 0
+    assert laptop.exec("true").exit_code == 0
