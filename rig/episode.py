@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from linux_vm.image import GUEST_PASSWORD
 from linux_vm.terminal_keys import canonical as canonical_key
 from linux_vm.terminal_keys import encode_key
 from rig import snapshot
+from rig import warm as warm_worlds
 from rig.agents import Agent
 from rig.config import RigConfig, parse_config
 from rig.device_logs import explaining_log, save_logs
@@ -130,6 +130,7 @@ def allocate(
     a role in ``dirs`` lives there instead of ``workdir/ROLE`` (a phone a worker may keep).
     """
     reap_orphans()
+    warm_worlds.remove_stale_scratch()  # the kept phones' folders of a killed suite worker
     world = World(now=task.now, timezone=task.timezone)
     backends: dict[DeviceKind, Any] = {}
     try:
@@ -349,7 +350,6 @@ class Episode:
         and digest check as a restore. False (and the reason noted) when there is none or
         it failed; a world that failed is closed, never used."""
         from rig import checkpoint as ckpt
-        from rig import warm as warm_worlds
 
         warm = warm_worlds.take(key)
         if warm is None:
@@ -386,7 +386,7 @@ class Episode:
         if not self.reuse:
             return None
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="clawrig-warm-"))
+            self._scratch = warm_worlds.new_scratch()
         kinds = self.task.devices.items()
         return {role: self._scratch / role for role, kind in kinds if kind == "android"}
 
@@ -772,7 +772,6 @@ class Episode:
         them: never after an infra error or a rig error, only a world with a checkpoint to
         reset to (the reset checks it again). Laptops and services stop now (they start
         again from their saved states)."""
-        from rig import warm as warm_worlds
 
         world, task = self.world, self.task
         if not (self.reuse and self._resettable and world is not None and self._key):

@@ -4,18 +4,23 @@ A worker process holds at most one: the phones of the last trial whose world cam
 checkpoint, still running, with the checkpoint's key. The next trial that needs the same
 key takes them and loads the checkpoint's snapshot into each phone through its console
 (``avd snapshot load``) instead of starting new ones; any other key closes them first, so
-a worker never holds two worlds. What is left at the process's end is closed then.
+a worker never holds two worlds. What is left at the process's end is closed then; what
+a SIGKILL left (the phones' scratch folder) the next run's reaper removes.
 """
 
 from __future__ import annotations
 
 import atexit
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hostproc.labels import OWNER_FILE, owner_alive, write_owner
+
+SCRATCH_PREFIX = "clawrig-warm-"
 _lock = threading.Lock()
 _held: Warm | None = None
 _finalizer_set = False
@@ -91,3 +96,23 @@ def _ensure_finalizer() -> None:
 
     util.Finalize(None, drop, exitpriority=10)
     atexit.register(drop)
+
+
+def new_scratch() -> Path:
+    """A folder for phones a worker may keep, marked as this process's: after a SIGKILL of
+    the whole suite no finalizer runs, and :func:`remove_stale_scratch` finds it."""
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    write_owner(path)
+    return path
+
+
+def remove_stale_scratch() -> list[Path]:
+    """Remove kept phones' folders whose owner process is gone (its phones are stopped by
+    the reaper first); a folder still being made (no owner file yet) is left alone."""
+    removed = []
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        owner = path / OWNER_FILE
+        if owner.is_file() and not owner_alive(owner):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed

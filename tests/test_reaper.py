@@ -144,3 +144,24 @@ def test_start_time_tells_processes_apart() -> None:
     assert abs(boot + ticks / os.sysconf("SC_CLK_TCK") - psutil.Process().create_time()) < 1
     pid, _start = _dead_owner()
     assert start_time(pid) is None or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_kept_phones_folders_of_a_killed_worker_are_removed_and_the_living_are_kept(
+    tmp_path, monkeypatch
+) -> None:
+    from rig import warm
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    made = "from rig import warm; print(warm.new_scratch(), flush=True)"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    worker = subprocess.run(  # a worker that made its folder and then was gone
+        [sys.executable, "-c", made], env=env, capture_output=True, text=True, check=True
+    )
+    dead = tmp_path / os.path.basename(worker.stdout.strip())
+    (dead / "phone").mkdir()
+    mine = warm.new_scratch()
+    half_made = tmp_path / f"{warm.SCRATCH_PREFIX}nowner"  # no owner file yet: left alone
+    half_made.mkdir()
+    assert dead.is_dir() and mine.parent == tmp_path
+    assert warm.remove_stale_scratch() == [dead]
+    assert not dead.exists() and mine.is_dir() and half_made.is_dir()
