@@ -6,6 +6,8 @@ side by side.
 
     python benchmarks/bench_reset.py [--rounds 5] [TASK ...]
 
+A TASK is a task folder or the id of a bundled suite task.
+
 Runs real episodes' setup phases (no agent), alternating fresh, restored and reset so all see
 the same machine load; prints the medians, their ratios and each phase's median. By default four
 bundled tasks: a phone only, a phone with mail, calendar and contacts, a laptop only (QEMU),
@@ -43,6 +45,14 @@ DEFAULT = [
 ]
 
 
+def task_folder(arg: str) -> Path:
+    """A task folder, or a bundled suite task's id (``tasks/suite/ID``)."""
+    for path in (Path(arg), SUITE / arg):
+        if (path / "task.yaml").is_file():
+            return path
+    raise argparse.ArgumentTypeError(f"{arg}: neither a task folder nor a suite task's id")
+
+
 PHASES = ("allocate", "clock", "seed", "baseline")
 KINDS = ("fresh", "restored", "reset")
 
@@ -66,7 +76,7 @@ def setup_seconds(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("tasks", nargs="*", type=Path, default=DEFAULT)
+    parser.add_argument("tasks", nargs="*", type=task_folder, default=DEFAULT)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     port = free_port()
