@@ -158,8 +158,9 @@ class LiveEvents:
         return entry
 
     def home(self, role: str) -> str:
+        # On a channel of its own, never the agent's shell (see :func:`_file`).
         if role not in self._home:
-            out = self.world[role].shell('printf %s "$HOME"', timeout=30)
+            out = self.world[role].exec('printf %s "$HOME"', timeout=30)
             self._home[role] = out.stdout.strip() or "/root"
         return self._home[role]
 
@@ -346,7 +347,10 @@ def _file(engine: LiveEvents, event: Any) -> str:
         return f"adb sync push {event.path}"
     path = engine.home(event.target) + "/" + event.path.removeprefix("~/")
     folder = path.rsplit("/", 1)[0]
-    out = device.shell(f"mkdir -p -- {shlex.quote(folder)}", timeout=30)
+    # A channel of its own, not the agent's shell: with a running clock this runs in the
+    # delivery thread while the agent uses that shell, one request/response stream (the two
+    # took each other's output, the file waited for the agent's command, `$?` changed).
+    out = device.exec(f"mkdir -p -- {shlex.quote(folder)}", timeout=30)
     if out.exit_code != 0:
         raise LiveDeliveryError(f"mkdir {folder} on {event.target}: {out.stderr.strip()}")
     device.write_file(path, data, event.mode)
