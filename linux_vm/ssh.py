@@ -198,6 +198,7 @@ class SshSession:
         assert transport is not None
         transport.set_keepalive(15)
         self.transport = transport
+        self._reconnect_lock = threading.RLock()
 
     @property
     def where(self) -> str:
@@ -270,33 +271,39 @@ class SshSession:
         The connection's sshd process runs as the user, so whatever the user runs can
         end it (``kill -9 -1``): that is the user's doing, not a machine gone.
         """
-        self.close()
-        alive = self.machine_alive or (lambda: True)
-        if not alive() or (self.guest_ended is not None and self.guest_ended()):
-            return False
-        try:
-            fresh = SshSession.wait_ready(
-                self.host,
-                self.port,
-                self.user,
-                self.key_path,
-                timeout=timeout,
-                alive=alive,
-                on_lost=self.on_lost,
-            )
-        except BootError:
-            return False
-        self.client, self.transport, self._sftp = fresh.client, fresh.transport, None
-        self.reconnects += 1
-        return True
+        with self._reconnect_lock:  # one at a time: each closes the connection there was
+            self.close()
+            alive = self.machine_alive or (lambda: True)
+            if not alive() or (self.guest_ended is not None and self.guest_ended()):
+                return False
+            try:
+                fresh = SshSession.wait_ready(
+                    self.host,
+                    self.port,
+                    self.user,
+                    self.key_path,
+                    timeout=timeout,
+                    alive=alive,
+                    on_lost=self.on_lost,
+                )
+            except BootError:
+                return False
+            self.client, self.transport, self._sftp = fresh.client, fresh.transport, None
+            self.reconnects += 1
+            return True
 
     def revive(self, what: str) -> None:
         """Before an operation: a dropped connection is made again, or the machine is lost
         (a guest that shut itself down keeps its TCP connection open, paused: asked first)."""
         if self.guest_ended is not None and self.guest_ended():
             raise self.lost(what)
-        if not self.transport.is_active() and not self.reconnect():
-            raise self.lost(what)
+        if self.transport.is_active():
+            return
+        # Threads that find it dropped together (the agent's and a delivery's, the keeper's)
+        # make one new connection: each would otherwise make its own, the extras left open.
+        with self._reconnect_lock:
+            if not self.transport.is_active() and not self.reconnect():
+                raise self.lost(what)
 
     def ended_itself(self, last_check: list[float]) -> bool:
         """Polled while waiting on a command: has the guest shut itself down? (At most once

@@ -67,3 +67,24 @@ def test_a_live_file_lands_while_the_agents_shell_command_runs(laptop, tmp_path)
     home = laptop.exec('printf %s "$HOME"').stdout
     got = laptop.read_file(f"{home}/Downloads/live-threads/ticket.txt")
     assert got.decode() == "Ticket 4711 — Gleis 3"
+
+
+def test_threads_that_find_the_connection_dropped_share_one_new_one(fresh_vm):
+    """After the agent ended the SSH connection (``kill -9 -1`` kills the user's sshd),
+    the next operations of several threads each find it down: one connects again and the
+    others use that connection (each made its own, the extras left open)."""
+    from linux_vm.errors import DeviceLost
+
+    session = fresh_vm.session
+    with pytest.raises(DeviceLost):
+        session.exec("kill -9 -1", timeout=10)
+    deadline = time.monotonic() + 10
+    while session.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not session.alive()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        said = list(pool.map(lambda i: session.exec(f"echo {i}", timeout=30).stdout, range(6)))
+    assert said == [f"{i}\n" for i in range(6)]
+    assert session.reconnects == 1
+    # One connection open to the guest: each user sshd process there is one.
+    assert session.exec('pgrep -c -x -u "$(id -un)" sshd').stdout == "1\n"
