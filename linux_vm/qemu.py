@@ -82,9 +82,11 @@ def runtime_dir(run_id: str) -> Path:
 
 
 class QMP:
-    """A synchronous QMP client: one command at a time, events kept aside."""
+    """A synchronous QMP client: one command at a time (a lock: a teardown's ``quit`` may
+    meet a late live delivery's ``query-status``), events kept aside."""
 
     def __init__(self, path: Path, timeout: float = 10.0) -> None:
+        self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
         self._sock.connect(str(path))
@@ -109,17 +111,21 @@ class QMP:
         if arguments:
             msg["arguments"] = arguments
         try:
-            self._sock.sendall(json.dumps(msg).encode() + b"\n")
-            while True:
-                reply = self._read()
-                if "event" in reply:
-                    self.events.append(reply)
-                    continue
-                if "error" in reply:
-                    raise VMError(f"QMP {command}: {reply['error'].get('desc', reply['error'])}")
-                return reply.get("return")
+            with self._lock:
+                return self._exchange(command, msg)
         except (OSError, json.JSONDecodeError) as exc:
             raise DeviceLost(f"QMP {command} failed: {exc}") from exc
+
+    def _exchange(self, command: str, msg: dict[str, Any]) -> Any:
+        self._sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "event" in reply:
+                self.events.append(reply)
+                continue
+            if "error" in reply:
+                raise VMError(f"QMP {command}: {reply['error'].get('desc', reply['error'])}")
+            return reply.get("return")
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

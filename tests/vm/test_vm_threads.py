@@ -88,3 +88,23 @@ def test_threads_that_find_the_connection_dropped_share_one_new_one(fresh_vm):
     assert session.reconnects == 1
     # One connection open to the guest: each user sshd process there is one.
     assert session.exec('pgrep -c -x -u "$(id -un)" sshd').stdout == "1\n"
+
+
+def test_qmp_commands_from_several_threads_each_get_their_own_reply(laptop):
+    """A teardown's ``quit`` can meet a late delivery's ``query-status`` on one QMP socket:
+    each command must read its own reply, never another thread's."""
+    qmp = laptop.vm.qmp
+    asks = {"query-status": "status", "query-version": "qemu", "query-name": None}
+
+    def ask(i: int) -> None:
+        command = list(asks)[i % len(asks)]
+        for _ in range(40):
+            reply = qmp.execute(command)
+            key = asks[command]
+            assert isinstance(reply, dict) and (key is None or key in reply), (command, reply)
+            if key is None:  # query-name: the VM's name, or nothing when unnamed
+                assert not {"status", "qemu"} & set(reply), reply
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(ask, range(6)))
+    assert qmp.execute("query-status")["status"] == "running"
