@@ -58,6 +58,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
         self._encoded: set[str] = set()
+        self._hint: re.Pattern[str] | None = None
         for s in secrets:
             self.add(s)
 
@@ -74,8 +75,24 @@ class Redactor:
         if secret and len(secret) >= 6:
             self._secrets.add(secret)
             self._encoded |= base64_forms(secret)
+            self._hint = None
+
+    def _may_hold(self) -> re.Pattern[str]:
+        """One pattern that finds anything :meth:`text` would mask: most strings of a
+        record (a state snapshot has thousands) hold none, and one search is cheaper than
+        a replace per secret and a substitution per token shape."""
+        if self._hint is None:
+            literals = [re.escape(x) for x in sorted(self._secrets | self._encoded)]
+            shapes = [
+                f"(?i:{p.pattern[4:]})" if p.pattern.startswith("(?i)") else f"(?:{p.pattern})"
+                for p in _PATTERNS
+            ]
+            self._hint = re.compile("|".join([*literals, *shapes]))
+        return self._hint
 
     def text(self, value: str) -> str:
+        if not self._may_hold().search(value):
+            return value
         for secret in sorted(self._secrets, key=len, reverse=True):
             value = value.replace(secret, MASK)
         for form in sorted(self._encoded, key=len, reverse=True):

@@ -1,3 +1,6 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rig.redact import MASK, Redactor
 
 
@@ -25,3 +28,39 @@ def test_environment_secrets(monkeypatch):
 def test_ordinary_text_untouched():
     text = 'Dinner with Ana at 19:30 — "Le Petit" 你好 🎉 $HOME `id`'
     assert Redactor(["short"]).text(text) == text
+
+
+def _masked_the_long_way(r: Redactor, value: str) -> str:
+    """Every secret, every base64 form, every token shape replaced in turn (no shortcut)."""
+    from rig.redact import _PATTERNS
+
+    for secret in sorted(r._secrets, key=len, reverse=True):
+        value = value.replace(secret, MASK)
+    for form in sorted(r._encoded, key=len, reverse=True):
+        value = value.replace(form, MASK)
+    for pattern in _PATTERNS:
+        value = pattern.sub(lambda m: f"{m.group(1)} {MASK}" if m.lastindex else MASK, value)
+    return value
+
+
+SECRET = "Pa$$-w0rd_42"
+PIECES = [
+    SECRET,
+    "ghp_" + "a1" * 12,
+    "sk-" + "Z" * 20,
+    "BEARER tok.en~1234567890",
+    "AKIA" + "Q" * 16,
+    __import__("base64").b64encode(f"user:{SECRET}".encode()).decode(),
+    "Pa$$-w0r",
+    "bearer",
+    "sk-short",
+    '你好 🎉 $HOME `id` "q" %s\n',
+]
+
+
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=12), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_the_quick_check_never_lets_through_what_the_long_way_masks(parts):
+    r = Redactor([SECRET])
+    value = "".join(parts)
+    assert r.text(value) == _masked_the_long_way(r, value)
