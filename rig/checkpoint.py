@@ -39,7 +39,7 @@ MANIFEST = "manifest.json"
 BASELINE = "baseline.json"
 ACCOUNTS = "accounts.json"  # the services' logins (passwords): never copied into a record
 # Bump when what a checkpoint holds or how its digest is taken changes.
-CHECKPOINT_FORMAT = 4
+CHECKPOINT_FORMAT = 5
 
 
 class CheckpointError(Exception):

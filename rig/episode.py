@@ -446,6 +446,10 @@ class Episode:
             raise ckpt.CheckpointError(
                 f"checkpoint {key}: the restored world's digest differs from the checkpoint's"
             )
+        stack = self.world.service_stack
+        if stack is not None and stack.names:
+            # The services' audit logs as the checkpoint's, as a fresh world's stood then.
+            self.scorer.audit_from(stack.rewind_audit())
 
     def _restore_world(
         self,

@@ -200,6 +200,10 @@ class Scorer:
         self._base = base
         return base
 
+    def audit_from(self, counts: Mapping[str, int]) -> None:
+        """Audit checks count each service's records from ``counts[name]`` on."""
+        self._services().audit_from(counts)
+
     def _events(self, device: Any, match: Mapping[str, Any]) -> list[dict[str, Any]]:
         cols = [*match, "deleted"]
         rows = state.provider_rows(device, "content://com.android.calendar/events", cols)

@@ -84,14 +84,21 @@ class ServiceChecks:
                 self.snapshots[_key(item, i)] = {r["id"] for r in self._rows("shop", "orders")}
         for i, c in enumerate(self.task.checks):
             if isinstance(c, V.AuditCheck):
-                # What the rig did before the agent (seeding, the clients' first sync) is not
-                # counted: a restored world has no log of it, a fresh one does.
+                # What the rig did before the agent (seeding, the clients' first sync, its
+                # reads) is not counted: only the agent's requests are.
                 self.snapshots[_key(c, i, "audit")] = len(self._read(c.on, {"kind": "audit"}))
             if isinstance(c, V.ChatMessagesCheck) and c.new:
                 self.snapshots[_key(c, i, "chat")] = {m["event_id"] for m in self._chat()}
             if isinstance(c, V.ServiceRowsCheck) and c.new:
                 rows = self._rows(c.on, c.table)
                 self.snapshots[_key(c, i, "rows")] = {_row_key(c.table, r) for r in rows}
+
+    def audit_from(self, counts: Mapping[str, int]) -> None:
+        """Count each service's audit records from ``counts[name]`` on: a restored world's
+        logs were rewound to its checkpoint's after the baseline read them."""
+        for i, c in enumerate(self.task.checks):
+            if isinstance(c, V.AuditCheck) and c.on in counts:
+                self.snapshots[_key(c, i, "audit")] = counts[c.on]
 
     def _chat(self) -> list[dict[str, Any]]:
         return self._read("chat", {"kind": "chat_messages"})

@@ -89,15 +89,34 @@ class AuditLog:
         record = {"t": self.clock.now().isoformat(), "service": self.service}
         record.update(client=client, op=operation)
         record.update({k: v for k, v in objects.items() if v is not None})
-        line = json.dumps(record, ensure_ascii=False, default=str)
+        line = audit_line(record)
         with self._lock:
             if not self._file.closed:
-                self._file.write(line + "\n")
+                self._file.write(line)
                 self._file.flush()
 
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+def audit_line(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, default=str) + "\n"
+
+
+def ending_at(records: list[dict[str, Any]], end: datetime) -> list[dict[str, Any]]:
+    """``records`` with their times moved back by one amount, so the latest is at ``end``
+    (order and spacing kept; times are the host's pace, which differs in every world)."""
+    times = [datetime.fromisoformat(r["t"]) for r in records if isinstance(r.get("t"), str)]
+    shift = max(max(times, default=end) - end, timedelta(0))
+    if not shift:
+        return records
+    return [
+        {**r, "t": (datetime.fromisoformat(r["t"]) - shift).isoformat()}
+        if isinstance(r.get("t"), str)
+        else r
+        for r in records
+    ]
 
 
 def read_audit(path: Path) -> list[dict[str, Any]]:

@@ -32,10 +32,12 @@ from typing import Any
 from hostproc.labels import PREFIXES, owner_alive, owner_label, start_time, write_owner
 from hostproc.parent import die_with_parent
 from hostproc.reaper import reap_orphans as reap
+from rig.services.audit import audit_line, ending_at, read_audit
 from rig.services.base import Account, ServiceDown, service_class
 
 LABEL = PREFIXES["service"]
 RUNTIME_PREFIX = "clawrig-svc-"
+AUDIT = "audit.jsonl"  # beside each service's state, in its folder
 _ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds rig/
 
 
@@ -95,7 +97,7 @@ class ServiceStack:
         return self.runtime / "clock.json"
 
     def audit_path(self, name: str) -> Path:
-        return self.out / name / "audit.jsonl"
+        return self.out / name / AUDIT
 
     @property
     def log(self) -> Path:
@@ -186,12 +188,36 @@ class ServiceStack:
         """Copy every service's state folder to ``dest/NAME`` while the world is idle (after
         seeding, before the agent): SQLite databases through SQLite's online backup (a
         consistent copy while the server holds them open), other files as they are; Dovecot's
-        indexes (rebuilt from the Maildir and its uidlist) and server logs are left out."""
+        indexes (rebuilt from the Maildir and its uidlist) and server logs are left out. The
+        audit log is kept with its times moved back to end at the task's ``now``
+        (:func:`rig.services.audit.ending_at`): a restored world's clock starts at ``now``
+        again, so its seeding stays in its past, as in a fresh world's."""
         for name in self.names:
             src = self.state_dir(name)
             if src.is_symlink() or not src.is_dir():
                 raise ServiceDown(name, f"its state folder {src} is not a folder")
             _copy_state(src.resolve(), Path(dest) / name)
+            records = ending_at(read_audit(self.audit_path(name)), self.now)
+            (Path(dest) / name / AUDIT).write_text("".join(audit_line(r) for r in records))
+
+    def rewind_audit(self) -> dict[str, int]:
+        """Each audit log of a world started from :attr:`saved` back to the checkpoint's,
+        once the restore has read the world (its health checks, the clients' new ports and
+        the digest read are the restore's requests, not the world's: a fresh world made its
+        own before the checkpoint was saved, and they are in it). The records kept, per
+        service: where the agent's begin."""
+        assert self.saved is not None, "only a world started from a checkpoint rewinds"
+        counts = {}
+        for name in self.names:
+            saved = (self.saved / name / AUDIT).read_bytes()
+            live = self.audit_path(name)
+            with open(live, "rb") as f:
+                if f.read(len(saved)) != saved:
+                    raise ServiceDown(name, "its audit log does not begin with the checkpoint's")
+            # The host appends (O_APPEND): its next record follows the checkpoint's.
+            os.truncate(live, len(saved))
+            counts[name] = len(read_audit(live))
+        return counts
 
     def _first_line(self) -> dict[str, Any]:
         assert self.process is not None and self.process.stdout is not None
@@ -276,8 +302,17 @@ class ServiceStack:
             raise KeyError(f"no service {name!r} in this world (services: {known})") from None
 
 
-# Left out of a service checkpoint: logs of the servers, and Dovecot's index files.
-STATE_SKIP = ("*.log", "dovecot.index*", "dovecot.list.index*", "*-wal", "*-shm", "*-journal")
+# Left out of a service checkpoint: logs of the servers, and Dovecot's index files (the
+# audit log is saved on its own, :meth:`ServiceStack.save_state`).
+STATE_SKIP = (
+    AUDIT,
+    "*.log",
+    "dovecot.index*",
+    "dovecot.list.index*",
+    "*-wal",
+    "*-shm",
+    "*-journal",
+)
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 

@@ -65,3 +65,16 @@ def state(out: Path, name: str) -> dict:
     data = json.loads((out / "state" / f"{name}.json").read_text())
     data.pop("taken")
     return data
+
+
+def audit_ops(records: list[dict]) -> list[str]:
+    """A service's audit records, sorted, without what differs between any two worlds: the
+    times (the host's pace), the ports of the rig's own connections (``127.0.0.1:PORT``; a
+    device role is kept) and a sent mail's random Message-ID (and the size it makes)."""
+    out = []
+    for r in records:
+        kept = {k: v for k, v in r.items() if k not in ("t", "message_id", "size")}
+        if ":" in str(kept.get("client")):
+            kept["client"] = str(kept["client"]).rsplit(":", 1)[0]
+        out.append(json.dumps(kept, sort_keys=True))
+    return sorted(out)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ from rig import checkpoint as ckpt
 from rig import snapshot
 from rig.config import parse_config
 from rig.episode import Episode
+from rig.services.audit import read_audit
 from tasks.folder import load_task
-from tests.episode.rig_runs import checkpoint_of, rig_run, state
+from tests.episode.rig_runs import audit_ops, checkpoint_of, rig_run, state
 
 TASK = Path(__file__).parents[2] / "tasks" / "suite" / "delete-one-calendar-event"
 SERVICES_TASK = TASK.parent / "forward-kita-excursion-to-jonas"  # phone + mail, calendar, contacts
@@ -85,16 +87,18 @@ def test_restored_world_reads_like_a_fresh_one_after_an_agent_changed_it(work, f
     assert len(set(baseline_phase)) == 1
 
 
-def full_state(task: Path, cache: Path, out: Path, checkpoint: bool) -> tuple[dict, dict]:
+def full_state(task: Path, cache: Path, out: Path, checkpoint: bool) -> tuple[dict, dict, dict]:
     """Set up one episode in this process and read its whole world (file texts included)
-    through the readers, never the baseline a restore takes from its checkpoint."""
+    through the readers, never the baseline a restore takes from its checkpoint; and each
+    service's audit records as the agent would find them."""
     config = parse_config({"paths": {"cache": str(cache)}})
     episode = Episode(load_task(task), config, out, "test", checkpoint=checkpoint)
     try:
         episode.setup()
+        audit = {name: svc.audit() for name, svc in episode.world.services.items()}
         state = snapshot.take(episode.world, episode.task)
         state.pop("taken")
-        return episode.result.setup, state
+        return episode.result.setup, state, audit
     finally:
         episode.close()
 
@@ -105,13 +109,42 @@ def test_a_restored_world_reads_like_a_fresh_one_through_every_reader(
 ):
     monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", ENV["ANDROID_ADB_SERVER_PORT"])
     cache = tmp_path / "cache"
-    built, first = full_state(task, cache, tmp_path / "first", True)
-    restored_setup, restored = full_state(task, cache, tmp_path / "restored", True)
-    fresh_setup, fresh = full_state(task, cache, tmp_path / "fresh", False)
+    built, first, first_audit = full_state(task, cache, tmp_path / "first", True)
+    restored_setup, restored, restored_audit = full_state(task, cache, tmp_path / "restored", True)
+    fresh_setup, fresh, fresh_audit = full_state(task, cache, tmp_path / "fresh", False)
     assert built["world"] == "fresh" and built["saved"] is True, built
     assert restored_setup["world"] == "restored", restored_setup
     assert fresh_setup["world"] == "fresh"
     assert restored == fresh == first
+    # The services' audit logs: the seeding, the clients' first sync and the rig's reads, as
+    # the first world logged them (times moved back to end at the task's now, where a
+    # restored world's clock starts); none of the restore's own requests.
+    assert set(restored_audit) == set(fresh_audit) == set(first_audit)
+    now = load_task(task).task.now
+    for name, records in restored_audit.items():
+        assert records, name
+        assert [{k: v for k, v in r.items() if k != "t"} for r in records] == [
+            {k: v for k, v in r.items() if k != "t"} for r in first_audit[name]
+        ], name
+        assert all(datetime.fromisoformat(r["t"]) <= now for r in records), name
+        assert audit_ops(records) == audit_ops(fresh_audit[name]), name
+
+
+def test_a_corrupt_or_missing_audit_log_in_a_checkpoint_is_a_fresh_seed(
+    work, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", ENV["ANDROID_ADB_SERVER_PORT"])
+    cache = tmp_path / "cache"
+    built = full_state(SERVICES_TASK, cache, tmp_path / "first", True)[0]
+    audit = cache / "checkpoints" / built["key"] / "services" / "calendar" / "audit.jsonl"
+    audit.write_text(audit.read_text().replace('"DAV PUT"', '"DAV DELETE"'))
+    setup = full_state(SERVICES_TASK, cache, tmp_path / "corrupt", True)[0]
+    assert setup["world"] == "fresh" and "services' saved files differ" in setup["reason"]
+    assert setup["saved"] is True  # rebuilt
+    audit.unlink()
+    setup = full_state(SERVICES_TASK, cache, tmp_path / "missing", True)[0]
+    assert setup["world"] == "fresh" and "services' saved files differ" in setup["reason"]
+    assert full_state(SERVICES_TASK, cache, tmp_path / "again", True)[0]["world"] == "restored"
 
 
 def new_ids_blanked(final: dict) -> dict:
@@ -133,6 +166,7 @@ def test_services_restored_world_after_the_agent_acted_reads_like_a_fresh_one(wo
     first = run(work, "svc-first", "--checkpoint", agent="oracle", task=SERVICES_TASK)
     restored = run(work, "svc-restored", "--checkpoint", agent="oracle", task=SERVICES_TASK)
     fresh = run(work, "svc-fresh", "--fresh", agent="oracle", task=SERVICES_TASK)
+    outs = (first, restored, fresh)
     assert setup_of(first)["world"] == "fresh" and setup_of(first)["saved"] is True
     assert setup_of(restored)["world"] == "restored"
     assert state(restored, "baseline") == state(fresh, "baseline") == state(first, "baseline")
@@ -142,6 +176,11 @@ def test_services_restored_world_after_the_agent_acted_reads_like_a_fresh_one(wo
     scores = [json.loads((o / "score.json").read_text()) for o in (first, restored, fresh)]
     assert [s["passed"] for s in scores] == [True, True, True]
     assert scores[0]["checks"] == scores[1]["checks"] == scores[2]["checks"]
+    # Each service's audit log in the record: the seeding, the agent's requests and the
+    # rig's reads, the same in each world (none of the restore's own requests).
+    for name in ("mail", "calendar", "contacts"):
+        logs = [audit_ops(read_audit(o / "services" / name / "audit.jsonl")) for o in outs]
+        assert logs[0] and logs[0] == logs[1] == logs[2], name
     # The logins the services hold are in the checkpoint, never in a record.
     key = setup_of(restored)["key"]
     secret = work / "cache" / "checkpoints" / key / "services" / ckpt.ACCOUNTS
