@@ -26,9 +26,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from emulator.errors import AndroidError, AndroidInputError
+from state_queries import (
+    CommandQuery,
+    FileQuery,
+    HashQuery,
+    Query,
+    TreeHashQuery,
+    command_answer,
+    parse,
+)
 
 if TYPE_CHECKING:
     from emulator.device import AdbAndroidDevice
@@ -285,8 +294,7 @@ def tree_hashes(device: AdbAndroidDevice, root: str) -> dict[str, str]:
 
 def command(device: AdbAndroidDevice, cmd: str, timeout: float = 60.0) -> dict[str, Any]:
     """A command's output and status, run on its own (never in the agent's session)."""
-    r = device.shell(cmd, timeout=timeout)
-    return {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.exit_code}
+    return command_answer(device.shell(cmd, timeout=timeout))
 
 
 def get_setting(device: AdbAndroidDevice, namespace: str, key: str) -> str | None:
@@ -351,10 +359,10 @@ def contacts(device: AdbAndroidDevice, where: str | None = None) -> list[Contact
 
 
 # -- typed queries for rig.world's read_state ---------------------------------------
-# The same shape as the Linux and service readers' queries: pydantic models told apart by
-# ``kind``, so a mapping from a task file and a typed query are one vocabulary.
-class _Query(BaseModel):
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+# The shared kinds (file, sha256, tree_hashes, command) are :mod:`state_queries`'; Android's
+# own are of the same shape: pydantic models told apart by ``kind``.
+class _Query(Query):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
 
 class ProviderQuery(_Query):
@@ -364,27 +372,6 @@ class ProviderQuery(_Query):
     where: str | None = None
     sort: str | None = None
     types: dict[str, Callable[[str], Any]] = Field(default_factory=dict)
-
-
-class FileQuery(_Query):
-    kind: Literal["file"] = "file"
-    path: str
-
-
-class HashQuery(_Query):
-    kind: Literal["sha256"] = "sha256"
-    path: str
-
-
-class TreeHashQuery(_Query):
-    kind: Literal["tree_hashes"] = "tree_hashes"
-    root: str
-
-
-class CommandQuery(_Query):
-    kind: Literal["command"] = "command"
-    command: str
-    timeout: float = 60.0
 
 
 class FileHashQuery(_Query):
@@ -434,21 +421,12 @@ StateQuery = Annotated[
 ]
 
 
-class _QueryBox(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    q: StateQuery
+_KINDS: TypeAdapter[Any] = TypeAdapter(StateQuery)
 
 
 def parse_query(query: Any) -> Any:
     """A typed query from a typed one or a mapping (``{"kind": "provider", "uri": …}``)."""
-    if isinstance(query, _Query):
-        return query
-    if not isinstance(query, Mapping):
-        raise AndroidInputError(f"a state query is a mapping with a kind, not {query!r}")
-    try:
-        return _QueryBox.model_validate({"q": dict(query)}).q
-    except ValidationError as exc:
-        raise AndroidInputError(f"invalid Android state query {dict(query)!r}: {exc}") from None
+    return parse(query, _KINDS, AndroidInputError, "Android")
 
 
 def read_state(device: AdbAndroidDevice, q: Any) -> Any:

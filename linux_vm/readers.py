@@ -22,43 +22,29 @@ from email import policy
 from email.parser import BytesParser
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, TypeAdapter
 
 from linux_vm.errors import DeviceLost, LinuxInputError, VMError
 from linux_vm.guest import source
+from state_queries import (
+    CommandQuery,
+    FileQuery,
+    HashQuery,
+    TreeHashQuery,
+    command_answer,
+    parse,
+)
+from state_queries import Query as _Query
 
 if TYPE_CHECKING:
     from linux_vm.device import SshLinuxDevice
 
 
-class _Query(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FileQuery(_Query):
-    kind: Literal["file"] = "file"
-    path: str
-
-
-class HashQuery(_Query):
-    kind: Literal["sha256"] = "sha256"
-    path: str
-
-
-class TreeHashQuery(_Query):
-    kind: Literal["tree_hashes"] = "tree_hashes"
-    root: str
-
-
+# The shared kinds (file, sha256, tree_hashes, command) are :mod:`state_queries`'; these are
+# the Linux machine's own.
 class DirQuery(_Query):
     kind: Literal["list_dir"] = "list_dir"
     path: str
-
-
-class CommandQuery(_Query):
-    kind: Literal["command"] = "command"
-    command: str
-    timeout: float = 60.0
 
 
 class SqliteQuery(_Query):
@@ -93,17 +79,12 @@ Query = Annotated[
 ]
 
 
-class _QueryBox(BaseModel):
-    q: Query
+_KINDS: TypeAdapter[Any] = TypeAdapter(Query)
 
 
 def parse_query(query: Any) -> Any:
-    if isinstance(query, _Query):
-        return query
-    try:
-        return _QueryBox.model_validate({"q": query}).q
-    except Exception as exc:
-        raise LinuxInputError(f"invalid Linux state query {query!r}: {exc}") from exc
+    """A typed query from a typed one or a mapping (``{"kind": "file", "path": …}``)."""
+    return parse(query, _KINDS, LinuxInputError, "Linux")
 
 
 def read(device: SshLinuxDevice, query: Any) -> Any:
@@ -118,15 +99,14 @@ def read(device: SshLinuxDevice, query: Any) -> Any:
     if isinstance(q, DirQuery):
         return device.list_dir(sftp_path(q.path))
     if isinstance(q, CommandQuery):
-        r = device.exec(q.command, timeout=q.timeout)
-        return {"stdout": r.stdout, "stderr": r.stderr, "exit_code": r.exit_code}
+        return command_answer(device.exec(q.command, timeout=q.timeout))
     if isinstance(q, SqliteQuery):
         return sqlite_rows(device, q.path, q.sql, q.params)
     if isinstance(q, MaildirQuery):
         return maildir_messages(device, q.path, q.folder, q.user)
     if isinstance(q, CrontabQuery):
         return crontab(device, q.user)
-    raise LinuxInputError(f"unsupported query {q!r}")  # pragma: no cover
+    raise LinuxInputError(f"unsupported query {q!r}")  # another layer's typed query
 
 
 def sftp_path(path: str) -> str:

@@ -39,3 +39,12 @@ def test_a_malformed_android_query_is_an_input_error(query, says):
 def test_a_malformed_linux_query_is_an_input_error():
     with pytest.raises(LinuxInputError, match="path"):
         linux.parse_query({"kind": "file"})
+
+
+def test_the_shared_kinds_are_one_type_that_either_layer_takes_typed():
+    for name in ("FileQuery", "HashQuery", "TreeHashQuery", "CommandQuery"):
+        assert getattr(android, name) is getattr(linux, name), name
+    q = linux.CommandQuery(command="true")
+    assert android.parse_query(q) is q
+    with pytest.raises(AndroidInputError, match="unknown state query"):
+        android.read_state(None, linux.DirQuery(path="/"))  # another layer's own kind
