@@ -35,6 +35,7 @@ from emulator.seeding import (
     Sms,
 )
 from tasks import events as ev
+from tasks.compile_edits import EDIT_HANDLERS
 from tasks.compile_formats import Todo, photo_jpeg, todo_markdown
 
 NOTES_DIR = "/sdcard/Documents/Notes"
@@ -131,22 +132,6 @@ def _calendar(c: ev.CalendarCreated, tz: ZoneInfo) -> CalendarEvent:
     )
 
 
-def _contact_added(f: AndroidFold, e: ev.ContactAdded) -> None:
-    f.contacts[e.contact_id] = e
-
-
-def _contact_edited(f: AndroidFold, e: ev.ContactEdited) -> None:
-    known = f.contacts.get(e.contact_id)
-    if known is None:
-        raise ValueError(f"event {e.id}: contact.edited of unknown contact {e.contact_id!r}")
-    changes = {
-        k: getattr(e, k)
-        for k in ("name", "phones", "emails", "org", "note")
-        if getattr(e, k) is not None
-    }
-    f.contacts[e.contact_id] = known.model_copy(update=changes)
-
-
 def _sms(f: AndroidFold, e: ev.SmsReceived | ev.SmsSent) -> None:
     received = isinstance(e, ev.SmsReceived)
     read = e.read if isinstance(e, ev.SmsReceived) else True
@@ -157,22 +142,6 @@ def _call(f: AndroidFold, e: ev.CallIncoming | ev.CallOutgoing | ev.CallMissed) 
     kind = e.kind.split(".", 1)[1]
     duration = 0 if isinstance(e, ev.CallMissed) else e.duration_s
     f.plan.calls.append(Call(e.number, _ms(e), duration, kind))  # type: ignore[arg-type]
-
-
-def _calendar_created(f: AndroidFold, e: ev.CalendarCreated) -> None:
-    f.events[e.event_id] = e
-
-
-def _calendar_moved(f: AndroidFold, e: ev.CalendarMoved) -> None:
-    known = f.events.get(e.event_id)
-    if known is None:
-        raise ValueError(f"event {e.id}: calendar.moved of unknown event {e.event_id!r}")
-    f.events[e.event_id] = known.model_copy(update={"start": e.start, "end": e.end})
-
-
-def _calendar_cancelled(f: AndroidFold, e: ev.CalendarCancelled) -> None:
-    if f.events.pop(e.event_id, None) is None:
-        raise ValueError(f"event {e.id}: calendar.cancelled of unknown event {e.event_id!r}")
 
 
 def _alarm(f: AndroidFold, e: ev.AlarmSet) -> None:
@@ -240,16 +209,12 @@ def _price(f: AndroidFold, e: ev.PriceAlert) -> None:
 
 
 _HANDLERS = {
-    ev.ContactAdded: _contact_added,
-    ev.ContactEdited: _contact_edited,
+    **EDIT_HANDLERS,
     ev.SmsReceived: _sms,
     ev.SmsSent: _sms,
     ev.CallIncoming: _call,
     ev.CallOutgoing: _call,
     ev.CallMissed: _call,
-    ev.CalendarCreated: _calendar_created,
-    ev.CalendarMoved: _calendar_moved,
-    ev.CalendarCancelled: _calendar_cancelled,
     ev.AlarmSet: _alarm,
     ev.NoteWritten: _note,
     ev.NoteEdited: _note,

@@ -52,6 +52,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tasks import events as ev
+from tasks.compile_edits import EDIT_HANDLERS
 from tasks.compile_linux import one_line
 
 # Which service holds which event kinds.
@@ -397,38 +398,6 @@ def _needs_base64(body: str) -> bool:
     return "\r" in body
 
 
-def _calendar_created(f: ServiceFold, e: ev.CalendarCreated) -> None:
-    f.events[e.event_id] = e
-
-
-def _calendar_moved(f: ServiceFold, e: ev.CalendarMoved) -> None:
-    known = f.events.get(e.event_id)
-    if known is None:
-        raise ValueError(f"event {e.id}: calendar.moved of unknown event {e.event_id!r}")
-    f.events[e.event_id] = known.model_copy(update={"start": e.start, "end": e.end})
-
-
-def _calendar_cancelled(f: ServiceFold, e: ev.CalendarCancelled) -> None:
-    if f.events.pop(e.event_id, None) is None:
-        raise ValueError(f"event {e.id}: calendar.cancelled of unknown event {e.event_id!r}")
-
-
-def _contact_added(f: ServiceFold, e: ev.ContactAdded) -> None:
-    f.contacts[e.contact_id] = e
-
-
-def _contact_edited(f: ServiceFold, e: ev.ContactEdited) -> None:
-    known = f.contacts.get(e.contact_id)
-    if known is None:
-        raise ValueError(f"event {e.id}: contact.edited of unknown contact {e.contact_id!r}")
-    changes = {
-        k: getattr(e, k)
-        for k in ("name", "phones", "emails", "org", "note")
-        if getattr(e, k) is not None
-    }
-    f.contacts[e.contact_id] = known.model_copy(update=changes)
-
-
 def _minor(value: Decimal) -> int:
     return int((Decimal(value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -738,6 +707,7 @@ def _chat(f: ServiceFold, e: ev.ChatMessage) -> None:
 
 
 _HANDLERS = {
+    **EDIT_HANDLERS,
     ev.BankTransaction: _bank,
     ev.BankStandingOrder: _standing,
     ev.PriceAlert: _price,
@@ -746,9 +716,4 @@ _HANDLERS = {
     ev.ChatMessage: _chat,
     ev.MailReceived: _mail,
     ev.MailSent: _mail,
-    ev.CalendarCreated: _calendar_created,
-    ev.CalendarMoved: _calendar_moved,
-    ev.CalendarCancelled: _calendar_cancelled,
-    ev.ContactAdded: _contact_added,
-    ev.ContactEdited: _contact_edited,
 }
