@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 from rig.services.audit import read_audit
 from rig.services.base import Account, ServiceDown
 from rig.services.dav_server import COLLECTIONS
+from rig.services.read_back import check_read_back
 
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav", "R": "urn:ietf:params:xml:ns:carddav"}
 
@@ -160,16 +161,7 @@ class DavService:
             self.import_collection(plan.text)
         got = {r["uid"]: r for r in self._read_back()}
         for uid, want in expected.items():
-            have = got.get(uid)
-            if have is None:
-                raise ServiceDown(self.name, f"seed did not read back: {uid!r} is missing")
-            for key, value in want.items():
-                if have.get(key) != value:
-                    raise ServiceDown(
-                        self.name,
-                        f"seed did not read back: {uid!r} {key} is {have.get(key)!r}, "
-                        f"not {value!r}",
-                    )
+            check_read_back(self.name, repr(uid), want, got.get(uid))
         digest = hashlib.sha256(plan.text.encode("utf-8")).hexdigest()
         return {
             "digest": digest,

@@ -18,6 +18,7 @@ from typing import Any
 
 from rig.services.audit import read_audit
 from rig.services.base import Account, ServiceDown, json_round_trip, role_port
+from rig.services.read_back import check_read_back
 
 # table -> the columns that name a row (the SQLite primary key)
 KEYS: dict[str, tuple[str, ...]] = {"cart": ("user", "product_id")}
@@ -126,16 +127,7 @@ class WebService:
             have = {row_key(table, r): r for r in state.get(table, [])}
             for want in rows:
                 key = row_key(table, want)
-                got = have.get(key)
-                if got is None:
-                    raise ServiceDown(self.name, f"seed did not read back: {table} {key!r}")
-                for col, value in want.items():
-                    if got.get(col) != value:
-                        raise ServiceDown(
-                            self.name,
-                            f"seed did not read back: {table} {key!r} {col} is "
-                            f"{got.get(col)!r}, not {value!r}",
-                        )
+                check_read_back(self.name, f"{table} {key!r}", want, have.get(key))
         text = json.dumps(tables, sort_keys=True, ensure_ascii=False)
         return {
             "digest": hashlib.sha256(text.encode("utf-8")).hexdigest(),
