@@ -39,6 +39,7 @@ from emulator.smartsocket import (
     SyncError,
     http_exchange,
     recv_all,
+    recv_until,
 )
 
 _T = TypeVar("_T")
@@ -107,6 +108,13 @@ def _adb_errors(serial: str) -> Iterator[None]:
         raise DeviceLost(
             f"{serial}: adb failed: {exc or type(exc).__name__}", serial=serial
         ) from exc
+
+
+def _keep(into: bytearray, data: bytes, cap: int) -> bool:
+    """Append what fits under ``cap`` bytes (output past it is dropped); True when some was."""
+    room = cap - len(into)
+    into += data[: max(room, 0)]
+    return len(data) > room
 
 
 def input_text_commands(text: str) -> list[str]:
@@ -358,14 +366,7 @@ class AdbAndroidDevice:
         try:
             sock.sendall(b"\x04\x00\x00\x00\x00")  # close stdin: nothing to feed
             buf = b""
-            while code is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                sock.settimeout(remaining)
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
+            for chunk in recv_until(sock, deadline):
                 buf += chunk
                 while len(buf) >= 5:
                     size = int.from_bytes(buf[1:5], "little")
@@ -373,13 +374,11 @@ class AdbAndroidDevice:
                         break
                     kind, data, buf = buf[0], buf[5 : 5 + size], buf[5 + size :]
                     if kind in (1, 2):
-                        target = out if kind == 1 else err
-                        room = cap - len(target)
-                        if len(data) > room:
-                            truncated = True
-                        target += data[: max(room, 0)]
+                        truncated |= _keep(out if kind == 1 else err, data, cap)
                     elif kind == 3 and data:
                         code = data[0]
+                if code is not None:
+                    break
         except TimeoutError:
             return self._result(out, err, 124, truncated, True, limit, cap)
         finally:
@@ -396,19 +395,9 @@ class AdbAndroidDevice:
         tail = b""
         truncated = False
         try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                sock.settimeout(remaining)
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
+            for chunk in recv_until(sock, deadline):
                 tail = (tail + chunk)[-64:]
-                room = cap + 64 - len(data)
-                if len(chunk) > room:
-                    truncated = True
-                data += chunk[: max(room, 0)]
+                truncated |= _keep(data, chunk, cap + 64)
         except TimeoutError:
             return self._result(data, b"", 124, truncated, True, limit, cap)
         finally:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -69,6 +70,19 @@ def recv_all(sock: socket.socket) -> bytes:
     while chunk := sock.recv(1 << 20):
         data += chunk
     return bytes(data)
+
+
+def recv_until(sock: socket.socket, deadline: float) -> Iterator[bytes]:
+    """Chunks until the peer closes; TimeoutError past ``deadline``: no read outlives a limit."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        sock.settimeout(remaining)
+        chunk = sock.recv(65536)
+        if not chunk:
+            return
+        yield chunk
 
 
 def _status(sock: socket.socket, request: str) -> None:

@@ -41,6 +41,28 @@ def test_shell_timeout_and_output_cap(phone: AdbAndroidDevice, tmp_path: Path) -
     assert res.stderr.startswith("done\n")
 
 
+class _ShellV1(AdbAndroidDevice):
+    """A device whose adb lacks ``shell_v2``: the rig falls back to ``shell:`` and a marker."""
+
+    def features(self) -> set[str]:
+        return super().features() - {"shell_v2"}
+
+
+def test_shell_v1_fallback_status_timeout_and_output_cap(phone: AdbAndroidDevice) -> None:
+    v1 = _ShellV1(phone.server, phone.serial)
+    res = v1.shell("echo out; false")  # not ``exit``: it would end the shell before the marker
+    assert (res.stdout, res.exit_code, res.truncated, res.timed_out) == ("out\n", 1, False, False)
+    res = v1.shell("sleep 5", timeout=0.5)
+    assert res.timed_out and res.exit_code == 124
+    big = bytes(range(32, 127)) * 2000  # 190 kB of text
+    phone.push(big, "/data/local/tmp/big-v1.txt")
+    res = _ShellV1(phone.server, phone.serial, output_cap=4096).shell(
+        "cat /data/local/tmp/big-v1.txt"
+    )
+    assert res.truncated and res.exit_code == 0
+    assert res.stdout.encode() == big[:4096]
+
+
 def test_push_pull_bytes(phone: AdbAndroidDevice, tmp_path: Path) -> None:
     data = "héllo 世界 🎉 $`'\"\n".encode() + bytes(range(256))
     src = tmp_path / "in.bin"
