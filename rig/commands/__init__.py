@@ -1,1 +1,4 @@
-"""One module per CLI group; each owns its options and calls into the library."""
+"""One module per CLI group; each owns its options and calls into the library.
+
+``task_folder`` is not a group: the task argument and default episode folder they share.
+"""

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
+from rig.commands import task_folder
 from rig.episode import backend_overrides
 from rig.errors import RigError
-from tasks.loader import ProblemsFound
 
 app = typer.Typer(no_args_is_help=True)
 EXIT_INFRA = 3
@@ -40,15 +40,11 @@ def serve(
     goes to OUT. Exits 0 when the episode ran, 3 on an infrastructure error.
     """
     from rig.mcp_server import serve as serve_mcp
-    from tasks.folder import load_task
 
     config = backend_overrides(ctx.obj["config"], android, linux)
     if token is not None and len(token) < 16:
         raise RigError("--token must be at least 16 characters (or leave it out for a random one)")
-    try:
-        loaded = load_task(task_dir)
-    except ProblemsFound as exc:
-        raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
+    loaded = task_folder.load(task_dir)
     if out is None:
         out = Path("runs") / f"mcp-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
     result = serve_mcp(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -11,10 +10,10 @@ from rich.console import Console
 from rich.text import Text
 
 from rig.agents import make_agent
+from rig.commands import task_folder
 from rig.episode import EpisodeResult, backend_overrides, run_episode
 from rig.errors import RigError
 from rig.progress import Reporter, forward_device_logs, log_to_file
-from tasks.loader import ProblemsFound
 
 EXIT_INFRA = 3
 LOG_NAME = "rig.log"  # the run's whole log, beside its record
@@ -41,16 +40,10 @@ def run(
     Exits 0 when the episode ran (pass or fail), 3 on an infrastructure error,
     2 on bad input.
     """
-    from tasks.folder import load_task
-
     config = backend_overrides(ctx.obj["config"], android, linux)
-    try:
-        loaded = load_task(task_dir)
-    except ProblemsFound as exc:
-        raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
+    loaded = task_folder.load(task_dir)
     if out is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = Path(config.paths.out) / f"{loaded.task.id}-{stamp}"
+        out = task_folder.default_out(config, loaded.task.id)
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise RigError(f"{out} already holds files; pass --overwrite to replace them")

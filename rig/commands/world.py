@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from rig.commands import task_folder
 from rig.errors import RigError
-from tasks.loader import ProblemsFound
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -67,16 +66,11 @@ def up(
 ) -> None:
     """Bring TASK_DIR's world up and seeded, print its endpoints as JSON, wait for a signal."""
     from rig.episode import Episode, backend_overrides
-    from tasks.folder import load_task
 
     config = backend_overrides(ctx.obj["config"], android, linux)
-    try:
-        loaded = load_task(task_dir)
-    except ProblemsFound as exc:
-        raise RigError(f"{task_dir} is not a valid task:\n{exc}") from None
+    loaded = task_folder.load(task_dir)
     if out is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out = Path(config.paths.out) / f"{loaded.task.id}-world-{stamp}"
+        out = task_folder.default_out(config, loaded.task.id, "world")
     if out.exists() and any(out.iterdir()):
         raise RigError(f"{out} already holds files; choose another --out")
     console = Console(stderr=True, soft_wrap=True)
