@@ -133,6 +133,36 @@ def _launch(
     return vm
 
 
+def _login(vm: QemuProcess, image: Image, user: str | None, timeout: float) -> SshSession:
+    """An SSH session on ``vm``'s forwarded port, waited for as long as the VM lives."""
+    return SshSession.wait_ready(
+        "127.0.0.1",
+        vm.ssh_port,
+        user or image.user,
+        image.ssh_key,
+        timeout=timeout,
+        alive=vm.alive,
+        on_lost=vm.exit_description,
+    )
+
+
+def _migrate_into(
+    vm: QemuProcess, state: Path, timeout: float, poll: float
+) -> dict[str, Any] | None:
+    """Stream the stopped ``vm``'s state into the file ``state``: None when it completed, else
+    QEMU's last ``query-migrate`` answer (it failed, or took longer than ``timeout``)."""
+    vm.qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(state))}")
+    deadline = time.monotonic() + timeout
+    while True:
+        info = vm.qmp.execute("query-migrate")
+        status = info.get("status")
+        if status == "completed":
+            return None
+        if status in ("failed", "cancelled") or time.monotonic() > deadline:
+            return info
+        time.sleep(poll)
+
+
 def boot_cold(
     image: Image,
     disk: Path,
@@ -163,15 +193,7 @@ def boot_cold(
         memory_shared=memory_file is not None,
     )
     try:
-        session = SshSession.wait_ready(
-            "127.0.0.1",
-            vm.ssh_port,
-            user or image.user,
-            image.ssh_key,
-            timeout=timeout,
-            alive=vm.alive,
-            on_lost=vm.exit_description,
-        )
+        session = _login(vm, image, user, timeout)
     except BootError as exc:
         tail = vm.log_tail()
         vm.kill()
@@ -248,17 +270,9 @@ def _save(
         time.sleep(0.2)  # let sshd's session process exit before the freeze
         vm.qmp.execute("stop")
         vm.ignore_shared_memory()
-        state = work / "state.bin"
-        vm.qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(state))}")
-        deadline = time.monotonic() + 120
-        while True:
-            info = vm.qmp.execute("query-migrate")
-            status = info.get("status")
-            if status == "completed":
-                break
-            if status in ("failed", "cancelled") or time.monotonic() > deadline:
-                raise BootError(f"saving the VM state failed: {info}", log_tail=vm.log_tail())
-            time.sleep(0.05)
+        failed = _migrate_into(vm, work / "state.bin", timeout=120, poll=0.05)
+        if failed is not None:
+            raise BootError(f"saving the VM state failed: {failed}", log_tail=vm.log_tail())
         vm.stop()
     finally:
         vm.kill()
@@ -330,15 +344,7 @@ def _resume(
         status = vm.wait_status({"paused", "postmigrate", "running"}, timeout=load_s, poll=poll)
         if status != "running":
             vm.qmp.execute("cont")
-        session = SshSession.wait_ready(
-            "127.0.0.1",
-            vm.ssh_port,
-            user or image.user,
-            image.ssh_key,
-            timeout=ssh_s,
-            alive=vm.alive,
-            on_lost=vm.exit_description,
-        )
+        session = _login(vm, image, user, ssh_s)
     except VMError:
         vm.kill()
         raise
@@ -465,16 +471,9 @@ def save_running(
     vm.resume()  # a VM a stepped world paused is saved, and runs on after, as any other
     vm.qmp.execute("stop")
     try:
-        vm.qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(state))}")
-        deadline = time.monotonic() + timeout
-        while True:
-            info = vm.qmp.execute("query-migrate")
-            status = info.get("status")
-            if status == "completed":
-                break
-            if status in ("failed", "cancelled") or time.monotonic() > deadline:
-                raise VMError(f"saving the VM failed: {info}")
-            time.sleep(0.02)
+        failed = _migrate_into(vm, state, timeout=timeout, poll=0.02)
+        if failed is not None:
+            raise VMError(f"saving the VM failed: {failed}")
         shutil.copyfile(overlay, dest / WORLD_DISK)
     finally:
         vm.qmp.execute("cont")
