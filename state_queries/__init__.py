@@ -1,13 +1,7 @@
-"""The state queries every device answers alike, defined once so phone and VM speak one vocabulary.
+"""The queries every device answers alike, in one place so phone and VM speak one vocabulary."""
 
-``file`` (bytes; ``FileNotFoundError`` when missing), ``sha256`` (hex),
-``tree_hashes`` (``{path: sha256}`` of the regular files under a folder, ``{}``
-when it does not exist) and ``command`` (``{stdout, stderr, exit_code}``, run
-outside the agent's session). A path starting ``~/`` is in the user's home.
-Each device layer adds its own kinds (subclasses of :class:`Query`) and answers
-them all in its ``readers`` module (``docs/state.md``). This package sits under
-the device packages and imports nothing else of clawrig.
-"""
+# The kinds and their answers: docs/state.md. Each device layer adds its own kinds (subclasses
+# of Query) in its readers module. This package imports nothing else of clawrig.
 
 from __future__ import annotations
 

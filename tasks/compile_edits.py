@@ -1,10 +1,4 @@
-"""Contacts and calendar entries folded to their last version, one rule wherever they are seeded.
-
-A phone's providers and the world's CalDAV/CardDAV servers hold the same things:
-a contact edited twice is seeded once with its last fields, a moved meeting at
-its new time, a cancelled one not at all. :data:`EDIT_HANDLERS` folds those
-events into a fold's ``contacts`` and ``events`` (by id, in stream order).
-"""
+"""Contacts and calendar entries folded to their last version, one rule wherever they are seeded."""
 
 from __future__ import annotations
 
