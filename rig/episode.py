@@ -346,7 +346,8 @@ class Episode:
     def _reset_setup(self, store: Any, key: str, info: dict[str, Any]) -> bool:
         """Reset the world this worker kept from its last trial, if it is ``key``'s: each
         phone loads the checkpoint's snapshot through its console (no new process), the
-        laptops and services start from their saved states, then the same clock, clients
+        services' host serves their saved states in place, the laptops start from theirs,
+        then the same clock, clients
         and digest check as a restore. False (and the reason noted) when there is none or
         it failed; a world that failed is closed, never used."""
         from rig import checkpoint as ckpt
@@ -589,7 +590,7 @@ class Episode:
         # A kept world's phones are up already: even the bank can start beside their reset.
         if task.services and (warm is not None or not needs_devices(task.services)):
             stack = services_for(self.loaded, out, warm, folder, accounts)
-            stack.launch()
+            stack.launch(adopt=warm.service_stack if warm is not None else None)
         try:
             if warm is None:
                 devices = self.out / "devices"
@@ -786,7 +787,9 @@ class Episode:
             for role, kind in task.devices.items():
                 if kind != "android":
                     world.release(role)
-            world.stop_services()
+            stack = world.service_stack
+            if stack is not None and not stack.park():  # its host may serve the next trial's
+                world.stop_services()
         except Exception as exc:
             self.recorder.set(release_error=f"{type(exc).__name__}: {exc}")
             return False

@@ -3,7 +3,8 @@
 A worker process holds at most one: the phones of the last trial whose world came from a
 checkpoint, still running, with the checkpoint's key. The next trial that needs the same
 key takes them and loads the checkpoint's snapshot into each phone through its console
-(``avd snapshot load``) instead of starting new ones; any other key closes them first, so
+(``avd snapshot load``) instead of starting new ones, and its services' host serves the
+checkpoint's services in place; any other key closes them first, so
 a worker never holds two worlds. What is left at the process's end is closed then; what
 a SIGKILL left (the phones' scratch folder) the next run's reaper removes.
 """
@@ -28,9 +29,9 @@ _finalizer_set = False
 
 @dataclass
 class Warm:
-    """A world kept running: its checkpoint ``key``, the :class:`rig.world.World` (phones
-    only: laptops and services are stopped at the trial's end) and the scratch folder its
-    phones live in, outside any trial's record."""
+    """A world kept running: its checkpoint ``key``, the :class:`rig.world.World` (its
+    phones, and its services' host unless it runs chat; laptops are stopped at the trial's
+    end) and the scratch folder its phones live in, outside any trial's record."""
 
     key: str
     world: Any

@@ -4,7 +4,8 @@
 JSON config (mail: Dovecot as a child plus the IMAP relay and SMTP submission;
 calendar and contacts: Radicale; bank, shop, parcels: FastAPI apps under uvicorn),
 prints one JSON line with their ports, and
-serves until SIGTERM/SIGINT or until its controller dies. ``LABEL`` is the
+serves until SIGTERM/SIGINT, until its controller dies or closes its stdin; it can
+also close one world's servers and serve the next world's (:func:`_serve`). ``LABEL`` is the
 owner label :func:`hostproc.labels.labelled_processes` finds, so a reaper can
 kill a host whose controller was SIGKILLed. Dovecot dies with the host
 (PR_SET_PDEATHSIG); the host dies with its controller (PR_SET_PDEATHSIG when
@@ -31,19 +32,101 @@ from typing import Any
 from rig.services.audit import AuditLog, WorldClock
 
 
+class _Failed(Exception):
+    """A service that would not start (``service`` names it)."""
+
+    def __init__(self, service: str | None, exc: BaseException) -> None:
+        super().__init__(f"{type(exc).__name__}: {exc}")
+        self.service = service
+
+
 async def _serve(config: dict[str, Any]) -> int:
+    """Serve ``config``'s world until told to stop. Lines on stdin: ``{"park": true}``
+    closes every server (the world's folders are final; ``{"parked": true}`` answers), and
+    ``{"reset": CONFIG}`` serves that config's world next, in this same process: the
+    servers' imports, most of a start, are not paid again (a suite worker's next trial)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    commands: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(commands.put_nowait, line)
+        loop.call_soon_threadsafe(commands.put_nowait, None)  # the controller closed it
+
+    threading.Thread(target=read_commands, name="commands", daemon=True).start()
+    parent = os.getppid()
+    world: dict[str, Any] | None = config
+    while True:
+        closers: list[Any] = []
+        if world is not None:
+            try:
+                ready = await _start(world, closers)
+            except _Failed as exc:
+                print(json.dumps({"error": str(exc), "service": exc.service}), flush=True)
+                await _close(closers)
+                return 1
+            print(json.dumps({"ready": ready, "pid": os.getpid()}), flush=True)
+        command = await _next_command(commands, stop, parent)
+        await _close(closers)
+        if command is None:
+            return 0
+        world = None
+        if "reset" in command:
+            world = json.loads(Path(command["reset"]).read_text())
+        _log_to(world.get("log") if world else os.devnull)
+        if world is None:
+            print(json.dumps({"parked": True}), flush=True)
+
+
+async def _next_command(
+    commands: asyncio.Queue[str | None], stop: asyncio.Event, parent: int
+) -> dict[str, Any] | None:
+    """The controller's next command, or None to stop: a signal, the controller gone, or
+    its end of stdin closed."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set() and os.getppid() == parent:
+            getting = asyncio.ensure_future(commands.get())
+            done, _ = await asyncio.wait(
+                {getting, stopping}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getting not in done:
+                getting.cancel()
+                continue
+            line = getting.result()
+            return None if line is None else json.loads(line)
+        return None
+    finally:
+        stopping.cancel()
+
+
+def _log_to(path: str | None) -> None:
+    """The host's stderr into the new world's record (Dovecot logs to its own state)."""
+    if path:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+async def _close(closers: list[Any]) -> None:
+    for close in reversed(closers):
+        with contextlib.suppress(Exception):
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+
+async def _start(config: dict[str, Any], closers: list[Any]) -> dict[str, Any]:
+    """Start every service of ``config``; what started is in ``closers``."""
     state = config.get("clock")
     clock = WorldClock(datetime.fromisoformat(config["now"]), Path(state) if state else None)
     runtime = Path(config["runtime"])
     accounts = config["accounts"]
     roles: list[str] = config.get("clients", [])  # device roles: one port each per service
     ready: dict[str, Any] = {}
-    closers: list[Any] = []
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    parent = os.getppid()
     current = None
     warm = None
     if web_services_in(config):
@@ -99,23 +182,9 @@ async def _serve(config: dict[str, Any]) -> int:
                 ready[name] = _start_web(name, state, accounts, clock, audit, spec, closers, roles)
             else:
                 raise RuntimeError(f"unknown service {name!r}")
-        current = None
-        print(json.dumps({"ready": ready, "pid": os.getpid()}), flush=True)
-        while not stop.is_set():
-            if os.getppid() != parent:  # the controller is gone: leave nothing behind
-                break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.5)
-        return 0
     except Exception as exc:
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "service": current}), flush=True)
-        return 1
-    finally:
-        for close in reversed(closers):
-            with contextlib.suppress(Exception):
-                result = close()
-                if asyncio.iscoroutine(result):
-                    await result
+        raise _Failed(current, exc) from exc
+    return ready
 
 
 async def _start_mail(

@@ -85,6 +85,8 @@ class ServiceStack:
         # services resume from them instead of starting empty.
         self.saved = Path(saved) if saved is not None else None
         self._launched = 0.0
+        self._old_runtime: Path | None = None  # an adopted host's, until this world is up
+        self.parked = False  # the host serves no world and waits for the next (park)
 
     def state_dir(self, name: str) -> Path:
         return self.out / name
@@ -108,9 +110,39 @@ class ServiceStack:
         self.launch()
         return self.wait_ready()
 
-    def launch(self) -> None:
+    def park(self, timeout: float = 30.0) -> bool:
+        """Close this world's servers but keep their host, for :meth:`launch` with ``adopt``
+        to serve the next world's in place; their folders are final once this returns.
+        False (and nothing left running) when it cannot: chat (Synapse is a process of its
+        own, started anew anyway) or a host that did not answer."""
+        proc = self.process
+        if "chat" in self.names or proc is None or proc.poll() is not None or not proc.stdin:
+            self.stop()
+            return False
+        for service in self.services.values():
+            with contextlib.suppress(Exception):
+                service.close()
+        self.services.clear()
+        try:
+            proc.stdin.write(json.dumps({"park": True}) + "\n")
+            proc.stdin.flush()
+            self.parked = self._next_line(timeout).get("parked") is True
+        except (OSError, ValueError, ServiceDown):
+            self.parked = False
+        if not self.parked:
+            self.stop()
+        return self.parked
+
+    def launch(self, adopt: ServiceStack | None = None) -> None:
         """Start the services' host and return at once (:meth:`wait_ready` waits for it), so
-        the caller can start the devices meanwhile; on a failure nothing is left running."""
+        the caller can start the devices meanwhile; on a failure nothing is left running.
+
+        With ``adopt`` (the last world's stack, same services, still running) its host is
+        told to serve this world instead: it stops the old servers and starts these from
+        this world's state, without a new process (the imports are most of a start)."""
+        if adopt is not None and not (adopt.parked and adopt.names == self.names):
+            adopt.stop()
+            adopt = None
         if not self.names:
             return
         self.out.mkdir(parents=True, exist_ok=True)
@@ -126,6 +158,7 @@ class ServiceStack:
             "now": self.now.isoformat(),
             "clock": str(self.clock_path),
             "runtime": str(self.runtime),
+            "log": str(self.log),
             "accounts": [a.to_host() for a in self.accounts],
             "clients": self.clients,
             "services": {
@@ -142,6 +175,9 @@ class ServiceStack:
         config_path = self.runtime / "host.json"
         config_path.touch(mode=0o600)
         config_path.write_text(json.dumps(config))
+        if adopt is not None:
+            self._take_over(adopt, config_path)
+            return
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH", "")) if p)
         in_main = threading.current_thread() is threading.main_thread()
@@ -150,7 +186,7 @@ class ServiceStack:
             with open(self.log, "ab") as err:
                 self.process = subprocess.Popen(
                     [*cmd, str(config_path)],
-                    stdin=subprocess.DEVNULL,
+                    stdin=subprocess.PIPE,  # a reset in place (the host stops at EOF)
                     stdout=subprocess.PIPE,
                     stderr=err,
                     text=True,
@@ -162,6 +198,20 @@ class ServiceStack:
             self.stop()
             raise
 
+    def _take_over(self, old: ServiceStack, config_path: Path) -> None:
+        """Become ``old``'s host's controller and send it this world's config. Its runtime
+        folder goes once this world is up: the host still closes the old servers in it."""
+        process, old.process, old.parked = old.process, None, False
+        assert process is not None and process.stdin is not None
+        self.process, self.run_id = process, old.run_id
+        self._old_runtime, old.runtime = old.runtime, None
+        self._launched = time.perf_counter()
+        try:
+            process.stdin.write(json.dumps({"reset": str(config_path)}) + "\n")
+            process.stdin.flush()
+        except OSError:  # the host is gone: wait_ready says so, with its log
+            pass
+
     def wait_ready(self) -> dict[str, Any]:
         """Wait for the launched host's ports and health-check every service; on a failure
         nothing is left running."""
@@ -169,7 +219,7 @@ class ServiceStack:
             return {}
         try:
             t0 = self._launched
-            reply = self._first_line()
+            reply = self._next_line()
             self.ready_s = time.perf_counter() - t0  # host up to its ready line (benchmarks)
             if "error" in reply:
                 name = reply.get("service") or ",".join(self.names)
@@ -182,6 +232,9 @@ class ServiceStack:
         except BaseException:
             self.stop()
             raise
+        if self._old_runtime is not None:
+            shutil.rmtree(self._old_runtime, ignore_errors=True)
+            self._old_runtime = None
         return self.services
 
     def save_state(self, dest: Path) -> None:
@@ -219,18 +272,20 @@ class ServiceStack:
             counts[name] = len(read_audit(live))
         return counts
 
-    def _first_line(self) -> dict[str, Any]:
+    def _next_line(self, timeout: float | None = None) -> dict[str, Any]:
+        """The host's next line on stdout (a ready line, an error, parked), as JSON."""
         assert self.process is not None and self.process.stdout is not None
+        timeout = self.timeout if timeout is None else timeout
         lines: list[str] = []
         reader = threading.Thread(
             target=lambda: lines.append(self.process.stdout.readline()),  # type: ignore[union-attr]
             daemon=True,
         )
         reader.start()
-        reader.join(self.timeout)
+        reader.join(timeout)
         if not lines or not lines[0].strip():
             code = self.process.poll()
-            why = f"exited with {code}" if code is not None else f"no answer in {self.timeout}s"
+            why = f"exited with {code}" if code is not None else f"no answer in {timeout}s"
             names = ",".join(self.names)
             raise ServiceDown(names, f"service host {why}", _tail(self.log))
         try:
@@ -274,8 +329,10 @@ class ServiceStack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        if proc is not None and proc.stdout is not None:
-            proc.stdout.close()
+        for pipe in (proc.stdin, proc.stdout) if proc is not None else ():
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         dovecot = (self.ports.get("mail") or {}).get("dovecot_pid")
         if dovecot:
             _wait_gone(dovecot)
@@ -283,9 +340,10 @@ class ServiceStack:
             with contextlib.suppress(Exception):
                 service.close()
         self.services.clear()
-        if self.runtime is not None:
-            shutil.rmtree(self.runtime, ignore_errors=True)
-            self.runtime = None
+        for runtime in (self.runtime, self._old_runtime):
+            if runtime is not None:
+                shutil.rmtree(runtime, ignore_errors=True)
+        self.runtime = self._old_runtime = None
 
     def __enter__(self) -> ServiceStack:
         self.start()

@@ -78,6 +78,9 @@ def test_a_world_reset_in_place_reads_like_a_fresh_one_and_leaks_nothing(world, 
     assert warm.held_key() == r1.setup["key"]  # the phones were kept, not stopped
     kept = warm._held.world  # the very phone objects, to prove the reuse
     serials = {role: dev.serial for role, dev in kept.devices.items()}
+    host = kept.service_stack  # the services' host, parked: it serves no world meanwhile
+    assert (host is not None and host.parked) == (task == SERVICES_TASK)
+    host_pid = host.process.pid if host is not None else None
     record_before = tree_hash(first)
     second, r2 = trial(folder, config, task, "t2")
     fresh, rf = trial(folder, config, task, "fresh", reuse=False)
@@ -90,6 +93,9 @@ def test_a_world_reset_in_place_reads_like_a_fresh_one_and_leaks_nothing(world, 
     # The same phone processes: reset through the console, not started again.
     assert warm._held.world is kept
     assert {role: dev.serial for role, dev in kept.devices.items()} == serials
+    if host_pid is not None:  # the same host served trial 2's services, from the save
+        assert kept.service_stack is not host and kept.service_stack.process.pid == host_pid
+        assert (second / "services" / "host.log").is_file()
     # Every reader's output, before the agent and after the same agent, equals a fresh
     # world's, though trial 1's agent changed this very phone.
     for name in ("baseline", "final"):

@@ -230,3 +230,64 @@ def test_a_relative_episode_folder_still_brings_mail_up(out_dir, monkeypatch):
         with stack["mail"].imap() as imap:
             assert imap.noop()[0] == "OK"
     assert (out_dir / "mail" / "dovecot.log").exists()
+
+
+def _send(mail, subject: str) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "x@y.example", mail.endpoint()["address"], subject
+    msg.set_content(subject)
+    with mail.smtp() as conn:
+        conn.send_message(msg)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_parked_host_serves_the_next_world_from_a_save_in_place(out_dir):
+    """A suite worker's next trial: the same host process serves the saved state in the
+    new world's folder; the last world's folder is final from the park on."""
+    names = ["mail", "calendar"]
+    first = ServiceStack(names, out_dir / "t1", NOW, accounts())
+    first.start()
+    _send(first["mail"], "seeded")
+    first.save_state(out_dir / "saved")
+    _send(first["mail"], "the agent's")  # what trial 1 did after the save
+    host, old_dovecot = first.process.pid, first.ports["mail"]["dovecot_pid"]
+    old_ports = {first["mail"].imap_port, first["calendar"].port}
+    old_runtime = first.runtime
+    assert first.park() and first.parked and _alive(host)
+    assert _gone([old_dovecot])  # the last world's servers are closed
+    record = _tree(out_dir / "t1")
+    second = ServiceStack(names, out_dir / "t2", NOW, accounts(), saved=out_dir / "saved")
+    try:
+        second.launch(adopt=first)
+        second.wait_ready()
+        assert second.process.pid == host and first.process is None
+        assert not old_runtime.exists()
+        assert [m.subject for m in second["mail"].messages(("INBOX",))] == ["seeded"]
+        assert second["calendar"].events() == []
+        assert old_ports.isdisjoint({second["mail"].imap_port, second["calendar"].port})
+        assert (out_dir / "t2" / "host.log").is_file()
+        assert _tree(out_dir / "t1") == record  # nothing written into trial 1's record
+        first.stop()  # the old controller lets go of nothing it no longer holds
+        assert _alive(host)
+    finally:
+        second.stop()
+    assert _gone([host])
+
+
+def test_a_host_that_will_not_park_is_stopped(out_dir):
+    stack = ServiceStack(["mail"], out_dir, NOW, accounts())
+    stack.start()
+    host = stack.process.pid
+    stack.process.stdin.close()  # its controller closed the way in: the host ends itself
+    assert _gone([host])
+    assert not stack.park() and stack.runtime is None
+    fresh = ServiceStack(["mail"], out_dir / "next", NOW, accounts())
+    try:
+        fresh.launch(adopt=stack)  # nothing to adopt: a host of its own
+        fresh.wait_ready()
+        assert fresh.process.pid != host and fresh["mail"].messages(("INBOX",)) == []
+    finally:
+        fresh.stop()
