@@ -84,7 +84,7 @@ def unsupported(task: Any, config: Any) -> str | None:
 def plans_hash(loaded: Any, events: list[Any]) -> str:
     """sha256 of the compiled seed plans: exactly what seeding would write, so a persona
     or compiler change that leaves the task folder alone still gives another key."""
-    from rig.episode import _jsonable
+    from rig.world_setup import _jsonable
     from tasks.compile import compile_plans
 
     plans = compile_plans(loaded, events)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hostproc.ports import free_port
-from rig import episode as episode_module
+from rig import world_setup
 from rig.config import parse_config
 from rig.episode import Episode
 from rig.services.stack import ServiceStack
@@ -32,7 +32,7 @@ def adb_port(monkeypatch):
 def _order_of_setup(task: Path, tmp_path: Path, monkeypatch) -> list[str]:
     """What happened in which order while ``task``'s world was set up fresh."""
     seen: list[str] = []
-    allocate, launch, ready = episode_module.allocate, ServiceStack.launch, ServiceStack.wait_ready
+    allocate, launch, ready = world_setup.allocate, ServiceStack.launch, ServiceStack.wait_ready
 
     def allocating(*args, **kwargs):
         seen.append("devices start")
@@ -50,7 +50,7 @@ def _order_of_setup(task: Path, tmp_path: Path, monkeypatch) -> list[str]:
         seen.append("services ready")
         return out
 
-    monkeypatch.setattr(episode_module, "allocate", allocating)
+    monkeypatch.setattr(world_setup, "allocate", allocating)
     monkeypatch.setattr(ServiceStack, "launch", launching)
     monkeypatch.setattr(ServiceStack, "wait_ready", waiting)
     config = parse_config({})
