@@ -40,8 +40,8 @@ def _order_of_setup(task: Path, tmp_path: Path, monkeypatch) -> list[str]:
         seen.append("devices up")
         return world
 
-    def launching(self):
-        launch(self)
+    def launching(self, **kwargs):
+        launch(self, **kwargs)
         alive = self.process is not None and self.process.poll() is None
         seen.append("services launched" if alive else "services not running")
 
