@@ -323,7 +323,7 @@ class LinuxVM(SshLinuxDevice):
             vm.hold_on_guest_shutdown()
             session.guest_ended = vm.guest_shut_down
 
-    # A stepped world pauses the VM between agent actions (rig/world_clock.py).
+    # A stepped world pauses the VM between agent actions (rig/clock_pause.py).
     can_pause = True
 
     @property
