@@ -1,9 +1,9 @@
 """A task's whole generated stream seeded into a virtual phone and a VM: time and round trips.
 
 One run: generate the stream, compile it into one plan per device, freeze the
-clocks, then seed (and verify) phone and laptop one after the other, as
-``rig.episode`` does (``--concurrent`` seeds both at once: on a 2-core machine
-the virtual phone and TCG then compete for the cores, and it is slower).
+clocks, then seed (and verify) phone and laptop one after the other
+(``--concurrent`` seeds both at once, as an episode's setup does: on a 2-core
+machine the virtual phone and TCG then compete for the cores).
 Round trips are counted where they happen: adb requests through
 ``AdbAndroidDevice`` (its ``round_trips`` counter); SSH commands and programs
 sent to the guest's root python helper (``SshSession.exec`` and

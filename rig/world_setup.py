@@ -173,9 +173,8 @@ class WorldSetup:
         """Reset the world this worker kept from its last trial, if it is ``key``'s: each
         phone loads the checkpoint's snapshot through its console (no new process), the
         services' host serves their saved states in place, the laptops start from theirs,
-        then the same clock, clients
-        and digest check as a restore. False (and the reason noted) when there is none or
-        it failed; a world that failed is closed, never used."""
+        then the same clock, clients and digest check as a restore. False (and the reason
+        noted) when there is none or it failed; a world that failed is closed, never used."""
         from rig import checkpoint as ckpt
 
         warm = warm_worlds.take(key)

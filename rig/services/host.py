@@ -3,11 +3,11 @@
 ``python -m rig.services.host LABEL CONFIG`` starts the services named in the
 JSON config (mail: Dovecot as a child plus the IMAP relay and SMTP submission;
 calendar and contacts: Radicale; bank, shop, parcels: FastAPI apps under uvicorn),
-prints one JSON line with their ports, and
-serves until SIGTERM/SIGINT, until its controller dies or closes its stdin; it can
-also close one world's servers and serve the next world's (:func:`_serve`). ``LABEL`` is the
-owner label :func:`hostproc.labels.labelled_processes` finds, so a reaper can
-kill a host whose controller was SIGKILLed. Dovecot dies with the host
+prints one JSON line with their ports, and serves until SIGTERM/SIGINT, until its
+controller dies or closes its stdin; it can also close one world's servers and serve
+the next world's (:func:`_serve`). ``LABEL`` is the owner label
+:func:`hostproc.labels.labelled_processes` finds, so a reaper can kill a host whose
+controller was SIGKILLed. Dovecot dies with the host
 (PR_SET_PDEATHSIG); the host dies with its controller (PR_SET_PDEATHSIG when
 started from the controller's main thread, and a parent watch otherwise).
 
