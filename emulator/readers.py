@@ -1,8 +1,8 @@
 """Android state for scoring and seed verification: providers, files, app databases, settings.
 
-``read_state(device, query)`` answers one query; a query is a dataclass below or
-a mapping naming its ``kind``. The kinds every device answers alike (the Linux
-readers too, see ``rig.world.Device.read_state``): ``file`` (bytes;
+``read_state(device, query)`` answers one query; a query is a model below (or of
+:mod:`state_queries`) or a mapping naming its ``kind``. The kinds every device
+answers alike (the Linux readers too, see ``rig.world.Device.read_state``): ``file`` (bytes;
 ``FileNotFoundError`` when missing), ``sha256``, ``tree_hashes`` (``{path:
 sha256}`` of the regular files under a folder) and ``command`` (``{stdout,
 stderr, exit_code}``, outside the agent's session). A path starting ``~/`` is in
