@@ -109,9 +109,14 @@ class GuestPython:
 
     def _recv(self, chan, n: int, deadline: float) -> bytes:
         buf = b""
+        polled = [time.monotonic()]
         while len(buf) < n:
             if time.monotonic() > deadline:
                 raise self.session.lost("a guest helper program (no answer before its deadline)")
+            # A guest that shut itself down (held paused) never answers: say so at once,
+            # as a command's wait does, instead of at the program's deadline.
+            if self.session.ended_itself(polled):
+                raise self.session.lost("a guest helper program")
             if chan.recv_ready():
                 buf += chan.recv(n - len(buf))
                 continue

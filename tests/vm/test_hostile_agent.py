@@ -343,7 +343,11 @@ def test_a_guest_that_shuts_itself_down_is_the_agents_failure(tmp_path, command,
             obs = step(task_env, **action)
             assert not obs.ok and "shut itself down" in obs.error, obs
     finally:
+        closing = time.monotonic()
         result = task_env.close()
+    # Scoring reads a guest held paused: every read (the root helper's too) says at once
+    # that it shut itself down, none waits for its deadline (120 s for a helper program).
+    assert time.monotonic() - closing < 60
     assert result is not None and result.infra_error is None and result.error is None
     assert not result.passed  # its answer file cannot be read any more: the agent's failure
     assert "shut itself down" in result.checks[0]["detail"]
