@@ -137,9 +137,9 @@ class ServiceStack:
         """Start the services' host and return at once (:meth:`wait_ready` waits for it), so
         the caller can start the devices meanwhile; on a failure nothing is left running.
 
-        With ``adopt`` (the last world's stack, same services, still running) its host is
-        told to serve this world instead: it stops the old servers and starts these from
-        this world's state, without a new process (the imports are most of a start)."""
+        With ``adopt`` (the last world's stack with the same services, parked by
+        :meth:`park`) its host is told to serve this world: these services from this
+        world's state, without a new process (the imports are most of a start)."""
         if adopt is not None and not (adopt.parked and adopt.names == self.names):
             adopt.stop()
             adopt = None
@@ -200,7 +200,7 @@ class ServiceStack:
 
     def _take_over(self, old: ServiceStack, config_path: Path) -> None:
         """Become ``old``'s host's controller and send it this world's config. Its runtime
-        folder goes once this world is up: the host still closes the old servers in it."""
+        folder goes once this world is up (a failed reset leaves it to :meth:`stop`)."""
         process, old.process, old.parked = old.process, None, False
         assert process is not None and process.stdin is not None
         self.process, self.run_id = process, old.run_id
