@@ -85,7 +85,6 @@ class ServiceStack:
         # services resume from them instead of starting empty.
         self.saved = Path(saved) if saved is not None else None
         self._launched = 0.0
-        self._old_runtime: Path | None = None  # an adopted host's, until this world is up
         self.parked = False  # the host serves no world and waits for the next (park)
 
     def state_dir(self, name: str) -> Path:
@@ -119,10 +118,7 @@ class ServiceStack:
         if "chat" in self.names or proc is None or proc.poll() is not None or not proc.stdin:
             self.stop()
             return False
-        for service in self.services.values():
-            with contextlib.suppress(Exception):
-                service.close()
-        self.services.clear()
+        self._close_clients()
         try:
             proc.stdin.write(json.dumps({"park": True}) + "\n")
             proc.stdin.flush()
@@ -131,6 +127,7 @@ class ServiceStack:
             self.parked = False
         if not self.parked:
             self.stop()
+        self._drop_runtime()  # the closed servers' sockets and credentials: none in use now
         return self.parked
 
     def launch(self, adopt: ServiceStack | None = None) -> None:
@@ -199,12 +196,10 @@ class ServiceStack:
             raise
 
     def _take_over(self, old: ServiceStack, config_path: Path) -> None:
-        """Become ``old``'s host's controller and send it this world's config. Its runtime
-        folder goes once this world is up (a failed reset leaves it to :meth:`stop`)."""
+        """Become ``old``'s (parked) host's controller and send it this world's config."""
         process, old.process, old.parked = old.process, None, False
         assert process is not None and process.stdin is not None
         self.process, self.run_id = process, old.run_id
-        self._old_runtime, old.runtime = old.runtime, None
         self._launched = time.perf_counter()
         try:
             process.stdin.write(json.dumps({"reset": str(config_path)}) + "\n")
@@ -232,9 +227,6 @@ class ServiceStack:
         except BaseException:
             self.stop()
             raise
-        if self._old_runtime is not None:
-            shutil.rmtree(self._old_runtime, ignore_errors=True)
-            self._old_runtime = None
         return self.services
 
     def save_state(self, dest: Path) -> None:
@@ -336,14 +328,19 @@ class ServiceStack:
         dovecot = (self.ports.get("mail") or {}).get("dovecot_pid")
         if dovecot:
             _wait_gone(dovecot)
+        self._close_clients()
+        self._drop_runtime()
+
+    def _close_clients(self) -> None:
         for service in self.services.values():
             with contextlib.suppress(Exception):
                 service.close()
         self.services.clear()
-        for runtime in (self.runtime, self._old_runtime):
-            if runtime is not None:
-                shutil.rmtree(runtime, ignore_errors=True)
-        self.runtime = self._old_runtime = None
+
+    def _drop_runtime(self) -> None:
+        if self.runtime is not None:
+            shutil.rmtree(self.runtime, ignore_errors=True)
+            self.runtime = None
 
     def __enter__(self) -> ServiceStack:
         self.start()
