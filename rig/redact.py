@@ -93,6 +93,10 @@ class Redactor:
     def text(self, value: str) -> str:
         if not self._may_hold().search(value):
             return value
+        return self._mask_each(value)
+
+    def _mask_each(self, value: str) -> str:
+        """Every secret, every base64 form, every token shape replaced in turn."""
         for secret in sorted(self._secrets, key=len, reverse=True):
             value = value.replace(secret, MASK)
         for form in sorted(self._encoded, key=len, reverse=True):
