@@ -390,7 +390,10 @@ class AdbAndroidDevice:
     def _shell_v1(self, command: str, limit: float, cap: int) -> ShellResult:
         marker = b"X4EXIT:"
         deadline = time.monotonic() + limit
-        sock = self._open(f"shell:{command} ; echo X4EXIT:$?", timeout=limit)
+        # The command runs in a shell of its own, so its ``exit N``, a syntax error or a
+        # trailing ``#`` comment cannot take the marker with it: they are the command's status.
+        wrapped = f"sh -c {shlex.quote(command)} ; echo X4EXIT:$?"
+        sock = self._open(f"shell:{wrapped}", timeout=limit)
         data = bytearray()
         tail = b""
         truncated = False

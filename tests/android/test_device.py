@@ -50,8 +50,13 @@ class _ShellV1(AdbAndroidDevice):
 
 def test_shell_v1_fallback_status_timeout_and_output_cap(phone: AdbAndroidDevice) -> None:
     v1 = _ShellV1(phone.server, phone.serial)
-    res = v1.shell("echo out; false")  # not ``exit``: it would end the shell before the marker
+    res = v1.shell("echo out; false")
     assert (res.stdout, res.exit_code, res.truncated, res.timed_out) == ("out\n", 1, False, False)
+    # What an agent types is its own status, never a lost device: an exit, a comment, bad syntax.
+    assert v1.shell("echo bye; exit 3").exit_code == 3
+    res = v1.shell("echo 'a  b' # a comment")
+    assert (res.stdout, res.exit_code) == ("a  b\n", 0)
+    assert v1.shell("echo (").exit_code not in (0, None)
     res = v1.shell("sleep 5", timeout=0.5)
     assert res.timed_out and res.exit_code == 124
     big = bytes(range(32, 127)) * 2000  # 190 kB of text
