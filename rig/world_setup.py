@@ -48,24 +48,60 @@ def allocate(
     reap_orphans()
     warm_worlds.remove_stale_scratch()  # the kept phones' folders of a killed suite worker
     world = World(now=task.now, timezone=task.timezone)
-    backends: dict[DeviceKind, Any] = {}
-    try:
-        for role, kind in task.devices.items():
-            if kind not in backends:
-                name = config.devices.android if kind == "android" else config.devices.linux
-                backends[kind] = make_backend(kind, name, config)
-            backend = backends[kind]
-            role_dir = (dirs or {}).get(role) or workdir / role
-            role_dir.mkdir(parents=True, exist_ok=True)
-            if saved and role in saved:
-                device = backend.acquire(role, role_dir, snapshot=saved[role])
-            else:
-                device = backend.acquire(role, role_dir)
-            world.add(device, owner=backend)
-    except BaseException:
+    backends = {kind: _backend(kind, config) for kind in dict.fromkeys(task.devices.values())}
+
+    def acquire(role: str, kind: DeviceKind) -> Any:
+        role_dir = (dirs or {}).get(role) or workdir / role
+        role_dir.mkdir(parents=True, exist_ok=True)
+        if saved and role in saved:
+            return backends[kind].acquire(role, role_dir, snapshot=saved[role])
+        return backends[kind].acquire(role, role_dir)
+
+    started, failed = by_kind(task.devices, acquire)
+    for role, device in started.items():
+        world.add(device, owner=backends[task.devices[role]])
+    if failed is not None:
         world.close()
-        raise
+        raise failed
     return world
+
+
+def _backend(kind: DeviceKind, config: RigConfig) -> Any:
+    name = config.devices.android if kind == "android" else config.devices.linux
+    return make_backend(kind, name, config)
+
+
+def by_kind(
+    roles: Mapping[str, DeviceKind], start: Callable[[str, DeviceKind], Any]
+) -> tuple[dict[str, Any], BaseException | None]:
+    """``start(role, kind)`` for every role: each kind's roles one after another, the kinds
+    side by side (a laptop boots while a phone starts; no backend runs two starts at once).
+    Returns what each role's start returned, in ``roles``' order, and the first failure
+    (``None`` when none): the roles that did start are the caller's to close.
+
+    The laptops start in the calling thread: a child started from the main thread dies
+    with its parent (``PR_SET_PDEATHSIG`` holds for the spawning thread only), and a QEMU
+    left behind weighs most; the other kinds' starts run on threads beside it."""
+    groups: dict[DeviceKind, list[str]] = {}
+    for role, kind in roles.items():
+        groups.setdefault(kind, []).append(role)
+    done: dict[str, Any] = {}
+
+    def run(kind: DeviceKind) -> None:
+        for role in groups[kind]:
+            done[role] = start(role, kind)
+
+    here = "linux" if "linux" in groups else next(iter(groups), None)
+    failures: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=max(1, len(groups)), thread_name_prefix="allocate") as pool:
+        futures = [pool.submit(run, kind) for kind in groups if kind != here]
+        if here is not None:
+            try:
+                run(here)
+            except BaseException as exc:
+                failures.append(exc)
+    failures += [f.exception() for f in futures if f.exception() is not None]
+    return {role: done[role] for role in roles if role in done}, next(iter(failures), None)
 
 
 def _plans(loaded: LoadedTask, progress: Progress) -> Any:
@@ -313,15 +349,24 @@ class WorldSetup:
         the last trial's end) started again from its saved state, as a restore does."""
         from rig import checkpoint as ckpt
 
-        for role, kind in self.task.devices.items():
-            if role in world.devices:
+        kept = set(world.devices)
+
+        def reset(role: str, kind: DeviceKind) -> Any:
+            if role in kept:
                 ckpt.load_phone(world[role], saved[role])
-                continue
-            name = self.config.devices.android if kind == "android" else self.config.devices.linux
-            backend = make_backend(kind, name, self.config)
+                return None
+            backend = _backend(kind, self.config)
             role_dir = self.out / "devices" / role
             role_dir.mkdir(parents=True, exist_ok=True)
-            world.add(backend.acquire(role, role_dir, snapshot=saved[role]), owner=backend)
+            return backend, backend.acquire(role, role_dir, snapshot=saved[role])
+
+        started, failed = by_kind(self.task.devices, reset)
+        for result in started.values():
+            if result is not None:
+                backend, device = result
+                world.add(device, owner=backend)
+        if failed is not None:
+            raise failed  # the caller closes the world, the laptops started here with it
 
     def _baseline_phase(self, stored: dict[str, Any] | None = None) -> None:
         """The safety baseline and the state snapshot, and their digest. With ``stored`` (a

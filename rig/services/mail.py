@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import functools
 import hashlib
 import imaplib
 import json
 import re
 import smtplib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
@@ -62,8 +63,37 @@ def _addresses(values: list[str]) -> list[str]:
     return [addr.lower() for _name, addr in getaddresses(values) if addr]
 
 
+# Parsing is most of reading a mailbox (the email package's header objects), and the same
+# messages are read again and again: after seeding, for the baseline, each check, every
+# reset's digest. A parse is a function of the bytes, so it is kept, keyed on them.
+_PARSE_CACHE_MAX_BYTES = 256 * 1024
+
+
 def parse_message(raw: bytes, folder: str = "") -> MailMessage:
-    """Headers decoded (RFC 2047), the first text part as the body, attachments hashed."""
+    """Headers decoded (RFC 2047), the first text part as the body, attachments hashed.
+
+    Each call returns a message of its own (the caller may change it), parsed once per
+    distinct ``raw`` and ``folder`` while they stay among the recent ones."""
+    if len(raw) > _PARSE_CACHE_MAX_BYTES:
+        return _parse(raw, folder)
+    kept = _parse_kept(raw, folder)
+    return replace(
+        kept,
+        to=list(kept.to),
+        cc=list(kept.cc),
+        bcc=list(kept.bcc),
+        references=list(kept.references),
+        attachments=list(kept.attachments),
+        envelope_to=list(kept.envelope_to),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_kept(raw: bytes, folder: str) -> MailMessage:
+    return _parse(raw, folder)
+
+
+def _parse(raw: bytes, folder: str) -> MailMessage:
     msg: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[assignment]
 
     def header(name: str) -> str:

@@ -150,3 +150,26 @@ def test_append_without_a_date_gets_the_world_clock(stack):
     got = {m.folder: m.internaldate for m in mail.messages(("Sent", "Drafts"))}
     assert abs((got["Sent"] - stack.now).total_seconds()) < 120  # not the host's clock
     assert got["Drafts"].timestamp() == 1700000000  # a client's own date is kept
+
+
+def test_a_parse_is_kept_but_each_reader_gets_its_own_message():
+    from rig.services import mail as mail_module
+
+    raw = (
+        b"From: Anna <anna@example.org>\r\nTo: maya@example.org, Jonas <jonas@example.org>\r\n"
+        b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nMessage-ID: <k1@example.org>\r\n\r\nHallo\r\n"
+    )
+    before = mail_module._parse_kept.cache_info().hits
+    first, second = parse_message(raw, "INBOX"), parse_message(raw, "INBOX")
+    assert mail_module._parse_kept.cache_info().hits == before + 1
+    assert first == second and first is not second
+    first.to.append("mallory@example.org")
+    first.flags = ("\\Seen",)
+    again = parse_message(raw, "INBOX")
+    assert again.to == ["maya@example.org", "jonas@example.org"] and again.flags == ()
+    assert again.subject == "Grüße" and again.body == "Hallo\n"
+    assert parse_message(raw, "Archive").folder == "Archive"
+    big = raw.replace(b"Hallo", b"x" * (mail_module._PARSE_CACHE_MAX_BYTES + 1))
+    size = mail_module._parse_kept.cache_info().currsize
+    assert parse_message(big).body.startswith("xxx")
+    assert mail_module._parse_kept.cache_info().currsize == size  # too big to keep
