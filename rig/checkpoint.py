@@ -475,10 +475,36 @@ def _file_hashes(folder: Path) -> dict[str, str]:
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: missing")
     return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        p.relative_to(folder).as_posix(): _sha256(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != "snapshot.json"
     }
+
+
+# The sha256 of each saved file this process has read, by the file's identity and version.
+# A file whose inode, size, mtime and ctime are all unchanged has not been written, truncated,
+# replaced or had its mode changed since (each moves ctime, which no user can set), so it
+# holds the bytes that were hashed: a worker reads a laptop's hundreds of MB of saved state
+# once, not at every restore beside the starting VM. Another process hashes them itself.
+_hashed: dict[tuple[int, int], tuple[int, int, int, str]] = {}
+_SETTLED_NS = 2_000_000_000
+
+
+def _sha256(path: Path) -> str:
+    st = path.stat()
+    version = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _hashed.get((st.st_dev, st.st_ino))
+    if known is not None and known[:3] == version:
+        return known[3]
+    with path.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    after = path.stat()
+    # Kept only when not changed while read, and changed last long enough ago that a change
+    # now moves ctime past it (file times advance in coarse ticks of a few milliseconds).
+    settled = time.time_ns() - st.st_ctime_ns > _SETTLED_NS
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == version:
+        _hashed[(st.st_dev, st.st_ino)] = (*version, digest)
+    return digest
 
 
 def _size(folder: Path) -> int:
