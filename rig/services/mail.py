@@ -66,7 +66,7 @@ def _addresses(values: list[str]) -> list[str]:
 # Parsing is most of reading a mailbox (the email package's header objects), and the same
 # messages are read again and again: after seeding, for the baseline, each check, every
 # reset's digest. A parse is a function of the bytes, so it is kept, keyed on them.
-_PARSE_CACHE_MAX_BYTES = 256 * 1024
+_PARSE_CACHE_MAX_BYTES = 64 * 1024  # with 4096 kept: at most 256 MB, about 20 MB for a real mailbox
 
 
 def parse_message(raw: bytes, folder: str = "") -> MailMessage:
