@@ -84,13 +84,13 @@ def unsupported(task: Any, config: Any) -> str | None:
 def plans_hash(loaded: Any, events: list[Any]) -> str:
     """sha256 of the compiled seed plans: exactly what seeding would write, so a persona
     or compiler change that leaves the task folder alone still gives another key."""
-    from rig.world_setup import _jsonable
+    from rig.world_setup import plan_json
     from tasks.compile import compile_plans
 
     plans = compile_plans(loaded, events)
     body = {
-        "devices": {role: _jsonable(plan) for role, plan in plans.items()},
-        "services": {name: _jsonable(plan) for name, plan in plans.services.items()},
+        "devices": {role: plan_json(plan) for role, plan in plans.items()},
+        "services": {name: plan_json(plan) for name, plan in plans.services.items()},
         "persona": loaded.persona.model_dump(mode="json") if loaded.persona else None,
     }
     return hashlib.sha256(_canonical(body)).hexdigest()

@@ -411,7 +411,7 @@ class WorldSetup:
         if plans.skipped:
             self.progress(plans.summary())
         for role, plan in plans.items():
-            rec.json(f"seed/{role}-plan.json", _jsonable(plan))
+            rec.json(f"seed/{role}-plan.json", plan_json(plan))
         # Devices seed side by side: a phone over adb, a laptop over SSH, neither waits
         # for the other (no process is started here, so threads are safe).
         workers = max(1, len(plans) + len(plans.services))
@@ -611,7 +611,9 @@ def _binary_safe(value: Any) -> Any:
     return value
 
 
-def _jsonable(plan: Any) -> Any:
+def plan_json(plan: Any) -> Any:
+    """A seed plan as JSON (for the record and the checkpoint key); binary file content
+    as base64, anything else unknown as its repr."""
     if hasattr(plan, "model_dump"):
         try:
             return plan.model_dump(mode="json")

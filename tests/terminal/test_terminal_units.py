@@ -185,11 +185,11 @@ def test_a_seed_plan_with_a_binary_file_is_recorded_as_base64():
     import base64
 
     from linux_vm.seeding import FileRecord, LinuxSeedPlan
-    from rig.world_setup import _jsonable
+    from rig.world_setup import plan_json
 
     blob = b"x\x01\x82\xff\x00git"
     plan = LinuxSeedPlan(records=[FileRecord(path="~/src/r/.git/objects/ab/cd", content=blob)])
-    data = _jsonable(plan)
+    data = plan_json(plan)
     json.dumps(data)
     assert base64.b64decode(data["records"][0]["content"]["base64"]) == blob
 
