@@ -289,9 +289,12 @@ class Episode:
         return live
 
     def _release_clock(self) -> None:
-        """The agent phase is over: a stepped world's paused devices run again, for good."""
+        """The agent phase is over: a stepped world's paused devices run again, for good, and
+        so does any other paused one (scoring, the logs and teardown read them)."""
         if self.clock is not None:
             self.clock.release()
+        if self.world is not None:
+            self.world.resume_all()
 
     def _stop_live(self) -> None:
         """Stop delivering; a path that went away mid-episode is the rig's problem."""

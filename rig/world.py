@@ -16,6 +16,7 @@ durations are milliseconds; times are timezone-aware datetimes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -232,6 +233,15 @@ class World:
         """Raise the services' infra error if any of them stopped answering."""
         if self._service_stack is not None:
             self._service_stack.check_alive()
+
+    def resume_all(self) -> None:
+        """Run every device that can be paused (a VM a stepped clock, or anything else,
+        stopped): what reads them next would wait on a stopped guest. Never raises: a device
+        that went away is found by whoever uses it next."""
+        for device in self.devices.values():
+            if getattr(device, "can_pause", False):
+                with contextlib.suppress(Exception):
+                    device.resume()
 
     def freeze_clocks(self) -> None:
         """Set every device to the task's "now" before anything is seeded."""
