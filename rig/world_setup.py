@@ -350,21 +350,21 @@ class WorldSetup:
         from rig import checkpoint as ckpt
 
         kept = set(world.devices)
+        kinds = {k: kind for k, kind in self.task.devices.items() if k not in kept}
+        backends = {kind: _backend(kind, self.config) for kind in dict.fromkeys(kinds.values())}
 
         def reset(role: str, kind: DeviceKind) -> Any:
             if role in kept:
                 ckpt.load_phone(world[role], saved[role])
                 return None
-            backend = _backend(kind, self.config)
             role_dir = self.out / "devices" / role
             role_dir.mkdir(parents=True, exist_ok=True)
-            return backend, backend.acquire(role, role_dir, snapshot=saved[role])
+            return backends[kind].acquire(role, role_dir, snapshot=saved[role])
 
         started, failed = by_kind(self.task.devices, reset)
-        for result in started.values():
-            if result is not None:
-                backend, device = result
-                world.add(device, owner=backend)
+        for role, device in started.items():
+            if role not in kept:
+                world.add(device, owner=backends[kinds[role]])
         if failed is not None:
             raise failed  # the caller closes the world, the laptops started here with it
 
