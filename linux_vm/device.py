@@ -67,6 +67,7 @@ class SshLinuxDevice:
         self._terminal: Terminal | None = None
         self.use_helper = True
         self.clock: tuple[datetime, str] | None = None
+        self.clock_kept = False  # the guest's helper keeps the clock at a speed (run_clock)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -185,35 +186,64 @@ class SshLinuxDevice:
             raise LinuxInputError(f"set_clock: unknown timezone {timezone!r} on {self.role}")
         if r.exit_code != 0:
             raise DeviceLost(f"{self.role}: setting the clock failed: {r.stderr.strip()}")
-        self.clock = (now, timezone)
+        self.clock, self.clock_kept = (now, timezone), False
 
     def step_clock(
-        self, seconds: float, rate: float = 0.0, since: float | None = None
+        self,
+        seconds: float,
+        rate: float = 0.0,
+        since: float | None = None,
+        keep: float | None = None,
     ) -> tuple[float, float]:
         """Move the system clock ``seconds`` from where it is when the guest applies it
         (a measured offset corrected without the transport's delay), plus ``rate`` seconds
         for each second the guest's clock ran since its reading ``since`` (a world clock
         faster than the kernel's, caught up to the instant of the step). Returns the
-        guest's new clock and its ``CLOCK_MONOTONIC`` then (an anchor for :meth:`run_clock`)."""
-        stdin: dict[str, float] = {"step": float(seconds)}
+        guest's new clock and its ``CLOCK_MONOTONIC`` then (an anchor for :meth:`run_clock`).
+        ``keep``: see :meth:`run_clock` (a clock the guest keeps is corrected where its
+        reckoning is, with no catching up)."""
+        stdin: dict[str, float] = {"step": float(seconds), "speed": 1.0 + float(rate)}
         if rate and since is not None:
             stdin |= {"rate": float(rate), "since": float(since)}
-        return self._clock_program(stdin, "stepping")
+        return self._clock_program(stdin, "stepping", keep)
 
-    def run_clock(self, world: float, mono: float, speed: float) -> tuple[float, float]:
+    def run_clock(
+        self, world: float, mono: float, speed: float, keep: float | None = None
+    ) -> tuple[float, float]:
         """Set the system clock to where a clock at ``speed`` that said ``world`` when the
         guest's ``CLOCK_MONOTONIC`` said ``mono`` is now — reckoned in the guest, so the way
-        there adds nothing. Returns the new clock and the monotonic clock then."""
-        stdin = {"world": float(world), "mono": float(mono), "speed": float(speed)}
-        return self._clock_program(stdin, "running")
+        there adds nothing. Returns the new clock and the monotonic clock then.
 
-    def _clock_program(self, stdin: dict[str, float], what: str) -> tuple[float, float]:
+        ``keep`` (seconds): the guest's root helper then sets it again that often by the
+        same reckoning, until the next clock request (:attr:`clock_kept` says whether it
+        does: a guest without the resident helper cannot)."""
+        stdin = {"world": float(world), "mono": float(mono), "speed": float(speed)}
+        return self._clock_program(stdin, "running", keep)
+
+    def read_clock(self) -> float:
+        """The system clock (epoch seconds); one the guest keeps at a speed is brought to
+        its reckoning first, so the read does not catch it between two of its settings."""
+        r = self.privileged_python(source("read_clock"), timeout=30)
+        if r.exit_code != 0:
+            raise DeviceLost(f"{self.role}: reading the clock failed: {r.stderr.strip()}")
+        return float(r.stdout)
+
+    def unkeep_clock(self) -> None:
+        """Stop the guest keeping the clock at a speed; it runs on at the kernel's rate."""
+        self._clock_program({"unkeep": True}, "releasing")
+
+    def _clock_program(
+        self, stdin: dict[str, Any], what: str, keep: float | None = None
+    ) -> tuple[float, float]:
+        if keep:
+            stdin = stdin | {"keep": float(keep)}
         r = self.privileged_python(
             source("set_clock"), stdin=json.dumps(stdin).encode(), timeout=30
         )
         if r.exit_code != 0:
             raise DeviceLost(f"{self.role}: {what} the clock failed: {r.stderr.strip()}")
-        value, mono = json.loads(r.stdout)
+        value, mono, kept = json.loads(r.stdout)
+        self.clock_kept = bool(kept)
         return float(value), float(mono)
 
     def run_periodic_jobs(self, timeout: float = 300.0) -> float:

@@ -45,7 +45,9 @@ def _timed(read: Any) -> tuple[float, float, float]:
     return float(value), before, time.time()
 
 
-def _device_s(device: Any) -> float:
+def _device_s(device: Any, settled: bool = False) -> float:
+    if settled and hasattr(device, "read_clock"):
+        return device.read_clock()
     if hasattr(device, "privileged_python"):  # a VM: its resident root python, no new process
         out = device.privileged_python("import time\nprint(repr(time.time()))", timeout=30)
     else:
@@ -63,22 +65,26 @@ def _service_s(service: Any, name: str) -> float:
     return datetime.fromisoformat(last["t"]).timestamp()
 
 
-def device_offset(name: str, device: Any, clock: Any, samples: int = 3) -> Reading:
+def device_offset(
+    name: str, device: Any, clock: Any, samples: int = 3, settled: bool = False
+) -> Reading:
     """One device's clock against world time (``clock``: a started WorldTime): the read
     with the shortest round trip of ``samples`` (a loaded host delays some reads, and the
     least delayed one brackets the clock best). A device a stepped world paused runs for
-    the read."""
+    the read. ``settled``: a VM that keeps its clock at a speed is read right after its
+    helper set it (what a trim corrects), not somewhere between two settings."""
     with clock.running():
-        reads = [_reading(name, lambda: _device_s(device), clock) for _ in range(samples)]
+        reads = [_reading(name, lambda: _device_s(device, settled), clock) for _ in range(samples)]
     return min(reads, key=lambda r: r.error_s)
 
 
 def kept_offset(role: str, clock: Any) -> Reading:
-    """A device that the running clock keeps by trims (a VM or an AVD, at a speed other
-    than 1), right at a trim: what the trim set it to against world time at the midpoint
-    of the step's round trip (:meth:`~rig.world_clock.WorldTime.keep`); the error bar is
-    half that round trip (x speed) plus the error of the read the step was reckoned from.
-    Between trims it lags by (speed - 1) x the time since; :func:`device_offset` reads that."""
+    """A device that the running clock keeps by trims from the host (an AVD, or a VM not
+    kept by its own helper, at a speed other than 1), right at a trim: what the trim set
+    it to against world time at the midpoint of the step's round trip
+    (:meth:`~rig.world_clock.WorldTime.keep`); the error bar is half that round trip
+    (x speed) plus the error of the read the step was reckoned from. Between trims it lags
+    by (speed - 1) x the time since; :func:`device_offset` reads that."""
     clock.keep(role)
     trim = clock.trims[role]
     expected = clock.at((trim.host_before + trim.host_after) / 2)

@@ -1,8 +1,10 @@
 """A running world's devices on world time: set, trimmed, and kept by a thread at a speed.
 
 The virtual phone runs at the world's speed once told to; a kernel clock (a Linux VM, an
-AVD) runs at real time whatever it is told, so at a speed other than 1 the *keeper*, a
-thread, brings each such device to world time every :func:`keep_interval` seconds.
+AVD) runs at real time whatever it is told, so at a speed other than 1 it is set again and
+again: a VM by its resident root helper, every :func:`guest_interval` seconds by a
+reference the controller measures (again every 30 s), an AVD by the *keeper*, a thread
+here, every :func:`keep_interval` seconds.
 :class:`~rig.world_clock.WorldTime` decides what world time it is; this module is how the
 devices are brought to it (a reference per VM, reckoned in the guest), apart from it so
 the clock's modes read without the per-device arithmetic and the thread.
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 KEEP_MIN_S, KEEP_MAX_S = 0.25, 5.0
 REMEASURE_S = 30.0  # how long a VM's reference holds before the keeper reads it again
+GUEST_LAG_S = 0.25  # how far a VM kept by its own helper may fall behind between settings
+GUEST_MIN_S, GUEST_MAX_S = 0.002, 1.0
 
 
 def keep_interval(speed: float) -> float | None:
@@ -32,6 +36,16 @@ def keep_interval(speed: float) -> float | None:
     if speed == 1:
         return None
     return min(KEEP_MAX_S, max(KEEP_MIN_S, 1.0 / abs(speed - 1.0)))
+
+
+def guest_interval(speed: float) -> float:
+    """Seconds between a VM's own settings at ``speed`` (its root helper reckons them from
+    its monotonic clock: no round trip): often enough that it falls at most
+    :data:`GUEST_LAG_S` behind — 4.2 ms at speed 60 — but at most 500 times a second, so
+    from speed 126 up the lag bound is (speed - 1) x 2 ms."""
+    if speed == 1:
+        return GUEST_MAX_S
+    return min(GUEST_MAX_S, max(GUEST_MIN_S, GUEST_LAG_S / abs(speed - 1.0)))
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,7 @@ class ClockKeeper:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     keeps: int = 0  # the keeper's rounds so far (each trims every device that cannot keep up)
+    in_guest: bool = True  # a VM keeps itself between references (off: the host trims it)
 
     def set_devices(self, devices: Iterable[tuple[str, Any]], still: Iterable[str] = ()) -> None:
         """Set ``devices`` (in that order) to world time now, then trim them: a phone that
@@ -105,23 +120,30 @@ class ClockKeeper:
     def _trim_vm(self, role: str, device: Any, rounds: int, within_s: float) -> None:
         # At a speed the reading is the reference every later step is reckoned from, and
         # its error bar is x speed: more reads, for one with a shorter round trip.
+        # The guest then keeps it by that reference itself (guest_interval).
         speed = self.clock.speed
         samples = 3 if speed == 1 else 6
+        # (Not once closed: nothing may go on keeping it after the agent phase.)
+        in_guest = self.in_guest and not self._stop.is_set()
+        keep = guest_interval(speed) if speed != 1 and in_guest else None
         for i in range(rounds):
-            r = device_offset(role, device, self.clock, samples)
+            r = device_offset(role, device, self.clock, samples, settled=True)
             if (i or speed == 1) and abs(r.offset_s) <= max(within_s, r.error_s):
                 return  # (at a speed, the first read is always stepped: it is the reference)
             before = time.time()
-            value, mono = device.step_clock(-r.offset_s, speed - 1, r.said_s)
+            value, mono = device.step_clock(-r.offset_s, speed - 1, r.said_s, keep=keep)
             self.trims[role] = Trim(before, time.time(), value, r.error_s)
             self._kept[role] = (value, mono, time.time())
 
-    def _step(self, role: str, device: Any) -> float:
-        """Set a VM to world time by its reference, reckoned in the guest."""
+    def _step(self, role: str, device: Any) -> float | None:
+        """Set a VM to world time by its reference, reckoned in the guest; None when the
+        guest keeps it so itself and the reference still holds (no round trip)."""
         world, mono, measured = self._kept[role]
         if time.time() - measured > REMEASURE_S:  # the kernel's rate is not the host's
             self._trim_vm(role, device, 3, 0.05)
             return self.trims[role].value
+        if getattr(device, "clock_kept", False):
+            return None
         before = time.time()
         value, _ = device.run_clock(world, mono, self.clock.speed)
         self.trims[role] = Trim(before, time.time(), value, self.trims[role].error_s)
@@ -140,13 +162,15 @@ class ClockKeeper:
 
     def keep(self, role: str | None = None) -> dict[str, float]:
         """Bring each device that cannot run at the speed (``role`` alone, when given) to
-        world time now; returns what each was set to (epoch seconds)."""
+        world time now; returns what each was set to (epoch seconds). A VM that keeps
+        itself is left alone (and not in the result) until its reference is due again."""
         with self.lock:
-            return {
+            set_to = {
                 r: self._keep_one(r, device)
                 for r, device in self.clock.world.devices.items()
                 if (role is None or r == role) and self._cannot_keep_up(r, device)
             }
+        return {r: v for r, v in set_to.items() if v is not None}
 
     def _cannot_keep_up(self, role: str, device: Any) -> bool:
         """A Linux VM or an AVD: a kernel clock that runs at real time whatever it is told."""
@@ -154,7 +178,7 @@ class ClockKeeper:
             device.kind == "android" and role not in self._running_roles
         )
 
-    def _keep_one(self, role: str, device: Any) -> float:
+    def _keep_one(self, role: str, device: Any) -> float | None:
         if hasattr(device, "step_clock"):
             if role not in self._kept:
                 self._trim_vm(role, device, 3, 0.05)
@@ -200,11 +224,20 @@ class ClockKeeper:
             self.keeps += 1
 
     def close(self) -> None:
-        """Stop the keeper (idempotent)."""
+        """Stop the keeper and the VMs' own keeping (idempotent; never raises: a device
+        that went away is found by whoever uses it next)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
             self._thread = None
+        with self.lock:
+            for role, device in self.clock.world.devices.items():
+                if getattr(device, "clock_kept", False):
+                    try:
+                        device.unkeep_clock()
+                    except Exception:
+                        log.warning("clock keeper: %s kept its clock on", role, exc_info=True)
+                    self._kept.pop(role, None)
 
     def _run_phone(self, device: Any) -> None:
         """Make a phone whose clock stands run at the world's speed from world time now: one

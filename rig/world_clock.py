@@ -8,11 +8,12 @@ and seeding happens. At the agent's first step the clock is *started* in the tas
   real second; a device whose clock stands still after being set (the virtual phone) is
   told to run (``settings put global auto_time 1``, which the virtual phone reads as "run
   from here", at ``settings put global sim_clock_speed``); the services' clocks are
-  anchored at ``now`` and run at the speed. A kernel clock cannot run fast (a Linux VM,
-  an AVD): at a speed other than 1 the *keeper*, a thread (:mod:`rig.clock_keeper`), brings
-  each such device to world time every :func:`keep_interval` seconds, and :meth:`WorldTime.keep`
-  does it again right before each agent action on it; in between it lags by
-  (speed − 1) × the time since.
+  anchored at ``now`` and run at the speed. A kernel clock cannot run fast: at a speed
+  other than 1 a Linux VM's root helper sets it again every few milliseconds by a
+  reference measured here every 30 s, and for an AVD the *keeper*, a thread
+  (:mod:`rig.clock_keeper`), brings it to world time every :func:`keep_interval` seconds
+  and :meth:`WorldTime.keep` right before each agent action on it (in between it lags
+  by (speed − 1) × the time since).
 * ``stepped`` — every device is set to ``now``; the services' clocks stand. Only
   :meth:`WorldTime.advance` moves them: it sets every device and the services to the
   new world time. A device whose clock runs by itself (a QEMU VM, an AVD) is *paused*
@@ -122,6 +123,13 @@ class WorldTime:
         if self.mode != "running" or self.speed == 1 or self._anchor_world is None:
             return {}
         return self._keeper.keep(role)
+
+    def keep_in_guest(self, on: bool) -> None:
+        """Running at a speed: whether a VM keeps its clock itself, by a reference measured
+        every 30 s (the default), or is trimmed from the host by the keeper's rounds and
+        before each agent action on it (how it was kept before; the benchmark compares)."""
+        self._keeper.in_guest = on
+        self.trim()
 
     def close(self) -> None:
         """Stop the keeper (idempotent)."""

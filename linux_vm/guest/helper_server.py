@@ -31,6 +31,9 @@ import traceback
 import urllib.parse  # noqa: F401
 
 RUN = threading.Lock()
+# What a program keeps for the next ones (``import __main__; __main__.KEPT``): the clock
+# keeper's reference and thread (set_clock.py). Only a long-lived helper has it.
+KEPT = {}
 
 
 class Closed(Exception):

@@ -183,26 +183,40 @@ def test_fast_running_clock_phone_and_services_run_at_its_speed_and_agree(tmp_pa
 
 
 @pytest.mark.vm
-def test_fast_running_clock_keeps_the_vm_on_world_time_by_trims(tmp_path):
-    """A VM's kernel clock runs at real time: at x30 the keeper and the trim before each
-    agent action bring it to world time. Right at a trim it agrees within 1 s; an agent's
-    command on it reads a time no earlier than world time when the action began."""
+def test_fast_running_clock_keeps_the_vm_on_world_time(tmp_path):
+    """A VM's kernel clock runs at real time: at x30 its root helper sets it again every
+    few ms by a reference the controller measures, so a read at any moment is within 1 s
+    of world time; trimmed from the host instead, it agrees right at a trim. Once the
+    keeping stops the laptop falls behind, yet an agent's command on it reads world time
+    (the trim before each action)."""
     folder = _fast_task(tmp_path, "{laptop: linux, phone: android}", "[bank, calendar]")
     with TaskEnv(folder, out=tmp_path / "run") as env:
         env.reset()
         world, clock = env.episode.world, env.episode.env.clock
-        names = {"phone", "service:bank", "service:calendar"}
-        _agree([r for r in read_clocks(world, clock) if r.clock in names], names)
+        laptop = world["laptop"]
+        assert laptop.clock_kept  # its own helper keeps it
+        names = {"phone", "laptop", "service:bank", "service:calendar"}
+        _agree(read_clocks(world, clock), names)
+        for _ in range(15):  # any moment: a single read, no trim before it
+            r = device_offset("laptop", laptop, clock, samples=1)
+            assert abs(r.offset_s) < 1.0 + r.error_s, r
+            time.sleep(0.2)
+        assert clock.keeps > 0  # the keeper has been at it on its own
+
+        clock.keep_in_guest(False)  # trimmed from the host: right at a trim it agrees
+        assert not laptop.clock_kept
         for _ in range(3):
             _agree([kept_offset("laptop", clock)], {"laptop"})
             time.sleep(0.5)
-        assert clock.keeps > 0  # the keeper has been at it on its own
+        clock.keep_in_guest(True)
+        assert laptop.clock_kept
 
-        # The trim before an action: with the keeper stopped the laptop falls behind
-        # (29 s per second), yet what the agent's command reads is world time.
+        # With the keeping stopped (the guest's too) the laptop falls behind (29 s per
+        # second), yet what the agent's command reads is world time.
         clock.close()
+        assert not laptop.clock_kept
         time.sleep(1.0)
-        lag = device_offset("laptop", world["laptop"], clock)
+        lag = device_offset("laptop", laptop, clock)
         assert lag.offset_s < -10, lag  # the kernel clock alone does not keep up
         before = time.time()
         obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "date +%s.%N"})
@@ -213,6 +227,8 @@ def test_fast_running_clock_keeps_the_vm_on_world_time_by_trims(tmp_path):
             clock.at(before),
             clock.at(after),
         )
+        assert not laptop.clock_kept  # the trim before the action left nothing keeping it
+        names -= {"laptop"}
         _agree([r for r in read_clocks(world, clock) if r.clock in names], names)
 
 

@@ -251,3 +251,70 @@ def test_files_read_from_many_threads_at_once_come_back_whole(laptop):
     with ThreadPoolExecutor(max_workers=6) as pool:
         assert sum(pool.map(read_all, range(6))) > 0
     assert laptop.exec("true").exit_code == 0
+
+
+def _guest_clock(laptop) -> tuple[float, float]:
+    """The guest's wall clock and its monotonic clock, read in one go by the root helper."""
+    out = laptop.privileged_python(
+        "import time\nprint(time.time(), time.clock_gettime(time.CLOCK_MONOTONIC))"
+    )
+    wall, mono = out.stdout.split()
+    return float(wall), float(mono)
+
+
+def test_the_guest_keeps_its_clock_at_a_speed_until_told_otherwise(laptop):
+    """``run_clock(keep=…)`` leaves the resident helper setting the clock by the reckoning,
+    so between two host round trips the guest's clock runs 60 times as fast and never
+    falls far behind it; ``unkeep_clock`` and any clock request end it."""
+    from rig.clock_keeper import guest_interval
+
+    speed, every = 60.0, guest_interval(60.0)
+    value, mono = laptop.step_clock(0.0)
+    assert laptop.clock_kept is False  # a plain step keeps nothing
+    value, mono = laptop.run_clock(value, mono, speed, keep=every)
+    assert laptop.clock_kept is True
+    lags = []
+    for _ in range(20):
+        wall, now_mono = _guest_clock(laptop)
+        lags.append(value + speed * (now_mono - mono) - wall)  # behind the reckoning
+        time.sleep(0.05)
+    lags.sort()
+    # Each setting is the reckoning; in between the kernel runs at its own rate, so a read
+    # finds it up to (speed - 1) x the interval (0.5 s) behind, more when a tick is late.
+    assert lags[0] > -0.05, lags
+    assert lags[len(lags) // 2] < 0.5, lags
+    # A settled read is the reckoning itself (brought there first).
+    before = _guest_clock(laptop)[1]
+    read = laptop.read_clock()
+    after = _guest_clock(laptop)[1]
+    assert value + speed * (before - mono) - 0.05 <= read <= value + speed * (after - mono), read
+
+    laptop.unkeep_clock()
+    assert laptop.clock_kept is False
+    wall0, mono0 = _guest_clock(laptop)
+    time.sleep(1.0)
+    wall1, mono1 = _guest_clock(laptop)
+    assert abs((wall1 - wall0) - (mono1 - mono0)) < 0.1  # the kernel's own rate again
+
+    # Setting the clock (a jump of the world) ends the keeping too.
+    value, mono = laptop.run_clock(wall1, mono1, speed, keep=every)
+    laptop.set_clock(datetime.now(ZoneInfo("UTC")), "UTC")
+    assert laptop.clock_kept is False
+    wall0, mono0 = _guest_clock(laptop)
+    time.sleep(1.0)
+    wall1, mono1 = _guest_clock(laptop)
+    assert abs((wall1 - wall0) - (mono1 - mono0)) < 0.1
+    assert abs(wall1 - time.time()) < 5
+
+
+def test_a_guest_program_of_its_own_cannot_keep_the_clock(laptop):
+    """Without the resident helper (each program a process of its own) nothing outlives the
+    request: the device says so, and the controller keeps trimming it from the host."""
+    laptop.use_helper = False
+    try:
+        value, mono = laptop.step_clock(0.0)
+        laptop.run_clock(value, mono, 60.0, keep=0.01)
+        assert laptop.clock_kept is False
+    finally:
+        laptop.use_helper = True
+        laptop.set_clock(datetime.now(ZoneInfo("UTC")), "UTC")
