@@ -93,6 +93,29 @@ def test_stepped_clock_stands_until_wait_advances_phone_and_services(tmp_path):
 
 
 @pytest.mark.vm
+def test_frozen_clock_the_phone_stands_the_laptop_and_services_run_from_now(tmp_path):
+    """Frozen, the default, is the behaviour from before the world clock: the virtual
+    phone stands at the task's ``now``; the laptop was set to it before seeding and the
+    service host started at it, and both tick on from there (docs/always-on.md#limits)."""
+    folder = _task(tmp_path, "frozen")
+    text = (folder / "task.yaml").read_text(encoding="utf-8")
+    text = text.replace("devices: {phone: android}", "devices: {laptop: linux, phone: android}")
+    (folder / "task.yaml").write_text(text, encoding="utf-8")
+    started = time.time()
+    with TaskEnv(folder, out=tmp_path / "run") as env:
+        env.reset()
+        assert env.episode.env.clock.now() is None  # no world clock moves it
+        phone = _phone_s(env)
+        time.sleep(1.5)
+        assert phone == pytest.approx(NOW, abs=0.01) and _phone_s(env) == phone  # stands
+        obs, _, _ = env.step({"action": "shell", "device": "laptop", "command": "date +%s.%N"})
+        laptop, bank, ran = float(obs.stdout), _bank_s(env), time.time() - started
+        for clock in (laptop, bank):  # from now, by at most the host time since the start
+            assert NOW <= clock <= NOW + ran + 1, (clock - NOW, ran)
+        assert laptop - NOW > 1.0  # the laptop ticks (set before seeding, 1.5 s slept since)
+
+
+@pytest.mark.vm
 def test_running_clock_vm_phone_and_services_agree(tmp_path):
     """Drift stays under 1 s: each clock against world time at the midpoint of its read."""
     folder = _task(tmp_path, "running")
