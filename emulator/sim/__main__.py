@@ -1,8 +1,9 @@
 """``python -m emulator.sim``: run one virtual phone in the foreground.
 
 Prints three lines on stdout (the adb serial, ``console HOST:PORT``, ``state
-DIR``) once both ports listen, then runs until SIGINT/SIGTERM or the
-console's ``kill``. Logs go to stderr. ``spawn_phone`` relies on this output.
+DIR``) once both ports listen, then runs until SIGINT/SIGTERM, the console's
+``kill`` or, with ``--parent-pid``, the end of the process that started it.
+Logs go to stderr. ``spawn_phone`` relies on this output.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--snapshot", default=None, help="start from this saved state (like emulator -snapshot)"
     )
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop (saving state) once this process is no longer the parent: a phone "
+        "started from a worker thread, where PR_SET_PDEATHSIG cannot hold, still dies "
+        "with its controller",
+    )
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -54,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             u2_agent=args.u2_agent,
             snapshot=args.snapshot,
         )
-        return serve_forever(phone, out=lambda line: print(line, flush=True))
+        out = lambda line: print(line, flush=True)  # noqa: E731
+        return serve_forever(phone, out=out, parent=args.parent_pid)
     except (ValueError, KeyError, AndroidError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -499,8 +499,12 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 # -- running in the foreground ----------------------------------------------------
-def serve_forever(phone: Phone, out: Callable[[str], None] = print) -> int:
-    """Start ``phone``, print how to reach it, run until SIGINT/SIGTERM or console ``kill``."""
+def serve_forever(
+    phone: Phone, out: Callable[[str], None] = print, parent: int | None = None
+) -> int:
+    """Start ``phone``, print how to reach it, run until SIGINT/SIGTERM or console ``kill``
+    — or, with ``parent`` (a pid), until that process is no longer this one's parent (it
+    died and this one was handed to another): stopped the same way, state saved."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -513,6 +517,9 @@ def serve_forever(phone: Phone, out: Callable[[str], None] = print) -> int:
         out(f"console 127.0.0.1:{phone.console_port}")
         out(f"state {phone.state_dir}")
         while not stop.is_set() and not phone.stopped.is_set():
+            if parent is not None and os.getppid() != parent:
+                log.info("the process that started the phone (%d) is gone: stopping", parent)
+                break
             stop.wait(0.2)
     finally:
         phone.stop()
@@ -580,6 +587,7 @@ def spawn_phone(
     ``snapshot`` names a saved state under ``STATE/snapshots`` to start from."""
     state = Path(state_dir).expanduser().resolve()
     cmd = [sys.executable, "-m", "emulator.sim", "--state-dir", str(state)]
+    cmd += ["--parent-pid", str(os.getpid())]  # dies with us from any thread (below)
     cmd += ["--adb-port", str(adb_port), "--console-port", str(console_port)]
     if size:
         cmd += ["--size", size]
@@ -593,8 +601,9 @@ def spawn_phone(
         cmd += ["--snapshot", snapshot]
     state.mkdir(parents=True, exist_ok=True)
     log_file = Path(log_path) if log_path else state / "phone.log"
-    # From the main thread the phone dies with its parent (a crashed run leaks nothing); the
-    # kernel ties PDEATHSIG to the spawning *thread*, so a worker thread cannot use it.
+    # From the main thread the phone dies with its parent at once (a crashed run leaks
+    # nothing); the kernel ties PDEATHSIG to the spawning *thread*, so a worker thread
+    # cannot use it, and the phone's own watch of its parent (--parent-pid) stops it then.
     in_main = threading.current_thread() is threading.main_thread()
     # The label lets the one reaper (hostproc.reaper) stop a phone whose owner is gone.
     env = {**os.environ, LABEL_ENV: owner_label(PREFIXES["phone"], uuid.uuid4().hex[:12])}

@@ -1,4 +1,6 @@
-"""A phone spawned by a process that dies does not outlive it."""
+"""A phone spawned by a process that dies does not outlive it, whichever thread spawned it
+(from the main thread PR_SET_PDEATHSIG stops it; from a worker thread, where that cannot
+hold, the phone's own watch of its parent does)."""
 
 import os
 import signal
@@ -9,18 +11,24 @@ import time
 import pytest
 
 PARENT = """
-import sys, time
+import sys, threading, time
 from emulator.sim.phone import spawn_phone
-phone = spawn_phone(sys.argv[1])
-print(phone.process.pid, flush=True)
+def start():
+    phone = spawn_phone(sys.argv[1])
+    print(phone.process.pid, flush=True)
+if sys.argv[2] == "thread":
+    t = threading.Thread(target=start); t.start(); t.join()
+else:
+    start()
 time.sleep(600)
 """
 
 
 @pytest.mark.integration
-def test_phone_dies_with_its_parent(tmp_path):
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_phone_dies_with_its_parent(tmp_path, where):
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, str(tmp_path / "state")],
+        [sys.executable, "-c", PARENT, str(tmp_path / "state"), where],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -39,6 +47,9 @@ def test_phone_dies_with_its_parent(tmp_path):
         else:
             os.kill(child, signal.SIGKILL)
             pytest.fail("the phone outlived the process that spawned it")
+        log = (tmp_path / "state" / "phone.log").read_text(errors="replace")
+        if where == "thread":  # stopped by its own watch, the way a SIGTERM stops it
+            assert "is gone: stopping" in log, log[-2000:]
     finally:
         if parent.poll() is None:
             parent.kill()
