@@ -83,14 +83,13 @@ class DevicePauses:
                     self._pause(free)
 
     def release(self) -> None:
-        """Resume what is paused and pause nothing again. Never raises: a device that went
-        away is found by whoever uses it next."""
+        """Pause nothing again and resume every paused device (what this paused, and any
+        other: :meth:`~rig.world.World.resume_all`). Never raises: a device that went away
+        is found by whoever uses it next."""
         with self._hold_lock:
             self._pausing = False
-            for role, device in list(self._paused.items()):
-                with contextlib.suppress(Exception):
-                    device.resume()
-                self._paused.pop(role, None)
+            self._paused.clear()
+            self.world.resume_all()
 
     def _count(self, what: str, n: float = 1) -> None:
         self.stats[what] = round(self.stats.get(what, 0) + n, 3)

@@ -292,8 +292,8 @@ class Episode:
         """The agent phase is over: a stepped world's paused devices run again, for good, and
         so does any other paused one (scoring, the logs and teardown read them)."""
         if self.clock is not None:
-            self.clock.release()
-        if self.world is not None:
+            self.clock.release()  # (resumes every paused device: World.resume_all)
+        elif self.world is not None:
             self.world.resume_all()
 
     def _stop_live(self) -> None:

@@ -186,8 +186,8 @@ class WorldTime:
         return self._pauses.running(roles)
 
     def release(self) -> None:
-        """The agent phase is over: resume what is paused and pause nothing again (scoring,
-        snapshots and teardown read the devices). Never raises: a device that went away is
+        """The agent phase is over: resume every paused device and pause nothing again
+        (scoring, snapshots and teardown read the devices). Never raises: a device that went away is
         found by whoever uses it next."""
         self._pauses.release()
 
