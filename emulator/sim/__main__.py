@@ -63,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             u2_agent=args.u2_agent,
             snapshot=args.snapshot,
         )
-        out = lambda line: print(line, flush=True)  # noqa: E731
-        return serve_forever(phone, out=out, parent=args.parent_pid)
+        return serve_forever(
+            phone, out=lambda line: print(line, flush=True), parent=args.parent_pid
+        )
     except (ValueError, KeyError, AndroidError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
